@@ -1,0 +1,238 @@
+/**
+ * Configuration: every environment variable the deployment guide names, read once at start,
+ * validated, and turned into one typed object. A bad value throws ConfigError with a single line
+ * naming the variable and what it expects; src/index.ts prints that line and exits non-zero.
+ */
+import { parseRateLimits, type RateLimit } from './lib/rate-limit-spec'
+
+export class ConfigError extends Error {
+  constructor(variable: string, expected: string, got?: string) {
+    super(`${variable}: ${expected}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`)
+    this.name = 'ConfigError'
+  }
+}
+
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string }
+  | { kind: 'pglite'; dir: string }
+  | { kind: 'memory' }
+
+export type SameSite = 'Lax' | 'Strict' | 'None'
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+export interface Config {
+  production: boolean
+  secretKey: string
+  jwtSecretKey: string
+  /** True when the secrets were generated for this process because none were given (dev only). */
+  ephemeralSecrets: boolean
+  database: DatabaseTarget
+  databaseExplicit: boolean
+  staticQrPath: string
+  jwtCookieSecure: boolean
+  jwtCookieSameSite: SameSite
+  jwtCsrfCheckForm: boolean
+  accessTokenTtlS: number
+  refreshTokenTtlS: number
+  port: number
+  host: string
+  qrBaseUrl?: string
+  serverExternalBase: string
+  frontendBaseUrl?: string
+  corsOrigins: string[]
+  workers: number
+  timeoutS: number
+  rateLimitStorageUri: string
+  rateLimitDefaults: RateLimit[]
+  trustProxy: number
+  appTimezone: string
+  logLevel: LogLevel
+  swaggerEnabled: boolean
+  dbConnectTimeoutS: number
+}
+
+type Env = Record<string, string | undefined>
+
+/** Values that appear in .env.example and guides: never acceptable as production secrets. */
+const EXAMPLE_SECRETS = new Set([
+  'change-me', 'changeme', 'secret', 'your-secret-key', 'your-jwt-secret-key', 'dev', 'development',
+  'change-me-to-a-long-random-string-of-at-least-32-chars',
+])
+const MIN_SECRET_LENGTH = 32
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim()
+  return value === '' ? undefined : value
+}
+
+export function parseBool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = read(env, name)
+  if (raw === undefined) return fallback
+  const v = raw.toLowerCase()
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true
+  if (['0', 'false', 'no', 'off'].includes(v)) return false
+  throw new ConfigError(name, 'expected true or false', raw)
+}
+
+function parseInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name)
+  if (raw === undefined) return fallback
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
+    throw new ConfigError(name, `expected a whole number from ${min} to ${max}`, raw)
+  return Number(raw)
+}
+
+function parseUrl(env: Env, name: string): string | undefined {
+  const raw = read(env, name)
+  if (raw === undefined) return undefined
+  try {
+    const url = new URL(raw)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error()
+  } catch {
+    throw new ConfigError(name, 'expected an http:// or https:// URL', raw)
+  }
+  return raw
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = read(env, name)
+  if (raw === undefined) return fallback
+  const match = allowed.find((a) => a.toLowerCase() === raw.toLowerCase())
+  if (!match) throw new ConfigError(name, `expected one of ${allowed.join(', ')}`, raw)
+  return match
+}
+
+export function parseDatabaseUrl(raw: string | undefined): DatabaseTarget {
+  if (raw === undefined) return { kind: 'pglite', dir: './data/pglite' }
+  if (raw === 'memory://') return { kind: 'memory' }
+  if (raw.startsWith('pglite://')) {
+    const dir = raw.slice('pglite://'.length)
+    if (!dir) throw new ConfigError('DATABASE_URL', 'pglite:// needs a directory, e.g. pglite://./data/pglite', raw)
+    return { kind: 'pglite', dir }
+  }
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    try {
+      new URL(raw)
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'expected a valid postgres:// URL', '<hidden>')
+    }
+    return { kind: 'postgres', url: raw }
+  }
+  throw new ConfigError('DATABASE_URL', 'expected postgres://, postgresql://, pglite://<dir> or memory://', raw.replace(/\/\/.*@/, '//***@'))
+}
+
+function parseOrigins(env: Env): string[] {
+  const raw = read(env, 'CORS_ORIGINS')
+  if (raw === undefined) return []
+  const origins = raw.split(',').map((o) => o.trim()).filter(Boolean).map((o) => o.replace(/\/+$/, ''))
+  for (const origin of origins) {
+    if (origin === '*') throw new ConfigError('CORS_ORIGINS', 'list exact origins; "*" cannot be used with credentials', raw)
+    let url: URL
+    try {
+      url = new URL(origin)
+    } catch {
+      throw new ConfigError('CORS_ORIGINS', 'expected comma-separated origins like https://app.example.com', origin)
+    }
+    if (url.origin !== origin) throw new ConfigError('CORS_ORIGINS', 'an origin has no path, e.g. https://app.example.com', origin)
+  }
+  return origins
+}
+
+function parseTimezone(env: Env): string {
+  const tz = read(env, 'APP_TIMEZONE') ?? 'UTC'
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz })
+  } catch {
+    throw new ConfigError('APP_TIMEZONE', 'expected an IANA time zone such as UTC or Europe/Moscow', tz)
+  }
+  return tz
+}
+
+function parseRateLimitStorage(env: Env): string {
+  const raw = read(env, 'RATELIMIT_STORAGE_URI') ?? 'memory://'
+  if (raw === 'memory://' || /^rediss?:\/\/[^\s]+$/.test(raw)) return raw
+  throw new ConfigError('RATELIMIT_STORAGE_URI', 'expected memory:// or redis://host:port', raw)
+}
+
+function isProduction(env: Env): boolean {
+  const nodeEnv = read(env, 'NODE_ENV')?.toLowerCase()
+  const flaskEnv = read(env, 'FLASK_ENV')?.toLowerCase()
+  return nodeEnv === 'production' || (nodeEnv === undefined && flaskEnv === 'production')
+}
+
+function secret(env: Env, name: string, production: boolean): string | undefined {
+  const value = read(env, name)
+  if (!production) return value
+  if (value === undefined)
+    throw new ConfigError(name, 'is required in production; generate one with `bun run secrets`')
+  if (value.length < MIN_SECRET_LENGTH || EXAMPLE_SECRETS.has(value.toLowerCase()))
+    throw new ConfigError(name, `must be a random value of at least ${MIN_SECRET_LENGTH} characters; generate one with \`bun run secrets\``)
+  return value
+}
+
+function randomSecret(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const production = isProduction(env)
+  const port = parseInteger(env, 'PORT', 8080, 1, 65535)
+
+  const givenSecret = secret(env, 'SECRET_KEY', production)
+  const givenJwtSecret = secret(env, 'JWT_SECRET_KEY', production)
+  const ephemeralSecrets = givenSecret === undefined || givenJwtSecret === undefined
+
+  const databaseExplicit = read(env, 'DATABASE_URL') !== undefined
+  const database = parseDatabaseUrl(read(env, 'DATABASE_URL'))
+  if (production && !databaseExplicit)
+    throw new ConfigError('DATABASE_URL', 'is required in production (a postgres:// URL, or pglite://<dir> to use the embedded database on purpose)')
+
+  const workers = parseInteger(env, 'WORKERS', 1, 1, 64)
+  if (workers > 1 && database.kind !== 'postgres')
+    throw new ConfigError('WORKERS', 'must be 1 on the embedded database (PGlite is single-process); use a postgres:// DATABASE_URL for more', String(workers))
+
+  const sameSite = oneOf(env, 'JWT_COOKIE_SAMESITE', ['Lax', 'Strict', 'None'] as const, 'Lax')
+  // Browsers drop SameSite=None cookies that are not Secure, so None forces Secure.
+  const cookieSecure = parseBool(env, 'JWT_COOKIE_SECURE', false) || sameSite === 'None'
+
+  const rateLimitRaw = read(env, 'RATELIMIT_DEFAULTS') ?? '6000 per hour;100000 per day'
+  let rateLimitDefaults: RateLimit[]
+  try {
+    rateLimitDefaults = parseRateLimits(rateLimitRaw)
+  } catch (error) {
+    throw new ConfigError('RATELIMIT_DEFAULTS', `expected Flask-Limiter syntax like "6000 per hour;100000 per day" (${(error as Error).message})`, rateLimitRaw)
+  }
+
+  const debugAlias = read(env, 'FLASK_DEBUG') === '1' && !production
+  const logLevel = oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, debugAlias ? 'debug' : 'info')
+
+  return {
+    production,
+    secretKey: givenSecret ?? env.QRBOOK_EPHEMERAL_SECRET_KEY ?? randomSecret(),
+    jwtSecretKey: givenJwtSecret ?? env.QRBOOK_EPHEMERAL_JWT_SECRET_KEY ?? randomSecret(),
+    ephemeralSecrets,
+    database,
+    databaseExplicit,
+    staticQrPath: read(env, 'STATIC_QR_PATH') ?? './static/qr',
+    jwtCookieSecure: cookieSecure,
+    jwtCookieSameSite: sameSite,
+    jwtCsrfCheckForm: parseBool(env, 'JWT_CSRF_CHECK_FORM', false),
+    accessTokenTtlS: parseInteger(env, 'JWT_ACCESS_TOKEN_EXPIRES', 3600, 10, 86400 * 7),
+    refreshTokenTtlS: parseInteger(env, 'JWT_REFRESH_TOKEN_EXPIRES', 7 * 86400, 60, 86400 * 90),
+    port,
+    host: read(env, 'HOST') ?? '0.0.0.0',
+    qrBaseUrl: parseUrl(env, 'QR_BASE_URL')?.replace(/\/+$/, ''),
+    serverExternalBase: (parseUrl(env, 'SERVER_EXTERNAL_BASE') ?? `http://localhost:${port}`).replace(/\/*$/, '/'),
+    frontendBaseUrl: parseUrl(env, 'FRONTEND_BASE_URL')?.replace(/\/+$/, ''),
+    corsOrigins: parseOrigins(env),
+    workers,
+    timeoutS: parseInteger(env, 'TIMEOUT', 30, 1, 3600),
+    rateLimitStorageUri: parseRateLimitStorage(env),
+    rateLimitDefaults,
+    trustProxy: parseInteger(env, 'TRUST_PROXY', 0, 0, 10),
+    appTimezone: parseTimezone(env),
+    logLevel,
+    swaggerEnabled: parseBool(env, 'SWAGGER_ENABLED', true),
+    dbConnectTimeoutS: parseInteger(env, 'DB_CONNECT_TIMEOUT', 30, 0, 600),
+  }
+}

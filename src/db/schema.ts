@@ -1,0 +1,75 @@
+/**
+ * The database schema. Enum and column names follow the original Flask models so the old data
+ * and the frontend's field names carry over. Overlap safety for reservations lives in a custom
+ * migration (drizzle/0001_*.sql): an exclusion constraint Drizzle cannot express.
+ */
+import { sql } from 'drizzle-orm'
+import {
+  boolean, check, index, integer, jsonb, pgEnum, pgTable, serial, text, time, timestamp, varchar,
+} from 'drizzle-orm/pg-core'
+
+export const userRole = pgEnum('user_role', ['student', 'teacher', 'admin'])
+export const roomType = pgEnum('room_type', ['public', 'admin', 'service'])
+export const reservationStatus = pgEnum('reservation_status', ['active', 'finished', 'cancelled'])
+export const auditAction = pgEnum('audit_action', [
+  'create_reservation', 'cancel_reservation', 'update_reservation',
+  'create_room', 'update_room', 'block_room', 'generate_qr',
+  'create_user', 'update_user', 'reset_password', 'change_password', 'signup',
+  'login', 'logout',
+])
+
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}
+
+export const users = pgTable('users', {
+  id: serial('id').primaryKey(),
+  name: varchar('name', { length: 80 }).notNull().unique('users_name_key'),
+  passwordHash: text('password_hash').notNull(),
+  role: userRole('role').notNull().default('student'),
+  ...timestamps,
+})
+
+export const rooms = pgTable('rooms', {
+  id: serial('id').primaryKey(),
+  name: varchar('name', { length: 100 }).notNull().unique('rooms_name_key'),
+  type: roomType('type').notNull().default('public'),
+  isBlocked: boolean('is_blocked').notNull().default(false),
+  /** Daily booking window in APP_TIMEZONE local time; null means unbounded on that side. */
+  bookingStart: time('booking_start'),
+  bookingEnd: time('booking_end'),
+  ...timestamps,
+})
+
+export const reservations = pgTable('reservations', {
+  id: serial('id').primaryKey(),
+  roomId: integer('room_id').notNull().references(() => rooms.id, { onDelete: 'cascade' }),
+  userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  startTime: timestamp('start_time', { withTimezone: true }).notNull(),
+  endTime: timestamp('end_time', { withTimezone: true }).notNull(),
+  status: reservationStatus('status').notNull().default('active'),
+  ...timestamps,
+}, (table) => [
+  check('reservations_time_order', sql`${table.startTime} < ${table.endTime}`),
+  index('reservations_room_start_idx').on(table.roomId, table.startTime),
+  index('reservations_user_start_idx').on(table.userId, table.startTime),
+])
+
+export const auditLogs = pgTable('audit_logs', {
+  id: serial('id').primaryKey(),
+  actorId: integer('actor_id').references(() => users.id, { onDelete: 'set null' }),
+  action: auditAction('action').notNull(),
+  description: text('description').notNull(),
+  payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (table) => [index('audit_logs_created_idx').on(table.createdAt)])
+
+export type User = typeof users.$inferSelect
+export type Room = typeof rooms.$inferSelect
+export type Reservation = typeof reservations.$inferSelect
+export type AuditLog = typeof auditLogs.$inferSelect
+export type UserRole = (typeof userRole.enumValues)[number]
+export type RoomType = (typeof roomType.enumValues)[number]
+export type ReservationStatus = (typeof reservationStatus.enumValues)[number]
+export type AuditAction = (typeof auditAction.enumValues)[number]

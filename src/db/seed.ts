@@ -1,0 +1,50 @@
+/**
+ * First-start data: the deployment guide's four accounts, four rooms and three reservations
+ * relative to now. Runs only while the users table is empty, under the migration lock.
+ */
+import { count } from 'drizzle-orm'
+import type { Clock } from '../lib/clock'
+import { hashPassword } from '../lib/passwords'
+import type { Db } from './client'
+import { reservations, rooms, users, type RoomType, type UserRole } from './schema'
+
+export const SEED_ACCOUNTS: { name: string; password: string; role: UserRole }[] = [
+  { name: 'admin', password: 'admin1234', role: 'admin' },
+  { name: 'teacher', password: 'teacher1234', role: 'teacher' },
+  { name: 'student', password: 'student1234', role: 'student' },
+  { name: 'guest', password: 'guest1234', role: 'student' },
+]
+
+const SEED_ROOMS: { name: string; type: RoomType }[] = [
+  { name: 'B101', type: 'public' },
+  { name: 'B102', type: 'public' },
+  { name: 'A200', type: 'admin' },
+  { name: 'S001', type: 'service' },
+]
+
+const MINUTE = 60_000
+
+/** Returns true when it seeded, false when users already existed. */
+export async function seed(db: Db, clock: Clock): Promise<boolean> {
+  const hashes = await Promise.all(SEED_ACCOUNTS.map((a) => hashPassword(a.password)))
+  return db.transaction(async (tx) => {
+    const [{ users: existing }] = (await tx.select({ users: count() }).from(users)) as [{ users: number }]
+    if (Number(existing) > 0) return false
+
+    const insertedUsers = await tx.insert(users)
+      .values(SEED_ACCOUNTS.map((a, i) => ({ name: a.name, role: a.role, passwordHash: hashes[i]! })))
+      .returning({ id: users.id, name: users.name })
+    const insertedRooms = await tx.insert(rooms).values(SEED_ROOMS).returning({ id: rooms.id, name: rooms.name })
+    const userId = (name: string) => insertedUsers.find((u) => u.name === name)!.id
+    const roomId = (name: string) => insertedRooms.find((r) => r.name === name)!.id
+
+    const now = clock.now().getTime()
+    const at = (minutes: number) => new Date(now + minutes * MINUTE)
+    await tx.insert(reservations).values([
+      { roomId: roomId('B101'), userId: userId('teacher'), startTime: at(-30), endTime: at(90) },
+      { roomId: roomId('B102'), userId: userId('student'), startTime: at(120), endTime: at(240) },
+      { roomId: roomId('A200'), userId: userId('guest'), startTime: at(360), endTime: at(480) },
+    ])
+    return true
+  })
+}

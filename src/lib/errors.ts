@@ -1,0 +1,37 @@
+/**
+ * Domain errors: services throw these, and the one error handler (src/plugins/errors.ts) turns
+ * each into `{"msg": message}` with its status. Anything else is an unexpected 500.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** Extra response headers, e.g. Retry-After on 429. */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message)
+    this.name = new.target.name
+  }
+}
+
+export class BadRequest extends HttpError {
+  constructor(message: string) { super(400, message) }
+}
+export class Unauthorized extends HttpError {
+  constructor(message: string) { super(401, message) }
+}
+export class Forbidden extends HttpError {
+  constructor(message = 'insufficient permissions') { super(403, message) }
+}
+export class NotFound extends HttpError {
+  constructor(message: string) { super(404, message) }
+}
+export class Conflict extends HttpError {
+  constructor(message: string) { super(409, message) }
+}
+export class Unprocessable extends HttpError {
+  constructor(message: string) { super(422, message) }
+}
+export class TooManyRequests extends HttpError {
+  constructor(message: string, headers: Record<string, string>) { super(429, message, headers) }
+}
