@@ -2,25 +2,38 @@
  * createApp(deps): the whole HTTP application, built the same way in production and in tests.
  * Cross-cutting plugins come first so every route gets them. Feature routes are mounted twice:
  * under /api (canonical, documented) and at the root (the existing frontend's legacy paths).
+ * Feature modules are unnamed Elysia instances on purpose: a named plugin is deduplicated, and
+ * the second mount would silently lose its routes.
  */
 import { Elysia } from 'elysia'
+import { buildContext, type Ctx } from './context'
 import type { Deps } from './deps'
+import { admin } from './modules/admin'
+import { auth } from './modules/auth'
 import { health } from './modules/health'
+import { reservationRoutes } from './modules/reservations'
+import { rooms } from './modules/rooms'
 import { errorHandler } from './plugins/errors'
 import { requestLog, securityHeaders } from './plugins/security-headers'
 
 /** The feature routes, without prefix. Called once per mount point. */
-function routes(deps: Deps) {
-  return new Elysia().use(health(deps))
+function routes(ctx: Ctx) {
+  return new Elysia()
+    .use(health(ctx))
+    .use(auth(ctx))
+    .use(rooms(ctx))
+    .use(reservationRoutes(ctx))
+    .use(admin(ctx))
 }
 
 export function createApp(deps: Deps) {
+  const ctx = buildContext(deps)
   return new Elysia()
     .use(errorHandler(deps.log))
     .use(securityHeaders({ hsts: deps.config.jwtCookieSecure }))
     .use(requestLog(deps.log))
-    .group('/api', (api) => api.use(routes(deps)))
-    .use(routes(deps))
+    .group('/api', (api) => api.use(routes(ctx)))
+    .use(routes(ctx))
 }
 
 export type App = ReturnType<typeof createApp>

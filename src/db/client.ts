@@ -4,7 +4,7 @@
  * Both give the same Drizzle API, run the same migrations and enforce the same constraints.
  */
 import { mkdirSync } from 'node:fs'
-import { PGlite } from '@electric-sql/pglite'
+import { PGlite, type PGliteInterface } from '@electric-sql/pglite'
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist'
 import { sql } from 'drizzle-orm'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
@@ -49,8 +49,8 @@ export async function createDb(target: DatabaseTarget, options: DbOptions = {}):
 }
 
 /** Wraps an already open PGlite (tests clone a migrated template instead of migrating each time). */
-export function wrapPglite(client: PGlite, options: DbOptions = {}): Database {
-  const db = drizzlePglite({ client, schema, logger: queryLogger(options) }) as unknown as Db
+export function wrapPglite(client: PGlite | PGliteInterface, options: DbOptions = {}): Database {
+  const db = drizzlePglite({ client: client as PGlite, schema, logger: queryLogger(options) }) as unknown as Db
   let closed = false
   return {
     db,

@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm'
 import {
-  boolean, check, index, integer, jsonb, pgEnum, pgTable, serial, text, time, timestamp, varchar,
+  boolean, check, index, integer, jsonb, pgEnum, pgTable, serial, text, time, timestamp, uuid, varchar,
 } from 'drizzle-orm/pg-core'
 
 export const userRole = pgEnum('user_role', ['student', 'teacher', 'admin'])
@@ -28,8 +28,21 @@ export const users = pgTable('users', {
   name: varchar('name', { length: 80 }).notNull().unique('users_name_key'),
   passwordHash: text('password_hash').notNull(),
   role: userRole('role').notNull().default('student'),
+  /** Access tokens issued before this instant are refused (password change or reset). */
+  passwordChangedAt: timestamp('password_changed_at', { withTimezone: true }).notNull().defaultNow(),
   ...timestamps,
 })
+
+/** One row per login: the refresh token it currently accepts (hashed), rotated at every refresh. */
+export const sessions = pgTable('sessions', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  refreshTokenHash: text('refresh_token_hash').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }).notNull().defaultNow(),
+}, (table) => [index('sessions_user_idx').on(table.userId)])
 
 export const rooms = pgTable('rooms', {
   id: serial('id').primaryKey(),
@@ -69,6 +82,7 @@ export type User = typeof users.$inferSelect
 export type Room = typeof rooms.$inferSelect
 export type Reservation = typeof reservations.$inferSelect
 export type AuditLog = typeof auditLogs.$inferSelect
+export type Session = typeof sessions.$inferSelect
 export type UserRole = (typeof userRole.enumValues)[number]
 export type RoomType = (typeof roomType.enumValues)[number]
 export type ReservationStatus = (typeof reservationStatus.enumValues)[number]

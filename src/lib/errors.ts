@@ -8,6 +8,8 @@ export class HttpError extends Error {
     message: string,
     /** Extra response headers, e.g. Retry-After on 429. */
     readonly headers: Record<string, string> = {},
+    /** Extra body fields beside msg, e.g. a hint on what to send. */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(message)
     this.name = new.target.name
@@ -18,7 +20,7 @@ export class BadRequest extends HttpError {
   constructor(message: string) { super(400, message) }
 }
 export class Unauthorized extends HttpError {
-  constructor(message: string) { super(401, message) }
+  constructor(message: string, extra: Record<string, unknown> = {}) { super(401, message, {}, extra) }
 }
 export class Forbidden extends HttpError {
   constructor(message = 'insufficient permissions') { super(403, message) }

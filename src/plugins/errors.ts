@@ -26,7 +26,7 @@ export const errorHandler = (log: Logger) =>
     if (error instanceof HttpError) {
       set.status = error.status
       Object.assign(set.headers, error.headers)
-      return { msg: error.message }
+      return { msg: error.message, ...error.extra }
     }
     switch (code) {
       case 'VALIDATION': {

@@ -1,0 +1,113 @@
+/** /auth routes: thin handlers over service.ts; cookies and bodies as the frontend expects. */
+import { Elysia, t } from 'elysia'
+import type { Ctx } from '../../context'
+import { parseCookies } from '../../lib/cookies'
+import { Unauthorized } from '../../lib/errors'
+import { ACCESS_COOKIE, authGuard, bearerToken, checkCsrf, REFRESH_COOKIE } from '../../plugins/auth'
+import { clearedCookies, sessionCookies } from './cookies'
+import { ChangePasswordBody, LoginBody, LoginReply, Message, PublicUser, SignupBody } from './model'
+import * as service from './service'
+import type { TokenClaims } from './tokens'
+
+const REFRESH_CSRF_HINT = 'send the csrf_refresh_token cookie value as the X-CSRF-TOKEN header'
+
+/** The first of the caller's tokens that still verifies: for logout, where any of them will do. */
+async function anyValidClaims(ctx: Ctx, request: Request): Promise<{ claims: TokenClaims; viaCookie: boolean } | undefined> {
+  const bearer = bearerToken(request)
+  const cookies = parseCookies(request.headers.get('cookie'))
+  const candidates: [string | undefined, 'access' | 'refresh', boolean][] = [
+    [bearer, 'access', false], [bearer, 'refresh', false],
+    [cookies[ACCESS_COOKIE], 'access', true], [cookies[REFRESH_COOKIE], 'refresh', true],
+  ]
+  for (const [token, type, viaCookie] of candidates) {
+    if (!token) continue
+    const claims = await ctx.tokens.verify(token, type).catch(() => undefined)
+    if (claims) return { claims, viaCookie }
+  }
+  return undefined
+}
+
+export const auth = (ctx: Ctx) =>
+  new Elysia({ prefix: '/auth', detail: { tags: ['Auth'] } })
+    .use(authGuard(ctx))
+    .post('/login', async ({ body, set }) => {
+      const { user, pair } = await service.login(ctx, body)
+      set.headers['set-cookie'] = sessionCookies(ctx.config, pair) as any
+      return {
+        msg: 'login successful',
+        role: user.role,
+        user: service.publicUser(user),
+        access_token: pair.access.token,
+        csrf_token: pair.access.claims.csrf,
+      }
+    }, {
+      body: LoginBody,
+      response: { 200: LoginReply },
+      detail: { summary: 'Log in with name (or username) and password; sets the session cookies' },
+    })
+
+    .post('/logout', async ({ request, body, set }) => {
+      const found = await anyValidClaims(ctx, request)
+      // A cookie-authenticated logout is a write like any other: it must carry the CSRF token.
+      if (found?.viaCookie) checkCsrf(found.claims.csrf, request, body, ctx.config.jwtCsrfCheckForm)
+      await service.logout(ctx, found?.claims)
+      set.headers['set-cookie'] = clearedCookies(ctx.config) as any
+      return { msg: 'logout successful' }
+    }, {
+      response: { 200: Message },
+      detail: { summary: 'Log out: clears the cookies and revokes the session' },
+    })
+
+    .post('/refresh', async ({ request, body, set }) => {
+      const bearer = bearerToken(request)
+      const token = bearer ?? parseCookies(request.headers.get('cookie'))[REFRESH_COOKIE]
+      if (!token) throw new Unauthorized('missing authorization', { hint: 'send the refresh_token_cookie (with X-CSRF-TOKEN = csrf_refresh_token)' })
+      const claims = await ctx.tokens.verify(token, 'refresh')
+      if (!bearer) checkCsrf(claims.csrf, request, body, ctx.config.jwtCsrfCheckForm, REFRESH_CSRF_HINT)
+      const pair = await service.refresh(ctx, token, claims)
+      set.headers['set-cookie'] = sessionCookies(ctx.config, pair) as any
+      return { msg: 'token refreshed', access_token: pair.access.token, csrf_token: pair.access.claims.csrf }
+    }, {
+      response: { 200: t.Object({ msg: t.String(), access_token: t.String(), csrf_token: t.String() }) },
+      detail: { summary: 'Exchange the refresh token for new tokens (the refresh token rotates)' },
+    })
+
+    .get('/me', ({ claims }) => service.me(ctx, claims), {
+      token: true,
+      response: { 200: PublicUser },
+      detail: { summary: 'The logged-in user' },
+    })
+
+    .post('/signup', async ({ body, set }) => {
+      const { user, pair } = await service.signup(ctx, body)
+      set.status = 201
+      set.headers['set-cookie'] = sessionCookies(ctx.config, pair) as any
+      return service.publicUser(user)
+    }, {
+      body: SignupBody,
+      response: { 201: PublicUser },
+      detail: { summary: 'Create a student or teacher account and log in' },
+    })
+
+    .post('/register', async ({ body, user, set }) => {
+      const created = await service.register(ctx, user, body)
+      set.status = 201
+      return { msg: 'user created', id: created.id }
+    }, {
+      auth: 'admin',
+      body: SignupBody,
+      response: { 201: t.Object({ msg: t.String(), id: t.Integer() }) },
+      detail: { summary: 'Create a user of any role (admin)' },
+    })
+
+    .post('/change-password', async ({ body, user, claims, set }) => {
+      const pair = await service.changePassword(ctx, user, claims, body)
+      set.headers['set-cookie'] = sessionCookies(ctx.config, pair) as any
+      return { msg: 'password changed' }
+    }, {
+      auth: 'student',
+      token: true,
+      body: ChangePasswordBody,
+      response: { 200: Message },
+      detail: { summary: "Change your own password; ends your other sessions" },
+    })

@@ -1,0 +1,106 @@
+/** Auth use cases: plain functions over the context, no Elysia. Each write is audited in its transaction. */
+import { eq } from 'drizzle-orm'
+import type { Ctx } from '../../context'
+import { users, type User, type UserRole } from '../../db/schema'
+import { BadRequest, Forbidden, NotFound, Unauthorized } from '../../lib/errors'
+import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../../lib/passwords'
+import { writeAudit } from '../audit/service'
+import type { Actor } from './actors'
+import { revokeSession, rotateSession, startSession, type TokenPair } from './sessions'
+import type { TokenClaims } from './tokens'
+import { cleanName, insertUser, setPassword } from './users'
+
+export function publicUser(user: Pick<User, 'id' | 'name' | 'role'>) {
+  return { id: user.id, name: user.name, role: user.role }
+}
+
+/** Checks a name and password. Unknown names cost a real hash too, so timing does not reveal them. */
+export async function authenticate(ctx: Ctx, name: string, password: string): Promise<User> {
+  const [user] = await ctx.database.db.select().from(users).where(eq(users.name, name))
+  const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()))
+  if (!user || !ok) throw new Unauthorized('invalid credentials')
+  if (needsRehash(user.passwordHash)) {
+    // A bcrypt hash from the Flask database: upgrade it now that we know the password.
+    await ctx.database.db.update(users).set({ passwordHash: await hashPassword(password) }).where(eq(users.id, user.id))
+  }
+  return user
+}
+
+export function loginName(body: { name?: string; username?: string }): string | undefined {
+  const name = (body.name ?? body.username)?.trim()
+  return name || undefined
+}
+
+export async function login(ctx: Ctx, body: { name?: string; username?: string; password?: string }) {
+  const name = loginName(body)
+  if (!name || !body.password) throw new BadRequest('name and password are required')
+  const user = await authenticate(ctx, name, body.password)
+  const pair = await ctx.database.db.transaction(async (tx) => {
+    const created = await startSession(ctx, tx, user)
+    await writeAudit(tx, { actorId: user.id, action: 'login', description: `${user.name} logged in`, payload: { session: created.sessionId } })
+    return created
+  })
+  return { user, pair }
+}
+
+export async function signup(ctx: Ctx, body: { name?: string; username?: string; password?: string; role?: string }) {
+  const role = (body.role ?? 'student').toLowerCase()
+  if (role === 'admin') throw new Forbidden('role not allowed for self-signup')
+  if (role !== 'student' && role !== 'teacher') throw new BadRequest('role must be student or teacher')
+  const name = cleanName(body.name ?? body.username)
+  return ctx.database.db.transaction(async (tx) => {
+    const user = await insertUser(tx, { name, password: body.password ?? '', role })
+    const pair = await startSession(ctx, tx, user)
+    await writeAudit(tx, { actorId: user.id, action: 'signup', description: `${user.name} signed up as ${role}`, payload: { user_id: user.id, role } })
+    return { user, pair }
+  })
+}
+
+export async function register(ctx: Ctx, actor: Actor, body: { name?: string; password?: string; role?: string }) {
+  const role = (body.role ?? 'student').toLowerCase()
+  if (!['student', 'teacher', 'admin'].includes(role)) throw new BadRequest('role must be student, teacher or admin')
+  const name = cleanName(body.name)
+  return ctx.database.db.transaction(async (tx) => {
+    const user = await insertUser(tx, { name, password: body.password ?? '', role: role as UserRole })
+    await writeAudit(tx, { actorId: actor.id, action: 'create_user', description: `${actor.name} created user ${user.name} (${role})`, payload: { user_id: user.id, role } })
+    return user
+  })
+}
+
+export async function refresh(ctx: Ctx, token: string, claims: TokenClaims): Promise<TokenPair> {
+  const user = await ctx.actors.get(Number(claims.sub))
+  if (!user) throw new Unauthorized('user no longer exists')
+  if (claims.iat < user.tokensValidAfter) throw new Unauthorized('token has been revoked')
+  return rotateSession(ctx, token, claims, user)
+}
+
+/** Revokes the session the given claims belong to (if any) and audits the logout of its user. */
+export async function logout(ctx: Ctx, claims: TokenClaims | undefined) {
+  if (!claims) return
+  const userId = Number(claims.sub)
+  await ctx.database.db.transaction(async (tx) => {
+    if (claims.sid) await revokeSession(ctx, tx, claims.sid)
+    const [user] = await tx.select({ id: users.id, name: users.name }).from(users).where(eq(users.id, userId))
+    if (user) await writeAudit(tx, { actorId: user.id, action: 'logout', description: `${user.name} logged out`, payload: { session: claims.sid ?? null } })
+  })
+}
+
+export async function me(ctx: Ctx, claims: TokenClaims) {
+  const [user] = await ctx.database.db.select().from(users).where(eq(users.id, Number(claims.sub)))
+  if (!user) throw new NotFound('user not found')
+  return publicUser(user)
+}
+
+export async function changePassword(ctx: Ctx, actor: Actor, claims: TokenClaims, body: { current_password: string; new_password: string }) {
+  const [user] = await ctx.database.db.select().from(users).where(eq(users.id, actor.id))
+  if (!user) throw new NotFound('user not found')
+  if (!(await verifyPassword(body.current_password, user.passwordHash)))
+    throw new BadRequest('current password is incorrect')
+  return ctx.database.db.transaction(async (tx) => {
+    await setPassword(ctx, tx, user.id, body.new_password, claims.sid)
+    await writeAudit(tx, { actorId: user.id, action: 'change_password', description: `${user.name} changed their password`, payload: {} })
+    // The caller stays logged in: fresh tokens for their own session.
+    if (claims.sid) await revokeSession(ctx, tx, claims.sid)
+    return startSession(ctx, tx, user)
+  })
+}

@@ -1,0 +1,80 @@
+/**
+ * Server-side sessions. Each login creates a row holding the hash of the one refresh token it
+ * currently accepts. Refresh rotates it; presenting an older token of the same session means the
+ * token was stolen or replayed, so the whole session is revoked. Logout revokes the session.
+ */
+import { and, eq, isNull, ne } from 'drizzle-orm'
+import type { Ctx } from '../../context'
+import type { Executor } from '../../db/client'
+import { sessions } from '../../db/schema'
+import { Unauthorized } from '../../lib/errors'
+import type { IssuedToken, TokenClaims } from './tokens'
+
+export interface TokenPair {
+  sessionId: string
+  access: IssuedToken
+  refresh: IssuedToken
+}
+
+export function hashToken(token: string): string {
+  return new Bun.CryptoHasher('sha256').update(token).digest('hex')
+}
+
+async function issuePair(ctx: Ctx, user: { id: number; role: string }, sessionId: string) {
+  const [access, refresh] = await Promise.all([
+    ctx.tokens.issue('access', user, { sid: sessionId }),
+    ctx.tokens.issue('refresh', user, { sid: sessionId }),
+  ])
+  return { access, refresh }
+}
+
+export async function startSession(ctx: Ctx, tx: Executor, user: { id: number; role: string }): Promise<TokenPair> {
+  const sessionId = crypto.randomUUID()
+  const { access, refresh } = await issuePair(ctx, user, sessionId)
+  await tx.insert(sessions).values({
+    id: sessionId,
+    userId: user.id,
+    refreshTokenHash: hashToken(refresh.token),
+    expiresAt: new Date(refresh.claims.exp * 1000),
+    createdAt: ctx.clock.now(),
+    lastUsedAt: ctx.clock.now(),
+  })
+  return { sessionId, access, refresh }
+}
+
+/** Exchanges a verified refresh token for a new pair; refuses revoked sessions and replayed tokens. */
+export async function rotateSession(ctx: Ctx, token: string, claims: TokenClaims, user: { id: number; role: string }): Promise<TokenPair> {
+  if (!claims.sid) throw new Unauthorized('token has been revoked')
+  const sessionId = claims.sid
+  const now = ctx.clock.now()
+  return ctx.database.db.transaction(async (tx) => {
+    const [session] = await tx.select().from(sessions).where(eq(sessions.id, sessionId)).for('update')
+    if (!session || session.revokedAt || session.expiresAt <= now || session.userId !== user.id)
+      throw new Unauthorized('token has been revoked')
+    if (session.refreshTokenHash !== hashToken(token)) {
+      // An already rotated token: somebody kept a copy. End the session for everyone holding it.
+      await tx.update(sessions).set({ revokedAt: now }).where(eq(sessions.id, sessionId))
+      return null
+    }
+    const { access, refresh } = await issuePair(ctx, user, sessionId)
+    await tx.update(sessions)
+      .set({ refreshTokenHash: hashToken(refresh.token), expiresAt: new Date(refresh.claims.exp * 1000), lastUsedAt: now })
+      .where(eq(sessions.id, sessionId))
+    return { sessionId, access, refresh }
+  }).then((pair) => {
+    if (!pair) throw new Unauthorized('token has been revoked')
+    return pair
+  })
+}
+
+export async function revokeSession(ctx: Ctx, tx: Executor, sessionId: string): Promise<void> {
+  await tx.update(sessions).set({ revokedAt: ctx.clock.now() })
+    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)))
+}
+
+/** Revokes every live session of a user, except one (the caller's own, on a password change). */
+export async function revokeUserSessions(ctx: Ctx, tx: Executor, userId: number, exceptSessionId?: string): Promise<void> {
+  const conditions = [eq(sessions.userId, userId), isNull(sessions.revokedAt)]
+  if (exceptSessionId) conditions.push(ne(sessions.id, exceptSessionId))
+  await tx.update(sessions).set({ revokedAt: ctx.clock.now() }).where(and(...conditions))
+}

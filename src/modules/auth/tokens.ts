@@ -1,0 +1,76 @@
+/**
+ * JWTs in Flask-JWT-Extended's shape (claims sub, role, csrf, jti, type, exp), signed HS256 with
+ * JWT_SECRET_KEY. jose is used directly rather than through @elysiajs/jwt because the contract
+ * answers an expired token (401) differently from a forged one (422), and that plugin's verify()
+ * reports both as `false` (docs/decisions/002-jose-for-tokens.md).
+ */
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose'
+import type { Config } from '../../config'
+import { Unauthorized, Unprocessable } from '../../lib/errors'
+import type { Clock } from '../../lib/clock'
+
+export type TokenType = 'access' | 'refresh'
+
+export interface TokenClaims {
+  sub: string
+  role: string
+  csrf: string
+  jti: string
+  type: TokenType
+  /** refresh tokens: the session (login) this token belongs to */
+  sid?: string
+  iat: number
+  exp: number
+}
+
+export interface IssuedToken {
+  token: string
+  claims: TokenClaims
+}
+
+export interface TokenService {
+  issue(type: TokenType, subject: { id: number; role: string }, extra?: { sid?: string }): Promise<IssuedToken>
+  /** Verifies signature, expiry and type; throws 401 `token has expired` or 422 `token invalid`. */
+  verify(token: string, type: TokenType): Promise<TokenClaims>
+}
+
+export function randomToken(bytes = 24): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64url')
+}
+
+export function createTokenService(config: Pick<Config, 'jwtSecretKey' | 'accessTokenTtlS' | 'refreshTokenTtlS'>, clock: Clock): TokenService {
+  const key = new TextEncoder().encode(config.jwtSecretKey)
+  const ttl = { access: config.accessTokenTtlS, refresh: config.refreshTokenTtlS }
+
+  return {
+    async issue(type, subject, extra = {}) {
+      const iat = Math.floor(clock.now().getTime() / 1000)
+      const claims: TokenClaims = {
+        sub: String(subject.id),
+        role: subject.role,
+        csrf: randomToken(18),
+        jti: crypto.randomUUID(),
+        type,
+        ...(extra.sid ? { sid: extra.sid } : {}),
+        iat,
+        exp: iat + ttl[type],
+      }
+      const token = await new SignJWT({ ...claims }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(key)
+      return { token, claims }
+    },
+
+    async verify(token, type) {
+      let payload: Record<string, unknown>
+      try {
+        ;({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'], currentDate: clock.now() }))
+      } catch (error) {
+        if (error instanceof joseErrors.JWTExpired) throw new Unauthorized('token has expired')
+        throw new Unprocessable('token invalid')
+      }
+      if (payload.type !== type || typeof payload.sub !== 'string' || !/^\d+$/.test(payload.sub)
+        || typeof payload.csrf !== 'string' || typeof payload.exp !== 'number')
+        throw new Unprocessable('token invalid')
+      return payload as unknown as TokenClaims
+    },
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The declarative guard every protected route uses:
+ *   { auth: 'student' | 'teacher' | 'admin' }  -> resolves `user` (an Actor) or refuses
+ *   { token: true }                             -> resolves `claims` only (the user may be gone)
+ * A token comes from `Authorization: Bearer` (no CSRF needed) or from access_token_cookie, in which
+ * case POST/PUT/PATCH/DELETE must also carry the CSRF token (double submit, as Flask-JWT-Extended).
+ */
+import { timingSafeEqual } from 'node:crypto'
+import { Elysia } from 'elysia'
+import type { Ctx } from '../context'
+import type { UserRole } from '../db/schema'
+import { parseCookies } from '../lib/cookies'
+import { Forbidden, Unauthorized } from '../lib/errors'
+import { hasRole, type Actor } from '../modules/auth/actors'
+import type { TokenClaims } from '../modules/auth/tokens'
+
+export const ACCESS_COOKIE = 'access_token_cookie'
+export const REFRESH_COOKIE = 'refresh_token_cookie'
+export const CSRF_ACCESS_COOKIE = 'csrf_access_token'
+export const CSRF_REFRESH_COOKIE = 'csrf_refresh_token'
+
+const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+const CSRF_HINT = 'send the csrf_access_token cookie value (also "csrf_token" in the login response) as the X-CSRF-TOKEN header, or authenticate with "Authorization: Bearer <access_token>"'
+
+export function bearerToken(request: Request): string | undefined {
+  const header = request.headers.get('authorization')
+  const match = header && /^Bearer\s+(\S+)\s*$/i.exec(header)
+  return match ? match[1] : undefined
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const left = Buffer.from(a)
+  const right = Buffer.from(b)
+  return left.length === right.length && timingSafeEqual(left, right)
+}
+
+/** The CSRF token a cookie-authenticated write sent: header first, then the form field if allowed. */
+function submittedCsrf(request: Request, body: unknown, allowForm: boolean): string | undefined {
+  const header = request.headers.get('x-csrf-token') ?? request.headers.get('x-csrftoken')
+  if (header) return header
+  if (!allowForm || !body || typeof body !== 'object') return undefined
+  const type = request.headers.get('content-type') ?? ''
+  if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data')) return undefined
+  const field = (body as Record<string, unknown>).csrf_token
+  return typeof field === 'string' ? field : undefined
+}
+
+export function checkCsrf(expected: string, request: Request, body: unknown, allowForm: boolean, hint = CSRF_HINT): void {
+  const sent = submittedCsrf(request, body, allowForm)
+  if (!sent) throw new Unauthorized('Missing CSRF token', { hint })
+  if (!sameSecret(sent, expected)) throw new Unauthorized('CSRF double submit tokens do not match')
+}
+
+/** Verifies the request's access token (and CSRF for cookie-authenticated writes). */
+export async function verifyAccess(ctx: Ctx, request: Request, body: unknown): Promise<TokenClaims> {
+  const bearer = bearerToken(request)
+  const token = bearer ?? parseCookies(request.headers.get('cookie'))[ACCESS_COOKIE]
+  if (!token) throw new Unauthorized('missing authorization', {
+    hint: 'log in at POST /api/auth/login, then send its cookies or "Authorization: Bearer <access_token>"',
+  })
+  const claims = await ctx.tokens.verify(token, 'access')
+  if (!bearer && UNSAFE_METHODS.has(request.method)) checkCsrf(claims.csrf, request, body, ctx.config.jwtCsrfCheckForm)
+  return claims
+}
+
+/** The current user behind verified claims; refuses deleted users and tokens older than a password change. */
+export async function actorFor(ctx: Ctx, claims: TokenClaims): Promise<Actor> {
+  const actor = await ctx.actors.get(Number(claims.sub))
+  if (!actor) throw new Unauthorized('user no longer exists')
+  if (claims.iat < actor.tokensValidAfter) throw new Unauthorized('token has been revoked')
+  return actor
+}
+
+export const authGuard = (ctx: Ctx) =>
+  new Elysia().macro({
+    auth: (required: UserRole) => ({
+      async resolve({ request, body }) {
+        const actor = await actorFor(ctx, await verifyAccess(ctx, request, body))
+        if (!hasRole(actor, required)) throw new Forbidden('insufficient permissions')
+        return { user: actor }
+      },
+    }),
+    token: {
+      async resolve({ request, body }) {
+        return { claims: await verifyAccess(ctx, request, body) }
+      },
+    },
+  })

@@ -1,0 +1,129 @@
+/**
+ * Builds the app exactly as production does (createApp) on a fresh test database, seeded, with a
+ * config read from a fixed environment (not the machine's), and drives it in-process.
+ */
+import { createApp, type App } from '../../src/app'
+import { loadConfig, type Config } from '../../src/config'
+import type { Database, DbOptions } from '../../src/db/client'
+import { seed } from '../../src/db/seed'
+import { systemClock, type Clock } from '../../src/lib/clock'
+import { silentLogger, type Logger } from '../../src/lib/log'
+import { testDatabase } from './db'
+
+export const TEST_ENV = {
+  SECRET_KEY: 'test-secret-key-that-is-long-enough-0123456789',
+  JWT_SECRET_KEY: 'test-jwt-secret-key-that-is-long-enough-012345',
+  STATIC_QR_PATH: '',
+  SERVER_EXTERNAL_BASE: 'http://qrbook.test/',
+  FRONTEND_BASE_URL: 'http://frontend.test',
+  CORS_ORIGINS: 'http://frontend.test',
+  RATELIMIT_STORAGE_URI: 'memory://',
+}
+
+export interface TestApp {
+  app: App
+  config: Config
+  database: Database
+  clock: Clock
+  close(): Promise<void>
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>
+  clock?: Clock
+  seed?: boolean
+  log?: Logger
+  db?: DbOptions
+}
+
+export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const clock = options.clock ?? systemClock
+  const qrDir = `${import.meta.dir}/../../data/test-qr-${process.pid}-${crypto.randomUUID().slice(0, 8)}`
+  const config = loadConfig({ ...TEST_ENV, STATIC_QR_PATH: qrDir, ...options.env })
+  const { database, drop } = await testDatabase(options.db)
+  if (options.seed !== false) await seed(database.db, clock)
+  const app = createApp({ config, database, clock, log: options.log ?? silentLogger, startedAt: Date.now() })
+  return {
+    app,
+    config,
+    database,
+    clock,
+    async close() {
+      await drop()
+      await Bun.$`rm -rf ${qrDir}`.quiet().nothrow()
+    },
+  }
+}
+
+export interface Reply<T = any> {
+  status: number
+  body: T
+  headers: Headers
+  text: string
+}
+
+/**
+ * A browser-like client: keeps cookies between requests and can send the CSRF header the way the
+ * React frontend does (read csrf_access_token from the cookies).
+ */
+export class Client {
+  cookies = new Map<string, string>()
+  bearer?: string
+
+  constructor(private app: App, readonly origin = 'http://localhost') {}
+
+  async request(method: string, path: string, options: { json?: unknown; body?: RequestInit["body"]; headers?: Record<string, string>; csrf?: boolean | string } = {}): Promise<Reply> {
+    const headers = new Headers(options.headers)
+    if (options.json !== undefined) headers.set('content-type', 'application/json')
+    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '))
+    if (this.bearer) headers.set('authorization', `Bearer ${this.bearer}`)
+    if (options.csrf !== undefined && options.csrf !== false)
+      headers.set('x-csrf-token', options.csrf === true ? this.cookies.get('csrf_access_token') ?? '' : options.csrf)
+    const response = await this.app.handle(new Request(`${this.origin}${path}`, {
+      method,
+      headers,
+      body: options.json !== undefined ? JSON.stringify(options.json) : options.body,
+    }))
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(';')
+      const eq = pair!.indexOf('=')
+      const name = pair!.slice(0, eq)
+      const value = pair!.slice(eq + 1)
+      if (/max-age=0/i.test(cookie) || value === '') this.cookies.delete(name)
+      else this.cookies.set(name, value)
+    }
+    const text = await response.text()
+    let body: unknown = text
+    try {
+      body = JSON.parse(text)
+    } catch {}
+    return { status: response.status, body, headers: response.headers, text }
+  }
+
+  get(path: string, options: { headers?: Record<string, string> } = {}) {
+    return this.request('GET', path, options)
+  }
+  /** Writes send the CSRF header by default, as the frontend does. */
+  post(path: string, json?: unknown, options: { headers?: Record<string, string>; csrf?: boolean | string } = {}) {
+    return this.request('POST', path, { json, csrf: true, ...options })
+  }
+  patch(path: string, json?: unknown, options: { headers?: Record<string, string>; csrf?: boolean | string } = {}) {
+    return this.request('PATCH', path, { json, csrf: true, ...options })
+  }
+  delete(path: string, options: { headers?: Record<string, string>; csrf?: boolean | string } = {}) {
+    return this.request('DELETE', path, { csrf: true, ...options })
+  }
+
+  async login(name: string, password = `${name}1234`): Promise<Reply> {
+    const reply = await this.post('/api/auth/login', { name, password }, { csrf: false })
+    if (reply.status !== 200) throw new Error(`login as ${name} failed: ${reply.status} ${reply.text}`)
+    return reply
+  }
+}
+
+/** A client already logged in as one of the seeded accounts (admin, teacher, student, guest). */
+export async function loggedIn(app: App, name: string, password?: string): Promise<Client> {
+  const client = new Client(app)
+  await client.login(name, password)
+  return client
+}
