@@ -13,7 +13,10 @@ import { auth } from './modules/auth'
 import { health } from './modules/health'
 import { reservationRoutes } from './modules/reservations'
 import { rooms } from './modules/rooms'
+import { corsPlugin } from './plugins/cors'
+import { formCsrfCapture } from './plugins/auth'
 import { errorHandler } from './plugins/errors'
+import { createRateLimiter } from './plugins/rate-limit'
 import { requestLog, securityHeaders } from './plugins/security-headers'
 
 /** The feature routes, without prefix. Called once per mount point. */
@@ -28,10 +31,14 @@ function routes(ctx: Ctx) {
 
 export function createApp(deps: Deps) {
   const ctx = buildContext(deps)
-  return new Elysia()
+  const app = new Elysia()
     .use(errorHandler(deps.log))
     .use(securityHeaders({ hsts: deps.config.jwtCookieSecure }))
     .use(requestLog(deps.log))
+    .use(corsPlugin(deps.config.corsOrigins))
+    .use(formCsrfCapture)
+  if (deps.config.rateLimitEnabled) app.use(createRateLimiter(ctx, deps.rateLimitStore).plugin)
+  return app
     .group('/api', (api) => api.use(routes(ctx)))
     .use(routes(ctx))
 }

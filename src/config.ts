@@ -42,6 +42,7 @@ export interface Config {
   corsOrigins: string[]
   workers: number
   timeoutS: number
+  rateLimitEnabled: boolean
   rateLimitStorageUri: string
   rateLimitDefaults: RateLimit[]
   trustProxy: number
@@ -227,6 +228,7 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: parseOrigins(env),
     workers,
     timeoutS: parseInteger(env, 'TIMEOUT', 30, 1, 3600),
+    rateLimitEnabled: parseBool(env, 'RATELIMIT_ENABLED', true),
     rateLimitStorageUri: parseRateLimitStorage(env),
     rateLimitDefaults,
     trustProxy: parseInteger(env, 'TRUST_PROXY', 0, 0, 10),

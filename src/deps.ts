@@ -3,6 +3,7 @@ import type { Config } from './config'
 import type { Database } from './db/client'
 import type { Clock } from './lib/clock'
 import type { Logger } from './lib/log'
+import type { RateLimitStore } from './lib/rate-limit-store'
 
 export interface Deps {
   config: Config
@@ -11,4 +12,6 @@ export interface Deps {
   log: Logger
   /** process start, for /health's uptime */
   startedAt: number
+  /** Rate-limit counters; built from RATELIMIT_STORAGE_URI when not given. */
+  rateLimitStore?: RateLimitStore
 }

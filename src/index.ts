@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, type Config } from './config'
 import { systemClock } from './lib/clock'
 import { createLogger, type Logger } from './lib/log'
 import { startServer } from './server'
-import { openDatabase, prepareDatabase } from './startup'
+import { openDatabase, prepareDatabase, warnAboutDefaultPasswords } from './startup'
 
 const IS_WORKER = process.env.QRBOOK_WORKER === '1'
 
@@ -19,7 +19,10 @@ function fail(message: string): never {
 
 async function runServer(config: Config, log: Logger) {
   const database = await openDatabase(config, log)
-  if (!IS_WORKER) await prepareDatabase(database, systemClock, log)
+  if (!IS_WORKER) {
+    await prepareDatabase(database, systemClock, log)
+    if (config.production) await warnAboutDefaultPasswords(database, log)
+  }
   const app = createApp({ config, database, clock: systemClock, log, startedAt: Date.now() })
   const running = startServer(app, config)
   log.info('listening', { url: running.url.href, database: database.kind, pid: process.pid })
@@ -41,6 +44,7 @@ async function runServer(config: Config, log: Logger) {
 async function runPrimary(config: Config, log: Logger) {
   const database = await openDatabase(config, log)
   await prepareDatabase(database, systemClock, log)
+  if (config.production) await warnAboutDefaultPasswords(database, log)
   await database.close()
 
   // Workers must sign and verify tokens with the same keys, even generated ones.

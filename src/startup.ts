@@ -6,7 +6,10 @@
 import type { Config } from './config'
 import { createDb, type Database, type DbOptions } from './db/client'
 import { migrate, MIGRATION_LOCK_KEY } from './db/migrate'
-import { seed } from './db/seed'
+import { inArray } from 'drizzle-orm'
+import { SEED_ACCOUNTS, seed } from './db/seed'
+import { users } from './db/schema'
+import { verifyPassword } from './lib/passwords'
 import type { Clock } from './lib/clock'
 import type { Logger } from './lib/log'
 
@@ -37,4 +40,18 @@ export async function prepareDatabase(database: Database, clock: Clock, log: Log
     await migrate(database)
     if (await seed(database.db, clock)) log.info('seeded the demo accounts, rooms and reservations')
   })
+}
+
+/** In production, names every seeded account that still has its published default password. */
+export async function warnAboutDefaultPasswords(database: Database, log: Logger): Promise<string[]> {
+  const names = SEED_ACCOUNTS.map((a) => a.name)
+  const rows = await database.db.select({ name: users.name, hash: users.passwordHash }).from(users).where(inArray(users.name, names))
+  const weak: string[] = []
+  for (const row of rows) {
+    const account = SEED_ACCOUNTS.find((a) => a.name === row.name)!
+    if (await verifyPassword(account.password, row.hash)) weak.push(row.name)
+  }
+  for (const name of weak)
+    log.warn(`seeded account "${name}" still has its default password; change it with \`bun run set-password ${name}\``, { account: name })
+  return weak
 }

@@ -34,15 +34,29 @@ function sameSecret(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right)
 }
 
+/**
+ * csrf_token fields of url-encoded form bodies, captured while parsing: route schemas drop
+ * properties they do not name, so by the time the guard runs the field would be gone.
+ */
+const formCsrfTokens = new WeakMap<Request, string>()
+
+export const formCsrfCapture = new Elysia({ name: 'form-csrf-capture' }).onParse({ as: 'global' }, async ({ request, contentType }) => {
+  if (!contentType?.startsWith('application/x-www-form-urlencoded')) return
+  const fields = Object.fromEntries(new URLSearchParams(await request.text()))
+  if (typeof fields.csrf_token === 'string') formCsrfTokens.set(request, fields.csrf_token)
+  return fields
+})
+
 /** The CSRF token a cookie-authenticated write sent: header first, then the form field if allowed. */
 function submittedCsrf(request: Request, body: unknown, allowForm: boolean): string | undefined {
   const header = request.headers.get('x-csrf-token') ?? request.headers.get('x-csrftoken')
   if (header) return header
-  if (!allowForm || !body || typeof body !== 'object') return undefined
+  if (!allowForm) return undefined
+  const captured = formCsrfTokens.get(request)
+  if (captured) return captured
+  const field = body && typeof body === 'object' ? (body as Record<string, unknown>).csrf_token : undefined
   const type = request.headers.get('content-type') ?? ''
-  if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data')) return undefined
-  const field = (body as Record<string, unknown>).csrf_token
-  return typeof field === 'string' ? field : undefined
+  return typeof field === 'string' && type.startsWith('multipart/form-data') ? field : undefined
 }
 
 export function checkCsrf(expected: string, request: Request, body: unknown, allowForm: boolean, hint = CSRF_HINT): void {

@@ -8,6 +8,7 @@ import type { Database, DbOptions } from '../../src/db/client'
 import { seed } from '../../src/db/seed'
 import { systemClock, type Clock } from '../../src/lib/clock'
 import { silentLogger, type Logger } from '../../src/lib/log'
+import type { RateLimitStore } from '../../src/lib/rate-limit-store'
 import { testDatabase } from './db'
 
 export const TEST_ENV = {
@@ -18,6 +19,8 @@ export const TEST_ENV = {
   FRONTEND_BASE_URL: 'http://frontend.test',
   CORS_ORIGINS: 'http://frontend.test',
   RATELIMIT_STORAGE_URI: 'memory://',
+  // Tests log in far more often than 6 times a minute; test/rate-limit.test.ts turns limits on.
+  RATELIMIT_ENABLED: 'false',
 }
 
 export interface TestApp {
@@ -34,6 +37,7 @@ export interface TestAppOptions {
   seed?: boolean
   log?: Logger
   db?: DbOptions
+  rateLimitStore?: RateLimitStore
 }
 
 export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -42,7 +46,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
   const config = loadConfig({ ...TEST_ENV, STATIC_QR_PATH: qrDir, ...options.env })
   const { database, drop } = await testDatabase(options.db)
   if (options.seed !== false) await seed(database.db, clock)
-  const app = createApp({ config, database, clock, log: options.log ?? silentLogger, startedAt: Date.now() })
+  const app = createApp({ config, database, clock, log: options.log ?? silentLogger, startedAt: Date.now(), rateLimitStore: options.rateLimitStore })
   return {
     app,
     config,

@@ -20,6 +20,31 @@ export interface TestDatabase {
 export const POSTGRES_ADMIN_URL = process.env.TEST_DATABASE_URL
 export const onPostgres = Boolean(POSTGRES_ADMIN_URL)
 
+/** The machine's PostgreSQL, used by PostgreSQL-only tests when TEST_DATABASE_URL is not set. */
+export const LOCAL_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
+let serverUrl: Promise<string | undefined> | undefined
+
+/**
+ * The server that PostgreSQL-only tests (two-process races, WORKERS, a cut connection) create
+ * their own databases on: TEST_DATABASE_URL, else the local server if it answers, so that those
+ * tests also run in the embedded-database pass. Undefined when there is no PostgreSQL at all.
+ */
+export function postgresServerUrl(): Promise<string | undefined> {
+  serverUrl ??= (async () => {
+    if (POSTGRES_ADMIN_URL) return POSTGRES_ADMIN_URL
+    const sql = postgres(LOCAL_POSTGRES_URL, { max: 1, connect_timeout: 2, onnotice: () => {} })
+    try {
+      await sql`select 1`
+      return LOCAL_POSTGRES_URL
+    } catch {
+      return undefined
+    } finally {
+      await sql.end({ timeout: 1 }).catch(() => {})
+    }
+  })()
+  return serverUrl
+}
+
 let template: Promise<PGlite> | undefined
 
 async function migratedTemplate(): Promise<PGlite> {
@@ -35,17 +60,17 @@ export function databaseUrl(admin: string, name: string): string {
 }
 
 /** Creates an empty PostgreSQL database (not migrated) and returns its URL and a drop function. */
-export async function createPostgresDatabase(prefix = 'qrbook_test'): Promise<{ url: string; name: string; drop(): Promise<void> }> {
-  if (!POSTGRES_ADMIN_URL) throw new Error('TEST_DATABASE_URL is not set')
+export async function createPostgresDatabase(prefix = 'qrbook_test', adminUrl = POSTGRES_ADMIN_URL): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+  if (!adminUrl) throw new Error('TEST_DATABASE_URL is not set')
   const name = `${prefix}_${process.pid}_${crypto.randomUUID().slice(0, 8)}`
-  const admin = postgres(POSTGRES_ADMIN_URL, { max: 1, onnotice: () => {} })
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} })
   await admin.unsafe(`create database "${name}"`)
   await admin.end()
   return {
-    url: databaseUrl(POSTGRES_ADMIN_URL, name),
+    url: databaseUrl(adminUrl, name),
     name,
     async drop() {
-      const sql = postgres(POSTGRES_ADMIN_URL!, { max: 1, onnotice: () => {} })
+      const sql = postgres(adminUrl, { max: 1, onnotice: () => {} })
       await sql.unsafe(`drop database if exists "${name}" with (force)`)
       await sql.end()
     },
@@ -67,7 +92,7 @@ export async function testDatabase(options: DbOptions = {}): Promise<TestDatabas
     }
   }
   template ??= migratedTemplate()
-  const clone = await (await template).clone()
+  const clone = (await (await template).clone()) as PGlite
   const database = wrapPglite(clone, options)
   return { database, drop: () => database.close() }
 }

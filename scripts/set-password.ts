@@ -1,0 +1,52 @@
+/**
+ * bun run set-password <name>
+ * Sets a user's password from standard input (first line), e.g. to replace a seeded default:
+ *   printf '%s\n' 'a-long-new-password' | bun run set-password admin
+ * Uses DATABASE_URL like the server. Ends the user's sessions, as a reset through the API does.
+ */
+import { eq } from 'drizzle-orm'
+import { ConfigError, loadConfig } from '../src/config'
+import { buildContext } from '../src/context'
+import { users } from '../src/db/schema'
+import { systemClock } from '../src/lib/clock'
+import { createLogger } from '../src/lib/log'
+import { HttpError } from '../src/lib/errors'
+import { writeAudit } from '../src/modules/audit/service'
+import { setPassword } from '../src/modules/auth/users'
+import { openDatabase, prepareDatabase } from '../src/startup'
+
+function fail(message: string): never {
+  console.error(`set-password: ${message}`)
+  process.exit(1)
+}
+
+const name = process.argv[2]
+if (!name) fail('usage: bun run set-password <name>   (the new password is read from standard input)')
+
+let config
+try {
+  config = loadConfig()
+} catch (error) {
+  fail(error instanceof ConfigError ? `invalid configuration: ${error.message}` : String(error))
+}
+
+const input = await Bun.stdin.text()
+const password = input.split(/\r?\n/)[0] ?? ''
+
+const log = createLogger('warn')
+const database = await openDatabase(config, log)
+try {
+  await prepareDatabase(database, systemClock, log)
+  const ctx = buildContext({ config, database, clock: systemClock, log, startedAt: Date.now() })
+  const [user] = await database.db.select().from(users).where(eq(users.name, name))
+  if (!user) fail(`no user named "${name}"`)
+  await database.db.transaction(async (tx) => {
+    await setPassword(ctx, tx, user.id, password)
+    await writeAudit(tx, { actorId: null, action: 'reset_password', description: `password of ${user.name} set from the command line`, payload: { user_id: user.id, via: 'cli' } })
+  })
+  console.log(`password of "${name}" updated; their sessions were ended`)
+} catch (error) {
+  fail(error instanceof HttpError ? error.message : (error as Error).message)
+} finally {
+  await database.close()
+}

@@ -1,0 +1,139 @@
+/**
+ * A TCP proxy between the app and PostgreSQL that a test can cut, so that "the database stops
+ * answering" is tested for real without touching the machine's shared PostgreSQL server.
+ *
+ * Modes:
+ * - pass:   bytes flow both ways.
+ * - stall:  connections stay open and new ones are accepted, but no byte is forwarded (a hung
+ *           server or a network partition). Switching back to pass delivers what was held.
+ * - refuse: every open connection is closed and new ones are closed at once (server gone).
+ */
+import type { Socket, TCPSocketListener } from 'bun'
+
+export type ProxyMode = 'pass' | 'stall' | 'refuse'
+
+interface Pipe {
+  client: Socket<Pipe>
+  upstream?: Socket<Pipe>
+  toUpstream: Uint8Array[]
+  toClient: Uint8Array[]
+  closed: boolean
+}
+
+export interface TcpProxy {
+  readonly port: number
+  readonly mode: ProxyMode
+  /** Connections accepted so far (to check that traffic really goes through the proxy). */
+  readonly accepted: number
+  setMode(mode: ProxyMode): void
+  /** `url` with its host and port replaced by the proxy's. */
+  urlFor(url: string): string
+  close(): void
+}
+
+/** Writes what the socket accepts and keeps the rest queued (for the drain callback). */
+function flush(socket: Socket<Pipe> | undefined, queue: Uint8Array[]) {
+  while (socket && queue.length) {
+    const chunk = queue[0]!
+    const written = socket.write(chunk)
+    if (written < chunk.byteLength) {
+      queue[0] = chunk.subarray(Math.max(written, 0))
+      return
+    }
+    queue.shift()
+  }
+}
+
+export function startTcpProxy(target: { hostname: string; port: number }): TcpProxy {
+  let mode: ProxyMode = 'pass'
+  let accepted = 0
+  const pipes = new Set<Pipe>()
+
+  const shut = (pipe: Pipe) => {
+    if (pipe.closed) return
+    pipe.closed = true
+    pipes.delete(pipe)
+    pipe.client.terminate()
+    pipe.upstream?.terminate()
+  }
+  const pump = (pipe: Pipe) => {
+    if (mode !== 'pass' || pipe.closed) return
+    flush(pipe.upstream, pipe.toUpstream)
+    flush(pipe.client, pipe.toClient)
+  }
+
+  const listener: TCPSocketListener<Pipe> = Bun.listen<Pipe>({
+    hostname: '127.0.0.1',
+    port: 0,
+    socket: {
+      open(client) {
+        accepted++
+        if (mode === 'refuse') {
+          client.terminate()
+          return
+        }
+        const pipe: Pipe = { client, toUpstream: [], toClient: [], closed: false }
+        client.data = pipe
+        pipes.add(pipe)
+        Bun.connect<Pipe>({
+          hostname: target.hostname,
+          port: target.port,
+          data: pipe,
+          socket: {
+            open(upstream) {
+              if (pipe.closed) return void upstream.terminate()
+              pipe.upstream = upstream
+              pump(pipe)
+            },
+            data(_upstream, chunk) {
+              pipe.toClient.push(new Uint8Array(chunk))
+              pump(pipe)
+            },
+            drain: () => pump(pipe),
+            close: () => shut(pipe),
+            error: () => shut(pipe),
+          },
+        }).catch(() => shut(pipe))
+      },
+      data(client, chunk) {
+        if (!client.data) return
+        client.data.toUpstream.push(new Uint8Array(chunk))
+        pump(client.data)
+      },
+      drain(client) {
+        if (client.data) pump(client.data)
+      },
+      close(client) {
+        if (client.data) shut(client.data)
+      },
+      error(client) {
+        if (client.data) shut(client.data)
+      },
+    },
+  })
+
+  return {
+    port: listener.port,
+    get mode() {
+      return mode
+    },
+    get accepted() {
+      return accepted
+    },
+    setMode(next) {
+      mode = next
+      if (next === 'refuse') for (const pipe of [...pipes]) shut(pipe)
+      if (next === 'pass') for (const pipe of pipes) pump(pipe)
+    },
+    urlFor(url) {
+      const u = new URL(url)
+      u.hostname = '127.0.0.1'
+      u.port = String(listener.port)
+      return u.toString()
+    },
+    close() {
+      for (const pipe of [...pipes]) shut(pipe)
+      listener.stop(true)
+    },
+  }
+}
