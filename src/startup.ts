@@ -47,9 +47,9 @@ export async function warnAboutDefaultPasswords(database: Database, log: Logger)
   const names = SEED_ACCOUNTS.map((a) => a.name)
   const rows = await database.db.select({ name: users.name, hash: users.passwordHash }).from(users).where(inArray(users.name, names))
   const weak: string[] = []
-  for (const row of rows) {
-    const account = SEED_ACCOUNTS.find((a) => a.name === row.name)!
-    if (await verifyPassword(account.password, row.hash)) weak.push(row.name)
+  for (const account of SEED_ACCOUNTS) {
+    const row = rows.find((r) => r.name === account.name)
+    if (row && (await verifyPassword(account.password, row.hash))) weak.push(account.name)
   }
   for (const name of weak)
     log.warn(`seeded account "${name}" still has its default password; change it with \`bun run set-password ${name}\``, { account: name })
