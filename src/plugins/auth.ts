@@ -35,17 +35,20 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /**
- * csrf_token fields of url-encoded form bodies, captured while parsing: route schemas drop
- * properties they do not name, so by the time the guard runs the field would be gone.
+ * csrf_token fields of url-encoded form bodies (JWT_CSRF_CHECK_FORM), read from a copy of the body
+ * before Elysia parses it: route schemas drop properties they do not name, so by the time the guard
+ * runs the field would be gone. (A parse hook would do the same but hides every request body from
+ * the OpenAPI document.)
  */
 const formCsrfTokens = new WeakMap<Request, string>()
 
-export const formCsrfCapture = new Elysia({ name: 'form-csrf-capture' }).onParse({ as: 'global' }, async ({ request, contentType }) => {
-  if (!contentType?.startsWith('application/x-www-form-urlencoded')) return
-  const fields = Object.fromEntries(new URLSearchParams(await request.text()))
-  if (typeof fields.csrf_token === 'string') formCsrfTokens.set(request, fields.csrf_token)
-  return fields
-})
+export const formCsrfCapture = (enabled: boolean) =>
+  new Elysia({ name: 'form-csrf-capture', seed: enabled }).onRequest(async ({ request }) => {
+    if (!enabled || !UNSAFE_METHODS.has(request.method)) return
+    if (!request.headers.get('content-type')?.startsWith('application/x-www-form-urlencoded')) return
+    const token = new URLSearchParams(await request.clone().text()).get('csrf_token')
+    if (token) formCsrfTokens.set(request, token)
+  })
 
 /** The CSRF token a cookie-authenticated write sent: header first, then the form field if allowed. */
 function submittedCsrf(request: Request, body: unknown, allowForm: boolean): string | undefined {
