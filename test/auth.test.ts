@@ -131,6 +131,7 @@ describe('the browser flow', () => {
     expect((await client.post('/auth/refresh', undefined, { csrf: client.cookies.get('csrf_refresh_token')! })).status).toBe(200)
     const second = client.cookies.get('refresh_token_cookie')!
 
+    clock.advance(11_000) // past the grace period for racing tabs
     const thief = new Client(t.app)
     thief.bearer = first
     expect((await thief.post('/auth/refresh', undefined, { csrf: false })).status).toBe(401)
@@ -140,6 +141,37 @@ describe('the browser flow', () => {
     const after = await owner.post('/auth/refresh', undefined, { csrf: false })
     expect(after.status).toBe(401)
     expect(after.body.msg).toBe('token has been revoked')
+  })
+
+  test('two tabs refreshing at once: the loser gets 401, the session survives', async () => {
+    const client = await loggedIn(t.app, 'student')
+    const first = client.cookies.get('refresh_token_cookie')!
+    expect((await client.post('/auth/refresh', undefined, { csrf: client.cookies.get('csrf_refresh_token')! })).status).toBe(200)
+    const tab = new Client(t.app)
+    tab.bearer = first
+    const raced = await tab.post('/auth/refresh', undefined, { csrf: false })
+    expect(raced.status).toBe(401)
+    expect(raced.body).toEqual({ msg: 'token has already been refreshed' })
+    expect((await client.post('/auth/refresh', undefined, { csrf: client.cookies.get('csrf_refresh_token')! })).status).toBe(200)
+  })
+
+  test('50 parallel refreshes of one token: exactly one rotation, the others 401, no 5xx', async () => {
+    const client = await loggedIn(t.app, 'teacher')
+    const token = client.cookies.get('refresh_token_cookie')!
+    const replies = await Promise.all(Array.from({ length: 50 }, () => {
+      const tab = new Client(t.app)
+      tab.bearer = token
+      return tab.post('/auth/refresh', undefined, { csrf: false })
+    }))
+    const statuses = replies.map((r) => r.status)
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1)
+    expect(statuses.filter((s) => s === 401)).toHaveLength(49)
+    for (const reply of replies.filter((r) => r.status === 401)) expect(reply.body.msg).toBeString()
+    // The winner's new token still works: a race is not treated as theft.
+    const winner = new Client(t.app)
+    winner.bearer = replies.find((r) => r.status === 200)!.headers.getSetCookie()
+      .find((c) => c.startsWith('refresh_token_cookie='))!.split(';')[0]!.split('=')[1]!
+    expect((await winner.post('/auth/refresh', undefined, { csrf: false })).status).toBe(200)
   })
 
   test('logout without any token still answers 200 and clears cookies', async () => {

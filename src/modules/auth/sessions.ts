@@ -10,6 +10,9 @@ import { sessions } from '../../db/schema'
 import { Unauthorized } from '../../lib/errors'
 import type { IssuedToken, TokenClaims } from './tokens'
 
+/** How long the token a refresh replaced is refused quietly instead of being treated as stolen. */
+export const ROTATION_GRACE_MS = 10_000
+
 export interface TokenPair {
   sessionId: string
   access: IssuedToken
@@ -51,19 +54,31 @@ export async function rotateSession(ctx: Ctx, token: string, claims: TokenClaims
     const [session] = await tx.select().from(sessions).where(eq(sessions.id, sessionId)).for('update')
     if (!session || session.revokedAt || session.expiresAt <= now || session.userId !== user.id)
       throw new Unauthorized('token has been revoked')
-    if (session.refreshTokenHash !== hashToken(token)) {
-      // An already rotated token: somebody kept a copy. End the session for everyone holding it.
+    const presented = hashToken(token)
+    if (session.refreshTokenHash !== presented) {
+      const justRotated = session.previousTokenHash === presented && session.rotatedAt
+        && now.getTime() - session.rotatedAt.getTime() < ROTATION_GRACE_MS
+      // Two tabs refreshing at once: the loser is refused, the session lives on.
+      if (justRotated) return 'raced' as const
+      // An older token: somebody kept a copy. End the session for everyone holding it.
       await tx.update(sessions).set({ revokedAt: now }).where(eq(sessions.id, sessionId))
-      return null
+      return 'replayed' as const
     }
     const { access, refresh } = await issuePair(ctx, user, sessionId)
     await tx.update(sessions)
-      .set({ refreshTokenHash: hashToken(refresh.token), expiresAt: new Date(refresh.claims.exp * 1000), lastUsedAt: now })
+      .set({
+        refreshTokenHash: hashToken(refresh.token),
+        previousTokenHash: presented,
+        rotatedAt: now,
+        expiresAt: new Date(refresh.claims.exp * 1000),
+        lastUsedAt: now,
+      })
       .where(eq(sessions.id, sessionId))
     return { sessionId, access, refresh }
-  }).then((pair) => {
-    if (!pair) throw new Unauthorized('token has been revoked')
-    return pair
+  }).then((result) => {
+    if (result === 'raced') throw new Unauthorized('token has already been refreshed')
+    if (result === 'replayed') throw new Unauthorized('token has been revoked')
+    return result
   })
 }
 
