@@ -11,9 +11,11 @@ import type { Deps } from './deps'
 import { admin } from './modules/admin'
 import { auth } from './modules/auth'
 import { health } from './modules/health'
+import { qrStatic } from './modules/qr'
 import { reservationRoutes } from './modules/reservations'
 import { rooms } from './modules/rooms'
 import { corsPlugin } from './plugins/cors'
+import { docs } from './plugins/docs'
 import { formCsrfCapture } from './plugins/auth'
 import { errorHandler } from './plugins/errors'
 import { createRateLimiter } from './plugins/rate-limit'
@@ -36,11 +38,13 @@ export function createApp(deps: Deps) {
     .use(securityHeaders({ hsts: deps.config.jwtCookieSecure }))
     .use(requestLog(deps.log))
     .use(corsPlugin(deps.config.corsOrigins))
-    .use(formCsrfCapture)
+    .use(formCsrfCapture(deps.config.jwtCsrfCheckForm))
   if (deps.config.rateLimitEnabled) app.use(createRateLimiter(ctx, deps.rateLimitStore).plugin)
+  if (deps.config.swaggerEnabled) app.use(docs())
   return app
     .group('/api', (api) => api.use(routes(ctx)))
     .use(routes(ctx))
+    .use(qrStatic(ctx))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -1,0 +1,205 @@
+/**
+ * Time helpers shared by rooms, reservations and admin.
+ * - Input instants: ISO 8601; with an offset converted to UTC, without one taken as UTC.
+ * - Output instants: ISO 8601 UTC with a trailing Z and no milliseconds (2026-11-26T10:00:00Z).
+ * - Daily booking windows: times of day ("HH:MM") in APP_TIMEZONE, turned into UTC intervals.
+ */
+import { BadRequest } from './errors'
+
+export const INVALID_DATETIME = 'Invalid datetime format. Use ISO 8601.'
+export const DATETIME_REQUIRED = 'datetime value is required'
+
+// date [T|space time[.fraction]] [Z | ±HH[:MM[:SS]] | ±HHMM]
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2}(?::?\d{2})?)?)?)?$/i
+
+/** Parses an ISO 8601 date-time from a request; throws 400 with the contract's messages. */
+export function parseIsoInput(value: unknown): Date {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === ''))
+    throw new BadRequest(DATETIME_REQUIRED)
+  if (typeof value !== 'string') throw new BadRequest(INVALID_DATETIME)
+  const m = ISO.exec(value.trim())
+  if (!m) throw new BadRequest(INVALID_DATETIME)
+  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m
+  const year = Number(y), month = Number(mo), day = Number(d)
+  const hour = Number(h), minute = Number(mi), second = Number(s)
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+    throw new BadRequest(INVALID_DATETIME)
+  const ms = frac ? Math.floor(Number(`0.${frac}`) * 1000) : 0
+  let utc = Date.UTC(year, month - 1, day, hour, minute, second, ms)
+  if (year < 100) utc = new Date(utc).setUTCFullYear(year)
+  if (zone && zone.toUpperCase() !== 'Z') {
+    const sign = zone[0] === '-' ? -1 : 1
+    const digits = zone.slice(1).replace(/:/g, '')
+    const oh = Number(digits.slice(0, 2)), om = Number(digits.slice(2, 4) || '0'), os = Number(digits.slice(4, 6) || '0')
+    if (oh > 23 || om > 59 || os > 59) throw new BadRequest(INVALID_DATETIME)
+    utc -= sign * ((oh * 60 + om) * 60 + os) * 1000
+  }
+  const date = new Date(utc)
+  if (Number.isNaN(date.getTime())) throw new BadRequest(INVALID_DATETIME)
+  return date
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return isLeap(year) ? 29 : 28
+  return [4, 6, 9, 11].includes(month) ? 30 : 31
+}
+
+function isLeap(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
+}
+
+/** ISO 8601 in UTC, whole seconds, trailing Z: 2026-11-26T10:00:00Z. */
+export function formatUtc(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+/** Like formatUtc for nullable values. */
+export function formatUtcOrNull(date: Date | null | undefined): string | null {
+  return date ? formatUtc(date) : null
+}
+
+/** The instant rounded down to a whole second (what formatUtc shows). */
+export function floorToSecond(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000)
+}
+
+// ---- times of day (booking windows) ----
+
+const TIME_OF_DAY = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/
+
+/**
+ * A booking-window bound from a request: "HH:MM" (or "HH:MM:SS"), null or "" for none.
+ * Returns the database form "HH:MM:SS" or null; undefined stays undefined (field not sent).
+ */
+export function parseTimeOfDay(value: unknown, field: string): string | null | undefined {
+  if (value === undefined) return undefined
+  if (value === null || (typeof value === 'string' && value.trim() === '')) return null
+  const m = typeof value === 'string' ? TIME_OF_DAY.exec(value.trim()) : null
+  if (!m || Number(m[1]) > 23 || Number(m[2]) > 59 || Number(m[3] ?? 0) > 59)
+    throw new BadRequest(`${field} must be a time of day "HH:MM" or null`)
+  return `${m[1]!.padStart(2, '0')}:${m[2]}:${m[3] ?? '00'}`
+}
+
+/** The database's "HH:MM:SS" as the contract's "HH:MM" (seconds kept only when not zero). */
+export function formatTimeOfDay(value: string | null | undefined): string | null {
+  if (!value) return null
+  const m = TIME_OF_DAY.exec(value.trim())
+  if (!m) return value
+  const hhmm = `${m[1]!.padStart(2, '0')}:${m[2]}`
+  return m[3] && m[3] !== '00' ? `${hhmm}:${m[3]}` : hhmm
+}
+
+/** "HH:MM[:SS]" as seconds since midnight. */
+export function secondsOfDay(value: string): number {
+  const m = TIME_OF_DAY.exec(value.trim())
+  if (!m) throw new Error(`not a time of day: ${value}`)
+  return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3] ?? 0)
+}
+
+// ---- time zones ----
+
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone)
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone, hourCycle: 'h23',
+      year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    })
+    formatters.set(timeZone, f)
+  }
+  return f
+}
+
+export interface LocalParts { year: number; month: number; day: number; hour: number; minute: number; second: number }
+
+/** Wall-clock fields of an instant in a time zone. */
+export function localParts(date: Date, timeZone: string): LocalParts {
+  const parts: Record<string, number> = {}
+  for (const p of formatter(timeZone).formatToParts(date)) if (p.type !== 'literal') parts[p.type] = Number(p.value)
+  return {
+    year: parts.year!, month: parts.month!, day: parts.day!,
+    hour: parts.hour! % 24, minute: parts.minute!, second: parts.second!,
+  }
+}
+
+/** Seconds since local midnight of an instant in a time zone. */
+export function localSecondsOfDay(date: Date, timeZone: string): number {
+  const p = localParts(date, timeZone)
+  return p.hour * 3600 + p.minute * 60 + p.second
+}
+
+/** Offset of the zone from UTC at an instant, in milliseconds (local = utc + offset). */
+function zoneOffsetMs(utcMs: number, timeZone: string): number {
+  const p = localParts(new Date(utcMs), timeZone)
+  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second)
+  return asUtc - Math.floor(utcMs / 1000) * 1000
+}
+
+/**
+ * The UTC instant of a local wall-clock time (`seconds` after midnight of the local date
+ * year-month-day, may be 86400 for the next midnight). In a DST gap the later offset is used.
+ */
+export function zonedToUtc(year: number, month: number, day: number, seconds: number, timeZone: string): Date {
+  const wall = Date.UTC(year, month - 1, day) + seconds * 1000
+  let guess = wall - zoneOffsetMs(wall, timeZone)
+  const second = wall - zoneOffsetMs(guess, timeZone)
+  if (second !== guess) guess = Math.max(guess, second)
+  return new Date(guess)
+}
+
+export interface Interval { start: Date; end: Date }
+
+/** A room's daily booking window: bounds as "HH:MM[:SS]" local times, null = open on that side. */
+export interface DailyWindow { start: string | null; end: string | null }
+
+/** True when the window restricts nothing (no bounds, or it covers the whole day). */
+export function isUnrestricted(window: DailyWindow): boolean {
+  const s = window.start === null ? 0 : secondsOfDay(window.start)
+  const e = window.end === null ? 86400 : secondsOfDay(window.end)
+  return (s === 0 && (e === 86400 || e === 0)) || (window.start !== null && window.end !== null && s === e)
+}
+
+/**
+ * The allowed intervals (UTC) of a daily window that touch [from, to): one per local day, from
+ * start (default midnight) to end (default the next midnight); an end at or before the start
+ * means the window runs past midnight. Touching intervals are merged.
+ */
+export function windowIntervals(window: DailyWindow, from: Date, to: Date, timeZone: string): Interval[] {
+  if (isUnrestricted(window)) return [{ start: from, end: to }]
+  const s = window.start === null ? 0 : secondsOfDay(window.start)
+  let e = window.end === null ? 86400 : secondsOfDay(window.end)
+  if (e <= s) e += 86400
+  // Walk local dates from the day before `from` (an overnight window may have started then).
+  const first = localParts(from, timeZone)
+  let cursor = Date.UTC(first.year, first.month - 1, first.day) - 86400_000
+  const out: Interval[] = []
+  for (let guard = 0; guard < 4000; guard++) {
+    const d = new Date(cursor)
+    const y = d.getUTCFullYear(), m = d.getUTCMonth() + 1, day = d.getUTCDate()
+    const start = zonedToUtc(y, m, day, s, timeZone)
+    if (start >= to) break
+    const end = zonedToUtc(y, m, day, e, timeZone)
+    if (end > from && end > start) {
+      const last = out[out.length - 1]
+      if (last && last.end.getTime() >= start.getTime()) { if (end > last.end) last.end = end }
+      else out.push({ start, end })
+    }
+    cursor += 86400_000
+  }
+  return out
+}
+
+/** The parts of `intervals` that also lie in `allowed` (both sorted, non-overlapping). */
+export function intersectIntervals(intervals: Interval[], allowed: Interval[]): Interval[] {
+  const out: Interval[] = []
+  for (const a of intervals) {
+    for (const b of allowed) {
+      const start = a.start > b.start ? a.start : b.start
+      const end = a.end < b.end ? a.end : b.end
+      if (start < end) out.push({ start, end })
+    }
+  }
+  return out
+}

@@ -1,0 +1,155 @@
+/**
+ * Admin rooms: the filtered, paginated list (one query per page, two past the end), patch, bulk
+ * block, QR regeneration and booking on behalf of a user. Room JSON, creation, validation and
+ * booking rules come from the rooms and reservations modules.
+ */
+import { and, eq, inArray, ne } from 'drizzle-orm'
+import type { Ctx } from '../../context'
+import { rooms, type Room } from '../../db/schema'
+import { BadRequest, HttpError, NotFound } from '../../lib/errors'
+import { paginationOf, parsePagination } from '../../lib/pagination'
+import { booleanValue, enumValues, searchTerm } from '../../lib/query-params'
+import { formatTimeOfDay, parseIsoInput, parseTimeOfDay } from '../../lib/time'
+import { writeAudit } from '../audit/service'
+import type { Actor } from '../auth/actors'
+import { generateRoomQr } from '../qr/service'
+import { createReservation, requireUser } from '../reservations/service'
+import {
+  findRoom, getRoomView, listRoomViews, parseRoomName, parseRoomType, rethrowRoomWriteError, ROOM_NOT_FOUND,
+} from '../rooms/service'
+import { ROOM_STATUSES, ROOM_TYPES } from './model'
+
+export async function listRooms(ctx: Ctx, query: {
+  q?: string; status?: string | string[]; type?: string | string[]; is_blocked?: string; page?: string; per_page?: string
+}) {
+  const page = parsePagination(query)
+  const { rooms: views, total } = await listRoomViews(ctx, {
+    q: searchTerm(query.q),
+    statuses: enumValues(query.status, ROOM_STATUSES, 'status'),
+    types: enumValues(query.type, ROOM_TYPES, 'type'),
+    isBlocked: booleanValue(query.is_blocked, 'is_blocked'),
+  }, { limit: page.limit, offset: page.offset })
+  return { rooms: views, pagination: paginationOf(page, total) }
+}
+
+export interface UpdateRoomInput {
+  name?: string
+  type?: string
+  room_type?: string
+  is_blocked?: boolean
+  booking_start?: string | null
+  booking_end?: string | null
+}
+
+type RoomChanges = Partial<Pick<Room, 'name' | 'type' | 'isBlocked' | 'bookingStart' | 'bookingEnd'>>
+
+const FIELD_NAMES: Record<keyof RoomChanges, string> = {
+  name: 'name', type: 'type', isBlocked: 'is_blocked', bookingStart: 'booking_start', bookingEnd: 'booking_end',
+}
+
+/** A changed value as the API shows it (times of day as "HH:MM"). */
+function shown(field: keyof RoomChanges, value: unknown) {
+  return field === 'bookingStart' || field === 'bookingEnd' ? formatTimeOfDay(value as string | null) : value
+}
+
+/**
+ * PATCH /admin/rooms/:id: only the fields sent change; values equal to the current ones are no
+ * change (and write no audit row). One `update_room` audit row listing every changed field.
+ */
+export async function updateRoom(ctx: Ctx, actor: Actor, id: number, body: UpdateRoomInput) {
+  const wanted: RoomChanges = {}
+  if (body.name !== undefined) wanted.name = parseRoomName(body.name)
+  const rawType = body.type ?? body.room_type
+  if (rawType !== undefined) wanted.type = parseRoomType(rawType, body.type !== undefined ? 'type' : 'room_type')
+  if (body.is_blocked !== undefined) wanted.isBlocked = body.is_blocked
+  const bookingStart = parseTimeOfDay(body.booking_start, 'booking_start')
+  if (bookingStart !== undefined) wanted.bookingStart = bookingStart
+  const bookingEnd = parseTimeOfDay(body.booking_end, 'booking_end')
+  if (bookingEnd !== undefined) wanted.bookingEnd = bookingEnd
+  if (Object.keys(wanted).length === 0)
+    throw new BadRequest('nothing to update: send name, type, is_blocked, booking_start and/or booking_end')
+
+  try {
+    await ctx.database.db.transaction(async (tx) => {
+      const [room] = await tx.select().from(rooms).where(eq(rooms.id, id)).for('update')
+      if (!room) throw new NotFound(ROOM_NOT_FOUND)
+      const fields = (Object.keys(wanted) as (keyof RoomChanges)[]).filter((f) => wanted[f] !== room[f])
+      if (fields.length === 0) return
+      const changes = Object.fromEntries(fields.map((f) => [f, wanted[f]])) as RoomChanges
+      await tx.update(rooms).set({ ...changes, updatedAt: ctx.clock.now() }).where(eq(rooms.id, id))
+      await writeAudit(tx, {
+        actorId: actor.id,
+        action: 'update_room',
+        description: `${actor.name} updated room ${changes.name ?? room.name}: ${fields.map((f) => FIELD_NAMES[f]).join(', ')}`,
+        payload: {
+          room_id: id,
+          changes: Object.fromEntries(fields.map((f) => [FIELD_NAMES[f], { from: shown(f, room[f]), to: shown(f, wanted[f]) }])),
+        },
+      })
+    })
+  } catch (error) {
+    if (error instanceof HttpError) throw error
+    rethrowRoomWriteError(error)
+  }
+  return getRoomView(ctx, id)
+}
+
+/**
+ * Blocks or unblocks several rooms in one transaction: all or nothing; an unknown id is 404 and
+ * nothing changes. `updated` counts the rooms whose state changed (one `block_room` audit row
+ * each); rooms already in the wanted state are left alone.
+ */
+export async function bulkBlock(ctx: Ctx, actor: Actor, roomIds: number[], isBlocked: boolean) {
+  const ids = [...new Set(roomIds)]
+  return ctx.database.db.transaction(async (tx) => {
+    const found = await tx.select({ id: rooms.id }).from(rooms).where(inArray(rooms.id, ids)).for('update')
+    if (found.length !== ids.length) {
+      const known = new Set(found.map((r) => r.id))
+      throw new HttpError(404, ROOM_NOT_FOUND, {}, { missing_ids: ids.filter((id) => !known.has(id)) })
+    }
+    const changed = await tx.update(rooms)
+      .set({ isBlocked, updatedAt: ctx.clock.now() })
+      .where(and(inArray(rooms.id, ids), ne(rooms.isBlocked, isBlocked)))
+      .returning({ id: rooms.id, name: rooms.name })
+    for (const room of changed.sort((a, b) => a.id - b.id)) {
+      await writeAudit(tx, {
+        actorId: actor.id,
+        action: 'block_room',
+        description: `${actor.name} ${isBlocked ? 'blocked' : 'unblocked'} room ${room.name}`,
+        payload: { room_id: room.id, is_blocked: isBlocked, bulk: true },
+      })
+    }
+    return { updated: changed.length }
+  })
+}
+
+/** Renders the room's QR files again (PNG and SVG) and audits it. */
+export async function regenerateQr(ctx: Ctx, actor: Actor, id: number) {
+  const room = await findRoom(ctx.database.db, id)
+  if (!room) throw new NotFound(ROOM_NOT_FOUND)
+  const url = await generateRoomQr(ctx.config, room.id)
+  await writeAudit(ctx.database.db, {
+    actorId: actor.id,
+    action: 'generate_qr',
+    description: `${actor.name} regenerated the QR code of room ${room.name}`,
+    payload: { room_id: room.id, qr_code_url: url },
+  })
+  return { qr_code_url: url }
+}
+
+/**
+ * POST /admin/rooms/:id/reserve: books for any user, ignoring the room's type and block; the
+ * time rules (format, range, past, daily window) and overlaps (409) apply as for everyone.
+ */
+export async function reserveOnBehalf(
+  ctx: Ctx, actor: Actor, roomId: number, body: { user_id: number; start_time?: unknown; end_time?: unknown },
+) {
+  const start = parseIsoInput(body.start_time)
+  const end = parseIsoInput(body.end_time)
+  const created = await ctx.database.db.transaction(async (tx) => {
+    if (!(await findRoom(tx, roomId))) throw new NotFound(ROOM_NOT_FOUND)
+    await requireUser(tx, body.user_id)
+    return createReservation(ctx, tx, { roomId, userId: body.user_id, start, end, actor, enforceRoomRules: false })
+  })
+  return { reservation_id: created.id }
+}

@@ -1,0 +1,81 @@
+/**
+ * GET /admin/stats: counts for the admin dashboard, three queries whatever the table sizes.
+ * Definitions (all relative to the clock's now):
+ * - rooms.blocked: is_blocked; rooms.active_now: not blocked and an active reservation covers now
+ *   (status `occupied`); rooms.available: the rest (total - blocked - active_now).
+ * - reservations.by_status: as the API reports them (an active reservation whose end has passed
+ *   counts as finished); reservations.active = by_status.active (not ended yet);
+ *   reservations.upcoming: those of them that have not started yet.
+ */
+import { count, sql } from 'drizzle-orm'
+import { Elysia } from 'elysia'
+import type { Ctx } from '../../context'
+import { reservations, rooms, users } from '../../db/schema'
+import { formatUtc } from '../../lib/time'
+import { authGuard } from '../../plugins/auth'
+import { Stats } from './model'
+
+const countWhere = (condition: ReturnType<typeof sql>) => sql<number>`count(*) filter (where ${condition})`.mapWith(Number)
+
+export async function stats(ctx: Ctx) {
+  const now = ctx.clock.now()
+  const at = sql`${now.toISOString()}::timestamptz`
+  const db = ctx.database.db
+  const occupied = sql`exists (select 1 from ${reservations} r where r.room_id = ${rooms.id}
+    and r.status = 'active' and r.start_time <= ${at} and r.end_time > ${at})`
+  const notEnded = sql`${reservations.status} = 'active' and ${reservations.endTime} > ${at}`
+  const [[r], [v], [u]] = await Promise.all([
+    db.select({
+      total: count(),
+      blocked: countWhere(sql`${rooms.isBlocked}`),
+      activeNow: countWhere(sql`not ${rooms.isBlocked} and ${occupied}`),
+      public: countWhere(sql`${rooms.type} = 'public'`),
+      admin: countWhere(sql`${rooms.type} = 'admin'`),
+      service: countWhere(sql`${rooms.type} = 'service'`),
+    }).from(rooms),
+    db.select({
+      total: count(),
+      active: countWhere(notEnded),
+      upcoming: countWhere(sql`${notEnded} and ${reservations.startTime} > ${at}`),
+      finished: countWhere(sql`${reservations.status} = 'finished' or (${reservations.status} = 'active' and ${reservations.endTime} <= ${at})`),
+      cancelled: countWhere(sql`${reservations.status} = 'cancelled'`),
+    }).from(reservations),
+    db.select({
+      total: count(),
+      student: countWhere(sql`${users.role} = 'student'`),
+      teacher: countWhere(sql`${users.role} = 'teacher'`),
+      admin: countWhere(sql`${users.role} = 'admin'`),
+    }).from(users),
+  ])
+  return {
+    stats: {
+      rooms: {
+        total: r!.total,
+        blocked: r!.blocked,
+        available: r!.total - r!.blocked - r!.activeNow,
+        active_now: r!.activeNow,
+        by_type: { public: r!.public, admin: r!.admin, service: r!.service },
+      },
+      reservations: {
+        total: v!.total,
+        active: v!.active,
+        upcoming: v!.upcoming,
+        by_status: { active: v!.active, finished: v!.finished, cancelled: v!.cancelled },
+      },
+      users: {
+        total: u!.total,
+        by_role: { student: u!.student, teacher: u!.teacher, admin: u!.admin },
+      },
+      updated_at: formatUtc(now),
+    },
+  }
+}
+
+export const adminStats = (ctx: Ctx) =>
+  new Elysia()
+    .use(authGuard(ctx))
+    .get('/stats', () => stats(ctx), {
+      auth: 'admin',
+      response: { 200: Stats },
+      detail: { tags: ['Admin'], summary: 'Counts of rooms, reservations and users for the dashboard' },
+    })

@@ -1,0 +1,112 @@
+/** Admin user management: list, create, rename / change role, reset password. Each write is audited. */
+import { and, asc, count, eq, ilike, inArray, type SQL } from 'drizzle-orm'
+import type { Ctx } from '../../context'
+import { pgErrorCode, type Executor } from '../../db/client'
+import { users, type User, type UserRole } from '../../db/schema'
+import { BadRequest, Conflict, NotFound } from '../../lib/errors'
+import { paginationOf, parsePagination } from '../../lib/pagination'
+import { enumValues, likePattern, searchTerm } from '../../lib/query-params'
+import { formatUtc } from '../../lib/time'
+import { writeAudit } from '../audit/service'
+import type { Actor } from '../auth/actors'
+import { cleanName, insertUser, setPassword } from '../auth/users'
+import { ROLES } from './model'
+
+export function adminUser(user: User) {
+  return { id: user.id, name: user.name, role: user.role, created_at: formatUtc(user.createdAt), updated_at: formatUtc(user.updatedAt) }
+}
+
+function roleOf(raw: string | undefined, fallback?: UserRole): UserRole | undefined {
+  if (raw === undefined) return fallback
+  const role = ROLES.find((r) => r === raw.trim().toLowerCase())
+  if (!role) throw new BadRequest('role must be student, teacher or admin')
+  return role
+}
+
+export async function listUsers(ctx: Ctx, query: { q?: string; role?: string | string[]; page?: string; per_page?: string }) {
+  const page = parsePagination(query)
+  const roles = enumValues(query.role, ROLES, 'role')
+  const q = searchTerm(query.q)
+  const conditions: SQL[] = []
+  if (q) conditions.push(ilike(users.name, likePattern(q)))
+  if (roles.length) conditions.push(inArray(users.role, roles))
+  const where = conditions.length ? and(...conditions) : undefined
+  const db = ctx.database.db
+  const [rows, [totals]] = await Promise.all([
+    db.select().from(users).where(where).orderBy(asc(users.id)).limit(page.limit).offset(page.offset),
+    db.select({ total: count() }).from(users).where(where),
+  ])
+  return { users: rows.map(adminUser), pagination: paginationOf(page, Number(totals?.total ?? 0)) }
+}
+
+export async function createUser(ctx: Ctx, actor: Actor, body: { name: string; password: string; role?: string }) {
+  const role = roleOf(body.role, 'student')!
+  return ctx.database.db.transaction(async (tx) => {
+    const user = await insertUser(tx, { name: body.name, password: body.password, role })
+    await writeAudit(tx, {
+      actorId: actor.id, action: 'create_user',
+      description: `${actor.name} created user ${user.name} (${role})`,
+      payload: { user_id: user.id, name: user.name, role },
+    })
+    return adminUser(user)
+  })
+}
+
+async function lockedUser(tx: Executor, id: number): Promise<User> {
+  const [user] = await tx.select().from(users).where(eq(users.id, id)).for('update')
+  if (!user) throw new NotFound('user not found')
+  return user
+}
+
+export async function updateUser(ctx: Ctx, actor: Actor, id: number, body: { name?: string; role?: string }) {
+  if (body.name === undefined && body.role === undefined) throw new BadRequest('nothing to update: send name and/or role')
+  const name = body.name === undefined ? undefined : cleanName(body.name)
+  const role = roleOf(body.role)
+  const updated = await ctx.database.db.transaction(async (tx) => {
+    const before = await lockedUser(tx, id)
+    const changes: Partial<Pick<User, 'name' | 'role'>> = {}
+    if (name !== undefined && name !== before.name) changes.name = name
+    if (role !== undefined && role !== before.role) changes.role = role
+    if (!changes.name && !changes.role) return before
+    if (before.role === 'admin' && changes.role) {
+      // Never leave the system without an administrator (the lock serialises concurrent demotions).
+      const admins = await tx.select({ id: users.id }).from(users).where(eq(users.role, 'admin')).for('update')
+      if (admins.length <= 1) throw new Conflict('cannot change the role of the last admin')
+    }
+    let after: User | undefined
+    try {
+      ;[after] = await tx.update(users).set({ ...changes, updatedAt: ctx.clock.now() }).where(eq(users.id, id)).returning()
+    } catch (error) {
+      if (pgErrorCode(error) === '23505') throw new Conflict('user already exists')
+      throw error
+    }
+    const what = [
+      changes.name ? `renamed ${before.name} to ${changes.name}` : undefined,
+      changes.role ? `changed the role of ${changes.name ?? before.name} from ${before.role} to ${changes.role}` : undefined,
+    ].filter(Boolean).join(' and ')
+    await writeAudit(tx, {
+      actorId: actor.id, action: 'update_user', description: `${actor.name} ${what}`,
+      payload: {
+        user_id: id,
+        changes: Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, { from: before[k as keyof typeof changes], to: v }])),
+      },
+    })
+    return after!
+  })
+  // The new role (or name) applies to the user's existing tokens at once on this instance.
+  ctx.actors.invalidate(id)
+  return adminUser(updated)
+}
+
+export async function resetPassword(ctx: Ctx, actor: Actor, id: number, password: string) {
+  return ctx.database.db.transaction(async (tx) => {
+    const user = await lockedUser(tx, id)
+    const updated = await setPassword(ctx, tx, user.id, password)
+    await writeAudit(tx, {
+      actorId: actor.id, action: 'reset_password',
+      description: `${actor.name} reset the password of ${user.name}`,
+      payload: { user_id: user.id },
+    })
+    return adminUser(updated ?? user)
+  })
+}

@@ -1,0 +1,44 @@
+/** /admin/users: list, create, patch, reset password. */
+import { Elysia } from 'elysia'
+import type { Ctx } from '../../context'
+import { authGuard } from '../../plugins/auth'
+import { CreateUserBody, IdParams, ResetPasswordBody, UpdateUserBody, UserList, UserListQuery, UserReply } from './model'
+import * as service from './users.service'
+
+const detail = (summary: string) => ({ tags: ['Admin'], summary })
+
+export const adminUsers = (ctx: Ctx) =>
+  new Elysia()
+    .use(authGuard(ctx))
+    .get('/users', ({ query }) => service.listUsers(ctx, query), {
+      auth: 'admin',
+      query: UserListQuery,
+      response: { 200: UserList },
+      detail: detail('List users, filtered by name and role, paginated'),
+    })
+    .post('/users', async ({ body, user, set }) => {
+      const created = await service.createUser(ctx, user, body)
+      set.status = 201
+      return { user: created }
+    }, {
+      auth: 'admin',
+      body: CreateUserBody,
+      response: { 201: UserReply },
+      detail: detail('Create a user of any role; 409 when the name is taken'),
+    })
+    .patch('/users/:id', async ({ params, body, user }) => ({ user: await service.updateUser(ctx, user, params.id, body) }), {
+      auth: 'admin',
+      params: IdParams,
+      body: UpdateUserBody,
+      response: { 200: UserReply },
+      detail: detail("Rename a user or change their role (takes effect on the user's existing tokens)"),
+    })
+    .post('/users/:id/reset-password', async ({ params, body, user }) => ({
+      user: await service.resetPassword(ctx, user, params.id, body.password),
+    }), {
+      auth: 'admin',
+      params: IdParams,
+      body: ResetPasswordBody,
+      response: { 200: UserReply },
+      detail: detail("Set a user's password; ends all of their sessions"),
+    })

@@ -1,0 +1,22 @@
+/** Schemas of the reservation routes (contract section 4). */
+import { t } from 'elysia'
+import { RESERVATION_STATUSES, ScheduleEntry, Timestamp, UserReservation } from '../rooms/model'
+
+export { TimeRangeBody, UserReservation, ScheduleEntry } from '../rooms/model'
+
+export const ReservationIdParams = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'reservation id' }) })
+export const RoomIdParams = t.Object({ room_id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'room id' }) })
+
+export const MyReservations = t.Object({ reservations: t.Array(UserReservation) })
+export const RoomHistory = t.Object({ reservations: t.Array(ScheduleEntry) })
+
+export const RescheduledReply = t.Object({
+  reservation: t.Object({
+    id: t.Integer(),
+    start_time: Timestamp,
+    end_time: Timestamp,
+    status: t.UnionEnum(RESERVATION_STATUSES),
+  }),
+})
+
+export const CancelledReply = t.Object({ status: t.Literal('cancelled') })

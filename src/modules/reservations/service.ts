@@ -1,0 +1,364 @@
+/**
+ * Reservations: the booking rules of contract sections 3 and 4, shared by the user routes and
+ * the admin routes (reserve on behalf, admin reschedule).
+ *
+ * Overlaps are decided by the database: the exclusion constraint reservations_no_overlap (active
+ * rows only, half-open ranges) raises 23P01, answered with 409 on every path, so concurrent
+ * requests can never double-book and a cancelled reservation never blocks a slot.
+ */
+import { desc, eq } from 'drizzle-orm'
+import type { Config } from '../../config'
+import type { Database, Executor } from '../../db/client'
+import { pgConstraint, pgErrorCode } from '../../db/client'
+import { reservations, rooms, users, type Reservation, type Room, type UserRole } from '../../db/schema'
+import type { Clock } from '../../lib/clock'
+import { BadRequest, Conflict, Forbidden, NotFound } from '../../lib/errors'
+import { formatUtc, localSecondsOfDay, parseIsoInput, secondsOfDay, windowIntervals } from '../../lib/time'
+import { writeAudit } from '../audit/service'
+import { ROOM_NOT_FOUND } from '../rooms/service'
+import { effectiveStatus } from './status'
+
+export { effectiveStatus, isActiveAt, scheduleEntry } from './status'
+
+/** What the reservation functions need; a Ctx satisfies it. */
+export interface ReservationDeps {
+  config: Pick<Config, 'appTimezone'>
+  database: Pick<Database, 'db'>
+  clock: Clock
+}
+
+/** Who acts: the logged-in user (an Actor satisfies it). */
+export interface ActingUser {
+  id: number
+  name: string
+  role: UserRole
+}
+
+export const MSG = {
+  badRange: 'Invalid time range: start must be before end',
+  past: 'Cannot create reservation in the past',
+  notBookable: 'room is not available for booking',
+  blocked: 'room is temporarily unavailable',
+  conflict: 'Reservation conflicts with existing booking',
+  startsEarly: 'Reservation starts before allowed time',
+  endsLate: 'Reservation ends after allowed time',
+  notFound: 'reservation not found',
+  notActive: 'Only active reservations can be changed',
+  finished: 'Finished reservations cannot be cancelled',
+  userNotFound: 'user not found',
+} as const
+
+/**
+ * A request's start_time / end_time: both ISO 8601 (400 `datetime value is required` /
+ * `Invalid datetime format. Use ISO 8601.`), start strictly before end (400).
+ */
+export function parseTimeRange(startRaw: unknown, endRaw: unknown): { start: Date; end: Date } {
+  const start = parseIsoInput(startRaw)
+  const end = parseIsoInput(endRaw)
+  checkTimeRange(start, end)
+  return { start, end }
+}
+
+export function checkTimeRange(start: Date, end: Date): void {
+  if (start.getTime() >= end.getTime()) throw new BadRequest(MSG.badRange)
+}
+
+/**
+ * How far in the past a start may be and still count as "now": a client that books "from now"
+ * sends its own clock's time, which reaches us a moment later.
+ */
+export const PAST_GRACE_MS = 60_000
+
+export function checkNotPast(start: Date, now: Date): void {
+  if (start.getTime() < now.getTime() - PAST_GRACE_MS) throw new BadRequest(MSG.past)
+}
+
+/**
+ * The room's daily booking window (local time in `timeZone`; null bounds are open, an end at or
+ * before the start runs past midnight): the whole reservation must lie inside one window.
+ * 400 `Reservation starts before allowed time` / `Reservation ends after allowed time`.
+ */
+export function checkBookingWindow(
+  room: Pick<Room, 'bookingStart' | 'bookingEnd'>,
+  start: Date,
+  end: Date,
+  timeZone: string,
+): void {
+  if (room.bookingStart === null && room.bookingEnd === null) return
+  const window = { start: room.bookingStart, end: room.bookingEnd }
+  // Touching daily windows are merged (e.g. 00:00-24:00), so one interval may span days.
+  const containing = windowIntervals(window, start, end, timeZone).find((w) => w.start <= start && start < w.end)
+  if (!containing) {
+    if (room.bookingStart !== null && localSecondsOfDay(start, timeZone) < secondsOfDay(room.bookingStart))
+      throw new BadRequest(MSG.startsEarly)
+    throw new BadRequest(MSG.endsLate)
+  }
+  if (end > containing.end) throw new BadRequest(MSG.endsLate)
+}
+
+/** Room type and block rules of a user booking: 403 non-public, 409 blocked. */
+export function checkRoomAccess(room: Pick<Room, 'type' | 'isBlocked'>): void {
+  if (room.type !== 'public') throw new Forbidden(MSG.notBookable)
+  if (room.isBlocked) throw new Conflict(MSG.blocked)
+}
+
+/** Maps the database's verdicts to the contract's answers; rethrows anything else. */
+export function rethrowReservationWriteError(error: unknown): never {
+  const code = pgErrorCode(error)
+  if (code === '23P01') throw new Conflict(MSG.conflict)
+  if (code === '23503') {
+    const constraint = pgConstraint(error) ?? ''
+    if (constraint.includes('user')) throw new NotFound(MSG.userNotFound)
+    if (constraint.includes('room')) throw new NotFound(ROOM_NOT_FOUND)
+  }
+  if (code === '23514') throw new BadRequest(MSG.badRange)
+  throw error
+}
+
+export interface CreateReservationInput {
+  roomId: number
+  /** whose reservation it is (the actor, or another user when an admin books on their behalf) */
+  userId: number
+  start: Date
+  end: Date
+  /** who makes the change, for the audit row */
+  actor: { id: number; name?: string }
+  /** room type (403) and block (409) rules; false for admin "reserve on behalf" */
+  enforceRoomRules: boolean
+  /** the daily booking window (default true) */
+  enforceWindow?: boolean
+  /** refuse a start in the past (default true) */
+  enforcePast?: boolean
+}
+
+export interface CreatedReservation {
+  id: number
+  room_id: number
+  room_name: string
+  start_time: string
+  end_time: string
+  status: 'active'
+}
+
+/**
+ * Validates and inserts one reservation and its audit row with `tx` (call it inside a
+ * transaction: a refused insert aborts it). Check order as the contract lists them: time range,
+ * past, room 404, type 403, blocked 409, window 400, overlap 409 (the database).
+ */
+export async function createReservation(
+  deps: ReservationDeps,
+  tx: Executor,
+  input: CreateReservationInput,
+): Promise<CreatedReservation> {
+  const { start, end } = input
+  checkTimeRange(start, end)
+  if (input.enforcePast !== false) checkNotPast(start, deps.clock.now())
+  const [room] = await tx.select().from(rooms).where(eq(rooms.id, input.roomId))
+  if (!room) throw new NotFound(ROOM_NOT_FOUND)
+  if (input.enforceRoomRules) checkRoomAccess(room)
+  if (input.enforceWindow !== false) checkBookingWindow(room, start, end, deps.config.appTimezone)
+
+  let row: Reservation
+  try {
+    ;[row] = (await tx.insert(reservations)
+      .values({ roomId: room.id, userId: input.userId, startTime: start, endTime: end, status: 'active' })
+      .returning()) as [Reservation]
+  } catch (error) {
+    rethrowReservationWriteError(error)
+  }
+  const onBehalf = input.userId !== input.actor.id
+  await writeAudit(tx, {
+    actorId: input.actor.id,
+    action: 'create_reservation',
+    description: `${input.actor.name ?? `user #${input.actor.id}`} reserved ${room.name} from ${formatUtc(start)} to ${formatUtc(end)}${onBehalf ? ` for user #${input.userId}` : ''}`,
+    payload: {
+      reservation_id: row.id, room_id: room.id, room_name: room.name, user_id: input.userId,
+      start_time: formatUtc(start), end_time: formatUtc(end), ...(onBehalf ? { on_behalf: true } : {}),
+    },
+  })
+  return {
+    id: row.id,
+    room_id: room.id,
+    room_name: room.name,
+    start_time: formatUtc(row.startTime),
+    end_time: formatUtc(row.endTime),
+    status: 'active',
+  }
+}
+
+/** POST /rooms/:id/reserve: parse the body, then book for the caller in one transaction. */
+export async function reserveRoom(
+  deps: ReservationDeps,
+  actor: ActingUser,
+  roomId: number,
+  body: { start_time?: unknown; end_time?: unknown },
+): Promise<CreatedReservation> {
+  const start = parseIsoInput(body.start_time)
+  const end = parseIsoInput(body.end_time)
+  return deps.database.db.transaction((tx) => createReservation(deps, tx, {
+    roomId, userId: actor.id, start, end, actor, enforceRoomRules: true,
+  }))
+}
+
+/** Reads one reservation with `FOR UPDATE` (inside a transaction), or 404. */
+export async function lockReservation(tx: Executor, id: number): Promise<Reservation> {
+  const [row] = await tx.select().from(reservations).where(eq(reservations.id, id)).for('update')
+  if (!row) throw new NotFound(MSG.notFound)
+  return row
+}
+
+export interface RescheduleInput {
+  id: number
+  start: Date
+  end: Date
+  actor: { id: number; name?: string }
+  /** room type and block rules (default true) */
+  enforceRoomRules?: boolean
+  /** the daily booking window (default true) */
+  enforceWindow?: boolean
+  /** refuse a start in the past (default true) */
+  enforcePast?: boolean
+  /** refuse a reservation that is not active now (default true) */
+  requireActive?: boolean
+  /** extra fields to set in the same UPDATE (e.g. an admin's user_id change) */
+  extra?: Partial<Pick<Reservation, 'userId' | 'status'>>
+}
+
+/**
+ * Moves a reservation to new times with `tx`: only an active one (400 otherwise), with the same
+ * checks as a new booking; overlaps with other active reservations are 409 (the row itself
+ * never conflicts with its old times). Writes the update_reservation audit row. Returns the row.
+ */
+export async function rescheduleReservation(
+  deps: ReservationDeps,
+  tx: Executor,
+  input: RescheduleInput,
+): Promise<Reservation> {
+  const now = deps.clock.now()
+  const current = await lockReservation(tx, input.id)
+  if (input.requireActive !== false && effectiveStatus(current, now) !== 'active') throw new BadRequest(MSG.notActive)
+  checkTimeRange(input.start, input.end)
+  // Extending a reservation that has already begun keeps its start: only a moved start is checked.
+  if (input.enforcePast !== false && input.start.getTime() !== current.startTime.getTime()) checkNotPast(input.start, now)
+  const [room] = await tx.select().from(rooms).where(eq(rooms.id, current.roomId))
+  if (!room) throw new NotFound(ROOM_NOT_FOUND)
+  if (input.enforceRoomRules !== false) checkRoomAccess(room)
+  if (input.enforceWindow !== false) checkBookingWindow(room, input.start, input.end, deps.config.appTimezone)
+
+  let updated: Reservation
+  try {
+    ;[updated] = (await tx.update(reservations)
+      .set({ startTime: input.start, endTime: input.end, updatedAt: now, ...input.extra })
+      .where(eq(reservations.id, current.id))
+      .returning()) as [Reservation]
+  } catch (error) {
+    rethrowReservationWriteError(error)
+  }
+  await writeAudit(tx, {
+    actorId: input.actor.id,
+    action: 'update_reservation',
+    description: `${input.actor.name ?? `user #${input.actor.id}`} moved reservation #${current.id} in ${room.name} to ${formatUtc(input.start)} - ${formatUtc(input.end)}`,
+    payload: {
+      reservation_id: current.id, room_id: room.id,
+      from: { start_time: formatUtc(current.startTime), end_time: formatUtc(current.endTime) },
+      to: { start_time: formatUtc(input.start), end_time: formatUtc(input.end) },
+      ...(input.extra ?? {}),
+    },
+  })
+  return updated
+}
+
+/** PATCH /reservations/:id (teacher, admin): parse the body, reschedule in one transaction. */
+export async function updateReservationTimes(
+  deps: ReservationDeps,
+  actor: ActingUser,
+  id: number,
+  body: { start_time?: unknown; end_time?: unknown },
+): Promise<{ id: number; start_time: string; end_time: string; status: 'active' | 'finished' | 'cancelled' }> {
+  const start = parseIsoInput(body.start_time)
+  const end = parseIsoInput(body.end_time)
+  const row = await deps.database.db.transaction((tx) => rescheduleReservation(deps, tx, { id, start, end, actor }))
+  return {
+    id: row.id,
+    start_time: formatUtc(row.startTime),
+    end_time: formatUtc(row.endTime),
+    status: effectiveStatus(row, deps.clock.now()),
+  }
+}
+
+/** Owner, teacher or admin may cancel; another student may not. */
+export function canCancel(actor: Pick<ActingUser, 'id' | 'role'>, reservation: Pick<Reservation, 'userId'>): boolean {
+  return actor.role === 'teacher' || actor.role === 'admin' || reservation.userId === actor.id
+}
+
+/**
+ * Cancels one reservation with `tx` and writes the cancel_reservation audit row. Idempotent: an
+ * already cancelled one is left as it is (no audit row), and `changed` says whether it changed.
+ * A reservation that is over (finished) cannot be cancelled (400). Permission checks are the
+ * caller's (see canCancel).
+ */
+export async function cancelReservationTx(
+  deps: ReservationDeps,
+  tx: Executor,
+  reservation: Reservation,
+  actor: { id: number; name?: string },
+): Promise<{ changed: boolean }> {
+  const now = deps.clock.now()
+  const status = effectiveStatus(reservation, now)
+  if (status === 'cancelled') return { changed: false }
+  if (status === 'finished') throw new BadRequest(MSG.finished)
+  await tx.update(reservations).set({ status: 'cancelled', updatedAt: now }).where(eq(reservations.id, reservation.id))
+  await writeAudit(tx, {
+    actorId: actor.id,
+    action: 'cancel_reservation',
+    description: `${actor.name ?? `user #${actor.id}`} cancelled reservation #${reservation.id} (${formatUtc(reservation.startTime)} - ${formatUtc(reservation.endTime)})`,
+    payload: {
+      reservation_id: reservation.id, room_id: reservation.roomId, user_id: reservation.userId,
+      start_time: formatUtc(reservation.startTime), end_time: formatUtc(reservation.endTime),
+    },
+  })
+  return { changed: true }
+}
+
+/** DELETE /reservations/:id: 404, 403 for another student, idempotent cancel. */
+export async function cancelReservation(deps: ReservationDeps, actor: ActingUser, id: number): Promise<{ status: 'cancelled' }> {
+  await deps.database.db.transaction(async (tx) => {
+    const row = await lockReservation(tx, id)
+    if (!canCancel(actor, row)) throw new Forbidden('insufficient permissions')
+    await cancelReservationTx(deps, tx, row, actor)
+  })
+  return { status: 'cancelled' }
+}
+
+/** GET /reservations/mine: the caller's reservations, newest start first. */
+export async function myReservations(deps: ReservationDeps, userId: number) {
+  const now = deps.clock.now()
+  const rows = await deps.database.db
+    .select({
+      id: reservations.id,
+      roomId: reservations.roomId,
+      roomName: rooms.name,
+      startTime: reservations.startTime,
+      endTime: reservations.endTime,
+      status: reservations.status,
+    })
+    .from(reservations)
+    .innerJoin(rooms, eq(rooms.id, reservations.roomId))
+    .where(eq(reservations.userId, userId))
+    .orderBy(desc(reservations.startTime), desc(reservations.id))
+  return rows.map((row) => ({
+    id: row.id,
+    room_id: row.roomId,
+    room_name: row.roomName,
+    start_time: formatUtc(row.startTime),
+    end_time: formatUtc(row.endTime),
+    status: effectiveStatus(row, now),
+  }))
+}
+
+/** Ensures a user exists (for admin bookings on behalf), or 404 `user not found`. */
+export async function requireUser(executor: Executor, id: number): Promise<{ id: number; name: string; role: UserRole }> {
+  const [row] = await executor.select({ id: users.id, name: users.name, role: users.role }).from(users).where(eq(users.id, id))
+  if (!row) throw new NotFound(MSG.userNotFound)
+  return row
+}

@@ -1,0 +1,42 @@
+/** How reservations are reported: the status as of now, and the schedule entry shape. */
+import type { ReservationStatus } from '../../db/schema'
+import { formatUtc } from '../../lib/time'
+
+/** A stored `active` reservation whose end has passed is reported as `finished` (computed at read time). */
+export function effectiveStatus(row: { status: ReservationStatus; endTime: Date }, now: Date): ReservationStatus {
+  return row.status === 'active' && row.endTime.getTime() <= now.getTime() ? 'finished' : row.status
+}
+
+/** True while the reservation still holds its slot (stored active and not yet over). */
+export function isActiveAt(row: { status: ReservationStatus; endTime: Date }, now: Date): boolean {
+  return effectiveStatus(row, now) === 'active'
+}
+
+export interface ScheduleRow {
+  id: number
+  userId: number
+  userName: string
+  startTime: Date
+  endTime: Date
+  status: ReservationStatus
+}
+
+export interface ScheduleEntryView {
+  id: number
+  user_id: number
+  user_name: string
+  start_time: string
+  end_time: string
+  status: ReservationStatus
+}
+
+export function scheduleEntry(row: ScheduleRow, now: Date): ScheduleEntryView {
+  return {
+    id: row.id,
+    user_id: row.userId,
+    user_name: row.userName,
+    start_time: formatUtc(row.startTime),
+    end_time: formatUtc(row.endTime),
+    status: effectiveStatus(row, now),
+  }
+}

@@ -1,0 +1,82 @@
+/** Schemas of the room routes (contract section 3), shared with the admin routes. */
+import { t } from 'elysia'
+
+export const ROOM_TYPES = ['public', 'admin', 'service'] as const
+export const ROOM_STATUSES = ['available', 'occupied', 'blocked'] as const
+export const RESERVATION_STATUSES = ['active', 'finished', 'cancelled'] as const
+
+export const Timestamp = t.String({ description: 'ISO 8601 in UTC', examples: ['2026-11-26T10:00:00Z'] })
+const TimeOfDay = t.Nullable(t.String({ description: 'local time of day in APP_TIMEZONE, "HH:MM"', examples: ['08:00'] }))
+
+export const RoomIdParams = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'room id' }) })
+
+/** The frontend's Room type. */
+export const Room = t.Object({
+  id: t.Integer(),
+  name: t.String(),
+  type: t.UnionEnum(ROOM_TYPES),
+  is_blocked: t.Boolean(),
+  qr_code_url: t.String(),
+  status: t.UnionEnum(ROOM_STATUSES),
+  current_reservation: t.Nullable(t.Object({
+    id: t.Integer(), user_id: t.Integer(), user_name: t.String(), end_time: Timestamp,
+  })),
+  next_reservation: t.Nullable(t.Object({
+    id: t.Integer(), start_time: Timestamp, user_name: t.String(),
+  })),
+  booking_window: t.Object({ start: TimeOfDay, end: TimeOfDay }),
+})
+
+export const RoomReply = t.Object({ room: Room })
+export const RoomList = t.Object({ rooms: t.Array(Room) })
+
+/** One reservation in a room's schedule or history. */
+export const ScheduleEntry = t.Object({
+  id: t.Integer(),
+  user_id: t.Integer(),
+  user_name: t.String(),
+  start_time: Timestamp,
+  end_time: Timestamp,
+  status: t.UnionEnum(RESERVATION_STATUSES),
+})
+
+export const FreeSlot = t.Object({ start: Timestamp, end: Timestamp })
+
+export const RoomDetail = t.Object({
+  room: Room,
+  schedule: t.Array(ScheduleEntry),
+  free_slots: t.Array(FreeSlot),
+})
+
+/**
+ * POST /rooms and POST /admin/rooms. Fields are loosely typed so that a wrong value gets the
+ * service's clear 400 message. `room_type` is the deployment guide's synonym of `type`.
+ */
+export const CreateRoomBody = t.Object({
+  name: t.Optional(t.String({ maxLength: 200, description: 'unique room name', examples: ['B103'] })),
+  type: t.Optional(t.String({ maxLength: 20, description: 'public (default), admin or service' })),
+  room_type: t.Optional(t.String({ maxLength: 20, description: 'synonym of type' })),
+  booking_start: t.Optional(t.Nullable(t.String({ maxLength: 8, description: 'daily window start "HH:MM" (APP_TIMEZONE), or null' }))),
+  booking_end: t.Optional(t.Nullable(t.String({ maxLength: 8, description: 'daily window end "HH:MM" (APP_TIMEZONE), or null' }))),
+}, { examples: [{ name: 'TestRoom', room_type: 'public' }] })
+
+const DateTimeInput = (description: string) =>
+  t.Optional(t.Unknown({ description: `${description}, ISO 8601 (with an offset, or UTC)`, examples: ['2026-11-26T10:00:00Z'] }))
+
+/** Body of a reservation or a reschedule: validated by the service for the contract's messages. */
+export const TimeRangeBody = t.Object({
+  start_time: DateTimeInput('start'),
+  end_time: DateTimeInput('end'),
+}, { examples: [{ start_time: '2026-11-26T10:00:00Z', end_time: '2026-11-26T11:00:00Z' }] })
+
+/** A reservation as the reserve route and GET /reservations/mine answer it. */
+export const UserReservation = t.Object({
+  id: t.Integer(),
+  room_id: t.Integer(),
+  room_name: t.String(),
+  start_time: Timestamp,
+  end_time: Timestamp,
+  status: t.UnionEnum(RESERVATION_STATUSES),
+})
+
+export const ReservationCreated = t.Object({ reservation: UserReservation })

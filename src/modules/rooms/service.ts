@@ -1,0 +1,345 @@
+/**
+ * Rooms: the Room JSON (status, current and next reservation, booking window, QR URL), the
+ * public list and detail, and room creation. Plain functions over explicit dependencies; the
+ * admin routes reuse listRoomViews / getRoomView / createRoom.
+ *
+ * A list is ONE query whatever the number of rooms (two when a page past the end needs the
+ * total): each room's current and next reservation come from LATERAL subqueries, and the
+ * total from a window count.
+ */
+import { and, asc, desc, eq, gt, ilike, inArray, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm'
+import type { Config } from '../../config'
+import type { Database, Executor } from '../../db/client'
+import { pgConstraint, pgErrorCode } from '../../db/client'
+import { reservations, rooms, users, type Room, type RoomType } from '../../db/schema'
+import type { Clock } from '../../lib/clock'
+import { BadRequest, Conflict, NotFound } from '../../lib/errors'
+import type { Logger } from '../../lib/log'
+import {
+  floorToSecond, formatTimeOfDay, formatUtc, intersectIntervals, parseTimeOfDay, windowIntervals, type Interval,
+} from '../../lib/time'
+import { writeAudit } from '../audit/service'
+import { generateRoomQr, qrCodeUrl } from '../qr/service'
+import { scheduleEntry, type ScheduleEntryView } from '../reservations/status'
+import { ROOM_STATUSES, ROOM_TYPES } from './model'
+
+export type RoomStatus = (typeof ROOM_STATUSES)[number]
+
+/** What the room functions need; a Ctx satisfies it. */
+export interface RoomDeps {
+  config: Config
+  database: Pick<Database, 'db'>
+  clock: Clock
+}
+
+export interface RoomView {
+  id: number
+  name: string
+  type: RoomType
+  is_blocked: boolean
+  qr_code_url: string
+  status: RoomStatus
+  current_reservation: { id: number; user_id: number; user_name: string; end_time: string } | null
+  next_reservation: { id: number; start_time: string; user_name: string } | null
+  booking_window: { start: string | null; end: string | null }
+}
+
+/** Filters of a room list; every field is optional and they combine with AND. */
+export interface RoomFilter {
+  ids?: number[]
+  /** part of the name, case-insensitive */
+  q?: string
+  /** any of these types (empty = all) */
+  types?: RoomType[]
+  /** any of these computed statuses (empty = all) */
+  statuses?: RoomStatus[]
+  isBlocked?: boolean
+}
+
+/** A page of a list: pass { limit: per_page, offset: (page - 1) * per_page }. */
+export interface RoomPage {
+  limit: number
+  offset: number
+}
+
+export const ROOM_NOT_FOUND = 'room not found'
+
+function likePattern(term: string): string {
+  return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+}
+
+/**
+ * Rooms as Room JSON, ordered by name, with the total number matching the filter.
+ * One SQL query (a second only for a page past the end, to count). `executor` lets a caller
+ * read inside its own transaction.
+ */
+export async function listRoomViews(
+  deps: RoomDeps,
+  filter: RoomFilter = {},
+  page?: RoomPage,
+  executor: Executor = deps.database.db,
+): Promise<{ rooms: RoomView[]; total: number }> {
+  const now = deps.clock.now()
+
+  const current = executor
+    .select({ id: reservations.id, userId: reservations.userId, userName: users.name, endTime: reservations.endTime })
+    .from(reservations)
+    .innerJoin(users, eq(users.id, reservations.userId))
+    .where(and(
+      eq(reservations.roomId, rooms.id),
+      eq(reservations.status, 'active'),
+      lte(reservations.startTime, now),
+      gt(reservations.endTime, now),
+    ))
+    .orderBy(asc(reservations.startTime))
+    .limit(1)
+    .as('current_reservation')
+
+  const next = executor
+    .select({ id: reservations.id, userName: users.name, startTime: reservations.startTime })
+    .from(reservations)
+    .innerJoin(users, eq(users.id, reservations.userId))
+    .where(and(
+      eq(reservations.roomId, rooms.id),
+      eq(reservations.status, 'active'),
+      gt(reservations.startTime, now),
+    ))
+    .orderBy(asc(reservations.startTime))
+    .limit(1)
+    .as('next_reservation')
+
+  const conditions: SQL[] = []
+  if (filter.ids) conditions.push(filter.ids.length ? inArray(rooms.id, filter.ids) : sql`false`)
+  if (filter.q) conditions.push(ilike(rooms.name, likePattern(filter.q)))
+  if (filter.types?.length) conditions.push(inArray(rooms.type, filter.types))
+  if (filter.isBlocked !== undefined) conditions.push(eq(rooms.isBlocked, filter.isBlocked))
+  if (filter.statuses?.length) {
+    const byStatus: Record<RoomStatus, SQL> = {
+      blocked: eq(rooms.isBlocked, true),
+      occupied: and(eq(rooms.isBlocked, false), isNotNull(current.id))!,
+      available: and(eq(rooms.isBlocked, false), isNull(current.id))!,
+    }
+    conditions.push(or(...filter.statuses.map((s) => byStatus[s]))!)
+  }
+
+  const where = conditions.length ? and(...conditions) : undefined
+  const query = executor
+    .select({
+      room: rooms,
+      currentId: current.id,
+      currentUserId: current.userId,
+      currentUserName: current.userName,
+      currentEnd: current.endTime,
+      nextId: next.id,
+      nextUserName: next.userName,
+      nextStart: next.startTime,
+      total: sql<number>`count(*) over ()`.mapWith(Number),
+    })
+    .from(rooms)
+    .leftJoinLateral(current, sql`true`)
+    .leftJoinLateral(next, sql`true`)
+    .where(where)
+    .orderBy(asc(rooms.name), asc(rooms.id))
+    .$dynamic()
+  if (page) query.limit(page.limit).offset(page.offset)
+  const rows = await query
+
+  let total = rows[0]?.total ?? 0
+  if (rows.length === 0 && page && page.offset > 0) {
+    // A page past the end: the window count had no row to ride on.
+    const [counted] = await executor
+      .select({ total: sql<number>`count(*)`.mapWith(Number) })
+      .from(rooms)
+      .leftJoinLateral(current, sql`true`)
+      .where(where)
+    total = counted?.total ?? 0
+  }
+
+  return {
+    total,
+    rooms: rows.map((row) => roomView(deps.config, row.room, {
+      current: row.currentId === null ? null : {
+        id: row.currentId, user_id: row.currentUserId!, user_name: row.currentUserName!, end_time: formatUtc(row.currentEnd!),
+      },
+      next: row.nextId === null ? null : {
+        id: row.nextId, start_time: formatUtc(row.nextStart!), user_name: row.nextUserName!,
+      },
+    })),
+  }
+}
+
+/** Builds the Room JSON from a room row and its current / next reservation. */
+export function roomView(
+  config: Pick<Config, 'qrBaseUrl' | 'serverExternalBase' | 'staticQrPath' | 'frontendBaseUrl'>,
+  room: Room,
+  reservationsNow: { current: RoomView['current_reservation']; next: RoomView['next_reservation'] },
+): RoomView {
+  return {
+    id: room.id,
+    name: room.name,
+    type: room.type,
+    is_blocked: room.isBlocked,
+    qr_code_url: qrCodeUrl(config, room.id),
+    status: room.isBlocked ? 'blocked' : reservationsNow.current ? 'occupied' : 'available',
+    current_reservation: reservationsNow.current,
+    next_reservation: reservationsNow.next,
+    booking_window: { start: formatTimeOfDay(room.bookingStart), end: formatTimeOfDay(room.bookingEnd) },
+  }
+}
+
+/** One room as Room JSON, or 404 `room not found`. */
+export async function getRoomView(deps: RoomDeps, id: number, executor?: Executor): Promise<RoomView> {
+  const { rooms: found } = await listRoomViews(deps, { ids: [id] }, undefined, executor)
+  if (!found[0]) throw new NotFound(ROOM_NOT_FOUND)
+  return found[0]
+}
+
+/** All reservations of a room with their user names: ascending by start, or newest first. */
+export async function roomSchedule(
+  deps: RoomDeps,
+  roomId: number,
+  order: 'asc' | 'desc' = 'asc',
+  executor: Executor = deps.database.db,
+): Promise<ScheduleEntryView[]> {
+  const now = deps.clock.now()
+  const rows = await executor
+    .select({
+      id: reservations.id,
+      userId: reservations.userId,
+      userName: users.name,
+      startTime: reservations.startTime,
+      endTime: reservations.endTime,
+      status: reservations.status,
+    })
+    .from(reservations)
+    .innerJoin(users, eq(users.id, reservations.userId))
+    .where(eq(reservations.roomId, roomId))
+    .orderBy(order === 'asc' ? asc(reservations.startTime) : desc(reservations.startTime), asc(reservations.id))
+  return rows.map((row) => scheduleEntry(row, now))
+}
+
+export const FREE_SLOT_HORIZON_MS = 24 * 3600_000
+
+/**
+ * Free slots from now to now + 24 h: the gaps between active reservations, clipped to the room's
+ * daily booking window (local time in `timeZone`) on each day.
+ */
+export function freeSlots(
+  busy: { start: Date; end: Date }[],
+  window: { start: string | null; end: string | null },
+  now: Date,
+  timeZone: string,
+  horizonMs = FREE_SLOT_HORIZON_MS,
+): { start: string; end: string }[] {
+  const from = floorToSecond(now)
+  const to = new Date(from.getTime() + horizonMs)
+  const gaps: Interval[] = []
+  let cursor = from
+  for (const r of [...busy].sort((a, b) => a.start.getTime() - b.start.getTime())) {
+    if (r.end <= cursor) continue
+    if (r.start >= to) break
+    if (r.start > cursor) gaps.push({ start: cursor, end: r.start })
+    if (r.end > cursor) cursor = r.end
+  }
+  if (cursor < to) gaps.push({ start: cursor, end: to })
+  const allowed = windowIntervals(window, from, to, timeZone)
+  return intersectIntervals(gaps, allowed)
+    .filter((slot) => Math.floor(slot.end.getTime() / 1000) > Math.floor(slot.start.getTime() / 1000))
+    .map((slot) => ({ start: formatUtc(slot.start), end: formatUtc(slot.end) }))
+}
+
+/** GET /rooms/:id: the room, its whole schedule (ascending) and its free slots for the next 24 h. */
+export async function roomDetail(deps: RoomDeps, id: number) {
+  const [room, schedule] = await Promise.all([getRoomView(deps, id), roomSchedule(deps, id, 'asc')])
+  const busy = schedule
+    .filter((entry) => entry.status === 'active')
+    .map((entry) => ({ start: new Date(entry.start_time), end: new Date(entry.end_time) }))
+  return {
+    room,
+    schedule,
+    free_slots: freeSlots(busy, room.booking_window, deps.clock.now(), deps.config.appTimezone),
+  }
+}
+
+// ---- creation ----
+
+/** A room type from a request: public, admin or service (case-insensitive), else 400. */
+export function parseRoomType(value: unknown, field = 'type'): RoomType {
+  const match = typeof value === 'string' ? ROOM_TYPES.find((t) => t === value.trim().toLowerCase()) : undefined
+  if (!match) throw new BadRequest(`invalid ${field} ${JSON.stringify(value)}: expected ${ROOM_TYPES.join(', ')}`)
+  return match
+}
+
+export const ROOM_NAME_MAX = 100
+
+/** A room name from a request: trimmed, 1..100 characters, else 400. */
+export function parseRoomName(value: unknown): string {
+  const name = typeof value === 'string' ? value.trim() : ''
+  if (!name) throw new BadRequest('name is required')
+  if (name.length > ROOM_NAME_MAX) throw new BadRequest(`name must be at most ${ROOM_NAME_MAX} characters`)
+  return name
+}
+
+export interface CreateRoomInput {
+  name?: unknown
+  type?: unknown
+  /** the deployment guide's synonym of type */
+  room_type?: unknown
+  booking_start?: unknown
+  booking_end?: unknown
+}
+
+/** Maps a duplicate room name to 409 `room already exists`; rethrows anything else. */
+export function rethrowRoomWriteError(error: unknown): never {
+  if (pgErrorCode(error) === '23505' && (pgConstraint(error) ?? 'rooms_name_key') === 'rooms_name_key')
+    throw new Conflict('room already exists')
+  throw error
+}
+
+/**
+ * Creates a room (POST /rooms and POST /admin/rooms): validates, inserts and audits in one
+ * transaction, then renders its QR code files (a failure there is logged, not fatal: the file is
+ * rebuilt on request). Returns the Room JSON.
+ */
+export async function createRoom(
+  deps: RoomDeps & { log?: Logger },
+  actor: { id: number; name?: string },
+  input: CreateRoomInput,
+): Promise<RoomView> {
+  const name = parseRoomName(input.name)
+  const rawType = input.type ?? input.room_type
+  const type = rawType === undefined || rawType === null || rawType === '' ? 'public' : parseRoomType(rawType, input.type !== undefined ? 'type' : 'room_type')
+  const bookingStart = parseTimeOfDay(input.booking_start, 'booking_start') ?? null
+  const bookingEnd = parseTimeOfDay(input.booking_end, 'booking_end') ?? null
+
+  let created: Room
+  try {
+    created = await deps.database.db.transaction(async (tx) => {
+      const [row] = await tx.insert(rooms).values({ name, type, bookingStart, bookingEnd }).returning()
+      await writeAudit(tx, {
+        actorId: actor.id,
+        action: 'create_room',
+        description: `${actor.name ?? `user #${actor.id}`} created room ${name} (${type})`,
+        payload: { room_id: row!.id, name, type, booking_start: formatTimeOfDay(bookingStart), booking_end: formatTimeOfDay(bookingEnd) },
+      })
+      return row!
+    })
+  } catch (error) {
+    rethrowRoomWriteError(error)
+  }
+
+  try {
+    await generateRoomQr(deps.config, created.id)
+  } catch (error) {
+    deps.log?.warn('could not write QR code files; they will be rendered on request', {
+      room_id: created.id, error: (error as Error).message,
+    })
+  }
+  return getRoomView(deps, created.id)
+}
+
+/** Whether a room row exists (and its fields), for services that check before writing. */
+export async function findRoom(executor: Executor, id: number): Promise<Room | undefined> {
+  const [row] = await executor.select().from(rooms).where(eq(rooms.id, id))
+  return row
+}

@@ -1,0 +1,274 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { and, desc, eq, inArray } from 'drizzle-orm'
+import { auditLogs, reservations } from '../src/db/schema'
+import { fixedClock } from '../src/lib/clock'
+import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
+
+// Seeded (relative to the clock): R1 B101 teacher 11:30-13:30 (in progress), R2 B102 student
+// 14:00-16:00, R3 A200 guest 18:00-20:00. Rooms B101=1 B102=2 A200=3 S001=4; users admin=1
+// teacher=2 student=3 guest=4. beforeAll adds R4 (finished by time), R5 (cancelled), R6 (stored finished).
+const clock = fixedClock('2030-03-10T12:00:00Z')
+let t: TestApp
+let admin: Client
+const R = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6 }
+
+beforeAll(async () => {
+  t = await testApp({ clock })
+  admin = await loggedIn(t.app, 'admin')
+  const rows = await t.database.db.insert(reservations).values([
+    { roomId: 1, userId: 3, startTime: new Date('2030-03-09T09:00:00Z'), endTime: new Date('2030-03-09T10:00:00Z') },
+    { roomId: 4, userId: 4, startTime: new Date('2030-03-11T09:00:00Z'), endTime: new Date('2030-03-11T10:00:00Z'), status: 'cancelled' },
+    { roomId: 2, userId: 2, startTime: new Date('2030-03-08T09:00:00Z'), endTime: new Date('2030-03-08T10:00:00Z'), status: 'finished' },
+  ]).returning({ id: reservations.id })
+  expect(rows.map((r) => r.id)).toEqual([4, 5, 6])
+})
+afterAll(() => t.close())
+
+const db = () => t.database.db
+const ids = (r: { body: { reservations: { id: number }[] } }) => r.body.reservations.map((x) => x.id)
+async function audits(action?: string) {
+  const rows = await db().select().from(auditLogs).orderBy(desc(auditLogs.id))
+  return action ? rows.filter((r) => r.action === action) : rows
+}
+async function statusOf(id: number) {
+  const [row] = await db().select().from(reservations).where(eq(reservations.id, id))
+  return row!.status
+}
+
+describe('access', () => {
+  test('anonymous 401, student and teacher 403', async () => {
+    expect((await new Client(t.app).get('/api/admin/reservations')).status).toBe(401)
+    for (const name of ['student', 'teacher']) {
+      const c = await loggedIn(t.app, name)
+      expect((await c.get('/api/admin/reservations')).status).toBe(403)
+      expect((await c.patch('/api/admin/reservations/1', { status: 'cancelled' })).status).toBe(403)
+      expect((await c.post('/api/admin/reservations/bulk-cancel', { reservation_ids: [1] })).status).toBe(403)
+    }
+    expect(await statusOf(1)).toBe('active')
+  })
+})
+
+describe('GET /admin/reservations', () => {
+  test('all, newest start first, with the contract shape and reported statuses', async () => {
+    const r = await admin.get('/api/admin/reservations')
+    expect(r.status).toBe(200)
+    expect(ids(r)).toEqual([R[5], R[3], R[2], R[1], R[4], R[6]])
+    expect(r.body.pagination).toEqual({ page: 1, per_page: 20, total: 6, pages: 1 })
+    const r1 = r.body.reservations.find((x: any) => x.id === R[1])
+    expect(r1).toEqual({
+      id: R[1],
+      room: { id: 1, name: 'B101' },
+      user: { id: 2, name: 'teacher', role: 'teacher' },
+      start_time: '2030-03-10T11:30:00Z',
+      end_time: '2030-03-10T13:30:00Z',
+      status: 'active',
+      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+      updated_at: expect.stringMatching(/Z$/),
+    })
+    expect(r.body.reservations.find((x: any) => x.id === R[4]).status).toBe('finished')
+  })
+
+  test('status filter: computed statuses, single and repeated; bad value 400', async () => {
+    expect(ids(await admin.get('/api/admin/reservations?status=active'))).toEqual([R[3], R[2], R[1]])
+    expect(ids(await admin.get('/api/admin/reservations?status=finished'))).toEqual([R[4], R[6]])
+    expect(ids(await admin.get('/api/admin/reservations?status=cancelled'))).toEqual([R[5]])
+    expect(ids(await admin.get('/api/admin/reservations?status=cancelled&status=finished'))).toEqual([R[5], R[4], R[6]])
+    const bad = await admin.get('/api/admin/reservations?status=done')
+    expect(bad.status).toBe(400)
+    expect(bad.body.msg).toContain('status')
+  })
+
+  test('room_id and user_id filters; bad ids 400, unknown ids match nothing', async () => {
+    expect(ids(await admin.get('/api/admin/reservations?room_id=1'))).toEqual([R[1], R[4]])
+    expect(ids(await admin.get('/api/admin/reservations?user_id=3'))).toEqual([R[2], R[4]])
+    expect(ids(await admin.get('/api/admin/reservations?user_id=3&room_id=2'))).toEqual([R[2]])
+    expect(ids(await admin.get('/api/admin/reservations?room_id=999'))).toEqual([])
+    expect((await admin.get('/api/admin/reservations?room_id=abc')).status).toBe(400)
+    expect((await admin.get('/api/admin/reservations?user_id=-1')).status).toBe(400)
+  })
+
+  test('q searches room and user names', async () => {
+    expect(ids(await admin.get('/api/admin/reservations?q=TEACH'))).toEqual([R[1], R[6]])
+    expect(ids(await admin.get('/api/admin/reservations?q=guest'))).toEqual([R[5], R[3]])
+    expect(ids(await admin.get('/api/admin/reservations?q=b10'))).toEqual([R[2], R[1], R[4], R[6]])
+    expect(ids(await admin.get('/api/admin/reservations?q=nothing-like-this'))).toEqual([])
+  })
+
+  test('time range filters (inclusive, offsets converted); bad time 400', async () => {
+    expect(ids(await admin.get('/api/admin/reservations?start_from=2030-03-10T00:00:00Z'))).toEqual([R[5], R[3], R[2], R[1]])
+    expect(ids(await admin.get('/api/admin/reservations?start_to=2030-03-10T11:30:00Z'))).toEqual([R[1], R[4], R[6]])
+    expect(ids(await admin.get(`/api/admin/reservations?start_from=${encodeURIComponent('2030-03-10T15:00:00+02:00')}`))).toEqual([R[5], R[3], R[2]])
+    expect(ids(await admin.get('/api/admin/reservations?end_to=2030-03-09T10:00:00Z'))).toEqual([R[4], R[6]])
+    expect(ids(await admin.get('/api/admin/reservations?end_from=2030-03-10T16:00:00&end_to=2030-03-10T20:00:00Z'))).toEqual([R[3], R[2]])
+    for (const q of ['start_from=yesterday', 'start_to=2030-13-01T00:00:00Z', 'end_from=10:00', 'end_to=2030-03-10T25:00:00Z']) {
+      const r = await admin.get(`/api/admin/reservations?${q}`)
+      expect(r.status).toBe(400)
+      expect(r.body.msg).toContain('Invalid datetime format. Use ISO 8601.')
+    }
+  })
+
+  test('pagination and its edges', async () => {
+    const p2 = await admin.get('/api/admin/reservations?per_page=2&page=2')
+    expect(ids(p2)).toEqual([R[2], R[1]])
+    expect(p2.body.pagination).toEqual({ page: 2, per_page: 2, total: 6, pages: 3 })
+    const past = await admin.get('/api/admin/reservations?per_page=2&page=4')
+    expect(past.body.reservations).toEqual([])
+    expect(past.body.pagination).toEqual({ page: 4, per_page: 2, total: 6, pages: 3 })
+    expect((await admin.get('/api/admin/reservations?per_page=101')).body.pagination.per_page).toBe(100)
+    expect((await admin.get('/api/admin/reservations?page=0')).status).toBe(400)
+    const filtered = await admin.get('/api/admin/reservations?status=active&per_page=1&page=3')
+    expect(ids(filtered)).toEqual([R[1]])
+    expect(filtered.body.pagination).toEqual({ page: 3, per_page: 1, total: 3, pages: 3 })
+  })
+
+  test('legacy path', async () => {
+    expect(ids(await admin.get('/admin/reservations?room_id=3'))).toEqual([R[3]])
+  })
+})
+
+describe('PATCH /admin/reservations/:id', () => {
+  test('moves a reservation (room rules ignored for an admin room); audited', async () => {
+    const before = (await audits()).length
+    const r = await admin.patch(`/api/admin/reservations/${R[3]}`, {
+      start_time: '2030-03-10T19:00:00Z', end_time: '2030-03-10T23:00:00+02:00',
+    })
+    expect(r.status).toBe(200)
+    expect(r.body.reservation).toMatchObject({
+      id: R[3], room: { id: 3, name: 'A200' }, user: { id: 4, name: 'guest', role: 'student' },
+      start_time: '2030-03-10T19:00:00Z', end_time: '2030-03-10T21:00:00Z', status: 'active',
+    })
+    const [row] = await db().select().from(reservations).where(eq(reservations.id, R[3]))
+    expect(row!.startTime.toISOString()).toBe('2030-03-10T19:00:00.000Z')
+    const all = await audits()
+    expect(all.length).toBe(before + 1)
+    expect(all[0]!.action).toBe('update_reservation')
+    expect(all[0]!.payload).toMatchObject({ reservation_id: R[3], to: { start_time: '2030-03-10T19:00:00Z', end_time: '2030-03-10T21:00:00Z' } })
+  })
+
+  test('time errors: pair, format, range, past', async () => {
+    const path = `/api/admin/reservations/${R[2]}`
+    const expectations: [unknown, string][] = [
+      [{ start_time: '2030-03-10T15:00:00Z' }, 'start_time and end_time must be sent together'],
+      [{ start_time: 'soon', end_time: '2030-03-10T16:00:00Z' }, 'Invalid datetime format. Use ISO 8601.'],
+      [{ start_time: 5, end_time: '2030-03-10T16:00:00Z' }, 'Invalid datetime format. Use ISO 8601.'],
+      [{ start_time: '2030-03-10T16:00:00Z', end_time: '2030-03-10T15:00:00Z' }, 'Invalid time range: start must be before end'],
+      [{ start_time: '2030-03-10T09:00:00Z', end_time: '2030-03-10T15:00:00Z' }, 'Cannot create reservation in the past'],
+    ]
+    for (const [body, msg] of expectations) {
+      const r = await admin.patch(path, body)
+      expect(r.status).toBe(400)
+      expect(r.body.msg).toBe(msg)
+    }
+    const [row] = await db().select().from(reservations).where(eq(reservations.id, R[2]))
+    expect(row!.startTime.toISOString()).toBe('2030-03-10T14:00:00.000Z')
+  })
+
+  test('overlap with another active reservation is 409; touching is fine', async () => {
+    const other = await admin.post('/api/admin/rooms/2/reserve', { user_id: 2, start_time: '2030-03-10T17:00:00Z', end_time: '2030-03-10T18:00:00Z' })
+    expect(other.status).toBe(201)
+    const clash = await admin.patch(`/api/admin/reservations/${R[2]}`, { start_time: '2030-03-10T16:30:00Z', end_time: '2030-03-10T17:30:00Z' })
+    expect(clash.status).toBe(409)
+    expect(clash.body).toEqual({ msg: 'Reservation conflicts with existing booking' })
+    const touch = await admin.patch(`/api/admin/reservations/${R[2]}`, { start_time: '2030-03-10T16:00:00Z', end_time: '2030-03-10T17:00:00Z' })
+    expect(touch.status).toBe(200)
+  })
+
+  test('gives a reservation to another user; unknown user 404', async () => {
+    const r = await admin.patch(`/api/admin/reservations/${R[2]}`, { user_id: 4 })
+    expect(r.status).toBe(200)
+    expect(r.body.reservation.user).toEqual({ id: 4, name: 'guest', role: 'student' })
+    const [audit] = await audits()
+    expect(audit!.action).toBe('update_reservation')
+    expect(audit!.payload).toEqual({ reservation_id: R[2], room_id: 2, changes: { user_id: { from: 3, to: 4 } } })
+    const missing = await admin.patch(`/api/admin/reservations/${R[2]}`, { user_id: 99999 })
+    expect(missing.status).toBe(404)
+    expect(missing.body).toEqual({ msg: 'user not found' })
+  })
+
+  test('status: cancel (idempotent), no moving a cancelled one, reactivation 409 when the slot is taken', async () => {
+    const r = await admin.patch(`/api/admin/reservations/${R[2]}`, { status: 'cancelled' })
+    expect(r.status).toBe(200)
+    expect(r.body.reservation.status).toBe('cancelled')
+    expect((await audits())[0]!.action).toBe('cancel_reservation')
+    const count = (await audits()).length
+    expect((await admin.patch(`/api/admin/reservations/${R[2]}`, { status: 'cancelled' })).status).toBe(200)
+    expect((await audits()).length).toBe(count)
+
+    const move = await admin.patch(`/api/admin/reservations/${R[2]}`, { start_time: '2030-03-11T10:00:00Z', end_time: '2030-03-11T11:00:00Z' })
+    expect(move.status).toBe(400)
+    expect(move.body.msg).toBe('Only active reservations can be changed')
+
+    // Someone books the freed slot; R2 cannot come back there, but can with new times.
+    const taken = await admin.post('/api/admin/rooms/2/reserve', { user_id: 3, start_time: '2030-03-10T16:00:00Z', end_time: '2030-03-10T17:00:00Z' })
+    expect(taken.status).toBe(201)
+    const back = await admin.patch(`/api/admin/reservations/${R[2]}`, { status: 'active' })
+    expect(back.status).toBe(409)
+    expect(await statusOf(R[2])).toBe('cancelled')
+    const moved = await admin.patch(`/api/admin/reservations/${R[2]}`, {
+      status: 'active', start_time: '2030-03-11T10:00:00Z', end_time: '2030-03-11T11:00:00Z',
+    })
+    expect(moved.status).toBe(200)
+    expect(moved.body.reservation).toMatchObject({ status: 'active', start_time: '2030-03-11T10:00:00Z' })
+    expect((await audits())[0]!.payload).toMatchObject({ reservation_id: R[2], status: 'active' })
+  })
+
+  test('a finished reservation cannot be cancelled; other errors', async () => {
+    const finished = await admin.patch(`/api/admin/reservations/${R[4]}`, { status: 'cancelled' })
+    expect(finished.status).toBe(400)
+    expect(await statusOf(R[4])).toBe('active')
+    expect((await admin.patch(`/api/admin/reservations/${R[1]}`, { status: 'paused' })).status).toBe(400)
+    expect((await admin.patch(`/api/admin/reservations/${R[1]}`, {})).status).toBe(400)
+    expect((await admin.patch(`/api/admin/reservations/${R[1]}`, { user_id: 'x' })).status).toBe(400)
+    const missing = await admin.patch('/api/admin/reservations/99999', { status: 'cancelled' })
+    expect(missing.status).toBe(404)
+    expect(missing.body).toEqual({ msg: 'reservation not found' })
+    expect((await admin.patch('/api/admin/reservations/abc', { status: 'cancelled' })).status).toBe(400)
+  })
+
+  test('legacy path', async () => {
+    const r = await admin.patch(`/admin/reservations/${R[1]}`, { user_id: 2 })
+    expect(r.status).toBe(200)
+  })
+})
+
+describe('POST /admin/reservations/bulk-cancel', () => {
+  test('an unknown id is 404 and nothing changes', async () => {
+    const before = (await audits()).length
+    const r = await admin.post('/api/admin/reservations/bulk-cancel', { reservation_ids: [R[1], 99999] })
+    expect(r.status).toBe(404)
+    expect(r.body.msg).toBe('reservation not found')
+    expect(r.body.missing_ids).toEqual([99999])
+    expect(await statusOf(R[1])).toBe('active')
+    expect((await audits()).length).toBe(before)
+  })
+
+  test('bad bodies are 400', async () => {
+    for (const body of [{}, { reservation_ids: [] }, { reservation_ids: ['a'] }, { reservation_ids: [0] }, { reservation_ids: 3 }])
+      expect((await admin.post('/api/admin/reservations/bulk-cancel', body)).status).toBe(400)
+  })
+
+  test('cancels the active ones, skips cancelled and finished; one audit row each; slot bookable again', async () => {
+    const before = (await audits('cancel_reservation')).length
+    const r = await admin.post('/api/admin/reservations/bulk-cancel', { reservation_ids: [R[1], R[3], R[3], R[5], R[4], R[6]] })
+    expect(r.status).toBe(200)
+    expect(r.body).toEqual({ cancelled: 2 })
+    const rows = await db().select().from(reservations).where(inArray(reservations.id, [R[1], R[3], R[4], R[5], R[6]]))
+    expect(Object.fromEntries(rows.map((x) => [x.id, x.status]))).toEqual({
+      [R[1]]: 'cancelled', [R[3]]: 'cancelled', [R[4]]: 'active', [R[5]]: 'cancelled', [R[6]]: 'finished',
+    })
+    const cancels = await audits('cancel_reservation')
+    expect(cancels.length).toBe(before + 2)
+    expect(cancels.slice(0, 2).map((a) => a.payload.reservation_id).sort()).toEqual([R[1], R[3]])
+
+    const again = await admin.post('/api/admin/rooms/3/reserve', { user_id: 4, start_time: '2030-03-10T19:00:00Z', end_time: '2030-03-10T21:00:00Z' })
+    expect(again.status).toBe(201)
+  })
+
+  test('legacy path; repeating is harmless', async () => {
+    const r = await admin.post('/admin/reservations/bulk-cancel', { reservation_ids: [R[1]] })
+    expect(r.status).toBe(200)
+    expect(r.body).toEqual({ cancelled: 0 })
+    const active = await db().select().from(reservations).where(and(eq(reservations.id, R[1]), eq(reservations.status, 'active')))
+    expect(active).toEqual([])
+  })
+})

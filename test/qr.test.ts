@@ -1,0 +1,161 @@
+/**
+ * QR codes (contract section 6): files written on room creation, served at /static/qr/<id>.png|svg
+ * (root only) with the right type and cache headers, rebuilt when missing, decoded back to the
+ * frontend's room URL; path traversal and odd names are 404 {msg}.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { existsSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import jsQR from 'jsqr'
+import { PNG } from 'pngjs'
+import { loadConfig } from '../src/config'
+import { generateRoomQr, qrCodeUrl, qrTarget } from '../src/modules/qr'
+import { Client, loggedIn, TEST_ENV, testApp, type TestApp } from './helpers/app'
+
+let t: TestApp
+let anon: Client
+let admin: Client
+
+beforeAll(async () => {
+  t = await testApp()
+  anon = new Client(t.app)
+  admin = await loggedIn(t.app, 'admin')
+})
+afterAll(() => t.close())
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
+
+async function fetchRaw(path: string): Promise<Response> {
+  return t.app.handle(new Request(`http://localhost${path}`))
+}
+
+function decode(png: Uint8Array): string | undefined {
+  const image = PNG.sync.read(Buffer.from(png))
+  return jsQR(new Uint8ClampedArray(image.data), image.width, image.height)?.data
+}
+
+/** The path part of a qr_code_url (the app is driven in-process, not through its external host). */
+const pathOf = (url: string) => new URL(url).pathname
+
+describe('room creation writes the QR code', () => {
+  test('POST /api/rooms: qr_code_url serves a PNG that decodes to the frontend room URL', async () => {
+    const created = await admin.post('/api/rooms', { name: 'QrRoom', room_type: 'public' })
+    expect(created.status).toBe(201)
+    const { id, qr_code_url } = created.body.room
+    expect(qr_code_url).toBe(`http://qrbook.test/static/qr/${id}.png`)
+    expect(existsSync(join(t.config.staticQrPath, `${id}.png`))).toBe(true)
+
+    const res = await fetchRaw(pathOf(qr_code_url))
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('image/png')
+    expect(res.headers.get('cache-control')).toContain('max-age=')
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    const bytes = new Uint8Array(await res.arrayBuffer())
+    expect([...bytes.slice(0, 8)]).toEqual(PNG_MAGIC)
+    expect(decode(bytes)).toBe(`http://frontend.test/rooms/${id}`)
+
+    // a wiped disk: the same URL rebuilds the same image
+    rmSync(join(t.config.staticQrPath, `${id}.png`))
+    const again = await fetchRaw(pathOf(qr_code_url))
+    expect(again.status).toBe(200)
+    expect(again.headers.get('content-type')).toBe('image/png')
+    const rebuilt = new Uint8Array(await again.arrayBuffer())
+    expect(Buffer.from(rebuilt).equals(Buffer.from(bytes))).toBe(true)
+    expect(existsSync(join(t.config.staticQrPath, `${id}.png`))).toBe(true)
+  })
+
+  test('the SVG is served as image/svg+xml and rebuilt when missing', async () => {
+    const svgPath = join(t.config.staticQrPath, '1.svg')
+    rmSync(svgPath, { force: true })
+    const res = await fetchRaw('/static/qr/1.svg')
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('image/svg+xml')
+    expect(res.headers.get('cache-control')).toContain('max-age=')
+    const text = await res.text()
+    expect(text).toMatch(/^(<\?xml[^>]*>\s*)?<svg/)
+    expect(existsSync(svgPath)).toBe(true)
+  })
+
+  test('seeded rooms have no file yet: served on first request', async () => {
+    for (const id of [2, 3, 4]) {
+      const res = await fetchRaw(`/static/qr/${id}.png`)
+      expect(res.status).toBe(200)
+      expect(decode(new Uint8Array(await res.arrayBuffer()))).toBe(`http://frontend.test/rooms/${id}`)
+    }
+  })
+})
+
+describe('GET /static/qr/*', () => {
+  test('an unknown room is 404 {msg}, and no file is written', async () => {
+    const res = await anon.get('/static/qr/99999.png')
+    expect(res.status).toBe(404)
+    expect(res.body).toEqual({ msg: 'QR code not found' })
+    expect(existsSync(join(t.config.staticQrPath, '99999.png'))).toBe(false)
+  })
+
+  test('path traversal and names that are not <id>.png|svg are 404 {msg}', async () => {
+    const paths = [
+      '/static/qr/..%2F..%2Fpackage.json',
+      '/static/qr/..%2f..%2fsrc%2fapp.ts',
+      '/static/qr/%2e%2e%2f%2e%2e%2fpackage.json',
+      '/static/qr/..%5C..%5Cpackage.json',
+      '/static/qr/../../package.json',
+      '/static/qr/abc.png',
+      '/static/qr/1.gif',
+      '/static/qr/1.png.bak',
+      '/static/qr/01.png',
+      '/static/qr/-1.png',
+      '/static/qr/1e3.png',
+      '/static/qr/99999999999.png',
+      '/static/qr/1%00.png',
+      '/static/qr/1',
+      '/static/qr/',
+    ]
+    for (const path of paths) {
+      const res = await anon.get(path)
+      expect({ path, status: res.status }).toEqual({ path, status: 404 })
+      expect(typeof res.body.msg).toBe('string')
+      expect(res.headers.get('content-type')).toContain('application/json')
+    }
+  })
+
+  test('served at the root only, not under /api', async () => {
+    expect((await anon.get('/static/qr/1.png')).status).toBe(200)
+    const api = await anon.get('/api/static/qr/1.png')
+    expect(api.status).toBe(404)
+    expect(api.body.msg).toBeDefined()
+  })
+})
+
+describe('URLs', () => {
+  const config = (env: Record<string, string>) => loadConfig({ ...TEST_ENV, ...env })
+
+  test('qr_code_url: QR_BASE_URL + /<id>.png when set, else SERVER_EXTERNAL_BASE + static/qr/<id>.png', () => {
+    expect(qrCodeUrl(config({ QR_BASE_URL: 'https://cdn.example.com/qr/' }), 7)).toBe('https://cdn.example.com/qr/7.png')
+    expect(qrCodeUrl(config({ SERVER_EXTERNAL_BASE: 'https://api.example.com' }), 7)).toBe('https://api.example.com/static/qr/7.png')
+    expect(qrCodeUrl(config({ SERVER_EXTERNAL_BASE: 'https://api.example.com/backend/' }), 7)).toBe('https://api.example.com/backend/static/qr/7.png')
+  })
+
+  test('the code encodes FRONTEND_BASE_URL + /rooms/<id>, falling back to SERVER_EXTERNAL_BASE', () => {
+    expect(qrTarget(config({ FRONTEND_BASE_URL: 'https://app.example.com/' }), 7)).toBe('https://app.example.com/rooms/7')
+    expect(qrTarget(config({ FRONTEND_BASE_URL: '', SERVER_EXTERNAL_BASE: 'https://api.example.com' }), 7)).toBe('https://api.example.com/rooms/7')
+  })
+
+  test('generateRoomQr (for POST /admin/rooms/:id/generate-qr) writes both files and returns the URL', async () => {
+    rmSync(join(t.config.staticQrPath, '2.png'), { force: true })
+    rmSync(join(t.config.staticQrPath, '2.svg'), { force: true })
+    expect(await generateRoomQr(t.config, 2)).toBe('http://qrbook.test/static/qr/2.png')
+    expect(existsSync(join(t.config.staticQrPath, '2.png'))).toBe(true)
+    expect(existsSync(join(t.config.staticQrPath, '2.svg'))).toBe(true)
+  })
+
+  test('QR_BASE_URL is what the app answers in room JSON', async () => {
+    const other = await testApp({ env: { QR_BASE_URL: 'https://cdn.example.com/qr' } })
+    try {
+      const r = await new Client(other.app).get('/api/rooms')
+      expect(r.body.rooms[0].qr_code_url).toBe(`https://cdn.example.com/qr/${r.body.rooms[0].id}.png`)
+    } finally {
+      await other.close()
+    }
+  })
+})
