@@ -40,7 +40,7 @@ export function createApp(deps: Deps) {
     .use(corsPlugin(deps.config.corsOrigins))
     .use(formCsrfCapture(deps.config.jwtCsrfCheckForm))
   if (deps.config.rateLimitEnabled) app.use(createRateLimiter(ctx, deps.rateLimitStore).plugin)
-  if (deps.config.swaggerEnabled) app.use(docs())
+  if (deps.config.swaggerEnabled) app.use(docs(() => app))
   return app
     .group('/api', (api) => api.use(routes(ctx)))
     .use(routes(ctx))

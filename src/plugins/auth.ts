@@ -91,6 +91,8 @@ export async function actorFor(ctx: Ctx, claims: TokenClaims): Promise<Actor> {
 export const authGuard = (ctx: Ctx) =>
   new Elysia().macro({
     auth: (required: UserRole) => ({
+      // Read by the docs plugin to document 401/403/422 and the role on every protected route.
+      detail: { 'x-required-role': required } as { [key: string]: unknown },
       async resolve({ request, body }) {
         const actor = await actorFor(ctx, await verifyAccess(ctx, request, body))
         if (!hasRole(actor, required)) throw new Forbidden('insufficient permissions')
@@ -98,6 +100,7 @@ export const authGuard = (ctx: Ctx) =>
       },
     }),
     token: {
+      detail: { 'x-required-role': 'student' } as { [key: string]: unknown },
       async resolve({ request, body }) {
         return { claims: await verifyAccess(ctx, request, body) }
       },

@@ -1,0 +1,149 @@
+/**
+ * Turns the route-derived OpenAPI document into one a person can use:
+ * - named schemas: the shared schemas (Room, Reservation, User, ...) and every request body and
+ *   success response become entries of components.schemas, referenced by $ref;
+ * - errors: every operation lists the error answers it can give, each with the {"msg"} schema and
+ *   the exact messages, from generic rules (validation, auth, ids, rate limits) plus ROUTE_ERRORS;
+ * - security: protected operations (the auth macro's x-required-role) name both schemes.
+ */
+type Json = Record<string, any>
+
+export const ERROR_SCHEMA = {
+  type: 'object',
+  required: ['msg'],
+  properties: {
+    msg: { type: 'string', description: 'what went wrong, for a person' },
+    errors: { type: 'array', description: 'validation details', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+    hint: { type: 'string', description: 'what to send instead' },
+    request_id: { type: 'string', description: 'on 500: quote it when reporting the problem' },
+  },
+  examples: [{ msg: 'Reservation conflicts with existing booking' }],
+}
+
+/** Route-specific errors of the contract, by "METHOD /api/path" (path as in the document). */
+export const ROUTE_ERRORS: Record<string, Record<number, string[]>> = {
+  'POST /api/auth/login': { 400: ['name and password are required'], 401: ['invalid credentials'] },
+  'POST /api/auth/logout': { 401: ['Missing CSRF token (cookie session without X-CSRF-TOKEN)'] },
+  'POST /api/auth/refresh': {
+    401: ['missing authorization', 'token has expired', 'token has been revoked', 'token has already been refreshed', 'Missing CSRF token (send csrf_refresh_token)'],
+    422: ['token invalid'],
+  },
+  'GET /api/auth/me': { 401: ['missing authorization', 'token has expired'], 404: ['user not found'], 422: ['token invalid'] },
+  'POST /api/auth/signup': { 400: ['name is required', 'password must be at least 8 characters', 'role must be student or teacher'], 403: ['role not allowed for self-signup'], 409: ['user already exists'] },
+  'POST /api/auth/register': { 400: ['password must be at least 8 characters', 'role must be student, teacher or admin'], 409: ['user already exists'] },
+  'POST /api/auth/change-password': { 400: ['current password is incorrect', 'password must be at least 8 characters'] },
+  'POST /api/rooms': { 400: ['name is required', 'invalid type'], 409: ['room already exists'] },
+  'GET /api/rooms/{id}': { 404: ['room not found'] },
+  'POST /api/rooms/{id}/reserve': {
+    400: ['Invalid datetime format. Use ISO 8601.', 'datetime value is required', 'Invalid time range: start must be before end',
+      'Cannot create reservation in the past', 'Reservation starts before allowed time', 'Reservation ends after allowed time'],
+    403: ['room is not available for booking'],
+    404: ['room not found'],
+    409: ['Reservation conflicts with existing booking', 'room is temporarily unavailable'],
+  },
+  'PATCH /api/reservations/{id}': {
+    400: ['only active reservations can be changed', 'Invalid datetime format. Use ISO 8601.', 'Invalid time range: start must be before end', 'Cannot create reservation in the past'],
+    404: ['reservation not found'],
+    409: ['Reservation conflicts with existing booking'],
+  },
+  'DELETE /api/reservations/{id}': { 403: ['insufficient permissions (another student\'s reservation)'], 404: ['reservation not found'] },
+  'GET /api/reservations/room/{room_id}/history': { 404: ['room not found'] },
+  'POST /api/admin/rooms': { 409: ['room already exists'] },
+  'PATCH /api/admin/rooms/{id}': { 404: ['room not found'], 409: ['room already exists'] },
+  'POST /api/admin/rooms/bulk/block': { 404: ['room not found (with missing_ids)'] },
+  'POST /api/admin/rooms/{id}/generate-qr': { 404: ['room not found'] },
+  'POST /api/admin/rooms/{id}/reserve': { 404: ['room not found', 'user not found'], 409: ['Reservation conflicts with existing booking'] },
+  'POST /api/admin/users': { 409: ['user already exists'] },
+  'PATCH /api/admin/users/{id}': { 404: ['user not found'], 409: ['user already exists', 'the last admin cannot be demoted'] },
+  'POST /api/admin/users/{id}/reset-password': { 404: ['user not found'] },
+  'PATCH /api/admin/reservations/{id}': { 404: ['reservation not found', 'user not found'], 409: ['Reservation conflicts with existing booking'] },
+  'POST /api/admin/reservations/bulk-cancel': { 404: ['reservation not found (with missing_ids)'] },
+}
+
+const STATUS_TITLES: Record<number, string> = {
+  400: 'Bad request', 401: 'Not authenticated', 403: 'Forbidden', 404: 'Not found', 409: 'Conflict',
+  413: 'Body too large', 422: 'Token invalid', 429: 'Too many requests', 500: 'Unexpected error', 503: 'Unavailable',
+}
+
+function errorResponse(status: number, messages: string[]) {
+  const list = messages.length ? `: ${messages.map((m) => `"${m}"`).join(', ')}` : ''
+  return {
+    description: `${STATUS_TITLES[status] ?? 'Error'}${list}`,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  }
+}
+
+/** The error answers an operation can give: generic ones by its shape, plus the contract's own. */
+export function errorsFor(key: string, op: Json): Record<number, string[]> {
+  const errors: Record<number, string[]> = {}
+  const add = (status: number, ...messages: string[]) => {
+    errors[status] = [...new Set([...(errors[status] ?? []), ...messages])]
+  }
+  const params: Json[] = op.parameters ?? []
+  if (op.requestBody || params.length) add(400, 'invalid request (validation details in errors)')
+  if (op.requestBody) add(400, 'malformed request body')
+  const role = op['x-required-role']
+  if (role) {
+    add(401, 'missing authorization', 'token has expired', 'token has been revoked')
+    if (/^(post|put|patch|delete) /i.test(key)) add(401, 'Missing CSRF token', 'CSRF double submit tokens do not match')
+    add(422, 'token invalid')
+    if (role !== 'student') add(403, 'insufficient permissions')
+  }
+  if (params.some((p) => p.in === 'path')) add(404)
+  for (const [status, messages] of Object.entries(ROUTE_ERRORS[key] ?? {})) add(Number(status), ...messages)
+  if (!key.endsWith('/health')) add(429, 'rate limit exceeded: <limit>')
+  add(500, 'internal server error')
+  return errors
+}
+
+const pascal = (text: string) => text.replace(/(^|[^a-zA-Z0-9]+)([a-zA-Z0-9])/g, (_, __, c: string) => c.toUpperCase())
+
+/** Moves every schema carrying a `title` into components.schemas and refers to it by $ref. */
+function hoistTitled(node: any, schemas: Json): any {
+  if (Array.isArray(node)) return node.map((n) => hoistTitled(n, schemas))
+  if (!node || typeof node !== 'object') return node
+  const copy: Json = {}
+  for (const [key, value] of Object.entries(node)) copy[key] = hoistTitled(value, schemas)
+  if (typeof copy.title === 'string' && (copy.type === 'object' || copy.properties)) {
+    const name = copy.title
+    schemas[name] ??= copy
+    return { $ref: `#/components/schemas/${name}` }
+  }
+  return copy
+}
+
+function nameTopLevel(schema: Json | undefined, name: string, schemas: Json): Json | undefined {
+  if (!schema || schema.$ref || (schema.type !== 'object' && !schema.properties)) return schema
+  schemas[name] ??= schema
+  return { $ref: `#/components/schemas/${name}` }
+}
+
+export function enrichDocument(doc: Json): Json {
+  const schemas: Json = { ...(doc.components?.schemas ?? {}), Error: ERROR_SCHEMA }
+  const paths: Json = {}
+  for (const [path, ops] of Object.entries<Json>(doc.paths ?? {})) {
+    paths[path] = {}
+    for (const [method, original] of Object.entries<Json>(ops)) {
+      const op = hoistTitled(original, schemas)
+      const key = `${method.toUpperCase()} ${path}`
+      const base = pascal(`${method} ${path.replace(/^\/api\//, '/').replace(/[{}]/g, '')}`)
+
+      for (const content of Object.values<Json>(op.requestBody?.content ?? {}))
+        content.schema = nameTopLevel(content.schema, `${base}Request`, schemas)
+      for (const [status, response] of Object.entries<Json>(op.responses ?? {})) {
+        for (const content of Object.values<Json>(response.content ?? {}))
+          content.schema = nameTopLevel(content.schema, `${base}${status === '200' || status === '201' ? '' : status}Response`, schemas)
+        if (/^Response for status/.test(response.description ?? '')) response.description = Number(status) < 300 ? 'Success' : STATUS_TITLES[Number(status)] ?? 'Error'
+      }
+      for (const [status, messages] of Object.entries(errorsFor(key, op))) {
+        op.responses ??= {}
+        op.responses[status] ??= errorResponse(Number(status), messages)
+      }
+      const role = op['x-required-role']
+      op.security = role ? [{ bearer: [] }, { cookie: [], csrf: [] }] : []
+      if (role) op.description = [`Requires the **${role}** role or higher.`, op.description].filter(Boolean).join('\n\n')
+      paths[path][method] = op
+    }
+  }
+  return { ...doc, paths, components: { ...doc.components, schemas } }
+}

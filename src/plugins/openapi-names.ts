@@ -1,0 +1,38 @@
+/**
+ * The names of the shared schemas in the OpenAPI document, with examples from the seeded data.
+ * A schema's `title` is what the document uses to list it once in components.schemas and refer
+ * to it by $ref; it changes nothing in validation.
+ */
+import { LoginBody, LoginReply, PublicUser } from '../modules/auth/model'
+import { Pagination } from '../lib/pagination'
+import { AdminReservation, AdminUser, AuditLogEntry, Stats } from '../modules/admin/model'
+import { FreeSlot, Room, RoomDetail, ScheduleEntry, TimeRangeBody, UserReservation } from '../modules/rooms/model'
+
+const EXAMPLES: Record<string, unknown> = {
+  Room: {
+    id: 1, name: 'B101', type: 'public', is_blocked: false, qr_code_url: 'https://qrbook.example.com/static/qr/1.png',
+    status: 'occupied', current_reservation: { id: 1, user_id: 2, user_name: 'teacher', end_time: '2026-11-26T11:30:00Z' },
+    next_reservation: null, booking_window: { start: '08:00', end: '20:00' },
+  },
+  LoginRequest: { username: 'admin', password: 'admin1234' },
+  TimeRange: { start_time: '2026-11-27T10:00:00Z', end_time: '2026-11-27T11:00:00Z' },
+  User: { id: 3, name: 'student', role: 'student' },
+}
+
+let named = false
+
+export function namedSchemas() {
+  if (named) return
+  named = true
+  const entries: [string, object][] = [
+    ['Room', Room], ['RoomDetail', RoomDetail], ['ScheduleEntry', ScheduleEntry], ['FreeSlot', FreeSlot],
+    ['Reservation', UserReservation], ['TimeRange', TimeRangeBody], ['User', PublicUser], ['LoginRequest', LoginBody],
+    ['LoginReply', LoginReply], ['Pagination', Pagination], ['AdminUser', AdminUser], ['AdminReservation', AdminReservation],
+    ['AuditLogEntry', AuditLogEntry], ['Stats', Stats],
+  ]
+  for (const [name, schema] of entries) {
+    const target = schema as { title?: string; examples?: unknown[] }
+    target.title ??= name
+    if (EXAMPLES[name] && !target.examples) target.examples = [EXAMPLES[name]]
+  }
+}

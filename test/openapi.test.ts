@@ -1,0 +1,113 @@
+/** The OpenAPI document describes every /api route, with named schemas, errors and security. */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { Client, testApp, type TestApp } from './helpers/app'
+
+let t: TestApp
+let doc: any
+beforeAll(async () => {
+  t = await testApp()
+  const res = await t.app.handle(new Request('http://localhost/swagger/json'))
+  expect(res.status).toBe(200)
+  doc = await res.json()
+})
+afterAll(() => t.close())
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
+
+/** Every /api route the app serves, as "METHOD /api/path/{param}". */
+function apiRoutes(): string[] {
+  return (t.app as any).getGlobalRoutes()
+    .filter((r: any) => METHODS.includes(r.method) && r.path.startsWith('/api/') && !r.hooks?.detail?.hide)
+    .map((r: any) => `${r.method} ${r.path.replace(/:([^/]+)/g, '{$1}')}`)
+}
+
+function resolve(ref: string) {
+  return ref.replace('#/', '').split('/').reduce((node: any, key) => node?.[key], doc)
+}
+
+describe('OpenAPI document', () => {
+  test('is OpenAPI 3.1 with info, tags and both security schemes', () => {
+    expect(doc.openapi).toStartWith('3.1')
+    expect(doc.info.title).toBe('QRBOOK API')
+    expect(doc.tags.map((tag: any) => tag.name)).toEqual(expect.arrayContaining(['Health', 'Auth', 'Rooms', 'Reservations', 'Admin', 'QR']))
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' })
+    expect(doc.components.securitySchemes.cookie).toMatchObject({ type: 'apiKey', in: 'cookie', name: 'access_token_cookie' })
+    expect(doc.components.securitySchemes.csrf).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-CSRF-TOKEN' })
+  })
+
+  test('every registered /api route is documented with a tag, a summary, a success schema and its errors', () => {
+    const routes = apiRoutes()
+    expect(routes.length).toBeGreaterThan(25)
+    for (const route of routes) {
+      const [method, path] = route.split(' ') as [string, string]
+      const op = doc.paths[path]?.[method.toLowerCase()]
+      expect(op, `${route} is missing from /swagger/json`).toBeDefined()
+      expect(op.tags?.length, `${route} has no tag`).toBeGreaterThan(0)
+      expect(op.summary, `${route} has no summary`).toBeString()
+      const success = Object.entries<any>(op.responses).filter(([status]) => status.startsWith('2'))
+      expect(success.length, `${route} documents no success answer`).toBeGreaterThan(0)
+      for (const [, response] of success) expect(response.content?.['application/json']?.schema, `${route} success has no schema`).toBeDefined()
+      const errors = Object.entries<any>(op.responses).filter(([status]) => /^[45]/.test(status))
+      expect(errors.length, `${route} documents no error answer`).toBeGreaterThan(0)
+      for (const [status, response] of errors) {
+        // The one exception is the contract's own: /health's 503 is {"status":"unhealthy",...}.
+        if (route === 'GET /api/health' && status === '503') continue
+        expect(response.content['application/json'].schema.$ref, `${route} ${status}`).toBe('#/components/schemas/Error')
+      }
+    }
+  })
+
+  test('legacy aliases and the docs themselves are not in the document', () => {
+    for (const path of Object.keys(doc.paths)) expect(path).toStartWith('/api/')
+  })
+
+  test('shared schemas are named once and every $ref resolves', () => {
+    for (const name of ['Room', 'RoomDetail', 'Reservation', 'User', 'Error', 'Pagination', 'AdminReservation', 'Stats'])
+      expect(doc.components.schemas[name], name).toBeDefined()
+    expect(doc.components.schemas.Room.examples[0].name).toBe('B101')
+    const refs = JSON.stringify(doc.paths).match(/"#\/components\/schemas\/[^"]+"/g) ?? []
+    expect(refs.length).toBeGreaterThan(50)
+    for (const ref of new Set(refs)) expect(resolve(JSON.parse(ref)), ref).toBeDefined()
+  })
+
+  test('protected routes name their role and security; the contract errors are listed', () => {
+    const reserve = doc.paths['/api/rooms/{id}/reserve'].post
+    expect(reserve['x-required-role']).toBe('student')
+    expect(reserve.security).toEqual([{ bearer: [] }, { cookie: [], csrf: [] }])
+    expect(reserve.responses['409'].description).toContain('Reservation conflicts with existing booking')
+    expect(reserve.responses['401'].description).toContain('Missing CSRF token')
+    expect(doc.paths['/api/admin/stats'].get.responses['403'].description).toContain('insufficient permissions')
+    expect(doc.paths['/api/rooms'].get.security).toEqual([])
+    expect(doc.paths['/api/auth/login'].post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/LoginRequest')
+  })
+
+  test('the documented login example works against the API', async () => {
+    const example = doc.components.schemas.LoginRequest.examples[0]
+    const reply = await new Client(t.app).post('/api/auth/login', example, { csrf: false })
+    expect(reply.status).toBe(200)
+  })
+})
+
+describe('SWAGGER_ENABLED', () => {
+  test('false hides the UI and the document', async () => {
+    const off = await testApp({ env: { SWAGGER_ENABLED: 'false' } })
+    try {
+      for (const path of ['/swagger', '/swagger/json', '/swagger/assets/swagger-ui.css'])
+        expect((await off.app.handle(new Request(`http://localhost${path}`))).status).toBe(404)
+      expect((await off.app.handle(new Request('http://localhost/api/health'))).status).toBe(200)
+    } finally {
+      await off.close()
+    }
+  })
+
+  test('the UI page and its assets are served by the app itself', async () => {
+    const page = await t.app.handle(new Request('http://localhost/swagger'))
+    const html = await page.text()
+    expect(page.headers.get('content-type')).toContain('text/html')
+    expect(html).not.toMatch(/https?:\/\//)
+    for (const asset of html.match(/\/swagger\/assets\/[\w.-]+/g)!) {
+      const res = await t.app.handle(new Request(`http://localhost${asset}`))
+      expect(res.status, asset).toBe(200)
+    }
+  })
+})
