@@ -50,6 +50,8 @@ export interface Config {
   logLevel: LogLevel
   swaggerEnabled: boolean
   dbConnectTimeoutS: number
+  /** postgres.js connections per process; at least 2 (start-up holds one for the advisory lock). */
+  dbPoolSize: number
 }
 
 type Env = Record<string, string | undefined>
@@ -236,5 +238,6 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     swaggerEnabled: parseBool(env, 'SWAGGER_ENABLED', true),
     dbConnectTimeoutS: parseInteger(env, 'DB_CONNECT_TIMEOUT', 30, 0, 600),
+    dbPoolSize: parseInteger(env, 'DB_POOL_SIZE', 10, 2, 1000),
   }
 }

@@ -1,6 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { auditLogs } from '../src/db/schema'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
+
+setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
 
 let t: TestApp
 let admin: Client

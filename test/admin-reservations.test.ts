@@ -1,8 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { and, desc, eq, inArray } from 'drizzle-orm'
 import { auditLogs, reservations } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
+
+setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
 
 // Seeded (relative to the clock): R1 B101 teacher 11:30-13:30 (in progress), R2 B102 student
 // 14:00-16:00, R3 A200 guest 18:00-20:00. Rooms B101=1 B102=2 A200=3 S001=4; users admin=1

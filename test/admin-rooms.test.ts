@@ -1,10 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { desc, eq, gt, inArray } from 'drizzle-orm'
 import { auditLogs, reservations, rooms } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
+
+setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
 
 // Seeded: rooms A200 (admin, id 3), B101 (public, id 1, occupied now by teacher until 13:30),
 // B102 (public, id 2, next reservation 14:00), S001 (service, id 4).

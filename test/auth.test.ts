@@ -1,9 +1,11 @@
 /** Section 2 of the contract: login, cookies, CSRF, refresh rotation, logout, signup, register, roles. */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { and, eq, isNull } from 'drizzle-orm'
 import { auditLogs, sessions, users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
+
+setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
 
 let t: TestApp
 const clock = fixedClock('2026-11-26T10:00:00Z')

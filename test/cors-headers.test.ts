@@ -1,7 +1,9 @@
 /** Section 7: CORS for the listed origins only, preflight for the CSRF header, security headers everywhere. */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { loadConfig } from '../src/config'
 import { testApp, TEST_ENV, type TestApp } from './helpers/app'
+
+setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
 
 let t: TestApp
 beforeAll(async () => {

@@ -1,6 +1,8 @@
 /** The OpenAPI document describes every /api route, with named schemas, errors and security. */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Client, testApp, type TestApp } from './helpers/app'
+
+setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
 
 let t: TestApp
 let doc: any

@@ -3,7 +3,7 @@
  * (root only) with the right type and cache headers, rebuilt when missing, decoded back to the
  * frontend's room URL; path traversal and odd names are 404 {msg}.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import jsQR from 'jsqr'
@@ -11,6 +11,8 @@ import { PNG } from 'pngjs'
 import { loadConfig } from '../src/config'
 import { generateRoomQr, qrCodeUrl, qrTarget } from '../src/modules/qr'
 import { Client, loggedIn, TEST_ENV, testApp, type TestApp } from './helpers/app'
+
+setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
 
 let t: TestApp
 let anon: Client

@@ -1,10 +1,12 @@
 /** Section 7 rate limits: Flask-Limiter syntax, per-route and default limits, Redis sharing, fail-open. */
-import { afterAll, describe, expect, test } from 'bun:test'
+import { setDefaultTimeout, afterAll, describe, expect, test } from 'bun:test'
 import { RedisClient } from 'bun'
 import { createRedisStore } from '../src/lib/rate-limit-store'
 import { parseRateLimit, parseRateLimits } from '../src/lib/rate-limit-spec'
 import { silentLogger } from '../src/lib/log'
 import { Client, testApp, type TestApp } from './helpers/app'
+
+setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
 
 const REDIS_URL = 'redis://127.0.0.1:6379'
 const opened: TestApp[] = []

@@ -4,7 +4,7 @@
  * Clock fixed at 2030-01-15T01:00:00Z = 10:00 in Asia/Tokyo (UTC+9, no DST), the app's time zone.
  * Seeded: B101 teacher now-30m..+90m, B102 student +2h..+4h, A200 guest +6h..+8h.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { and, asc, desc, eq, gte, inArray } from 'drizzle-orm'
 import { auditLogs, reservations, rooms, users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
@@ -12,6 +12,8 @@ import { hashPassword } from '../src/lib/passwords'
 import { formatUtc, parseIsoInput } from '../src/lib/time'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
 import { onPostgres } from './helpers/db'
+
+setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
 
 const NOW = new Date('2030-01-15T01:00:00Z')
 const clock = fixedClock(NOW)

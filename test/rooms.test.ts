@@ -2,7 +2,7 @@
  * Rooms (contract section 3): list, detail with schedule and free slots, room creation, and the
  * constant number of SQL queries of the list. Clock fixed at 2030-01-15T09:00:00Z, APP_TIMEZONE UTC.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { and, desc, eq } from 'drizzle-orm'
@@ -10,6 +10,8 @@ import { auditLogs, reservations, rooms, users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { freeSlots, getRoomView, listRoomViews } from '../src/modules/rooms/service'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
+
+setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
 
 const NOW = new Date('2030-01-15T09:00:00Z')
 const clock = fixedClock(NOW)

@@ -1,5 +1,5 @@
 /** `bun run set-password <name>` and the production warning about seeded default passwords. */
-import { afterAll, describe, expect, test } from 'bun:test'
+import { setDefaultTimeout, afterAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -12,6 +12,8 @@ import { createLogger } from '../src/lib/log'
 import { verifyPassword } from '../src/lib/passwords'
 import { warnAboutDefaultPasswords } from '../src/startup'
 import { testDatabase } from './helpers/db'
+
+setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
 
 const ROOT = path.resolve(import.meta.dir, '..')
 const dir = mkdtempSync(path.join(tmpdir(), 'qrbook-setpw-'))

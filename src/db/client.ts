@@ -32,6 +32,8 @@ export interface Database {
 export interface DbOptions {
   /** Called with the SQL text of every query Drizzle sends: lets tests count queries. */
   onQuery?: (query: string) => void
+  /** PostgreSQL pool size (DB_POOL_SIZE); at least 2, since withAdvisoryLock holds one connection. */
+  poolSize?: number
 }
 
 export function pgliteExtensions() {
@@ -67,7 +69,9 @@ export function wrapPglite(client: PGlite | PGliteInterface, options: DbOptions 
 
 function createPostgresDb(url: string, options: DbOptions): Database {
   const client = postgres(url, {
-    max: Number(process.env.DB_POOL_SIZE ?? 10),
+    // One connection is reserved while withAdvisoryLock holds the lock, and the work inside needs
+    // another: a pool of 1 would wait forever at start-up.
+    max: Math.max(2, options.poolSize ?? 10),
     connect_timeout: 5,
     idle_timeout: 60,
     onnotice: () => {},

@@ -4,11 +4,13 @@
  * with `name`, read csrf_access_token from document.cookie, list rooms, book a slot with
  * X-CSRF-TOKEN, list mine, cancel, logout. A page on an origin missing from CORS_ORIGINS is blocked.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Browser } from 'playwright-core'
 import type { Server } from 'bun'
 import { hasChromium, launchBrowser } from '../helpers/browser'
 import { freePort, killAll, processEnv, spawnServer, type ServerProcess } from '../helpers/process'
+
+setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
 
 let api: ServerProcess
 let browser: Browser

@@ -3,12 +3,14 @@
  * the origin, none fails), lists the API's tags, logs in through "Try it out", authorizes with the
  * returned bearer token and calls GET /api/auth/me successfully. Screenshots go to docs/screenshots.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { hasChromium, launchBrowser } from '../helpers/browser'
 import { killAll, processEnv, ROOT, spawnServer, type ServerProcess } from '../helpers/process'
+
+setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
 
 const SHOTS = path.join(ROOT, 'docs/screenshots')
 let server: ServerProcess

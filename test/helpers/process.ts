@@ -76,10 +76,11 @@ export function spawnServer(options: {
   cwd?: string
   port?: number
 }): ServerProcess {
-  const port = options.port ?? Number(options.env.PORT ?? freePort())
+  // An explicit PORT in env is passed as is (tests give bad values on purpose).
+  const port = options.port ?? (options.env.PORT !== undefined ? Number(options.env.PORT) : freePort())
   const proc = Bun.spawn(options.cmd ?? [process.execPath, 'src/index.ts'], {
     cwd: options.cwd ?? ROOT,
-    env: { ...options.env, PORT: String(port) },
+    env: { PORT: String(port), ...options.env },
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',

@@ -1,0 +1,28 @@
+# QRBOOK production image.
+# Bun runs the TypeScript sources directly: a `bun build --compile` binary cannot load PGlite's
+# WebAssembly extensions (btree_gist), and src/db/migrate.ts reads drizzle/ from disk at start.
+# test/docker-image.test.ts copies exactly what this file COPYs, installs as below and starts the
+# CMD with the deployment guide's variables: keep the two in step.
+FROM oven/bun:1.4.5
+
+WORKDIR /app
+ENV NODE_ENV=production \
+    PORT=8080
+
+# Production dependencies only, exactly as locked.
+COPY package.json bun.lock ./
+RUN bun install --production --frozen-lockfile && rm -rf /root/.bun/install/cache
+
+# The application and its migrations (applied at every start, before listening).
+COPY src ./src
+COPY drizzle ./drizzle
+
+# The process runs as the image's unprivileged `bun` user; it may write only the embedded
+# database directory (when DATABASE_URL=pglite://...) and the QR image cache.
+RUN mkdir -p /app/data /app/static/qr && chown -R bun:bun /app/data /app/static
+USER bun
+
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=40s --retries=3 \
+  CMD ["bun", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 8080}/health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["bun", "src/index.ts"]

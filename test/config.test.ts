@@ -1,0 +1,271 @@
+/**
+ * src/config.ts: defaults, the deployment guide's variables and aliases, one clear error per bad
+ * value, and the production checks. Also checks that README.md and .env.example document every
+ * variable the code reads, so the table cannot silently fall behind.
+ */
+import { setDefaultTimeout, describe, expect, test } from 'bun:test'
+import { ConfigError, loadConfig, parseDatabaseUrl } from '../src/config'
+import { ROOT } from './helpers/process'
+
+setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+
+const STRONG = 'x'.repeat(20) + crypto.randomUUID() // 56 characters, not an example value
+const PRODUCTION = { NODE_ENV: 'production', SECRET_KEY: STRONG, JWT_SECRET_KEY: `${STRONG}-jwt`, DATABASE_URL: 'postgres://u:p@db.internal:5432/app' }
+
+/** The ConfigError loadConfig throws for env (fails the test if it does not throw one). */
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env)
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError)
+    return error as ConfigError
+  }
+  throw new Error(`loadConfig(${JSON.stringify(env)}) did not throw`)
+}
+
+describe('defaults (an empty environment is a working development setup)', () => {
+  const config = loadConfig({})
+
+  test('embedded PGlite in ./data/pglite, port 8080 on all interfaces, one worker', () => {
+    expect(config.production).toBe(false)
+    expect(config.database).toEqual({ kind: 'pglite', dir: './data/pglite' })
+    expect(config.databaseExplicit).toBe(false)
+    expect(config.port).toBe(8080)
+    expect(config.host).toBe('0.0.0.0')
+    expect(config.workers).toBe(1)
+    expect(config.timeoutS).toBe(30)
+    expect(config.dbConnectTimeoutS).toBe(30)
+    expect(config.dbPoolSize).toBe(10)
+  })
+
+  test('cookies, CSRF, tokens, CORS, QR, rate limits, time zone and logging', () => {
+    expect(config.jwtCookieSecure).toBe(false)
+    expect(config.jwtCookieSameSite).toBe('Lax')
+    expect(config.jwtCsrfCheckForm).toBe(false)
+    expect(config.accessTokenTtlS).toBe(3600)
+    expect(config.refreshTokenTtlS).toBe(7 * 86400)
+    expect(config.corsOrigins).toEqual([])
+    expect(config.staticQrPath).toBe('./static/qr')
+    expect(config.serverExternalBase).toBe('http://localhost:8080/')
+    expect(config.qrBaseUrl).toBeUndefined()
+    expect(config.frontendBaseUrl).toBeUndefined()
+    expect(config.rateLimitStorageUri).toBe('memory://')
+    expect(config.rateLimitDefaults).toEqual([{ limit: 6000, windowS: 3600 }, { limit: 100000, windowS: 86400 }])
+    expect(config.trustProxy).toBe(0)
+    expect(config.appTimezone).toBe('UTC')
+    expect(config.logLevel).toBe('info')
+    expect(config.swaggerEnabled).toBe(true)
+  })
+
+  test('without secrets, random ones are made for this run and flagged as ephemeral', () => {
+    expect(config.ephemeralSecrets).toBe(true)
+    expect(Buffer.from(config.secretKey, 'base64url').length).toBeGreaterThanOrEqual(32)
+    expect(config.jwtSecretKey).not.toBe(config.secretKey)
+    expect(loadConfig({}).secretKey).not.toBe(config.secretKey)
+    const given = loadConfig({ SECRET_KEY: 'a', JWT_SECRET_KEY: 'b' })
+    expect([given.secretKey, given.jwtSecretKey, given.ephemeralSecrets]).toEqual(['a', 'b', false])
+  })
+})
+
+describe('the deployment guide\'s values are read', () => {
+  test('every guide variable', () => {
+    const config = loadConfig({
+      SECRET_KEY: 'sk', JWT_SECRET_KEY: 'jk', DATABASE_URL: 'postgresql://user:pw@containers.railway.app:6543/railway',
+      STATIC_QR_PATH: '/data/qr', JWT_COOKIE_SECURE: 'true', JWT_CSRF_CHECK_FORM: 'True', PORT: '3000',
+      QR_BASE_URL: 'https://cdn.example.com/qr/', SERVER_EXTERNAL_BASE: 'https://api.example.com',
+      CORS_ORIGINS: 'https://app.example.com/, http://localhost:5173', FRONTEND_BASE_URL: 'https://app.example.com/',
+      WORKERS: '4', TIMEOUT: '120', RATELIMIT_STORAGE_URI: 'redis://127.0.0.1:6379/0', RATELIMIT_DEFAULTS: '200 per minute, 5/second',
+      APP_TIMEZONE: 'Europe/Moscow', LOG_LEVEL: 'WARN', TRUST_PROXY: '1', HOST: '127.0.0.1',
+      JWT_COOKIE_SAMESITE: 'strict', JWT_ACCESS_TOKEN_EXPIRES: '900', JWT_REFRESH_TOKEN_EXPIRES: '86400',
+      SWAGGER_ENABLED: 'no', DB_CONNECT_TIMEOUT: '5', DB_POOL_SIZE: '4',
+    })
+    // Railway's postgresql:// scheme is a PostgreSQL URL like postgres://
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgresql://user:pw@containers.railway.app:6543/railway' })
+    expect(config.staticQrPath).toBe('/data/qr')
+    expect(config.jwtCookieSecure).toBe(true)
+    expect(config.jwtCsrfCheckForm).toBe(true)
+    expect(config.port).toBe(3000)
+    expect(config.qrBaseUrl).toBe('https://cdn.example.com/qr')
+    expect(config.serverExternalBase).toBe('https://api.example.com/')
+    expect(config.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173'])
+    expect(config.frontendBaseUrl).toBe('https://app.example.com')
+    expect(config.workers).toBe(4)
+    expect(config.timeoutS).toBe(120)
+    expect(config.rateLimitStorageUri).toBe('redis://127.0.0.1:6379/0')
+    expect(config.rateLimitDefaults).toEqual([{ limit: 200, windowS: 60 }, { limit: 5, windowS: 1 }])
+    expect(config.appTimezone).toBe('Europe/Moscow')
+    expect(config.logLevel).toBe('warn')
+    expect(config.trustProxy).toBe(1)
+    expect(config.host).toBe('127.0.0.1')
+    expect(config.jwtCookieSameSite).toBe('Strict')
+    expect(config.accessTokenTtlS).toBe(900)
+    expect(config.refreshTokenTtlS).toBe(86400)
+    expect(config.swaggerEnabled).toBe(false)
+    expect(config.dbConnectTimeoutS).toBe(5)
+    expect(config.dbPoolSize).toBe(4)
+    // SERVER_EXTERNAL_BASE follows PORT when unset
+    expect(loadConfig({ PORT: '3000' }).serverExternalBase).toBe('http://localhost:3000/')
+  })
+
+  test('DATABASE_URL: pglite://<dir> on disk, memory:// in memory', () => {
+    expect(parseDatabaseUrl('pglite:///var/data/db')).toEqual({ kind: 'pglite', dir: '/var/data/db' })
+    expect(parseDatabaseUrl('pglite://./data/x')).toEqual({ kind: 'pglite', dir: './data/x' })
+    expect(parseDatabaseUrl('memory://')).toEqual({ kind: 'memory' })
+    expect(loadConfig({ DATABASE_URL: 'memory://' }).databaseExplicit).toBe(true)
+  })
+
+  test('blank values count as unset', () => {
+    const config = loadConfig({ PORT: '', DATABASE_URL: '  ', CORS_ORIGINS: '', JWT_COOKIE_SECURE: '' })
+    expect(config.port).toBe(8080)
+    expect(config.database.kind).toBe('pglite')
+    expect(config.databaseExplicit).toBe(false)
+    expect(config.jwtCookieSecure).toBe(false)
+  })
+
+  test('SameSite=None forces Secure cookies (browsers drop insecure None cookies)', () => {
+    const config = loadConfig({ JWT_COOKIE_SAMESITE: 'None', JWT_COOKIE_SECURE: 'false' })
+    expect(config.jwtCookieSameSite).toBe('None')
+    expect(config.jwtCookieSecure).toBe(true)
+  })
+
+  test('FLASK_DEBUG=1 means debug logging outside production; LOG_LEVEL wins', () => {
+    expect(loadConfig({ FLASK_DEBUG: '1' }).logLevel).toBe('debug')
+    expect(loadConfig({ FLASK_DEBUG: '1', LOG_LEVEL: 'error' }).logLevel).toBe('error')
+    expect(loadConfig({ ...PRODUCTION, FLASK_DEBUG: '1' }).logLevel).toBe('info')
+    expect(loadConfig({ FLASK_DEBUG: '0' }).logLevel).toBe('info')
+  })
+})
+
+describe('a bad value names the variable and what it expects, in one line', () => {
+  const cases: [Record<string, string>, string, RegExp][] = [
+    [{ PORT: 'abc' }, 'PORT', /^PORT: expected a whole number from 1 to 65535 \(got "abc"\)$/],
+    [{ PORT: '70000' }, 'PORT', /whole number/],
+    [{ PORT: '-1' }, 'PORT', /whole number/],
+    [{ WORKERS: '0' }, 'WORKERS', /whole number from 1/],
+    [{ TIMEOUT: '1.5' }, 'TIMEOUT', /whole number/],
+    [{ TRUST_PROXY: 'yes' }, 'TRUST_PROXY', /whole number/],
+    [{ JWT_ACCESS_TOKEN_EXPIRES: '1h' }, 'JWT_ACCESS_TOKEN_EXPIRES', /whole number/],
+    [{ JWT_REFRESH_TOKEN_EXPIRES: '0' }, 'JWT_REFRESH_TOKEN_EXPIRES', /whole number/],
+    [{ DB_CONNECT_TIMEOUT: 'soon' }, 'DB_CONNECT_TIMEOUT', /whole number/],
+    [{ DB_POOL_SIZE: 'ten' }, 'DB_POOL_SIZE', /whole number from 2/],
+    [{ DB_POOL_SIZE: '1' }, 'DB_POOL_SIZE', /whole number from 2/], // start-up holds one connection for the lock
+    [{ JWT_COOKIE_SECURE: 'maybe' }, 'JWT_COOKIE_SECURE', /^JWT_COOKIE_SECURE: expected true or false \(got "maybe"\)$/],
+    [{ JWT_CSRF_CHECK_FORM: '2' }, 'JWT_CSRF_CHECK_FORM', /true or false/],
+    [{ SWAGGER_ENABLED: 'sure' }, 'SWAGGER_ENABLED', /true or false/],
+    [{ JWT_COOKIE_SAMESITE: 'lenient' }, 'JWT_COOKIE_SAMESITE', /one of Lax, Strict, None/],
+    [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL', /one of debug, info, warn, error/],
+    [{ DATABASE_URL: 'mysql://localhost/db' }, 'DATABASE_URL', /postgres:\/\/, postgresql:\/\/, pglite:\/\/<dir> or memory:\/\//],
+    [{ DATABASE_URL: 'pglite://' }, 'DATABASE_URL', /needs a directory/],
+    [{ DATABASE_URL: 'postgres://user:pw@[bad' }, 'DATABASE_URL', /valid postgres:\/\/ URL/],
+    [{ QR_BASE_URL: 'cdn.example.com/qr' }, 'QR_BASE_URL', /http:\/\/ or https:\/\/ URL/],
+    [{ SERVER_EXTERNAL_BASE: 'ftp://example.com' }, 'SERVER_EXTERNAL_BASE', /http:\/\/ or https:\/\/ URL/],
+    [{ FRONTEND_BASE_URL: 'localhost:3000' }, 'FRONTEND_BASE_URL', /http:\/\/ or https:\/\/ URL/],
+    [{ CORS_ORIGINS: '*' }, 'CORS_ORIGINS', /exact origins/],
+    [{ CORS_ORIGINS: 'https://ok.example.com,not a url' }, 'CORS_ORIGINS', /comma-separated origins/],
+    [{ CORS_ORIGINS: 'https://app.example.com/path' }, 'CORS_ORIGINS', /no path/],
+    [{ RATELIMIT_STORAGE_URI: 'memcached://localhost' }, 'RATELIMIT_STORAGE_URI', /memory:\/\/ or redis:\/\//],
+    [{ RATELIMIT_DEFAULTS: 'lots per hour' }, 'RATELIMIT_DEFAULTS', /Flask-Limiter syntax/],
+    [{ RATELIMIT_DEFAULTS: '0 per hour' }, 'RATELIMIT_DEFAULTS', /positive numbers/],
+    [{ APP_TIMEZONE: 'Mars/Olympus' }, 'APP_TIMEZONE', /IANA time zone/],
+    [{ WORKERS: '2' }, 'WORKERS', /must be 1 on the embedded database/],
+    [{ WORKERS: '2', DATABASE_URL: 'memory://' }, 'WORKERS', /must be 1 on the embedded database/],
+  ]
+  for (const [env, variable, expected] of cases) {
+    test(`${JSON.stringify(env)} -> ${variable}`, () => {
+      const error = configError(env)
+      expect(error.message.startsWith(`${variable}: `)).toBe(true)
+      expect(error.message).toMatch(expected)
+      expect(error.message).not.toContain('\n')
+    })
+  }
+
+  test('a DATABASE_URL error never prints the password', () => {
+    const error = configError({ DATABASE_URL: 'mysql://admin:hunter2@db.example.com/app' })
+    expect(error.message).not.toContain('hunter2')
+    expect(configError({ DATABASE_URL: 'postgres://admin:hunter2@[bad' }).message).not.toContain('hunter2')
+  })
+
+  test('WORKERS > 1 is accepted on PostgreSQL', () => {
+    expect(loadConfig({ WORKERS: '2', DATABASE_URL: 'postgres://127.0.0.1/db' }).workers).toBe(2)
+  })
+})
+
+describe('production', () => {
+  test('NODE_ENV=production and the guide\'s FLASK_ENV=production both turn it on', () => {
+    expect(loadConfig(PRODUCTION).production).toBe(true)
+    const { NODE_ENV: _, ...rest } = PRODUCTION
+    expect(loadConfig({ ...rest, FLASK_ENV: 'production' }).production).toBe(true)
+    expect(loadConfig({ ...rest, FLASK_ENV: 'production', NODE_ENV: 'development' }).production).toBe(false)
+    expect(loadConfig({ ...rest, FLASK_ENV: 'development' }).production).toBe(false)
+  })
+
+  test('refuses a missing secret', () => {
+    const { SECRET_KEY: _, ...noSecret } = PRODUCTION
+    expect(configError(noSecret).message).toMatch(/^SECRET_KEY: is required in production; generate one with `bun run secrets`$/)
+    const { JWT_SECRET_KEY: __, ...noJwt } = PRODUCTION
+    expect(configError({ ...noJwt, JWT_SECRET_KEY: '   ' }).message).toMatch(/^JWT_SECRET_KEY: is required/)
+  })
+
+  test('refuses a short secret (< 32 characters)', () => {
+    expect(configError({ ...PRODUCTION, SECRET_KEY: 'a'.repeat(31) }).message).toMatch(/^SECRET_KEY: must be a random value of at least 32 characters/)
+    expect(loadConfig({ ...PRODUCTION, SECRET_KEY: 'a'.repeat(32) }).secretKey).toBe('a'.repeat(32))
+    expect(configError({ ...PRODUCTION, JWT_SECRET_KEY: 'short' }).message).toMatch(/^JWT_SECRET_KEY: /)
+  })
+
+  test('refuses the example secret of .env.example even though it is long', async () => {
+    const example = 'change-me-to-a-long-random-string-of-at-least-32-chars'
+    expect(example.length).toBeGreaterThanOrEqual(32)
+    expect(configError({ ...PRODUCTION, SECRET_KEY: example }).message).toMatch(/^SECRET_KEY: /)
+    expect(configError({ ...PRODUCTION, JWT_SECRET_KEY: example.toUpperCase() }).message).toMatch(/^JWT_SECRET_KEY: /)
+  })
+
+  test('refuses the implicit embedded database; accepts it when DATABASE_URL asks for it', () => {
+    const { DATABASE_URL: _, ...noDb } = PRODUCTION
+    expect(configError(noDb).message).toMatch(/^DATABASE_URL: is required in production/)
+    expect(loadConfig({ ...noDb, DATABASE_URL: 'pglite:///data/pglite' }).database).toEqual({ kind: 'pglite', dir: '/data/pglite' })
+  })
+
+  test('never uses the ephemeral-secret variables a primary hands its workers when real secrets are set', () => {
+    const config = loadConfig({ ...PRODUCTION, QRBOOK_EPHEMERAL_SECRET_KEY: 'other', QRBOOK_EPHEMERAL_JWT_SECRET_KEY: 'other' })
+    expect(config.secretKey).toBe(PRODUCTION.SECRET_KEY)
+    expect(config.jwtSecretKey).toBe(PRODUCTION.JWT_SECRET_KEY)
+    expect(config.ephemeralSecrets).toBe(false)
+  })
+})
+
+describe('documentation of the variables', () => {
+  /** Every environment variable name src/config.ts reads (read/parse helpers and isProduction). */
+  async function variablesReadByConfig(): Promise<string[]> {
+    const source = await Bun.file(`${ROOT}/src/config.ts`).text()
+    const names = new Set<string>()
+    for (const match of source.matchAll(/\(env, '([A-Z][A-Z0-9_]+)'/g)) names.add(match[1]!)
+    for (const match of source.matchAll(/env\.([A-Z][A-Z0-9_]+)/g)) names.add(match[1]!)
+    if (/read\(env, 'DATABASE_URL'\)/.test(source)) names.add('DATABASE_URL')
+    return [...names].filter((n) => !n.startsWith('QRBOOK_')) // internal: primary -> worker hand-over
+  }
+
+  test('README.md has a table row for every variable src/config.ts reads', async () => {
+    const names = await variablesReadByConfig()
+    expect(names.length).toBeGreaterThanOrEqual(25)
+    const readme = await Bun.file(`${ROOT}/README.md`).text()
+    const missing = names.filter((name) => !new RegExp(`^\\|\\s*\`${name}\``, 'm').test(readme))
+    expect(missing).toEqual([])
+  })
+
+  test('.env.example mentions every variable and its placeholders load in development', async () => {
+    const names = await variablesReadByConfig()
+    const text = await Bun.file(`${ROOT}/.env.example`).text()
+    const missing = names.filter((name) => !new RegExp(`^#?\\s*${name}=`, 'm').test(text))
+    expect(missing).toEqual([])
+
+    const active: Record<string, string> = {}
+    for (const line of text.split('\n')) {
+      const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim())
+      if (match) active[match[1]!] = match[2]!.replace(/^"(.*)"$/, '$1')
+    }
+    expect(Object.keys(active).length).toBeGreaterThan(5)
+    expect(() => loadConfig(active)).not.toThrow()
+    // and its secret placeholders are not real secrets: production refuses them
+    expect(() => loadConfig({ ...active, NODE_ENV: 'production', DATABASE_URL: PRODUCTION.DATABASE_URL })).toThrow(/SECRET_KEY/)
+  })
+})

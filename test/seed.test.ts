@@ -1,0 +1,152 @@
+/**
+ * First-start data: the guide's accounts, rooms and reservations relative to now; seeding twice
+ * creates nothing twice, and neither do two real server processes starting at once on one
+ * fresh PostgreSQL database (the advisory lock serializes migrate + seed).
+ */
+import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { createDb, type Database } from '../src/db/client'
+import { SEED_ACCOUNTS, seed } from '../src/db/seed'
+import { reservations, rooms, users } from '../src/db/schema'
+import { fixedClock } from '../src/lib/clock'
+import { verifyPassword } from '../src/lib/passwords'
+import { createPostgresDatabase, postgresServerUrl, testDatabase, type TestDatabase } from './helpers/db'
+import { appliedMigrations, counts, MIGRATION_COUNT } from './helpers/db-state'
+import { killAll, processEnv, spawnServer } from './helpers/process'
+
+setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+
+const PG = await postgresServerUrl()
+const NOW = '2031-03-10T12:00:00.000Z'
+const MIN = 60_000
+const iso = (offsetMin: number) => new Date(Date.parse(NOW) + offsetMin * MIN).toISOString()
+
+/** The seeded data in a form that does not depend on ids or hashes. */
+async function seededData(database: Database) {
+  const allUsers = await database.db.select().from(users).orderBy(users.id)
+  const allRooms = await database.db.select().from(rooms).orderBy(rooms.id)
+  const allReservations = await database.db.select().from(reservations).orderBy(reservations.id)
+  const userName = new Map(allUsers.map((u) => [u.id, u.name]))
+  const roomName = new Map(allRooms.map((r) => [r.id, r.name]))
+  return {
+    users: allUsers.map((u) => ({ name: u.name, role: u.role })),
+    rooms: allRooms.map((r) => ({ name: r.name, type: r.type, isBlocked: r.isBlocked })),
+    reservations: allReservations.map((r) => ({
+      room: roomName.get(r.roomId), user: userName.get(r.userId), start: r.startTime.toISOString(), end: r.endTime.toISOString(), status: r.status,
+    })),
+  }
+}
+
+const databases: TestDatabase[] = []
+afterEach(async () => {
+  await Promise.all(databases.splice(0).map((d) => d.drop()))
+})
+afterAll(killAll)
+
+describe('seed()', () => {
+  test('creates the guide\'s four accounts, four rooms and three reservations relative to now', async () => {
+    const t = await testDatabase()
+    databases.push(t)
+    expect(await seed(t.database.db, fixedClock(NOW))).toBe(true)
+    expect(await seededData(t.database)).toEqual({
+      users: [
+        { name: 'admin', role: 'admin' },
+        { name: 'teacher', role: 'teacher' },
+        { name: 'student', role: 'student' },
+        { name: 'guest', role: 'student' },
+      ],
+      rooms: [
+        { name: 'B101', type: 'public', isBlocked: false },
+        { name: 'B102', type: 'public', isBlocked: false },
+        { name: 'A200', type: 'admin', isBlocked: false },
+        { name: 'S001', type: 'service', isBlocked: false },
+      ],
+      reservations: [
+        { room: 'B101', user: 'teacher', start: iso(-30), end: iso(90), status: 'active' },
+        { room: 'B102', user: 'student', start: iso(120), end: iso(240), status: 'active' },
+        { room: 'A200', user: 'guest', start: iso(360), end: iso(480), status: 'active' },
+      ],
+    })
+  })
+
+  test('stores argon2id hashes of the documented passwords', async () => {
+    const t = await testDatabase()
+    databases.push(t)
+    await seed(t.database.db, fixedClock(NOW))
+    const stored = await t.database.db.select().from(users)
+    expect(SEED_ACCOUNTS.map((a) => `${a.name}/${a.password}`)).toEqual(['admin/admin1234', 'teacher/teacher1234', 'student/student1234', 'guest/guest1234'])
+    for (const account of SEED_ACCOUNTS) {
+      const row = stored.find((u) => u.name === account.name)!
+      expect(row.passwordHash.startsWith('$argon2id$')).toBe(true)
+      expect(row.passwordHash).not.toContain(account.password)
+      expect(await verifyPassword(account.password, row.passwordHash)).toBe(true)
+      expect(await verifyPassword(`${account.password}x`, row.passwordHash)).toBe(false)
+    }
+  })
+
+  test('is idempotent: a second run (even much later) creates nothing and changes nothing', async () => {
+    const t = await testDatabase()
+    databases.push(t)
+    const clock = fixedClock(NOW)
+    await seed(t.database.db, clock)
+    const first = await seededData(t.database)
+    clock.advance(3 * 86400_000)
+    expect(await seed(t.database.db, clock)).toBe(false)
+    expect(await seed(t.database.db, clock)).toBe(false)
+    expect(await seededData(t.database)).toEqual(first)
+    expect(await counts(t.database)).toEqual({ users: 4, rooms: 4, reservations: 3 })
+  })
+
+  test('does nothing on a database that already has users (an existing deployment)', async () => {
+    const t = await testDatabase()
+    databases.push(t)
+    await t.database.db.insert(users).values({ name: 'someone', passwordHash: 'x', role: 'admin' })
+    expect(await seed(t.database.db, fixedClock(NOW))).toBe(false)
+    expect(await counts(t.database)).toEqual({ users: 1, rooms: 0, reservations: 0 })
+  })
+
+  test('concurrent seed() calls on one database insert the data once', async () => {
+    // Without the start-up lock, two transactions both see no users: the unique names make the
+    // loser fail rather than duplicate anything.
+    const t = await testDatabase()
+    databases.push(t)
+    const results = await Promise.allSettled([seed(t.database.db, fixedClock(NOW)), seed(t.database.db, fixedClock(NOW))])
+    expect(results.filter((r) => r.status === 'fulfilled' && r.value === true)).toHaveLength(1)
+    expect(await counts(t.database)).toEqual({ users: 4, rooms: 4, reservations: 3 })
+  })
+})
+
+describe.skipIf(!PG)('two server processes starting at once on one fresh PostgreSQL database', () => {
+  test('migrate and seed exactly once; both serve', async () => {
+    const created = await createPostgresDatabase('qrbook_seed_race', PG)
+    try {
+      const env = processEnv({ DATABASE_URL: created.url })
+      const servers = [spawnServer({ env }), spawnServer({ env })]
+      await Promise.all(servers.map((s) => s.waitForLog('listening')))
+
+      for (const server of servers) {
+        const res = await fetch(`${server.base}/health`)
+        expect(res.status).toBe(200)
+        expect(await res.json()).toMatchObject({ status: 'healthy', database: 'connected' })
+      }
+      // exactly one of them seeded, the other found the users already there
+      const seededBy = servers.filter((s) => s.logs().some((l) => l.msg === 'seeded the demo accounts, rooms and reservations'))
+      expect(seededBy).toHaveLength(1)
+
+      const database = await createDb({ kind: 'postgres', url: created.url })
+      try {
+        expect(await counts(database)).toEqual({ users: 4, rooms: 4, reservations: 3 })
+        const data = await seededData(database)
+        expect(data.users.map((u) => u.name)).toEqual(['admin', 'teacher', 'student', 'guest'])
+        expect(data.rooms.map((r) => r.name)).toEqual(['B101', 'B102', 'A200', 'S001'])
+        expect(await appliedMigrations(database)).toBe(MIGRATION_COUNT)
+      } finally {
+        await database.close()
+      }
+
+      expect(await Promise.all(servers.map((s) => s.stop('SIGTERM')))).toEqual([0, 0])
+    } finally {
+      await killAll()
+      await created.drop()
+    }
+  })
+})
