@@ -10,7 +10,12 @@ import { buildContext, type Ctx } from './context'
 import type { Deps } from './deps'
 import { admin } from './modules/admin'
 import { auth } from './modules/auth'
+import { checkinRoutes } from './modules/checkin'
+import { scanPage } from './modules/checkin/page'
+import { display } from './modules/display'
+import { roomEvents } from './modules/events'
 import { health } from './modules/health'
+import { posters } from './modules/posters'
 import { qrStatic } from './modules/qr'
 import { reservationRoutes } from './modules/reservations'
 import { rooms } from './modules/rooms'
@@ -26,14 +31,20 @@ function routes(ctx: Ctx) {
   return new Elysia()
     .use(health(ctx))
     .use(auth(ctx))
+    .use(roomEvents(ctx))
     .use(rooms(ctx))
     .use(reservationRoutes(ctx))
+    .use(checkinRoutes(ctx))
     .use(admin(ctx))
+    .use(posters(ctx))
 }
 
 export function createApp(deps: Deps) {
   const ctx = buildContext(deps)
-  const app = new Elysia()
+  // encodeSchema off: responses are checked with the compiled validator. Left on, every response
+  // whose schema has a t.Integer (a decode-only transform) went through TypeBox's interpreted
+  // Encode: 15% of the CPU of GET /api/rooms (docs/performance.md). No response schema encodes.
+  const app = new Elysia({ encodeSchema: false })
     .use(errorHandler(deps.log))
     .use(securityHeaders({ hsts: deps.config.jwtCookieSecure }))
     .use(requestLog(deps.log))
@@ -45,6 +56,8 @@ export function createApp(deps: Deps) {
     .group('/api', (api) => api.use(routes(ctx)))
     .use(routes(ctx))
     .use(qrStatic(ctx))
+    .use(scanPage(ctx))
+    .use(display(ctx))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -52,6 +52,8 @@ export interface Config {
   dbConnectTimeoutS: number
   /** postgres.js connections per process; at least 2 (start-up holds one for the advisory lock). */
   dbPoolSize: number
+  /** Seconds between two runs of the check-in sweeper (finish ended bookings, release no-shows); 0 = off. */
+  sweepIntervalS: number
 }
 
 type Env = Record<string, string | undefined>
@@ -239,5 +241,6 @@ export function loadConfig(env: Env = process.env): Config {
     swaggerEnabled: parseBool(env, 'SWAGGER_ENABLED', true),
     dbConnectTimeoutS: parseInteger(env, 'DB_CONNECT_TIMEOUT', 30, 0, 600),
     dbPoolSize: parseInteger(env, 'DB_POOL_SIZE', 10, 2, 1000),
+    sweepIntervalS: parseInteger(env, 'SWEEP_INTERVAL_S', 30, 0, 3600),
   }
 }

@@ -5,16 +5,21 @@
 import type { Deps } from './deps'
 import { createActorCache, type ActorCache } from './modules/auth/actors'
 import { createTokenService, type TokenService } from './modules/auth/tokens'
+import { createRoomEventBus, type RoomEventBus } from './modules/events/bus'
 
 export interface Ctx extends Deps {
   tokens: TokenService
   actors: ActorCache
+  /** live room state for SSE subscribers; starts listening on first use */
+  events: RoomEventBus
 }
 
 export function buildContext(deps: Deps): Ctx {
-  return {
+  const ctx = {
     ...deps,
     tokens: createTokenService(deps.config, deps.clock),
     actors: createActorCache(deps.database.db, deps.clock),
-  }
+  } as Ctx
+  ctx.events = createRoomEventBus(ctx)
+  return ctx
 }

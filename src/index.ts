@@ -7,6 +7,7 @@ import { createApp } from './app'
 import { ConfigError, loadConfig, type Config } from './config'
 import { systemClock } from './lib/clock'
 import { createLogger, type Logger } from './lib/log'
+import { startSweeper, type Sweeper } from './modules/checkin/sweeper'
 import { startServer } from './server'
 import { openDatabase, prepareDatabase, warnAboutDefaultPasswords } from './startup'
 
@@ -26,13 +27,18 @@ async function runServer(config: Config, log: Logger) {
   const app = createApp({ config, database, clock: systemClock, log, startedAt: Date.now() })
   const running = startServer(app, config)
   log.info('listening', { url: running.url.href, database: database.kind, pid: process.pid })
+  // Finishes ended bookings and releases no-shows. Every worker runs one; a PostgreSQL advisory
+  // lock per sweep lets only one of them work at a time.
+  const sweeper: Sweeper | undefined = config.sweepIntervalS > 0
+    ? startSweeper({ database, clock: systemClock, log }, config.sweepIntervalS)
+    : undefined
 
   let stopping = false
   const shutdown = async (signal: string) => {
     if (stopping) return
     stopping = true
     log.info('shutting down', { signal })
-    await running.stop(Math.min(config.timeoutS, 25) * 1000)
+    await Promise.all([running.stop(Math.min(config.timeoutS, 25) * 1000), sweeper?.stop()])
     await database.close().catch((error) => log.warn('closing the database failed', { error: String(error) }))
     log.info('stopped')
     process.exit(0)

@@ -1,6 +1,7 @@
 /**
- * Serves the app with Bun.serve: records each request's socket address (for rate limits and
- * logs), bounds every request by TIMEOUT, and stops gracefully.
+ * Serves the app with Bun.serve: refuses request bodies over MAX_BODY_BYTES with 413 {msg},
+ * records each request's socket address (for rate limits and logs), bounds every request by
+ * TIMEOUT, and stops gracefully.
  */
 import type { Server } from 'bun'
 import type { App } from './app'
@@ -21,6 +22,47 @@ function timedOut(request: Request): Response {
   )
 }
 
+/**
+ * The largest request body the API accepts: 1 MiB. Its bodies are a few hundred bytes (the
+ * largest, a bulk list of ids, a few KB); anything bigger is refused before it is read or parsed.
+ */
+export const MAX_BODY_BYTES = 1024 * 1024
+/** Bun's own hard stop, for bodies that announce more than this: it closes with a bare 413. */
+const TRANSPORT_BODY_LIMIT = 64 * MAX_BODY_BYTES
+
+function bodyTooLarge(request: Request): Response {
+  return Response.json(
+    { msg: `request body too large (limit ${MAX_BODY_BYTES} bytes)`, request_id: metaOf(request).id },
+    { status: 413, headers: { 'x-content-type-options': 'nosniff', 'x-request-id': metaOf(request).id, connection: 'close' } },
+  )
+}
+
+/**
+ * The request if its body is within MAX_BODY_BYTES, else null. A declared Content-Length is
+ * checked up front; a streamed (chunked) body is read up to the limit and handed on in memory.
+ */
+async function withinBodyLimit(request: Request): Promise<Request | null> {
+  const declared = request.headers.get('content-length')
+  if (declared !== null) return Number(declared) > MAX_BODY_BYTES ? null : request
+  if (!request.body) return request
+  const chunks: Uint8Array[] = []
+  let size = 0
+  const reader = request.body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {})
+      return null
+    }
+    chunks.push(value)
+  }
+  const headers = new Headers(request.headers)
+  headers.delete('transfer-encoding')
+  return new Request(request.url, { method: request.method, headers, body: Buffer.concat(chunks) })
+}
+
 export function startServer(app: App, config: Pick<Config, 'port' | 'host' | 'timeoutS' | 'workers'>): RunningServer {
   const timeoutMs = config.timeoutS * 1000
   const server = Bun.serve({
@@ -30,8 +72,11 @@ export function startServer(app: App, config: Pick<Config, 'port' | 'host' | 'ti
     reusePort: config.workers > 1,
     // Bun closes a connection whose response has not started by idleTimeout: keep it past TIMEOUT.
     idleTimeout: Math.min(255, config.timeoutS + 5),
-    async fetch(request, srv) {
-      recordSocketIp(request, srv.requestIP(request)?.address)
+    maxRequestBodySize: TRANSPORT_BODY_LIMIT,
+    async fetch(incoming, srv) {
+      const request = await withinBodyLimit(incoming)
+      if (!request) return bodyTooLarge(incoming)
+      recordSocketIp(request, srv.requestIP(incoming)?.address)
       let timer: ReturnType<typeof setTimeout> | undefined
       const deadline = new Promise<Response>((resolve) => {
         timer = setTimeout(() => resolve(timedOut(request)), timeoutMs)
@@ -50,6 +95,9 @@ export function startServer(app: App, config: Pick<Config, 'port' | 'host' | 'ti
       const drained = server.stop(false)
       const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref?.())
       if ((await Promise.race([drained, grace])) === 'timeout') await server.stop(true)
+      // Elysia runs after-response hooks (the access log) in a setImmediate: let the last
+      // requests' run before the caller closes the database and exits (they were lost).
+      await new Promise((resolve) => setImmediate(resolve))
     },
   }
 }

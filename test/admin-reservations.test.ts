@@ -64,6 +64,8 @@ describe('GET /admin/reservations', () => {
       start_time: '2030-03-10T11:30:00Z',
       end_time: '2030-03-10T13:30:00Z',
       status: 'active',
+      check_in_required: true,
+      checked_in_at: '2030-03-10T11:30:00Z',
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
       updated_at: expect.stringMatching(/Z$/),
     })

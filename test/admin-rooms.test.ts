@@ -63,9 +63,12 @@ describe('GET /admin/rooms', () => {
       id: 1, name: 'B101', type: 'public', is_blocked: false,
       qr_code_url: 'http://qrbook.test/static/qr/1.png',
       status: 'occupied',
-      current_reservation: { id: 1, user_id: 2, user_name: 'teacher', end_time: '2030-03-10T13:30:00Z' },
+      current_reservation: {
+        id: 1, user_id: 2, user_name: 'teacher', end_time: '2030-03-10T13:30:00Z', check_in_required: true, checked_in_at: '2030-03-10T11:30:00Z',
+      },
       next_reservation: null,
       booking_window: { start: null, end: null },
+      requires_check_in: true, check_in_opens_min: 10, auto_release_after_min: 15,
     })
     expect(r.body.rooms[2].next_reservation).toEqual({ id: 2, start_time: '2030-03-10T14:00:00Z', user_name: 'student' })
   })

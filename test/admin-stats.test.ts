@@ -27,7 +27,10 @@ describe('GET /admin/stats', () => {
     expect(r.body).toEqual({
       stats: {
         rooms: { total: 4, blocked: 0, available: 3, active_now: 1, by_type: { public: 2, admin: 1, service: 1 } },
-        reservations: { total: 3, active: 3, upcoming: 2, by_status: { active: 3, finished: 0, cancelled: 0 } },
+        reservations: {
+          total: 3, active: 3, upcoming: 2, by_status: { active: 3, finished: 0, cancelled: 0, released: 0 },
+          checked_in: 1, awaiting_check_in: 1,
+        },
         users: { total: 4, by_role: { student: 2, teacher: 1, admin: 1 } },
         updated_at: '2030-03-10T12:00:00Z',
       },
@@ -50,14 +53,18 @@ describe('GET /admin/stats', () => {
     const r = await admin.get('/admin/stats')
     expect(r.status).toBe(200)
     expect(r.body.stats.rooms).toEqual({ total: 4, blocked: 1, available: 2, active_now: 1, by_type: { public: 2, admin: 1, service: 1 } })
-    expect(r.body.stats.reservations).toEqual({ total: 7, active: 4, upcoming: 2, by_status: { active: 4, finished: 2, cancelled: 1 } })
+    expect(r.body.stats.reservations).toEqual({
+      total: 7, active: 4, upcoming: 2, by_status: { active: 4, finished: 2, cancelled: 1, released: 0 }, checked_in: 1, awaiting_check_in: 1,
+    })
 
     // Two hours later the seeded B101 reservation (-30 min .. +90 min) is over and B102's
     // (+120 .. +240 min) has just begun.
     clock.advance(2 * 3600_000)
     const later = await (await loggedIn(t.app, 'admin')).get('/api/admin/stats')
     expect(later.body.stats.rooms).toMatchObject({ blocked: 1, active_now: 1, available: 2 })
-    expect(later.body.stats.reservations).toEqual({ total: 7, active: 2, upcoming: 1, by_status: { active: 2, finished: 4, cancelled: 1 } })
+    expect(later.body.stats.reservations).toEqual({
+      total: 7, active: 2, upcoming: 1, by_status: { active: 2, finished: 4, cancelled: 1, released: 0 }, checked_in: 1, awaiting_check_in: 1,
+    })
     expect(later.body.stats.updated_at).toBe('2030-03-10T14:00:00Z')
   })
 })

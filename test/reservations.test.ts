@@ -84,7 +84,10 @@ describe('POST /rooms/:id/reserve', () => {
     const r = await reserve(student, 'B102', at(300), at(360))
     expect(r.status).toBe(201)
     expect(r.body).toEqual({
-      reservation: { id: expect.any(Number), room_id: ids.B102, room_name: 'B102', start_time: at(300), end_time: at(360), status: 'active' },
+      reservation: {
+        id: expect.any(Number), room_id: ids.B102, room_name: 'B102', start_time: at(300), end_time: at(360), status: 'active',
+        check_in_required: true, checked_in_at: null,
+      },
     })
     const row = await reservationRow(r.body.reservation.id)
     expect(row).toMatchObject({ roomId: ids.B102, userId: ids.student, status: 'active' })
@@ -252,9 +255,12 @@ describe('GET /reservations/mine', () => {
     expect(list.map((x: any) => x.id).sort()).toEqual(own.map((x) => x.id).sort())
     const starts = list.map((x: any) => x.start_time)
     expect(starts).toEqual([...starts].sort().reverse())
-    expect(Object.keys(list[0]).sort()).toEqual(['end_time', 'id', 'room_id', 'room_name', 'start_time', 'status'])
+    expect(Object.keys(list[0]).sort()).toEqual(['check_in_required', 'checked_in_at', 'end_time', 'id', 'room_id', 'room_name', 'start_time', 'status'])
     const finished = list.find((x: any) => x.id === past.id)
-    expect(finished).toEqual({ id: past.id, room_id: ids.B101, room_name: 'B101', start_time: at(-300), end_time: at(-240), status: 'finished' })
+    expect(finished).toEqual({
+      id: past.id, room_id: ids.B101, room_name: 'B101', start_time: at(-300), end_time: at(-240), status: 'finished',
+      check_in_required: false, checked_in_at: null,
+    })
     expect(list.some((x: any) => x.status === 'cancelled')).toBe(true)
     const legacy = await student.get('/reservations/mine')
     expect(legacy.body).toEqual(r.body)
@@ -276,7 +282,7 @@ describe('PATCH /reservations/:id', () => {
     const id = created.body.reservation.id
     const r = await teacher.patch(`/api/reservations/${id}`, { start_time: at(1000), end_time: at(1060) })
     expect(r.status).toBe(200)
-    expect(r.body).toEqual({ reservation: { id, start_time: at(1000), end_time: at(1060), status: 'active' } })
+    expect(r.body).toEqual({ reservation: { id, start_time: at(1000), end_time: at(1060), status: 'active', check_in_required: true, checked_in_at: null } })
     const row = await reservationRow(id)
     expect(formatUtc(row.startTime)).toBe(at(1000))
     expect(formatUtc(row.endTime)).toBe(at(1060))
@@ -401,7 +407,10 @@ describe('GET /reservations/room/:room_id/history', () => {
     const r = await teacher.get(`/api/reservations/room/${ids.A200}/history`)
     expect(r.status).toBe(200)
     expect(r.body).toEqual({
-      reservations: [{ id: expect.any(Number), user_id: ids.guest, user_name: 'guest', start_time: at(360), end_time: at(480), status: 'active' }],
+      reservations: [{
+        id: expect.any(Number), user_id: ids.guest, user_name: 'guest', start_time: at(360), end_time: at(480), status: 'active',
+        check_in_required: false, checked_in_at: null,
+      }],
     })
     const b102 = await admin.get(`/reservations/room/${ids.B102}/history`)
     expect(b102.status).toBe(200)

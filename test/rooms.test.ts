@@ -63,9 +63,15 @@ describe('GET /rooms', () => {
       is_blocked: false,
       qr_code_url: `http://qrbook.test/static/qr/${b101.id}.png`,
       status: 'occupied',
-      current_reservation: { id: expect.any(Number), user_id: await userId('teacher'), user_name: 'teacher', end_time: at(90) },
+      current_reservation: {
+        id: expect.any(Number), user_id: await userId('teacher'), user_name: 'teacher', end_time: at(90),
+        check_in_required: true, checked_in_at: at(-30),
+      },
       next_reservation: null,
       booking_window: { start: null, end: null },
+      requires_check_in: true,
+      check_in_opens_min: 10,
+      auto_release_after_min: 15,
     })
     expect(byName.B102.status).toBe('available')
     expect(byName.B102.current_reservation).toBeNull()
@@ -117,7 +123,10 @@ describe('GET /rooms/:id', () => {
     expect(r.status).toBe(200)
     expect(r.body.room.name).toBe('B102')
     expect(r.body.schedule).toEqual([
-      { id: expect.any(Number), user_id: await userId('student'), user_name: 'student', start_time: at(120), end_time: at(240), status: 'active' },
+      {
+        id: expect.any(Number), user_id: await userId('student'), user_name: 'student', start_time: at(120), end_time: at(240), status: 'active',
+        check_in_required: true, checked_in_at: null,
+      },
     ])
     expect(r.body.free_slots).toEqual([
       { start: at(0), end: at(120) },
@@ -232,6 +241,9 @@ describe('POST /rooms (admin)', () => {
       current_reservation: null,
       next_reservation: null,
       booking_window: { start: null, end: null },
+      requires_check_in: true,
+      check_in_opens_min: 10,
+      auto_release_after_min: 15,
     })
     const [row] = await db().select().from(rooms).where(eq(rooms.id, room.id))
     expect(row).toMatchObject({ name: 'TestRoom', type: 'public', isBlocked: false, bookingStart: null, bookingEnd: null })

@@ -26,6 +26,12 @@ export interface Database {
   ping(timeoutMs?: number): Promise<void>
   /** Runs fn while holding a PostgreSQL session advisory lock (a no-op lock on single-process PGlite). */
   withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T>
+  /**
+   * LISTEN on a channel: onPayload gets every NOTIFY payload, from any process on PostgreSQL
+   * (postgres.js keeps a dedicated connection and re-listens after reconnecting), from this
+   * process on PGlite. Resolves to a function that stops listening.
+   */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>
   close(): Promise<void>
 }
 
@@ -59,6 +65,10 @@ export function wrapPglite(client: PGlite | PGliteInterface, options: DbOptions 
     kind: client.dataDir ? 'pglite' : 'memory',
     ping: (timeoutMs = 2000) => withTimeout(client.query('select 1').then(() => {}), timeoutMs),
     withAdvisoryLock: (_key, fn) => fn(),
+    async listen(channel, onPayload) {
+      const stop = await client.listen(channel, onPayload)
+      return async () => { if (!closed) await stop() }
+    },
     close: async () => {
       if (closed) return
       closed = true
@@ -95,6 +105,10 @@ function createPostgresDb(url: string, options: DbOptions): Database {
       } finally {
         conn.release()
       }
+    },
+    async listen(channel, onPayload) {
+      const { unlisten } = await client.listen(channel, onPayload)
+      return async () => { await unlisten().catch(() => {}) }
     },
     close: () => client.end({ timeout: 5 }),
   }

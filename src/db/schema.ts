@@ -10,12 +10,14 @@ import {
 
 export const userRole = pgEnum('user_role', ['student', 'teacher', 'admin'])
 export const roomType = pgEnum('room_type', ['public', 'admin', 'service'])
-export const reservationStatus = pgEnum('reservation_status', ['active', 'finished', 'cancelled'])
+/** `released`: needed a check-in, got none in time, and gave its slot back (see the sweeper). */
+export const reservationStatus = pgEnum('reservation_status', ['active', 'finished', 'cancelled', 'released'])
 export const auditAction = pgEnum('audit_action', [
   'create_reservation', 'cancel_reservation', 'update_reservation',
   'create_room', 'update_room', 'block_room', 'generate_qr',
   'create_user', 'update_user', 'reset_password', 'change_password', 'signup',
   'login', 'logout',
+  'check_in', 'check_out', 'auto_release',
 ])
 
 const timestamps = {
@@ -55,8 +57,19 @@ export const rooms = pgTable('rooms', {
   /** Daily booking window in APP_TIMEZONE local time; null means unbounded on that side. */
   bookingStart: time('booking_start'),
   bookingEnd: time('booking_end'),
+  /** Part of the signed key in the room's QR code; generate-qr increments it, retiring old posters. */
+  qrVersion: integer('qr_version').notNull().default(1),
+  /** Check-in policy. New public rooms get requires_check_in = true (set by createRoom). */
+  requiresCheckIn: boolean('requires_check_in').notNull().default(false),
+  /** Check-in opens this many minutes before a booking starts. */
+  checkInOpensMin: integer('check_in_opens_min').notNull().default(10),
+  /** A booking that needs a check-in and has none this many minutes after its start is released. */
+  autoReleaseAfterMin: integer('auto_release_after_min').notNull().default(15),
   ...timestamps,
-})
+}, (table) => [
+  check('rooms_check_in_opens_range', sql`${table.checkInOpensMin} between 0 and 1440`),
+  check('rooms_auto_release_range', sql`${table.autoReleaseAfterMin} between 1 and 1440`),
+])
 
 export const reservations = pgTable('reservations', {
   id: serial('id').primaryKey(),
@@ -65,11 +78,21 @@ export const reservations = pgTable('reservations', {
   startTime: timestamp('start_time', { withTimezone: true }).notNull(),
   endTime: timestamp('end_time', { withTimezone: true }).notNull(),
   status: reservationStatus('status').notNull().default('active'),
+  /**
+   * Whether this booking must be checked in (its room's policy when it was made): a booking made
+   * before its room required check-in is never released.
+   */
+  checkInRequired: boolean('check_in_required').notNull().default(false),
+  checkedInAt: timestamp('checked_in_at', { withTimezone: true }),
   ...timestamps,
 }, (table) => [
   check('reservations_time_order', sql`${table.startTime} < ${table.endTime}`),
   index('reservations_room_start_idx').on(table.roomId, table.startTime),
   index('reservations_user_start_idx').on(table.userId, table.startTime),
+  // The sweeper's two questions: which active bookings have ended, which still await a check-in.
+  index('reservations_active_end_idx').on(table.endTime).where(sql`${table.status} = 'active'`),
+  index('reservations_awaiting_check_in_idx').on(table.startTime)
+    .where(sql`${table.status} = 'active' and ${table.checkInRequired} and ${table.checkedInAt} is null`),
 ])
 
 export const auditLogs = pgTable('audit_logs', {

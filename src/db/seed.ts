@@ -1,6 +1,9 @@
 /**
  * First-start data: the deployment guide's four accounts, four rooms and three reservations
  * relative to now. Runs only while the users table is empty, under the migration lock.
+ * Public rooms require check-in (as createRoom makes them). The in-progress B101 booking is seeded
+ * as checked in, so a fresh start shows B101 occupied as the guide's demo does instead of the
+ * sweeper releasing it; B102's later booking must be checked in at the door or it is released.
  */
 import { count } from 'drizzle-orm'
 import type { Clock } from '../lib/clock'
@@ -34,16 +37,19 @@ export async function seed(db: Db, clock: Clock): Promise<boolean> {
     const insertedUsers = await tx.insert(users)
       .values(SEED_ACCOUNTS.map((a, i) => ({ name: a.name, role: a.role, passwordHash: hashes[i]! })))
       .returning({ id: users.id, name: users.name })
-    const insertedRooms = await tx.insert(rooms).values(SEED_ROOMS).returning({ id: rooms.id, name: rooms.name })
+    const insertedRooms = await tx.insert(rooms)
+      .values(SEED_ROOMS.map((r) => ({ ...r, requiresCheckIn: r.type === 'public' })))
+      .returning({ id: rooms.id, name: rooms.name, requiresCheckIn: rooms.requiresCheckIn })
     const userId = (name: string) => insertedUsers.find((u) => u.name === name)!.id
     const roomId = (name: string) => insertedRooms.find((r) => r.name === name)!.id
+    const needsCheckIn = (name: string) => insertedRooms.find((r) => r.name === name)!.requiresCheckIn
 
     const now = clock.now().getTime()
     const at = (minutes: number) => new Date(now + minutes * MINUTE)
     await tx.insert(reservations).values([
-      { roomId: roomId('B101'), userId: userId('teacher'), startTime: at(-30), endTime: at(90) },
-      { roomId: roomId('B102'), userId: userId('student'), startTime: at(120), endTime: at(240) },
-      { roomId: roomId('A200'), userId: userId('guest'), startTime: at(360), endTime: at(480) },
+      { roomId: roomId('B101'), userId: userId('teacher'), startTime: at(-30), endTime: at(90), checkInRequired: needsCheckIn('B101'), checkedInAt: at(-30) },
+      { roomId: roomId('B102'), userId: userId('student'), startTime: at(120), endTime: at(240), checkInRequired: needsCheckIn('B102') },
+      { roomId: roomId('A200'), userId: userId('guest'), startTime: at(360), endTime: at(480), checkInRequired: needsCheckIn('A200') },
     ])
     return true
   })

@@ -106,3 +106,25 @@ export const authGuard = (ctx: Ctx) =>
       },
     },
   })
+
+/**
+ * verifyAccess for the scan page's server-rendered forms (src/modules/checkin/page.ts): a
+ * cookie-authenticated form post may carry the CSRF token as its `csrf_token` field whatever
+ * JWT_CSRF_CHECK_FORM says. That is no weaker than the header: the value must still equal the
+ * `csrf` claim inside the signed access token, which another site can neither read nor set. Only
+ * form-encoded bodies count, and only the routes that call this accept it.
+ */
+export async function verifyFormAccess(ctx: Ctx, request: Request, formToken: unknown): Promise<TokenClaims> {
+  const bearer = bearerToken(request)
+  const token = bearer ?? parseCookies(request.headers.get('cookie'))[ACCESS_COOKIE]
+  if (!token) throw new Unauthorized('missing authorization')
+  const claims = await ctx.tokens.verify(token, 'access')
+  if (bearer) return claims
+  const type = request.headers.get('content-type') ?? ''
+  const isForm = type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')
+  const sent = request.headers.get('x-csrf-token') ?? request.headers.get('x-csrftoken')
+    ?? (isForm && typeof formToken === 'string' && formToken ? formToken : undefined)
+  if (!sent) throw new Unauthorized('Missing CSRF token')
+  if (!sameSecret(sent, claims.csrf)) throw new Unauthorized('CSRF double submit tokens do not match')
+  return claims
+}

@@ -46,7 +46,7 @@ const SECURITY_SCHEMES = {
 
 export function buildDocument(app: AnyElysia) {
   namedSchemas() // make sure the shared schemas carry their names
-  const { paths, components } = toOpenAPISchema(app, { paths: [/^(?!\/api\/)/] }, undefined, undefined, '3.1.2')
+  const { paths, components } = toOpenAPISchema(app, { paths: [/^(?!\/api\/)/], staticFile: false }, undefined, undefined, '3.1.2')
   return enrichDocument({
     openapi: '3.1.2',
     info: INFO,

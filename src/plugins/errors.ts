@@ -1,13 +1,45 @@
 /**
  * The one error path. Every error leaves as JSON `{"msg": ...}` with the right status:
  * domain errors (HttpError) with their own status and message, validation failures as 400 with
- * details, malformed bodies as 400, unknown routes as 404, and anything unexpected as a generic
- * 500 carrying the request id, whose details go to the log and never to the client.
+ * details, malformed bodies as 400, unknown routes as 404, a database that cannot be reached as
+ * 503 `database unavailable` (at once, not after a hang), a value the database refuses as data
+ * (SQLSTATE class 22: a NUL character, a date out of range) as 400, a deadlock with a concurrent
+ * change as 409 (nothing was written; retry), and anything unexpected as a
+ * generic 500 carrying the request id, whose details go to the log and never to the client.
  */
 import { Elysia } from 'elysia'
+import { pgErrorCode } from '../db/client'
 import { HttpError } from '../lib/errors'
 import type { Logger } from '../lib/log'
 import { metaOf } from './request-context'
+
+/** Error codes of a connection that failed or broke: postgres.js's own and the socket's. */
+const CONNECTION_ERRORS = new Set([
+  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+])
+/** SQLSTATEs of a server that is going away or cannot take us (shutdown, recovery, too many connections). */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300'])
+
+/** True when the error (or one it wraps, as Drizzle does) says the database cannot be reached. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: any = error
+  for (let depth = 0; current && depth < 5; depth++) {
+    const code = current.code
+    if (typeof code === 'string' && (CONNECTION_ERRORS.has(code) || UNAVAILABLE_STATES.has(code) || /^08[0-9A-Z]{3}$/.test(code)))
+      return true
+    if (current.message === 'PGlite is closed') return true
+    current = current.cause
+  }
+  return false
+}
+
+/** True for PostgreSQL's "data exception" class: the request carried a value the database cannot take. */
+export function isDataException(error: unknown): boolean {
+  return pgErrorCode(error)?.startsWith('22') ?? false
+}
+
+const UNAVAILABLE_LOG_EVERY_MS = 10_000
 
 interface ValidationIssue { path?: string; message?: string; summary?: string }
 
@@ -19,14 +51,49 @@ function validationDetails(error: unknown): { path: string; message: string }[] 
   }))
 }
 
-export const errorHandler = (log: Logger) =>
-  new Elysia({ name: 'errors' }).onError({ as: 'global' }, ({ code, error, set, request }) => {
+export const errorHandler = (log: Logger) => {
+  // An outage fails every request: log it once per interval with a count, not once per request.
+  let unavailableSince = 0
+  let unavailableCount = 0
+  return new Elysia({ name: 'errors' }).onError({ as: 'global' }, ({ code, error, set, request }) => {
     const meta = metaOf(request)
     set.headers['content-type'] = 'application/json; charset=utf-8'
     if (error instanceof HttpError) {
       set.status = error.status
       Object.assign(set.headers, error.headers)
       return { msg: error.message, ...error.extra }
+    }
+    if (isDatabaseUnavailable(error)) {
+      unavailableCount++
+      if (Date.now() - unavailableSince > UNAVAILABLE_LOG_EVERY_MS) {
+        log.warn('database unavailable', {
+          request_id: meta.id,
+          requests_refused: unavailableCount,
+          error: error instanceof Error ? error.message : String(error),
+        })
+        unavailableSince = Date.now()
+        unavailableCount = 0
+      }
+      set.status = 503
+      set.headers['retry-after'] = '5'
+      return { msg: 'database unavailable', request_id: meta.id }
+    }
+    const sqlState = pgErrorCode(error)
+    if (sqlState === '40P01' || sqlState === '40001') {
+      // A deadlock or serialization failure with a concurrent change (the booking paths lock the
+      // room to avoid them): nothing was written; the same request may succeed when retried.
+      log.warn('a concurrent change conflicted', { request_id: meta.id, code: sqlState, path: new URL(request.url).pathname })
+      set.status = 409
+      return { msg: 'the request conflicted with a concurrent change; try again' }
+    }
+    if (isDataException(error)) {
+      log.warn('the database refused a value of the request', {
+        request_id: meta.id, path: new URL(request.url).pathname,
+        // the driver's message (Drizzle's own repeats the query and its parameters)
+        error: String((error as { cause?: { message?: unknown } }).cause?.message ?? (error as Error).message).slice(0, 300),
+      })
+      set.status = 400
+      return { msg: 'invalid value: the request holds a character or date that cannot be stored (e.g. a NUL byte or a year out of range)' }
     }
     switch (code) {
       case 'VALIDATION': {
@@ -57,7 +124,11 @@ export const errorHandler = (log: Logger) =>
       method: request.method,
       path: new URL(request.url).pathname,
       error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      // what the driver said (Drizzle's own error only repeats the query)
+      cause: (error as { cause?: { message?: unknown } })?.cause?.message,
+      code: pgErrorCode(error) ?? (error as { code?: unknown })?.code,
       stack: error instanceof Error ? error.stack : undefined,
     })
     return { msg: 'internal server error', request_id: meta.id }
   })
+}

@@ -58,6 +58,25 @@ export const ROUTE_ERRORS: Record<string, Record<number, string[]>> = {
   'POST /api/admin/users/{id}/reset-password': { 404: ['user not found'] },
   'PATCH /api/admin/reservations/{id}': { 404: ['reservation not found', 'user not found'], 409: ['Reservation conflicts with existing booking'] },
   'POST /api/admin/reservations/bulk-cancel': { 404: ['reservation not found (with missing_ids)'] },
+  // Check-in (issue 7): messages of src/modules/checkin/service.ts (CHECK_IN_MSG).
+  'GET /api/scan/{id}': { 404: ['room not found'] },
+  'POST /api/scan/{id}/book': {
+    400: ['k is required: scan the QR code on the room door', 'minutes must be one of 30, 60, 90', 'room cannot be booked at this time of day'],
+    403: ['this QR code is not valid for this room: scan the code on the room door', 'this QR code has been replaced: scan the current code on the room door', 'room is not available for booking'],
+    404: ['room not found'],
+    409: ['room is occupied now', 'room is free for less than 5 minutes', 'Reservation conflicts with existing booking', 'room is temporarily unavailable'],
+  },
+  'POST /api/reservations/{id}/check-in': {
+    400: ['k is required: scan the QR code on the room door'],
+    403: ['this QR code is not valid for this room: scan the code on the room door', 'this QR code has been replaced: scan the current code on the room door', 'only the person who booked can check in'],
+    404: ['reservation not found'],
+    409: ['check-in is not open yet: ...', 'check-in has closed at ...', 'reservation is cancelled', 'reservation was released: it was not checked in in time', 'reservation has already ended'],
+  },
+  'POST /api/reservations/{id}/check-out': {
+    403: ['only the person who booked can check out'],
+    404: ['reservation not found'],
+    409: ['reservation has not started yet: cancel it instead', 'reservation is cancelled', 'reservation was released: it was not checked in in time', 'reservation has already ended'],
+  },
 }
 
 const STATUS_TITLES: Record<number, string> = {

@@ -38,7 +38,8 @@ const WRITES = ['POST', 'PUT', 'PATCH', 'DELETE']
 
 export const ROUTE_LIMITS: RouteLimit[] = [
   {
-    name: 'login', methods: ['POST'], path: /^\/auth\/login\/?$/, limits: [parseRateLimit('6 per minute')],
+    // The scan page's login form (POST /r/<id>/login) spends the same budget as POST /auth/login.
+    name: 'login', methods: ['POST'], path: /^\/(auth\/login|r\/[^/]+\/login)\/?$/, limits: [parseRateLimit('6 per minute')],
     key: ({ ip, body }) => {
       const fields = (body ?? {}) as { name?: unknown; username?: unknown }
       const name = fields.name ?? fields.username

@@ -3,7 +3,7 @@ import { t } from 'elysia'
 import { Pagination, PaginationQuery } from '../../lib/pagination'
 import { manyValues } from '../../lib/query-params'
 import { ROLES } from '../auth/model'
-import { RESERVATION_STATUSES, Room, TimeRangeBody, Timestamp } from '../rooms/model'
+import { CheckInFields, CheckInPolicyInput, RESERVATION_STATUSES, Room, TimeRangeBody, Timestamp } from '../rooms/model'
 
 export { ROLES }
 export { CreateRoomBody, RoomReply, ROOM_STATUSES, ROOM_TYPES, RESERVATION_STATUSES } from '../rooms/model'
@@ -65,7 +65,9 @@ export const Stats = t.Object({
     }),
     reservations: t.Object({
       total: count, active: count, upcoming: count,
-      by_status: t.Object({ active: count, finished: count, cancelled: count }),
+      by_status: t.Object({ active: count, finished: count, cancelled: count, released: count }),
+      checked_in: t.Integer({ minimum: 0, description: 'reservations that were checked in (ever)' }),
+      awaiting_check_in: t.Integer({ minimum: 0, description: 'active, not ended, need a check-in and have none yet' }),
     }),
     users: t.Object({
       total: count,
@@ -84,6 +86,7 @@ export const AdminReservation = t.Object({
   start_time: Timestamp,
   end_time: Timestamp,
   status: ReservationStatus,
+  ...CheckInFields,
   created_at: Timestamp,
   updated_at: Timestamp,
 })
@@ -93,7 +96,8 @@ export const ReservationList = t.Object({ reservations: t.Array(AdminReservation
 const time = (description: string) => t.Optional(t.String({ description: `${description} (ISO 8601)` }))
 export const ReservationListQuery = t.Object({
   q: t.Optional(t.String({ description: 'part of the room or user name (case-insensitive)' })),
-  status: manyValues('active, finished or cancelled; repeat the key for several'),
+  status: manyValues('active, finished, cancelled or released; repeat the key for several'),
+  checked_in: t.Optional(t.String({ description: 'true: checked in; false: not checked in' })),
   room_id: t.Optional(t.String({ description: 'room id' })),
   user_id: t.Optional(t.String({ description: 'user id' })),
   start_from: time('start_time at or after'),
@@ -141,7 +145,8 @@ export const UpdateRoomBody = t.Object({
   is_blocked: t.Optional(t.Boolean()),
   booking_start: TimeOfDayInput('daily window start'),
   booking_end: TimeOfDayInput('daily window end'),
-}, { examples: [{ is_blocked: true }, { booking_start: '08:00', booking_end: '20:00' }] })
+  ...CheckInPolicyInput,
+}, { examples: [{ is_blocked: true }, { booking_start: '08:00', booking_end: '20:00' }, { requires_check_in: true, check_in_opens_min: 10, auto_release_after_min: 15 }] })
 
 export const QrReply = t.Object({ qr_code_url: t.String() })
 

@@ -3,20 +3,23 @@
  * Statuses are reported and filtered as the API reports them: a stored `active` reservation whose
  * end has passed is `finished`.
  */
-import { and, asc, count, desc, eq, gt, gte, ilike, inArray, lte, or, type SQL } from 'drizzle-orm'
+import { and, asc, count, desc, eq, gt, gte, ilike, inArray, isNotNull, isNull, lte, or, type SQL } from 'drizzle-orm'
 import type { Ctx } from '../../context'
 import type { Executor } from '../../db/client'
 import { reservations, rooms, users, type ReservationStatus, type UserRole } from '../../db/schema'
 import { BadRequest, HttpError } from '../../lib/errors'
 import { paginationOf, parsePagination } from '../../lib/pagination'
-import { enumValues, idValue, likePattern, searchTerm } from '../../lib/query-params'
+import { booleanValue, enumValues, idValue, likePattern, searchTerm } from '../../lib/query-params'
 import { formatUtc, parseIsoInput } from '../../lib/time'
 import { writeAudit } from '../audit/service'
 import type { Actor } from '../auth/actors'
 import {
-  cancelReservationTx, effectiveStatus, lockReservation, MSG, requireUser, rescheduleReservation, rethrowReservationWriteError,
+  cancelReservationTx, checkInFields, effectiveStatus, lockReservation, MSG, requireUser, rescheduleReservation, rethrowReservationWriteError,
 } from '../reservations/service'
 import { RESERVATION_STATUSES } from './model'
+
+/** What an admin may set `status` to: `released` is only ever set by the sweeper. */
+const SETTABLE_STATUSES = ['active', 'finished', 'cancelled'] as const
 
 export interface AdminReservationRow {
   id: number
@@ -28,6 +31,8 @@ export interface AdminReservationRow {
   startTime: Date
   endTime: Date
   status: ReservationStatus
+  checkInRequired: boolean
+  checkedInAt: Date | null
   createdAt: Date
   updatedAt: Date
 }
@@ -42,6 +47,8 @@ const columns = {
   startTime: reservations.startTime,
   endTime: reservations.endTime,
   status: reservations.status,
+  checkInRequired: reservations.checkInRequired,
+  checkedInAt: reservations.checkedInAt,
   createdAt: reservations.createdAt,
   updatedAt: reservations.updatedAt,
 }
@@ -54,6 +61,7 @@ export function adminReservation(row: AdminReservationRow, now: Date) {
     start_time: formatUtc(row.startTime),
     end_time: formatUtc(row.endTime),
     status: effectiveStatus(row, now),
+    ...checkInFields(row),
     created_at: formatUtc(row.createdAt),
     updated_at: formatUtc(row.updatedAt),
   }
@@ -72,6 +80,7 @@ function statusCondition(status: ReservationStatus, now: Date): SQL {
     case 'active': return and(eq(reservations.status, 'active'), gt(reservations.endTime, now))!
     case 'finished': return or(eq(reservations.status, 'finished'), and(eq(reservations.status, 'active'), lte(reservations.endTime, now)))!
     case 'cancelled': return eq(reservations.status, 'cancelled')
+    case 'released': return eq(reservations.status, 'released')
   }
 }
 
@@ -89,6 +98,7 @@ function timeBound(raw: string | undefined, name: string): Date | undefined {
 export interface ReservationListQuery {
   q?: string
   status?: string | string[]
+  checked_in?: string
   room_id?: string
   user_id?: string
   start_from?: string
@@ -103,6 +113,7 @@ export async function listReservations(ctx: Ctx, query: ReservationListQuery) {
   const now = ctx.clock.now()
   const page = parsePagination(query)
   const statuses = enumValues(query.status, RESERVATION_STATUSES, 'status')
+  const checkedIn = booleanValue(query.checked_in, 'checked_in')
   const roomId = idValue(query.room_id, 'room_id')
   const userId = idValue(query.user_id, 'user_id')
   const bounds = {
@@ -116,6 +127,7 @@ export async function listReservations(ctx: Ctx, query: ReservationListQuery) {
   const conditions: SQL[] = []
   if (q) conditions.push(or(ilike(rooms.name, likePattern(q)), ilike(users.name, likePattern(q)))!)
   if (statuses.length) conditions.push(or(...statuses.map((s) => statusCondition(s, now)))!)
+  if (checkedIn !== undefined) conditions.push(checkedIn ? isNotNull(reservations.checkedInAt) : isNull(reservations.checkedInAt))
   if (roomId !== undefined) conditions.push(eq(reservations.roomId, roomId))
   if (userId !== undefined) conditions.push(eq(reservations.userId, userId))
   if (bounds.startFrom) conditions.push(gte(reservations.startTime, bounds.startFrom))
@@ -157,7 +169,7 @@ export async function updateReservation(
   const hasEnd = body.end_time !== undefined
   if (hasStart !== hasEnd) throw new BadRequest('start_time and end_time must be sent together')
   const times = hasStart ? { start: parseIsoInput(body.start_time), end: parseIsoInput(body.end_time) } : undefined
-  const status = body.status === undefined ? undefined : enumValues(body.status, RESERVATION_STATUSES, 'status')[0]
+  const status = body.status === undefined ? undefined : enumValues(body.status, SETTABLE_STATUSES, 'status')[0]
   if (body.status !== undefined && !status) throw new BadRequest('status must be active, finished or cancelled')
   if (!times && body.user_id === undefined && status === undefined)
     throw new BadRequest('nothing to update: send start_time and end_time, user_id and/or status')
@@ -165,9 +177,11 @@ export async function updateReservation(
   return ctx.database.db.transaction(async (tx) => {
     const current = await lockReservation(tx, id)
     if (body.user_id !== undefined) await requireUser(tx, body.user_id)
-    const extra: { userId?: number; status?: ReservationStatus } = {}
+    const extra: { userId?: number; status?: ReservationStatus; checkInRequired?: boolean } = {}
     if (body.user_id !== undefined && body.user_id !== current.userId) extra.userId = body.user_id
     if (status !== undefined && status !== current.status) extra.status = status
+    // An admin who brings a released (no-show) booking back means it: it is not released again.
+    if (extra.status === 'active' && current.status === 'released' && current.checkInRequired) extra.checkInRequired = false
 
     if (times) {
       await rescheduleReservation(ctx, tx, {
@@ -186,6 +200,7 @@ export async function updateReservation(
       const changes: Record<string, { from: unknown; to: unknown }> = {}
       if (extra.userId !== undefined) changes.user_id = { from: current.userId, to: extra.userId }
       if (extra.status !== undefined) changes.status = { from: current.status, to: extra.status }
+      if (extra.checkInRequired !== undefined) changes.check_in_required = { from: current.checkInRequired, to: extra.checkInRequired }
       await writeAudit(tx, {
         actorId: actor.id,
         action: 'update_reservation',

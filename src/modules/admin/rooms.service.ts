@@ -3,7 +3,7 @@
  * block, QR regeneration and booking on behalf of a user. Room JSON, creation, validation and
  * booking rules come from the rooms and reservations modules.
  */
-import { and, eq, inArray, ne } from 'drizzle-orm'
+import { and, eq, inArray, ne, sql } from 'drizzle-orm'
 import type { Ctx } from '../../context'
 import { rooms, type Room } from '../../db/schema'
 import { BadRequest, HttpError, NotFound } from '../../lib/errors'
@@ -12,10 +12,10 @@ import { booleanValue, enumValues, searchTerm } from '../../lib/query-params'
 import { formatTimeOfDay, parseIsoInput, parseTimeOfDay } from '../../lib/time'
 import { writeAudit } from '../audit/service'
 import type { Actor } from '../auth/actors'
-import { generateRoomQr } from '../qr/service'
+import { generateRoomQr, qrCodeUrl } from '../qr/service'
 import { createReservation, requireUser } from '../reservations/service'
 import {
-  findRoom, getRoomView, listRoomViews, parseRoomName, parseRoomType, rethrowRoomWriteError, ROOM_NOT_FOUND,
+  findRoom, getRoomView, listRoomViews, parseCheckInPolicy, parseRoomName, parseRoomType, rethrowRoomWriteError, ROOM_NOT_FOUND,
 } from '../rooms/service'
 import { ROOM_STATUSES, ROOM_TYPES } from './model'
 
@@ -39,12 +39,17 @@ export interface UpdateRoomInput {
   is_blocked?: boolean
   booking_start?: string | null
   booking_end?: string | null
+  requires_check_in?: unknown
+  check_in_opens_min?: unknown
+  auto_release_after_min?: unknown
 }
 
-type RoomChanges = Partial<Pick<Room, 'name' | 'type' | 'isBlocked' | 'bookingStart' | 'bookingEnd'>>
+type RoomChanges = Partial<Pick<Room,
+  'name' | 'type' | 'isBlocked' | 'bookingStart' | 'bookingEnd' | 'requiresCheckIn' | 'checkInOpensMin' | 'autoReleaseAfterMin'>>
 
 const FIELD_NAMES: Record<keyof RoomChanges, string> = {
   name: 'name', type: 'type', isBlocked: 'is_blocked', bookingStart: 'booking_start', bookingEnd: 'booking_end',
+  requiresCheckIn: 'requires_check_in', checkInOpensMin: 'check_in_opens_min', autoReleaseAfterMin: 'auto_release_after_min',
 }
 
 /** A changed value as the API shows it (times of day as "HH:MM"). */
@@ -66,8 +71,9 @@ export async function updateRoom(ctx: Ctx, actor: Actor, id: number, body: Updat
   if (bookingStart !== undefined) wanted.bookingStart = bookingStart
   const bookingEnd = parseTimeOfDay(body.booking_end, 'booking_end')
   if (bookingEnd !== undefined) wanted.bookingEnd = bookingEnd
+  Object.assign(wanted, parseCheckInPolicy(body))
   if (Object.keys(wanted).length === 0)
-    throw new BadRequest('nothing to update: send name, type, is_blocked, booking_start and/or booking_end')
+    throw new BadRequest('nothing to update: send name, type, is_blocked, booking_start and/or booking_end (or the check-in policy: requires_check_in, check_in_opens_min, auto_release_after_min)')
 
   try {
     await ctx.database.db.transaction(async (tx) => {
@@ -123,18 +129,33 @@ export async function bulkBlock(ctx: Ctx, actor: Actor, roomIds: number[], isBlo
   })
 }
 
-/** Renders the room's QR files again (PNG and SVG) and audits it. */
+/**
+ * Issues a new QR code: increments the room's qr_version (so the key printed on old posters no
+ * longer allows check-in; they still open the room page), audits it in the same transaction,
+ * then renders the PNG and SVG files. A file that cannot be written is logged and rendered on
+ * request, like a missing one.
+ */
 export async function regenerateQr(ctx: Ctx, actor: Actor, id: number) {
-  const room = await findRoom(ctx.database.db, id)
-  if (!room) throw new NotFound(ROOM_NOT_FOUND)
-  const url = await generateRoomQr(ctx.config, room.id)
-  await writeAudit(ctx.database.db, {
-    actorId: actor.id,
-    action: 'generate_qr',
-    description: `${actor.name} regenerated the QR code of room ${room.name}`,
-    payload: { room_id: room.id, qr_code_url: url },
+  const room = await ctx.database.db.transaction(async (tx) => {
+    const [row] = await tx.update(rooms)
+      .set({ qrVersion: sql`${rooms.qrVersion} + 1`, updatedAt: ctx.clock.now() })
+      .where(eq(rooms.id, id))
+      .returning({ id: rooms.id, name: rooms.name, qrVersion: rooms.qrVersion })
+    if (!row) throw new NotFound(ROOM_NOT_FOUND)
+    await writeAudit(tx, {
+      actorId: actor.id,
+      action: 'generate_qr',
+      description: `${actor.name} issued a new QR code for room ${row.name} (version ${row.qrVersion}); earlier codes no longer allow check-in`,
+      payload: { room_id: row.id, qr_code_url: qrCodeUrl(ctx.config, row.id), qr_version: row.qrVersion },
+    })
+    return row
   })
-  return { qr_code_url: url }
+  try {
+    await generateRoomQr(ctx.config, room.id, room.qrVersion)
+  } catch (error) {
+    ctx.log.warn('could not write QR code files; they will be rendered on request', { room_id: room.id, error: (error as Error).message })
+  }
+  return { qr_code_url: qrCodeUrl(ctx.config, room.id) }
 }
 
 /**

@@ -5,7 +5,9 @@
  *   (status `occupied`); rooms.available: the rest (total - blocked - active_now).
  * - reservations.by_status: as the API reports them (an active reservation whose end has passed
  *   counts as finished); reservations.active = by_status.active (not ended yet);
- *   reservations.upcoming: those of them that have not started yet.
+ *   reservations.upcoming: those of them that have not started yet; by_status.released: no-shows
+ *   released by the sweeper; reservations.checked_in: ever checked in; awaiting_check_in: active
+ *   (not ended), needing a check-in and without one yet.
  */
 import { count, sql } from 'drizzle-orm'
 import { Elysia } from 'elysia'
@@ -39,6 +41,9 @@ export async function stats(ctx: Ctx) {
       upcoming: countWhere(sql`${notEnded} and ${reservations.startTime} > ${at}`),
       finished: countWhere(sql`${reservations.status} = 'finished' or (${reservations.status} = 'active' and ${reservations.endTime} <= ${at})`),
       cancelled: countWhere(sql`${reservations.status} = 'cancelled'`),
+      released: countWhere(sql`${reservations.status} = 'released'`),
+      checkedIn: countWhere(sql`${reservations.checkedInAt} is not null`),
+      awaitingCheckIn: countWhere(sql`${notEnded} and ${reservations.checkInRequired} and ${reservations.checkedInAt} is null`),
     }).from(reservations),
     db.select({
       total: count(),
@@ -60,7 +65,9 @@ export async function stats(ctx: Ctx) {
         total: v!.total,
         active: v!.active,
         upcoming: v!.upcoming,
-        by_status: { active: v!.active, finished: v!.finished, cancelled: v!.cancelled },
+        by_status: { active: v!.active, finished: v!.finished, cancelled: v!.cancelled, released: v!.released },
+        checked_in: v!.checkedIn,
+        awaiting_check_in: v!.awaitingCheckIn,
       },
       users: {
         total: u!.total,

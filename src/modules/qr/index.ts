@@ -1,49 +1,58 @@
 /**
  * GET /static/qr/<id>.png and /static/qr/<id>.svg, mounted at the root only (not under /api).
  * Only "<positive integer>.png|svg" names are served, from STATIC_QR_PATH, so no request can
- * reach another file; a missing file of an existing room is rendered again and then served.
+ * reach another file. The room's qr_version is read on every request (one primary-key read): a
+ * file that is missing, or that this process has not written or checked for that version, is
+ * rendered again and then served, so a generate-qr on one instance reaches every instance.
  */
 import { eq } from 'drizzle-orm'
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
 import { rooms } from '../../db/schema'
 import { NotFound } from '../../lib/errors'
-import { readQrFile, renderQr, writeQrFile, type QrFormat } from './service'
+import { qrFileIsCurrent, readQrFile, renderQr, writeQrFile, type QrFormat } from './service'
 
-export { generateRoomQr, qrCodeUrl, qrTarget } from './service'
+export { frontendRoomUrl, generateRoomQr, qrCodeUrl, qrTarget } from './service'
 
 const FILE_NAME = /^([1-9]\d{0,9})\.(png|svg)$/
 const MAX_ID = 2147483647
 const CONTENT_TYPES: Record<QrFormat, string> = { png: 'image/png', svg: 'image/svg+xml' }
-/** The image of a room never changes for a given URL configuration: cache for a day. */
-const CACHE_CONTROL = 'public, max-age=86400'
+/**
+ * The image changes when generate-qr retires the old key, under the same URL: caches may keep it
+ * but must revalidate (cheap: the ETag answers 304 while the image is unchanged).
+ */
+const CACHE_CONTROL = 'public, max-age=0, must-revalidate'
 
-/** Renders a missing file again and stores it; if the disk refuses, the image is still served. */
-async function regenerate(ctx: Ctx, id: number, format: QrFormat): Promise<Uint8Array> {
+/** Renders a missing or stale file again and stores it; if the disk refuses, the image is still served. */
+async function regenerate(ctx: Ctx, id: number, qrVersion: number, format: QrFormat): Promise<Uint8Array> {
   try {
-    const bytes = await writeQrFile(ctx.config, id, format)
-    ctx.log.info('regenerated missing QR code', { room_id: id, format })
+    const bytes = await writeQrFile(ctx.config, id, qrVersion, format)
+    ctx.log.info('rendered QR code file', { room_id: id, qr_version: qrVersion, format })
     return bytes
   } catch (error) {
     ctx.log.warn('could not store a regenerated QR code', { room_id: id, format, error: (error as Error).message })
-    return renderQr(ctx.config, id, format)
+    return renderQr(ctx.config, id, qrVersion, format)
   }
 }
 
 export const qrStatic = (ctx: Ctx) =>
-  new Elysia().get('/static/qr/:file', async ({ params, set }) => {
+  new Elysia().get('/static/qr/:file', async ({ params, set, request }) => {
     const match = FILE_NAME.exec(params.file)
     if (!match || Number(match[1]) > MAX_ID) throw new NotFound('QR code not found')
     const id = Number(match[1])
     const format = match[2] as QrFormat
-    let bytes = await readQrFile(ctx.config, id, format)
-    if (!bytes) {
-      const [room] = await ctx.database.db.select({ id: rooms.id }).from(rooms).where(eq(rooms.id, id))
-      if (!room) throw new NotFound('QR code not found')
-      bytes = await regenerate(ctx, id, format)
+    const [room] = await ctx.database.db.select({ id: rooms.id, qrVersion: rooms.qrVersion }).from(rooms).where(eq(rooms.id, id))
+    if (!room) throw new NotFound('QR code not found')
+    let bytes = qrFileIsCurrent(ctx.config, id, room.qrVersion, format) ? await readQrFile(ctx.config, id, format) : undefined
+    bytes ??= await regenerate(ctx, id, room.qrVersion, format)
+    const etag = `"${Bun.hash(bytes).toString(36)}"`
+    set.headers['cache-control'] = CACHE_CONTROL
+    set.headers.etag = etag
+    if (request.headers.get('if-none-match')?.split(/\s*,\s*/).includes(etag)) {
+      set.status = 304
+      return ''
     }
     set.headers['content-type'] = CONTENT_TYPES[format]
-    set.headers['cache-control'] = CACHE_CONTROL
     return bytes
   }, {
     params: t.Object({ file: t.String({ description: '<room id>.png or <room id>.svg', examples: ['1.png'] }) }),

@@ -1,27 +1,34 @@
 /**
  * QR codes of rooms. Each room has a PNG (and an SVG) at STATIC_QR_PATH/<id>.png|.svg that
- * encodes the frontend's room page. The files are a cache: they are written when a room is
- * created or on POST /admin/rooms/:id/generate-qr, and rebuilt on request when missing.
+ * encodes the room's signed scan URL, SERVER_EXTERNAL_BASE/r/<id>?k=<key> (the key depends on the
+ * room's qr_version, see checkin/keys.ts). The files are a cache: they are written when a room is
+ * created or on POST /admin/rooms/:id/generate-qr, and rebuilt on request when missing or when
+ * this process has not yet written or checked them for the room's current version.
  */
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import QRCode from 'qrcode'
 import type { Config } from '../../config'
+import { scanKey } from '../checkin/keys'
 
 export type QrFormat = 'png' | 'svg'
-type QrConfig = Pick<Config, 'staticQrPath' | 'frontendBaseUrl' | 'serverExternalBase' | 'qrBaseUrl'>
+type QrConfig = Pick<Config, 'staticQrPath' | 'frontendBaseUrl' | 'serverExternalBase' | 'qrBaseUrl' | 'secretKey'>
 
 const RENDER = { errorCorrectionLevel: 'M' as const, margin: 4 }
 const PNG_WIDTH = 512
 
-/** What the code encodes: FRONTEND_BASE_URL + /rooms/<id>, else SERVER_EXTERNAL_BASE + rooms/<id>. */
-export function qrTarget(config: QrConfig, roomId: number): string {
-  if (config.frontendBaseUrl) return `${config.frontendBaseUrl.replace(/\/+$/, '')}/rooms/${roomId}`
-  return `${withSlash(config.serverExternalBase)}rooms/${roomId}`
+/** What the code encodes: the signed scan page, SERVER_EXTERNAL_BASE + r/<id>?k=<key of this qr_version>. */
+export function qrTarget(config: Pick<QrConfig, 'serverExternalBase' | 'secretKey'>, roomId: number, qrVersion: number): string {
+  return `${withSlash(config.serverExternalBase)}r/${roomId}?k=${scanKey(config.secretKey, roomId, qrVersion)}`
+}
+
+/** The room's page in the existing frontend (FRONTEND_BASE_URL + /rooms/<id>), when one is configured. */
+export function frontendRoomUrl(config: Pick<QrConfig, 'frontendBaseUrl'>, roomId: number): string | undefined {
+  return config.frontendBaseUrl ? `${config.frontendBaseUrl.replace(/\/+$/, '')}/rooms/${roomId}` : undefined
 }
 
 /** The room's qr_code_url: QR_BASE_URL + /<id>.png, else SERVER_EXTERNAL_BASE + static/qr/<id>.png. */
-export function qrCodeUrl(config: QrConfig, roomId: number): string {
+export function qrCodeUrl(config: Pick<QrConfig, 'qrBaseUrl' | 'serverExternalBase'>, roomId: number): string {
   if (config.qrBaseUrl) return `${config.qrBaseUrl.replace(/\/+$/, '')}/${roomId}.png`
   return `${withSlash(config.serverExternalBase)}static/qr/${roomId}.png`
 }
@@ -35,8 +42,8 @@ export function qrFilePath(config: QrConfig, roomId: number, format: QrFormat): 
 }
 
 /** Renders the room's QR code in one format (bytes for PNG, text for SVG). */
-export async function renderQr(config: QrConfig, roomId: number, format: QrFormat): Promise<Buffer> {
-  const text = qrTarget(config, roomId)
+export async function renderQr(config: QrConfig, roomId: number, qrVersion: number, format: QrFormat): Promise<Buffer> {
+  const text = qrTarget(config, roomId, qrVersion)
   if (format === 'png') return QRCode.toBuffer(text, { ...RENDER, type: 'png', width: PNG_WIDTH })
   return Buffer.from(await QRCode.toString(text, { ...RENDER, type: 'svg' }))
 }
@@ -53,20 +60,34 @@ async function writeAtomic(path: string, data: Buffer): Promise<void> {
   }
 }
 
+/**
+ * The qr_version each file was last written or checked at by this process, by file path. A file on
+ * disk with no entry here may be from before a generate-qr made by another instance (or before a
+ * restart), so it is rendered again once; this keeps instances with separate disks correct.
+ */
+const writtenVersions = new Map<string, number>()
+
+/** True when this process knows the file holds the code of this qr_version. */
+export function qrFileIsCurrent(config: QrConfig, roomId: number, qrVersion: number, format: QrFormat): boolean {
+  return writtenVersions.get(qrFilePath(config, roomId, format)) === qrVersion
+}
+
 /** Renders one format into STATIC_QR_PATH and returns the bytes written. */
-export async function writeQrFile(config: QrConfig, roomId: number, format: QrFormat): Promise<Buffer> {
-  const data = await renderQr(config, roomId, format)
+export async function writeQrFile(config: QrConfig, roomId: number, qrVersion: number, format: QrFormat): Promise<Buffer> {
+  const data = await renderQr(config, roomId, qrVersion, format)
   await mkdir(config.staticQrPath, { recursive: true })
-  await writeAtomic(qrFilePath(config, roomId, format), data)
+  const path = qrFilePath(config, roomId, format)
+  await writeAtomic(path, data)
+  writtenVersions.set(path, qrVersion)
   return data
 }
 
 /**
- * (Re)generates the room's PNG and SVG files and returns its qr_code_url.
+ * (Re)generates the room's PNG and SVG files for its qr_version and returns its qr_code_url.
  * Used on room creation and by POST /admin/rooms/:id/generate-qr (the caller checks the room exists).
  */
-export async function generateRoomQr(config: QrConfig, roomId: number): Promise<string> {
-  await Promise.all([writeQrFile(config, roomId, 'png'), writeQrFile(config, roomId, 'svg')])
+export async function generateRoomQr(config: QrConfig, roomId: number, qrVersion: number): Promise<string> {
+  await Promise.all([writeQrFile(config, roomId, qrVersion, 'png'), writeQrFile(config, roomId, qrVersion, 'svg')])
   return qrCodeUrl(config, roomId)
 }
 

@@ -1,6 +1,6 @@
 /** Schemas of the reservation routes (contract section 4). */
 import { t } from 'elysia'
-import { RESERVATION_STATUSES, ScheduleEntry, Timestamp, UserReservation } from '../rooms/model'
+import { CheckInFields, RESERVATION_STATUSES, ScheduleEntry, Timestamp, UserReservation } from '../rooms/model'
 
 export { TimeRangeBody, UserReservation, ScheduleEntry } from '../rooms/model'
 
@@ -16,6 +16,7 @@ export const RescheduledReply = t.Object({
     start_time: Timestamp,
     end_time: Timestamp,
     status: t.UnionEnum(RESERVATION_STATUSES),
+    ...CheckInFields,
   }),
 })
 

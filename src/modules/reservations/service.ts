@@ -10,15 +10,16 @@ import { desc, eq } from 'drizzle-orm'
 import type { Config } from '../../config'
 import type { Database, Executor } from '../../db/client'
 import { pgConstraint, pgErrorCode } from '../../db/client'
-import { reservations, rooms, users, type Reservation, type Room, type UserRole } from '../../db/schema'
+import { reservations, rooms, users, type Reservation, type ReservationStatus, type Room, type UserRole } from '../../db/schema'
 import type { Clock } from '../../lib/clock'
 import { BadRequest, Conflict, Forbidden, NotFound } from '../../lib/errors'
 import { formatUtc, localSecondsOfDay, parseIsoInput, secondsOfDay, windowIntervals } from '../../lib/time'
 import { writeAudit } from '../audit/service'
+import { releaseDue } from '../checkin/sweeper'
 import { ROOM_NOT_FOUND } from '../rooms/service'
-import { effectiveStatus } from './status'
+import { checkInFields, effectiveStatus } from './status'
 
-export { effectiveStatus, isActiveAt, scheduleEntry } from './status'
+export { checkInFields, effectiveStatus, isActiveAt, scheduleEntry } from './status'
 
 /** What the reservation functions need; a Ctx satisfies it. */
 export interface ReservationDeps {
@@ -129,6 +130,8 @@ export interface CreateReservationInput {
   enforceWindow?: boolean
   /** refuse a start in the past (default true) */
   enforcePast?: boolean
+  /** a walk-up booking made at the door with the room's key: checked in as it is made */
+  checkedIn?: boolean
 }
 
 export interface CreatedReservation {
@@ -138,6 +141,8 @@ export interface CreatedReservation {
   start_time: string
   end_time: string
   status: 'active'
+  check_in_required: boolean
+  checked_in_at: string | null
 }
 
 /**
@@ -153,15 +158,22 @@ export async function createReservation(
   const { start, end } = input
   checkTimeRange(start, end)
   if (input.enforcePast !== false) checkNotPast(start, deps.clock.now())
-  const [room] = await tx.select().from(rooms).where(eq(rooms.id, input.roomId))
+  // The room row lock serializes the writes that the overlap constraint checks, per room (see lockRoom).
+  const room = await lockRoom(tx, input.roomId)
   if (!room) throw new NotFound(ROOM_NOT_FOUND)
   if (input.enforceRoomRules) checkRoomAccess(room)
   if (input.enforceWindow !== false) checkBookingWindow(room, start, end, deps.config.appTimezone)
+  // A no-show whose release is due but not yet swept must not block this slot.
+  await releaseDue(deps, tx, { roomId: room.id })
 
   let row: Reservation
   try {
     ;[row] = (await tx.insert(reservations)
-      .values({ roomId: room.id, userId: input.userId, startTime: start, endTime: end, status: 'active' })
+      .values({
+        roomId: room.id, userId: input.userId, startTime: start, endTime: end, status: 'active',
+        checkInRequired: room.requiresCheckIn,
+        checkedInAt: input.checkedIn ? deps.clock.now() : null,
+      })
       .returning()) as [Reservation]
   } catch (error) {
     rethrowReservationWriteError(error)
@@ -174,6 +186,7 @@ export async function createReservation(
     payload: {
       reservation_id: row.id, room_id: room.id, room_name: room.name, user_id: input.userId,
       start_time: formatUtc(start), end_time: formatUtc(end), ...(onBehalf ? { on_behalf: true } : {}),
+      ...(input.checkedIn ? { walk_up: true, checked_in: true } : {}),
     },
   })
   return {
@@ -183,6 +196,7 @@ export async function createReservation(
     start_time: formatUtc(row.startTime),
     end_time: formatUtc(row.endTime),
     status: 'active',
+    ...checkInFields(row),
   }
 }
 
@@ -198,6 +212,19 @@ export async function reserveRoom(
   return deps.database.db.transaction((tx) => createReservation(deps, tx, {
     roomId, userId: actor.id, start, end, actor, enforceRoomRules: true,
   }))
+}
+
+/**
+ * Reads a room and locks its row (FOR NO KEY UPDATE) until the transaction ends. Every booking
+ * or reschedule takes it before writing, so two writes the overlap constraint must compare never
+ * run at once: without it, a booking and a reschedule of overlapping times in one room could each
+ * wait for the other's uncommitted row, and PostgreSQL aborted one with a deadlock (40P01, a 500
+ * and a one-second stall; found by test/reliability-storm.test.ts). The lock does not block reads
+ * or the foreign-key checks of other inserts.
+ */
+export async function lockRoom(tx: Executor, id: number): Promise<Room | undefined> {
+  const [room] = await tx.select().from(rooms).where(eq(rooms.id, id)).for('no key update')
+  return room
 }
 
 /** Reads one reservation with `FOR UPDATE` (inside a transaction), or 404. */
@@ -221,7 +248,7 @@ export interface RescheduleInput {
   /** refuse a reservation that is not active now (default true) */
   requireActive?: boolean
   /** extra fields to set in the same UPDATE (e.g. an admin's user_id change) */
-  extra?: Partial<Pick<Reservation, 'userId' | 'status'>>
+  extra?: Partial<Pick<Reservation, 'userId' | 'status' | 'checkInRequired'>>
 }
 
 /**
@@ -240,10 +267,11 @@ export async function rescheduleReservation(
   checkTimeRange(input.start, input.end)
   // Extending a reservation that has already begun keeps its start: only a moved start is checked.
   if (input.enforcePast !== false && input.start.getTime() !== current.startTime.getTime()) checkNotPast(input.start, now)
-  const [room] = await tx.select().from(rooms).where(eq(rooms.id, current.roomId))
+  const room = await lockRoom(tx, current.roomId)
   if (!room) throw new NotFound(ROOM_NOT_FOUND)
   if (input.enforceRoomRules !== false) checkRoomAccess(room)
   if (input.enforceWindow !== false) checkBookingWindow(room, input.start, input.end, deps.config.appTimezone)
+  await releaseDue(deps, tx, { roomId: room.id })
 
   let updated: Reservation
   try {
@@ -274,7 +302,7 @@ export async function updateReservationTimes(
   actor: ActingUser,
   id: number,
   body: { start_time?: unknown; end_time?: unknown },
-): Promise<{ id: number; start_time: string; end_time: string; status: 'active' | 'finished' | 'cancelled' }> {
+): Promise<{ id: number; start_time: string; end_time: string; status: ReservationStatus; check_in_required: boolean; checked_in_at: string | null }> {
   const start = parseIsoInput(body.start_time)
   const end = parseIsoInput(body.end_time)
   const row = await deps.database.db.transaction((tx) => rescheduleReservation(deps, tx, { id, start, end, actor }))
@@ -283,6 +311,7 @@ export async function updateReservationTimes(
     start_time: formatUtc(row.startTime),
     end_time: formatUtc(row.endTime),
     status: effectiveStatus(row, deps.clock.now()),
+    ...checkInFields(row),
   }
 }
 
@@ -293,7 +322,8 @@ export function canCancel(actor: Pick<ActingUser, 'id' | 'role'>, reservation: P
 
 /**
  * Cancels one reservation with `tx` and writes the cancel_reservation audit row. Idempotent: an
- * already cancelled one is left as it is (no audit row), and `changed` says whether it changed.
+ * already cancelled one is left as it is (no audit row), and `changed` says whether it changed;
+ * so is a released one (it no longer holds its slot either).
  * A reservation that is over (finished) cannot be cancelled (400). Permission checks are the
  * caller's (see canCancel).
  */
@@ -305,7 +335,7 @@ export async function cancelReservationTx(
 ): Promise<{ changed: boolean }> {
   const now = deps.clock.now()
   const status = effectiveStatus(reservation, now)
-  if (status === 'cancelled') return { changed: false }
+  if (status === 'cancelled' || status === 'released') return { changed: false }
   if (status === 'finished') throw new BadRequest(MSG.finished)
   await tx.update(reservations).set({ status: 'cancelled', updatedAt: now }).where(eq(reservations.id, reservation.id))
   await writeAudit(tx, {
@@ -341,6 +371,8 @@ export async function myReservations(deps: ReservationDeps, userId: number) {
       startTime: reservations.startTime,
       endTime: reservations.endTime,
       status: reservations.status,
+      checkInRequired: reservations.checkInRequired,
+      checkedInAt: reservations.checkedInAt,
     })
     .from(reservations)
     .innerJoin(rooms, eq(rooms.id, reservations.roomId))
@@ -353,6 +385,7 @@ export async function myReservations(deps: ReservationDeps, userId: number) {
     start_time: formatUtc(row.startTime),
     end_time: formatUtc(row.endTime),
     status: effectiveStatus(row, now),
+    ...checkInFields(row),
   }))
 }
 

@@ -1,6 +1,6 @@
 /** How reservations are reported: the status as of now, and the schedule entry shape. */
 import type { ReservationStatus } from '../../db/schema'
-import { formatUtc } from '../../lib/time'
+import { formatUtc, formatUtcOrNull } from '../../lib/time'
 
 /** A stored `active` reservation whose end has passed is reported as `finished` (computed at read time). */
 export function effectiveStatus(row: { status: ReservationStatus; endTime: Date }, now: Date): ReservationStatus {
@@ -19,6 +19,8 @@ export interface ScheduleRow {
   startTime: Date
   endTime: Date
   status: ReservationStatus
+  checkInRequired: boolean
+  checkedInAt: Date | null
 }
 
 export interface ScheduleEntryView {
@@ -28,6 +30,13 @@ export interface ScheduleEntryView {
   start_time: string
   end_time: string
   status: ReservationStatus
+  check_in_required: boolean
+  checked_in_at: string | null
+}
+
+/** The check-in fields every reservation JSON carries. */
+export function checkInFields(row: { checkInRequired: boolean; checkedInAt: Date | null }) {
+  return { check_in_required: row.checkInRequired, checked_in_at: formatUtcOrNull(row.checkedInAt) }
 }
 
 export function scheduleEntry(row: ScheduleRow, now: Date): ScheduleEntryView {
@@ -38,5 +47,6 @@ export function scheduleEntry(row: ScheduleRow, now: Date): ScheduleEntryView {
     start_time: formatUtc(row.startTime),
     end_time: formatUtc(row.endTime),
     status: effectiveStatus(row, now),
+    ...checkInFields(row),
   }
 }

@@ -3,12 +3,19 @@ import { t } from 'elysia'
 
 export const ROOM_TYPES = ['public', 'admin', 'service'] as const
 export const ROOM_STATUSES = ['available', 'occupied', 'blocked'] as const
-export const RESERVATION_STATUSES = ['active', 'finished', 'cancelled'] as const
+/** `released`: needed a check-in and got none in time, so it gave its slot back. */
+export const RESERVATION_STATUSES = ['active', 'finished', 'cancelled', 'released'] as const
 
 export const Timestamp = t.String({ description: 'ISO 8601 in UTC', examples: ['2026-11-26T10:00:00Z'] })
 const TimeOfDay = t.Nullable(t.String({ description: 'local time of day in APP_TIMEZONE, "HH:MM"', examples: ['08:00'] }))
 
 export const RoomIdParams = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'room id' }) })
+
+/** The check-in state every reservation JSON carries. */
+export const CheckInFields = {
+  check_in_required: t.Boolean({ description: 'made while its room required check-in: released if not checked in in time' }),
+  checked_in_at: t.Nullable(Timestamp),
+}
 
 /** The frontend's Room type. */
 export const Room = t.Object({
@@ -19,12 +26,15 @@ export const Room = t.Object({
   qr_code_url: t.String(),
   status: t.UnionEnum(ROOM_STATUSES),
   current_reservation: t.Nullable(t.Object({
-    id: t.Integer(), user_id: t.Integer(), user_name: t.String(), end_time: Timestamp,
+    id: t.Integer(), user_id: t.Integer(), user_name: t.String(), end_time: Timestamp, ...CheckInFields,
   })),
   next_reservation: t.Nullable(t.Object({
     id: t.Integer(), start_time: Timestamp, user_name: t.String(),
   })),
   booking_window: t.Object({ start: TimeOfDay, end: TimeOfDay }),
+  requires_check_in: t.Boolean({ description: 'new bookings must be checked in at the door (QR code) or are released' }),
+  check_in_opens_min: t.Integer({ description: 'check-in opens this many minutes before the start' }),
+  auto_release_after_min: t.Integer({ description: 'a booking not checked in this many minutes after its start is released' }),
 })
 
 export const RoomReply = t.Object({ room: Room })
@@ -38,6 +48,7 @@ export const ScheduleEntry = t.Object({
   start_time: Timestamp,
   end_time: Timestamp,
   status: t.UnionEnum(RESERVATION_STATUSES),
+  ...CheckInFields,
 })
 
 export const FreeSlot = t.Object({ start: Timestamp, end: Timestamp })
@@ -47,6 +58,13 @@ export const RoomDetail = t.Object({
   schedule: t.Array(ScheduleEntry),
   free_slots: t.Array(FreeSlot),
 })
+
+/** The check-in policy fields of the room write bodies; checked by the service for clear messages. */
+export const CheckInPolicyInput = {
+  requires_check_in: t.Optional(t.Unknown({ description: 'true or false (default: true for public rooms)', examples: [true] })),
+  check_in_opens_min: t.Optional(t.Unknown({ description: 'minutes before the start when check-in opens, 0-1440 (default 10)', examples: [10] })),
+  auto_release_after_min: t.Optional(t.Unknown({ description: 'minutes after the start when a booking without check-in is released, 1-1440 (default 15)', examples: [15] })),
+}
 
 /**
  * POST /rooms and POST /admin/rooms. Fields are loosely typed so that a wrong value gets the
@@ -58,6 +76,7 @@ export const CreateRoomBody = t.Object({
   room_type: t.Optional(t.String({ maxLength: 20, description: 'synonym of type' })),
   booking_start: t.Optional(t.Nullable(t.String({ maxLength: 8, description: 'daily window start "HH:MM" (APP_TIMEZONE), or null' }))),
   booking_end: t.Optional(t.Nullable(t.String({ maxLength: 8, description: 'daily window end "HH:MM" (APP_TIMEZONE), or null' }))),
+  ...CheckInPolicyInput,
 }, { examples: [{ name: 'TestRoom', room_type: 'public' }] })
 
 const DateTimeInput = (description: string) =>
@@ -77,6 +96,7 @@ export const UserReservation = t.Object({
   start_time: Timestamp,
   end_time: Timestamp,
   status: t.UnionEnum(RESERVATION_STATUSES),
+  ...CheckInFields,
 })
 
 export const ReservationCreated = t.Object({ reservation: UserReservation })

@@ -1,0 +1,228 @@
+/**
+ * The scan page's HTML: mobile-first, no JavaScript, Russian or English. Every interpolated value
+ * goes through esc(); forms post to paths relative to the page (`<id>/check-in` from `/r/<id>`), so
+ * the page also works behind a proxy that serves the app under a path prefix.
+ */
+import { localParts } from '../../lib/time'
+import type { ScanView, ViewReason } from './service'
+
+export type Lang = 'en' | 'ru'
+
+export function esc(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+}
+
+/** The best of en/ru for an Accept-Language header (q-values honoured); English by default. */
+export function pickLang(header: string | null): Lang {
+  let best: { lang: Lang; q: number } | undefined
+  for (const part of (header ?? '').split(',')) {
+    const [tag, ...params] = part.trim().toLowerCase().split(';')
+    const lang = tag?.startsWith('ru') ? 'ru' : tag?.startsWith('en') ? 'en' : undefined
+    if (!lang) continue
+    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
+    const q = qParam ? Number(qParam.slice(2)) : 1
+    if (!Number.isFinite(q) || q <= 0) continue
+    if (!best || q > best.q) best = { lang, q }
+  }
+  return best?.lang ?? 'en'
+}
+
+const TEXT = {
+  en: {
+    room: 'Room', free: 'Free', freeUntil: 'Free until {t}', occupiedUntil: 'Occupied until {t}',
+    awaiting: 'Booked until {e}: waiting for check-in until {t}', blocked: 'Temporarily unavailable',
+    loginTitle: 'Log in to check in or book', name: 'Name', password: 'Password', login: 'Log in',
+    yourBooking: 'Your booking {s}–{e}', checkIn: 'Check in', checkInBy: 'Check in by {t}, or the booking is released.',
+    checkedInAt: 'You are checked in (since {t}).', checkOut: 'Check out (end now)',
+    checkInOpens: 'Check-in opens at {t}.', checkInClosed: 'Check-in has closed.',
+    bookNow: 'Book now', minutes: '{n} min', until: 'until {t}', bookHint: 'You will be checked in at once.',
+    today: "Today's bookings", none: 'No more bookings today.', checkedInBadge: 'checked in', awaitingBadge: 'awaiting check-in', you: 'you',
+    openApp: 'Open the room in QRBOOK', loggedInAs: 'Logged in as {n}', logout: 'Log out',
+    done: {
+      checked_in: 'You are checked in.', booked: 'Booked. You are checked in.', checked_out: 'Checked out: the room is free.',
+      logged_in: 'You are logged in.', logged_out: 'You are logged out.',
+    } as Record<string, string>,
+    reasons: {
+      key_missing: 'Scan the QR code on the room door to check in or book.',
+      key_invalid: 'This QR code is not valid for this room. Scan the code on the door to check in or book.',
+      key_outdated: 'This QR code has been replaced. Scan the current code on the door to check in or book.',
+      blocked: 'The room is temporarily unavailable.',
+      not_bookable: 'This room cannot be booked here.',
+      occupied: 'The room is occupied now.',
+      outside_hours: 'The room cannot be booked at this time of day.',
+      too_short: 'The room is free only for a few minutes.',
+    } as Record<string, string>,
+    errors: {} as Record<string, string>,
+  },
+  ru: {
+    room: 'Аудитория', free: 'Свободна', freeUntil: 'Свободна до {t}', occupiedUntil: 'Занята до {t}',
+    awaiting: 'Забронирована до {e}: ждёт отметки до {t}', blocked: 'Временно недоступна',
+    loginTitle: 'Войдите, чтобы отметиться или забронировать', name: 'Имя пользователя', password: 'Пароль', login: 'Войти',
+    yourBooking: 'Ваша бронь {s}–{e}', checkIn: 'Отметиться', checkInBy: 'Отметьтесь до {t}, иначе бронь будет снята.',
+    checkedInAt: 'Вы отметились (в {t}).', checkOut: 'Освободить (завершить сейчас)',
+    checkInOpens: 'Отметка откроется в {t}.', checkInClosed: 'Время отметки прошло.',
+    bookNow: 'Забронировать сейчас', minutes: '{n} мин', until: 'до {t}', bookHint: 'Вы будете отмечены сразу.',
+    today: 'Брони на сегодня', none: 'На сегодня броней больше нет.', checkedInBadge: 'отметился', awaitingBadge: 'ждёт отметки', you: 'вы',
+    openApp: 'Открыть аудиторию в QRBOOK', loggedInAs: 'Вы вошли как {n}', logout: 'Выйти',
+    done: {
+      checked_in: 'Вы отметились.', booked: 'Забронировано. Вы отмечены.', checked_out: 'Вы освободили аудиторию.',
+      logged_in: 'Вы вошли.', logged_out: 'Вы вышли.',
+    } as Record<string, string>,
+    reasons: {
+      key_missing: 'Отсканируйте QR-код на двери аудитории, чтобы отметиться или забронировать.',
+      key_invalid: 'Этот QR-код не подходит к этой аудитории. Отсканируйте код на двери.',
+      key_outdated: 'Этот QR-код заменён новым. Отсканируйте актуальный код на двери.',
+      blocked: 'Аудитория временно недоступна.',
+      not_bookable: 'Эту аудиторию нельзя забронировать здесь.',
+      occupied: 'Аудитория сейчас занята.',
+      outside_hours: 'В это время аудиторию нельзя бронировать.',
+      too_short: 'Аудитория свободна лишь несколько минут.',
+    } as Record<string, string>,
+    errors: {
+      'invalid credentials': 'Неверное имя пользователя или пароль.',
+      'name and password are required': 'Введите имя пользователя и пароль.',
+      'Missing CSRF token': 'Сессия устарела: обновите страницу.',
+      'CSRF double submit tokens do not match': 'Сессия устарела: обновите страницу.',
+      'login form expired: try again': 'Форма входа устарела: попробуйте ещё раз.',
+      'missing authorization': 'Войдите ещё раз.',
+      'token has expired': 'Сеанс истёк: войдите ещё раз.',
+      'room is occupied now': 'Аудитория сейчас занята.',
+      'Reservation conflicts with existing booking': 'Это время уже занято.',
+      'only the person who booked can check in': 'Отметиться может только тот, кто бронировал.',
+      'reservation was released: it was not checked in in time': 'Бронь снята: отметки не было вовремя.',
+    } as Record<string, string>,
+  },
+}
+
+function fill(template: string, values: Record<string, string | number>): string {
+  return template.replace(/\{(\w+)\}/g, (_, key: string) => esc(values[key] ?? ''))
+}
+
+function hhmm(iso: string | null, timeZone: string): string {
+  if (!iso) return ''
+  const p = localParts(new Date(iso), timeZone)
+  return `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`
+}
+
+export interface PageInput {
+  lang: Lang
+  timeZone: string
+  /** the clock's now */
+  now: Date
+  view: ScanView
+  /** the k the page was opened with (echoed into the forms) */
+  k: string
+  viewerName?: string
+  /** CSRF token of the viewer's session (the csrf claim), for the forms */
+  csrf?: string
+  /** login-form nonce (double-submitted with its cookie) when logged out */
+  loginNonce?: string
+  /** a success notice key (done=...) */
+  done?: string
+  /** an error from a form post */
+  error?: string
+  frontendUrl?: string
+}
+
+const STYLE = `
+*{box-sizing:border-box}body{margin:0;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f3f4f6;color:#111827}
+main{max-width:480px;margin:0 auto;padding:16px}header{margin-bottom:12px}.brand{margin:0;color:#6b7280;font-size:13px;letter-spacing:.08em;text-transform:uppercase}
+h1{margin:2px 0 8px;font-size:28px}h2{font-size:17px;margin:0 0 8px}
+.status{display:inline-block;padding:4px 10px;border-radius:999px;font-weight:600;font-size:14px}
+.status-available{background:#dcfce7;color:#166534}.status-occupied{background:#fee2e2;color:#991b1b}.status-blocked{background:#e5e7eb;color:#374151}.status-awaiting{background:#fef3c7;color:#92400e}
+.card{background:#fff;border-radius:12px;padding:16px;margin:12px 0;box-shadow:0 1px 2px rgba(0,0,0,.06)}
+.notice{border-radius:10px;padding:12px 14px;margin:12px 0}.ok{background:#dcfce7;color:#14532d}.error{background:#fee2e2;color:#7f1d1d}.info{background:#e0e7ff;color:#1e3a8a}
+label{display:block;font-size:14px;color:#374151;margin:8px 0 4px}input[type=text],input[type=password]{width:100%;padding:12px;font-size:16px;border:1px solid #d1d5db;border-radius:8px}
+button{font:inherit;width:100%;padding:14px;margin-top:12px;font-size:17px;font-weight:600;border:0;border-radius:10px;background:#2563eb;color:#fff}
+button.secondary{background:#e5e7eb;color:#111827}.options{display:flex;gap:8px}.options button{flex:1;padding:14px 6px}.options small{display:block;font-weight:400;font-size:12px}
+ul{list-style:none;margin:0;padding:0}li{padding:8px 0;border-top:1px solid #f3f4f6;display:flex;gap:10px;flex-wrap:wrap}li:first-child{border-top:0}
+.time{font-variant-numeric:tabular-nums;font-weight:600}.badge{font-size:12px;padding:2px 8px;border-radius:999px;background:#f3f4f6;color:#374151}.muted{color:#6b7280;font-size:14px}
+footer{margin:16px 0;font-size:14px;color:#4b5563}footer .line{margin:8px 0}footer a{color:#2563eb}footer form{display:inline}footer button{width:auto;padding:0;margin:0;background:none;color:#2563eb;font-size:14px;font-weight:400;text-decoration:underline}
+`
+
+function hidden(name: string, value: string | number | undefined): string {
+  return value === undefined ? '' : `<input type="hidden" name="${esc(name)}" value="${esc(value)}">`
+}
+
+export function renderScanPage(input: PageInput): string {
+  const T = TEXT[input.lang]
+  const { view, timeZone } = input
+  const room = view.room
+  const id = room.id
+  const time = (iso: string | null) => hhmm(iso, timeZone)
+  const formStart = (action: string) => `<form method="post" action="${esc(`${id}/${action}`)}">${hidden('k', input.k)}${hidden('csrf_token', input.csrf)}`
+
+  let status: string
+  const current = room.current_reservation
+  if (room.status === 'blocked') status = `<span class="status status-blocked">${esc(T.blocked)}</span>`
+  else if (current && current.check_in_required && !current.checked_in_at && room.requires_check_in && view.today.some((r) => r.id === current.id)) {
+    const deadline = new Date(Date.parse(view.today.find((r) => r.id === current.id)!.start_time) + room.auto_release_after_min * 60_000).toISOString()
+    status = `<span class="status status-awaiting">${fill(T.awaiting, { e: time(current.end_time), t: time(deadline) })}</span>`
+  } else if (current) status = `<span class="status status-occupied">${fill(T.occupiedUntil, { t: time(current.end_time) })}</span>`
+  else status = `<span class="status status-available">${view.free_until ? fill(T.freeUntil, { t: time(view.free_until) }) : esc(T.free)}</span>`
+
+  const notices: string[] = []
+  if (input.done && T.done[input.done]) notices.push(`<div class="notice ok" role="status">${esc(T.done[input.done])}</div>`)
+  if (input.error) notices.push(`<div class="notice error" role="alert">${esc(T.errors[input.error] ?? input.error)}</div>`)
+
+  let action = ''
+  const reservation = view.reservation
+  if (view.action === 'login') {
+    action = `<section class="card"><h2>${esc(T.loginTitle)}</h2>
+<form method="post" action="${esc(`${id}/login`)}">${hidden('k', input.k)}${hidden('nonce', input.loginNonce)}
+<label for="name">${esc(T.name)}</label><input type="text" id="name" name="name" autocomplete="username" autocapitalize="none" required>
+<label for="password">${esc(T.password)}</label><input type="password" id="password" name="password" autocomplete="current-password" required>
+<button type="submit">${esc(T.login)}</button></form></section>`
+  } else if (view.action === 'check_in' && reservation) {
+    const closes = reservation.check_in_required && room.requires_check_in
+      ? `<p class="muted">${fill(T.checkInBy, { t: time(reservation.check_in_closes_at) })}</p>` : ''
+    action = `<section class="card"><h2>${fill(T.yourBooking, { s: time(reservation.start_time), e: time(reservation.end_time) })}</h2>${closes}
+${formStart('check-in')}${hidden('reservation_id', reservation.id)}<button type="submit">${esc(T.checkIn)}</button></form></section>`
+  } else if (view.action === 'book_now') {
+    const buttons = view.book_now.map((o) => `<button type="submit" name="minutes" value="${esc(o.minutes)}">${fill(T.minutes, { n: o.minutes })}<small>${fill(T.until, { t: time(o.end_time) })}</small></button>`).join('')
+    action = `<section class="card"><h2>${esc(T.bookNow)}</h2>${formStart('book')}<div class="options">${buttons}</div></form><p class="muted">${esc(T.bookHint)}</p></section>`
+  } else if (reservation) {
+    const lines = [`<h2>${fill(T.yourBooking, { s: time(reservation.start_time), e: time(reservation.end_time) })}</h2>`]
+    if (reservation.checked_in_at) lines.push(`<p>${fill(T.checkedInAt, { t: time(reservation.checked_in_at) })}</p>`)
+    else if (view.reason === 'check_in_not_open') {
+      const notYet = input.now < new Date(reservation.check_in_opens_at)
+      lines.push(`<p class="muted">${notYet ? fill(T.checkInOpens, { t: time(reservation.check_in_opens_at) }) : esc(T.checkInClosed)}</p>`)
+    } else if (view.reason && T.reasons[view.reason]) lines.push(`<p class="notice info">${esc(T.reasons[view.reason])}</p>`)
+    if (new Date(reservation.start_time) < input.now)
+      lines.push(`${formStart('check-out')}${hidden('reservation_id', reservation.id)}<button type="submit" class="secondary">${esc(T.checkOut)}</button></form>`)
+    action = `<section class="card">${lines.join('\n')}</section>`
+  } else if (view.reason && T.reasons[view.reason]) {
+    action = `<div class="notice info">${esc(T.reasons[view.reason])}</div>`
+  }
+
+  const today = view.today.length
+    ? `<ul>${view.today.map((r) => `<li><span class="time">${esc(time(r.start_time))}–${esc(time(r.end_time))}</span><span>${esc(r.user_name)}${r.mine ? ` (${esc(T.you)})` : ''}</span>${
+      r.checked_in_at ? `<span class="badge">${esc(T.checkedInBadge)}</span>` : r.check_in_required && room.requires_check_in ? `<span class="badge">${esc(T.awaitingBadge)}</span>` : ''}</li>`).join('')}</ul>`
+    : `<p class="muted">${esc(T.none)}</p>`
+
+  const footer: string[] = []
+  if (input.frontendUrl) footer.push(`<a href="${esc(input.frontendUrl)}">${esc(T.openApp)}</a>`)
+  if (input.viewerName) footer.push(`${fill(T.loggedInAs, { n: input.viewerName })} · ${formStart('logout')}<button type="submit">${esc(T.logout)}</button></form>`)
+
+  return `<!doctype html>
+<html lang="${input.lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${esc(`${T.room} ${room.name}`)} · QRBOOK</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+<header><p class="brand">QRBOOK · ${esc(T.room)}</p><h1>${esc(room.name)}</h1>${status}</header>
+${notices.join('\n')}
+${action}
+<section class="card"><h2>${esc(T.today)}</h2>${today}</section>
+<footer>${footer.map((f) => `<div class="line">${f}</div>`).join('')}</footer>
+</main>
+</body>
+</html>`
+}
+
+export type { ViewReason }

@@ -1,0 +1,69 @@
+/**
+ * Check-in routes for the frontend (mounted under /api and at the root like every feature):
+ * GET /scan/:id?k=, POST /scan/:id/book, POST /reservations/:id/check-in, POST /reservations/:id/check-out.
+ * The server-rendered scan page (/r/:id, root only) is in page.ts.
+ */
+import { Elysia } from 'elysia'
+import type { Ctx } from '../../context'
+import { parseCookies } from '../../lib/cookies'
+import { ACCESS_COOKIE, actorFor, authGuard, bearerToken, verifyAccess } from '../../plugins/auth'
+import type { Actor } from '../auth/actors'
+import { ReservationCreated } from '../rooms/model'
+import { BookNowBody, CheckInBody, CheckInReply, ReservationParams, ScanParams, ScanQuery, ScanReply } from './model'
+import { bookNow, checkIn, checkOut, scanView } from './service'
+
+/** The caller when a token comes with the request; no token is an anonymous viewer, a bad one is refused as usual. */
+export async function optionalActor(ctx: Ctx, request: Request): Promise<Actor | undefined> {
+  if (!bearerToken(request) && !parseCookies(request.headers.get('cookie'))[ACCESS_COOKIE]) return undefined
+  return actorFor(ctx, await verifyAccess(ctx, request, undefined))
+}
+
+// The error messages of these routes are listed for the OpenAPI document in ROUTE_ERRORS
+// (src/plugins/openapi-enrich.ts); they come from CHECK_IN_MSG in service.ts.
+
+export const checkinRoutes = (ctx: Ctx) =>
+  new Elysia()
+    .use(authGuard(ctx))
+    .get('/scan/:id', async ({ params, query, request }) => scanView(ctx, await optionalActor(ctx, request), params.id, query.k), {
+      params: ScanParams,
+      query: ScanQuery,
+      response: { 200: ScanReply },
+      detail: {
+        tags: ['QR'],
+        summary: "What a scan of the room's QR code offers the caller: check_in, book_now, login or view",
+        description: 'Logged out callers get `login`. Releases the room\'s due no-shows first, so a slot freed at +15 min shows as free at once.',
+      },
+    })
+    .post('/scan/:id/book', async ({ params, body, user, set }) => {
+      const reservation = await bookNow(ctx, user, params.id, body.k, body.minutes)
+      set.status = 201
+      return { reservation }
+    }, {
+      auth: 'student',
+      params: ScanParams,
+      body: BookNowBody,
+      response: { 201: ReservationCreated },
+      detail: {
+        tags: ['QR'],
+        summary: 'Walk-up booking at the door: from now for 30/60/90 minutes (capped), already checked in',
+      },
+    })
+    .post('/reservations/:id/check-in', async ({ params, body, user }) => ({ reservation: await checkIn(ctx, user, params.id, body.k) }), {
+      auth: 'student',
+      params: ReservationParams,
+      body: CheckInBody,
+      response: { 200: CheckInReply },
+      detail: {
+        tags: ['Reservations'],
+        summary: "Check in to your booking with the room's QR key, from check_in_opens_min before its start until it would be released",
+      },
+    })
+    .post('/reservations/:id/check-out', async ({ params, user }) => ({ reservation: await checkOut(ctx, user, params.id) }), {
+      auth: 'student',
+      params: ReservationParams,
+      response: { 200: CheckInReply },
+      detail: {
+        tags: ['Reservations'],
+        summary: 'End your booking now: the rest of its slot is free at once',
+      },
+    })

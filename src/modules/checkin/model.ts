@@ -1,0 +1,45 @@
+/** Schemas of the check-in routes (issue 7): scan view, check-in, check-out, walk-up booking. */
+import { t } from 'elysia'
+import { CheckInFields, RESERVATION_STATUSES, Room, Timestamp } from '../rooms/model'
+
+export const ScanParams = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'room id' }) })
+export const ReservationParams = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'reservation id' }) })
+
+const Key = t.Optional(t.String({ maxLength: 64, description: "the `k` of the room's QR code (its signed key)", examples: ['Xy3kP0q9Lm2A'] }))
+
+export const ScanQuery = t.Object({ k: Key })
+
+export const CheckInBody = t.Object({ k: Key }, { examples: [{ k: 'Xy3kP0q9Lm2A' }] })
+
+export const BookNowBody = t.Object({
+  k: Key,
+  minutes: t.Optional(t.Unknown({ description: '30, 60 or 90: capped at the next booking and the daily window', examples: [30] })),
+}, { examples: [{ k: 'Xy3kP0q9Lm2A', minutes: 30 }] })
+
+/** A reservation with its check-in window. */
+export const CheckInReservation = t.Object({
+  id: t.Integer(),
+  room_id: t.Integer(),
+  room_name: t.String(),
+  start_time: Timestamp,
+  end_time: Timestamp,
+  status: t.UnionEnum(RESERVATION_STATUSES),
+  ...CheckInFields,
+  check_in_opens_at: t.String({ description: 'check-in opens (ISO 8601 UTC)' }),
+  check_in_closes_at: t.String({ description: 'check-in closes, exclusive: the booking is released then if it needs a check-in' }),
+})
+
+export const CheckInReply = t.Object({ reservation: CheckInReservation })
+
+export const ScanReply = t.Object({
+  room: Room,
+  action: t.UnionEnum(['check_in', 'book_now', 'login', 'view'], { description: 'the one action that fits the viewer' }),
+  key_status: t.UnionEnum(['valid', 'outdated', 'invalid', 'missing'], { description: "k compared with the room's current QR code" }),
+  reason: t.Nullable(t.String({ description: 'why a logged-in viewer gets "view": key_missing, key_invalid, key_outdated, blocked, not_bookable, occupied, outside_hours, too_short, checked_in, check_in_not_open' })),
+  reservation: t.Nullable(CheckInReservation),
+  free_until: t.Nullable(t.String({ description: 'the room is free until then (next booking, end of the daily window, at most 24 h); null when not free now' })),
+  book_now: t.Array(t.Object({ minutes: t.Integer(), end_time: Timestamp }), { description: 'walk-up lengths on offer' }),
+  today: t.Array(t.Object({
+    id: t.Integer(), user_name: t.String(), start_time: Timestamp, end_time: Timestamp, ...CheckInFields, mine: t.Boolean(),
+  }), { description: "today's remaining active bookings (APP_TIMEZONE)" }),
+})

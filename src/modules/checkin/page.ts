@@ -1,0 +1,214 @@
+/**
+ * The scan page, root only (the QR code encodes SERVER_EXTERNAL_BASE/r/<id>?k=<key>):
+ *   GET  /r/:id            server-rendered HTML, works without JavaScript, ru/en by Accept-Language
+ *   POST /r/:id/login      form login: sets the session cookies, 303 back to the page
+ *   POST /r/:id/check-in   | forms of the logged-in viewer; each carries csrf_token (the session's
+ *   POST /r/:id/book       | CSRF value) which must match the access token's csrf claim, whatever
+ *   POST /r/:id/check-out  | JWT_CSRF_CHECK_FORM says (see verifyFormAccess), then 303 back
+ *   POST /r/:id/logout     |
+ * A refused form post renders the page again with the message and the error's status.
+ *
+ * The login form has no session yet to tie a CSRF token to, so it double-submits a random nonce:
+ * an httpOnly SameSite=Lax cookie set by the GET, echoed in a hidden field. A page on another
+ * site can neither read the field nor make the browser send the cookie with its POST, so it
+ * cannot log a visitor into an account of its choosing. Login attempts here share the rate limit
+ * of POST /auth/login (same rule, per IP + name).
+ */
+import { timingSafeEqual } from 'node:crypto'
+import { Elysia, t } from 'elysia'
+import type { Ctx } from '../../context'
+import { parseCookies, serializeCookie } from '../../lib/cookies'
+import { HttpError, NotFound } from '../../lib/errors'
+import { ACCESS_COOKIE, actorFor, bearerToken, verifyFormAccess } from '../../plugins/auth'
+import type { Actor } from '../auth/actors'
+import { clearedCookies, sessionCookies } from '../auth/cookies'
+import * as authService from '../auth/service'
+import { frontendRoomUrl } from '../qr/service'
+import { esc, pickLang, renderScanPage } from './html'
+import { bookNow, checkIn, checkOut, scanView } from './service'
+
+export const LOGIN_NONCE_COOKIE = 'qrbook_login_nonce'
+const NONCE_PATTERN = /^[A-Za-z0-9_-]{22}$/
+const ROOM_ID = /^[1-9]\d{0,9}$/
+const MAX_ID = 2147483647
+const DONE = new Set(['checked_in', 'booked', 'checked_out', 'logged_in', 'logged_out'])
+export const LOGIN_EXPIRED = 'login form expired: try again'
+
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+type SetHeaders = { headers: Record<string, unknown>; status?: unknown }
+
+function roomIdOf(raw: string): number {
+  if (!ROOM_ID.test(raw) || Number(raw) > MAX_ID) throw new NotFound('room not found')
+  return Number(raw)
+}
+
+function reservationIdOf(raw: unknown): number {
+  if (typeof raw !== 'string' || !ROOM_ID.test(raw) || Number(raw) > MAX_ID) throw new NotFound('reservation not found')
+  return Number(raw)
+}
+
+const keyOf = (raw: unknown) => (typeof raw === 'string' ? raw.slice(0, 64) : '')
+
+/** The logged-in viewer of a page request, or undefined (no token, or one that no longer works). */
+async function pageViewer(ctx: Ctx, request: Request): Promise<{ actor: Actor; csrf: string } | undefined> {
+  const token = bearerToken(request) ?? parseCookies(request.headers.get('cookie'))[ACCESS_COOKIE]
+  if (!token) return undefined
+  try {
+    const claims = await ctx.tokens.verify(token, 'access')
+    return { actor: await actorFor(ctx, claims), csrf: claims.csrf }
+  } catch {
+    return undefined
+  }
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const left = Buffer.from(a)
+  const right = Buffer.from(b)
+  return left.length === right.length && timingSafeEqual(left, right)
+}
+
+function nonceCookie(ctx: Ctx, value: string): string {
+  return serializeCookie(LOGIN_NONCE_COOKIE, value, { httpOnly: true, secure: ctx.config.jwtCookieSecure, sameSite: 'Lax', maxAge: 3600 })
+}
+
+/** Back to the page after a successful form post (303, relative, so path prefixes survive). */
+function backToPage(set: SetHeaders, id: number, k: string, done: string, cookies: string[] = []) {
+  set.status = 303
+  set.headers.location = `../${id}?${new URLSearchParams({ ...(k ? { k } : {}), done })}`
+  set.headers['cache-control'] = 'no-store'
+  if (cookies.length) set.headers['set-cookie'] = cookies
+  return ''
+}
+
+function htmlHeaders(set: SetHeaders, lang: string) {
+  set.headers['content-type'] = 'text/html; charset=utf-8'
+  set.headers['cache-control'] = 'no-store'
+  set.headers['content-language'] = lang
+  set.headers.vary = 'Accept-Language, Cookie'
+  set.headers['content-security-policy'] = CSP
+  set.headers['referrer-policy'] = 'same-origin'
+}
+
+/** Renders the page for this request (status 200, or an error's status with its message). */
+async function renderPage(
+  ctx: Ctx,
+  request: Request,
+  set: SetHeaders,
+  rawId: string,
+  k: string,
+  notice: { done?: string; error?: HttpError; viewer?: 'anonymous' } = {},
+): Promise<string> {
+  const lang = pickLang(request.headers.get('accept-language'))
+  htmlHeaders(set, lang)
+  const viewer = notice.viewer === 'anonymous' ? undefined : await pageViewer(ctx, request)
+  let view
+  try {
+    view = await scanView(ctx, viewer?.actor, roomIdOf(rawId), k)
+  } catch (error) {
+    if (!(error instanceof NotFound)) throw error
+    set.status = 404
+    return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>QRBOOK</title></head>`
+      + `<body style="font-family:system-ui,sans-serif;padding:16px"><h1>${lang === 'ru' ? 'Аудитория не найдена' : 'Room not found'}</h1><p>${esc(error.message)}</p></body></html>`
+  }
+  let loginNonce: string | undefined
+  if (!viewer) {
+    const existing = parseCookies(request.headers.get('cookie'))[LOGIN_NONCE_COOKIE]
+    loginNonce = existing && NONCE_PATTERN.test(existing) ? existing : Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64url')
+    if (loginNonce !== existing) {
+      const cookies = (set.headers['set-cookie'] as string[] | undefined) ?? []
+      set.headers['set-cookie'] = [...cookies, nonceCookie(ctx, loginNonce)]
+    }
+  }
+  set.status = notice.error?.status ?? 200
+  return renderScanPage({
+    lang,
+    timeZone: ctx.config.appTimezone,
+    now: ctx.clock.now(),
+    view,
+    k,
+    viewerName: viewer?.actor.name,
+    csrf: viewer?.csrf,
+    loginNonce,
+    done: notice.done && DONE.has(notice.done) ? notice.done : undefined,
+    error: notice.error?.message,
+    frontendUrl: frontendRoomUrl(ctx.config, view.room.id),
+  })
+}
+
+const PageParams = t.Object({ id: t.String({ maxLength: 12 }) })
+const field = (maxLength: number) => t.Optional(t.String({ maxLength }))
+const FormBody = t.Object({
+  k: field(64), csrf_token: field(200), reservation_id: field(12), minutes: field(4),
+})
+const LoginForm = t.Object({ k: field(64), nonce: field(64), name: field(200), password: field(1024) })
+const hidden = { detail: { hide: true } }
+
+/** Runs a form action for the logged-in viewer; a refusal renders the page with its message. */
+async function formAction(
+  ctx: Ctx, request: Request, set: SetHeaders, rawId: string, body: { k?: string; csrf_token?: string },
+  done: string, act: (actor: Actor, roomId: number) => Promise<unknown>,
+) {
+  const k = keyOf(body.k)
+  try {
+    const roomId = roomIdOf(rawId)
+    const actor = await actorFor(ctx, await verifyFormAccess(ctx, request, body.csrf_token))
+    await act(actor, roomId)
+    return backToPage(set, roomId, k, done)
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error
+    return renderPage(ctx, request, set, rawId, k, { error })
+  }
+}
+
+export const scanPage = (ctx: Ctx) =>
+  new Elysia()
+    .get('/r/:id', ({ params, query, request, set }) =>
+      renderPage(ctx, request, set, params.id, keyOf(query.k), { done: typeof query.done === 'string' ? query.done : undefined }), {
+      params: PageParams,
+      query: t.Object({ k: t.Optional(t.String()), done: t.Optional(t.String()) }),
+      ...hidden,
+    })
+
+    .post('/r/:id/login', async ({ params, body, request, set }) => {
+      const k = keyOf(body.k)
+      try {
+        const roomId = roomIdOf(params.id)
+        const expected = parseCookies(request.headers.get('cookie'))[LOGIN_NONCE_COOKIE]
+        if (!expected || !body.nonce || !sameSecret(expected, body.nonce)) throw new HttpError(403, LOGIN_EXPIRED)
+        const { pair } = await authService.login(ctx, { name: body.name, password: body.password })
+        return backToPage(set, roomId, k, 'logged_in', sessionCookies(ctx.config, pair))
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error
+        return renderPage(ctx, request, set, params.id, k, { error, viewer: 'anonymous' })
+      }
+    }, { params: PageParams, body: LoginForm, ...hidden })
+
+    .post('/r/:id/check-in', ({ params, body, request, set }) =>
+      formAction(ctx, request, set, params.id, body, 'checked_in', (actor) =>
+        checkIn(ctx, actor, reservationIdOf(body.reservation_id), keyOf(body.k))), { params: PageParams, body: FormBody, ...hidden })
+
+    .post('/r/:id/book', ({ params, body, request, set }) =>
+      formAction(ctx, request, set, params.id, body, 'booked', (actor, roomId) =>
+        bookNow(ctx, actor, roomId, keyOf(body.k), body.minutes)), { params: PageParams, body: FormBody, ...hidden })
+
+    .post('/r/:id/check-out', ({ params, body, request, set }) =>
+      formAction(ctx, request, set, params.id, body, 'checked_out', (actor) =>
+        checkOut(ctx, actor, reservationIdOf(body.reservation_id))), { params: PageParams, body: FormBody, ...hidden })
+
+    .post('/r/:id/logout', async ({ params, body, request, set }) => {
+      const k = keyOf(body.k)
+      try {
+        const roomId = roomIdOf(params.id)
+        // A session that no longer works is simply forgotten; a working one needs its CSRF token.
+        const claims = await verifyFormAccess(ctx, request, body.csrf_token).catch((error) => {
+          if (error instanceof HttpError && /CSRF/.test(error.message)) throw error
+          return undefined
+        })
+        await authService.logout(ctx, claims)
+        return backToPage(set, roomId, k, 'logged_out', clearedCookies(ctx.config))
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error
+        return renderPage(ctx, request, set, params.id, k, { error })
+      }
+    }, { params: PageParams, body: FormBody, ...hidden })

@@ -1,0 +1,348 @@
+/**
+ * Check-in, check-out, walk-up booking and the scan view: what one scan of a room's QR code can
+ * do. Plain functions over explicit dependencies; the time always comes from deps.clock.
+ *
+ * Check-in window of a booking: from start - check_in_opens_min (inclusive) until
+ * start + auto_release_after_min (exclusive; that is the instant it is released), or until its end
+ * if that comes first or if the booking does not need a check-in.
+ * Check-in needs the room's current key (the QR code on the door), the booking's owner and the
+ * window; each refusal has its own message (CHECK_IN_MSG).
+ */
+import { and, asc, eq, gt, lt } from 'drizzle-orm'
+import type { Config } from '../../config'
+import type { Database, Executor } from '../../db/client'
+import { reservations, rooms, users, type Reservation, type Room } from '../../db/schema'
+import type { Clock } from '../../lib/clock'
+import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../lib/errors'
+import { formatUtc, localParts, windowIntervals, zonedToUtc } from '../../lib/time'
+import { writeAudit } from '../audit/service'
+import {
+  checkInFields, createReservation, effectiveStatus, lockReservation, type ActingUser, type CreatedReservation,
+} from '../reservations/service'
+import { getRoomView, ROOM_NOT_FOUND, type RoomView } from '../rooms/service'
+import { checkScanKey, type KeyStatus } from './keys'
+import { releaseDue } from './sweeper'
+
+export interface CheckInDeps {
+  config: Config
+  database: Pick<Database, 'db'>
+  clock: Clock
+}
+
+const MINUTE = 60_000
+/** Walk-up booking lengths offered at the door. */
+export const BOOK_NOW_MINUTES = [30, 60, 90] as const
+/** A walk-up booking shorter than this is not offered. */
+export const BOOK_NOW_MIN_MINUTES = 5
+/** How far ahead free_until looks. */
+const FREE_HORIZON_MS = 24 * 3600_000
+
+export const CHECK_IN_MSG = {
+  keyMissing: 'k is required: scan the QR code on the room door',
+  keyInvalid: 'this QR code is not valid for this room: scan the code on the room door',
+  keyOutdated: 'this QR code has been replaced: scan the current code on the room door',
+  notOwner: 'only the person who booked can check in',
+  notOwnerCheckOut: 'only the person who booked can check out',
+  cancelled: 'reservation is cancelled',
+  released: 'reservation was released: it was not checked in in time',
+  ended: 'reservation has already ended',
+  tooEarly: 'check-in is not open yet',
+  tooLate: 'check-in has closed',
+  notStarted: 'reservation has not started yet: cancel it instead',
+  badMinutes: `minutes must be one of ${BOOK_NOW_MINUTES.join(', ')}`,
+  occupied: 'room is occupied now',
+  outsideHours: 'room cannot be booked at this time of day',
+  tooShort: `room is free for less than ${BOOK_NOW_MIN_MINUTES} minutes`,
+} as const
+
+/** Refuses a key that is not the room's current one, with a message saying why. */
+export function requireValidKey(deps: CheckInDeps, room: Pick<Room, 'id' | 'qrVersion'>, key: unknown): void {
+  const status = checkScanKey(deps.config.secretKey, room, typeof key === 'string' ? key : undefined)
+  if (status === 'missing') throw new BadRequest(CHECK_IN_MSG.keyMissing)
+  if (status === 'outdated') throw new Forbidden(CHECK_IN_MSG.keyOutdated)
+  if (status === 'invalid') throw new Forbidden(CHECK_IN_MSG.keyInvalid)
+}
+
+type PolicyRoom = Pick<Room, 'requiresCheckIn' | 'checkInOpensMin' | 'autoReleaseAfterMin'>
+type WindowReservation = Pick<Reservation, 'startTime' | 'endTime' | 'checkInRequired'>
+
+/** When check-in opens and closes for a booking in a room (closes is exclusive). */
+export function checkInWindow(room: PolicyRoom, reservation: WindowReservation): { opens: Date; closes: Date } {
+  const start = reservation.startTime.getTime()
+  const opens = new Date(start - room.checkInOpensMin * MINUTE)
+  const releases = reservation.checkInRequired && room.requiresCheckIn
+  const deadline = start + room.autoReleaseAfterMin * MINUTE
+  const closes = new Date(releases ? Math.min(deadline, reservation.endTime.getTime()) : reservation.endTime.getTime())
+  return { opens, closes }
+}
+
+/** Refuses a reservation that can no longer be checked in or out: cancelled, released, over. */
+function requireActive(row: Reservation, now: Date): void {
+  const status = effectiveStatus(row, now)
+  if (status === 'cancelled') throw new Conflict(CHECK_IN_MSG.cancelled)
+  if (status === 'released') throw new Conflict(CHECK_IN_MSG.released)
+  if (status === 'finished') throw new Conflict(CHECK_IN_MSG.ended)
+}
+
+export interface ReservationView {
+  id: number
+  room_id: number
+  room_name: string
+  start_time: string
+  end_time: string
+  status: Reservation['status']
+  check_in_required: boolean
+  checked_in_at: string | null
+  check_in_opens_at: string
+  check_in_closes_at: string
+}
+
+export function reservationView(row: Reservation, room: Room, now: Date): ReservationView {
+  const window = checkInWindow(room, row)
+  return {
+    id: row.id,
+    room_id: room.id,
+    room_name: room.name,
+    start_time: formatUtc(row.startTime),
+    end_time: formatUtc(row.endTime),
+    status: effectiveStatus(row, now),
+    ...checkInFields(row),
+    check_in_opens_at: formatUtc(window.opens),
+    check_in_closes_at: formatUtc(window.closes),
+  }
+}
+
+async function roomOf(tx: Executor, roomId: number): Promise<Room> {
+  const [room] = await tx.select().from(rooms).where(eq(rooms.id, roomId))
+  if (!room) throw new NotFound(ROOM_NOT_FOUND)
+  return room
+}
+
+/**
+ * POST /reservations/:id/check-in {k}: the owner, at the door (the room's current key), inside
+ * the window. Checking in twice is a no-op. One `check_in` audit row.
+ */
+export async function checkIn(deps: CheckInDeps, actor: ActingUser, id: number, key: unknown): Promise<ReservationView> {
+  return deps.database.db.transaction(async (tx) => {
+    const now = deps.clock.now()
+    const row = await lockReservation(tx, id)
+    const room = await roomOf(tx, row.roomId)
+    requireValidKey(deps, room, key)
+    if (row.userId !== actor.id) throw new Forbidden(CHECK_IN_MSG.notOwner)
+    requireActive(row, now)
+    if (row.checkedInAt) return reservationView(row, room, now)
+    const window = checkInWindow(room, row)
+    if (now < window.opens)
+      throw new HttpError(409, `${CHECK_IN_MSG.tooEarly}: it opens ${room.checkInOpensMin} minutes before the start, at ${formatUtc(window.opens)}`, {}, { check_in_opens_at: formatUtc(window.opens) })
+    if (now >= window.closes)
+      throw new HttpError(409, `${CHECK_IN_MSG.tooLate} at ${formatUtc(window.closes)}`, {}, { check_in_closes_at: formatUtc(window.closes) })
+    const [updated] = await tx.update(reservations).set({ checkedInAt: now, updatedAt: now }).where(eq(reservations.id, row.id)).returning()
+    await writeAudit(tx, {
+      actorId: actor.id,
+      action: 'check_in',
+      description: `${actor.name} checked in to ${room.name} (reservation #${row.id}, ${formatUtc(row.startTime)} - ${formatUtc(row.endTime)})`,
+      payload: { reservation_id: row.id, room_id: room.id, user_id: row.userId, checked_in_at: formatUtc(now), start_time: formatUtc(row.startTime) },
+    })
+    return reservationView(updated!, room, now)
+  })
+}
+
+/**
+ * POST /reservations/:id/check-out: the owner ends a booking that is in progress now; the rest of
+ * the slot is free at once (end_time = now, status finished). One `check_out` audit row.
+ */
+export async function checkOut(deps: CheckInDeps, actor: ActingUser, id: number): Promise<ReservationView> {
+  return deps.database.db.transaction(async (tx) => {
+    const now = deps.clock.now()
+    const row = await lockReservation(tx, id)
+    if (row.userId !== actor.id) throw new Forbidden(CHECK_IN_MSG.notOwnerCheckOut)
+    requireActive(row, now)
+    if (now <= row.startTime) throw new Conflict(CHECK_IN_MSG.notStarted)
+    const room = await roomOf(tx, row.roomId)
+    const [updated] = await tx.update(reservations)
+      .set({ endTime: now, status: 'finished', updatedAt: now })
+      .where(eq(reservations.id, row.id))
+      .returning()
+    await writeAudit(tx, {
+      actorId: actor.id,
+      action: 'check_out',
+      description: `${actor.name} checked out of ${room.name} (reservation #${row.id}): ended at ${formatUtc(now)} instead of ${formatUtc(row.endTime)}`,
+      payload: {
+        reservation_id: row.id, room_id: room.id, user_id: row.userId,
+        start_time: formatUtc(row.startTime), end_time: formatUtc(now), booked_end_time: formatUtc(row.endTime),
+      },
+    })
+    return reservationView(updated!, room, now)
+  })
+}
+
+// ---- the scan view ----
+
+export type ScanAction = 'check_in' | 'book_now' | 'login' | 'view'
+/** Why a logged-in viewer gets no action (`view`). */
+export type ViewReason =
+  | 'key_missing' | 'key_invalid' | 'key_outdated' | 'blocked' | 'not_bookable' | 'occupied'
+  | 'outside_hours' | 'too_short' | 'checked_in' | 'check_in_not_open' | null
+
+export interface TodayEntry {
+  id: number
+  user_name: string
+  start_time: string
+  end_time: string
+  check_in_required: boolean
+  checked_in_at: string | null
+  mine: boolean
+}
+
+export interface ScanView {
+  room: RoomView
+  action: ScanAction
+  key_status: KeyStatus
+  reason: ViewReason
+  reservation: ReservationView | null
+  free_until: string | null
+  book_now: { minutes: number; end_time: string }[]
+  today: TodayEntry[]
+}
+
+/** When the room stops being free (next booking, end of the daily window, or the horizon); null if it is not free now or cannot be booked now. */
+async function freeUntil(deps: CheckInDeps, executor: Executor, room: Room, now: Date): Promise<{ until: Date | null; reason: ViewReason }> {
+  const horizon = new Date(now.getTime() + FREE_HORIZON_MS)
+  const [busy] = await executor.select({ id: reservations.id }).from(reservations)
+    .where(and(eq(reservations.roomId, room.id), eq(reservations.status, 'active'), lt(reservations.startTime, new Date(now.getTime() + 1)), gt(reservations.endTime, now)))
+    .limit(1)
+  if (busy) return { until: null, reason: 'occupied' }
+  const window = windowIntervals({ start: room.bookingStart, end: room.bookingEnd }, now, horizon, deps.config.appTimezone)
+    .find((w) => w.start <= now && now < w.end)
+  if (!window) return { until: null, reason: 'outside_hours' }
+  const [next] = await executor.select({ start: reservations.startTime }).from(reservations)
+    .where(and(eq(reservations.roomId, room.id), eq(reservations.status, 'active'), gt(reservations.startTime, now)))
+    .orderBy(asc(reservations.startTime))
+    .limit(1)
+  let until = window.end < horizon ? window.end : horizon
+  if (next && next.start < until) until = next.start
+  return { until, reason: null }
+}
+
+/** The walk-up lengths on offer: 30/60/90 minutes capped at `until`, without duplicates or slivers. */
+export function bookNowOptions(now: Date, until: Date | null): { minutes: number; end: Date }[] {
+  if (!until) return []
+  const options: { minutes: number; end: Date }[] = []
+  for (const minutes of BOOK_NOW_MINUTES) {
+    const end = new Date(Math.min(now.getTime() + minutes * MINUTE, until.getTime()))
+    if (end.getTime() - now.getTime() < BOOK_NOW_MIN_MINUTES * MINUTE) continue
+    if (options.some((o) => o.end.getTime() === end.getTime())) continue
+    options.push({ minutes, end })
+  }
+  return options
+}
+
+/** The next local midnight after `now` in the app's time zone. */
+function endOfLocalDay(now: Date, timeZone: string): Date {
+  const p = localParts(now, timeZone)
+  return zonedToUtc(p.year, p.month, p.day, 86400, timeZone)
+}
+
+/** Releases the room's due no-shows (so the view and a walk-up booking see the slot free at once). */
+async function releaseRoom(deps: CheckInDeps, roomId: number): Promise<void> {
+  await deps.database.db.transaction((tx) => releaseDue(deps, tx, { roomId }))
+}
+
+/**
+ * GET /scan/:id?k= and the scan page: the room now, today's remaining bookings and the one action
+ * that fits the viewer (undefined = not logged in).
+ */
+export async function scanView(deps: CheckInDeps, viewer: ActingUser | undefined, roomId: number, key: unknown): Promise<ScanView> {
+  const room = await roomOf(deps.database.db, roomId)
+  await releaseRoom(deps, roomId)
+  const now = deps.clock.now()
+  const db = deps.database.db
+  const keyStatus = checkScanKey(deps.config.secretKey, room, typeof key === 'string' ? key : undefined)
+
+  const [view, todayRows, free, mine] = await Promise.all([
+    getRoomView(deps, roomId),
+    db.select({
+      id: reservations.id, userId: reservations.userId, userName: users.name, startTime: reservations.startTime,
+      endTime: reservations.endTime, checkInRequired: reservations.checkInRequired, checkedInAt: reservations.checkedInAt,
+    }).from(reservations).innerJoin(users, eq(users.id, reservations.userId))
+      .where(and(eq(reservations.roomId, roomId), eq(reservations.status, 'active'), gt(reservations.endTime, now),
+        lt(reservations.startTime, endOfLocalDay(now, deps.config.appTimezone))))
+      .orderBy(asc(reservations.startTime)),
+    room.type === 'public' && !room.isBlocked ? freeUntil(deps, db, room, now) : Promise.resolve({ until: null, reason: null as ViewReason }),
+    viewer
+      ? db.select().from(reservations)
+        .where(and(eq(reservations.roomId, roomId), eq(reservations.userId, viewer.id), eq(reservations.status, 'active'),
+          gt(reservations.endTime, now), lt(reservations.startTime, new Date(now.getTime() + room.checkInOpensMin * MINUTE + 1))))
+        .orderBy(asc(reservations.startTime))
+        .limit(1)
+      : Promise.resolve([] as Reservation[]),
+  ])
+
+  const own = mine[0]
+  const options = bookNowOptions(now, free.until)
+  let action: ScanAction = 'view'
+  let reason: ViewReason = null
+  const keyReason: ViewReason = keyStatus === 'valid' ? null : `key_${keyStatus}`
+  if (!viewer) action = 'login'
+  else if (own) {
+    const window = checkInWindow(room, own)
+    if (own.checkedInAt) reason = 'checked_in'
+    else if (now < window.opens || now >= window.closes) reason = 'check_in_not_open'
+    else if (keyReason) reason = keyReason
+    else action = 'check_in'
+  } else if (room.isBlocked) reason = 'blocked'
+  else if (room.type !== 'public') reason = 'not_bookable'
+  else if (!free.until) reason = free.reason
+  else if (options.length === 0) reason = 'too_short'
+  else if (keyReason) reason = keyReason
+  else action = 'book_now'
+
+  return {
+    room: view,
+    action,
+    key_status: keyStatus,
+    reason,
+    reservation: own ? reservationView(own, room, now) : null,
+    free_until: free.until ? formatUtc(free.until) : null,
+    book_now: options.map((o) => ({ minutes: o.minutes, end_time: formatUtc(o.end) })),
+    today: todayRows.map((r) => ({
+      id: r.id,
+      user_name: r.userName,
+      start_time: formatUtc(r.startTime),
+      end_time: formatUtc(r.endTime),
+      ...checkInFields(r),
+      mine: viewer !== undefined && r.userId === viewer.id,
+    })),
+  }
+}
+
+/**
+ * Walk-up booking at the door: from now for 30, 60 or 90 minutes, capped at the next booking and
+ * the room's daily window, with the room's current key; booked already checked in (the booker is
+ * at the door). The usual booking rules apply (public, not blocked, window, overlap 409).
+ */
+export async function bookNow(deps: CheckInDeps, actor: ActingUser, roomId: number, key: unknown, minutes: unknown): Promise<CreatedReservation> {
+  const length = Number(minutes)
+  if (!BOOK_NOW_MINUTES.includes(length as (typeof BOOK_NOW_MINUTES)[number])) throw new BadRequest(CHECK_IN_MSG.badMinutes)
+  const room = await roomOf(deps.database.db, roomId)
+  requireValidKey(deps, room, key)
+  await releaseRoom(deps, roomId)
+  return deps.database.db.transaction(async (tx) => {
+    const now = deps.clock.now()
+    if (room.type === 'public' && !room.isBlocked) {
+      const free = await freeUntil(deps, tx, room, now)
+      if (free.reason === 'occupied') throw new Conflict(CHECK_IN_MSG.occupied)
+      if (free.reason === 'outside_hours') throw new BadRequest(CHECK_IN_MSG.outsideHours)
+      const option = bookNowOptions(now, free.until).find((o) => o.minutes === length)
+        ?? bookNowOptions(now, free.until).at(-1)
+      if (!option) throw new Conflict(CHECK_IN_MSG.tooShort)
+      return createReservation(deps, tx, {
+        roomId, userId: actor.id, start: now, end: option.end, actor, enforceRoomRules: true, checkedIn: true,
+      })
+    }
+    // Not bookable: let the booking rules give their usual answer (403 / 409).
+    return createReservation(deps, tx, {
+      roomId, userId: actor.id, start: now, end: new Date(now.getTime() + length * MINUTE), actor, enforceRoomRules: true, checkedIn: true,
+    })
+  })
+}

@@ -1,0 +1,176 @@
+/**
+ * Release without cron: an in-process sweeper that, every SWEEP_INTERVAL_S seconds,
+ * - releases active reservations that needed a check-in and got none by start +
+ *   auto_release_after_min (or by their end, if that comes first): status `released`, which takes
+ *   them out of the exclusion constraint, so the slot is free at once; one `auto_release` audit row each;
+ * - marks active reservations whose end has passed `finished` (every read already reports them so;
+ *   this only makes the stored status agree, and is not audited).
+ *
+ * Exactly one instance sweeps at a time: each sweep runs in one transaction that first takes
+ * pg_try_advisory_xact_lock; an instance that does not get it skips that round. Independently of
+ * the lock, rows are claimed with FOR UPDATE SKIP LOCKED and changed only while still due, so two
+ * sweeps (or a sweep and a booking's own releaseDue) never release a reservation twice and never
+ * wait on each other. On single-process PGlite the lock is not needed and not taken.
+ */
+import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm'
+import type { Database, Executor } from '../../db/client'
+import { rowsOf } from '../../db/client'
+import { auditLogs, reservations, rooms } from '../../db/schema'
+import type { Clock } from '../../lib/clock'
+import type { Logger } from '../../lib/log'
+import { formatUtc } from '../../lib/time'
+
+/** Arbitrary constant shared by every QRBOOK process: "QRBS" in ASCII. */
+export const SWEEP_LOCK_KEY = 0x51524253
+
+export interface SweepDeps {
+  database: Pick<Database, 'db' | 'kind'>
+  clock: Clock
+  log?: Logger
+}
+
+export interface ReleasedReservation {
+  id: number
+  roomId: number
+  roomName: string
+  userId: number
+  startTime: Date
+  endTime: Date
+}
+
+const at = (now: Date) => sql`${now.toISOString()}::timestamptz`
+
+/**
+ * Releases the reservations that are due (optionally of one room) with `tx`, writing one
+ * `auto_release` audit row per reservation actually released. Rows another transaction holds
+ * (a check-in in progress, another sweep) are skipped: that transaction decides their fate.
+ */
+export async function releaseDue(
+  deps: { clock: Clock },
+  tx: Executor,
+  options: { roomId?: number; now?: Date } = {},
+): Promise<ReleasedReservation[]> {
+  const now = options.now ?? deps.clock.now()
+  const due = await tx
+    .select({
+      id: reservations.id, roomId: reservations.roomId, roomName: rooms.name, userId: reservations.userId,
+      startTime: reservations.startTime, endTime: reservations.endTime, afterMin: rooms.autoReleaseAfterMin,
+    })
+    .from(reservations)
+    .innerJoin(rooms, eq(rooms.id, reservations.roomId))
+    .where(and(
+      eq(reservations.status, 'active'),
+      eq(reservations.checkInRequired, true),
+      isNull(reservations.checkedInAt),
+      eq(rooms.requiresCheckIn, true),
+      options.roomId === undefined ? undefined : eq(reservations.roomId, options.roomId),
+      lte(reservations.startTime, now),
+      or(
+        sql`${reservations.startTime} + ${rooms.autoReleaseAfterMin} * interval '1 minute' <= ${at(now)}`,
+        lte(reservations.endTime, now),
+      ),
+    ))
+    .orderBy(asc(reservations.id))
+    .for('update', { of: reservations, skipLocked: true })
+  if (due.length === 0) return []
+
+  const changed = await tx.update(reservations)
+    .set({ status: 'released', updatedAt: now })
+    .where(and(inArray(reservations.id, due.map((r) => r.id)), eq(reservations.status, 'active'), isNull(reservations.checkedInAt)))
+    .returning({ id: reservations.id })
+  const ids = new Set(changed.map((r) => r.id))
+  const released = due.filter((r) => ids.has(r.id))
+  if (released.length === 0) return []
+
+  await tx.insert(auditLogs).values(released.map((r) => {
+    const deadline = new Date(r.startTime.getTime() + r.afterMin * 60_000)
+    const reason = deadline <= r.endTime
+      ? `not checked in within ${r.afterMin} minutes of its start`
+      : 'not checked in before its end'
+    return {
+      actorId: null,
+      action: 'auto_release' as const,
+      description: `reservation #${r.id} in ${r.roomName} (${formatUtc(r.startTime)} - ${formatUtc(r.endTime)}) released: ${reason}`,
+      payload: {
+        reservation_id: r.id, room_id: r.roomId, room_name: r.roomName, user_id: r.userId,
+        start_time: formatUtc(r.startTime), end_time: formatUtc(r.endTime), auto_release_after_min: r.afterMin,
+        released_at: formatUtc(now),
+      },
+    }
+  }))
+  return released.map(({ afterMin: _, ...r }) => r)
+}
+
+/** Marks active reservations whose end has passed `finished` (skipping rows others hold). */
+export async function finishEnded(tx: Executor, now: Date): Promise<number> {
+  const ended = await tx.select({ id: reservations.id }).from(reservations)
+    .where(and(eq(reservations.status, 'active'), lte(reservations.endTime, now)))
+    .orderBy(asc(reservations.id))
+    .limit(1000)
+    .for('update', { skipLocked: true })
+  if (ended.length === 0) return 0
+  const changed = await tx.update(reservations)
+    .set({ status: 'finished', updatedAt: now })
+    .where(and(inArray(reservations.id, ended.map((r) => r.id)), eq(reservations.status, 'active')))
+    .returning({ id: reservations.id })
+  return changed.length
+}
+
+export interface SweepResult {
+  /** true when another instance held the sweep lock, so this one did nothing */
+  skipped: boolean
+  released: ReleasedReservation[]
+  finished: number
+}
+
+/** One sweep in one transaction, under the sweep advisory lock on PostgreSQL. */
+export async function sweepOnce(deps: SweepDeps): Promise<SweepResult> {
+  const now = deps.clock.now()
+  return deps.database.db.transaction(async (tx) => {
+    if (deps.database.kind === 'postgres') {
+      const [row] = rowsOf<{ locked: boolean }>(await tx.execute(sql`select pg_try_advisory_xact_lock(${SWEEP_LOCK_KEY}) as locked`))
+      if (!row?.locked) return { skipped: true, released: [], finished: 0 }
+    }
+    const released = await releaseDue(deps, tx, { now })
+    const finished = await finishEnded(tx, now)
+    return { skipped: false, released, finished }
+  })
+}
+
+export interface Sweeper {
+  /** Runs a sweep now (or waits for the one in progress). */
+  runNow(): Promise<SweepResult | undefined>
+  /** Stops the timer and waits for a sweep in progress. */
+  stop(): Promise<void>
+}
+
+/** Sweeps at once and then every `intervalS` seconds; never two sweeps of this process at a time. */
+export function startSweeper(deps: SweepDeps & { log: Logger }, intervalS: number): Sweeper {
+  let running: Promise<SweepResult | undefined> | undefined
+  let stopped = false
+  const run = () => {
+    if (stopped) return Promise.resolve(undefined)
+    running ??= sweepOnce(deps)
+      .then((result) => {
+        if (result.released.length || result.finished)
+          deps.log.info('sweep', { released: result.released.map((r) => r.id), finished: result.finished })
+        return result
+      })
+      .catch((error) => {
+        deps.log.warn('sweep failed; will retry', { error: (error as Error).message })
+        return undefined
+      })
+      .finally(() => { running = undefined })
+    return running
+  }
+  const timer = setInterval(() => void run(), intervalS * 1000)
+  void run()
+  return {
+    runNow: run,
+    async stop() {
+      stopped = true
+      clearInterval(timer)
+      await running
+    },
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The door display: a full-screen page for a tablet by the room's door. Rendered on the server
+ * (it shows the truth even before its script runs), then kept current by a few lines of script on
+ * the room's event stream; EventSource reconnects by itself, and the script reopens the stream
+ * when the server answered with an error, so the page recovers after network or server outages.
+ */
+import { esc } from '../checkin/html'
+import type { RoomState } from '../events/bus'
+
+export interface DisplayInput {
+  state: RoomState
+  timeZone: string
+  qrSvgUrl: string
+  scanHint: string
+}
+
+export function hhmm(iso: string, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso))
+}
+
+/** The big line: FREE, BUSY until HH:MM, or BLOCKED (with the Russian below). */
+export function headline(state: RoomState, timeZone: string): { cls: string; en: string; ru: string } {
+  const { room } = state
+  if (room.status === 'blocked') return { cls: 'blocked', en: 'BLOCKED', ru: 'НЕДОСТУПНА' }
+  if (room.status === 'occupied' && room.current_reservation) {
+    const until = hhmm(room.current_reservation.end_time, timeZone)
+    return { cls: 'busy', en: `BUSY until ${until}`, ru: `ЗАНЯТА до ${until}` }
+  }
+  return { cls: 'free', en: 'FREE', ru: 'СВОБОДНА' }
+}
+
+function upcomingItems(state: RoomState, timeZone: string): string {
+  if (state.upcoming.length === 0) return '<li class="none">No more bookings today · Больше броней сегодня нет</li>'
+  return state.upcoming
+    .map((b) => `<li><span class="time">${esc(hhmm(b.start_time, timeZone))}–${esc(hhmm(b.end_time, timeZone))}</span> ${esc(b.user_name)}</li>`)
+    .join('')
+}
+
+const STYLE = `
+*{box-sizing:border-box}html,body{margin:0;height:100%;font-family:"DejaVu Sans",system-ui,sans-serif;background:#111;color:#fff}
+main{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:4vw;height:100%;padding:4vw}
+h1{font-size:9vw;margin:0;line-height:1}
+#status{margin:3vh 0;padding:3vh 3vw;border-radius:2vw;font-weight:bold}
+#status .en{font-size:4.8vw;display:block;white-space:nowrap}#status .ru{font-size:3vw;opacity:.85}
+.free{background:#1b7f3b}.busy{background:#b3261e}.blocked{background:#555}
+h2{font-size:2.4vw;margin:2vh 0 1vh;opacity:.8}ul{list-style:none;padding:0;margin:0;font-size:2.6vw}li{padding:.6vh 0}
+.time{font-variant-numeric:tabular-nums;font-weight:bold;margin-right:1vw}.none{opacity:.7}
+aside{display:flex;flex-direction:column;align-items:center;justify-content:center;text-align:center;font-size:2vw}
+aside img{width:min(30vw,60vh);height:min(30vw,60vh);background:#fff;padding:1vw;border-radius:1vw}
+#offline{position:fixed;bottom:0;left:0;right:0;background:#b36b00;text-align:center;font-size:2vw;padding:1vh;display:none}
+body.offline #offline{display:block}`
+
+export function renderDisplay(input: DisplayInput): string {
+  const { state, timeZone } = input
+  const head = headline(state, timeZone)
+  const boot = { roomId: state.room.id, timeZone }
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${esc(state.room.name)} · QRBOOK</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+  <section>
+    <h1 id="name">${esc(state.room.name)}</h1>
+    <div id="status" class="${head.cls}"><span class="en">${esc(head.en)}</span><span class="ru">${esc(head.ru)}</span></div>
+    <h2>Today · Сегодня</h2>
+    <ul id="upcoming">${upcomingItems(state, timeZone)}</ul>
+  </section>
+  <aside>
+    <img src="${esc(input.qrSvgUrl)}" alt="QR code of ${esc(state.room.name)}">
+    <p>${esc(input.scanHint)}</p>
+  </aside>
+</main>
+<div id="offline">Reconnecting… · Переподключение…</div>
+<script id="boot" type="application/json">${JSON.stringify(boot).replace(/</g, '\\u003c')}</script>
+<script src="/display/assets/display.js"></script>
+</body>
+</html>`
+}
+
+/** The page's script, served as a file so a strict Content-Security-Policy stays possible. */
+export const DISPLAY_SCRIPT = `(function () {
+  var boot = JSON.parse(document.getElementById('boot').textContent)
+  var fmt = new Intl.DateTimeFormat('en-GB', { timeZone: boot.timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+  function hhmm(iso) { return fmt.format(new Date(iso)) }
+  function text(tag, cls, value) { var el = document.createElement(tag); if (cls) el.className = cls; el.textContent = value; return el }
+  function render(state) {
+    var room = state.room, status = document.getElementById('status'), head
+    if (room.status === 'blocked') head = ['blocked', 'BLOCKED', 'НЕДОСТУПНА']
+    else if (room.status === 'occupied' && room.current_reservation) {
+      var until = hhmm(room.current_reservation.end_time)
+      head = ['busy', 'BUSY until ' + until, 'ЗАНЯТА до ' + until]
+    } else head = ['free', 'FREE', 'СВОБОДНА']
+    document.getElementById('name').textContent = room.name
+    status.className = head[0]
+    status.replaceChildren(text('span', 'en', head[1]), text('span', 'ru', head[2]))
+    var list = document.getElementById('upcoming'), items = []
+    state.upcoming.forEach(function (b) {
+      var li = document.createElement('li')
+      li.append(text('span', 'time', hhmm(b.start_time) + '–' + hhmm(b.end_time)), ' ' + b.user_name)
+      items.push(li)
+    })
+    if (!items.length) items.push(text('li', 'none', 'No more bookings today · Больше броней сегодня нет'))
+    list.replaceChildren.apply(list, items)
+    document.body.dataset.status = room.status
+  }
+  function connect() {
+    var source = new EventSource('/api/rooms/' + boot.roomId + '/events')
+    function onState(event) { document.body.classList.remove('offline'); render(JSON.parse(event.data)) }
+    source.addEventListener('snapshot', onState)
+    source.addEventListener('room', onState)
+    source.onopen = function () { document.body.classList.remove('offline') }
+    source.onerror = function () {
+      document.body.classList.add('offline')
+      // EventSource retries network errors itself, but gives up after an HTTP error: start again.
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 5000)
+    }
+  }
+  connect()
+})()
+`

@@ -1,0 +1,56 @@
+/**
+ * GET /rooms/events (every room) and GET /rooms/:id/events (one room, with its remaining bookings
+ * of the day) as Server-Sent Events. See bus.ts for where the events come from.
+ */
+import { Elysia, t } from 'elysia'
+import type { Ctx } from '../../context'
+import { getRoomView } from '../rooms/service'
+import { roomEventStream } from './sse'
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  // nginx and some platform proxies buffer responses unless told not to
+  'x-accel-buffering': 'no',
+}
+
+const sse = { 200: { description: 'text/event-stream: `snapshot`, then `room` events', content: { 'text/event-stream': { schema: { type: 'string' as const } } } } }
+
+export const roomEvents = (ctx: Ctx) =>
+  new Elysia({ prefix: '/rooms', detail: { tags: ['Rooms'] } })
+    .get('/events', ({ request, set }) => {
+      const stream = roomEventStream({
+        bus: ctx.events,
+        roomId: null,
+        lastEventId: request.headers.get('last-event-id'),
+        signal: request.signal,
+        snapshot: (states) => ({ rooms: states.map((s) => s.room) }),
+        change: (state) => ({ room: state.room }),
+      })
+      return new Response(stream, { headers: { ...(set.headers as Record<string, string>), ...SSE_HEADERS } })
+    }, {
+      detail: {
+        summary: 'Live status of every room (Server-Sent Events)',
+        description: 'First a `snapshot` event `{"rooms":[Room]}`, then a `room` event `{"room":Room}` whenever a room\'s status, current or next booking changes, from any instance. Reconnect with `Last-Event-ID` to resume.',
+        responses: sse,
+      },
+    })
+    .get('/:id/events', async ({ params, request, set }) => {
+      await getRoomView(ctx, params.id) // 404 before the stream starts
+      const stream = roomEventStream({
+        bus: ctx.events,
+        roomId: params.id,
+        lastEventId: request.headers.get('last-event-id'),
+        signal: request.signal,
+        snapshot: (states) => states[0],
+        change: (state) => state,
+      })
+      return new Response(stream, { headers: { ...(set.headers as Record<string, string>), ...SSE_HEADERS } })
+    }, {
+      params: t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'room id' }) }),
+      detail: {
+        summary: "Live status of one room and its remaining bookings today (Server-Sent Events)",
+        description: 'Each event (`snapshot`, then `room`) carries `{"room":Room,"upcoming":[{id,user_name,start_time,end_time}]}`.',
+        responses: sse,
+      },
+    })

@@ -1,0 +1,160 @@
+/**
+ * Live room events (SSE): a snapshot on connect, then an event for every change of a room's
+ * status, current or next booking, made through the API; resuming with Last-Event-ID; and, on
+ * PostgreSQL, a change made on one instance reaching a subscriber of another.
+ */
+import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { eq } from 'drizzle-orm'
+import { rooms, users } from '../src/db/schema'
+import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
+import { createPostgresDatabase, postgresServerUrl } from './helpers/db'
+import { killAll, processEnv, spawnServer } from './helpers/process'
+import { SseReader } from './helpers/sse'
+
+setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+
+let t: TestApp
+let admin: Client
+let roomId: (name: string) => Promise<number>
+const readers: SseReader[] = []
+
+beforeAll(async () => {
+  t = await testApp()
+  admin = await loggedIn(t.app, 'admin')
+  roomId = async (name) => (await t.database.db.select().from(rooms).where(eq(rooms.name, name)))[0]!.id
+})
+afterAll(async () => {
+  await Promise.all(readers.map((r) => r.close()))
+  await t.close()
+  await killAll()
+})
+
+async function subscribe(path: string, headers: Record<string, string> = {}) {
+  const response = await t.app.handle(new Request(`http://localhost${path}`, { headers }))
+  expect(response.status).toBe(200)
+  expect(response.headers.get('content-type')).toContain('text/event-stream')
+  const reader = new SseReader(response)
+  readers.push(reader)
+  return reader
+}
+
+const hour = 3600_000
+const iso = (ms: number) => new Date(ms).toISOString()
+
+describe('GET /api/rooms/events', () => {
+  test('a snapshot of every room, then an event within 1 s of a booking and of its cancellation', async () => {
+    const stream = await subscribe('/api/rooms/events')
+    const snapshot = await stream.next((e) => e.event === 'snapshot')
+    expect(snapshot.data.rooms.map((r: any) => r.name)).toEqual(['A200', 'B101', 'B102', 'S001'])
+    expect(snapshot.id).toBeString()
+
+    const s001 = await roomId('S001')
+    const [student] = await t.database.db.select().from(users).where(eq(users.name, 'student'))
+    const start = Date.now() + hour
+    const booked = await admin.post(`/api/admin/rooms/${s001}/reserve`, { user_id: student!.id, start_time: iso(start), end_time: iso(start + hour) })
+    expect(booked.status).toBe(201)
+    const started = Date.now()
+    const created = await stream.next((e) => e.event === 'room' && e.data.room.id === s001, 1000)
+    expect(Date.now() - started).toBeLessThan(1000)
+    expect(created.data.room.next_reservation).toMatchObject({ id: booked.body.reservation_id, user_name: 'student' })
+
+    expect((await admin.delete(`/api/reservations/${booked.body.reservation_id}`)).status).toBe(200)
+    const cancelled = await stream.next((e) => e.event === 'room' && e.data.room.id === s001, 1000)
+    expect(cancelled.data.room.next_reservation).toBeNull()
+  })
+
+  test('blocking a room and unrelated writes: only real changes are sent', async () => {
+    const stream = await subscribe('/rooms/events') // the legacy path works too
+    await stream.next((e) => e.event === 'snapshot')
+    const a200 = await roomId('A200')
+    expect((await admin.patch(`/api/admin/rooms/${a200}`, { is_blocked: true })).status).toBe(200)
+    const blocked = await stream.next((e) => e.event === 'room', 1000)
+    expect(blocked.data.room).toMatchObject({ id: a200, status: 'blocked', is_blocked: true })
+    // A rename is a change too; a no-op PATCH is not.
+    expect((await admin.patch(`/api/admin/rooms/${a200}`, { is_blocked: true })).status).toBe(200)
+    expect((await admin.patch(`/api/admin/rooms/${a200}`, { is_blocked: false })).status).toBe(200)
+    const unblocked = await stream.next((e) => e.event === 'room', 1000)
+    expect(unblocked.data.room.status).not.toBe('blocked')
+  })
+
+  test('Last-Event-ID resumes with the missed events; an unknown one gets a fresh snapshot', async () => {
+    const first = await subscribe('/api/rooms/events')
+    const snapshot = await first.next((e) => e.event === 'snapshot')
+    await first.close()
+
+    const b102 = await roomId('B102')
+    expect((await admin.patch(`/api/admin/rooms/${b102}`, { is_blocked: true })).status).toBe(200)
+    await Bun.sleep(200) // the event is published while nobody is connected
+    const resumed = await subscribe('/api/rooms/events', { 'last-event-id': snapshot.id! })
+    const missed = await resumed.next(() => true, 1000)
+    expect(missed.event).toBe('room')
+    expect(missed.data.room).toMatchObject({ id: b102, status: 'blocked' })
+    await admin.patch(`/api/admin/rooms/${b102}`, { is_blocked: false })
+
+    const stale = await subscribe('/api/rooms/events', { 'last-event-id': 'somewhere-else-12' })
+    expect((await stale.next(() => true)).event).toBe('snapshot')
+  })
+})
+
+describe('GET /api/rooms/:id/events', () => {
+  test("one room's state with its remaining bookings today; other rooms' changes are not sent", async () => {
+    const b101 = await roomId('B101')
+    const stream = await subscribe(`/api/rooms/${b101}/events`)
+    const snapshot = await stream.next((e) => e.event === 'snapshot')
+    expect(snapshot.data.room).toMatchObject({ id: b101, name: 'B101', status: 'occupied' })
+    expect(snapshot.data.upcoming[0]).toMatchObject({ user_name: 'teacher' })
+
+    await admin.patch(`/api/admin/rooms/${await roomId('S001')}`, { is_blocked: true })
+    await admin.patch(`/api/admin/rooms/${b101}`, { is_blocked: true })
+    const event = await stream.next(() => true, 1000)
+    expect(event.data.room).toMatchObject({ id: b101, status: 'blocked' })
+    await admin.patch(`/api/admin/rooms/${b101}`, { is_blocked: false })
+  })
+
+  test('an unknown room is 404 {msg}, not a stream', async () => {
+    const response = await t.app.handle(new Request('http://localhost/api/rooms/999999/events'))
+    expect(response.status).toBe(404)
+    expect(await response.json()).toEqual({ msg: 'room not found' })
+  })
+})
+
+describe('across instances (PostgreSQL LISTEN/NOTIFY)', () => {
+  test('a booking made on one instance reaches a subscriber of another within 1 s', async () => {
+    const server = await postgresServerUrl()
+    if (!server) return console.warn('no PostgreSQL server: cross-instance events not tested')
+    const database = await createPostgresDatabase('qrbook_events', server)
+    try {
+      const env = processEnv({ DATABASE_URL: database.url, RATELIMIT_ENABLED: 'false' })
+      const one = spawnServer({ env })
+      await one.waitForLog('listening')
+      const two = spawnServer({ env })
+      await two.waitForLog('listening')
+
+      const stream = new SseReader(await fetch(`${two.base}/api/rooms/events`))
+      readers.push(stream)
+      const snapshot = await stream.next((e) => e.event === 'snapshot')
+      const b102 = snapshot.data.rooms.find((r: any) => r.name === 'B102')
+
+      const login = await (await fetch(`${one.base}/api/auth/login`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'guest', password: 'guest1234' }),
+      })).json() as { access_token: string }
+      // Sooner than B102's seeded next booking (+2 h), so it becomes the room's next reservation.
+      const start = Math.ceil((Date.now() + 5 * 60_000) / 60_000) * 60_000
+      const booked = await fetch(`${one.base}/api/rooms/${b102.id}/reserve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${login.access_token}` },
+        body: JSON.stringify({ start_time: iso(start), end_time: iso(start + 30 * 60_000) }),
+      })
+      expect(booked.status).toBe(201)
+      const sent = Date.now()
+      const event = await stream.next((e) => e.event === 'room' && e.data.room.id === b102.id, 1000)
+      expect(Date.now() - sent).toBeLessThan(1000)
+      expect(event.data.room.next_reservation.user_name).toBe('guest')
+      await stream.close()
+      await Promise.all([one.stop(), two.stop()])
+    } finally {
+      await killAll()
+      await database.drop()
+    }
+  })
+})

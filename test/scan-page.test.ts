@@ -1,0 +1,258 @@
+/**
+ * The scan page /r/:id (root only): server-rendered HTML without JavaScript, ru/en by
+ * Accept-Language, every value escaped, no-store; its forms: login (nonce double submit, shared
+ * login rate limit), check-in, book now, check-out and logout, each carrying csrf_token, which is
+ * checked against the session even with JWT_CSRF_CHECK_FORM=false (the API routes still refuse the
+ * form field then). A refused form post renders the page again with the message.
+ */
+import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { eq } from 'drizzle-orm'
+import { reservations, rooms, sessions } from '../src/db/schema'
+import { fixedClock } from '../src/lib/clock'
+import { scanKey } from '../src/modules/checkin/keys'
+import { Client, loggedIn, TEST_ENV, testApp, type Reply, type TestApp } from './helpers/app'
+
+setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+
+const clock = fixedClock('2030-04-01T09:00:00Z')
+let t: TestApp
+const ids: Record<string, number> = {}
+
+beforeAll(async () => {
+  t = await testApp({ clock })
+  for (const row of await t.database.db.select().from(rooms)) ids[row.name] = row.id
+})
+afterAll(() => t.close())
+
+const key = (room: string, version = 1) => scanKey(TEST_ENV.SECRET_KEY, ids[room]!, version)
+const page = (c: Client, room: string, k = key(room), headers: Record<string, string> = {}) =>
+  c.get(`/r/${ids[room]}?k=${encodeURIComponent(k)}`, { headers })
+const form = (c: Client, path: string, fields: Record<string, string>) =>
+  c.request('POST', path, { body: new URLSearchParams(fields) })
+
+/** The value of a hidden field in a page. */
+function hidden(html: string, name: string): string | undefined {
+  return new RegExp(`<input type="hidden" name="${name}" value="([^"]*)">`).exec(html)?.[1]
+}
+
+/** Logs in through the page's form, as a phone would. */
+async function pageLogin(room: string, name: string): Promise<{ client: Client; reply: Reply }> {
+  const client = new Client(t.app)
+  const first = await page(client, room)
+  const reply = await form(client, `/r/${ids[room]}/login`, { k: key(room), nonce: hidden(first.text, 'nonce')!, name, password: `${name}1234` })
+  return { client, reply }
+}
+
+describe('GET /r/:id', () => {
+  test('logged out: HTML login form, status, today, frontend link; no-store; root only', async () => {
+    const anon = new Client(t.app)
+    const r = await page(anon, 'B101')
+    expect(r.status).toBe(200)
+    expect(r.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(r.headers.get('cache-control')).toBe('no-store')
+    expect(r.headers.get('content-language')).toBe('en')
+    expect(r.headers.get('content-security-policy')).toContain("default-src 'none'")
+    expect(r.headers.get('x-frame-options')).toBe('DENY')
+    expect(r.text).toStartWith('<!doctype html>')
+    expect(r.text).not.toContain('<script')
+    expect(r.text).toContain('<h1>B101</h1>')
+    expect(r.text).toContain('Occupied until 10:30')
+    expect(r.text).toContain(`<form method="post" action="${ids.B101}/login">`)
+    expect(hidden(r.text, 'k')).toBe(key('B101'))
+    const nonce = hidden(r.text, 'nonce')!
+    expect(nonce).toMatch(/^[A-Za-z0-9_-]{22}$/)
+    expect(r.headers.getSetCookie().find((c) => c.startsWith('qrbook_login_nonce='))).toContain('HttpOnly')
+    expect(anon.cookies.get('qrbook_login_nonce')).toBe(nonce)
+    expect(r.text).toContain(`href="http://frontend.test/rooms/${ids.B101}"`)
+    expect(r.text).toContain('teacher')
+    expect(r.text).toContain('checked in')
+
+    expect((await anon.get(`/api/r/${ids.B101}`)).status).toBe(404)
+    const unknown = await anon.get('/r/99999')
+    expect(unknown.status).toBe(404)
+    expect(unknown.text).toContain('Room not found')
+    expect((await anon.get('/r/abc')).status).toBe(404)
+  })
+
+  test('Russian or English by Accept-Language', async () => {
+    const anon = new Client(t.app)
+    const ru = await page(anon, 'B101', key('B101'), { 'accept-language': 'ru-RU,ru;q=0.9,en;q=0.8' })
+    expect(ru.headers.get('content-language')).toBe('ru')
+    expect(ru.text).toContain('<html lang="ru">')
+    expect(ru.text).toContain('Занята до 10:30')
+    expect(ru.text).toContain('Войти')
+    const preferEnglish = await page(anon, 'B101', key('B101'), { 'accept-language': 'ru;q=0.5, en-GB;q=0.9' })
+    expect(preferEnglish.headers.get('content-language')).toBe('en')
+    const other = await page(anon, 'B101', key('B101'), { 'accept-language': 'de-DE' })
+    expect(other.text).toContain('Log in')
+  })
+
+  test('every interpolated value is escaped', async () => {
+    const admin = await loggedIn(t.app, 'admin')
+    const created = await admin.post('/api/admin/rooms', { name: `<b>"X"</b>&'` })
+    expect(created.status).toBe(201)
+    ids.Evil = created.body.room.id
+    const anon = new Client(t.app)
+    const r = await page(anon, 'Evil', `"><script>alert(1)</script>`)
+    expect(r.status).toBe(200)
+    expect(r.text).not.toContain('<script')
+    expect(r.text).not.toContain('<b>"X"')
+    expect(r.text).toContain('&lt;b&gt;&quot;X&quot;&lt;/b&gt;&amp;&#39;')
+    expect(r.text).toContain('value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"')
+  })
+})
+
+describe('login form', () => {
+  test('sets the session cookies and redirects back to the page (303)', async () => {
+    const { client, reply } = await pageLogin('B101', 'teacher')
+    expect(reply.status).toBe(303)
+    expect(reply.headers.get('location')).toBe(`../${ids.B101}?k=${key('B101')}&done=logged_in`)
+    expect([...client.cookies.keys()]).toEqual(expect.arrayContaining(['access_token_cookie', 'refresh_token_cookie', 'csrf_access_token', 'csrf_refresh_token']))
+    const after = await client.get(`/r/${ids.B101}?k=${key('B101')}&done=logged_in`)
+    expect(after.text).toContain('You are logged in.')
+    expect(after.text).toContain('Logged in as teacher')
+    expect(after.text).toContain('You are checked in (since 08:30).')
+    expect(hidden(after.text, 'csrf_token')).toBe(client.cookies.get('csrf_access_token'))
+    // The API sees the same session.
+    expect((await client.get('/api/auth/me')).body).toMatchObject({ name: 'teacher' })
+  })
+
+  test('refused without the nonce cookie (another site) or with a wrong one: 403, no session', async () => {
+    const anon = new Client(t.app)
+    const noCookie = await form(anon, `/r/${ids.B101}/login`, { k: key('B101'), nonce: 'A'.repeat(22), name: 'teacher', password: 'teacher1234' })
+    expect(noCookie.status).toBe(403)
+    expect(noCookie.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(noCookie.text).toContain('login form expired: try again')
+    expect(anon.cookies.has('access_token_cookie')).toBe(false)
+    const fresh = hidden(noCookie.text, 'nonce')!
+    expect(fresh).toBe(anon.cookies.get('qrbook_login_nonce')!)
+    const wrong = await form(anon, `/r/${ids.B101}/login`, { nonce: 'B'.repeat(22), name: 'teacher', password: 'teacher1234' })
+    expect(wrong.status).toBe(403)
+    expect(anon.cookies.has('access_token_cookie')).toBe(false)
+  })
+
+  test('bad credentials re-render the form with the message (401); ru translated', async () => {
+    const anon = new Client(t.app)
+    const first = await page(anon, 'B101', key('B101'), { 'accept-language': 'ru' })
+    const r = await anon.request('POST', `/r/${ids.B101}/login`, {
+      body: new URLSearchParams({ k: key('B101'), nonce: hidden(first.text, 'nonce')!, name: 'teacher', password: 'wrong-password' }),
+      headers: { 'accept-language': 'ru' },
+    })
+    expect(r.status).toBe(401)
+    expect(r.text).toContain('Неверное имя пользователя или пароль.')
+    expect(anon.cookies.has('access_token_cookie')).toBe(false)
+  })
+
+  test('shares the login rate limit with POST /auth/login', async () => {
+    const limited = await testApp({ env: { RATELIMIT_ENABLED: 'true' } })
+    try {
+      const anon = new Client(limited.app)
+      const first = await anon.get('/r/1')
+      const nonce = hidden(first.text, 'nonce')!
+      const statuses: number[] = []
+      for (let i = 0; i < 4; i++) statuses.push((await anon.post('/api/auth/login', { name: 'guest', password: 'nope-nope' }, { csrf: false })).status)
+      for (let i = 0; i < 3; i++)
+        statuses.push((await form(anon, '/r/1/login', { nonce, name: 'guest', password: 'nope-nope' })).status)
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 401, 429])
+    } finally {
+      await limited.close()
+    }
+  })
+})
+
+describe('forms of the logged-in viewer (csrf_token, JWT_CSRF_CHECK_FORM=false)', () => {
+  test('check in: 303 back, the page shows it; without or with a wrong csrf_token 401 and nothing changes', async () => {
+    expect(t.config.jwtCsrfCheckForm).toBe(false)
+    clock.set('2030-04-01T09:00:00Z')
+    const student = await loggedIn(t.app, 'student')
+    const booked = await student.post(`/api/rooms/${ids.B102}/reserve`, { start_time: '2030-04-01T09:30:00Z', end_time: '2030-04-01T10:30:00Z' })
+    expect(booked.status).toBe(201)
+    const id = booked.body.reservation.id
+    clock.set('2030-04-01T09:25:00Z')
+    const { client } = await pageLogin('B102', 'student')
+    const view = await page(client, 'B102')
+    expect(view.text).toContain('Your booking 09:30–10:30')
+    expect(view.text).toContain('Check in by 09:45, or the booking is released.')
+    expect(view.text).toContain(`<form method="post" action="${ids.B102}/check-in">`)
+    const csrf = hidden(view.text, 'csrf_token')!
+    expect(hidden(view.text, 'reservation_id')).toBe(String(id))
+
+    const missing = await form(client, `/r/${ids.B102}/check-in`, { k: key('B102'), reservation_id: String(id) })
+    expect(missing.status).toBe(401)
+    expect(missing.text).toContain('Missing CSRF token')
+    const wrong = await form(client, `/r/${ids.B102}/check-in`, { k: key('B102'), reservation_id: String(id), csrf_token: 'not-the-token' })
+    expect(wrong.status).toBe(401)
+    expect(wrong.text).toContain('CSRF double submit tokens do not match')
+    // The API routes do not take the form field while JWT_CSRF_CHECK_FORM=false.
+    const api = await client.request('POST', `/api/reservations/${id}/check-in`, { body: new URLSearchParams({ k: key('B102'), csrf_token: csrf }) })
+    expect(api.status).toBe(401)
+    expect(api.body.msg).toBe('Missing CSRF token')
+    const [before] = await t.database.db.select().from(reservations).where(eq(reservations.id, id))
+    expect(before!.checkedInAt).toBeNull()
+
+    const badKey = await form(client, `/r/${ids.B102}/check-in`, { k: 'AAAAAAAAAAAA', reservation_id: String(id), csrf_token: csrf })
+    expect(badKey.status).toBe(403)
+    expect(badKey.text).toContain('this QR code is not valid for this room')
+
+    const ok = await form(client, `/r/${ids.B102}/check-in`, { k: key('B102'), reservation_id: String(id), csrf_token: csrf })
+    expect(ok.status).toBe(303)
+    expect(ok.headers.get('location')).toBe(`../${ids.B102}?k=${key('B102')}&done=checked_in`)
+    const [after] = await t.database.db.select().from(reservations).where(eq(reservations.id, id))
+    expect(after!.checkedInAt?.toISOString()).toBe('2030-04-01T09:25:00.000Z')
+    const shown = await client.get(`/r/${ids.B102}?k=${key('B102')}&done=checked_in`)
+    expect(shown.text).toContain('You are checked in.')
+    expect(shown.text).toContain('You are checked in (since 09:25).')
+
+    // Check out once it has begun: the room is free again.
+    clock.set('2030-04-01T09:40:00Z')
+    const relogged = await pageLogin('B102', 'student')
+    const during = await page(relogged.client, 'B102')
+    expect(during.text).toContain('Check out (end now)')
+    const out = await form(relogged.client, `/r/${ids.B102}/check-out`, { k: key('B102'), reservation_id: String(id), csrf_token: hidden(during.text, 'csrf_token')! })
+    expect(out.status).toBe(303)
+    const [ended] = await t.database.db.select().from(reservations).where(eq(reservations.id, id))
+    expect(ended).toMatchObject({ status: 'finished' })
+    expect(ended!.endTime.toISOString()).toBe('2030-04-01T09:40:00.000Z')
+  })
+
+  test('book now for 30 minutes, then log out', async () => {
+    clock.set('2030-04-01T12:00:00Z')
+    const { client } = await pageLogin('B102', 'guest')
+    const view = await page(client, 'B102', key('B102'), { 'accept-language': 'ru' })
+    expect(view.text).toContain('Забронировать сейчас')
+    expect(view.text).toContain('<button type="submit" name="minutes" value="30">30 мин<small>до 12:30</small></button>')
+    const csrf = hidden(view.text, 'csrf_token')!
+    const booked = await form(client, `/r/${ids.B102}/book`, { k: key('B102'), minutes: '30', csrf_token: csrf })
+    expect(booked.status).toBe(303)
+    expect(booked.headers.get('location')).toBe(`../${ids.B102}?k=${key('B102')}&done=booked`)
+    const mine = (await client.get('/api/reservations/mine')).body.reservations.find((r: any) => r.room_id === ids.B102)
+    expect(mine).toMatchObject({ start_time: '2030-04-01T12:00:00Z', end_time: '2030-04-01T12:30:00Z', status: 'active', checked_in_at: '2030-04-01T12:00:00Z' })
+    const after = await client.get(`/r/${ids.B102}?k=${key('B102')}&done=booked`)
+    expect(after.text).toContain('Booked. You are checked in.')
+    expect(after.text).toContain('Occupied until 12:30')
+
+    const out = await form(client, `/r/${ids.B102}/logout`, { k: key('B102'), csrf_token: csrf })
+    expect(out.status).toBe(303)
+    expect(client.cookies.has('access_token_cookie')).toBe(false)
+    const revoked = await t.database.db.select().from(sessions).where(eq(sessions.userId, 4))
+    expect(revoked.some((s) => s.revokedAt !== null)).toBe(true)
+    const back = await client.get(`/r/${ids.B102}?k=${key('B102')}&done=logged_out`)
+    expect(back.text).toContain('You are logged out.')
+    expect(back.text).toContain('/login">')
+  })
+
+  test('an outdated key: the page opens, with no check-in or booking and a notice', async () => {
+    clock.set('2030-04-02T12:00:00Z')
+    const admin = await loggedIn(t.app, 'admin')
+    expect((await admin.post(`/api/admin/rooms/${ids.B102}/generate-qr`)).status).toBe(200)
+    const { client } = await pageLogin('B102', 'guest')
+    const view = await page(client, 'B102', key('B102', 1))
+    expect(view.status).toBe(200)
+    expect(view.text).toContain('This QR code has been replaced.')
+    expect(view.text).not.toContain('name="minutes"')
+    const refused = await form(client, `/r/${ids.B102}/book`, { k: key('B102', 1), minutes: '30', csrf_token: hidden(view.text, 'csrf_token')! })
+    expect(refused.status).toBe(403)
+    expect(refused.text).toContain('this QR code has been replaced')
+    expect((await page(client, 'B102', key('B102', 2))).text).toContain('name="minutes"')
+  })
+})

@@ -1,0 +1,287 @@
+/**
+ * The release sweeper under concurrency, and its wiring in the process:
+ * - two sweeps at once (on PostgreSQL on separate connections) release each booking once, with one
+ *   audit row; a held sweep lock makes the other instance skip its round;
+ * - two transactions releasing the same room at once (no advisory lock: a booking's own releaseDue)
+ *   never release twice and never wait on each other (FOR UPDATE SKIP LOCKED);
+ * - two sweepers running side by side while time passes release every booking exactly once;
+ * - the migration adds the enum values and the policy to an existing database (one transaction);
+ * - `bun src/index.ts` sweeps every SWEEP_INTERVAL_S, also with WORKERS=2 on PostgreSQL.
+ */
+import { setDefaultTimeout, afterAll, describe, expect, test } from 'bun:test'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { eq, inArray } from 'drizzle-orm'
+import postgres from 'postgres'
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
+import { ConfigError, loadConfig } from '../src/config'
+import { createDb, pgliteExtensions, rowsOf, sql, wrapPglite, type Database } from '../src/db/client'
+import { MIGRATIONS_FOLDER } from '../src/db/migrate'
+import { seed } from '../src/db/seed'
+import { auditLogs, reservations, rooms } from '../src/db/schema'
+import { fixedClock, systemClock } from '../src/lib/clock'
+import { silentLogger } from '../src/lib/log'
+import { releaseDue, startSweeper, sweepOnce, SWEEP_LOCK_KEY } from '../src/modules/checkin/sweeper'
+import { openDatabase, prepareDatabase } from '../src/startup'
+import { createPostgresDatabase, onPostgres, postgresServerUrl, testDatabase, type TestDatabase } from './helpers/db'
+import { killAll, processEnv, spawnServer } from './helpers/process'
+
+setDefaultTimeout(60_000) // Bun's 5 s default is too short for tests that start databases and processes
+
+const MIN = 60_000
+const NOW = '2030-05-06T09:00:00Z'
+const PG = await postgresServerUrl()
+
+const cleanups: (() => Promise<unknown> | unknown)[] = []
+afterAll(async () => {
+  await killAll()
+  for (const cleanup of cleanups.reverse()) await cleanup()
+})
+
+/** A seeded test database (PGlite in memory, or a new PostgreSQL database) and its URL. */
+async function seeded(): Promise<TestDatabase> {
+  const t = await testDatabase()
+  cleanups.push(() => t.drop())
+  await seed(t.database.db, fixedClock(NOW))
+  return t
+}
+
+/** n one-hour bookings needing a check-in, none checked in, the newest started `agoMin` minutes before `now`, 2 h apart. */
+async function noShows(database: Database, n: number, now: Date, agoMin: number): Promise<number[]> {
+  const [room] = await database.db.select().from(rooms).where(eq(rooms.name, 'B102'))
+  const rows = await database.db.insert(reservations).values(Array.from({ length: n }, (_, i) => ({
+    roomId: room!.id,
+    userId: 3,
+    startTime: new Date(now.getTime() - agoMin * MIN - i * 120 * MIN),
+    endTime: new Date(now.getTime() - agoMin * MIN - i * 120 * MIN + 60 * MIN),
+    checkInRequired: true,
+  }))).returning({ id: reservations.id })
+  return rows.map((r) => r.id)
+}
+
+async function releaseAudits(database: Database, ids: number[]) {
+  const rows = await database.db.select().from(auditLogs).where(eq(auditLogs.action, 'auto_release'))
+  const byId = new Map<number, number>()
+  for (const row of rows) {
+    const id = (row.payload as { reservation_id: number }).reservation_id
+    if (ids.includes(id)) byId.set(id, (byId.get(id) ?? 0) + 1)
+  }
+  return ids.map((id) => byId.get(id) ?? 0)
+}
+
+/** A second, independent handle on the same database (its own connection on PostgreSQL). */
+async function secondHandle(t: TestDatabase): Promise<Database> {
+  if (!t.url) return t.database
+  const other = await createDb({ kind: 'postgres', url: t.url })
+  cleanups.push(() => other.close())
+  return other
+}
+
+describe('SWEEP_INTERVAL_S', () => {
+  test('30 s by default, 0 turns the sweeper off, anything else is refused naming the variable', () => {
+    const base = { SECRET_KEY: 'x'.repeat(40), JWT_SECRET_KEY: 'y'.repeat(40) }
+    expect(loadConfig(base).sweepIntervalS).toBe(30)
+    expect(loadConfig({ ...base, SWEEP_INTERVAL_S: '0' }).sweepIntervalS).toBe(0)
+    expect(loadConfig({ ...base, SWEEP_INTERVAL_S: '5' }).sweepIntervalS).toBe(5)
+    for (const bad of ['-1', 'abc', '1.5', '3601']) {
+      expect(() => loadConfig({ ...base, SWEEP_INTERVAL_S: bad })).toThrow(ConfigError)
+      expect(() => loadConfig({ ...base, SWEEP_INTERVAL_S: bad })).toThrow(/^SWEEP_INTERVAL_S: expected a whole number from 0 to 3600/)
+    }
+  })
+})
+
+describe('two sweeps at once', () => {
+  test('release each booking once, with one audit row each', async () => {
+    const t = await seeded()
+    const clock = fixedClock('2030-05-20T12:00:00Z')
+    const ids = await noShows(t.database, 12, clock.now(), 20)
+    const other = await secondHandle(t)
+    const [a, b] = await Promise.all([
+      sweepOnce({ database: t.database, clock }),
+      sweepOnce({ database: other, clock }),
+    ])
+    const released = [...a.released, ...b.released].map((r) => r.id).filter((id) => ids.includes(id))
+    expect(released.sort((x, y) => x - y)).toEqual(ids)
+    expect(await releaseAudits(t.database, ids)).toEqual(ids.map(() => 1))
+    const statuses = await t.database.db.select({ status: reservations.status }).from(reservations).where(inArray(reservations.id, ids))
+    expect(statuses.every((s) => s.status === 'released')).toBe(true)
+    // Idempotent: nothing left to do.
+    expect((await sweepOnce({ database: other, clock })).released).toEqual([])
+  })
+
+  test.skipIf(!onPostgres)('an instance that cannot take the sweep lock skips its round', async () => {
+    const t = await seeded()
+    const clock = fixedClock('2030-05-20T12:00:00Z')
+    const ids = await noShows(t.database, 3, clock.now(), 20)
+    const holder = postgres(t.url!, { max: 1, onnotice: () => {} })
+    cleanups.push(() => holder.end({ timeout: 1 }))
+    await holder`select pg_advisory_lock(${SWEEP_LOCK_KEY})`
+    const skipped = await sweepOnce({ database: t.database, clock })
+    expect(skipped).toEqual({ skipped: true, released: [], finished: 0 })
+    expect(await releaseAudits(t.database, ids)).toEqual([0, 0, 0])
+    await holder`select pg_advisory_unlock(${SWEEP_LOCK_KEY})`
+    expect((await sweepOnce({ database: t.database, clock })).released.map((r) => r.id).filter((id) => ids.includes(id))).toEqual(ids)
+  })
+
+  test.skipIf(!onPostgres)('releaseDue in two open transactions: the second skips the rows the first holds, no waiting', async () => {
+    const t = await seeded()
+    const clock = fixedClock('2030-05-20T12:00:00Z')
+    const ids = await noShows(t.database, 4, clock.now(), 20)
+    const other = await secondHandle(t)
+    let releaseFirst!: () => void
+    const firstHolds = new Promise<void>((resolve) => { releaseFirst = resolve })
+    let firstDone!: () => void
+    const firstReleased = new Promise<void>((resolve) => { firstDone = resolve })
+    const first = t.database.db.transaction(async (tx) => {
+      const released = await releaseDue({ clock }, tx)
+      firstDone()
+      await firstHolds // keep the row locks while the other transaction runs
+      return released
+    })
+    await firstReleased
+    const started = performance.now()
+    const second = await other.db.transaction((tx) => releaseDue({ clock }, tx))
+    expect(performance.now() - started).toBeLessThan(2000)
+    expect(second).toEqual([])
+    releaseFirst()
+    expect((await first).map((r) => r.id).filter((id) => ids.includes(id))).toEqual(ids)
+    expect(await releaseAudits(t.database, ids)).toEqual(ids.map(() => 1))
+  })
+
+  test('two sweepers side by side while time passes: every no-show released exactly once', async () => {
+    const t = await seeded()
+    const clock = fixedClock('2030-05-07T09:00:00Z')
+    // Bookings starting every 2 minutes from 09:00; each is due 15 minutes after its start.
+    const [room] = await t.database.db.select().from(rooms).where(eq(rooms.name, 'B102'))
+    const rows = await t.database.db.insert(reservations).values(Array.from({ length: 10 }, (_, i) => ({
+      roomId: room!.id, userId: 4, checkInRequired: true,
+      startTime: new Date(Date.parse('2030-05-07T09:00:00Z') + i * 2 * MIN),
+      endTime: new Date(Date.parse('2030-05-07T09:00:00Z') + i * 2 * MIN + 2 * MIN),
+    }))).returning({ id: reservations.id })
+    const ids = rows.map((r) => r.id)
+    const other = await secondHandle(t)
+    const a = startSweeper({ database: t.database, clock, log: silentLogger }, 0.01)
+    const b = startSweeper({ database: other, clock, log: silentLogger }, 0.01)
+    for (let minute = 0; minute <= 40; minute++) {
+      clock.set(new Date(Date.parse('2030-05-07T09:00:00Z') + minute * MIN))
+      await Bun.sleep(15)
+    }
+    await Bun.sleep(100)
+    await Promise.all([a.stop(), b.stop()])
+    expect(await releaseAudits(t.database, ids)).toEqual(ids.map(() => 1))
+  })
+})
+
+describe('migrating an existing database', () => {
+  /** The migrations folder cut after its first `n` entries. */
+  function firstMigrations(n: number): string {
+    const dir = mkdtempSync(path.join(tmpdir(), 'qrbook-migrations-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    cpSync(MIGRATIONS_FOLDER, dir, { recursive: true })
+    const journalPath = path.join(dir, 'meta/_journal.json')
+    const journal = JSON.parse(readFileSync(journalPath, 'utf8'))
+    journal.entries = journal.entries.slice(0, n)
+    writeFileSync(journalPath, JSON.stringify(journal))
+    return dir
+  }
+
+  test('public rooms start requiring check-in; existing bookings are never released; the new values work at once', async () => {
+    let database: Database
+    let run: (folder: string) => Promise<void>
+    if (onPostgres) {
+      const created = await createPostgresDatabase('qrbook_checkin_migrate')
+      cleanups.push(() => created.drop())
+      database = await createDb({ kind: 'postgres', url: created.url })
+      run = (folder) => migratePostgres(database.db as any, { migrationsFolder: folder })
+    } else {
+      const client = await PGlite.create({ extensions: pgliteExtensions() })
+      database = wrapPglite(client)
+      run = (folder) => migratePglite(database.db as any, { migrationsFolder: folder })
+    }
+    cleanups.push(() => database.close())
+    // The database as the previous release left it (before check-in), with data.
+    await run(firstMigrations(2))
+    await database.db.execute(sql`insert into users (name, password_hash, role) values ('u', 'x', 'student')`)
+    await database.db.execute(sql`insert into rooms (name, type) values ('P1', 'public'), ('S1', 'service')`)
+    await database.db.execute(sql`insert into reservations (room_id, user_id, start_time, end_time)
+      select id, (select id from users), now() - interval '1 hour', now() + interval '1 hour' from rooms where name = 'P1'`)
+    // Upgrade: every later migration in one run (one transaction), then use the new values.
+    await run(MIGRATIONS_FOLDER)
+    const roomRows = rowsOf<{ name: string; requires_check_in: boolean; qr_version: number; check_in_opens_min: number; auto_release_after_min: number }>(
+      await database.db.execute(sql`select name, requires_check_in, qr_version, check_in_opens_min, auto_release_after_min from rooms order by name`))
+    expect(roomRows).toEqual([
+      { name: 'P1', requires_check_in: true, qr_version: 1, check_in_opens_min: 10, auto_release_after_min: 15 },
+      { name: 'S1', requires_check_in: false, qr_version: 1, check_in_opens_min: 10, auto_release_after_min: 15 },
+    ])
+    const [old] = rowsOf<{ check_in_required: boolean; checked_in_at: Date | null }>(
+      await database.db.execute(sql`select check_in_required, checked_in_at from reservations`))
+    expect(old).toEqual({ check_in_required: false, checked_in_at: null })
+    // The booking made before the room required check-in is not released, however late it is.
+    const sweep = await sweepOnce({ database, clock: fixedClock(new Date(Date.now() + 30 * MIN)) })
+    expect(sweep.released).toEqual([])
+    await database.db.execute(sql`update reservations set status = 'released'`)
+    await database.db.execute(sql`insert into audit_logs (action, description) values ('auto_release', 'x'), ('check_in', 'y'), ('check_out', 'z')`)
+  })
+})
+
+describe('the server process sweeps', () => {
+  const SECRETS = { SECRET_KEY: 'sweeper-secret-key-0123456789abcdefghijkl', JWT_SECRET_KEY: 'sweeper-jwt-key-0123456789abcdefghijklmno' }
+
+  async function dueBookings(database: Database, n: number): Promise<number[]> {
+    const now = new Date()
+    const [room] = await database.db.select().from(rooms).where(eq(rooms.name, 'B102'))
+    const rows = await database.db.insert(reservations).values(Array.from({ length: n }, (_, i) => ({
+      roomId: room!.id, userId: 3, checkInRequired: true,
+      startTime: new Date(now.getTime() - (20 + i * 120) * MIN),
+      endTime: new Date(now.getTime() - (20 + i * 120) * MIN + 60 * MIN),
+    }))).returning({ id: reservations.id })
+    return rows.map((r) => r.id)
+  }
+
+  test('every SWEEP_INTERVAL_S on PGlite; the seeded checked-in booking stays', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'qrbook-sweeper-'))
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+    const config = loadConfig({ ...SECRETS, DATABASE_URL: `pglite://${dir}` })
+    let database = await openDatabase(config, silentLogger)
+    await prepareDatabase(database, systemClock, silentLogger)
+    const ids = await dueBookings(database, 2)
+    await database.close()
+
+    const server = spawnServer({ env: processEnv({ ...SECRETS, DATABASE_URL: `pglite://${dir}`, SWEEP_INTERVAL_S: '1' }) })
+    const [line] = await server.waitForLog('sweep')
+    expect(line!.released).toEqual(ids)
+    expect(await server.stop('SIGTERM')).toBe(0)
+
+    database = await openDatabase(config, silentLogger)
+    try {
+      expect(await releaseAudits(database, ids)).toEqual([1, 1])
+      const [b101] = await database.db.select().from(reservations).where(eq(reservations.roomId, 1))
+      expect(b101).toMatchObject({ status: 'active' })
+      expect(b101!.checkedInAt).not.toBeNull()
+    } finally {
+      await database.close()
+    }
+  })
+
+  test.skipIf(!PG)('WORKERS=2 on PostgreSQL: both sweep, each booking is released once', async () => {
+    const created = await createPostgresDatabase('qrbook_sweep_workers', PG)
+    cleanups.push(() => created.drop())
+    const config = loadConfig({ ...SECRETS, DATABASE_URL: created.url })
+    const database = await openDatabase(config, silentLogger)
+    cleanups.push(() => database.close())
+    await prepareDatabase(database, systemClock, silentLogger)
+    const ids = await dueBookings(database, 5)
+
+    const server = spawnServer({ env: processEnv({ ...SECRETS, DATABASE_URL: created.url, WORKERS: '2', SWEEP_INTERVAL_S: '1' }) })
+    await server.waitForLog('listening', 2)
+    const [line] = await server.waitForLog('sweep')
+    expect(line!.released).toEqual(ids)
+    await Bun.sleep(2500) // several more rounds of both workers
+    expect(await server.stop('SIGTERM')).toBe(0)
+    expect(server.logs().filter((l) => l.msg === 'sweep')).toHaveLength(1)
+    expect(await releaseAudits(database, ids)).toEqual(ids.map(() => 1))
+  })
+})
