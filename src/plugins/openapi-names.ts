@@ -11,8 +11,10 @@ import { FreeSlot, Room, RoomDetail, ScheduleEntry, TimeRangeBody, UserReservati
 const EXAMPLES: Record<string, unknown> = {
   Room: {
     id: 1, name: 'B101', type: 'public', is_blocked: false, qr_code_url: 'https://qrbook.example.com/static/qr/1.png',
-    status: 'occupied', current_reservation: { id: 1, user_id: 2, user_name: 'teacher', end_time: '2026-11-26T11:30:00Z' },
+    status: 'occupied',
+    current_reservation: { id: 1, user_id: 2, user_name: 'teacher', end_time: '2026-11-26T11:30:00Z', check_in_required: true, checked_in_at: '2026-11-26T09:30:00Z' },
     next_reservation: null, booking_window: { start: '08:00', end: '20:00' },
+    requires_check_in: true, check_in_opens_min: 10, auto_release_after_min: 15,
   },
   LoginRequest: { username: 'admin', password: 'admin1234' },
   TimeRange: { start_time: '2026-11-27T10:00:00Z', end_time: '2026-11-27T11:00:00Z' },

@@ -3,14 +3,12 @@
  * goes through esc(); forms post to paths relative to the page (`<id>/check-in` from `/r/<id>`), so
  * the page also works behind a proxy that serves the app under a path prefix.
  */
+import { esc } from '../../lib/html'
 import { localParts } from '../../lib/time'
 import type { ScanView, ViewReason } from './service'
 
 export type Lang = 'en' | 'ru'
 
-export function esc(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
-}
 
 /** The best of en/ru for an Accept-Language header (q-values honoured); English by default. */
 export function pickLang(header: string | null): Lang {

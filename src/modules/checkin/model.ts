@@ -1,6 +1,6 @@
 /** Schemas of the check-in routes (issue 7): scan view, check-in, check-out, walk-up booking. */
 import { t } from 'elysia'
-import { CheckInFields, RESERVATION_STATUSES, Room, Timestamp } from '../rooms/model'
+import { CheckInFields, Room, Timestamp, UserReservation } from '../rooms/model'
 
 export const ScanParams = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'room id' }) })
 export const ReservationParams = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'reservation id' }) })
@@ -16,15 +16,9 @@ export const BookNowBody = t.Object({
   minutes: t.Optional(t.Unknown({ description: '30, 60 or 90: capped at the next booking and the daily window', examples: [30] })),
 }, { examples: [{ k: 'Xy3kP0q9Lm2A', minutes: 30 }] })
 
-/** A reservation with its check-in window. */
+/** A reservation (as GET /reservations/mine answers it) with its check-in window. */
 export const CheckInReservation = t.Object({
-  id: t.Integer(),
-  room_id: t.Integer(),
-  room_name: t.String(),
-  start_time: Timestamp,
-  end_time: Timestamp,
-  status: t.UnionEnum(RESERVATION_STATUSES),
-  ...CheckInFields,
+  ...UserReservation.properties,
   check_in_opens_at: t.String({ description: 'check-in opens (ISO 8601 UTC)' }),
   check_in_closes_at: t.String({ description: 'check-in closes, exclusive: the booking is released then if it needs a check-in' }),
 })

@@ -4,7 +4,7 @@
  * the room's event stream; EventSource reconnects by itself, and the script reopens the stream
  * when the server answered with an error, so the page recovers after network or server outages.
  */
-import { esc } from '../checkin/html'
+import { esc } from '../../lib/html'
 import type { RoomState } from '../events/bus'
 
 export interface DisplayInput {
