@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from '
 import postgres from 'postgres'
 import { hashPassword } from '../src/lib/passwords'
 import { createPostgresDatabase, postgresServerUrl } from './helpers/db'
-import { killAll, processEnv, spawnServer, type ServerProcess } from './helpers/process'
+import { alive, killAll, processEnv, spawnServer, type ServerProcess } from './helpers/process'
 
 // test/setup.ts's preloaded timeout reaches only the first file of a run (oven-sh/bun#43787).
 setDefaultTimeout(50_000)
@@ -89,6 +89,8 @@ describe.skipIf(!PG)('booking storm: WORKERS=2 on one PostgreSQL, 200 clients, 1
 
   afterAll(async () => {
     await sql?.end({ timeout: 5 })
+    // SIGTERM first: the primary forwards it to both workers (a SIGKILL would orphan them)
+    if (server && server.proc.exitCode === null) await server.stop('SIGTERM')
     await killAll()
     await db?.drop()
   })
@@ -247,5 +249,12 @@ describe.skipIf(!PG)('booking storm: WORKERS=2 on one PostgreSQL, 200 clients, 1
     const patchOk = outcomes.filter((o) => o.kind === 'patch' && o.status === 200).length
     const [{ n: updates }] = await sql`select count(*)::int as n from audit_logs where action = 'update_reservation'` as any
     expect(updates).toBe(patchOk)
+  })
+
+  test('both workers stop on SIGTERM: exit 0, no process left', async () => {
+    const workers = server.logs().filter((l) => l.msg === 'listening').map((l) => l.pid as number)
+    expect(workers).toHaveLength(2)
+    expect(await server.stop('SIGTERM')).toBe(0)
+    expect(workers.filter(alive)).toEqual([])
   })
 })

@@ -1,0 +1,4 @@
+-- GET one path (wrk's URL), optionally with a bearer token from BENCH_TOKEN.
+dofile((os.getenv("BENCH_LUA_DIR") or "bench/wrk") .. "/stats.lua")
+local token = os.getenv("BENCH_TOKEN")
+if token and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
