@@ -3,11 +3,7 @@
  * PGlite on disk for pglite://<dir> (the default, ./data/pglite), PGlite in memory for memory://.
  * Both give the same Drizzle API, run the same migrations and enforce the same constraints.
  */
-import { mkdirSync } from 'node:fs'
-import { PGlite, type PGliteInterface } from '@electric-sql/pglite'
-import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist'
 import { sql } from 'drizzle-orm'
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import postgres from 'postgres'
@@ -42,39 +38,11 @@ export interface DbOptions {
   poolSize?: number
 }
 
-export function pgliteExtensions() {
-  return { btree_gist }
-}
-
 export async function createDb(target: DatabaseTarget, options: DbOptions = {}): Promise<Database> {
   if (target.kind === 'postgres') return createPostgresDb(target.url, options)
-  if (target.kind === 'pglite') mkdirSync(target.dir, { recursive: true })
-  const client = await PGlite.create({
-    dataDir: target.kind === 'pglite' ? target.dir : undefined,
-    extensions: pgliteExtensions(),
-  })
-  return wrapPglite(client, options)
-}
-
-/** Wraps an already open PGlite (tests clone a migrated template instead of migrating each time). */
-export function wrapPglite(client: PGlite | PGliteInterface, options: DbOptions = {}): Database {
-  const db = drizzlePglite({ client: client as PGlite, schema, logger: queryLogger(options) }) as unknown as Db
-  let closed = false
-  return {
-    db,
-    kind: client.dataDir ? 'pglite' : 'memory',
-    ping: (timeoutMs = 2000) => withTimeout(client.query('select 1').then(() => {}), timeoutMs),
-    withAdvisoryLock: (_key, fn) => fn(),
-    async listen(channel, onPayload) {
-      const stop = await client.listen(channel, onPayload)
-      return async () => { if (!closed) await stop() }
-    },
-    close: async () => {
-      if (closed) return
-      closed = true
-      await client.close()
-    },
-  }
+  // Loaded only when used: PGlite (WebAssembly PostgreSQL) costs memory a PostgreSQL deployment does not need.
+  const { createPgliteDb } = await import('./pglite')
+  return createPgliteDb(target, options)
 }
 
 function createPostgresDb(url: string, options: DbOptions): Database {
@@ -114,7 +82,7 @@ function createPostgresDb(url: string, options: DbOptions): Database {
   }
 }
 
-function queryLogger(options: DbOptions) {
+export function queryLogger(options: DbOptions) {
   const onQuery = options.onQuery
   return onQuery ? { logQuery: (query: string) => onQuery(query) } : false
 }

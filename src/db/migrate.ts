@@ -3,7 +3,6 @@
  * starting at once (WORKERS, or a rolling deploy) neither race on DDL nor seed twice.
  */
 import path from 'node:path'
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import type { Database } from './client'
 
@@ -14,5 +13,8 @@ export const MIGRATION_LOCK_KEY = 0x5152424b
 export async function migrate(database: Database): Promise<void> {
   const config = { migrationsFolder: MIGRATIONS_FOLDER }
   if (database.kind === 'postgres') await migratePostgres(database.db as any, config)
-  else await migratePglite(database.db as any, config)
+  else {
+    const { migrate: migratePglite } = await import('drizzle-orm/pglite/migrator')
+    await migratePglite(database.db as any, config)
+  }
 }

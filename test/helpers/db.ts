@@ -7,7 +7,8 @@
  */
 import { PGlite } from '@electric-sql/pglite'
 import postgres from 'postgres'
-import { createDb, pgliteExtensions, wrapPglite, type Database, type DbOptions } from '../../src/db/client'
+import { createDb, type Database, type DbOptions } from '../../src/db/client'
+import { pgliteExtensions, wrapPglite } from '../../src/db/pglite'
 import { migrate } from '../../src/db/migrate'
 
 export interface TestDatabase {

@@ -4,9 +4,8 @@
  * (pure JavaScript) and DejaVu Sans embedded, since the standard PDF fonts have no Cyrillic;
  * SVG for a single room as well.
  */
-import fontkit from '@pdf-lib/fontkit'
 import { asc, inArray } from 'drizzle-orm'
-import { PDFDocument, rgb, type PDFFont, type PDFPage } from 'pdf-lib'
+import type { Color, PDFFont, PDFPage } from 'pdf-lib'
 import QRCode from 'qrcode'
 import type { Ctx } from '../../context'
 import { rooms } from '../../db/schema'
@@ -42,6 +41,13 @@ export function shortUrl(url: string): string {
   return url.replace(/^https?:\/\//, '')
 }
 
+/** pdf-lib and its font support, loaded at the first poster: most processes never print one. */
+let pdfLib: Promise<[typeof import('pdf-lib'), Parameters<import('pdf-lib').PDFDocument['registerFontkit']>[0]]> | undefined
+function loadPdfLib() {
+  pdfLib ??= Promise.all([import('pdf-lib'), import('@pdf-lib/fontkit').then((m) => ((m as { default?: unknown }).default ?? m) as never)])
+  return pdfLib
+}
+
 let fonts: Promise<[Uint8Array, Uint8Array]> | undefined
 function fontBytes() {
   fonts ??= Promise.all([
@@ -51,7 +57,7 @@ function fontBytes() {
   return fonts
 }
 
-function centered(page: PDFPage, text: string, font: PDFFont, size: number, y: number, color = rgb(0, 0, 0)) {
+function centered(page: PDFPage, text: string, font: PDFFont, size: number, y: number, color?: Color) {
   const width = font.widthOfTextAtSize(text, size)
   page.drawText(text, { x: (A4.width - width) / 2, y, size, font, color })
 }
@@ -63,6 +69,7 @@ function fitSize(text: string, font: PDFFont, max: number): number {
 }
 
 export async function postersPdf(list: PosterRoom[]): Promise<Uint8Array> {
+  const [{ PDFDocument, rgb }, fontkit] = await loadPdfLib()
   const pdf = await PDFDocument.create()
   pdf.registerFontkit(fontkit)
   pdf.setTitle(list.length === 1 ? `QRBOOK poster ${list[0]!.name}` : 'QRBOOK room posters')
