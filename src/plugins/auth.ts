@@ -68,16 +68,39 @@ export function checkCsrf(expected: string, request: Request, body: unknown, all
   if (!sameSecret(sent, expected)) throw new Unauthorized('CSRF double submit tokens do not match')
 }
 
+export interface AccessToken {
+  claims: TokenClaims
+  /** sent as Authorization: Bearer (no CSRF needed), else as the access cookie */
+  viaBearer: boolean
+}
+
+/**
+ * The request's access token, verified once per request however many hooks ask (the rate
+ * limiter, the guard macros, the scan page): undefined when there is none; rejects with 401
+ * `token has expired` or 422 `token invalid`. No CSRF check here: see verifyAccess.
+ */
+const verifiedTokens = new WeakMap<Request, Promise<AccessToken | undefined>>()
+export function accessToken(ctx: Ctx, request: Request): Promise<AccessToken | undefined> {
+  let verified = verifiedTokens.get(request)
+  if (!verified) {
+    const bearer = bearerToken(request)
+    const token = bearer ?? parseCookies(request.headers.get('cookie'))[ACCESS_COOKIE]
+    verified = token
+      ? ctx.tokens.verify(token, 'access').then((claims) => ({ claims, viaBearer: Boolean(bearer) }))
+      : Promise.resolve(undefined)
+    verifiedTokens.set(request, verified)
+  }
+  return verified
+}
+
 /** Verifies the request's access token (and CSRF for cookie-authenticated writes). */
 export async function verifyAccess(ctx: Ctx, request: Request, body: unknown): Promise<TokenClaims> {
-  const bearer = bearerToken(request)
-  const token = bearer ?? parseCookies(request.headers.get('cookie'))[ACCESS_COOKIE]
-  if (!token) throw new Unauthorized('missing authorization', {
+  const access = await accessToken(ctx, request)
+  if (!access) throw new Unauthorized('missing authorization', {
     hint: 'log in at POST /api/auth/login, then send its cookies or "Authorization: Bearer <access_token>"',
   })
-  const claims = await ctx.tokens.verify(token, 'access')
-  if (!bearer && UNSAFE_METHODS.has(request.method)) checkCsrf(claims.csrf, request, body, ctx.config.jwtCsrfCheckForm)
-  return claims
+  if (!access.viaBearer && UNSAFE_METHODS.has(request.method)) checkCsrf(access.claims.csrf, request, body, ctx.config.jwtCsrfCheckForm)
+  return access.claims
 }
 
 /** The current user behind verified claims; refuses deleted users and tokens older than a password change. */
@@ -115,11 +138,10 @@ export const authGuard = (ctx: Ctx) =>
  * form-encoded bodies count, and only the routes that call this accept it.
  */
 export async function verifyFormAccess(ctx: Ctx, request: Request, formToken: unknown): Promise<TokenClaims> {
-  const bearer = bearerToken(request)
-  const token = bearer ?? parseCookies(request.headers.get('cookie'))[ACCESS_COOKIE]
-  if (!token) throw new Unauthorized('missing authorization')
-  const claims = await ctx.tokens.verify(token, 'access')
-  if (bearer) return claims
+  const access = await accessToken(ctx, request)
+  if (!access) throw new Unauthorized('missing authorization')
+  const { claims } = access
+  if (access.viaBearer) return claims
   const type = request.headers.get('content-type') ?? ''
   const isForm = type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')
   const sent = request.headers.get('x-csrf-token') ?? request.headers.get('x-csrftoken')

@@ -11,11 +11,10 @@
 import { Elysia } from 'elysia'
 import type { Ctx } from '../context'
 import { clientIp } from '../lib/client-ip'
-import { parseCookies } from '../lib/cookies'
 import { TooManyRequests } from '../lib/errors'
 import { createRateLimitStore, type RateLimitStore } from '../lib/rate-limit-store'
 import { parseRateLimit, type RateLimit } from '../lib/rate-limit-spec'
-import { ACCESS_COOKIE, bearerToken } from './auth'
+import { accessToken } from './auth'
 import { metaOf } from './request-context'
 
 interface RequestInfo {
@@ -104,10 +103,8 @@ export function createRateLimiter(ctx: Ctx, store: RateLimitStore = createRateLi
 
   /** The user id of a valid access token, if the request carries one (no CSRF check: this only picks a budget). */
   async function userIdOf(request: Request): Promise<number | undefined> {
-    const token = bearerToken(request) ?? parseCookies(request.headers.get('cookie'))[ACCESS_COOKIE]
-    if (!token) return undefined
-    const claims = await ctx.tokens.verify(token, 'access').catch(() => undefined)
-    return claims ? Number(claims.sub) : undefined
+    const access = await accessToken(ctx, request).catch(() => undefined)
+    return access ? Number(access.claims.sub) : undefined
   }
 
   const identities = new WeakMap<Request, Promise<RequestInfo>>()

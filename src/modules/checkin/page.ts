@@ -19,7 +19,7 @@ import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
 import { parseCookies, serializeCookie } from '../../lib/cookies'
 import { HttpError, NotFound } from '../../lib/errors'
-import { ACCESS_COOKIE, actorFor, bearerToken, verifyFormAccess } from '../../plugins/auth'
+import { accessToken, actorFor, verifyFormAccess } from '../../plugins/auth'
 import type { Actor } from '../auth/actors'
 import { clearedCookies, sessionCookies } from '../auth/cookies'
 import * as authService from '../auth/service'
@@ -53,11 +53,10 @@ const keyOf = (raw: unknown) => (typeof raw === 'string' ? raw.slice(0, 64) : ''
 
 /** The logged-in viewer of a page request, or undefined (no token, or one that no longer works). */
 async function pageViewer(ctx: Ctx, request: Request): Promise<{ actor: Actor; csrf: string } | undefined> {
-  const token = bearerToken(request) ?? parseCookies(request.headers.get('cookie'))[ACCESS_COOKIE]
-  if (!token) return undefined
   try {
-    const claims = await ctx.tokens.verify(token, 'access')
-    return { actor: await actorFor(ctx, claims), csrf: claims.csrf }
+    const access = await accessToken(ctx, request)
+    if (!access) return undefined
+    return { actor: await actorFor(ctx, access.claims), csrf: access.claims.csrf }
   } catch {
     return undefined
   }
