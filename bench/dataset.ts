@@ -48,9 +48,9 @@ export async function buildDataset(url: string): Promise<DatasetInfo> {
   try {
     await sql.begin(async (tx) => {
       await tx`
-        insert into users (name, password_hash, role)
+        insert into users (name, password_hash, role, password_changed_at, created_at, updated_at)
         select 'user' || lpad(i::text, 4, '0'), ${hash},
-               (case when i % 10 = 0 then 'teacher' else 'student' end)::user_role
+               (case when i % 10 = 0 then 'teacher' else 'student' end)::user_role, now(), now(), now()
         from generate_series(1, ${BENCH_USERS}::int) as i`
 
       const { n: seededRooms } = (await tx`select count(*)::int as n from rooms`)[0]!
@@ -58,11 +58,11 @@ export async function buildDataset(url: string): Promise<DatasetInfo> {
       // admin-only, every 20th service; 4 blocked; a quarter with a daily booking window of
       // 08:00-20:00 (APP_TIMEZONE, UTC by default).
       await tx`
-        insert into rooms (name, type, is_blocked, booking_start, booking_end, requires_check_in)
+        insert into rooms (name, type, is_blocked, booking_start, booking_end, requires_check_in, created_at, updated_at)
         select 'R' || lpad(i::text, 3, '0'), t.type, i % 50 = 25,
                case when i % 4 = 1 then time '08:00' end,
                case when i % 4 = 1 then time '20:00' end,
-               t.type = 'public'
+               t.type = 'public', now(), now()
         from generate_series(1, ${BENCH_ROOMS_TOTAL - seededRooms}::int) as i
         cross join lateral (select (case when i % 20 = 0 then 'admin' when i % 20 = 10 then 'service' else 'public' end)::room_type as type) as t`
 

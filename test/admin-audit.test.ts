@@ -2,7 +2,7 @@ import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from '
 import { auditLogs } from '../src/db/schema'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 let t: TestApp
 let admin: Client

@@ -3,8 +3,9 @@ import { and, desc, eq, inArray } from 'drizzle-orm'
 import { auditLogs, reservations } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
+import { stamped } from './helpers/db'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 // Seeded (relative to the clock): R1 B101 teacher 11:30-13:30 (in progress), R2 B102 student
 // 14:00-16:00, R3 A200 guest 18:00-20:00. Rooms B101=1 B102=2 A200=3 S001=4; users admin=1
@@ -18,9 +19,9 @@ beforeAll(async () => {
   t = await testApp({ clock })
   admin = await loggedIn(t.app, 'admin')
   const rows = await t.database.db.insert(reservations).values([
-    { roomId: 1, userId: 3, startTime: new Date('2030-03-09T09:00:00Z'), endTime: new Date('2030-03-09T10:00:00Z') },
-    { roomId: 4, userId: 4, startTime: new Date('2030-03-11T09:00:00Z'), endTime: new Date('2030-03-11T10:00:00Z'), status: 'cancelled' },
-    { roomId: 2, userId: 2, startTime: new Date('2030-03-08T09:00:00Z'), endTime: new Date('2030-03-08T10:00:00Z'), status: 'finished' },
+    stamped({ roomId: 1, userId: 3, startTime: new Date('2030-03-09T09:00:00Z'), endTime: new Date('2030-03-09T10:00:00Z') }),
+    stamped({ roomId: 4, userId: 4, startTime: new Date('2030-03-11T09:00:00Z'), endTime: new Date('2030-03-11T10:00:00Z'), status: 'cancelled' }),
+    stamped({ roomId: 2, userId: 2, startTime: new Date('2030-03-08T09:00:00Z'), endTime: new Date('2030-03-08T10:00:00Z'), status: 'finished' }),
   ]).returning({ id: reservations.id })
   expect(rows.map((r) => r.id)).toEqual([4, 5, 6])
 })

@@ -5,8 +5,9 @@ import { desc, eq, gt, inArray } from 'drizzle-orm'
 import { auditLogs, reservations, rooms } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
+import { stamped } from './helpers/db'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 // Seeded: rooms A200 (admin, id 3), B101 (public, id 1, occupied now by teacher until 13:30),
 // B102 (public, id 2, next reservation 14:00), S001 (service, id 4).
@@ -310,13 +311,13 @@ describe('constant number of queries', () => {
     expect((await admin.get(path)).body.pagination.total).toBe(5)
     const small = await countQueries(path)
 
-    const added = await db().insert(rooms).values(Array.from({ length: 195 }, (_, i) => ({
+    const added = await db().insert(rooms).values(Array.from({ length: 195 }, (_, i) => stamped({
       name: `Z${String(i).padStart(3, '0')}`, type: (['public', 'admin', 'service'] as const)[i % 3],
     }))).returning({ id: rooms.id })
     // Reservations on many of them, current and upcoming, so each room has something to look up.
     await db().insert(reservations).values(added.flatMap((room, i) => [
-      { roomId: room.id, userId: 2 + (i % 3), startTime: new Date('2030-03-10T11:00:00Z'), endTime: new Date('2030-03-10T13:00:00Z') },
-      { roomId: room.id, userId: 3, startTime: new Date('2030-03-12T11:00:00Z'), endTime: new Date('2030-03-12T13:00:00Z') },
+      stamped({ roomId: room.id, userId: 2 + (i % 3), startTime: new Date('2030-03-10T11:00:00Z'), endTime: new Date('2030-03-10T13:00:00Z') }),
+      stamped({ roomId: room.id, userId: 3, startTime: new Date('2030-03-12T11:00:00Z'), endTime: new Date('2030-03-12T13:00:00Z') }),
     ]))
     const big = await admin.get(path)
     expect(big.body.pagination.total).toBe(200)

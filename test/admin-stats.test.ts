@@ -3,8 +3,9 @@ import { eq } from 'drizzle-orm'
 import { reservations, rooms } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
+import { stamped } from './helpers/db'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 const clock = fixedClock('2030-03-10T12:00:00Z')
 let t: TestApp
@@ -44,10 +45,10 @@ describe('GET /admin/stats', () => {
     // S001 blocked; a blocked room is counted as blocked, never as active_now.
     await db.update(rooms).set({ isBlocked: true }).where(eq(rooms.id, s001!.id))
     await db.insert(reservations).values([
-      { roomId: s001!.id, userId: 3, startTime: new Date('2030-03-10T11:00:00Z'), endTime: new Date('2030-03-10T13:00:00Z') },
-      { roomId: b101!.id, userId: 3, startTime: new Date('2030-03-09T09:00:00Z'), endTime: new Date('2030-03-09T10:00:00Z') },
-      { roomId: b101!.id, userId: 3, startTime: new Date('2030-03-08T09:00:00Z'), endTime: new Date('2030-03-08T10:00:00Z'), status: 'finished' },
-      { roomId: b101!.id, userId: 4, startTime: new Date('2030-03-12T09:00:00Z'), endTime: new Date('2030-03-12T10:00:00Z'), status: 'cancelled' },
+      stamped({ roomId: s001!.id, userId: 3, startTime: new Date('2030-03-10T11:00:00Z'), endTime: new Date('2030-03-10T13:00:00Z') }),
+      stamped({ roomId: b101!.id, userId: 3, startTime: new Date('2030-03-09T09:00:00Z'), endTime: new Date('2030-03-09T10:00:00Z') }),
+      stamped({ roomId: b101!.id, userId: 3, startTime: new Date('2030-03-08T09:00:00Z'), endTime: new Date('2030-03-08T10:00:00Z'), status: 'finished' }),
+      stamped({ roomId: b101!.id, userId: 4, startTime: new Date('2030-03-12T09:00:00Z'), endTime: new Date('2030-03-12T10:00:00Z'), status: 'cancelled' }),
     ])
     const admin = await loggedIn(t.app, 'admin')
     const r = await admin.get('/admin/stats')

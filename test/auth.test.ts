@@ -4,11 +4,15 @@ import { and, eq, isNull } from 'drizzle-orm'
 import { auditLogs, sessions, users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
+import { stampedUser } from './helpers/db'
+import { timeShifter } from './helpers/clock'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 let t: TestApp
-const clock = fixedClock('2026-11-26T10:00:00Z')
+/** Instants of this file, moved into TEST_CLOCK_YEAR when CI sets it (test/helpers/clock.ts). */
+const shifted = timeShifter('2026-11-26T10:00:00Z')
+const clock = fixedClock(shifted('2026-11-26T10:00:00Z'))
 
 beforeAll(async () => {
   t = await testApp({ clock })
@@ -315,7 +319,7 @@ describe('passwords and sessions', () => {
   test('a bcrypt hash from the Flask database verifies and is upgraded to argon2id', async () => {
     const bcrypt = await Bun.password.hash('legacy-password', { algorithm: 'bcrypt', cost: 4 })
     for (const [name, hash] of [['legacy-2b', bcrypt], ['legacy-2a', `$2a$${bcrypt.slice(4)}`]] as const) {
-      await t.database.db.insert(users).values({ name, passwordHash: hash, role: 'student' })
+      await t.database.db.insert(users).values(stampedUser({ name, passwordHash: hash, role: 'student' }))
       expect((await new Client(t.app).post('/auth/login', { name, password: 'wrong-password' }, { csrf: false })).status).toBe(401)
       const ok = await new Client(t.app).post('/auth/login', { name, password: 'legacy-password' }, { csrf: false })
       expect(ok.status).toBe(200)

@@ -14,10 +14,13 @@ import { fixedClock } from '../src/lib/clock'
 import { scanKey } from '../src/modules/checkin/keys'
 import { sweepOnce } from '../src/modules/checkin/sweeper'
 import { Client, loggedIn, TEST_ENV, testApp, type TestApp } from './helpers/app'
+import { timeShifter } from './helpers/clock'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
-const clock = fixedClock('2030-03-10T12:00:00Z')
+/** Instants of this file, moved into TEST_CLOCK_YEAR when CI sets it (test/helpers/clock.ts). */
+const shifted = timeShifter('2030-03-10T12:00:00Z')
+const clock = fixedClock(shifted('2030-03-10T12:00:00Z'))
 let t: TestApp
 let anon: Client
 const ids: Record<string, number> = {}
@@ -27,7 +30,7 @@ beforeAll(async () => {
   anon = new Client(t.app)
   for (const row of await t.database.db.select().from(rooms)) ids[row.name] = row.id
   // A public room of our own, so the seeded bookings never get in the way.
-  clock.set('2030-03-10T12:00:00Z')
+  clock.set(shifted('2030-03-10T12:00:00Z'))
   const admin = await loggedIn(t.app, 'admin')
   const created = await admin.post('/api/admin/rooms', { name: 'C1' })
   expect(created.status).toBe(201)
@@ -37,7 +40,7 @@ afterAll(() => t.close())
 
 const MIN = 60_000
 /** An instant on 2030-03-(10 + day) at HH:MM (UTC), plus ms. */
-const on = (day: number, hhmm: string, ms = 0) => new Date(Date.parse(`2030-03-${10 + day}T${hhmm}:00Z`) + ms)
+const on = (day: number, hhmm: string, ms = 0) => new Date(Date.parse(shifted(`2030-03-${10 + day}T${hhmm}:00Z`)) + ms)
 const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 const key = (room: string, version = 1) => scanKey(TEST_ENV.SECRET_KEY, ids[room]!, version)
 const db = () => t.database.db
@@ -68,16 +71,16 @@ async function auditsFor(action: 'check_in' | 'check_out' | 'auto_release', id: 
 
 describe('fresh start', () => {
   test('a fresh start shows the seeded B101 booking occupied and checked in', async () => {
-    clock.set('2030-03-10T12:00:00Z')
+    clock.set(shifted('2030-03-10T12:00:00Z'))
     expect((await sweep()).released).toEqual([])
     const r = await anon.get(`/api/scan/${ids.B101}?k=${key('B101')}`)
     expect(r.status).toBe(200)
     expect(r.body).toMatchObject({ action: 'login', key_status: 'valid', reservation: null, free_until: null })
-    expect(r.body.room).toMatchObject({ name: 'B101', status: 'occupied', current_reservation: { user_name: 'teacher', checked_in_at: '2030-03-10T11:30:00Z' } })
+    expect(r.body.room).toMatchObject({ name: 'B101', status: 'occupied', current_reservation: { user_name: 'teacher', checked_in_at: shifted('2030-03-10T11:30:00Z') } })
     expect(r.body.today.map((e: any) => e.user_name)).toEqual(['teacher'])
     const teacher = await as('teacher')
     const own = await teacher.get(`/api/scan/${ids.B101}?k=${key('B101')}`)
-    expect(own.body).toMatchObject({ action: 'view', reason: 'checked_in', reservation: { checked_in_at: '2030-03-10T11:30:00Z' } })
+    expect(own.body).toMatchObject({ action: 'view', reason: 'checked_in', reservation: { checked_in_at: shifted('2030-03-10T11:30:00Z') } })
     expect(own.body.today[0].mine).toBe(true)
   })
 })
@@ -89,28 +92,28 @@ describe('check-in window (opens 10 min before the start, closes at +15 min)', (
     clock.set(on(1, '09:50', -1))
     const early = await checkIn('student', id, key('C1'))
     expect(early.status).toBe(409)
-    expect(early.body.msg).toBe('check-in is not open yet: it opens 10 minutes before the start, at 2030-03-11T09:50:00Z')
-    expect(early.body.check_in_opens_at).toBe('2030-03-11T09:50:00Z')
+    expect(early.body.msg).toBe(`check-in is not open yet: it opens 10 minutes before the start, at ${shifted('2030-03-11T09:50:00Z')}`)
+    expect(early.body.check_in_opens_at).toBe(shifted('2030-03-11T09:50:00Z'))
     expect((await row(id)).checkedInAt).toBeNull()
 
     clock.set(on(1, '09:50'))
     const ok = await checkIn('student', id, key('C1'))
     expect(ok.status).toBe(200)
     expect(ok.body.reservation).toEqual({
-      id, room_id: ids.C1, room_name: 'C1', start_time: '2030-03-11T10:00:00Z', end_time: '2030-03-11T11:00:00Z', status: 'active',
-      check_in_required: true, checked_in_at: '2030-03-11T09:50:00Z',
-      check_in_opens_at: '2030-03-11T09:50:00Z', check_in_closes_at: '2030-03-11T10:15:00Z',
+      id, room_id: ids.C1, room_name: 'C1', start_time: shifted('2030-03-11T10:00:00Z'), end_time: shifted('2030-03-11T11:00:00Z'), status: 'active',
+      check_in_required: true, checked_in_at: shifted('2030-03-11T09:50:00Z'),
+      check_in_opens_at: shifted('2030-03-11T09:50:00Z'), check_in_closes_at: shifted('2030-03-11T10:15:00Z'),
     })
-    expect((await row(id)).checkedInAt?.toISOString()).toBe('2030-03-11T09:50:00.000Z')
+    expect((await row(id)).checkedInAt?.toISOString()).toBe(shifted('2030-03-11T09:50:00.000Z'))
     const [audit] = await auditsFor('check_in', id)
     expect(audit).toMatchObject({ action: 'check_in', actorId: 3 })
-    expect(audit!.payload).toMatchObject({ reservation_id: id, room_id: ids.C1, checked_in_at: '2030-03-11T09:50:00Z' })
+    expect(audit!.payload).toMatchObject({ reservation_id: id, room_id: ids.C1, checked_in_at: shifted('2030-03-11T09:50:00Z') })
 
     // Checking in again changes nothing and writes no second audit row.
     clock.set(on(1, '10:05'))
     const again = await checkIn('student', id, key('C1'))
     expect(again.status).toBe(200)
-    expect(again.body.reservation.checked_in_at).toBe('2030-03-11T09:50:00Z')
+    expect(again.body.reservation.checked_in_at).toBe(shifted('2030-03-11T09:50:00Z'))
     expect(await auditsFor('check_in', id)).toHaveLength(1)
   })
 
@@ -124,8 +127,8 @@ describe('check-in window (opens 10 min before the start, closes at +15 min)', (
     clock.set(on(2, '12:15'))
     const closed = await checkIn('student', tooLate, key('C1'))
     expect(closed.status).toBe(409)
-    expect(closed.body.msg).toBe('check-in has closed at 2030-03-12T12:15:00Z')
-    expect(closed.body.check_in_closes_at).toBe('2030-03-12T12:15:00Z')
+    expect(closed.body.msg).toBe(`check-in has closed at ${shifted('2030-03-12T12:15:00Z')}`)
+    expect(closed.body.check_in_closes_at).toBe(shifted('2030-03-12T12:15:00Z'))
   })
 
   test('a booking that does not need a check-in can be checked in until its end', async () => {
@@ -139,7 +142,7 @@ describe('check-in window (opens 10 min before the start, closes at +15 min)', (
     clock.set(on(3, '10:59'))
     const r = await checkIn('student', id, key('NoCheck'))
     expect(r.status).toBe(200)
-    expect(r.body.reservation.check_in_closes_at).toBe('2030-03-13T11:00:00Z')
+    expect(r.body.reservation.check_in_closes_at).toBe(shifted('2030-03-13T11:00:00Z'))
   })
 })
 
@@ -222,7 +225,7 @@ describe('automatic release', () => {
     const audits = await auditsFor('auto_release', id)
     expect(audits).toHaveLength(1)
     expect(audits[0]).toMatchObject({ actorId: null, action: 'auto_release' })
-    expect(audits[0]!.payload).toMatchObject({ reservation_id: id, room_id: ids.C1, user_id: 4, auto_release_after_min: 15, released_at: '2030-03-15T10:15:00Z' })
+    expect(audits[0]!.payload).toMatchObject({ reservation_id: id, room_id: ids.C1, user_id: 4, auto_release_after_min: 15, released_at: shifted('2030-03-15T10:15:00Z') })
     expect(audits[0]!.description).toContain('not checked in within 15 minutes of its start')
     expect((await sweep()).released).toEqual([]) // idempotent
     expect(await auditsFor('auto_release', id)).toHaveLength(1)
@@ -379,16 +382,16 @@ describe('check-out', () => {
 
     const r = await (await as('student')).post(`/api/reservations/${id}/check-out`)
     expect(r.status).toBe(200)
-    expect(r.body.reservation).toMatchObject({ id, status: 'finished', start_time: '2030-03-23T10:00:00Z', end_time: '2030-03-23T10:40:00Z', checked_in_at: '2030-03-23T10:05:00Z' })
+    expect(r.body.reservation).toMatchObject({ id, status: 'finished', start_time: shifted('2030-03-23T10:00:00Z'), end_time: shifted('2030-03-23T10:40:00Z'), checked_in_at: shifted('2030-03-23T10:05:00Z') })
     const stored = await row(id)
     expect(stored.status).toBe('finished')
-    expect(stored.endTime.toISOString()).toBe('2030-03-23T10:40:00.000Z')
+    expect(stored.endTime.toISOString()).toBe(shifted('2030-03-23T10:40:00.000Z'))
     const [audit] = await auditsFor('check_out', id)
-    expect(audit!.payload).toMatchObject({ end_time: '2030-03-23T10:40:00Z', booked_end_time: '2030-03-23T12:00:00Z' })
+    expect(audit!.payload).toMatchObject({ end_time: shifted('2030-03-23T10:40:00Z'), booked_end_time: shifted('2030-03-23T12:00:00Z') })
 
     const detail = await anon.get(`/api/rooms/${ids.C1}`)
     expect(detail.body.room.status).toBe('available')
-    expect(detail.body.free_slots[0]).toEqual({ start: '2030-03-23T10:40:00Z', end: expect.any(String) })
+    expect(detail.body.free_slots[0]).toEqual({ start: shifted('2030-03-23T10:40:00Z'), end: expect.any(String) })
     const now = await (await as('guest')).post(`/api/rooms/${ids.C1}/reserve`, { start_time: iso(on(13, '10:40')), end_time: iso(on(13, '11:40')) })
     expect(now.status).toBe(201)
 
@@ -416,14 +419,14 @@ describe('walk-up booking (book now)', () => {
     const student = await as('student')
     const scan = await student.get(`/api/scan/${ids.C1}?k=${key('C1')}`)
     expect(scan.body).toMatchObject({
-      action: 'book_now', key_status: 'valid', reason: null, reservation: null, free_until: '2030-03-25T10:00:00Z',
-      book_now: [{ minutes: 30, end_time: '2030-03-25T09:45:00Z' }, { minutes: 60, end_time: '2030-03-25T10:00:00Z' }],
+      action: 'book_now', key_status: 'valid', reason: null, reservation: null, free_until: shifted('2030-03-25T10:00:00Z'),
+      book_now: [{ minutes: 30, end_time: shifted('2030-03-25T09:45:00Z') }, { minutes: 60, end_time: shifted('2030-03-25T10:00:00Z') }],
     })
     const r = await student.post(`/api/scan/${ids.C1}/book`, { k: key('C1'), minutes: 30 })
     expect(r.status).toBe(201)
     expect(r.body.reservation).toMatchObject({
-      room_id: ids.C1, start_time: '2030-03-25T09:15:00Z', end_time: '2030-03-25T09:45:00Z', status: 'active',
-      check_in_required: true, checked_in_at: '2030-03-25T09:15:00Z',
+      room_id: ids.C1, start_time: shifted('2030-03-25T09:15:00Z'), end_time: shifted('2030-03-25T09:45:00Z'), status: 'active',
+      check_in_required: true, checked_in_at: shifted('2030-03-25T09:15:00Z'),
     })
     const [audit] = await db().select().from(auditLogs).where(eq(auditLogs.action, 'create_reservation')).orderBy(desc(auditLogs.id)).limit(1)
     expect(audit!.payload).toMatchObject({ reservation_id: r.body.reservation.id, walk_up: true, checked_in: true })
@@ -432,7 +435,7 @@ describe('walk-up booking (book now)', () => {
     clock.set(on(15, '09:45'))
     const capped = await (await as('teacher')).post(`/api/scan/${ids.C1}/book`, { k: key('C1'), minutes: 90 })
     expect(capped.status).toBe(201)
-    expect(capped.body.reservation.end_time).toBe('2030-03-25T10:00:00Z')
+    expect(capped.body.reservation.end_time).toBe(shifted('2030-03-25T10:00:00Z'))
   })
 
   test('refusals: bad length, wrong key, occupied, too short, outside the daily window, blocked', async () => {
@@ -468,7 +471,7 @@ describe('walk-up booking (book now)', () => {
     clock.set(on(16, '08:45'))
     const capped = await (await as('student')).post(`/api/scan/${ids.NoCheck}/book`, { k: key('NoCheck'), minutes: 60 })
     expect(capped.status).toBe(201)
-    expect(capped.body.reservation.end_time).toBe('2030-03-26T09:00:00Z')
+    expect(capped.body.reservation.end_time).toBe(shifted('2030-03-26T09:00:00Z'))
     await (await as('admin')).patch(`/api/admin/rooms/${ids.NoCheck}`, { booking_start: null, booking_end: null, is_blocked: true })
     const blocked = await (await as('student')).post(`/api/scan/${ids.NoCheck}/book`, { k: key('NoCheck'), minutes: 30 })
     expect(blocked.status).toBe(409)
@@ -486,19 +489,19 @@ describe('the scan view: one action for the viewer', () => {
     clock.set(on(17, '09:49'))
     // Before its check-in window the room is simply free until the booking, for its owner too.
     const before = await (await as('student')).get(`/api/scan/${ids.C1}?k=${key('C1')}`)
-    expect(before.body).toMatchObject({ action: 'book_now', reservation: null, free_until: '2030-03-27T10:00:00Z', book_now: [{ minutes: 30, end_time: '2030-03-27T10:00:00Z' }] })
+    expect(before.body).toMatchObject({ action: 'book_now', reservation: null, free_until: shifted('2030-03-27T10:00:00Z'), book_now: [{ minutes: 30, end_time: shifted('2030-03-27T10:00:00Z') }] })
     clock.set(on(17, '09:55'))
     const student = await as('student')
     const open = await student.get(`/api/scan/${ids.C1}?k=${key('C1')}`)
     expect(open.body).toMatchObject({
       action: 'check_in', reason: null,
-      reservation: { id, check_in_opens_at: '2030-03-27T09:50:00Z', check_in_closes_at: '2030-03-27T10:15:00Z', checked_in_at: null },
+      reservation: { id, check_in_opens_at: shifted('2030-03-27T09:50:00Z'), check_in_closes_at: shifted('2030-03-27T10:15:00Z'), checked_in_at: null },
     })
     expect((await student.get(`/api/scan/${ids.C1}`)).body).toMatchObject({ action: 'view', reason: 'key_missing', key_status: 'missing' })
     expect((await student.get(`/api/scan/${ids.C1}?k=AAAAAAAAAAAA`)).body).toMatchObject({ action: 'view', reason: 'key_invalid' })
     // Someone else: the room is free now (the booking starts at 10:00), so book_now until then.
     const guest = await (await as('guest')).get(`/api/scan/${ids.C1}?k=${key('C1')}`)
-    expect(guest.body).toMatchObject({ action: 'book_now', free_until: '2030-03-27T10:00:00Z' })
+    expect(guest.body).toMatchObject({ action: 'book_now', free_until: shifted('2030-03-27T10:00:00Z') })
     expect((await anon.get('/api/scan/999999')).status).toBe(404)
     // A token that no longer works is refused as everywhere (the frontend refreshes it).
     const expired = await as('guest')
@@ -507,7 +510,7 @@ describe('the scan view: one action for the viewer', () => {
   })
 
   test('blocked and non-public rooms are view only', async () => {
-    clock.set('2030-03-10T12:00:00Z')
+    clock.set(shifted('2030-03-10T12:00:00Z'))
     const student = await as('student')
     expect((await student.get(`/api/scan/${ids.NoCheck}?k=${key('NoCheck')}`)).body).toMatchObject({ action: 'view', reason: 'blocked' })
     expect((await student.get(`/api/scan/${ids.S001}?k=${key('S001')}`)).body).toMatchObject({ action: 'view', reason: 'not_bookable' })
@@ -569,7 +572,7 @@ describe('QR codes carry the signed key; generate-qr retires the old one', () =>
 
 describe('room policy in the admin routes', () => {
   test('defaults by type, validation, audit', async () => {
-    clock.set('2030-03-10T12:00:00Z')
+    clock.set(shifted('2030-03-10T12:00:00Z'))
     const admin = await as('admin')
     const svc = await admin.post('/api/admin/rooms', { name: 'Svc9', type: 'service' })
     expect(svc.body.room).toMatchObject({ requires_check_in: false, check_in_opens_min: 10, auto_release_after_min: 15 })

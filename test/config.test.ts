@@ -7,7 +7,7 @@ import { setDefaultTimeout, describe, expect, test } from 'bun:test'
 import { ConfigError, loadConfig, parseDatabaseUrl } from '../src/config'
 import { ROOT } from './helpers/process'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 const STRONG = 'x'.repeat(20) + crypto.randomUUID() // 56 characters, not an example value
 const PRODUCTION = { NODE_ENV: 'production', SECRET_KEY: STRONG, JWT_SECRET_KEY: `${STRONG}-jwt`, DATABASE_URL: 'postgres://u:p@db.internal:5432/app' }

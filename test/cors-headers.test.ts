@@ -3,7 +3,7 @@ import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from '
 import { loadConfig } from '../src/config'
 import { testApp, TEST_ENV, type TestApp } from './helpers/app'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 let t: TestApp
 beforeAll(async () => {

@@ -10,11 +10,11 @@ import { migrate } from '../src/db/migrate'
 import { reservations, rooms, users } from '../src/db/schema'
 import { createLogger } from '../src/lib/log'
 import { openDatabase } from '../src/startup'
-import { createPostgresDatabase, onPostgres, postgresServerUrl, testDatabase, type TestDatabase } from './helpers/db'
+import { createPostgresDatabase, onPostgres, postgresServerUrl, testDatabase, type TestDatabase, stamped, stampedUser } from './helpers/db'
 import { appliedMigrations, MIGRATION_COUNT } from './helpers/db-state'
 import { startTcpProxy } from './helpers/tcp-proxy'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 const PG = await postgresServerUrl()
 
@@ -98,15 +98,15 @@ describe('reservations_no_overlap (exclusion constraint)', () => {
   const at = (hour: number, minute = 0) => new Date(Date.UTC(2031, 0, 15, hour, minute))
 
   beforeAll(async () => {
-    const [user] = await t.database.db.insert(users).values({ name: 'overlap-user', passwordHash: 'x' }).returning()
-    const [room, other] = await t.database.db.insert(rooms).values([{ name: 'OVL-1' }, { name: 'OVL-2' }]).returning()
+    const [user] = await t.database.db.insert(users).values(stampedUser({ name: 'overlap-user', passwordHash: 'x' })).returning()
+    const [room, other] = await t.database.db.insert(rooms).values([stamped({ name: 'OVL-1' }), stamped({ name: 'OVL-2' })]).returning()
     userId = user!.id
     roomId = room!.id
     otherRoomId = other!.id
   })
 
   const book = (start: Date, end: Date, status: 'active' | 'cancelled' | 'finished' = 'active', room = roomId) =>
-    t.database.db.insert(reservations).values({ roomId: room, userId, startTime: start, endTime: end, status }).returning()
+    t.database.db.insert(reservations).values(stamped({ roomId: room, userId, startTime: start, endTime: end, status })).returning()
 
   async function failure(promise: Promise<unknown>): Promise<string | undefined> {
     try {

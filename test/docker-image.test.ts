@@ -13,7 +13,7 @@ import { randomSecret } from '../scripts/secrets'
 import { createPostgresDatabase, postgresServerUrl } from './helpers/db'
 import { killAll, processEnv, ROOT, spawnServer } from './helpers/process'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 interface Instruction {
   op: string

@@ -11,7 +11,7 @@ import { createPostgresDatabase, postgresServerUrl } from './helpers/db'
 import { killAll, processEnv, spawnServer } from './helpers/process'
 import { SseReader } from './helpers/sse'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 let t: TestApp
 let admin: Client

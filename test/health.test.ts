@@ -15,7 +15,7 @@ import { TEST_ENV, testApp, type TestApp } from './helpers/app'
 import { createPostgresDatabase, postgresServerUrl, testDatabase } from './helpers/db'
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 const PG = await postgresServerUrl()
 

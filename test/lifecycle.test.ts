@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { createDb } from '../src/db/client'
 import { rooms } from '../src/db/schema'
-import { createPostgresDatabase, postgresServerUrl } from './helpers/db'
+import { createPostgresDatabase, postgresServerUrl, stamped } from './helpers/db'
 import { appliedMigrations, counts, MIGRATION_COUNT } from './helpers/db-state'
 import { alive, freePort, killAll, processEnv, spawnServer, type ServerProcess } from './helpers/process'
 import { startTcpProxy } from './helpers/tcp-proxy'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 const PG = await postgresServerUrl()
 const SECRETS = { SECRET_KEY: 'lifecycle-secret-key-0123456789abcdefghij', JWT_SECRET_KEY: 'lifecycle-jwt-key-0123456789abcdefghijklm' }
@@ -74,7 +74,7 @@ describe('on the embedded database (pglite://<dir>)', () => {
     let database = await createDb({ kind: 'pglite', dir })
     try {
       expect(await counts(database)).toEqual({ users: 4, rooms: 4, reservations: 3 })
-      await database.db.insert(rooms).values({ name: 'PERSISTED-1', type: 'service' })
+      await database.db.insert(rooms).values(stamped({ name: 'PERSISTED-1', type: 'service' }))
     } finally {
       await database.close()
     }

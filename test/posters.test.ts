@@ -9,7 +9,7 @@ import { PNG } from 'pngjs'
 import { rooms } from '../src/db/schema'
 import { loggedIn, testApp, type Client, type TestApp } from './helpers/app'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 const hasPdftoppm = Bun.which('pdftoppm') !== null
 let t: TestApp

@@ -14,7 +14,7 @@ import { scanKey } from '../src/modules/checkin/keys'
 import { frontendRoomUrl, generateRoomQr, qrCodeUrl, qrTarget } from '../src/modules/qr'
 import { Client, loggedIn, TEST_ENV, testApp, type TestApp } from './helpers/app'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 let t: TestApp
 let anon: Client

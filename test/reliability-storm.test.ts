@@ -63,13 +63,13 @@ describe.skipIf(!PG)('booking storm: WORKERS=2 on one PostgreSQL, 200 clients, 1
     sql = postgres(db.url, { max: 2, onnotice: () => {} })
 
     const rooms = await sql`
-      insert into rooms (name, type) select 'STORM' || lpad(i::text, 2, '0'), 'public' from generate_series(1, ${ROOMS}::int) i
+      insert into rooms (name, type, created_at, updated_at) select 'STORM' || lpad(i::text, 2, '0'), 'public', now(), now() from generate_series(1, ${ROOMS}::int) i
       returning id`
     roomIds = rooms.map((r) => r.id as number)
     const hash = await hashPassword(PASSWORD)
     const users = await sql`
-      insert into users (name, password_hash, role)
-      select 'storm' || lpad(i::text, 3, '0'), ${hash}, (case when i <= ${TEACHERS}::int then 'teacher' else 'student' end)::user_role
+      insert into users (name, password_hash, role, password_changed_at, created_at, updated_at)
+      select 'storm' || lpad(i::text, 3, '0'), ${hash}, (case when i <= ${TEACHERS}::int then 'teacher' else 'student' end)::user_role, now(), now(), now()
       from generate_series(1, ${CLIENTS}::int) i
       returning id, name, role`
     seeded = Number((await sql`select count(*)::int as n from reservations`)[0]!.n)

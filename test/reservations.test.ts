@@ -11,9 +11,9 @@ import { fixedClock } from '../src/lib/clock'
 import { hashPassword } from '../src/lib/passwords'
 import { formatUtc, parseIsoInput } from '../src/lib/time'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
-import { onPostgres } from './helpers/db'
+import { onPostgres, stamped, stampedUser } from './helpers/db'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 const NOW = new Date('2030-01-15T01:00:00Z')
 const clock = fixedClock(NOW)
@@ -52,7 +52,7 @@ async function reservationRow(id: number) {
 /** A reservation written straight to the database (for states the API cannot reach, e.g. past ones). */
 async function insertReservation(room: string, user: string, start: string, end: string, status: 'active' | 'cancelled' | 'finished' = 'active') {
   const [row] = await db().insert(reservations)
-    .values({ roomId: ids[room]!, userId: ids[user]!, startTime: new Date(start), endTime: new Date(end), status })
+    .values(stamped({ roomId: ids[room]!, userId: ids[user]!, startTime: new Date(start), endTime: new Date(end), status }))
     .returning()
   return row!
 }
@@ -436,7 +436,7 @@ describe('race for one slot', () => {
   test(`${N} users book overlapping slots of one room at once: exactly one 201, the rest 409`, async () => {
     const hash = await hashPassword('racer-password')
     const created = await db().insert(users)
-      .values(Array.from({ length: N }, (_, i) => ({ name: `racer${i}`, passwordHash: hash, role: 'student' as const })))
+      .values(Array.from({ length: N }, (_, i) => stampedUser({ name: `racer${i}`, passwordHash: hash, role: 'student' as const })))
       .returning({ name: users.name })
     const clients = await Promise.all(created.map((u) => loggedIn(t.app, u.name, 'racer-password')))
     // every request overlaps every other: starts within N minutes, each an hour long

@@ -10,8 +10,9 @@ import { auditLogs, reservations, rooms, users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { freeSlots, getRoomView, listRoomViews } from '../src/modules/rooms/service'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
+import { stamped } from './helpers/db'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 const NOW = new Date('2030-01-15T09:00:00Z')
 const clock = fixedClock(NOW)
@@ -103,9 +104,9 @@ describe('GET /rooms', () => {
 
   test('cancelled reservations are neither current nor next', async () => {
     const id = await roomId('S001')
-    const [row] = await db().insert(reservations).values({
+    const [row] = await db().insert(reservations).values(stamped({
       roomId: id, userId: await userId('student'), startTime: new Date(at(-10)), endTime: new Date(at(10)), status: 'cancelled',
-    }).returning()
+    })).returning()
     try {
       const room = (await anon.get(`/api/rooms/${id}`)).body.room
       expect(room.status).toBe('available')
@@ -146,9 +147,9 @@ describe('GET /rooms/:id', () => {
     const id = await roomId('S001')
     const student = await userId('student')
     const inserted = await db().insert(reservations).values([
-      { roomId: id, userId: student, startTime: new Date(at(-180)), endTime: new Date(at(-120)) },
-      { roomId: id, userId: student, startTime: new Date(at(60)), endTime: new Date(at(120)), status: 'cancelled' },
-      { roomId: id, userId: student, startTime: new Date(at(180)), endTime: new Date(at(240)) },
+      stamped({ roomId: id, userId: student, startTime: new Date(at(-180)), endTime: new Date(at(-120)) }),
+      stamped({ roomId: id, userId: student, startTime: new Date(at(60)), endTime: new Date(at(120)), status: 'cancelled' }),
+      stamped({ roomId: id, userId: student, startTime: new Date(at(180)), endTime: new Date(at(240)) }),
     ]).returning()
     try {
       const r = await anon.get(`/api/rooms/${id}`)
@@ -388,7 +389,7 @@ describe('query count', () => {
     const seeded = ['A200', 'B101', 'B102', 'S001']
     const all = await db().select({ id: rooms.id, name: rooms.name }).from(rooms)
     for (const room of all) if (!seeded.includes(room.name)) await db().delete(rooms).where(eq(rooms.id, room.id))
-    await db().insert(rooms).values({ name: 'C000' })
+    await db().insert(rooms).values(stamped({ name: 'C000' }))
 
     const small = await countQueries()
     expect(small.rooms).toBe(5)
@@ -396,12 +397,12 @@ describe('query count', () => {
     // 195 more rooms, each with a current and a next reservation and a cancelled one.
     const student = await userId('student')
     const added = await db().insert(rooms)
-      .values(Array.from({ length: 195 }, (_, i) => ({ name: `Q${String(i).padStart(3, '0')}` })))
+      .values(Array.from({ length: 195 }, (_, i) => stamped({ name: `Q${String(i).padStart(3, '0')}` })))
       .returning({ id: rooms.id })
     await db().insert(reservations).values(added.flatMap(({ id }) => [
-      { roomId: id, userId: student, startTime: new Date(at(-15)), endTime: new Date(at(15)) },
-      { roomId: id, userId: student, startTime: new Date(at(60)), endTime: new Date(at(90)) },
-      { roomId: id, userId: student, startTime: new Date(at(100)), endTime: new Date(at(110)), status: 'cancelled' as const },
+      stamped({ roomId: id, userId: student, startTime: new Date(at(-15)), endTime: new Date(at(15)) }),
+      stamped({ roomId: id, userId: student, startTime: new Date(at(60)), endTime: new Date(at(90)) }),
+      stamped({ roomId: id, userId: student, startTime: new Date(at(100)), endTime: new Date(at(110)), status: 'cancelled' as const }),
     ]))
 
     const large = await countQueries()

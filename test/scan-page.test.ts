@@ -12,7 +12,7 @@ import { fixedClock } from '../src/lib/clock'
 import { scanKey } from '../src/modules/checkin/keys'
 import { Client, loggedIn, TEST_ENV, testApp, type Reply, type TestApp } from './helpers/app'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 const clock = fixedClock('2030-04-01T09:00:00Z')
 let t: TestApp

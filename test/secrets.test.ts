@@ -3,7 +3,7 @@ import { setDefaultTimeout, expect, test } from 'bun:test'
 import { loadConfig } from '../src/config'
 import { ROOT } from './helpers/process'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 async function runSecrets() {
   const proc = Bun.spawn(['bun', 'run', 'secrets'], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' })

@@ -9,11 +9,11 @@ import { SEED_ACCOUNTS, seed } from '../src/db/seed'
 import { reservations, rooms, users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { verifyPassword } from '../src/lib/passwords'
-import { createPostgresDatabase, postgresServerUrl, testDatabase, type TestDatabase } from './helpers/db'
+import { createPostgresDatabase, postgresServerUrl, testDatabase, type TestDatabase, stampedUser } from './helpers/db'
 import { appliedMigrations, counts, MIGRATION_COUNT } from './helpers/db-state'
 import { killAll, processEnv, spawnServer } from './helpers/process'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 const PG = await postgresServerUrl()
 const NOW = '2031-03-10T12:00:00.000Z'
@@ -99,7 +99,7 @@ describe('seed()', () => {
   test('does nothing on a database that already has users (an existing deployment)', async () => {
     const t = await testDatabase()
     databases.push(t)
-    await t.database.db.insert(users).values({ name: 'someone', passwordHash: 'x', role: 'admin' })
+    await t.database.db.insert(users).values(stampedUser({ name: 'someone', passwordHash: 'x', role: 'admin' }))
     expect(await seed(t.database.db, fixedClock(NOW))).toBe(false)
     expect(await counts(t.database)).toEqual({ users: 1, rooms: 0, reservations: 0 })
   })

@@ -13,7 +13,7 @@ import { verifyPassword } from '../src/lib/passwords'
 import { warnAboutDefaultPasswords } from '../src/startup'
 import { testDatabase } from './helpers/db'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 const ROOT = path.resolve(import.meta.dir, '..')
 const dir = mkdtempSync(path.join(tmpdir(), 'qrbook-setpw-'))

@@ -27,13 +27,16 @@ import { fixedClock, systemClock } from '../src/lib/clock'
 import { silentLogger } from '../src/lib/log'
 import { releaseDue, startSweeper, sweepOnce, SWEEP_LOCK_KEY } from '../src/modules/checkin/sweeper'
 import { openDatabase, prepareDatabase } from '../src/startup'
-import { createPostgresDatabase, onPostgres, postgresServerUrl, testDatabase, type TestDatabase } from './helpers/db'
+import { createPostgresDatabase, onPostgres, postgresServerUrl, testDatabase, type TestDatabase, stamped } from './helpers/db'
 import { killAll, processEnv, spawnServer } from './helpers/process'
+import { timeShifter } from './helpers/clock'
 
 setDefaultTimeout(60_000) // Bun's 5 s default is too short for tests that start databases and processes
 
 const MIN = 60_000
-const NOW = '2030-05-06T09:00:00Z'
+/** Instants of this file, moved into TEST_CLOCK_YEAR when CI sets it (test/helpers/clock.ts). */
+const shifted = timeShifter('2030-05-06T09:00:00Z')
+const NOW = shifted('2030-05-06T09:00:00Z')
 const PG = await postgresServerUrl()
 
 const cleanups: (() => Promise<unknown> | unknown)[] = []
@@ -53,7 +56,7 @@ async function seeded(): Promise<TestDatabase> {
 /** n one-hour bookings needing a check-in, none checked in, the newest started `agoMin` minutes before `now`, 2 h apart. */
 async function noShows(database: Database, n: number, now: Date, agoMin: number): Promise<number[]> {
   const [room] = await database.db.select().from(rooms).where(eq(rooms.name, 'B102'))
-  const rows = await database.db.insert(reservations).values(Array.from({ length: n }, (_, i) => ({
+  const rows = await database.db.insert(reservations).values(Array.from({ length: n }, (_, i) => stamped({
     roomId: room!.id,
     userId: 3,
     startTime: new Date(now.getTime() - agoMin * MIN - i * 120 * MIN),
@@ -97,7 +100,7 @@ describe('SWEEP_INTERVAL_S', () => {
 describe('two sweeps at once', () => {
   test('release each booking once, with one audit row each', async () => {
     const t = await seeded()
-    const clock = fixedClock('2030-05-20T12:00:00Z')
+    const clock = fixedClock(shifted('2030-05-20T12:00:00Z'))
     const ids = await noShows(t.database, 12, clock.now(), 20)
     const other = await secondHandle(t)
     const [a, b] = await Promise.all([
@@ -115,7 +118,7 @@ describe('two sweeps at once', () => {
 
   test.skipIf(!onPostgres)('an instance that cannot take the sweep lock skips its round', async () => {
     const t = await seeded()
-    const clock = fixedClock('2030-05-20T12:00:00Z')
+    const clock = fixedClock(shifted('2030-05-20T12:00:00Z'))
     const ids = await noShows(t.database, 3, clock.now(), 20)
     const holder = postgres(t.url!, { max: 1, onnotice: () => {} })
     cleanups.push(() => holder.end({ timeout: 1 }))
@@ -129,7 +132,7 @@ describe('two sweeps at once', () => {
 
   test.skipIf(!onPostgres)('releaseDue in two open transactions: the second skips the rows the first holds, no waiting', async () => {
     const t = await seeded()
-    const clock = fixedClock('2030-05-20T12:00:00Z')
+    const clock = fixedClock(shifted('2030-05-20T12:00:00Z'))
     const ids = await noShows(t.database, 4, clock.now(), 20)
     const other = await secondHandle(t)
     let releaseFirst!: () => void
@@ -154,20 +157,20 @@ describe('two sweeps at once', () => {
 
   test('two sweepers side by side while time passes: every no-show released exactly once', async () => {
     const t = await seeded()
-    const clock = fixedClock('2030-05-07T09:00:00Z')
+    const clock = fixedClock(shifted('2030-05-07T09:00:00Z'))
     // Bookings starting every 2 minutes from 09:00; each is due 15 minutes after its start.
     const [room] = await t.database.db.select().from(rooms).where(eq(rooms.name, 'B102'))
-    const rows = await t.database.db.insert(reservations).values(Array.from({ length: 10 }, (_, i) => ({
+    const rows = await t.database.db.insert(reservations).values(Array.from({ length: 10 }, (_, i) => stamped({
       roomId: room!.id, userId: 4, checkInRequired: true,
-      startTime: new Date(Date.parse('2030-05-07T09:00:00Z') + i * 2 * MIN),
-      endTime: new Date(Date.parse('2030-05-07T09:00:00Z') + i * 2 * MIN + 2 * MIN),
+      startTime: new Date(Date.parse(shifted('2030-05-07T09:00:00Z')) + i * 2 * MIN),
+      endTime: new Date(Date.parse(shifted('2030-05-07T09:00:00Z')) + i * 2 * MIN + 2 * MIN),
     }))).returning({ id: reservations.id })
     const ids = rows.map((r) => r.id)
     const other = await secondHandle(t)
     const a = startSweeper({ database: t.database, clock, log: silentLogger }, 0.01)
     const b = startSweeper({ database: other, clock, log: silentLogger }, 0.01)
     for (let minute = 0; minute <= 40; minute++) {
-      clock.set(new Date(Date.parse('2030-05-07T09:00:00Z') + minute * MIN))
+      clock.set(new Date(Date.parse(shifted('2030-05-07T09:00:00Z')) + minute * MIN))
       await Bun.sleep(15)
     }
     await Bun.sleep(100)
@@ -224,7 +227,7 @@ describe('migrating an existing database', () => {
     const sweep = await sweepOnce({ database, clock: fixedClock(new Date(Date.now() + 30 * MIN)) })
     expect(sweep.released).toEqual([])
     await database.db.execute(sql`update reservations set status = 'released'`)
-    await database.db.execute(sql`insert into audit_logs (action, description) values ('auto_release', 'x'), ('check_in', 'y'), ('check_out', 'z')`)
+    await database.db.execute(sql`insert into audit_logs (action, description, created_at) values ('auto_release', 'x', now()), ('check_in', 'y', now()), ('check_out', 'z', now())`)
   })
 })
 
@@ -234,7 +237,7 @@ describe('the server process sweeps', () => {
   async function dueBookings(database: Database, n: number): Promise<number[]> {
     const now = new Date()
     const [room] = await database.db.select().from(rooms).where(eq(rooms.name, 'B102'))
-    const rows = await database.db.insert(reservations).values(Array.from({ length: n }, (_, i) => ({
+    const rows = await database.db.insert(reservations).values(Array.from({ length: n }, (_, i) => stamped({
       roomId: room!.id, userId: 3, checkInRequired: true,
       startTime: new Date(now.getTime() - (20 + i * 120) * MIN),
       endTime: new Date(now.getTime() - (20 + i * 120) * MIN + 60 * MIN),

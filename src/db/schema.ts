@@ -20,9 +20,13 @@ export const auditAction = pgEnum('audit_action', [
   'check_in', 'check_out', 'auto_release',
 ])
 
+/**
+ * Every time the application decides comes from its injected clock (src/lib/clock.ts), never from
+ * the database's now(): so these columns have no default, and an insert that forgets one fails.
+ */
 const timestamps = {
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
 }
 
 export const users = pgTable('users', {
@@ -31,7 +35,7 @@ export const users = pgTable('users', {
   passwordHash: text('password_hash').notNull(),
   role: userRole('role').notNull().default('student'),
   /** Access tokens issued before this instant are refused (password change or reset). */
-  passwordChangedAt: timestamp('password_changed_at', { withTimezone: true }).notNull().defaultNow(),
+  passwordChangedAt: timestamp('password_changed_at', { withTimezone: true }).notNull(),
   ...timestamps,
 })
 
@@ -45,8 +49,8 @@ export const sessions = pgTable('sessions', {
   rotatedAt: timestamp('rotated_at', { withTimezone: true }),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-  lastUsedAt: timestamp('last_used_at', { withTimezone: true }).notNull().defaultNow(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }).notNull(),
 }, (table) => [index('sessions_user_idx').on(table.userId)])
 
 export const rooms = pgTable('rooms', {
@@ -101,7 +105,7 @@ export const auditLogs = pgTable('audit_logs', {
   action: auditAction('action').notNull(),
   description: text('description').notNull(),
   payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
 }, (table) => [index('audit_logs_created_idx').on(table.createdAt)])
 
 export type User = typeof users.$inferSelect

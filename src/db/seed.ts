@@ -34,22 +34,24 @@ export async function seed(db: Db, clock: Clock): Promise<boolean> {
     const [{ users: existing }] = (await tx.select({ users: count() }).from(users)) as [{ users: number }]
     if (Number(existing) > 0) return false
 
+    const seededAt = clock.now()
+    const stamps = { createdAt: seededAt, updatedAt: seededAt }
     const insertedUsers = await tx.insert(users)
-      .values(SEED_ACCOUNTS.map((a, i) => ({ name: a.name, role: a.role, passwordHash: hashes[i]! })))
+      .values(SEED_ACCOUNTS.map((a, i) => ({ name: a.name, role: a.role, passwordHash: hashes[i]!, passwordChangedAt: seededAt, ...stamps })))
       .returning({ id: users.id, name: users.name })
     const insertedRooms = await tx.insert(rooms)
-      .values(SEED_ROOMS.map((r) => ({ ...r, requiresCheckIn: r.type === 'public' })))
+      .values(SEED_ROOMS.map((r) => ({ ...r, requiresCheckIn: r.type === 'public', ...stamps })))
       .returning({ id: rooms.id, name: rooms.name, requiresCheckIn: rooms.requiresCheckIn })
     const userId = (name: string) => insertedUsers.find((u) => u.name === name)!.id
     const roomId = (name: string) => insertedRooms.find((r) => r.name === name)!.id
     const needsCheckIn = (name: string) => insertedRooms.find((r) => r.name === name)!.requiresCheckIn
 
-    const now = clock.now().getTime()
+    const now = seededAt.getTime()
     const at = (minutes: number) => new Date(now + minutes * MINUTE)
     await tx.insert(reservations).values([
-      { roomId: roomId('B101'), userId: userId('teacher'), startTime: at(-30), endTime: at(90), checkInRequired: needsCheckIn('B101'), checkedInAt: at(-30) },
-      { roomId: roomId('B102'), userId: userId('student'), startTime: at(120), endTime: at(240), checkInRequired: needsCheckIn('B102') },
-      { roomId: roomId('A200'), userId: userId('guest'), startTime: at(360), endTime: at(480), checkInRequired: needsCheckIn('A200') },
+      { roomId: roomId('B101'), userId: userId('teacher'), startTime: at(-30), endTime: at(90), checkInRequired: needsCheckIn('B101'), checkedInAt: at(-30), ...stamps },
+      { roomId: roomId('B102'), userId: userId('student'), startTime: at(120), endTime: at(240), checkInRequired: needsCheckIn('B102'), ...stamps },
+      { roomId: roomId('A200'), userId: userId('guest'), startTime: at(360), endTime: at(480), checkInRequired: needsCheckIn('A200'), ...stamps },
     ])
     return true
   })

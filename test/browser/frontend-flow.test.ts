@@ -10,7 +10,7 @@ import type { Server } from 'bun'
 import { hasChromium, launchBrowser } from '../helpers/browser'
 import { freePort, killAll, processEnv, spawnServer, type ServerProcess } from '../helpers/process'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 let api: ServerProcess
 let browser: Browser

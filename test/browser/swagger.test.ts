@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core'
 import { hasChromium, launchBrowser } from '../helpers/browser'
 import { killAll, processEnv, ROOT, spawnServer, type ServerProcess } from '../helpers/process'
 
-setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
+setDefaultTimeout(30_000) // see test/setup.ts
 
 const SHOTS = path.join(ROOT, 'docs/screenshots')
 let server: ServerProcess

@@ -97,3 +97,17 @@ export async function testDatabase(options: DbOptions = {}): Promise<TestDatabas
   const database = wrapPglite(clone, options)
   return { database, drop: () => database.close() }
 }
+
+/**
+ * Timestamps for rows a test inserts directly. The schema has no database defaults for times the
+ * application decides (they come from its clock), so fixtures must say when they were made; the
+ * value is irrelevant to the tests that use this.
+ */
+export const FIXTURE_TIME = new Date('2020-01-01T00:00:00Z')
+export function stamped<T extends object>(row: T, at: Date = FIXTURE_TIME): T & { createdAt: Date; updatedAt: Date } {
+  return { ...row, createdAt: at, updatedAt: at }
+}
+/** A user row for a direct insert: stamped, with password_changed_at at the same instant. */
+export function stampedUser<T extends object>(row: T, at: Date = FIXTURE_TIME): T & { createdAt: Date; updatedAt: Date; passwordChangedAt: Date } {
+  return { ...stamped(row, at), passwordChangedAt: at }
+}

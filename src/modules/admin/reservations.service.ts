@@ -202,6 +202,7 @@ export async function updateReservation(
       if (extra.status !== undefined) changes.status = { from: current.status, to: extra.status }
       if (extra.checkInRequired !== undefined) changes.check_in_required = { from: current.checkInRequired, to: extra.checkInRequired }
       await writeAudit(tx, {
+        at: ctx.clock.now(),
         actorId: actor.id,
         action: 'update_reservation',
         description: `${actor.name} changed reservation #${id}: ${Object.keys(changes).join(', ')}`,

@@ -84,6 +84,7 @@ export async function updateRoom(ctx: Ctx, actor: Actor, id: number, body: Updat
       const changes = Object.fromEntries(fields.map((f) => [f, wanted[f]])) as RoomChanges
       await tx.update(rooms).set({ ...changes, updatedAt: ctx.clock.now() }).where(eq(rooms.id, id))
       await writeAudit(tx, {
+        at: ctx.clock.now(),
         actorId: actor.id,
         action: 'update_room',
         description: `${actor.name} updated room ${changes.name ?? room.name}: ${fields.map((f) => FIELD_NAMES[f]).join(', ')}`,
@@ -119,6 +120,7 @@ export async function bulkBlock(ctx: Ctx, actor: Actor, roomIds: number[], isBlo
       .returning({ id: rooms.id, name: rooms.name })
     for (const room of changed.sort((a, b) => a.id - b.id)) {
       await writeAudit(tx, {
+        at: ctx.clock.now(),
         actorId: actor.id,
         action: 'block_room',
         description: `${actor.name} ${isBlocked ? 'blocked' : 'unblocked'} room ${room.name}`,
@@ -143,6 +145,7 @@ export async function regenerateQr(ctx: Ctx, actor: Actor, id: number) {
       .returning({ id: rooms.id, name: rooms.name, qrVersion: rooms.qrVersion })
     if (!row) throw new NotFound(ROOM_NOT_FOUND)
     await writeAudit(tx, {
+      at: ctx.clock.now(),
       actorId: actor.id,
       action: 'generate_qr',
       description: `${actor.name} issued a new QR code for room ${row.name} (version ${row.qrVersion}); earlier codes no longer allow check-in`,

@@ -42,8 +42,9 @@ export async function listUsers(ctx: Ctx, query: { q?: string; role?: string | s
 export async function createUser(ctx: Ctx, actor: Actor, body: { name: string; password: string; role?: string }) {
   const role = roleOf(body.role, 'student')!
   return ctx.database.db.transaction(async (tx) => {
-    const user = await insertUser(tx, { name: body.name, password: body.password, role })
+    const user = await insertUser(tx, { name: body.name, password: body.password, role }, ctx.clock.now())
     await writeAudit(tx, {
+      at: ctx.clock.now(),
       actorId: actor.id, action: 'create_user',
       description: `${actor.name} created user ${user.name} (${role})`,
       payload: { user_id: user.id, name: user.name, role },
@@ -85,6 +86,7 @@ export async function updateUser(ctx: Ctx, actor: Actor, id: number, body: { nam
       changes.role ? `changed the role of ${changes.name ?? before.name} from ${before.role} to ${changes.role}` : undefined,
     ].filter(Boolean).join(' and ')
     await writeAudit(tx, {
+      at: ctx.clock.now(),
       actorId: actor.id, action: 'update_user', description: `${actor.name} ${what}`,
       payload: {
         user_id: id,
@@ -103,6 +105,7 @@ export async function resetPassword(ctx: Ctx, actor: Actor, id: number, password
     const user = await lockedUser(tx, id)
     const updated = await setPassword(ctx, tx, user.id, password)
     await writeAudit(tx, {
+      at: ctx.clock.now(),
       actorId: actor.id, action: 'reset_password',
       description: `${actor.name} reset the password of ${user.name}`,
       payload: { user_id: user.id },

@@ -10,6 +10,8 @@ export interface AuditEntry {
   action: AuditAction
   description: string
   payload?: Record<string, unknown>
+  /** when it happened: the caller's clock (ctx.clock.now()), never the database's */
+  at: Date
 }
 
 export async function writeAudit(tx: Executor, entry: AuditEntry): Promise<void> {
@@ -18,5 +20,6 @@ export async function writeAudit(tx: Executor, entry: AuditEntry): Promise<void>
     action: entry.action,
     description: entry.description,
     payload: entry.payload ?? {},
+    createdAt: entry.at,
   })
 }

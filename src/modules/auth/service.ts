@@ -37,7 +37,7 @@ export async function login(ctx: Ctx, body: { name?: string; username?: string; 
   const user = await authenticate(ctx, name, body.password)
   const pair = await ctx.database.db.transaction(async (tx) => {
     const created = await startSession(ctx, tx, user)
-    await writeAudit(tx, { actorId: user.id, action: 'login', description: `${user.name} logged in`, payload: { session: created.sessionId } })
+    await writeAudit(tx, { at: ctx.clock.now(), actorId: user.id, action: 'login', description: `${user.name} logged in`, payload: { session: created.sessionId } })
     return created
   })
   return { user, pair }
@@ -49,9 +49,9 @@ export async function signup(ctx: Ctx, body: { name?: string; username?: string;
   if (role !== 'student' && role !== 'teacher') throw new BadRequest('role must be student or teacher')
   const name = cleanName(body.name ?? body.username)
   return ctx.database.db.transaction(async (tx) => {
-    const user = await insertUser(tx, { name, password: body.password ?? '', role })
+    const user = await insertUser(tx, { name, password: body.password ?? '', role }, ctx.clock.now())
     const pair = await startSession(ctx, tx, user)
-    await writeAudit(tx, { actorId: user.id, action: 'signup', description: `${user.name} signed up as ${role}`, payload: { user_id: user.id, role } })
+    await writeAudit(tx, { at: ctx.clock.now(), actorId: user.id, action: 'signup', description: `${user.name} signed up as ${role}`, payload: { user_id: user.id, role } })
     return { user, pair }
   })
 }
@@ -61,8 +61,8 @@ export async function register(ctx: Ctx, actor: Actor, body: { name?: string; pa
   if (!['student', 'teacher', 'admin'].includes(role)) throw new BadRequest('role must be student, teacher or admin')
   const name = cleanName(body.name)
   return ctx.database.db.transaction(async (tx) => {
-    const user = await insertUser(tx, { name, password: body.password ?? '', role: role as UserRole })
-    await writeAudit(tx, { actorId: actor.id, action: 'create_user', description: `${actor.name} created user ${user.name} (${role})`, payload: { user_id: user.id, role } })
+    const user = await insertUser(tx, { name, password: body.password ?? '', role: role as UserRole }, ctx.clock.now())
+    await writeAudit(tx, { at: ctx.clock.now(), actorId: actor.id, action: 'create_user', description: `${actor.name} created user ${user.name} (${role})`, payload: { user_id: user.id, role } })
     return user
   })
 }
@@ -81,7 +81,7 @@ export async function logout(ctx: Ctx, claims: TokenClaims | undefined) {
   await ctx.database.db.transaction(async (tx) => {
     if (claims.sid) await revokeSession(ctx, tx, claims.sid)
     const [user] = await tx.select({ id: users.id, name: users.name }).from(users).where(eq(users.id, userId))
-    if (user) await writeAudit(tx, { actorId: user.id, action: 'logout', description: `${user.name} logged out`, payload: { session: claims.sid ?? null } })
+    if (user) await writeAudit(tx, { at: ctx.clock.now(), actorId: user.id, action: 'logout', description: `${user.name} logged out`, payload: { session: claims.sid ?? null } })
   })
 }
 
@@ -98,7 +98,7 @@ export async function changePassword(ctx: Ctx, actor: Actor, claims: TokenClaims
     throw new BadRequest('current password is incorrect')
   return ctx.database.db.transaction(async (tx) => {
     await setPassword(ctx, tx, user.id, body.new_password, claims.sid)
-    await writeAudit(tx, { actorId: user.id, action: 'change_password', description: `${user.name} changed their password`, payload: {} })
+    await writeAudit(tx, { at: ctx.clock.now(), actorId: user.id, action: 'change_password', description: `${user.name} changed their password`, payload: {} })
     // The caller stays logged in: fresh tokens for their own session.
     if (claims.sid) await revokeSession(ctx, tx, claims.sid)
     return startSession(ctx, tx, user)

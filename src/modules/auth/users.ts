@@ -28,10 +28,13 @@ export function checkPassword(password: unknown): string {
   return password
 }
 
-export async function insertUser(tx: Executor, input: { name: string; password: string; role: UserRole }): Promise<User> {
+/** Inserts a user; `now` (the caller's clock) stamps created_at, updated_at and password_changed_at. */
+export async function insertUser(tx: Executor, input: { name: string; password: string; role: UserRole }, now: Date): Promise<User> {
   const passwordHash = await hashPassword(checkPassword(input.password))
   try {
-    const [user] = await tx.insert(users).values({ name: cleanName(input.name), passwordHash, role: input.role }).returning()
+    const [user] = await tx.insert(users).values({
+      name: cleanName(input.name), passwordHash, role: input.role, passwordChangedAt: now, createdAt: now, updatedAt: now,
+    }).returning()
     return user!
   } catch (error) {
     if (pgErrorCode(error) === '23505') throw new Conflict('user already exists')

@@ -138,6 +138,7 @@ export async function checkIn(deps: CheckInDeps, actor: ActingUser, id: number, 
       throw new HttpError(409, `${CHECK_IN_MSG.tooLate} at ${formatUtc(window.closes)}`, {}, { check_in_closes_at: formatUtc(window.closes) })
     const [updated] = await tx.update(reservations).set({ checkedInAt: now, updatedAt: now }).where(eq(reservations.id, row.id)).returning()
     await writeAudit(tx, {
+      at: now,
       actorId: actor.id,
       action: 'check_in',
       description: `${actor.name} checked in to ${room.name} (reservation #${row.id}, ${formatUtc(row.startTime)} - ${formatUtc(row.endTime)})`,
@@ -164,6 +165,7 @@ export async function checkOut(deps: CheckInDeps, actor: ActingUser, id: number)
       .where(eq(reservations.id, row.id))
       .returning()
     await writeAudit(tx, {
+      at: now,
       actorId: actor.id,
       action: 'check_out',
       description: `${actor.name} checked out of ${room.name} (reservation #${row.id}): ended at ${formatUtc(now)} instead of ${formatUtc(row.endTime)}`,

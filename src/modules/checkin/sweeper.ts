@@ -90,6 +90,7 @@ export async function releaseDue(
     return {
       actorId: null,
       action: 'auto_release' as const,
+      createdAt: now,
       description: `reservation #${r.id} in ${r.roomName} (${formatUtc(r.startTime)} - ${formatUtc(r.endTime)}) released: ${reason}`,
       payload: {
         reservation_id: r.id, room_id: r.roomId, room_name: r.roomName, user_id: r.userId,

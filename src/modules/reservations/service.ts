@@ -19,7 +19,7 @@ import { releaseDue } from '../checkin/sweeper'
 import { ROOM_NOT_FOUND } from '../rooms/service'
 import { checkInFields, effectiveStatus } from './status'
 
-export { checkInFields, effectiveStatus, isActiveAt, scheduleEntry } from './status'
+export { checkInFields, effectiveStatus, scheduleEntry } from './status'
 
 /** What the reservation functions need; a Ctx satisfies it. */
 export interface ReservationDeps {
@@ -48,17 +48,6 @@ export const MSG = {
   finished: 'Finished reservations cannot be cancelled',
   userNotFound: 'user not found',
 } as const
-
-/**
- * A request's start_time / end_time: both ISO 8601 (400 `datetime value is required` /
- * `Invalid datetime format. Use ISO 8601.`), start strictly before end (400).
- */
-export function parseTimeRange(startRaw: unknown, endRaw: unknown): { start: Date; end: Date } {
-  const start = parseIsoInput(startRaw)
-  const end = parseIsoInput(endRaw)
-  checkTimeRange(start, end)
-  return { start, end }
-}
 
 export function checkTimeRange(start: Date, end: Date): void {
   if (start.getTime() >= end.getTime()) throw new BadRequest(MSG.badRange)
@@ -173,6 +162,7 @@ export async function createReservation(
         roomId: room.id, userId: input.userId, startTime: start, endTime: end, status: 'active',
         checkInRequired: room.requiresCheckIn,
         checkedInAt: input.checkedIn ? deps.clock.now() : null,
+        createdAt: deps.clock.now(), updatedAt: deps.clock.now(),
       })
       .returning()) as [Reservation]
   } catch (error) {
@@ -180,6 +170,7 @@ export async function createReservation(
   }
   const onBehalf = input.userId !== input.actor.id
   await writeAudit(tx, {
+    at: deps.clock.now(),
     actorId: input.actor.id,
     action: 'create_reservation',
     description: `${input.actor.name ?? `user #${input.actor.id}`} reserved ${room.name} from ${formatUtc(start)} to ${formatUtc(end)}${onBehalf ? ` for user #${input.userId}` : ''}`,
@@ -283,6 +274,7 @@ export async function rescheduleReservation(
     rethrowReservationWriteError(error)
   }
   await writeAudit(tx, {
+    at: deps.clock.now(),
     actorId: input.actor.id,
     action: 'update_reservation',
     description: `${input.actor.name ?? `user #${input.actor.id}`} moved reservation #${current.id} in ${room.name} to ${formatUtc(input.start)} - ${formatUtc(input.end)}`,
@@ -339,6 +331,7 @@ export async function cancelReservationTx(
   if (status === 'finished') throw new BadRequest(MSG.finished)
   await tx.update(reservations).set({ status: 'cancelled', updatedAt: now }).where(eq(reservations.id, reservation.id))
   await writeAudit(tx, {
+    at: deps.clock.now(),
     actorId: actor.id,
     action: 'cancel_reservation',
     description: `${actor.name ?? `user #${actor.id}`} cancelled reservation #${reservation.id} (${formatUtc(reservation.startTime)} - ${formatUtc(reservation.endTime)})`,

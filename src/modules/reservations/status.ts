@@ -7,11 +7,6 @@ export function effectiveStatus(row: { status: ReservationStatus; endTime: Date 
   return row.status === 'active' && row.endTime.getTime() <= now.getTime() ? 'finished' : row.status
 }
 
-/** True while the reservation still holds its slot (stored active and not yet over). */
-export function isActiveAt(row: { status: ReservationStatus; endTime: Date }, now: Date): boolean {
-  return effectiveStatus(row, now) === 'active'
-}
-
 export interface ScheduleRow {
   id: number
   userId: number

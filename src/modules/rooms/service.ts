@@ -385,8 +385,11 @@ export async function createRoom(
   let created: Room
   try {
     created = await deps.database.db.transaction(async (tx) => {
-      const [row] = await tx.insert(rooms).values({ name, type, bookingStart, bookingEnd, ...policy, requiresCheckIn }).returning()
+      const [row] = await tx.insert(rooms).values({
+        name, type, bookingStart, bookingEnd, ...policy, requiresCheckIn, createdAt: deps.clock.now(), updatedAt: deps.clock.now(),
+      }).returning()
       await writeAudit(tx, {
+        at: deps.clock.now(),
         actorId: actor.id,
         action: 'create_room',
         description: `${actor.name ?? `user #${actor.id}`} created room ${name} (${type})`,
