@@ -22,7 +22,7 @@ import type { Clock } from '../../lib/clock'
 import { BadRequest, Conflict, NotFound } from '../../lib/errors'
 import type { Logger } from '../../lib/log'
 import {
-  floorToSecond, formatTimeOfDay, formatUtc, formatUtcOrNull, intersectIntervals, parseTimeOfDay, windowIntervals, type Interval,
+  formatTimeOfDay, formatUtc, formatUtcOrNull, intersectIntervals, parseTimeOfDay, windowIntervals, type Interval,
 } from '../../lib/time'
 import { writeAudit } from '../audit/service'
 import { generateRoomQr, qrCodeUrl } from '../qr/service'
@@ -270,7 +270,7 @@ export function freeSlots(
   timeZone: string,
   horizonMs = FREE_SLOT_HORIZON_MS,
 ): { start: string; end: string }[] {
-  const from = floorToSecond(now)
+  const from = now
   const to = new Date(from.getTime() + horizonMs)
   const gaps: Interval[] = []
   let cursor = from
@@ -282,9 +282,7 @@ export function freeSlots(
   }
   if (cursor < to) gaps.push({ start: cursor, end: to })
   const allowed = windowIntervals(window, from, to, timeZone)
-  return intersectIntervals(gaps, allowed)
-    .filter((slot) => Math.floor(slot.end.getTime() / 1000) > Math.floor(slot.start.getTime() / 1000))
-    .map((slot) => ({ start: formatUtc(slot.start), end: formatUtc(slot.end) }))
+  return intersectIntervals(gaps, allowed).map((slot) => ({ start: formatUtc(slot.start), end: formatUtc(slot.end) }))
 }
 
 /** GET /rooms/:id: the room, its whole schedule (ascending) and its free slots for the next 24 h. */
