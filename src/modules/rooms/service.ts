@@ -21,6 +21,7 @@ import { reservations, rooms, users, type Room, type RoomType } from '../../db/s
 import type { Clock } from '../../lib/clock'
 import { BadRequest, Conflict, NotFound } from '../../lib/errors'
 import type { Logger } from '../../lib/log'
+import { normalizeName } from '../../lib/names'
 import {
   formatTimeOfDay, formatUtc, formatUtcOrNull, intersectIntervals, parseTimeOfDay, windowIntervals, type Interval,
 } from '../../lib/time'
@@ -309,12 +310,13 @@ export function parseRoomType(value: unknown, field = 'type'): RoomType {
 
 export const ROOM_NAME_MAX = 100
 
-/** A room name from a request: trimmed, 1..100 characters, else 400. */
+/**
+ * A room name from a request: no control or bidi characters, NFC, trimmed, 1..100 characters,
+ * else 400 (src/lib/names.ts). Room names stay unique exactly as written (rooms_name_key): only
+ * admins name rooms, and "B101" and "b101" may be meant as two rooms.
+ */
 export function parseRoomName(value: unknown): string {
-  const name = typeof value === 'string' ? value.trim() : ''
-  if (!name) throw new BadRequest('name is required')
-  if (name.length > ROOM_NAME_MAX) throw new BadRequest(`name must be at most ${ROOM_NAME_MAX} characters`)
-  return name
+  return normalizeName(value, ROOM_NAME_MAX)
 }
 
 export interface CreateRoomInput {
