@@ -54,6 +54,11 @@ export interface Config {
   dbPoolSize: number
   /** Seconds between two runs of the check-in sweeper (finish ended bookings, release no-shows); 0 = off. */
   sweepIntervalS: number
+  /**
+   * Seconds each rotating check-in code on a door display stays current (a code is accepted for one
+   * more period of grace, so a photo of the display is useless after at most two periods).
+   */
+  displayCodePeriodS: number
 }
 
 type Env = Record<string, string | undefined>
@@ -242,5 +247,6 @@ export function loadConfig(env: Env = process.env): Config {
     dbConnectTimeoutS: parseInteger(env, 'DB_CONNECT_TIMEOUT', 30, 0, 600),
     dbPoolSize: parseInteger(env, 'DB_POOL_SIZE', 10, 2, 1000),
     sweepIntervalS: parseInteger(env, 'SWEEP_INTERVAL_S', 30, 0, 3600),
+    displayCodePeriodS: parseInteger(env, 'DISPLAY_CODE_PERIOD_S', 30, 10, 300),
   }
 }

@@ -49,9 +49,10 @@ export const ROUTE_ERRORS: Record<string, Record<number, string[]>> = {
   'DELETE /api/reservations/{id}': { 403: ['insufficient permissions (another student\'s reservation)'], 404: ['reservation not found'] },
   'GET /api/reservations/room/{room_id}/history': { 404: ['room not found'] },
   'POST /api/admin/rooms': { 409: ['room already exists'] },
-  'PATCH /api/admin/rooms/{id}': { 404: ['room not found'], 409: ['room already exists'] },
+  'PATCH /api/admin/rooms/{id}': { 400: ['check_in_proof must be one of display, poster, none'], 404: ['room not found'], 409: ['room already exists'] },
   'POST /api/admin/rooms/bulk/block': { 404: ['room not found (with missing_ids)'] },
   'POST /api/admin/rooms/{id}/generate-qr': { 404: ['room not found'] },
+  'GET /api/admin/rooms/{id}/display-link': { 404: ['room not found'] },
   'POST /api/admin/rooms/{id}/reserve': { 404: ['room not found', 'user not found'], 409: ['Reservation conflicts with existing booking'] },
   'POST /api/admin/users': { 409: ['user already exists'] },
   'PATCH /api/admin/users/{id}': { 404: ['user not found'], 409: ['user already exists', 'the last admin cannot be demoted'] },
@@ -61,14 +62,22 @@ export const ROUTE_ERRORS: Record<string, Record<number, string[]>> = {
   // Check-in (issue 7): messages of src/modules/checkin/service.ts (CHECK_IN_MSG).
   'GET /api/scan/{id}': { 404: ['room not found'] },
   'POST /api/scan/{id}/book': {
-    400: ['k is required: scan the QR code on the room door', 'minutes must be one of 30, 60, 90', 'room cannot be booked at this time of day'],
-    403: ['this QR code is not valid for this room: scan the code on the room door', 'this QR code has been replaced: scan the current code on the room door', 'room is not available for booking'],
+    400: ['minutes must be one of 30, 60, 90', 'room cannot be booked at this time of day'],
+    403: [
+      'this QR code is not valid for this room: scan the code on the room door', 'this code is not valid for this room: scan the code on the door display',
+      'this QR code has been replaced: scan the current code on the room door', 'this code from the door display has expired: scan the code on the display again',
+      'this room checks in with the door display: scan the code on the display, not the printed poster', 'room is not available for booking',
+    ],
     404: ['room not found'],
     409: ['room is occupied now', 'room is free for less than 5 minutes', 'Reservation conflicts with existing booking', 'room is temporarily unavailable'],
   },
   'POST /api/reservations/{id}/check-in': {
-    400: ['k is required: scan the QR code on the room door'],
-    403: ['this QR code is not valid for this room: scan the code on the room door', 'this QR code has been replaced: scan the current code on the room door', 'only the person who booked can check in'],
+    400: ['k is required: scan the QR code on the room door', 'k is required: scan the code on the door display'],
+    403: [
+      'this QR code is not valid for this room: scan the code on the room door', 'this code is not valid for this room: scan the code on the door display',
+      'this QR code has been replaced: scan the current code on the room door', 'this code from the door display has expired: scan the code on the display again',
+      'this room checks in with the door display: scan the code on the display, not the printed poster', 'only the person who booked can check in',
+    ],
     404: ['reservation not found'],
     409: ['check-in is not open yet: ...', 'check-in has closed at ...', 'reservation is cancelled', 'reservation was released: it was not checked in in time', 'reservation has already ended'],
   },
