@@ -15,7 +15,7 @@
 import postgres from 'postgres'
 import { freeSlots } from '../src/modules/rooms/service'
 
-const columns = `"rooms"."id", "rooms"."name", "rooms"."type", "rooms"."is_blocked", "rooms"."booking_start", "rooms"."booking_end", "rooms"."requires_check_in", "rooms"."check_in_opens_min", "rooms"."auto_release_after_min", "current_reservation"."id", "current_reservation"."user_id", "current_reservation"."name", "current_reservation"."end_time", "current_reservation"."check_in_required", "current_reservation"."checked_in_at", "next_reservation"."id", "next_reservation"."name", "next_reservation"."start_time", count(*) over ()`
+const columns = `"rooms"."id", "rooms"."name", "rooms"."type", "rooms"."is_blocked", "rooms"."booking_start", "rooms"."booking_end", "rooms"."requires_check_in", "rooms"."check_in_opens_min", "rooms"."auto_release_after_min", "rooms"."check_in_proof", "current_reservation"."id", "current_reservation"."user_id", "current_reservation"."name", "current_reservation"."end_time", "current_reservation"."check_in_required", "current_reservation"."checked_in_at", "next_reservation"."id", "next_reservation"."name", "next_reservation"."start_time", count(*) over ()`
 const laterals = `left join lateral (select "reservations"."id", "reservations"."user_id", "users"."name", "reservations"."end_time", "reservations"."check_in_required", "reservations"."checked_in_at" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where ("reservations"."room_id" = "rooms"."id" and "reservations"."status" = $1 and tstzrange("reservations"."start_time", "reservations"."end_time", '[)') @> $2::timestamptz) limit $3) "current_reservation" on true left join lateral (select "reservations"."id", "users"."name", "reservations"."start_time" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where ("reservations"."room_id" = "rooms"."id" and "reservations"."status" = $4 and "reservations"."start_time" > $5) order by "reservations"."start_time" asc limit $6) "next_reservation" on true`
 
 /** The SQL the app sends, verbatim (bench/run.ts compares it with what Drizzle sends). */
@@ -27,9 +27,9 @@ export const SQL = {
 
 /** Column positions in a row of the room queries (rows come as arrays, as Drizzle asks for them). */
 const R = {
-  id: 0, name: 1, type: 2, blocked: 3, windowStart: 4, windowEnd: 5, requiresCheckIn: 6, opensMin: 7, releaseMin: 8,
-  curId: 9, curUserId: 10, curUserName: 11, curEnd: 12, curCheckInRequired: 13, curCheckedInAt: 14,
-  nextId: 15, nextUserName: 16, nextStart: 17,
+  id: 0, name: 1, type: 2, blocked: 3, windowStart: 4, windowEnd: 5, requiresCheckIn: 6, opensMin: 7, releaseMin: 8, proof: 9,
+  curId: 10, curUserId: 11, curUserName: 12, curEnd: 13, curCheckInRequired: 14, curCheckedInAt: 15,
+  nextId: 16, nextUserName: 17, nextStart: 18,
 }
 /** ... and of the schedule query. */
 const S = { id: 0, userId: 1, userName: 2, start: 3, end: 4, status: 5, checkInRequired: 6, checkedInAt: 7 }
@@ -79,7 +79,8 @@ export function startBaseline(env: Record<string, string | undefined> = process.
     return `{"id":${r[R.id]},"name":${JSON.stringify(r[R.name])},"type":"${r[R.type]}","is_blocked":${blocked},`
       + `"qr_code_url":${JSON.stringify(qrUrl(r[R.id]))},"status":"${status}","current_reservation":${current},`
       + `"next_reservation":${next},"booking_window":{"start":${start === null ? 'null' : `"${start}"`},"end":${end === null ? 'null' : `"${end}"`}},`
-      + `"requires_check_in":${r[R.requiresCheckIn]},"check_in_opens_min":${r[R.opensMin]},"auto_release_after_min":${r[R.releaseMin]}}`
+      + `"requires_check_in":${r[R.requiresCheckIn]},"check_in_opens_min":${r[R.opensMin]},"auto_release_after_min":${r[R.releaseMin]},`
+      + `"check_in_proof":"${r[R.proof]}"}`
   }
 
   const json = (body: string, status = 200) =>

@@ -12,7 +12,7 @@ import { admin } from './modules/admin'
 import { auth } from './modules/auth'
 import { checkinRoutes } from './modules/checkin'
 import { scanPage } from './modules/checkin/page'
-import { display } from './modules/display'
+import { display, displayAdmin } from './modules/display'
 import { roomEvents } from './modules/events'
 import { health } from './modules/health'
 import { posters } from './modules/posters'
@@ -38,6 +38,7 @@ function routes(ctx: Ctx) {
     .use(checkinRoutes(ctx))
     .use(admin(ctx))
     .use(posters(ctx))
+    .use(displayAdmin(ctx))
 }
 
 export function createApp(deps: Deps) {

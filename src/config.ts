@@ -58,6 +58,11 @@ export interface Config {
   bookingHorizonDays: number
   /** A student's booking may last at most this many hours (teachers and admins exempt). */
   studentMaxBookingHours: number
+  /**
+   * Seconds each rotating check-in code on a door display stays current (a code is accepted for one
+   * more period of grace, so a photo of the display is useless after at most two periods).
+   */
+  displayCodePeriodS: number
 }
 
 type Env = Record<string, string | undefined>
@@ -248,5 +253,6 @@ export function loadConfig(env: Env = process.env): Config {
     sweepIntervalS: parseInteger(env, 'SWEEP_INTERVAL_S', 30, 0, 3600),
     bookingHorizonDays: parseInteger(env, 'BOOKING_HORIZON_DAYS', 180, 1, 3660),
     studentMaxBookingHours: parseInteger(env, 'STUDENT_MAX_BOOKING_HOURS', 12, 1, 24 * 366),
+    displayCodePeriodS: parseInteger(env, 'DISPLAY_CODE_PERIOD_S', 30, 10, 300),
   }
 }

@@ -517,7 +517,7 @@ describe('the scan view: one action for the viewer', () => {
   })
 })
 
-describe('QR codes carry the signed key; generate-qr retires the old one', () => {
+describe('QR codes: the public one has no key, the poster has; generate-qr retires the old poster key', () => {
   function decode(png: Uint8Array): string | undefined {
     const image = PNG.sync.read(Buffer.from(png))
     return jsQR(new Uint8ClampedArray(image.data), image.width, image.height)?.data
@@ -528,19 +528,23 @@ describe('QR codes carry the signed key; generate-qr retires the old one', () =>
     return { bytes: new Uint8Array(await res.arrayBuffer()), etag: res.headers.get('etag')!, cache: res.headers.get('cache-control') }
   }
 
-  test('qr_code_url decodes to the scan URL; after generate-qr the old key is refused and the new one works', async () => {
+  // Premise changed by decision 013: qr_code_url used to decode to r/<id>?k=<key>, and its image
+  // changed at generate-qr. Now it decodes to r/<id> (it proves nothing, so it never changes);
+  // the poster key is only in the admin's poster.
+  test('qr_code_url decodes to the scan URL without a key; after generate-qr the old poster key is refused and the new one works', async () => {
     clock.set(on(18, '08:00'))
     const id = await book('student', 'C1', on(18, '10:00'), on(18, '11:00'))
     const room = (await anon.get(`/api/rooms/${ids.C1}`)).body.room
     const first = await png(room.qr_code_url)
-    const oldUrl = decode(first.bytes)!
-    expect(oldUrl).toBe(`http://qrbook.test/r/${ids.C1}?k=${key('C1', 1)}`)
-    const oldKey = new URL(oldUrl).searchParams.get('k')!
+    expect(decode(first.bytes)).toBe(`http://qrbook.test/r/${ids.C1}`)
     expect(first.cache).toBe('public, max-age=0, must-revalidate')
     const notModified = await t.app.handle(new Request(`http://localhost/static/qr/${ids.C1}.png`, { headers: { 'if-none-match': first.etag } }))
     expect(notModified.status).toBe(304)
-
     const admin = await as('admin')
+    const poster = await admin.get(`/api/admin/rooms/${ids.C1}/poster.svg`)
+    expect(poster.text).toContain(`qrbook.test/r/${ids.C1}?k=${key('C1', 1)}`)
+    const oldKey = key('C1', 1)
+
     const regenerated = await admin.post(`/api/admin/rooms/${ids.C1}/generate-qr`)
     expect(regenerated.status).toBe(200)
     expect(regenerated.body).toEqual({ qr_code_url: room.qr_code_url })
@@ -550,9 +554,8 @@ describe('QR codes carry the signed key; generate-qr retires the old one', () =>
     expect(audit!.payload).toMatchObject({ room_id: ids.C1, qr_version: 2 })
 
     const second = await png(room.qr_code_url)
-    expect(second.etag).not.toBe(first.etag)
-    const newUrl = decode(second.bytes)!
-    expect(newUrl).toBe(`http://qrbook.test/r/${ids.C1}?k=${key('C1', 2)}`)
+    expect(decode(second.bytes)).toBe(`http://qrbook.test/r/${ids.C1}`)
+    expect((await (await as('admin')).get(`/api/admin/rooms/${ids.C1}/poster.svg`)).text).toContain(`?k=${key('C1', 2)}`)
     const svg = await (await t.app.handle(new Request(`http://localhost/static/qr/${ids.C1}.svg`))).text()
     expect(svg).toContain('<svg')
 
@@ -565,7 +568,7 @@ describe('QR codes carry the signed key; generate-qr retires the old one', () =>
     // The old poster still opens the room page.
     const page = await t.app.handle(new Request(`http://localhost/r/${ids.C1}?k=${oldKey}`))
     expect(page.status).toBe(200)
-    const ok = await checkIn('student', id, new URL(newUrl).searchParams.get('k')!)
+    const ok = await checkIn('student', id, key('C1', 2))
     expect(ok.status).toBe(200)
   })
 })

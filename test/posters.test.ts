@@ -1,4 +1,7 @@
-/** Door posters: A4 PDF pages (and SVG) whose QR codes decode to each room's signed scan URL. */
+/**
+ * Door posters: A4 PDF pages (and SVG) whose QR codes decode to each room's signed scan URL, with
+ * the poster key: the only place it appears since the public qr_code_url carries none (decision 013).
+ */
 import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -6,8 +9,10 @@ import path from 'node:path'
 import jsQR from 'jsqr'
 import { PDFDocument } from 'pdf-lib'
 import { PNG } from 'pngjs'
+import { eq } from 'drizzle-orm'
 import { rooms } from '../src/db/schema'
-import { loggedIn, testApp, type Client, type TestApp } from './helpers/app'
+import { scanKey } from '../src/modules/checkin/keys'
+import { loggedIn, TEST_ENV, testApp, type Client, type TestApp } from './helpers/app'
 
 setDefaultTimeout(30_000) // see test/setup.ts
 
@@ -37,8 +42,14 @@ const get = (path: string) => t.app.handle(new Request(`http://localhost${path}`
   headers: { cookie: [...admin.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
 }))
 
-/** The room's signed scan URL, as its qr_code_url image encodes it. */
+/** The room's signed scan URL: the scan page with the poster key of its qr_version. */
 async function scanUrlOf(roomId: number): Promise<string> {
+  const [room] = await t.database.db.select().from(rooms).where(eq(rooms.id, roomId))
+  return `http://qrbook.test/r/${roomId}?k=${scanKey(TEST_ENV.SECRET_KEY, roomId, room!.qrVersion)}`
+}
+
+/** What the public qr_code_url image encodes. */
+async function publicUrlOf(roomId: number): Promise<string> {
   const res = await t.app.handle(new Request(`http://localhost/static/qr/${roomId}.png`))
   const png = PNG.sync.read(Buffer.from(await res.arrayBuffer()))
   return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)!.data
@@ -86,6 +97,14 @@ describe('posters', () => {
     expect(text).toContain(`>${b101!.name}</text>`)
     expect(text).toContain('Отсканируйте QR-код')
     expect(text).toContain((await scanUrlOf(b101!.id)).replace(/^https?:\/\//, '').replace(/&/g, '&#38;'))
+  })
+
+  test('the poster carries the poster key; the public image of the same room does not', async () => {
+    const [b101] = await t.database.db.select().from(rooms).where(eq(rooms.name, 'B101'))
+    const svg = await (await get(`/api/admin/rooms/${b101!.id}/poster.svg`)).text()
+    const key = scanKey(TEST_ENV.SECRET_KEY, b101!.id, b101!.qrVersion)
+    expect(svg).toContain(`qrbook.test/r/${b101!.id}?k=${key}`)
+    expect(await publicUrlOf(b101!.id)).toBe(`http://qrbook.test/r/${b101!.id}`)
   })
 
   test('errors: unknown room 404, bad ids 400, not an admin 403, anonymous 401', async () => {

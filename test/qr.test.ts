@@ -1,8 +1,9 @@
 /**
  * QR codes (contract section 6): files written on room creation, served at /static/qr/<id>.png|svg
  * (root only) with the right type and cache headers, rebuilt when missing, decoded back to the
- * room's signed scan URL (issue 7: SERVER_EXTERNAL_BASE/r/<id>?k=<key>, no longer the frontend's
- * room URL, which the scan page links to); path traversal and odd names are 404 {msg}.
+ * room's scan page WITHOUT a key (decision 013: SERVER_EXTERNAL_BASE/r/<id>; the image is public,
+ * so its code must prove nothing; the printed poster carries the key); path traversal and odd
+ * names are 404 {msg}.
  */
 import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, rmSync } from 'node:fs'
@@ -11,7 +12,7 @@ import jsQR from 'jsqr'
 import { PNG } from 'pngjs'
 import { loadConfig } from '../src/config'
 import { scanKey } from '../src/modules/checkin/keys'
-import { frontendRoomUrl, generateRoomQr, qrCodeUrl, qrTarget } from '../src/modules/qr'
+import { frontendRoomUrl, generateRoomQr, posterScanUrl, publicScanUrl, qrCodeUrl } from '../src/modules/qr'
 import { Client, loggedIn, TEST_ENV, testApp, type TestApp } from './helpers/app'
 
 setDefaultTimeout(30_000) // see test/setup.ts
@@ -42,7 +43,7 @@ function decode(png: Uint8Array): string | undefined {
 const pathOf = (url: string) => new URL(url).pathname
 
 describe('room creation writes the QR code', () => {
-  test('POST /api/rooms: qr_code_url serves a PNG that decodes to the signed scan URL', async () => {
+  test('POST /api/rooms: qr_code_url serves a PNG that decodes to the scan URL without a key', async () => {
     const created = await admin.post('/api/rooms', { name: 'QrRoom', room_type: 'public' })
     expect(created.status).toBe(201)
     const { id, qr_code_url } = created.body.room
@@ -56,7 +57,8 @@ describe('room creation writes the QR code', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff')
     const bytes = new Uint8Array(await res.arrayBuffer())
     expect([...bytes.slice(0, 8)]).toEqual(PNG_MAGIC)
-    expect(decode(bytes)).toBe(`http://qrbook.test/r/${id}?k=${scanKey(TEST_ENV.SECRET_KEY, id, 1)}`)
+    expect(decode(bytes)).toBe(`http://qrbook.test/r/${id}`)
+    expect(decode(bytes)).not.toContain('k=')
 
     // a wiped disk: the same URL rebuilds the same image
     rmSync(join(t.config.staticQrPath, `${id}.png`))
@@ -84,7 +86,7 @@ describe('room creation writes the QR code', () => {
     for (const id of [2, 3, 4]) {
       const res = await fetchRaw(`/static/qr/${id}.png`)
       expect(res.status).toBe(200)
-      expect(decode(new Uint8Array(await res.arrayBuffer()))).toBe(`http://qrbook.test/r/${id}?k=${scanKey(TEST_ENV.SECRET_KEY, id, 1)}`)
+      expect(decode(new Uint8Array(await res.arrayBuffer()))).toBe(`http://qrbook.test/r/${id}`)
     }
   })
 })
@@ -140,12 +142,13 @@ describe('URLs', () => {
     expect(qrCodeUrl(config({ SERVER_EXTERNAL_BASE: 'https://api.example.com/backend/' }), 7)).toBe('https://api.example.com/backend/static/qr/7.png')
   })
 
-  test('the code encodes the signed scan URL SERVER_EXTERNAL_BASE + r/<id>?k=<key of the qr_version>', () => {
+  test('the public code encodes SERVER_EXTERNAL_BASE + r/<id>; the poster adds ?k=<key of the qr_version>', () => {
     const key = (version: number) => scanKey(TEST_ENV.SECRET_KEY, 7, version)
     expect(key(1)).toMatch(/^[A-Za-z0-9_-]{12}$/)
     expect(key(2)).not.toBe(key(1))
-    expect(qrTarget(config({ SERVER_EXTERNAL_BASE: 'https://api.example.com' }), 7, 1)).toBe(`https://api.example.com/r/7?k=${key(1)}`)
-    expect(qrTarget(config({ SERVER_EXTERNAL_BASE: 'https://api.example.com/backend/' }), 7, 2)).toBe(`https://api.example.com/backend/r/7?k=${key(2)}`)
+    expect(publicScanUrl(config({ SERVER_EXTERNAL_BASE: 'https://api.example.com' }), 7)).toBe('https://api.example.com/r/7')
+    expect(posterScanUrl(config({ SERVER_EXTERNAL_BASE: 'https://api.example.com' }), 7, 1)).toBe(`https://api.example.com/r/7?k=${key(1)}`)
+    expect(posterScanUrl(config({ SERVER_EXTERNAL_BASE: 'https://api.example.com/backend/' }), 7, 2)).toBe(`https://api.example.com/backend/r/7?k=${key(2)}`)
     // The scan page links to the frontend's room page instead.
     expect(frontendRoomUrl(config({ FRONTEND_BASE_URL: 'https://app.example.com/' }), 7)).toBe('https://app.example.com/rooms/7')
     expect(frontendRoomUrl(config({ FRONTEND_BASE_URL: '' }), 7)).toBeUndefined()

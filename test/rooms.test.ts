@@ -73,6 +73,7 @@ describe('GET /rooms', () => {
       requires_check_in: true,
       check_in_opens_min: 10,
       auto_release_after_min: 15,
+      check_in_proof: 'poster',
     })
     expect(byName.B102.status).toBe('available')
     expect(byName.B102.current_reservation).toBeNull()
@@ -291,6 +292,7 @@ describe('POST /rooms (admin)', () => {
       requires_check_in: true,
       check_in_opens_min: 10,
       auto_release_after_min: 15,
+      check_in_proof: 'poster',
     })
     const [row] = await db().select().from(rooms).where(eq(rooms.id, room.id))
     expect(row).toMatchObject({ name: 'TestRoom', type: 'public', isBlocked: false, bookingStart: null, bookingEnd: null })

@@ -12,6 +12,12 @@ export const userRole = pgEnum('user_role', ['student', 'teacher', 'admin'])
 export const roomType = pgEnum('room_type', ['public', 'admin', 'service'])
 /** `released`: needed a check-in, got none in time, and gave its slot back (see the sweeper). */
 export const reservationStatus = pgEnum('reservation_status', ['active', 'finished', 'cancelled', 'released'])
+/**
+ * What a check-in (and a walk-up booking's immediate check-in) must show to prove the person is at
+ * the door (decision 013): the rotating code of the door display, the printed poster's static key
+ * (or the display's code), or nothing.
+ */
+export const checkInProof = pgEnum('check_in_proof', ['display', 'poster', 'none'])
 export const auditAction = pgEnum('audit_action', [
   'create_reservation', 'cancel_reservation', 'update_reservation',
   'create_room', 'update_room', 'block_room', 'generate_qr',
@@ -76,6 +82,8 @@ export const rooms = pgTable('rooms', {
   checkInOpensMin: integer('check_in_opens_min').notNull().default(10),
   /** A booking that needs a check-in and has none this many minutes after its start is released. */
   autoReleaseAfterMin: integer('auto_release_after_min').notNull().default(15),
+  /** The proof of presence check-in requires; `poster` keeps the behaviour of rooms made before it. */
+  checkInProof: checkInProof('check_in_proof').notNull().default('poster'),
   ...timestamps,
 }, (table) => [
   check('rooms_check_in_opens_range', sql`${table.checkInOpensMin} between 0 and 1440`),
@@ -123,4 +131,5 @@ export type Session = typeof sessions.$inferSelect
 export type UserRole = (typeof userRole.enumValues)[number]
 export type RoomType = (typeof roomType.enumValues)[number]
 export type ReservationStatus = (typeof reservationStatus.enumValues)[number]
+export type CheckInProof = (typeof checkInProof.enumValues)[number]
 export type AuditAction = (typeof auditAction.enumValues)[number]

@@ -14,7 +14,7 @@ const EXAMPLES: Record<string, unknown> = {
     status: 'occupied',
     current_reservation: { id: 1, user_id: 2, user_name: 'teacher', end_time: '2026-11-26T11:30:00Z', check_in_required: true, checked_in_at: '2026-11-26T09:30:00Z' },
     next_reservation: null, booking_window: { start: '08:00', end: '20:00' },
-    requires_check_in: true, check_in_opens_min: 10, auto_release_after_min: 15,
+    requires_check_in: true, check_in_opens_min: 10, auto_release_after_min: 15, check_in_proof: 'poster',
   },
   LoginRequest: { username: 'admin', password: 'admin1234' },
   TimeRange: { start_time: '2026-11-27T10:00:00Z', end_time: '2026-11-27T11:00:00Z' },

@@ -1,11 +1,15 @@
 /**
  * The door display in a real browser: /display/<id> stays open while bookings are made and
  * cancelled and the room is blocked through the API, and the page follows each change by itself.
+ * Paired with the room's display link it shows the rotating check-in code (decision 013), read back
+ * from the screen's pixels, and a new one every period (DISPLAY_CODE_PERIOD_S=10 here).
  * Screenshots of each state go to docs/screenshots/.
  */
 import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import path from 'node:path'
+import jsQR from 'jsqr'
 import type { Browser, Page } from 'playwright-core'
+import { PNG } from 'pngjs'
 import { hasChromium, launchBrowser, SCREENSHOT_DIR } from '../helpers/browser'
 import { killAll, processEnv, ROOT, spawnServer, type ServerProcess } from '../helpers/process'
 
@@ -36,9 +40,15 @@ async function login(name: string) {
 
 const statusOf = (page: Page) => page.locator('#status .en').textContent()
 
+/** What a phone camera reads from the code on the display's screen. */
+async function codeOnScreen(page: Page): Promise<string> {
+  const png = PNG.sync.read(await page.locator('#code').screenshot())
+  return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)!.data
+}
+
 describe.skipIf(!hasChromium)('door display', () => {
   beforeAll(async () => {
-    server = spawnServer({ env: processEnv({ DATABASE_URL: 'memory://', RATELIMIT_ENABLED: 'false' }) })
+    server = spawnServer({ env: processEnv({ DATABASE_URL: 'memory://', RATELIMIT_ENABLED: 'false', DISPLAY_CODE_PERIOD_S: '10' }) })
     await server.waitForLog('listening')
     browser = await launchBrowser()
   })
@@ -81,9 +91,53 @@ describe.skipIf(!hasChromium)('door display', () => {
     await page.screenshot({ path: path.join(SHOTS, 'display-blocked.png') })
     expect(reloads).toBe(1)
 
-    // The QR code on the display is the room's signed scan code, served by the app.
+    // Without the display link the QR code is the room's public code: the scan page, no key.
     const qr = await page.locator('aside img').getAttribute('src')
+    expect(qr).toBe(`/static/qr/${room.id}.svg`)
     expect((await fetch(`${server.base}${qr}`)).headers.get('content-type')).toContain('image/svg+xml')
+    expect(await codeOnScreen(page)).toMatch(new RegExp(`/r/${room.id}$`))
+  })
+
+  test('paired with the display link it shows the rotating check-in code, a new one every period', async () => {
+    const admin = await login('admin')
+    const student = await login('student')
+    const rooms = (await api('GET', '/api/rooms', student)).body.rooms as any[]
+    const room = rooms.find((r) => r.name === 'A200')!
+    const link = await api('GET', `/api/admin/rooms/${room.id}/display-link`, admin)
+    expect(link.status).toBe(200)
+    expect(link.body.code_period_s).toBe(10)
+    const { pathname, search } = new URL(link.body.display_url)
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    await page.goto(`${server.base}${pathname}${search}`)
+    // The stream's first code event (pushed at once) marks the step on the page.
+    await page.waitForFunction(() => document.body.dataset.codeStep !== undefined, undefined, { timeout: 5000 })
+    const first = await codeOnScreen(page)
+    expect(first).toMatch(new RegExp(`/r/${room.id}\\?k=[A-Za-z0-9_-]{12}$`))
+    const k = new URL(first).searchParams.get('k')!
+    const scan = await api('GET', `/api/scan/${room.id}?k=${k}`, student)
+    expect(scan.body).toMatchObject({ key_status: 'valid', key_kind: 'display', proof_ok: true })
+    await page.screenshot({ path: path.join(SHOTS, 'display-code.png') })
+
+    const step = await page.evaluate(() => document.body.dataset.codeStep)
+    await page.waitForFunction((s) => document.body.dataset.codeStep !== s, step, { timeout: 15_000 })
+    const second = await codeOnScreen(page)
+    expect(second).not.toBe(first)
+    expect((await api('GET', `/api/scan/${room.id}?k=${new URL(second).searchParams.get('k')}`, student)).body.key_status).toBe('valid')
+    // The public stream of the same room never carries the code.
+    const open = await fetch(`${server.base}/api/rooms/${room.id}/events`)
+    const reader = open.body!.getReader()
+    const chunks: string[] = []
+    const until = Date.now() + 11_000
+    while (Date.now() < until) {
+      const next = await Promise.race([reader.read(), Bun.sleep(until - Date.now()).then(() => undefined)])
+      if (!next || next.done) break
+      chunks.push(new TextDecoder().decode(next.value))
+    }
+    await reader.cancel()
+    expect(chunks.join('')).toContain('event: snapshot')
+    expect(chunks.join('')).not.toContain('event: code')
+    await page.close()
   })
 
   test('the page is server-rendered: without JavaScript it still shows the truth', async () => {

@@ -146,7 +146,7 @@ export const UpdateRoomBody = t.Object({
   booking_start: TimeOfDayInput('daily window start'),
   booking_end: TimeOfDayInput('daily window end'),
   ...CheckInPolicyInput,
-}, { examples: [{ is_blocked: true }, { booking_start: '08:00', booking_end: '20:00' }, { requires_check_in: true, check_in_opens_min: 10, auto_release_after_min: 15 }] })
+}, { examples: [{ is_blocked: true }, { booking_start: '08:00', booking_end: '20:00' }, { requires_check_in: true, check_in_opens_min: 10, auto_release_after_min: 15 }, { check_in_proof: 'display' }] })
 
 export const QrReply = t.Object({ qr_code_url: t.String() })
 

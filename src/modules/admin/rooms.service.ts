@@ -42,14 +42,16 @@ export interface UpdateRoomInput {
   requires_check_in?: unknown
   check_in_opens_min?: unknown
   auto_release_after_min?: unknown
+  check_in_proof?: unknown
 }
 
 type RoomChanges = Partial<Pick<Room,
-  'name' | 'type' | 'isBlocked' | 'bookingStart' | 'bookingEnd' | 'requiresCheckIn' | 'checkInOpensMin' | 'autoReleaseAfterMin'>>
+  'name' | 'type' | 'isBlocked' | 'bookingStart' | 'bookingEnd' | 'requiresCheckIn' | 'checkInOpensMin' | 'autoReleaseAfterMin' | 'checkInProof'>>
 
 const FIELD_NAMES: Record<keyof RoomChanges, string> = {
   name: 'name', type: 'type', isBlocked: 'is_blocked', bookingStart: 'booking_start', bookingEnd: 'booking_end',
   requiresCheckIn: 'requires_check_in', checkInOpensMin: 'check_in_opens_min', autoReleaseAfterMin: 'auto_release_after_min',
+  checkInProof: 'check_in_proof',
 }
 
 /** A changed value as the API shows it (times of day as "HH:MM"). */
@@ -73,7 +75,7 @@ export async function updateRoom(ctx: Ctx, actor: Actor, id: number, body: Updat
   if (bookingEnd !== undefined) wanted.bookingEnd = bookingEnd
   Object.assign(wanted, parseCheckInPolicy(body))
   if (Object.keys(wanted).length === 0)
-    throw new BadRequest('nothing to update: send name, type, is_blocked, booking_start and/or booking_end (or the check-in policy: requires_check_in, check_in_opens_min, auto_release_after_min)')
+    throw new BadRequest('nothing to update: send name, type, is_blocked, booking_start and/or booking_end (or the check-in policy: requires_check_in, check_in_opens_min, auto_release_after_min, check_in_proof)')
 
   try {
     await ctx.database.db.transaction(async (tx) => {

@@ -48,7 +48,7 @@ export const adminRooms = (ctx: Ctx) =>
       auth: 'admin',
       params: IdParams,
       response: { 200: QrReply },
-      detail: detail("Render the room's QR code again"),
+      detail: detail("Issue a new poster key and display link: printed posters and paired displays of the old one no longer check in; the public QR image is rendered again"),
     })
     .post('/rooms/:id/reserve', async ({ params, body, user, set }) => {
       const reply = await service.reserveOnBehalf(ctx, user, params.id, body)

@@ -39,6 +39,8 @@ const TEXT = {
     checkedInAt: 'You are checked in (since {t}).', checkOut: 'Check out (end now)',
     checkInOpens: 'Check-in opens at {t}.', checkInClosed: 'Check-in has closed.',
     bookNow: 'Book now', minutes: '{n} min', until: 'until {t}', bookHint: 'You will be checked in at once.',
+    bookHintScan_display: 'This booking will not be checked in yet: to be checked in at once, scan the code on the door display first.',
+    bookHintScan_poster: 'This booking will not be checked in yet: to be checked in at once, scan the QR code on the poster on the room door first.',
     today: "Today's bookings", none: 'No more bookings today.', checkedInBadge: 'checked in', awaitingBadge: 'awaiting check-in', you: 'you',
     openApp: 'Open the room in QRBOOK', loggedInAs: 'Logged in as {n}', logout: 'Log out',
     done: lookup({
@@ -46,9 +48,13 @@ const TEXT = {
       logged_in: 'You are logged in.', logged_out: 'You are logged out.',
     }),
     reasons: lookup({
-      key_missing: 'Scan the QR code on the room door to check in or book.',
-      key_invalid: 'This QR code is not valid for this room. Scan the code on the door to check in or book.',
+      key_missing_poster: 'To check in, scan the QR code on the poster on the room door.',
+      key_missing_display: 'To check in, scan the code on the door display.',
+      key_invalid_poster: 'This code is not valid for this room. Scan the QR code on the poster on the room door.',
+      key_invalid_display: 'This code is not valid for this room. Scan the code on the door display.',
       key_outdated: 'This QR code has been replaced. Scan the current code on the door to check in or book.',
+      key_stale: 'This code from the door display has expired. Scan the code on the display again.',
+      key_needs_display: 'This room checks in with the door display. Scan the code on the display, not the printed poster.',
       blocked: 'The room is temporarily unavailable.',
       not_bookable: 'This room cannot be booked here.',
       occupied: 'The room is occupied now.',
@@ -65,6 +71,8 @@ const TEXT = {
     checkedInAt: 'Вы отметились (в {t}).', checkOut: 'Освободить (завершить сейчас)',
     checkInOpens: 'Отметка откроется в {t}.', checkInClosed: 'Время отметки прошло.',
     bookNow: 'Забронировать сейчас', minutes: '{n} мин', until: 'до {t}', bookHint: 'Вы будете отмечены сразу.',
+    bookHintScan_display: 'Бронь пока не будет отмечена: чтобы отметиться сразу, сначала отсканируйте код на экране у двери.',
+    bookHintScan_poster: 'Бронь пока не будет отмечена: чтобы отметиться сразу, сначала отсканируйте QR-код на табличке у двери аудитории.',
     today: 'Брони на сегодня', none: 'На сегодня броней больше нет.', checkedInBadge: 'отметился', awaitingBadge: 'ждёт отметки', you: 'вы',
     openApp: 'Открыть аудиторию в QRBOOK', loggedInAs: 'Вы вошли как {n}', logout: 'Выйти',
     done: lookup({
@@ -72,9 +80,13 @@ const TEXT = {
       logged_in: 'Вы вошли.', logged_out: 'Вы вышли.',
     }),
     reasons: lookup({
-      key_missing: 'Отсканируйте QR-код на двери аудитории, чтобы отметиться или забронировать.',
-      key_invalid: 'Этот QR-код не подходит к этой аудитории. Отсканируйте код на двери.',
+      key_missing_poster: 'Чтобы отметиться, отсканируйте QR-код на табличке у двери аудитории.',
+      key_missing_display: 'Чтобы отметиться, отсканируйте код на экране у двери аудитории.',
+      key_invalid_poster: 'Этот код не подходит к этой аудитории. Отсканируйте QR-код на табличке у двери.',
+      key_invalid_display: 'Этот код не подходит к этой аудитории. Отсканируйте код на экране у двери.',
       key_outdated: 'Этот QR-код заменён новым. Отсканируйте актуальный код на двери.',
+      key_stale: 'Код с экрана у двери устарел. Отсканируйте код на экране ещё раз.',
+      key_needs_display: 'В этой аудитории отмечаются по коду на экране у двери. Отсканируйте код на экране, а не на табличке.',
       blocked: 'Аудитория временно недоступна.',
       not_bookable: 'Эту аудиторию нельзя забронировать здесь.',
       occupied: 'Аудитория сейчас занята.',
@@ -93,8 +105,32 @@ const TEXT = {
       'Reservation conflicts with existing booking': 'Это время уже занято.',
       'only the person who booked can check in': 'Отметиться может только тот, кто бронировал.',
       'reservation was released: it was not checked in in time': 'Бронь снята: отметки не было вовремя.',
+      'k is required: scan the QR code on the room door': 'Отсканируйте QR-код на табличке у двери аудитории.',
+      'k is required: scan the code on the door display': 'Отсканируйте код на экране у двери аудитории.',
+      'this QR code is not valid for this room: scan the code on the room door': 'Этот QR-код не подходит к этой аудитории. Отсканируйте код на двери.',
+      'this code is not valid for this room: scan the code on the door display': 'Этот код не подходит к этой аудитории. Отсканируйте код на экране у двери.',
+      'this QR code has been replaced: scan the current code on the room door': 'Этот QR-код заменён новым. Отсканируйте актуальный код на двери.',
+      'this code from the door display has expired: scan the code on the display again': 'Код с экрана у двери устарел. Отсканируйте код на экране ещё раз.',
+      'this room checks in with the door display: scan the code on the display, not the printed poster': 'В этой аудитории отмечаются по коду на экране у двери. Отсканируйте код на экране, а не на табличке.',
     }),
   },
+}
+
+/** The text of a reason, in the wording of the room's proof (door display or printed poster) when it has one. */
+function reasonText(T: (typeof TEXT)[Lang], reason: ViewReason, mode: ScanView['room']['check_in_proof']): string | undefined {
+  if (!reason) return undefined
+  return T.reasons[`${reason}_${mode === 'display' ? 'display' : 'poster'}`] ?? T.reasons[reason]
+}
+
+/**
+ * Why the key the page was opened with proves nothing, for a viewer who is not logged in yet (the
+ * logged-in view says it in `reason`): a stale display code, a replaced poster, a poster in a
+ * display room, an unknown key. Nothing for a page opened without a key.
+ */
+function keyProblem(view: ScanView): ViewReason {
+  if (view.proof_ok || view.key_status === 'missing') return null
+  if (view.room.check_in_proof === 'display' && view.key_kind === 'poster') return 'key_needs_display'
+  return view.key_status === 'valid' ? null : `key_${view.key_status}`
 }
 
 function fill(template: string, values: Record<string, string | number>): string {
@@ -170,7 +206,11 @@ export function renderScanPage(input: PageInput): string {
 
   let action = ''
   const reservation = view.reservation
+  const mode = room.check_in_proof
+  const why = (reason: ViewReason) => reasonText(T, reason, mode)
   if (view.action === 'login') {
+    const problem = why(keyProblem(view))
+    if (problem) notices.push(`<div class="notice info">${esc(problem)}</div>`)
     action = `<section class="card"><h2>${esc(T.loginTitle)}</h2>
 <form method="post" action="${esc(`${id}/login`)}">${hidden('k', input.k)}${hidden('nonce', input.loginNonce)}
 <label for="name">${esc(T.name)}</label><input type="text" id="name" name="name" autocomplete="username" autocapitalize="none" required>
@@ -183,19 +223,20 @@ export function renderScanPage(input: PageInput): string {
 ${formStart('check-in')}${hidden('reservation_id', reservation.id)}<button type="submit">${esc(T.checkIn)}</button></form></section>`
   } else if (view.action === 'book_now') {
     const buttons = view.book_now.map((o) => `<button type="submit" name="minutes" value="${esc(o.minutes)}">${fill(T.minutes, { n: o.minutes })}<small>${fill(T.until, { t: time(o.end_time) })}</small></button>`).join('')
-    action = `<section class="card"><h2>${esc(T.bookNow)}</h2>${formStart('book')}<div class="options">${buttons}</div></form><p class="muted">${esc(T.bookHint)}</p></section>`
+    const hint = view.proof_ok ? T.bookHint : mode === 'display' ? T.bookHintScan_display : T.bookHintScan_poster
+    action = `<section class="card"><h2>${esc(T.bookNow)}</h2>${formStart('book')}<div class="options">${buttons}</div></form><p class="${view.proof_ok ? 'muted' : 'notice info'}">${esc(hint)}</p></section>`
   } else if (reservation) {
     const lines = [`<h2>${fill(T.yourBooking, { s: time(reservation.start_time), e: time(reservation.end_time) })}</h2>`]
     if (reservation.checked_in_at) lines.push(`<p>${fill(T.checkedInAt, { t: time(reservation.checked_in_at) })}</p>`)
     else if (view.reason === 'check_in_not_open') {
       const notYet = input.now < new Date(reservation.check_in_opens_at)
       lines.push(`<p class="muted">${notYet ? fill(T.checkInOpens, { t: time(reservation.check_in_opens_at) }) : esc(T.checkInClosed)}</p>`)
-    } else if (view.reason && T.reasons[view.reason]) lines.push(`<p class="notice info">${esc(T.reasons[view.reason])}</p>`)
+    } else if (why(view.reason)) lines.push(`<p class="notice info">${esc(why(view.reason)!)}</p>`)
     if (new Date(reservation.start_time) < input.now)
       lines.push(`${formStart('check-out')}${hidden('reservation_id', reservation.id)}<button type="submit" class="secondary">${esc(T.checkOut)}</button></form>`)
     action = `<section class="card">${lines.join('\n')}</section>`
-  } else if (view.reason && T.reasons[view.reason]) {
-    action = `<div class="notice info">${esc(T.reasons[view.reason])}</div>`
+  } else if (why(view.reason)) {
+    action = `<div class="notice info">${esc(why(view.reason)!)}</div>`
   }
 
   const today = view.today.length

@@ -45,7 +45,8 @@ export const checkinRoutes = (ctx: Ctx) =>
       response: { 201: ReservationCreated },
       detail: {
         tags: ['QR'],
-        summary: 'Walk-up booking at the door: from now for 30/60/90 minutes (capped), already checked in',
+        summary: 'Walk-up booking at the door: from now for 30/60/90 minutes (capped), checked in at once with the proof the room requires',
+        description: "With `k` from the door display (or the printed poster, where the room's `check_in_proof` allows it; anything for `none`) the booking is checked in at once. Without `k` (the public qr_code_url) it is an ordinary booking from now, not checked in. A `k` that proves nothing (expired display code, replaced poster, poster key in a `display` room) is refused with a message saying what to scan.",
       },
     })
     .post('/reservations/:id/check-in', async ({ params, body, user }) => ({ reservation: await checkIn(ctx, user, params.id, body.k) }), {
@@ -55,7 +56,8 @@ export const checkinRoutes = (ctx: Ctx) =>
       response: { 200: CheckInReply },
       detail: {
         tags: ['Reservations'],
-        summary: "Check in to your booking with the room's QR key, from check_in_opens_min before its start until it would be released",
+        summary: "Check in to your booking with the room's proof of presence, from check_in_opens_min before its start until it would be released",
+        description: "`k` must satisfy the room's `check_in_proof`: `display` the door display's rotating code (current for DISPLAY_CODE_PERIOD_S, accepted one period more), `poster` the printed poster's key or a display code, `none` nothing. A missing `k` is 400, a wrong, expired or replaced one 403, each message saying what to scan.",
       },
     })
     .post('/reservations/:id/check-out', async ({ params, user }) => ({ reservation: await checkOut(ctx, user, params.id) }), {

@@ -5,7 +5,11 @@ import { CheckInFields, Room, Timestamp, UserReservation } from '../rooms/model'
 export const ScanParams = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'room id' }) })
 export const ReservationParams = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'reservation id' }) })
 
-const Key = t.Optional(t.String({ maxLength: 64, description: "the `k` of the room's QR code (its signed key)", examples: ['Xy3kP0q9Lm2A'] }))
+const Key = t.Optional(t.String({
+  maxLength: 64,
+  description: "the `k` of the scanned code: the door display's rotating code or the printed poster's key (the public qr_code_url has none)",
+  examples: ['Xy3kP0q9Lm2A'],
+}))
 
 export const ScanQuery = t.Object({ k: Key })
 
@@ -28,8 +32,14 @@ export const CheckInReply = t.Object({ reservation: CheckInReservation })
 export const ScanReply = t.Object({
   room: Room,
   action: t.UnionEnum(['check_in', 'book_now', 'login', 'view'], { description: 'the one action that fits the viewer' }),
-  key_status: t.UnionEnum(['valid', 'outdated', 'invalid', 'missing'], { description: "k compared with the room's current QR code" }),
-  reason: t.Nullable(t.String({ description: 'why a logged-in viewer gets "view": key_missing, key_invalid, key_outdated, blocked, not_bookable, occupied, outside_hours, too_short, checked_in, check_in_not_open' })),
+  key_status: t.UnionEnum(['valid', 'stale', 'outdated', 'invalid', 'missing'], {
+    description: "k compared with the room's codes: valid (the poster's key, or the display's code of this period or the last), stale (an older display code), outdated (a replaced poster), invalid, missing",
+  }),
+  key_kind: t.Nullable(t.UnionEnum(['poster', 'display'], { description: 'where a recognised k comes from' })),
+  proof_ok: t.Boolean({ description: "k proves presence as the room's check_in_proof requires: check-in is possible and book now is checked in at once" }),
+  reason: t.Nullable(t.String({
+    description: 'why a logged-in viewer gets "view" (or, with book_now, why it will not be checked in at once): key_missing, key_invalid, key_outdated, key_stale, key_needs_display, blocked, not_bookable, occupied, outside_hours, too_short, checked_in, check_in_not_open',
+  })),
   reservation: t.Nullable(CheckInReservation),
   free_until: t.Nullable(t.String({ description: 'the room is free until then (next booking, end of the daily window, at most 24 h); null when not free now' })),
   book_now: t.Array(t.Object({ minutes: t.Integer(), end_time: Timestamp }), { description: 'walk-up lengths on offer' }),

@@ -1,5 +1,6 @@
 /**
- * The scan page, root only (the QR code encodes SERVER_EXTERNAL_BASE/r/<id>?k=<key>):
+ * The scan page, root only (the public QR code encodes SERVER_EXTERNAL_BASE/r/<id>; the poster and
+ * the door display add ?k=<key>, the proof of presence check-in needs, decision 013):
  *   GET  /r/:id            server-rendered HTML, works without JavaScript, ru/en by Accept-Language
  *   POST /r/:id/login      form login: sets the session cookies, 303 back to the page
  *   POST /r/:id/check-in   | forms of the logged-in viewer; each carries csrf_token (the session's

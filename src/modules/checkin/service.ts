@@ -5,13 +5,14 @@
  * Check-in window of a booking: from start - check_in_opens_min (inclusive) until
  * start + auto_release_after_min (exclusive; that is the instant it is released), or until its end
  * if that comes first or if the booking does not need a check-in.
- * Check-in needs the room's current key (the QR code on the door), the booking's owner and the
- * window; each refusal has its own message (CHECK_IN_MSG).
+ * Check-in needs the room's proof of presence (decision 013: per room `check_in_proof`, the door
+ * display's rotating code, the printed poster's key, or nothing), the booking's owner and the
+ * window; each refusal has its own message (CHECK_IN_MSG), saying what to scan.
  */
 import { and, asc, eq, gt, lt } from 'drizzle-orm'
 import type { Config } from '../../config'
 import type { Database, Executor } from '../../db/client'
-import { reservations, rooms, users, type Reservation, type Room } from '../../db/schema'
+import { reservations, rooms, users, type CheckInProof, type Reservation, type Room } from '../../db/schema'
 import type { Clock } from '../../lib/clock'
 import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../lib/errors'
 import { formatUtc, localParts, windowIntervals, zonedToUtc } from '../../lib/time'
@@ -20,7 +21,7 @@ import {
   checkInFields, createReservation, effectiveStatus, lockReservation, type ActingUser, type CreatedReservation,
 } from '../reservations/service'
 import { getRoomView, ROOM_NOT_FOUND, type RoomView } from '../rooms/service'
-import { checkScanKey, type KeyStatus } from './keys'
+import { checkScanKey, type KeyCheck, type KeyKind, type KeyStatus } from './keys'
 import { releaseDue } from './sweeper'
 
 export interface CheckInDeps {
@@ -39,8 +40,12 @@ const FREE_HORIZON_MS = 24 * 3600_000
 
 export const CHECK_IN_MSG = {
   keyMissing: 'k is required: scan the QR code on the room door',
+  keyMissingDisplay: 'k is required: scan the code on the door display',
   keyInvalid: 'this QR code is not valid for this room: scan the code on the room door',
+  keyInvalidDisplay: 'this code is not valid for this room: scan the code on the door display',
   keyOutdated: 'this QR code has been replaced: scan the current code on the room door',
+  keyStale: 'this code from the door display has expired: scan the code on the display again',
+  needsDisplay: 'this room checks in with the door display: scan the code on the display, not the printed poster',
   notOwner: 'only the person who booked can check in',
   notOwnerCheckOut: 'only the person who booked can check out',
   cancelled: 'reservation is cancelled',
@@ -55,12 +60,45 @@ export const CHECK_IN_MSG = {
   tooShort: `room is free for less than ${BOOK_NOW_MIN_MINUTES} minutes`,
 } as const
 
-/** Refuses a key that is not the room's current one, with a message saying why. */
-export function requireValidKey(deps: CheckInDeps, room: Pick<Room, 'id' | 'qrVersion'>, key: unknown): void {
-  const status = checkScanKey(deps.config.secretKey, room, typeof key === 'string' ? key : undefined)
-  if (status === 'missing') throw new BadRequest(CHECK_IN_MSG.keyMissing)
-  if (status === 'outdated') throw new Forbidden(CHECK_IN_MSG.keyOutdated)
-  if (status === 'invalid') throw new Forbidden(CHECK_IN_MSG.keyInvalid)
+/**
+ * What the `k` of a request proves for a room (decision 013): `ok` when it satisfies the room's
+ * check_in_proof (`none`: always; `poster`: the current poster key or a display code; `display`:
+ * a display code only), otherwise why not. A poster key, current or not, in a `display` room is
+ * `needs_display`.
+ */
+export type ProofStatus = 'ok' | 'missing' | 'invalid' | 'outdated' | 'stale' | 'needs_display'
+
+export interface Proof {
+  key: KeyCheck
+  status: ProofStatus
+}
+
+type ProofRoom = Pick<Room, 'id' | 'qrVersion' | 'checkInProof'>
+
+export function proofOf(deps: CheckInDeps, room: ProofRoom, key: unknown, now: Date): Proof {
+  const check = checkScanKey(deps.config.secretKey, room, typeof key === 'string' ? key : undefined, now, deps.config.displayCodePeriodS)
+  if (room.checkInProof === 'none') return { key: check, status: 'ok' }
+  if (room.checkInProof === 'display' && check.kind === 'poster') return { key: check, status: 'needs_display' }
+  return { key: check, status: check.status === 'valid' ? 'ok' : check.status }
+}
+
+/** The refusal of a proof that is not `ok`: 400 when missing, 403 otherwise, saying what to scan. */
+export function proofError(mode: CheckInProof, status: Exclude<ProofStatus, 'ok'>): HttpError {
+  const display = mode === 'display'
+  switch (status) {
+    case 'missing': return new BadRequest(display ? CHECK_IN_MSG.keyMissingDisplay : CHECK_IN_MSG.keyMissing)
+    case 'invalid': return new Forbidden(display ? CHECK_IN_MSG.keyInvalidDisplay : CHECK_IN_MSG.keyInvalid)
+    case 'outdated': return new Forbidden(CHECK_IN_MSG.keyOutdated)
+    case 'stale': return new Forbidden(CHECK_IN_MSG.keyStale)
+    case 'needs_display': return new Forbidden(CHECK_IN_MSG.needsDisplay)
+  }
+}
+
+/** Refuses a request whose key does not prove presence as the room requires, with a message saying what to scan. */
+export function requireProof(deps: CheckInDeps, room: ProofRoom, key: unknown, now: Date): Proof {
+  const proof = proofOf(deps, room, key, now)
+  if (proof.status !== 'ok') throw proofError(room.checkInProof, proof.status)
+  return proof
 }
 
 type PolicyRoom = Pick<Room, 'requiresCheckIn' | 'checkInOpensMin' | 'autoReleaseAfterMin'>
@@ -119,15 +157,16 @@ async function roomOf(tx: Executor, roomId: number): Promise<Room> {
 }
 
 /**
- * POST /reservations/:id/check-in {k}: the owner, at the door (the room's current key), inside
- * the window. Checking in twice is a no-op. One `check_in` audit row.
+ * POST /reservations/:id/check-in {k}: the owner, at the door (the proof the room requires: see
+ * proofOf), inside the window. Checking in twice is a no-op. One `check_in` audit row, which
+ * records the kind of proof shown.
  */
 export async function checkIn(deps: CheckInDeps, actor: ActingUser, id: number, key: unknown): Promise<ReservationView> {
   return deps.database.db.transaction(async (tx) => {
     const now = deps.clock.now()
     const row = await lockReservation(tx, id)
     const room = await roomOf(tx, row.roomId)
-    requireValidKey(deps, room, key)
+    const proof = requireProof(deps, room, key, now)
     if (row.userId !== actor.id) throw new Forbidden(CHECK_IN_MSG.notOwner)
     requireActive(row, now)
     if (row.checkedInAt) return reservationView(row, room, now)
@@ -142,7 +181,10 @@ export async function checkIn(deps: CheckInDeps, actor: ActingUser, id: number, 
       actorId: actor.id,
       action: 'check_in',
       description: `${actor.name} checked in to ${room.name} (reservation #${row.id}, ${formatUtc(row.startTime)} - ${formatUtc(row.endTime)})`,
-      payload: { reservation_id: row.id, room_id: room.id, user_id: row.userId, checked_in_at: formatUtc(now), start_time: formatUtc(row.startTime) },
+      payload: {
+        reservation_id: row.id, room_id: room.id, user_id: row.userId, checked_in_at: formatUtc(now), start_time: formatUtc(row.startTime),
+        proof: proof.key.status === 'valid' ? proof.key.kind : 'none',
+      },
     })
     return reservationView(updated!, room, now)
   })
@@ -183,8 +225,8 @@ export async function checkOut(deps: CheckInDeps, actor: ActingUser, id: number)
 export type ScanAction = 'check_in' | 'book_now' | 'login' | 'view'
 /** Why a logged-in viewer gets no action (`view`). */
 export type ViewReason =
-  | 'key_missing' | 'key_invalid' | 'key_outdated' | 'blocked' | 'not_bookable' | 'occupied'
-  | 'outside_hours' | 'too_short' | 'checked_in' | 'check_in_not_open' | null
+  | 'key_missing' | 'key_invalid' | 'key_outdated' | 'key_stale' | 'key_needs_display' | 'blocked' | 'not_bookable'
+  | 'occupied' | 'outside_hours' | 'too_short' | 'checked_in' | 'check_in_not_open' | null
 
 export interface TodayEntry {
   id: number
@@ -200,6 +242,10 @@ export interface ScanView {
   room: RoomView
   action: ScanAction
   key_status: KeyStatus
+  /** where a recognised k comes from */
+  key_kind: KeyKind | null
+  /** k proves presence as the room's check_in_proof requires: check-in possible, book now checked in at once */
+  proof_ok: boolean
   reason: ViewReason
   reservation: ReservationView | null
   free_until: string | null
@@ -259,7 +305,7 @@ export async function scanView(deps: CheckInDeps, viewer: ActingUser | undefined
   await releaseRoom(deps, roomId)
   const now = deps.clock.now()
   const db = deps.database.db
-  const keyStatus = checkScanKey(deps.config.secretKey, room, typeof key === 'string' ? key : undefined)
+  const proof = proofOf(deps, room, key, now)
 
   const [view, todayRows, free, mine] = await Promise.all([
     getRoomView(deps, roomId),
@@ -284,25 +330,32 @@ export async function scanView(deps: CheckInDeps, viewer: ActingUser | undefined
   const options = bookNowOptions(now, free.until)
   let action: ScanAction = 'view'
   let reason: ViewReason = null
-  const keyReason: ViewReason = keyStatus === 'valid' ? null : `key_${keyStatus}`
+  const proofReason: ViewReason = proof.status === 'ok' ? null : `key_${proof.status}`
   if (!viewer) action = 'login'
   else if (own) {
     const window = checkInWindow(room, own)
     if (own.checkedInAt) reason = 'checked_in'
     else if (now < window.opens || now >= window.closes) reason = 'check_in_not_open'
-    else if (keyReason) reason = keyReason
+    else if (proofReason) reason = proofReason
     else action = 'check_in'
   } else if (room.isBlocked) reason = 'blocked'
   else if (room.type !== 'public') reason = 'not_bookable'
   else if (!free.until) reason = free.reason
   else if (options.length === 0) reason = 'too_short'
-  else if (keyReason) reason = keyReason
-  else action = 'book_now'
+  // Without a key (the public code) book now is an ordinary booking, not checked in; with a key
+  // that proves nothing (stale, replaced, wrong kind) it is refused, so the viewer scans again.
+  else if (proofReason && proof.status !== 'missing') reason = proofReason
+  else {
+    action = 'book_now'
+    reason = proofReason
+  }
 
   return {
     room: view,
     action,
-    key_status: keyStatus,
+    key_status: proof.key.status,
+    key_kind: proof.key.kind,
+    proof_ok: proof.status === 'ok',
     reason,
     reservation: own ? reservationView(own, room, now) : null,
     free_until: free.until ? formatUtc(free.until) : null,
@@ -320,14 +373,19 @@ export async function scanView(deps: CheckInDeps, viewer: ActingUser | undefined
 
 /**
  * Walk-up booking at the door: from now for 30, 60 or 90 minutes, capped at the next booking and
- * the room's daily window, with the room's current key; booked already checked in (the booker is
- * at the door). The usual booking rules apply (public, not blocked, window, overlap 409).
+ * the room's daily window. With the proof of presence the room requires it is booked already
+ * checked in (the booker is at the door); without a key (the public qr_code_url) it is an ordinary
+ * booking from now, which still needs a check-in if the room requires one; a key that proves
+ * nothing (stale, replaced, invalid, a poster in a `display` room) is refused, saying what to
+ * scan. The usual booking rules apply (public, not blocked, window, overlap 409).
  */
 export async function bookNow(deps: CheckInDeps, actor: ActingUser, roomId: number, key: unknown, minutes: unknown): Promise<CreatedReservation> {
   const length = Number(minutes)
   if (!BOOK_NOW_MINUTES.includes(length as (typeof BOOK_NOW_MINUTES)[number])) throw new BadRequest(CHECK_IN_MSG.badMinutes)
   const room = await roomOf(deps.database.db, roomId)
-  requireValidKey(deps, room, key)
+  const proof = proofOf(deps, room, key, deps.clock.now())
+  if (proof.status !== 'ok' && proof.status !== 'missing') throw proofError(room.checkInProof, proof.status)
+  const checkedIn = proof.status === 'ok'
   await releaseRoom(deps, roomId)
   return deps.database.db.transaction(async (tx) => {
     const now = deps.clock.now()
@@ -339,12 +397,12 @@ export async function bookNow(deps: CheckInDeps, actor: ActingUser, roomId: numb
         ?? bookNowOptions(now, free.until).at(-1)
       if (!option) throw new Conflict(CHECK_IN_MSG.tooShort)
       return createReservation(deps, tx, {
-        roomId, userId: actor.id, start: now, end: option.end, actor, enforceRoomRules: true, checkedIn: true,
+        roomId, userId: actor.id, start: now, end: option.end, actor, enforceRoomRules: true, checkedIn, walkUp: true,
       })
     }
     // Not bookable: let the booking rules give their usual answer (403 / 409).
     return createReservation(deps, tx, {
-      roomId, userId: actor.id, start: now, end: new Date(now.getTime() + length * MINUTE), actor, enforceRoomRules: true, checkedIn: true,
+      roomId, userId: actor.id, start: now, end: new Date(now.getTime() + length * MINUTE), actor, enforceRoomRules: true, checkedIn, walkUp: true,
     })
   })
 }

@@ -1,8 +1,39 @@
-/** GET /display/:id: the door display page (root only, like the scan page) and its script. */
+/**
+ * The door display (root only, like the scan page):
+ *   GET /display/:id            the page; with ?t=<token> (the room's display link) it shows the
+ *                               rotating check-in code, without it the public code
+ *   GET /display/:id/events?t=  the paired display's stream: room events and `code` events
+ *   GET /display/assets/display.js
+ * and, for admins (under /api and at the root like every feature):
+ *   GET /admin/rooms/:id/display-link   the link that pairs a display with the room
+ */
+import { eq } from 'drizzle-orm'
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
-import { NotFound } from '../../lib/errors'
-import { DISPLAY_SCRIPT, renderDisplay } from './page'
+import { rooms } from '../../db/schema'
+import { Forbidden, NotFound } from '../../lib/errors'
+import { authGuard } from '../../plugins/auth'
+import { checkDisplayToken } from '../checkin/keys'
+import { currentCode, displayLink } from './code'
+import { DISPLAY_CSP, DISPLAY_SCRIPT, renderDisplay } from './page'
+import { frame } from '../events/sse'
+import { displayEventStream } from './stream'
+
+const RoomId = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'room id' }) })
+const Token = t.Object({ t: t.Optional(t.String({ maxLength: 64 })) })
+export const DISPLAY_LINK_INVALID = 'display link is not valid: open the current link from the admin (GET /api/admin/rooms/:id/display-link)'
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+}
+
+async function roomKeyOf(ctx: Ctx, id: number) {
+  const [room] = await ctx.database.db.select({ id: rooms.id, qrVersion: rooms.qrVersion }).from(rooms).where(eq(rooms.id, id))
+  if (!room) throw new NotFound('room not found')
+  return room
+}
 
 export const display = (ctx: Ctx) =>
   new Elysia()
@@ -11,18 +42,50 @@ export const display = (ctx: Ctx) =>
       set.headers['cache-control'] = 'public, max-age=300'
       return DISPLAY_SCRIPT
     }, { detail: { hide: true } })
-    .get('/display/:id', async ({ params, set }) => {
+    .get('/display/:id', async ({ params, query, set }) => {
+      const room = await roomKeyOf(ctx, params.id)
       const [state] = await ctx.events.snapshot(params.id)
       if (!state) throw new NotFound('room not found')
+      const link = query.t === undefined ? 'missing' : checkDisplayToken(ctx.config.secretKey, room, query.t)
       set.headers['content-type'] = 'text/html; charset=utf-8'
       set.headers['cache-control'] = 'no-store'
+      set.headers['content-security-policy'] = DISPLAY_CSP
+      // The link's token is in this page's URL: never send it on as a Referer.
+      set.headers['referrer-policy'] = 'no-referrer'
+      if (link !== 'valid' && link !== 'missing') set.status = 403
       return renderDisplay({
         state,
         timeZone: ctx.config.appTimezone,
-        qrSvgUrl: `/static/qr/${state.room.id}.svg`,
-        scanHint: 'Scan to book or check in · Сканируйте, чтобы забронировать или отметиться',
+        paired: link === 'valid' ? { token: query.t!, code: await currentCode(ctx.config, room, ctx.clock.now()) } : undefined,
+        badLink: link !== 'valid' && link !== 'missing',
       })
+    }, { params: RoomId, query: Token, detail: { hide: true } })
+    .get('/display/:id/events', async ({ params, query, request, set }) => {
+      const room = await roomKeyOf(ctx, params.id)
+      const link = checkDisplayToken(ctx.config.secretKey, room, query.t)
+      const headers = { ...(set.headers as Record<string, string>), ...SSE_HEADERS }
+      // A link retired while the display was away: tell its page, which reloads and says so.
+      if (link === 'outdated') return new Response(frame('unpaired', { msg: DISPLAY_LINK_INVALID }), { headers })
+      if (link !== 'valid') throw new Forbidden(DISPLAY_LINK_INVALID)
+      return new Response(displayEventStream(ctx, room, request), { headers })
+    }, { params: RoomId, query: Token, detail: { hide: true } })
+
+export const displayAdmin = (ctx: Ctx) =>
+  new Elysia({ prefix: '/admin/rooms', detail: { tags: ['Admin', 'QR'] } })
+    .use(authGuard(ctx))
+    .get('/:id/display-link', async ({ params, set }) => {
+      const room = await roomKeyOf(ctx, params.id)
+      set.headers['cache-control'] = 'no-store'
+      return { display_url: displayLink(ctx.config, room), code_period_s: ctx.config.displayCodePeriodS }
     }, {
-      params: t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647 }) }),
-      detail: { hide: true },
+      auth: 'admin',
+      params: RoomId,
+      response: { 200: t.Object({
+        display_url: t.String({ description: "open it on the room's door display: it then shows the rotating check-in code" }),
+        code_period_s: t.Integer({ description: 'seconds each code is current (DISPLAY_CODE_PERIOD_S); it is accepted one period more' }),
+      }) },
+      detail: {
+        summary: "The link that pairs a door display with the room (shows the rotating check-in code); generate-qr replaces it",
+        description: 'Keep it like a password: whoever opens it sees the current check-in code from anywhere. `POST /admin/rooms/:id/generate-qr` retires it together with the printed posters.',
+      },
     })

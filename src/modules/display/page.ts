@@ -3,15 +3,30 @@
  * (it shows the truth even before its script runs), then kept current by a few lines of script on
  * the room's event stream; EventSource reconnects by itself, and the script reopens the stream
  * when the server answered with an error, so the page recovers after network or server outages.
+ *
+ * Opened with the room's display link (/display/<id>?t=<token>) it is paired: it shows the rotating
+ * check-in code (decision 013), which its stream (/display/<id>/events?t=) replaces every period,
+ * and hides it once it has expired without a successor (the display lost its stream). Opened
+ * without the link it shows the public code (the room's page, no key), which proves nothing.
  */
 import { esc } from '../../lib/html'
 import type { RoomState } from '../events/bus'
+import type { DisplayCode } from './code'
 
 export interface DisplayInput {
   state: RoomState
   timeZone: string
-  qrSvgUrl: string
-  scanHint: string
+  /** the paired display's token and current code; undefined for an unpaired display */
+  paired?: { token: string; code: DisplayCode }
+  /** a display link that is not (or no longer) valid */
+  badLink?: boolean
+}
+
+const HINTS = {
+  paired: 'Scan to check in or book · Сканируйте, чтобы отметиться или забронировать',
+  unpaired: 'Scan to see the room or book · Сканируйте, чтобы открыть аудиторию или забронировать',
+  expired: 'Code expired: reconnecting… · Код устарел: переподключение…',
+  badLink: 'This display link is not valid (replaced?): open the current link from the admin · Ссылка экрана недействительна: откройте новую ссылку из админки',
 }
 
 export function hhmm(iso: string, timeZone: string): string {
@@ -47,13 +62,24 @@ h2{font-size:2.4vw;margin:2vh 0 1vh;opacity:.8}ul{list-style:none;padding:0;marg
 .time{font-variant-numeric:tabular-nums;font-weight:bold;margin-right:1vw}.none{opacity:.7}
 aside{display:flex;flex-direction:column;align-items:center;justify-content:center;text-align:center;font-size:2vw}
 aside img{width:min(30vw,60vh);height:min(30vw,60vh);background:#fff;padding:1vw;border-radius:1vw}
-#offline{position:fixed;bottom:0;left:0;right:0;background:#b36b00;text-align:center;font-size:2vw;padding:1vh;display:none}
-body.offline #offline{display:block}`
+.period{font-size:1.4vw;opacity:.7}#expired{display:none}body.expired #code{visibility:hidden}body.expired #expired{display:block}
+#offline,#badlink{position:fixed;bottom:0;left:0;right:0;background:#b36b00;text-align:center;font-size:2vw;padding:1vh;display:none}
+body.offline #offline{display:block}#badlink{display:block;background:#b3261e}`
+
+/** The page's own Content-Security-Policy: its script file, inline styles, images from itself or data: URLs (the codes). */
+export const DISPLAY_CSP = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 export function renderDisplay(input: DisplayInput): string {
-  const { state, timeZone } = input
+  const { state, timeZone, paired } = input
   const head = headline(state, timeZone)
-  const boot = { roomId: state.room.id, timeZone }
+  const boot = { roomId: state.room.id, timeZone, token: paired?.token ?? null, expiresInMs: paired?.code.expires_in_ms ?? null }
+  const code = paired
+    ? `<img id="code" src="${esc(paired.code.image)}" alt="Check-in code of ${esc(state.room.name)}">
+    <p>${esc(HINTS.paired)}</p>
+    <p class="period">New code every ${paired.code.period_s} s · Новый код каждые ${paired.code.period_s} с</p>
+    <p id="expired">${esc(HINTS.expired)}</p>`
+    : `<img id="code" src="/static/qr/${state.room.id}.svg" alt="QR code of ${esc(state.room.name)}">
+    <p>${esc(HINTS.unpaired)}</p>`
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -72,11 +98,11 @@ export function renderDisplay(input: DisplayInput): string {
     <ul id="upcoming">${upcomingItems(state, timeZone)}</ul>
   </section>
   <aside>
-    <img src="${esc(input.qrSvgUrl)}" alt="QR code of ${esc(state.room.name)}">
-    <p>${esc(input.scanHint)}</p>
+    ${code}
   </aside>
 </main>
-<div id="offline">Reconnecting… · Переподключение…</div>
+<div id="offline">Reconnecting… · Переподключение…</div>${input.badLink ? `
+<div id="badlink">${esc(HINTS.badLink)}</div>` : ''}
 <script id="boot" type="application/json">${JSON.stringify(boot).replace(/</g, '\\u003c')}</script>
 <script src="/display/assets/display.js"></script>
 </body>
@@ -109,11 +135,31 @@ export const DISPLAY_SCRIPT = `(function () {
     list.replaceChildren.apply(list, items)
     document.body.dataset.status = room.status
   }
+  // A paired display's code: hidden once it has expired without a successor (no stream), so
+  // nobody scans a code that no longer works.
+  var expiry
+  function armExpiry(ms) {
+    clearTimeout(expiry)
+    if (ms !== null) expiry = setTimeout(function () { document.body.classList.add('expired') }, Math.max(0, ms))
+  }
+  function showCode(code) {
+    document.getElementById('code').src = code.image
+    document.body.classList.remove('expired')
+    document.body.dataset.codeStep = String(code.step)
+    armExpiry(code.expires_in_ms)
+  }
+  armExpiry(boot.expiresInMs)
   function connect() {
-    var source = new EventSource('/api/rooms/' + boot.roomId + '/events')
+    var url = boot.token
+      ? '/display/' + boot.roomId + '/events?t=' + encodeURIComponent(boot.token)
+      : '/api/rooms/' + boot.roomId + '/events'
+    var source = new EventSource(url)
     function onState(event) { document.body.classList.remove('offline'); render(JSON.parse(event.data)) }
     source.addEventListener('snapshot', onState)
     source.addEventListener('room', onState)
+    source.addEventListener('code', function (event) { document.body.classList.remove('offline'); showCode(JSON.parse(event.data)) })
+    // The display link was replaced (generate-qr): the page, loaded again, says so.
+    source.addEventListener('unpaired', function () { source.close(); location.reload() })
     source.onopen = function () { document.body.classList.remove('offline') }
     source.onerror = function () {
       document.body.classList.add('offline')

@@ -1,8 +1,8 @@
 /**
- * Printable door posters: one A4 page per room with its name in large type, the QR code of its
- * signed scan URL, that URL in short, and how to use it in Russian and English. PDF with pdf-lib
- * (pure JavaScript) and DejaVu Sans embedded, since the standard PDF fonts have no Cyrillic;
- * SVG for a single room as well.
+ * Printable door posters (admin only): one A4 page per room with its name in large type, the QR
+ * code of its signed scan URL (with the poster key; the public qr_code_url has none, decision 013),
+ * that URL in short, and how to use it in Russian and English. PDF with pdf-lib (pure JavaScript)
+ * and DejaVu Sans embedded, since the standard PDF fonts have no Cyrillic; SVG for a single room.
  */
 import { asc, inArray } from 'drizzle-orm'
 import type { Color, PDFFont, PDFPage } from 'pdf-lib'
@@ -10,7 +10,7 @@ import QRCode from 'qrcode'
 import type { Ctx } from '../../context'
 import { rooms } from '../../db/schema'
 import { NotFound } from '../../lib/errors'
-import { qrTarget } from '../qr/service'
+import { posterScanUrl } from '../qr/service'
 
 const FONT_DIR = `${Bun.resolveSync('dejavu-fonts-ttf/package.json', import.meta.dir).replace(/package\.json$/, '')}ttf`
 const A4 = { width: 595.28, height: 841.89 }
@@ -33,7 +33,7 @@ export async function posterRooms(ctx: Ctx, ids: number[]): Promise<PosterRoom[]
   const rows = await (ids.length ? query.where(inArray(rooms.id, ids)) : query).orderBy(asc(rooms.name))
   const missing = ids.filter((id) => !rows.some((r) => r.id === id))
   if (missing.length) throw new NotFound(`room not found: ${missing.join(', ')}`)
-  return rows.map((r) => ({ id: r.id, name: r.name, scanUrl: qrTarget(ctx.config, r.id, r.qrVersion) }))
+  return rows.map((r) => ({ id: r.id, name: r.name, scanUrl: posterScanUrl(ctx.config, r.id, r.qrVersion) }))
 }
 
 /** The scan URL without its scheme, as printed under the code. */

@@ -12,14 +12,15 @@ import { rooms } from '../../db/schema'
 import { NotFound } from '../../lib/errors'
 import { qrFileIsCurrent, readQrFile, renderQr, writeQrFile, type QrFormat } from './service'
 
-export { frontendRoomUrl, generateRoomQr, qrCodeUrl, qrTarget } from './service'
+export { frontendRoomUrl, generateRoomQr, posterScanUrl, publicScanUrl, qrCodeUrl, scanUrlWithKey } from './service'
 
 const FILE_NAME = /^([1-9]\d{0,9})\.(png|svg)$/
 const MAX_ID = 2147483647
 const CONTENT_TYPES: Record<QrFormat, string> = { png: 'image/png', svg: 'image/svg+xml' }
 /**
- * The image changes when generate-qr retires the old key, under the same URL: caches may keep it
- * but must revalidate (cheap: the ETag answers 304 while the image is unchanged).
+ * The image can change under the same URL (it did when decision 013 took the key out of it, and
+ * does when SERVER_EXTERNAL_BASE changes): caches may keep it but must revalidate (cheap: the ETag
+ * answers 304 while the image is unchanged).
  */
 const CACHE_CONTROL = 'public, max-age=0, must-revalidate'
 
@@ -58,7 +59,7 @@ export const qrStatic = (ctx: Ctx) =>
     params: t.Object({ file: t.String({ description: '<room id>.png or <room id>.svg', examples: ['1.png'] }) }),
     detail: {
       tags: ['QR'],
-      summary: 'QR code image of a room (PNG or SVG); a missing file is rendered again',
+      summary: "Public QR code image of a room (PNG or SVG): the room's scan page without a key; a missing file is rendered again",
       responses: {
         200: { description: 'The image', content: { 'image/png': {}, 'image/svg+xml': {} } },
         404: { description: 'No such room or not a QR file name' },

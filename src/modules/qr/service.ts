@@ -1,9 +1,11 @@
 /**
- * QR codes of rooms. Each room has a PNG (and an SVG) at STATIC_QR_PATH/<id>.png|.svg that
- * encodes the room's signed scan URL, SERVER_EXTERNAL_BASE/r/<id>?k=<key> (the key depends on the
- * room's qr_version, see checkin/keys.ts). The files are a cache: they are written when a room is
- * created or on POST /admin/rooms/:id/generate-qr, and rebuilt on request when missing or when
- * this process has not yet written or checked them for the room's current version.
+ * QR codes of rooms. Each room has a PNG (and an SVG) at STATIC_QR_PATH/<id>.png|.svg, its public
+ * qr_code_url, that encodes the room's scan page WITHOUT a key, SERVER_EXTERNAL_BASE/r/<id>: anyone
+ * may see it (the frontend shows it on every room page), so it proves nothing (decision 013). The
+ * printed poster (admin only) encodes the signed URL r/<id>?k=<poster key>, and the door display
+ * r/<id>?k=<rotating code> (see checkin/keys.ts). The files are a cache: they are written when a
+ * room is created or on POST /admin/rooms/:id/generate-qr, and rebuilt on request when missing or
+ * when this process has not yet written or checked them for the room's current version.
  */
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -17,9 +19,19 @@ type QrConfig = Pick<Config, 'staticQrPath' | 'frontendBaseUrl' | 'serverExterna
 const RENDER = { errorCorrectionLevel: 'M' as const, margin: 4 }
 const PNG_WIDTH = 512
 
-/** What the code encodes: the signed scan page, SERVER_EXTERNAL_BASE + r/<id>?k=<key of this qr_version>. */
-export function qrTarget(config: Pick<QrConfig, 'serverExternalBase' | 'secretKey'>, roomId: number, qrVersion: number): string {
-  return `${withSlash(config.serverExternalBase)}r/${roomId}?k=${scanKey(config.secretKey, roomId, qrVersion)}`
+/** What the public image (qr_code_url) encodes: the room's scan page without a key, SERVER_EXTERNAL_BASE + r/<id>. */
+export function publicScanUrl(config: Pick<QrConfig, 'serverExternalBase'>, roomId: number): string {
+  return `${withSlash(config.serverExternalBase)}r/${roomId}`
+}
+
+/** What the printed poster encodes: the scan page with the poster key of this qr_version. */
+export function posterScanUrl(config: Pick<QrConfig, 'serverExternalBase' | 'secretKey'>, roomId: number, qrVersion: number): string {
+  return scanUrlWithKey(config, roomId, scanKey(config.secretKey, roomId, qrVersion))
+}
+
+/** The scan page with a key (a poster key or a display's rotating code). */
+export function scanUrlWithKey(config: Pick<QrConfig, 'serverExternalBase'>, roomId: number, key: string): string {
+  return `${publicScanUrl(config, roomId)}?k=${encodeURIComponent(key)}`
 }
 
 /** The room's page in the existing frontend (FRONTEND_BASE_URL + /rooms/<id>), when one is configured. */
@@ -41,9 +53,13 @@ export function qrFilePath(config: QrConfig, roomId: number, format: QrFormat): 
   return join(config.staticQrPath, `${roomId}.${format}`)
 }
 
-/** Renders the room's QR code in one format (bytes for PNG, text for SVG). */
-export async function renderQr(config: QrConfig, roomId: number, qrVersion: number, format: QrFormat): Promise<Buffer> {
-  const text = qrTarget(config, roomId, qrVersion)
+/**
+ * Renders the room's public QR code in one format (bytes for PNG, text for SVG). It no longer
+ * depends on qr_version (it has no key); the version still names the cache entry, so files written
+ * by an older release (which carried the key) are rendered again once by each process.
+ */
+export async function renderQr(config: QrConfig, roomId: number, _qrVersion: number, format: QrFormat): Promise<Buffer> {
+  const text = publicScanUrl(config, roomId)
   if (format === 'png') return QRCode.toBuffer(text, { ...RENDER, type: 'png', width: PNG_WIDTH })
   return Buffer.from(await QRCode.toString(text, { ...RENDER, type: 'svg' }))
 }

@@ -145,8 +145,10 @@ export interface CreateReservationInput {
   enforceWindow?: boolean
   /** refuse a start in the past (default true) */
   enforcePast?: boolean
-  /** a walk-up booking made at the door with the room's key: checked in as it is made */
+  /** a walk-up booking made at the door with the room's proof of presence: checked in as it is made */
   checkedIn?: boolean
+  /** a walk-up booking (book now), with or without a proof of presence: marked walk_up in the audit row */
+  walkUp?: boolean
 }
 
 export interface CreatedReservation {
@@ -205,7 +207,7 @@ export async function createReservation(
     payload: {
       reservation_id: row.id, room_id: room.id, room_name: room.name, user_id: input.userId,
       start_time: formatUtc(start), end_time: formatUtc(end), ...(onBehalf ? { on_behalf: true } : {}),
-      ...(input.checkedIn ? { walk_up: true, checked_in: true } : {}),
+      ...(input.checkedIn || input.walkUp ? { walk_up: true, checked_in: Boolean(input.checkedIn) } : {}),
     },
   })
   return {

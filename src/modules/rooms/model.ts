@@ -3,6 +3,8 @@ import { t } from 'elysia'
 
 export const ROOM_TYPES = ['public', 'admin', 'service'] as const
 export const ROOM_STATUSES = ['available', 'occupied', 'blocked'] as const
+/** What check-in requires as proof of presence (decision 013). */
+export const CHECK_IN_PROOFS = ['display', 'poster', 'none'] as const
 /** `released`: needed a check-in and got none in time, so it gave its slot back. */
 export const RESERVATION_STATUSES = ['active', 'finished', 'cancelled', 'released'] as const
 
@@ -35,6 +37,9 @@ export const Room = t.Object({
   requires_check_in: t.Boolean({ description: 'new bookings must be checked in at the door (QR code) or are released' }),
   check_in_opens_min: t.Integer({ description: 'check-in opens this many minutes before the start' }),
   auto_release_after_min: t.Integer({ description: 'a booking not checked in this many minutes after its start is released' }),
+  check_in_proof: t.UnionEnum(CHECK_IN_PROOFS, {
+    description: "what check-in (and a walk-up booking's immediate check-in) must show: `display` the door display's rotating code, `poster` the printed poster's key (or the display's code), `none` nothing",
+  }),
 })
 
 export const RoomReply = t.Object({ room: Room })
@@ -64,6 +69,7 @@ export const CheckInPolicyInput = {
   requires_check_in: t.Optional(t.Unknown({ description: 'true or false (default: true for public rooms)', examples: [true] })),
   check_in_opens_min: t.Optional(t.Unknown({ description: 'minutes before the start when check-in opens, 0-1440 (default 10)', examples: [10] })),
   auto_release_after_min: t.Optional(t.Unknown({ description: 'minutes after the start when a booking without check-in is released, 1-1440 (default 15)', examples: [15] })),
+  check_in_proof: t.Optional(t.Unknown({ description: 'display, poster (default) or none: the proof of presence check-in requires', examples: ['display'] })),
 }
 
 /**

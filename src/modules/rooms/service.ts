@@ -17,7 +17,7 @@ import { and, asc, desc, eq, gt, ilike, inArray, isNotNull, isNull, or, sql, typ
 import type { Config } from '../../config'
 import type { Database, Executor } from '../../db/client'
 import { pgConstraint, pgErrorCode } from '../../db/client'
-import { reservations, rooms, users, type Room, type RoomType } from '../../db/schema'
+import { reservations, rooms, users, type CheckInProof, type Room, type RoomType } from '../../db/schema'
 import type { Clock } from '../../lib/clock'
 import { BadRequest, Conflict, NotFound } from '../../lib/errors'
 import type { Logger } from '../../lib/log'
@@ -28,7 +28,7 @@ import {
 import { writeAudit } from '../audit/service'
 import { generateRoomQr, qrCodeUrl } from '../qr/service'
 import { scheduleEntry, type ScheduleEntryView } from '../reservations/status'
-import { ROOM_STATUSES, ROOM_TYPES } from './model'
+import { CHECK_IN_PROOFS, ROOM_STATUSES, ROOM_TYPES } from './model'
 
 export type RoomStatus = (typeof ROOM_STATUSES)[number]
 
@@ -55,6 +55,7 @@ export interface RoomView {
   requires_check_in: boolean
   check_in_opens_min: number
   auto_release_after_min: number
+  check_in_proof: CheckInProof
 }
 
 /** Filters of a room list; every field is optional and they combine with AND. */
@@ -200,6 +201,7 @@ const ROOM_VIEW_COLUMNS = {
   requiresCheckIn: rooms.requiresCheckIn,
   checkInOpensMin: rooms.checkInOpensMin,
   autoReleaseAfterMin: rooms.autoReleaseAfterMin,
+  checkInProof: rooms.checkInProof,
 }
 export type RoomViewFields = Pick<Room, keyof typeof ROOM_VIEW_COLUMNS>
 
@@ -222,6 +224,7 @@ export function roomView(
     requires_check_in: room.requiresCheckIn,
     check_in_opens_min: room.checkInOpensMin,
     auto_release_after_min: room.autoReleaseAfterMin,
+    check_in_proof: room.checkInProof,
   }
 }
 
@@ -330,12 +333,15 @@ export interface CreateRoomInput {
   requires_check_in?: unknown
   check_in_opens_min?: unknown
   auto_release_after_min?: unknown
+  /** display, poster (default) or none */
+  check_in_proof?: unknown
 }
 
 export interface CheckInPolicy {
   requiresCheckIn?: boolean
   checkInOpensMin?: number
   autoReleaseAfterMin?: number
+  checkInProof?: CheckInProof
 }
 
 function minutes(value: unknown, field: string, min: number): number {
@@ -346,7 +352,9 @@ function minutes(value: unknown, field: string, min: number): number {
 }
 
 /** The check-in policy fields of a request (only those sent); a bad value is 400 naming the field. */
-export function parseCheckInPolicy(input: { requires_check_in?: unknown; check_in_opens_min?: unknown; auto_release_after_min?: unknown }): CheckInPolicy {
+export function parseCheckInPolicy(input: {
+  requires_check_in?: unknown; check_in_opens_min?: unknown; auto_release_after_min?: unknown; check_in_proof?: unknown
+}): CheckInPolicy {
   const policy: CheckInPolicy = {}
   if (input.requires_check_in !== undefined) {
     if (typeof input.requires_check_in !== 'boolean') throw new BadRequest('requires_check_in must be true or false')
@@ -354,6 +362,11 @@ export function parseCheckInPolicy(input: { requires_check_in?: unknown; check_i
   }
   if (input.check_in_opens_min !== undefined) policy.checkInOpensMin = minutes(input.check_in_opens_min, 'check_in_opens_min', 0)
   if (input.auto_release_after_min !== undefined) policy.autoReleaseAfterMin = minutes(input.auto_release_after_min, 'auto_release_after_min', 1)
+  if (input.check_in_proof !== undefined) {
+    const proof = CHECK_IN_PROOFS.find((p) => p === input.check_in_proof)
+    if (!proof) throw new BadRequest(`check_in_proof must be one of ${CHECK_IN_PROOFS.join(', ')}`)
+    policy.checkInProof = proof
+  }
   return policy
 }
 
@@ -396,6 +409,7 @@ export async function createRoom(
         payload: {
           room_id: row!.id, name, type, booking_start: formatTimeOfDay(bookingStart), booking_end: formatTimeOfDay(bookingEnd),
           requires_check_in: row!.requiresCheckIn, check_in_opens_min: row!.checkInOpensMin, auto_release_after_min: row!.autoReleaseAfterMin,
+          check_in_proof: row!.checkInProof,
         },
       })
       return row!
