@@ -23,6 +23,7 @@ import { corsPlugin } from './plugins/cors'
 import { docs } from './plugins/docs'
 import { formCsrfCapture } from './plugins/auth'
 import { errorHandler } from './plugins/errors'
+import { bodyDepthLimit } from './plugins/body-depth'
 import { createRateLimiter } from './plugins/rate-limit'
 import { requestLog, securityHeaders } from './plugins/security-headers'
 
@@ -46,11 +47,13 @@ export function createApp(deps: Deps) {
   // Encode: 15% of the CPU of GET /api/rooms (docs/performance.md). No response schema encodes.
   const app = new Elysia({ encodeSchema: false })
     .use(errorHandler(deps.log))
-    .use(securityHeaders({ hsts: deps.config.jwtCookieSecure }))
+    .use(securityHeaders(deps.config))
     .use(requestLog(deps.log))
     .use(corsPlugin(deps.config.corsOrigins))
     .use(formCsrfCapture(deps.config.jwtCsrfCheckForm))
   if (deps.config.rateLimitEnabled) app.use(createRateLimiter(ctx, deps.rateLimitStore).plugin)
+  // After the rate limiter: a refused over-deep body still spends the sender's default budget.
+  app.use(bodyDepthLimit())
   if (deps.config.swaggerEnabled) app.use(docs(() => app))
   return app
     .group('/api', (api) => api.use(routes(ctx)))

@@ -54,6 +54,10 @@ export interface Config {
   dbPoolSize: number
   /** Seconds between two runs of the check-in sweeper (finish ended bookings, release no-shows); 0 = off. */
   sweepIntervalS: number
+  /** A booking may end at most this many days after now (admins exempt). */
+  bookingHorizonDays: number
+  /** A student's booking may last at most this many hours (teachers and admins exempt). */
+  studentMaxBookingHours: number
 }
 
 type Env = Record<string, string | undefined>
@@ -242,5 +246,7 @@ export function loadConfig(env: Env = process.env): Config {
     dbConnectTimeoutS: parseInteger(env, 'DB_CONNECT_TIMEOUT', 30, 0, 600),
     dbPoolSize: parseInteger(env, 'DB_POOL_SIZE', 10, 2, 1000),
     sweepIntervalS: parseInteger(env, 'SWEEP_INTERVAL_S', 30, 0, 3600),
+    bookingHorizonDays: parseInteger(env, 'BOOKING_HORIZON_DAYS', 180, 1, 3660),
+    studentMaxBookingHours: parseInteger(env, 'STUDENT_MAX_BOOKING_HOURS', 12, 1, 24 * 366),
   }
 }

@@ -25,7 +25,7 @@ async function runServer(config: Config, log: Logger) {
     if (config.production) await warnAboutDefaultPasswords(database, log)
   }
   const app = createApp({ config, database, clock: systemClock, log, startedAt: Date.now() })
-  const running = startServer(app, config)
+  const running = startServer(app, config, log)
   log.info('listening', { url: running.url.href, database: database.kind, pid: process.pid })
   // Finishes ended bookings and releases no-shows. Every worker runs one; a PostgreSQL advisory
   // lock per sweep lets only one of them work at a time.

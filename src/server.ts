@@ -1,12 +1,17 @@
 /**
  * Serves the app with Bun.serve: refuses request bodies over MAX_BODY_BYTES with 413 {msg},
  * records each request's socket address (for rate limits and logs), bounds every request by
- * TIMEOUT, and stops gracefully.
+ * TIMEOUT, and stops gracefully. The answers it writes itself (413, 503, a last-resort 500)
+ * carry the same security headers as the app's (securityHeaderSet).
  */
 import type { Server } from 'bun'
 import type { App } from './app'
 import type { Config } from './config'
+import type { Logger } from './lib/log'
 import { recordSocketIp, metaOf } from './plugins/request-context'
+import { securityHeaderSet } from './plugins/security-headers'
+
+type ServerConfig = Pick<Config, 'port' | 'host' | 'timeoutS' | 'workers' | 'jwtCookieSecure'>
 
 export interface RunningServer {
   server: Server<undefined>
@@ -15,11 +20,10 @@ export interface RunningServer {
   stop(graceMs: number): Promise<void>
 }
 
-function timedOut(request: Request): Response {
-  return Response.json(
-    { msg: 'request timed out', request_id: metaOf(request).id },
-    { status: 503, headers: { 'x-content-type-options': 'nosniff', 'x-request-id': metaOf(request).id } },
-  )
+/** A JSON answer written here, outside the app, with the headers every answer carries. */
+function answer(request: Request, status: number, body: Record<string, unknown>, security: Readonly<Record<string, string>>, extra: Record<string, string> = {}): Response {
+  const id = metaOf(request).id
+  return Response.json({ ...body, request_id: id }, { status, headers: { ...security, 'x-request-id': id, ...extra } })
 }
 
 /**
@@ -27,15 +31,12 @@ function timedOut(request: Request): Response {
  * largest, a bulk list of ids, a few KB); anything bigger is refused before it is read or parsed.
  */
 export const MAX_BODY_BYTES = 1024 * 1024
-/** Bun's own hard stop, for bodies that announce more than this: it closes with a bare 413. */
-const TRANSPORT_BODY_LIMIT = 64 * MAX_BODY_BYTES
-
-function bodyTooLarge(request: Request): Response {
-  return Response.json(
-    { msg: `request body too large (limit ${MAX_BODY_BYTES} bytes)`, request_id: metaOf(request).id },
-    { status: 413, headers: { 'x-content-type-options': 'nosniff', 'x-request-id': metaOf(request).id, connection: 'close' } },
-  )
-}
+/**
+ * Bun's own limit, set out of reach: past it Bun itself closes with a bare 413 (no JSON, no
+ * security headers). A body that announces more than MAX_BODY_BYTES is refused below without
+ * reading a byte of it, and the connection is closed, so Bun's limit adds nothing.
+ */
+const TRANSPORT_BODY_LIMIT = Number.MAX_SAFE_INTEGER
 
 /**
  * The request if its body is within MAX_BODY_BYTES, else null. A declared Content-Length is
@@ -63,8 +64,12 @@ async function withinBodyLimit(request: Request): Promise<Request | null> {
   return new Request(request.url, { method: request.method, headers, body: Buffer.concat(chunks) })
 }
 
-export function startServer(app: App, config: Pick<Config, 'port' | 'host' | 'timeoutS' | 'workers'>): RunningServer {
+export function startServer(app: App, config: ServerConfig, log?: Logger): RunningServer {
   const timeoutMs = config.timeoutS * 1000
+  const security = securityHeaderSet(config)
+  const bodyTooLarge = (request: Request) =>
+    answer(request, 413, { msg: `request body too large (limit ${MAX_BODY_BYTES} bytes)` }, security, { connection: 'close' })
+  const timedOut = (request: Request) => answer(request, 503, { msg: 'request timed out' }, security)
   const server = Bun.serve({
     port: config.port,
     hostname: config.host,
@@ -73,6 +78,12 @@ export function startServer(app: App, config: Pick<Config, 'port' | 'host' | 'ti
     // Bun closes a connection whose response has not started by idleTimeout: keep it past TIMEOUT.
     idleTimeout: Math.min(255, config.timeoutS + 5),
     maxRequestBodySize: TRANSPORT_BODY_LIMIT,
+    // Whatever escapes the app (it answers its own errors; e.g. a file that fails while it is
+    // streamed) is a JSON 500 here rather than Bun's HTML page.
+    error(error) {
+      log?.error('unhandled error outside the app', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) })
+      return Response.json({ msg: 'internal server error' }, { status: 500, headers: { ...security } })
+    },
     async fetch(incoming, srv) {
       const request = await withinBodyLimit(incoming)
       if (!request) return bodyTooLarge(incoming)

@@ -1,11 +1,12 @@
 /**
  * The start-up steps before the server listens: open the database (retrying while it is not up
- * yet, as on Railway where the app can start before PostgreSQL), then migrate and seed under
- * one advisory lock.
+ * yet, as on Railway where the app can start before PostgreSQL), then migrate, seed and fill the
+ * lookalike keys of user names that lack one (src/db/name-keys.ts) under one advisory lock.
  */
 import type { Config } from './config'
 import { createDb, type Database, type DbOptions } from './db/client'
 import { migrate, MIGRATION_LOCK_KEY } from './db/migrate'
+import { backfillNameKeys } from './db/name-keys'
 import { inArray } from 'drizzle-orm'
 import { SEED_ACCOUNTS, seed } from './db/seed'
 import { users } from './db/schema'
@@ -39,6 +40,7 @@ export async function prepareDatabase(database: Database, clock: Clock, log: Log
   await database.withAdvisoryLock(MIGRATION_LOCK_KEY, async () => {
     await migrate(database)
     if (await seed(database.db, clock)) log.info('seeded the demo accounts, rooms and reservations')
+    await backfillNameKeys(database.db, log)
   })
 }
 

@@ -57,6 +57,13 @@ describe('defaults (an empty environment is a working development setup)', () =>
     expect(config.swaggerEnabled).toBe(true)
   })
 
+  test('booking limits: end within 180 days, students at most 12 hours', () => {
+    expect(config.bookingHorizonDays).toBe(180)
+    expect(config.studentMaxBookingHours).toBe(12)
+    const set = loadConfig({ BOOKING_HORIZON_DAYS: '30', STUDENT_MAX_BOOKING_HOURS: '4' })
+    expect([set.bookingHorizonDays, set.studentMaxBookingHours]).toEqual([30, 4])
+  })
+
   test('without secrets, random ones are made for this run and flagged as ephemeral', () => {
     expect(config.ephemeralSecrets).toBe(true)
     expect(Buffer.from(config.secretKey, 'base64url').length).toBeGreaterThanOrEqual(32)
@@ -149,6 +156,10 @@ describe('a bad value names the variable and what it expects, in one line', () =
     [{ DB_CONNECT_TIMEOUT: 'soon' }, 'DB_CONNECT_TIMEOUT', /whole number/],
     [{ DB_POOL_SIZE: 'ten' }, 'DB_POOL_SIZE', /whole number from 2/],
     [{ DB_POOL_SIZE: '1' }, 'DB_POOL_SIZE', /whole number from 2/], // start-up holds one connection for the lock
+    [{ BOOKING_HORIZON_DAYS: '0' }, 'BOOKING_HORIZON_DAYS', /^BOOKING_HORIZON_DAYS: expected a whole number from 1 to 3660 \(got "0"\)$/],
+    [{ BOOKING_HORIZON_DAYS: '6 months' }, 'BOOKING_HORIZON_DAYS', /whole number/],
+    [{ STUDENT_MAX_BOOKING_HOURS: '0' }, 'STUDENT_MAX_BOOKING_HOURS', /whole number from 1/],
+    [{ STUDENT_MAX_BOOKING_HOURS: '1.5' }, 'STUDENT_MAX_BOOKING_HOURS', /whole number/],
     [{ JWT_COOKIE_SECURE: 'maybe' }, 'JWT_COOKIE_SECURE', /^JWT_COOKIE_SECURE: expected true or false \(got "maybe"\)$/],
     [{ JWT_CSRF_CHECK_FORM: '2' }, 'JWT_CSRF_CHECK_FORM', /true or false/],
     [{ SWAGGER_ENABLED: 'sure' }, 'SWAGGER_ENABLED', /true or false/],

@@ -1,14 +1,32 @@
 /** Section 7 rate limits: Flask-Limiter syntax, per-route and default limits, Redis sharing, fail-open. */
-import { setDefaultTimeout, afterAll, describe, expect, test } from 'bun:test'
+import { setDefaultTimeout, afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
 import { RedisClient } from 'bun'
-import { createRedisStore } from '../src/lib/rate-limit-store'
+import { createMemoryStore, createRedisStore } from '../src/lib/rate-limit-store'
 import { parseRateLimit, parseRateLimits } from '../src/lib/rate-limit-spec'
 import { silentLogger } from '../src/lib/log'
-import { Client, testApp, type TestApp } from './helpers/app'
+import { ROUTE_LIMITS, routeKey } from '../src/plugins/rate-limit'
+import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
 
 setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
 
 const REDIS_URL = 'redis://127.0.0.1:6379'
+
+/** Whether a Redis answers PING (the Redis-sharing test is skipped, not silently passed, without one). */
+async function redisAnswers(url: string, timeoutMs = 1000): Promise<boolean> {
+  const client = new RedisClient(url, { connectionTimeout: timeoutMs, autoReconnect: false, enableOfflineQueue: false })
+  client.onclose = () => {}
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('timeout')), timeoutMs) })
+    return (await Promise.race([client.connect().then(() => client.send('PING', [])), timeout])) === 'PONG'
+  } catch {
+    return false
+  } finally {
+    clearTimeout(timer)
+    client.close()
+  }
+}
+const redisUp = await redisAnswers(REDIS_URL)
 const opened: TestApp[] = []
 afterAll(async () => {
   await Promise.all(opened.map((t) => t.close()))
@@ -34,8 +52,37 @@ describe('Flask-Limiter syntax', () => {
 })
 
 describe('per-route limits', () => {
+  // One app for these tests, its counters on a fake clock: each test starts a minute later, with
+  // fresh per-minute windows. TRUST_PROXY lets a test speak from several client addresses.
+  let t: TestApp
+  let now = Date.now()
+  const from = (ip: string) => ({ headers: { 'x-forwarded-for': ip } })
+  beforeAll(async () => {
+    t = await limitedApp({ TRUST_PROXY: '1' }, { rateLimitStore: createMemoryStore(() => now) })
+  }, 120_000) // a fresh database can take longer than one test's timeout on a loaded machine
+  beforeEach(() => {
+    now += 61_000
+  })
+
+  test('every route of the table exists, at both mounts (the scan page only at the root)', () => {
+    const routes = new Set(t.app.routes.map((r) => `${r.method} ${r.path}`))
+    for (const key of ROUTE_LIMITS.keys()) {
+      const [method, path] = key.split(' ')
+      expect(routes.has(key)).toBe(true)
+      if (!path!.startsWith('/r/')) expect(routes.has(`${method} /api${path}`)).toBe(true)
+    }
+    // Routes that share a bucket share its numbers.
+    const byBucket = new Map<string, string>()
+    for (const rule of ROUTE_LIMITS.values()) {
+      const spec = JSON.stringify([rule.limits, rule.key])
+      expect(byBucket.get(rule.bucket) ?? spec).toBe(spec)
+      byBucket.set(rule.bucket, spec)
+    }
+    expect(routeKey('HEAD', '/api/rooms/:id/')).toBe('GET /rooms/:id')
+    expect(routeKey('GET', '/api')).toBe('GET /')
+  })
+
   test('the 7th login attempt in a minute for one name is 429 with Retry-After; other names are unaffected', async () => {
-    const t = await limitedApp()
     const client = new Client(t.app)
     for (let i = 0; i < 6; i++) {
       const reply = await client.post('/api/auth/login', { name: 'Admin', password: 'wrong-password' }, { csrf: false })
@@ -51,8 +98,117 @@ describe('per-route limits', () => {
     expect(Number(seventh.headers.get('retry-after'))).toBeLessThanOrEqual(60)
     expect(seventh.headers.get('x-ratelimit-remaining')).toBe('0')
     expect(Number(seventh.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000)
+    // The scan page's login form spends the same budget.
+    const form = await client.request('POST', '/r/1/login', { body: new URLSearchParams({ name: 'ADMIN', password: 'admin1234', nonce: 'x' }) })
+    expect(form.status).toBe(429)
 
     expect((await client.post('/auth/login', { name: 'student', password: 'student1234' }, { csrf: false })).status).toBe(200)
+    // Another address has its own budget for the same name, and a minute later the window is new.
+    expect((await client.post('/auth/login', { name: 'admin', password: 'admin1234' }, { csrf: false, ...from('10.0.0.7') })).status).toBe(200)
+    now += 61_000
+    expect((await client.post('/auth/login', { name: 'admin', password: 'admin1234' }, { csrf: false })).status).toBe(200)
+  })
+
+  test('invalid login bodies count too: the limit is spent before validation', async () => {
+    const client = new Client(t.app)
+    const ip = from(randomIp())
+    for (let i = 0; i < 6; i++) expect((await client.post('/auth/login', { password: 'x' }, { csrf: false, ...ip })).status).toBe(400)
+    expect((await client.post('/auth/login', {}, { csrf: false, ...ip })).status).toBe(429)
+  })
+
+  test('an admin working fast is not throttled across routes; the 21st room creation in a minute is 429', async () => {
+    const admin = await loggedIn(t.app, 'admin')
+    const run = crypto.randomUUID().slice(0, 8)
+    const statuses: number[] = []
+    const roomIds: number[] = []
+    // 20 creations, alternating the two mounts: they share one bucket.
+    for (let i = 0; i < 20; i++) {
+      const reply = await admin.post(`${i % 2 ? '/api' : ''}/admin/rooms`, { name: `rl-${run}-${i}` })
+      statuses.push(reply.status)
+      if (reply.status === 201) roomIds.push(reply.body.room.id)
+    }
+    for (let i = 0; i < 30; i++) statuses.push((await admin.patch(`/api/admin/rooms/${roomIds[i % roomIds.length]}`, { name: `rl-${run}-renamed-${i}` })).status)
+    for (let i = 0; i < 20; i++) statuses.push((await admin.post(`/admin/rooms/${roomIds[i]}/generate-qr`)).status)
+    for (let i = 0; i < 20; i++) statuses.push((await admin.post('/api/admin/users', { name: `rl-${run}-user-${i}`, password: 'a-long-password' })).status)
+    for (let i = 0; i < 10; i++) statuses.push((await admin.request('GET', '/admin/stats')).status)
+    expect(statuses).toHaveLength(100)
+    expect(statuses.filter((s) => s >= 300)).toEqual([])
+
+    const more = await admin.post('/api/admin/rooms', { name: `rl-${run}-21` })
+    expect(more.status).toBe(429)
+    expect(more.body.msg).toBe('rate limit exceeded: 20 per minute')
+    expect(Number(more.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(more.headers.get('x-ratelimit-limit')).toBe('20')
+    // POST /rooms (the deployment guide's path) is the same operation, on the same budget.
+    expect((await admin.post('/rooms', { name: `rl-${run}-22` })).status).toBe(429)
+    // Every other route still has its own budget left.
+    expect((await admin.patch(`/admin/rooms/${roomIds[0]}`, { name: `rl-${run}-last` })).status).toBe(429) // 30 spent above
+    expect((await admin.request('GET', '/api/admin/rooms')).status).toBe(200)
+    expect((await admin.post(`/admin/rooms/bulk/block`, { room_ids: [roomIds[0]], is_blocked: true })).status).toBe(200)
+
+    now += 61_000
+    expect((await admin.post('/api/admin/rooms', { name: `rl-${run}-21` })).status).toBe(201)
+  }, 90_000) // 100-200 requests: slow on a loaded machine
+
+  test('distinct buckets: spending one route does not touch another', async () => {
+    const admin = await loggedIn(t.app, 'admin')
+    for (let i = 0; i < 30; i++) {
+      const reply = await admin.get('/api/admin/stats')
+      expect(reply.status).toBe(200)
+      expect(reply.headers.get('x-ratelimit-limit')).toBe('30')
+      expect(reply.headers.get('x-ratelimit-remaining')).toBe(String(29 - i))
+    }
+    expect((await admin.get('/api/admin/stats')).status).toBe(429)
+    expect((await admin.get('/api/admin/audit/logs')).status).toBe(200) // also 30/min, its own bucket
+    expect((await admin.get('/api/admin/users')).status).toBe(200)
+    expect((await admin.get('/api/auth/me')).status).toBe(200)
+    // Routes the table does not list (check-in, events, posters, ...) have only the defaults.
+    const poster = await admin.get('/api/admin/rooms/1/poster.svg')
+    expect(poster.status).toBe(200)
+    expect(Number(poster.headers.get('x-ratelimit-limit'))).toBe(6000)
+  })
+
+  test('both mounts spend the same bucket', async () => {
+    const teacher = await loggedIn(t.app, 'teacher')
+    for (let i = 0; i < 180; i++) expect((await teacher.get(`${i % 2 ? '/api' : ''}/reservations/room/1/history`)).status).toBe(200)
+    expect((await teacher.get('/reservations/room/1/history')).status).toBe(429)
+    expect((await teacher.get('/api/reservations/room/1/history')).status).toBe(429)
+    expect((await teacher.get('/reservations/room/1/history/')).status).toBe(429)
+  }, 90_000) // 100-200 requests: slow on a loaded machine
+
+  test('per user when logged in, per IP otherwise', async () => {
+    // Anonymous: the budget of GET /auth/me (120) belongs to the address.
+    const [ipA, ipB] = [randomIp(), randomIp()]
+    const anonymous = new Client(t.app)
+    for (let i = 0; i < 120; i++) expect((await anonymous.get('/api/auth/me', from(ipA))).status).toBe(401)
+    const refused = await anonymous.get('/auth/me', from(ipA))
+    expect(refused.status).toBe(429)
+    expect(refused.body.msg).toBe('rate limit exceeded: 120 per minute')
+    expect((await anonymous.get('/api/auth/me', from(ipB))).status).toBe(401)
+    // A logged-in user at the exhausted address spends their own budget...
+    const student = await loggedIn(t.app, 'student')
+    expect((await student.get('/api/auth/me', from(ipA))).status).toBe(200)
+
+    // ...which follows them from address to address, and is not another user's.
+    const admin = await loggedIn(t.app, 'admin')
+    for (let i = 0; i < 30; i++) expect((await admin.get('/admin/audit/logs', from(randomIp()))).status).toBe(200)
+    expect((await admin.get('/admin/audit/logs', from(randomIp()))).status).toBe(429)
+    const login = await new Client(t.app).post('/api/auth/login', { name: 'admin', password: 'admin1234' }, { csrf: false })
+    const sameAdminByBearer = new Client(t.app)
+    sameAdminByBearer.bearer = login.body.access_token
+    expect((await sameAdminByBearer.get('/admin/audit/logs', from(randomIp()))).status).toBe(429)
+    const created = await admin.post('/api/admin/users', { name: `rl-admin-${crypto.randomUUID().slice(0, 8)}`, password: 'a-long-password', role: 'admin' })
+    expect(created.status).toBe(201)
+    const other = await loggedIn(t.app, created.body.user.name, 'a-long-password')
+    expect((await other.get('/admin/audit/logs')).status).toBe(200)
+  })
+
+  test('signup is per address even for a logged-in client', async () => {
+    const student = await loggedIn(t.app, 'student')
+    const ip = from(randomIp())
+    const run = crypto.randomUUID().slice(0, 8)
+    for (let i = 0; i < 10; i++) expect((await new Client(t.app).post('/auth/signup', { name: `rl-${run}-${i}`, password: 'a-long-password' }, { csrf: false, ...ip })).status).toBe(201)
+    expect((await student.post('/auth/signup', { name: `rl-${run}-x`, password: 'a-long-password' }, ip)).status).toBe(429)
   })
 })
 
@@ -94,7 +250,7 @@ describe('RATELIMIT_DEFAULTS', () => {
 })
 
 describe('Redis storage', () => {
-  test('two app instances on one Redis share a counter', async () => {
+  test.skipIf(!redisUp)('two app instances on one Redis share a counter (needs Redis at 127.0.0.1:6379)', async () => {
     const env = { RATELIMIT_DEFAULTS: '4 per minute', RATELIMIT_STORAGE_URI: REDIS_URL, TRUST_PROXY: '1' }
     const stores = [createRedisStore(REDIS_URL, silentLogger), createRedisStore(REDIS_URL, silentLogger)]
     try {

@@ -2,12 +2,16 @@
  * Bad input on every route: the routes come from the OpenAPI document (/swagger/json), so a new
  * route is covered without editing this file. For each one the test generates malformed JSON,
  * non-object bodies, wrong types, missing and extra fields, 1 MB strings, unicode and NUL bytes,
- * negative and huge ids, impossible dates, SQL and path-traversal strings, wrong content types
- * and oversized bodies, sends them as an admin (so they get past authentication) to a real
+ * negative and huge ids, impossible dates, SQL and path-traversal strings, wrong content types,
+ * oversized bodies, bodies nested 60,000 levels deep (JSON and form fields), and the names of
+ * Object.prototype's members (`__proto__`, `constructor`, ...) as every id; sends them as an admin (so they get past authentication) to a real
  * listening server (src/server.ts, where the body limit lives), and checks:
  * - never a 5xx, never a hang, never a plain-text error: a refused request is JSON {"msg"};
  * - an input that is invalid for the route is a 4xx (ids, dates, types, sizes, NUL bytes);
  * - bodies over MAX_BODY_BYTES (1 MiB, src/server.ts) are 413 {"msg"}, streamed ones too;
+ * - bodies nested deeper than MAX_JSON_DEPTH (32) are 400 {"msg"} on every route that takes a body;
+ * - prototype names in every path parameter of every route (documented or not) and as every
+ *   asset name are a 4xx, never a 500 (lookup tables keyed by them have no prototype);
  * - the database is unchanged: row count and checksum of every table, before and after.
  * Inputs a route may accept by design (an unknown query parameter, a search for an SQL string)
  * may answer 2xx, but change nothing: write routes get such inputs only with an id that does
@@ -15,6 +19,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { rowsOf, sql } from '../src/db/client'
+import { MAX_JSON_DEPTH } from '../src/lib/json-depth'
 import { MAX_BODY_BYTES, startServer, type RunningServer } from '../src/server'
 import { Client, testApp, type TestApp } from './helpers/app'
 
@@ -31,9 +36,20 @@ const IMPOSSIBLE_DATES = [
 const SQL_STRINGS = ["' OR '1'='1' --", "1; DROP TABLE users; --", "admin'--", '" OR ""="', "1) UNION SELECT password_hash FROM users --"]
 const TRAVERSAL = ['../../../../etc/passwd', '..\\..\\windows\\win.ini', '%2e%2e%2f%2e%2e%2fetc%2fpasswd', '/static/qr/../../src/config.ts']
 const UNICODE = ['\u202eevil\u202c', 'zero\u200bwidth', 'é🙂漢字', '\uFEFFbom', '\uD800 lone surrogate']
-const BAD_IDS = ['0', '-1', '2147483648', '99999999999999999999', '1.5', 'abc', 'NaN', 'Infinity', '-0', '%00', '..%2F..%2Fetc%2Fpasswd', '1%20OR%201%3D1', '%F0%9F%99%82', "1'--"]
+/** Names that a lookup table with a prototype would find: `table[name]` is never undefined. */
+const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'prototype', '__defineGetter__', 'isPrototypeOf']
+const BAD_IDS = [...PROTOTYPE_NAMES, '0', '-1', '2147483648', '99999999999999999999', '1.5', 'abc', 'NaN', 'Infinity', '-0', '%00', '..%2F..%2Fetc%2Fpasswd', '1%20OR%201%3D1', '%F0%9F%99%82', "1'--"]
 const MALFORMED_JSON = ['{', '{"a":', '[1,2', '{"a":1}}', 'nul', "{'a':1}", '{"a":1,}', '\u0000', '{"a":"\\u12"}', '{"a":01}']
 const NON_OBJECTS = ['[]', '"text"', '123', 'null', 'true', '[{"a":1}]']
+const nested = (n: number, open: string, leaf: string, close: string) => `${open.repeat(n)}${leaf}${close.repeat(n)}`
+/** Bodies that nest past the limit: refused with 400 before they are parsed, whatever the route. */
+const NESTED_BODIES: [string, string, string][] = [
+  ['60,000 nested objects', `{"name":${nested(60_000, '{"a":', '1', '}')},"username":"x"}`, 'application/json'],
+  ['60,000 nested arrays', nested(60_000, '[', '1', ']'), 'application/json'],
+  [`${MAX_JSON_DEPTH + 1} levels`, nested(MAX_JSON_DEPTH + 1, '{"a":', '"x"', '}'), 'application/json; charset=utf-8'],
+  ['60,000 levels as +json', nested(60_000, '[', '1', ']'), 'application/merge-patch+json'],
+  ['60,000 levels in a form field', `--zzz\r\nContent-Disposition: form-data; name="name"\r\n\r\n${nested(60_000, '{"a":', '1', '}')}\r\n--zzz--\r\n`, 'multipart/form-data; boundary=zzz'],
+]
 
 interface Case {
   label: string
@@ -135,6 +151,8 @@ function casesFor(op: Operation): Case[] {
   const bodyPath = hasIdParam ? safePath : op.path
   const target = bodyPath
   for (const text of MALFORMED_JSON) add({ label: `malformed JSON ${JSON.stringify(text)}`, path: realTarget, body: text, contentType: 'application/json', invalid: true, status: 400 })
+  // refused before anything is parsed or read, on routes with and without a body
+  for (const [label, body, contentType] of NESTED_BODIES) add({ label, path: realTarget, body, contentType, invalid: true, status: 400 })
   if (!op.body) {
     add({ label: 'body on a route without one', path: bodyPath, body: '{"zzz":1}', contentType: 'application/json', invalid: hasIdParam })
     return cases
@@ -254,7 +272,7 @@ function judge(c: Case, a: Answer): string | undefined {
 
 beforeAll(async () => {
   t = await testApp()
-  server = startServer(t.app, { port: 0, host: '127.0.0.1', timeoutS: 15, workers: 1 })
+  server = startServer(t.app, { ...t.config, port: 0, host: '127.0.0.1', timeoutS: 15, workers: 1 })
   base = server.url.href.replace(/\/$/, '')
   const admin = new Client(t.app)
   token = (await admin.login('admin')).body.access_token
@@ -322,6 +340,41 @@ describe('bad input on every route of the OpenAPI document', () => {
     expect(refusedByDatabase).toBeGreaterThan(0)
     expect(await checksums()).toEqual(before)
   }, 50_000)
+
+  test('prototype names in every path parameter of every route (documented or not) and as every asset name: a 4xx, never a 5xx', async () => {
+    const before = await checksums()
+    const routes = t.app.routes.filter((r) => r.path.includes('/:'))
+    // the undocumented pages and files are in the route table too
+    for (const path of ['/r/:id', '/display/:id', '/swagger/assets/:file', '/static/qr/:file'])
+      expect(routes.map((r) => r.path)).toContain(path)
+    const problems: string[] = []
+    let sent = 0
+    for (const route of routes) {
+      const isFile = route.path.endsWith('/:file')
+      const names = isFile ? PROTOTYPE_NAMES.flatMap((n) => [n, `${n}.png`, `${n}.svg`, `${n}.css`]) : PROTOTYPE_NAMES
+      for (const name of names) {
+        const path = route.path.replace(/:\w+/g, encodeURIComponent(name))
+        const body = route.method === 'GET' ? undefined : '{}'
+        const res = await fetch(`${base}${path}`, {
+          method: route.method,
+          headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+          body,
+          signal: AbortSignal.timeout(15_000),
+        })
+        sent++
+        const type = res.headers.get('content-type') ?? ''
+        const text = type.includes('event-stream') ? (await res.body?.cancel(), '') : await res.text()
+        const where = `${route.method} ${path}`
+        if (res.status < 400 || res.status >= 500) problems.push(`${where}: ${res.status} ${text.slice(0, 120)}`)
+        else if (type.includes('text/plain')) problems.push(`${where}: ${res.status} text/plain ${text.slice(0, 120)}`)
+        else if (type.includes('json') && !JSON.parse(text).msg) problems.push(`${where}: ${res.status} without a msg: ${text.slice(0, 120)}`)
+        else if (isFile && (res.status !== 404 || !type.includes('json'))) problems.push(`${where}: expected 404 JSON, got ${res.status} ${type}`)
+      }
+    }
+    console.log(`prototype names: ${sent} requests on ${routes.length} routes with a path parameter`)
+    expect(problems).toEqual([])
+    expect(await checksums()).toEqual(before)
+  })
 
   test(`bodies over ${MAX_BODY_BYTES} bytes get 413 {msg} on every route, before they are read; streamed ones too`, async () => {
     const before = await checksums()

@@ -184,11 +184,57 @@ describe('GET /rooms/:id', () => {
   })
 })
 
+describe('times are instants (issue 11)', () => {
+  test('a booking with milliseconds comes back exact, and every advertised free slot can be booked as advertised', async () => {
+    const created = await admin.post('/api/rooms', { name: 'Millis' })
+    expect(created.status).toBe(201)
+    const id = created.body.room.id
+    // covers now (09:00:00Z), starts within the one-minute grace for "now"
+    const current = { start_time: '2030-01-15T08:59:30.125Z', end_time: '2030-01-15T10:15:00.875Z' }
+    const later = { start_time: '2030-01-15T11:00:00.500Z', end_time: '2030-01-15T12:00:00.250Z' }
+    for (const slot of [current, later]) {
+      const booked = await student.post(`/api/rooms/${id}/reserve`, slot)
+      expect(booked.status).toBe(201)
+      expect(booked.body.reservation).toMatchObject(slot)
+    }
+
+    const detail = await anon.get(`/api/rooms/${id}`)
+    expect(detail.body.room.status).toBe('occupied')
+    expect(detail.body.room.current_reservation.end_time).toBe(current.end_time)
+    expect(detail.body.room.next_reservation.start_time).toBe(later.start_time)
+    expect(detail.body.schedule.map((e: any) => [e.start_time, e.end_time])).toEqual([
+      [current.start_time, current.end_time], [later.start_time, later.end_time],
+    ])
+    const free = detail.body.free_slots
+    expect(free[0]).toEqual({ start: current.end_time, end: later.start_time })
+    expect(free[1].start).toBe(later.end_time)
+
+    // Book each advertised gap exactly: start and end touch the neighbouring bookings.
+    const first = await teacher.post(`/api/rooms/${id}/reserve`, { start_time: free[0].start, end_time: free[0].end })
+    expect(first.status).toBe(201)
+    const second = await teacher.post(`/api/rooms/${id}/reserve`, { start_time: free[1].start, end_time: '2030-01-15T13:00:00Z' })
+    expect(second.status).toBe(201)
+    const stored = await db().select({ start: reservations.startTime, end: reservations.endTime }).from(reservations)
+      .where(eq(reservations.id, first.body.reservation.id))
+    expect(stored[0]!.start.toISOString()).toBe('2030-01-15T10:15:00.875Z')
+    expect(stored[0]!.end.toISOString()).toBe('2030-01-15T11:00:00.500Z')
+    const after = await anon.get(`/api/rooms/${id}`)
+    expect(after.body.free_slots[0]).toEqual({ start: '2030-01-15T13:00:00Z', end: '2030-01-16T09:00:00Z' })
+    await db().delete(rooms).where(eq(rooms.id, id)) // the later tests count the rooms
+  })
+})
+
 describe('free slot computation', () => {
   const d = (s: string) => new Date(s)
-  test('no reservations and no window: one slot now .. now + 24 h', () => {
+  test('no reservations and no window: one slot now .. now + 24 h, to the millisecond', () => {
     expect(freeSlots([], { start: null, end: null }, d('2030-01-15T09:00:00.750Z'), 'UTC'))
-      .toEqual([{ start: '2030-01-15T09:00:00Z', end: '2030-01-16T09:00:00Z' }])
+      .toEqual([{ start: '2030-01-15T09:00:00.750Z', end: '2030-01-16T09:00:00.750Z' }])
+  })
+
+  test('a booking that ends with milliseconds frees the room from that exact instant', () => {
+    const busy = [{ start: d('2030-01-15T08:30:00Z'), end: d('2030-01-15T10:15:00.875Z') }]
+    expect(freeSlots(busy, { start: null, end: null }, d('2030-01-15T09:00:00Z'), 'UTC'))
+      .toEqual([{ start: '2030-01-15T10:15:00.875Z', end: '2030-01-16T09:00:00Z' }])
   })
 
   test('overlapping and touching busy intervals merge; gaps between them are free', () => {

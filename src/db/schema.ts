@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm'
 import {
-  boolean, check, index, integer, jsonb, pgEnum, pgTable, serial, text, time, timestamp, uuid, varchar,
+  boolean, check, index, integer, jsonb, pgEnum, pgTable, serial, text, time, timestamp, uniqueIndex, uuid, varchar,
 } from 'drizzle-orm/pg-core'
 
 export const userRole = pgEnum('user_role', ['student', 'teacher', 'admin'])
@@ -32,12 +32,19 @@ const timestamps = {
 export const users = pgTable('users', {
   id: serial('id').primaryKey(),
   name: varchar('name', { length: 80 }).notNull().unique('users_name_key'),
+  /**
+   * The name's lookalike key (src/lib/names.ts: case-folded UTS #39 skeleton, invisible characters
+   * dropped), unique: two names that look alike cannot both exist, even when signed up at once.
+   * Null only on an account older than this column whose key another, older account already
+   * holds (see the start-up backfill, docs/decisions/015-booking-limits-and-names.md).
+   */
+  nameKey: text('name_key'),
   passwordHash: text('password_hash').notNull(),
   role: userRole('role').notNull().default('student'),
   /** Access tokens issued before this instant are refused (password change or reset). */
   passwordChangedAt: timestamp('password_changed_at', { withTimezone: true }).notNull(),
   ...timestamps,
-})
+}, (table) => [uniqueIndex('users_name_key_idx').on(table.nameKey)])
 
 /** One row per login: the refresh token it currently accepts (hashed), rotated at every refresh. */
 export const sessions = pgTable('sessions', {

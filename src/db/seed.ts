@@ -7,6 +7,7 @@
  */
 import { count } from 'drizzle-orm'
 import type { Clock } from '../lib/clock'
+import { nameKey } from '../lib/names'
 import { hashPassword } from '../lib/passwords'
 import type { Db } from './client'
 import { reservations, rooms, users, type RoomType, type UserRole } from './schema'
@@ -37,7 +38,7 @@ export async function seed(db: Db, clock: Clock): Promise<boolean> {
     const seededAt = clock.now()
     const stamps = { createdAt: seededAt, updatedAt: seededAt }
     const insertedUsers = await tx.insert(users)
-      .values(SEED_ACCOUNTS.map((a, i) => ({ name: a.name, role: a.role, passwordHash: hashes[i]!, passwordChangedAt: seededAt, ...stamps })))
+      .values(SEED_ACCOUNTS.map((a, i) => ({ name: a.name, nameKey: nameKey(a.name), role: a.role, passwordHash: hashes[i]!, passwordChangedAt: seededAt, ...stamps })))
       .returning({ id: users.id, name: users.name })
     const insertedRooms = await tx.insert(rooms)
       .values(SEED_ROOMS.map((r) => ({ ...r, requiresCheckIn: r.type === 'public', ...stamps })))

@@ -1,6 +1,7 @@
 /** Reading the Cookie header and writing Set-Cookie values, with the attributes the contract names. */
+/** The cookies of a Cookie header by name (the first of each name), in an object without a prototype: names are the client's. */
 export function parseCookies(header: string | null): Record<string, string> {
-  const out: Record<string, string> = {}
+  const out: Record<string, string> = Object.create(null)
   if (!header) return out
   for (const part of header.split(';')) {
     const eq = part.indexOf('=')

@@ -1,7 +1,9 @@
 /**
  * Time helpers shared by rooms, reservations and admin.
  * - Input instants: ISO 8601; with an offset converted to UTC, without one taken as UTC.
- * - Output instants: ISO 8601 UTC with a trailing Z and no milliseconds (2026-11-26T10:00:00Z).
+ * - Output instants: the stored instant, ISO 8601 UTC with a trailing Z; milliseconds only when it
+ *   has any (2026-11-26T10:00:00Z, 2026-11-26T10:00:00.250Z). Never rounded: a client that books
+ *   at a returned instant must get exactly that instant.
  * - Daily booking windows: times of day ("HH:MM") in APP_TIMEZONE, turned into UTC intervals.
  */
 import { BadRequest } from './errors'
@@ -48,19 +50,14 @@ function isLeap(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0
 }
 
-/** ISO 8601 in UTC, whole seconds, trailing Z: 2026-11-26T10:00:00Z. */
+/** ISO 8601 in UTC with a trailing Z, exact to the millisecond: 2026-11-26T10:00:00Z, 2026-11-26T10:00:00.250Z. */
 export function formatUtc(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  return date.toISOString().replace(/\.000Z$/, 'Z')
 }
 
 /** Like formatUtc for nullable values. */
 export function formatUtcOrNull(date: Date | null | undefined): string | null {
   return date ? formatUtc(date) : null
-}
-
-/** The instant rounded down to a whole second (what formatUtc shows). */
-export function floorToSecond(date: Date): Date {
-  return new Date(Math.floor(date.getTime() / 1000) * 1000)
 }
 
 // ---- times of day (booking windows) ----

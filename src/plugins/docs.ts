@@ -13,11 +13,12 @@ import { namedSchemas } from './openapi-names'
 import { enrichDocument } from './openapi-enrich'
 
 const ASSET_DIR = path.dirname(Bun.resolveSync('swagger-ui-dist/package.json', import.meta.dir))
-const ASSETS: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-  'favicon-32x32.png': 'image/png',
-}
+/** The files served from swagger-ui-dist, by name, with their types. A Map: the name comes from the URL. */
+const ASSETS = new Map<string, string>([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
+  ['favicon-32x32.png', 'image/png'],
+])
 
 export const API_TAGS = [
   { name: 'Health', description: 'Liveness and database connectivity' },
@@ -94,8 +95,8 @@ export const docs = (root: () => AnyElysia) => {
         set.headers['content-type'] = 'text/javascript; charset=utf-8'
         return INIT
       }
-      const type = ASSETS[params.file]
-      if (!type) {
+      const type = ASSETS.get(params.file)
+      if (type === undefined) {
         set.status = 404
         return { msg: 'not found' }
       }

@@ -43,12 +43,21 @@ const UNAVAILABLE_LOG_EVERY_MS = 10_000
 
 interface ValidationIssue { path?: string; message?: string; summary?: string }
 
+/**
+ * The issues of a validation error, or none when they cannot be had: Elysia's `all` walks the
+ * value again (recursively), and a value it cannot walk must still get its 400, not a 500 or a
+ * crash of the error path itself. (Bodies nested past MAX_JSON_DEPTH never get this far.)
+ */
 function validationDetails(error: unknown): { path: string; message: string }[] {
-  const all = (error as { all?: ValidationIssue[] }).all ?? []
-  return all.slice(0, 20).map((issue) => ({
-    path: issue.path || '/',
-    message: issue.summary ?? issue.message ?? 'invalid value',
-  }))
+  try {
+    const all = (error as { all?: ValidationIssue[] }).all ?? []
+    return all.slice(0, 20).map((issue) => ({
+      path: typeof issue.path === 'string' && issue.path ? issue.path.slice(0, 200) : '/',
+      message: String(issue.summary ?? issue.message ?? 'invalid value').slice(0, 500),
+    }))
+  } catch {
+    return []
+  }
 }
 
 export const errorHandler = (log: Logger) => {

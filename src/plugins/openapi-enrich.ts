@@ -20,6 +20,13 @@ export const ERROR_SCHEMA = {
   examples: [{ msg: 'Reservation conflicts with existing booking' }],
 }
 
+/** The booking limits' messages (MSG.tooFarAhead / tooLong in reservations/service.ts), with their variables. */
+const LIMIT_ERRORS = [
+  'Reservation ends too far ahead: it must end within <BOOKING_HORIZON_DAYS> days from now',
+  'Reservation is too long: at most <STUDENT_MAX_BOOKING_HOURS> hours',
+]
+const NAME_ERRORS = ['name must not contain control characters']
+
 /** Route-specific errors of the contract, by "METHOD /api/path" (path as in the document). */
 export const ROUTE_ERRORS: Record<string, Record<number, string[]>> = {
   'POST /api/auth/login': { 400: ['name and password are required'], 401: ['invalid credentials'] },
@@ -29,33 +36,33 @@ export const ROUTE_ERRORS: Record<string, Record<number, string[]>> = {
     422: ['token invalid'],
   },
   'GET /api/auth/me': { 401: ['missing authorization', 'token has expired'], 404: ['user not found'], 422: ['token invalid'] },
-  'POST /api/auth/signup': { 400: ['name is required', 'password must be at least 8 characters', 'role must be student or teacher'], 403: ['role not allowed for self-signup'], 409: ['user already exists'] },
-  'POST /api/auth/register': { 400: ['password must be at least 8 characters', 'role must be student, teacher or admin'], 409: ['user already exists'] },
+  'POST /api/auth/signup': { 400: ['name is required', ...NAME_ERRORS, 'password must be at least 8 characters', 'role must be student or teacher'], 403: ['role not allowed for self-signup'], 409: ['user already exists'] },
+  'POST /api/auth/register': { 400: [...NAME_ERRORS, 'password must be at least 8 characters', 'role must be student, teacher or admin'], 409: ['user already exists'] },
   'POST /api/auth/change-password': { 400: ['current password is incorrect', 'password must be at least 8 characters'] },
-  'POST /api/rooms': { 400: ['name is required', 'invalid type'], 409: ['room already exists'] },
+  'POST /api/rooms': { 400: ['name is required', ...NAME_ERRORS, 'invalid type'], 409: ['room already exists'] },
   'GET /api/rooms/{id}': { 404: ['room not found'] },
   'POST /api/rooms/{id}/reserve': {
     400: ['Invalid datetime format. Use ISO 8601.', 'datetime value is required', 'Invalid time range: start must be before end',
-      'Cannot create reservation in the past', 'Reservation starts before allowed time', 'Reservation ends after allowed time'],
+      'Cannot create reservation in the past', ...LIMIT_ERRORS, 'Reservation starts before allowed time', 'Reservation ends after allowed time'],
     403: ['room is not available for booking'],
     404: ['room not found'],
     409: ['Reservation conflicts with existing booking', 'room is temporarily unavailable'],
   },
   'PATCH /api/reservations/{id}': {
-    400: ['only active reservations can be changed', 'Invalid datetime format. Use ISO 8601.', 'Invalid time range: start must be before end', 'Cannot create reservation in the past'],
+    400: ['only active reservations can be changed', 'Invalid datetime format. Use ISO 8601.', 'Invalid time range: start must be before end', 'Cannot create reservation in the past', LIMIT_ERRORS[0]!],
     404: ['reservation not found'],
     409: ['Reservation conflicts with existing booking'],
   },
   'DELETE /api/reservations/{id}': { 403: ['insufficient permissions (another student\'s reservation)'], 404: ['reservation not found'] },
   'GET /api/reservations/room/{room_id}/history': { 404: ['room not found'] },
-  'POST /api/admin/rooms': { 409: ['room already exists'] },
+  'POST /api/admin/rooms': { 400: NAME_ERRORS, 409: ['room already exists'] },
   'GET /api/admin/rooms': { 400: ['is_blocked must be true or false'] },
-  'PATCH /api/admin/rooms/{id}': { 400: ['is_blocked must be true or false', 'requires_check_in must be true or false'], 404: ['room not found'], 409: ['room already exists'] },
+  'PATCH /api/admin/rooms/{id}': { 400: [...NAME_ERRORS, 'is_blocked must be true or false', 'requires_check_in must be true or false'], 404: ['room not found'], 409: ['room already exists'] },
   'POST /api/admin/rooms/bulk/block': { 400: ['room_ids must be a non-empty list of ids (whole numbers), at most 1000', 'is_blocked must be true or false'] },
   'POST /api/admin/rooms/{id}/generate-qr': { 404: ['room not found'] },
   'POST /api/admin/rooms/{id}/reserve': { 404: ['room not found', 'user not found'], 409: ['Reservation conflicts with existing booking'] },
-  'POST /api/admin/users': { 409: ['user already exists'] },
-  'PATCH /api/admin/users/{id}': { 404: ['user not found'], 409: ['user already exists', 'the last admin cannot be demoted'] },
+  'POST /api/admin/users': { 400: NAME_ERRORS, 409: ['user already exists'] },
+  'PATCH /api/admin/users/{id}': { 400: NAME_ERRORS, 404: ['user not found'], 409: ['user already exists', 'the last admin cannot be demoted'] },
   'POST /api/admin/users/{id}/reset-password': { 404: ['user not found'] },
   'GET /api/admin/reservations': { 400: ["invalid status 'x': expected active, finished, cancelled, released", 'checked_in must be true or false'] },
   'PATCH /api/admin/reservations/{id}': {
@@ -68,7 +75,7 @@ export const ROUTE_ERRORS: Record<string, Record<number, string[]>> = {
   // Check-in (issue 7): messages of src/modules/checkin/service.ts (CHECK_IN_MSG).
   'GET /api/scan/{id}': { 404: ['room not found'] },
   'POST /api/scan/{id}/book': {
-    400: ['k is required: scan the QR code on the room door', 'minutes must be one of 30, 60, 90', 'room cannot be booked at this time of day'],
+    400: ['k is required: scan the QR code on the room door', 'minutes must be one of 30, 60, 90', 'room cannot be booked at this time of day', LIMIT_ERRORS[1]!],
     403: ['this QR code is not valid for this room: scan the code on the room door', 'this QR code has been replaced: scan the current code on the room door', 'room is not available for booking'],
     404: ['room not found'],
     409: ['room is occupied now', 'room is free for less than 5 minutes', 'Reservation conflicts with existing booking', 'room is temporarily unavailable'],

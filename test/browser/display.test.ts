@@ -6,7 +6,7 @@
 import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
-import { hasChromium, launchBrowser } from '../helpers/browser'
+import { hasChromium, launchBrowser, SCREENSHOT_DIR } from '../helpers/browser'
 import { killAll, processEnv, ROOT, spawnServer, type ServerProcess } from '../helpers/process'
 
 setDefaultTimeout(60_000) // starts a server and a browser
@@ -14,7 +14,7 @@ setDefaultTimeout(60_000) // starts a server and a browser
 /** The page's document, inside functions that page.waitForFunction runs in the browser. */
 declare const document: any
 
-const SHOTS = path.join(ROOT, 'docs/screenshots')
+const SHOTS = SCREENSHOT_DIR
 let server: ServerProcess
 let browser: Browser
 

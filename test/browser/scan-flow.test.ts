@@ -22,12 +22,12 @@ import { reservations, rooms } from '../../src/db/schema'
 import { systemClock } from '../../src/lib/clock'
 import { silentLogger } from '../../src/lib/log'
 import { openDatabase, prepareDatabase } from '../../src/startup'
-import { hasChromium, launchBrowser } from '../helpers/browser'
+import { hasChromium, launchBrowser, SCREENSHOT_DIR } from '../helpers/browser'
 import { freePort, killAll, processEnv, ROOT, spawnServer, type ServerProcess } from '../helpers/process'
 
 setDefaultTimeout(60_000) // Bun's 5 s default is too short for tests that start databases and processes
 
-const SHOTS = path.join(ROOT, 'docs/screenshots')
+const SHOTS = SCREENSHOT_DIR
 const SECRETS = { SECRET_KEY: 'scan-flow-secret-key-0123456789abcdefghijk', JWT_SECRET_KEY: 'scan-flow-jwt-key-0123456789abcdefghijklmn' }
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, javaScriptEnabled: false }
 

@@ -7,12 +7,12 @@ import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from '
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
-import { hasChromium, launchBrowser } from '../helpers/browser'
+import { hasChromium, launchBrowser, SCREENSHOT_DIR } from '../helpers/browser'
 import { killAll, processEnv, ROOT, spawnServer, type ServerProcess } from '../helpers/process'
 
 setDefaultTimeout(30_000) // see test/setup.ts
 
-const SHOTS = path.join(ROOT, 'docs/screenshots')
+const SHOTS = SCREENSHOT_DIR
 let server: ServerProcess
 let browser: Browser
 

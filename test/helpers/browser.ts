@@ -4,10 +4,17 @@
  * message saying how to get it; .ci/run installs it, so CI always runs them.
  */
 import { existsSync } from 'node:fs'
+import path from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 export const hasChromium = existsSync(CHROMIUM_PATH)
+
+/**
+ * Where the browser tests save their screenshots: an ignored folder, so that `bun test` leaves the
+ * work tree clean; with UPDATE_SCREENSHOTS=1 the README's pictures in docs/screenshots.
+ */
+export const SCREENSHOT_DIR = path.resolve(import.meta.dir, '../..', process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'data/screenshots')
 
 if (!hasChromium)
   console.warn(`browser tests skipped: no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium, or set CHROMIUM_PATH)`)

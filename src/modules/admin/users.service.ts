@@ -9,7 +9,7 @@ import { enumValues, likePattern, searchTerm } from '../../lib/query-params'
 import { formatUtc } from '../../lib/time'
 import { writeAudit } from '../audit/service'
 import type { Actor } from '../auth/actors'
-import { cleanName, insertUser, setPassword } from '../auth/users'
+import { insertUser, setPassword, userNameColumns } from '../auth/users'
 import { ROLES } from './model'
 
 export function adminUser(user: User) {
@@ -61,7 +61,8 @@ async function lockedUser(tx: Executor, id: number): Promise<User> {
 
 export async function updateUser(ctx: Ctx, actor: Actor, id: number, body: { name?: string; role?: string }) {
   if (body.name === undefined && body.role === undefined) throw new BadRequest('nothing to update: send name and/or role')
-  const name = body.name === undefined ? undefined : cleanName(body.name)
+  const named = body.name === undefined ? undefined : userNameColumns(body.name)
+  const name = named?.name
   const role = roleOf(body.role)
   const updated = await ctx.database.db.transaction(async (tx) => {
     const before = await lockedUser(tx, id)
@@ -76,7 +77,9 @@ export async function updateUser(ctx: Ctx, actor: Actor, id: number, body: { nam
     }
     let after: User | undefined
     try {
-      ;[after] = await tx.update(users).set({ ...changes, updatedAt: ctx.clock.now() }).where(eq(users.id, id)).returning()
+      ;[after] = await tx.update(users)
+        .set({ ...changes, ...(changes.name ? { nameKey: named!.nameKey } : {}), updatedAt: ctx.clock.now() })
+        .where(eq(users.id, id)).returning()
     } catch (error) {
       if (pgErrorCode(error) === '23505') throw new Conflict('user already exists')
       throw error

@@ -1,5 +1,5 @@
 /** Auth use cases: plain functions over the context, no Elysia. Each write is audited in its transaction. */
-import { eq } from 'drizzle-orm'
+import { eq, inArray } from 'drizzle-orm'
 import type { Ctx } from '../../context'
 import { users, type User, type UserRole } from '../../db/schema'
 import { BadRequest, Forbidden, NotFound, Unauthorized } from '../../lib/errors'
@@ -14,9 +14,16 @@ export function publicUser(user: Pick<User, 'id' | 'name' | 'role'>) {
   return { id: user.id, name: user.name, role: user.role }
 }
 
-/** Checks a name and password. Unknown names cost a real hash too, so timing does not reveal them. */
+/**
+ * Checks a name and password. Unknown names cost a real hash too, so timing does not reveal them.
+ * The name matches exactly, as in the original (no case folding); names are stored NFC, so the
+ * NFC form of the given name matches too (a client may send "é" decomposed), and an older name
+ * stored in another form still matches as typed.
+ */
 export async function authenticate(ctx: Ctx, name: string, password: string): Promise<User> {
-  const [user] = await ctx.database.db.select().from(users).where(eq(users.name, name))
+  const forms = [...new Set([name, name.normalize('NFC')])]
+  const found = await ctx.database.db.select().from(users).where(inArray(users.name, forms))
+  const user = found.find((u) => u.name === name) ?? found[0]
   const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()))
   if (!user || !ok) throw new Unauthorized('invalid credentials')
   if (needsRehash(user.passwordHash)) {

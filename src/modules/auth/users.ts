@@ -7,17 +7,25 @@ import type { Ctx } from '../../context'
 import { pgErrorCode, type Executor } from '../../db/client'
 import { users, type User, type UserRole } from '../../db/schema'
 import { BadRequest, Conflict } from '../../lib/errors'
+import { nameKey, normalizeName } from '../../lib/names'
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../../lib/passwords'
 import { revokeUserSessions } from './sessions'
 
 export const MAX_NAME_LENGTH = 80
 
+/** A user name from a request: no control or bidi characters, NFC, trimmed, 1..80 (src/lib/names.ts). */
 export function cleanName(raw: unknown): string {
-  const name = typeof raw === 'string' ? raw.trim() : ''
-  if (!name) throw new BadRequest('name is required')
-  if (name.length > MAX_NAME_LENGTH) throw new BadRequest(`name must be at most ${MAX_NAME_LENGTH} characters`)
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw new BadRequest('name must not contain control characters')
-  return name
+  return normalizeName(raw, MAX_NAME_LENGTH)
+}
+
+/**
+ * The name columns of a user row: the cleaned name and its lookalike key, whose unique index
+ * refuses (23505, answered 409 `user already exists`) a name that only differs from another by
+ * case, confusable letters or invisible characters.
+ */
+export function userNameColumns(raw: unknown): { name: string; nameKey: string } {
+  const name = cleanName(raw)
+  return { name, nameKey: nameKey(name) }
 }
 
 export function checkPassword(password: unknown): string {
@@ -33,7 +41,7 @@ export async function insertUser(tx: Executor, input: { name: string; password: 
   const passwordHash = await hashPassword(checkPassword(input.password))
   try {
     const [user] = await tx.insert(users).values({
-      name: cleanName(input.name), passwordHash, role: input.role, passwordChangedAt: now, createdAt: now, updatedAt: now,
+      ...userNameColumns(input.name), passwordHash, role: input.role, passwordChangedAt: now, createdAt: now, updatedAt: now,
     }).returning()
     return user!
   } catch (error) {

@@ -25,6 +25,11 @@ export function pickLang(header: string | null): Lang {
   return best?.lang ?? 'en'
 }
 
+/** A message table looked up by a key from outside (a query parameter, an error message): no prototype. */
+function lookup(entries: Record<string, string>): Record<string, string> {
+  return Object.assign(Object.create(null), entries)
+}
+
 const TEXT = {
   en: {
     room: 'Room', free: 'Free', freeUntil: 'Free until {t}', occupiedUntil: 'Occupied until {t}',
@@ -36,11 +41,11 @@ const TEXT = {
     bookNow: 'Book now', minutes: '{n} min', until: 'until {t}', bookHint: 'You will be checked in at once.',
     today: "Today's bookings", none: 'No more bookings today.', checkedInBadge: 'checked in', awaitingBadge: 'awaiting check-in', you: 'you',
     openApp: 'Open the room in QRBOOK', loggedInAs: 'Logged in as {n}', logout: 'Log out',
-    done: {
+    done: lookup({
       checked_in: 'You are checked in.', booked: 'Booked. You are checked in.', checked_out: 'Checked out: the room is free.',
       logged_in: 'You are logged in.', logged_out: 'You are logged out.',
-    } as Record<string, string>,
-    reasons: {
+    }),
+    reasons: lookup({
       key_missing: 'Scan the QR code on the room door to check in or book.',
       key_invalid: 'This QR code is not valid for this room. Scan the code on the door to check in or book.',
       key_outdated: 'This QR code has been replaced. Scan the current code on the door to check in or book.',
@@ -49,8 +54,8 @@ const TEXT = {
       occupied: 'The room is occupied now.',
       outside_hours: 'The room cannot be booked at this time of day.',
       too_short: 'The room is free only for a few minutes.',
-    } as Record<string, string>,
-    errors: {} as Record<string, string>,
+    }),
+    errors: lookup({}),
   },
   ru: {
     room: 'Аудитория', free: 'Свободна', freeUntil: 'Свободна до {t}', occupiedUntil: 'Занята до {t}',
@@ -62,11 +67,11 @@ const TEXT = {
     bookNow: 'Забронировать сейчас', minutes: '{n} мин', until: 'до {t}', bookHint: 'Вы будете отмечены сразу.',
     today: 'Брони на сегодня', none: 'На сегодня броней больше нет.', checkedInBadge: 'отметился', awaitingBadge: 'ждёт отметки', you: 'вы',
     openApp: 'Открыть аудиторию в QRBOOK', loggedInAs: 'Вы вошли как {n}', logout: 'Выйти',
-    done: {
+    done: lookup({
       checked_in: 'Вы отметились.', booked: 'Забронировано. Вы отмечены.', checked_out: 'Вы освободили аудиторию.',
       logged_in: 'Вы вошли.', logged_out: 'Вы вышли.',
-    } as Record<string, string>,
-    reasons: {
+    }),
+    reasons: lookup({
       key_missing: 'Отсканируйте QR-код на двери аудитории, чтобы отметиться или забронировать.',
       key_invalid: 'Этот QR-код не подходит к этой аудитории. Отсканируйте код на двери.',
       key_outdated: 'Этот QR-код заменён новым. Отсканируйте актуальный код на двери.',
@@ -75,8 +80,8 @@ const TEXT = {
       occupied: 'Аудитория сейчас занята.',
       outside_hours: 'В это время аудиторию нельзя бронировать.',
       too_short: 'Аудитория свободна лишь несколько минут.',
-    } as Record<string, string>,
-    errors: {
+    }),
+    errors: lookup({
       'invalid credentials': 'Неверное имя пользователя или пароль.',
       'name and password are required': 'Введите имя пользователя и пароль.',
       'Missing CSRF token': 'Сессия устарела: обновите страницу.',
@@ -88,7 +93,7 @@ const TEXT = {
       'Reservation conflicts with existing booking': 'Это время уже занято.',
       'only the person who booked can check in': 'Отметиться может только тот, кто бронировал.',
       'reservation was released: it was not checked in in time': 'Бронь снята: отметки не было вовремя.',
-    } as Record<string, string>,
+    }),
   },
 }
 

@@ -23,7 +23,7 @@ export { checkInFields, effectiveStatus, reportedStatus, scheduleEntry, statusFi
 
 /** What the reservation functions need; a Ctx satisfies it. */
 export interface ReservationDeps {
-  config: Pick<Config, 'appTimezone'>
+  config: Pick<Config, 'appTimezone' | 'bookingHorizonDays' | 'studentMaxBookingHours'>
   database: Pick<Database, 'db'>
   clock: Clock
 }
@@ -47,6 +47,8 @@ export const MSG = {
   notActive: 'Only active reservations can be changed',
   finished: 'Finished reservations cannot be cancelled',
   userNotFound: 'user not found',
+  tooFarAhead: (days: number) => `Reservation ends too far ahead: it must end within ${days} ${days === 1 ? 'day' : 'days'} from now`,
+  tooLong: (hours: number) => `Reservation is too long: at most ${hours} ${hours === 1 ? 'hour' : 'hours'}`,
 } as const
 
 export function checkTimeRange(start: Date, end: Date): void {
@@ -61,6 +63,30 @@ export const PAST_GRACE_MS = 60_000
 
 export function checkNotPast(start: Date, now: Date): void {
   if (start.getTime() < now.getTime() - PAST_GRACE_MS) throw new BadRequest(MSG.past)
+}
+
+const DAY_MS = 24 * 3600_000
+const HOUR_MS = 3600_000
+
+/**
+ * How far ahead and how long a booking may be, by who makes it (the acting user, not the one it
+ * is for): admins are exempt, on every path (their own bookings, "reserve on behalf", admin
+ * PATCH); teachers may book up to BOOKING_HORIZON_DAYS ahead, for any length (lectures, exam
+ * days); students also for at most STUDENT_MAX_BOOKING_HOURS. An unknown role counts as a student.
+ * 400 with a message that names the limit. Create, reschedule and book-now all call this.
+ */
+export function checkBookingLimits(
+  limits: Pick<Config, 'bookingHorizonDays' | 'studentMaxBookingHours'>,
+  role: UserRole | undefined,
+  start: Date,
+  end: Date,
+  now: Date,
+): void {
+  if (role === 'admin') return
+  if (end.getTime() > now.getTime() + limits.bookingHorizonDays * DAY_MS)
+    throw new BadRequest(MSG.tooFarAhead(limits.bookingHorizonDays))
+  if (role !== 'teacher' && end.getTime() - start.getTime() > limits.studentMaxBookingHours * HOUR_MS)
+    throw new BadRequest(MSG.tooLong(limits.studentMaxBookingHours))
 }
 
 /**
@@ -111,8 +137,8 @@ export interface CreateReservationInput {
   userId: number
   start: Date
   end: Date
-  /** who makes the change, for the audit row */
-  actor: { id: number; name?: string }
+  /** who makes the change: for the audit row and the booking limits (checkBookingLimits) */
+  actor: { id: number; name?: string; role?: UserRole }
   /** room type (403) and block (409) rules; false for admin "reserve on behalf" */
   enforceRoomRules: boolean
   /** the daily booking window (default true) */
@@ -138,7 +164,8 @@ export interface CreatedReservation {
 /**
  * Validates and inserts one reservation and its audit row with `tx` (call it inside a
  * transaction: a refused insert aborts it). Check order as the contract lists them: time range,
- * past, room 404, type 403, blocked 409, window 400, overlap 409 (the database).
+ * past, (horizon and length 400,) room 404, type 403, blocked 409, window 400, overlap 409 (the
+ * database).
  */
 export async function createReservation(
   deps: ReservationDeps,
@@ -148,6 +175,7 @@ export async function createReservation(
   const { start, end } = input
   checkTimeRange(start, end)
   if (input.enforcePast !== false) checkNotPast(start, deps.clock.now())
+  checkBookingLimits(deps.config, input.actor.role, start, end, deps.clock.now())
   // The room row lock serializes the writes that the overlap constraint checks, per room (see lockRoom).
   const room = await lockRoom(tx, input.roomId)
   if (!room) throw new NotFound(ROOM_NOT_FOUND)
@@ -231,7 +259,8 @@ export interface RescheduleInput {
   id: number
   start: Date
   end: Date
-  actor: { id: number; name?: string }
+  /** who makes the change: for the audit row and the booking limits (checkBookingLimits) */
+  actor: { id: number; name?: string; role?: UserRole }
   /** room type and block rules (default true) */
   enforceRoomRules?: boolean
   /** the daily booking window (default true) */
@@ -260,6 +289,7 @@ export async function rescheduleReservation(
   checkTimeRange(input.start, input.end)
   // Extending a reservation that has already begun keeps its start: only a moved start is checked.
   if (input.enforcePast !== false && input.start.getTime() !== current.startTime.getTime()) checkNotPast(input.start, now)
+  checkBookingLimits(deps.config, input.actor.role, input.start, input.end, now)
   const room = await lockRoom(tx, current.roomId)
   if (!room) throw new NotFound(ROOM_NOT_FOUND)
   if (input.enforceRoomRules !== false) checkRoomAccess(room)

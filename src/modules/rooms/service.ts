@@ -21,8 +21,9 @@ import { reservations, rooms, users, type Room, type RoomType } from '../../db/s
 import type { Clock } from '../../lib/clock'
 import { BadRequest, Conflict, NotFound } from '../../lib/errors'
 import type { Logger } from '../../lib/log'
+import { normalizeName } from '../../lib/names'
 import {
-  floorToSecond, formatTimeOfDay, formatUtc, formatUtcOrNull, intersectIntervals, parseTimeOfDay, windowIntervals, type Interval,
+  formatTimeOfDay, formatUtc, formatUtcOrNull, intersectIntervals, parseTimeOfDay, windowIntervals, type Interval,
 } from '../../lib/time'
 import { writeAudit } from '../audit/service'
 import { generateRoomQr, qrCodeUrl } from '../qr/service'
@@ -269,7 +270,7 @@ export function freeSlots(
   timeZone: string,
   horizonMs = FREE_SLOT_HORIZON_MS,
 ): { start: string; end: string }[] {
-  const from = floorToSecond(now)
+  const from = now
   const to = new Date(from.getTime() + horizonMs)
   const gaps: Interval[] = []
   let cursor = from
@@ -281,9 +282,7 @@ export function freeSlots(
   }
   if (cursor < to) gaps.push({ start: cursor, end: to })
   const allowed = windowIntervals(window, from, to, timeZone)
-  return intersectIntervals(gaps, allowed)
-    .filter((slot) => Math.floor(slot.end.getTime() / 1000) > Math.floor(slot.start.getTime() / 1000))
-    .map((slot) => ({ start: formatUtc(slot.start), end: formatUtc(slot.end) }))
+  return intersectIntervals(gaps, allowed).map((slot) => ({ start: formatUtc(slot.start), end: formatUtc(slot.end) }))
 }
 
 /** GET /rooms/:id: the room, its whole schedule (ascending) and its free slots for the next 24 h. */
@@ -310,12 +309,13 @@ export function parseRoomType(value: unknown, field = 'type'): RoomType {
 
 export const ROOM_NAME_MAX = 100
 
-/** A room name from a request: trimmed, 1..100 characters, else 400. */
+/**
+ * A room name from a request: no control or bidi characters, NFC, trimmed, 1..100 characters,
+ * else 400 (src/lib/names.ts). Room names stay unique exactly as written (rooms_name_key): only
+ * admins name rooms, and "B101" and "b101" may be meant as two rooms.
+ */
 export function parseRoomName(value: unknown): string {
-  const name = typeof value === 'string' ? value.trim() : ''
-  if (!name) throw new BadRequest('name is required')
-  if (name.length > ROOM_NAME_MAX) throw new BadRequest(`name must be at most ${ROOM_NAME_MAX} characters`)
-  return name
+  return normalizeName(value, ROOM_NAME_MAX)
 }
 
 export interface CreateRoomInput {
