@@ -66,7 +66,7 @@ describe('time input', () => {
     expect(formatUtc(parseIsoInput('2030-01-15T08:00:00'))).toBe('2030-01-15T08:00:00Z')
     expect(formatUtc(parseIsoInput('2030-01-15T08:00'))).toBe('2030-01-15T08:00:00Z')
     expect(formatUtc(parseIsoInput('2030-01-15 08:00:00Z'))).toBe('2030-01-15T08:00:00Z')
-    expect(formatUtc(parseIsoInput('2030-01-15T08:00:00.123456Z'))).toBe('2030-01-15T08:00:00Z')
+    expect(formatUtc(parseIsoInput('2030-01-15T08:00:00.123456Z'))).toBe('2030-01-15T08:00:00.123Z') // milliseconds kept (decision 016)
     expect(parseIsoInput('2030-01-15T08:00:00.250Z').getUTCMilliseconds()).toBe(250)
     expect(formatUtc(parseIsoInput('2028-02-29T00:00:00Z'))).toBe('2028-02-29T00:00:00Z')
   })
