@@ -1,5 +1,6 @@
 import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { auditLogs } from '../src/db/schema'
+import { auditAction, auditLogs, type AuditAction } from '../src/db/schema'
+import { AUDIT_ACTIONS, MAPPED_STORED_KINDS } from '../src/modules/audit/vocabulary'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
 
 setDefaultTimeout(30_000) // see test/setup.ts
@@ -35,10 +36,10 @@ describe('GET /admin/audit/logs', () => {
     expect(r.body.logs).toHaveLength(200)
     expect(r.body.pagination).toBeUndefined()
     const first = r.body.logs[0]
-    expect(Object.keys(first).sort()).toEqual(['action', 'actor_id', 'created_at', 'description', 'id', 'payload'])
-    expect(first.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
+    expect(Object.keys(first).sort()).toEqual(['action', 'actor_id', 'created_at', 'description', 'event', 'id', 'payload'])
+    expect(first.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$/)
     // Newest first: login rows of this test file are newer than the 250 inserted ones.
-    expect(first.action).toBe('login')
+    expect(first).toMatchObject({ action: 'login', event: 'user.logged_in' })
     const seeded = r.body.logs.filter((l: any) => l.action === 'update_room')
     expect(seeded[0]).toMatchObject({ description: 'entry 249', payload: { n: 249 }, actor_id: 2 })
     const times = r.body.logs.map((l: any) => l.created_at)
@@ -69,6 +70,67 @@ describe('GET /admin/audit/logs', () => {
       expect(r.status).toBe(400)
       expect(typeof r.body.msg).toBe('string')
     }
+  })
+
+  test("every stored kind is reported with one of the original's actions and a precise event", async () => {
+    expect([...MAPPED_STORED_KINDS].sort()).toEqual([...auditAction.enumValues].sort())
+    // one row of every stored kind (block_room both ways), newer than the rest
+    const at = new Date(Date.now() + 3600_000)
+    type Row = { action: AuditAction; payload: Record<string, unknown> }
+    const kinds = auditAction.enumValues.flatMap((action): Row[] => action === 'block_room'
+      ? [{ action, payload: { room_id: 1, is_blocked: true } }, { action, payload: { room_id: 1, is_blocked: false } }]
+      : [{ action, payload: {} }])
+    await t.database.db.insert(auditLogs).values(kinds.map((k, i) => ({
+      actorId: 1, action: k.action, description: `kind ${i}`, payload: k.payload, createdAt: new Date(at.getTime() + i),
+    })))
+    const logs = (await admin.get(`/api/admin/audit/logs?per_page=${kinds.length}`)).body.logs.reverse()
+    const reported = Object.fromEntries(logs.map((l: any, i: number) => [`${kinds[i]!.action}${kinds[i]!.action === 'block_room' ? `:${kinds[i]!.payload.is_blocked}` : ''}`, [l.action, l.event]]))
+    expect(reported).toEqual({
+      create_reservation: ['create_reservation', 'reservation.created'],
+      cancel_reservation: ['cancel_reservation', 'reservation.cancelled'],
+      update_reservation: ['update_reservation', 'reservation.updated'],
+      create_room: ['update_room', 'room.created'],
+      update_room: ['update_room', 'room.updated'],
+      'block_room:true': ['update_room', 'room.blocked'],
+      'block_room:false': ['update_room', 'room.unblocked'],
+      generate_qr: ['update_room', 'room.qr_regenerated'],
+      create_user: ['create_user', 'user.created'],
+      update_user: ['create_user', 'user.updated'],
+      reset_password: ['create_user', 'user.password_reset'],
+      change_password: ['create_user', 'user.password_changed'],
+      signup: ['create_user', 'user.signed_up'],
+      login: ['login', 'user.logged_in'],
+      logout: ['logout', 'user.logged_out'],
+      check_in: ['update_reservation', 'reservation.checked_in'],
+      check_out: ['update_reservation', 'reservation.checked_out'],
+      auto_release: ['cancel_reservation', 'reservation.released'],
+    })
+    // the default answer (newest 200) only ever holds the original's actions
+    for (const l of (await admin.get('/api/admin/audit/logs')).body.logs) expect(AUDIT_ACTIONS).toContain(l.action)
+  })
+
+  test('action filter takes the original names and matches every event under them; event filter the precise kinds', async () => {
+    const byAction = (await admin.get('/api/admin/audit/logs?action=update_room&per_page=200')).body
+    expect(new Set(byAction.logs.map((l: any) => l.action))).toEqual(new Set(['update_room']))
+    expect(new Set(byAction.logs.map((l: any) => l.event))).toEqual(new Set(['room.created', 'room.updated', 'room.blocked', 'room.unblocked', 'room.qr_regenerated']))
+    expect(byAction.pagination.total).toBe(250 + 5)
+    const two = (await admin.get('/api/admin/audit/logs?action=create_user&action=logout')).body.logs
+    expect(new Set(two.map((l: any) => l.event))).toEqual(new Set(['user.created', 'user.updated', 'user.password_reset', 'user.password_changed', 'user.signed_up', 'user.logged_out']))
+    const cancels = (await admin.get('/api/admin/audit/logs?action=cancel_reservation')).body.logs
+    expect(cancels.map((l: any) => l.event).sort()).toEqual(['reservation.cancelled', 'reservation.released'])
+
+    expect((await admin.get('/api/admin/audit/logs?event=room.unblocked')).body.logs.map((l: any) => l.payload)).toEqual([{ room_id: 1, is_blocked: false }])
+    expect((await admin.get('/api/admin/audit/logs?event=room.blocked')).body.logs.map((l: any) => l.payload)).toEqual([{ room_id: 1, is_blocked: true }])
+    const precise = (await admin.get('/api/admin/audit/logs?event=reservation.released&event=user.signed_up')).body.logs
+    expect(precise.map((l: any) => l.event).sort()).toEqual(['reservation.released', 'user.signed_up'])
+    expect((await admin.get('/api/admin/audit/logs?action=update_room&event=user.signed_up')).body.logs).toEqual([])
+
+    for (const q of ['action=auto_release', 'action=update_user', 'action=nope', 'event=room', 'event=auto_release']) {
+      const r = await admin.get(`/api/admin/audit/logs?${q}`)
+      expect({ q, status: r.status }).toEqual({ q, status: 400 })
+    }
+    expect((await admin.get('/api/admin/audit/logs?action=nope')).body.msg).toBe(
+      "invalid action 'nope': expected create_reservation, cancel_reservation, update_reservation, update_room, create_user, login, logout")
   })
 
   test('legacy path', async () => {

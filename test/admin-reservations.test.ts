@@ -65,6 +65,7 @@ describe('GET /admin/reservations', () => {
       start_time: '2030-03-10T11:30:00Z',
       end_time: '2030-03-10T13:30:00Z',
       status: 'active',
+      cancel_reason: null,
       check_in_required: true,
       checked_in_at: '2030-03-10T11:30:00Z',
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
@@ -217,16 +218,53 @@ describe('PATCH /admin/reservations/:id', () => {
     expect((await audits())[0]!.payload).toMatchObject({ reservation_id: R[2], status: 'active' })
   })
 
-  test('a finished reservation cannot be cancelled; other errors', async () => {
-    const finished = await admin.patch(`/api/admin/reservations/${R[4]}`, { status: 'cancelled' })
-    expect(finished.status).toBe(400)
-    expect(await statusOf(R[4])).toBe('active')
-    expect((await admin.patch(`/api/admin/reservations/${R[1]}`, { status: 'paused' })).status).toBe(400)
+  test('an admin may set any status, from any status (as the original); same status is no change', async () => {
+    // Two reservations of their own: F in the future, P over (stored active, reported finished).
+    const [f, p] = await db().insert(reservations).values([
+      stamped({ roomId: 4, userId: 3, startTime: new Date('2030-03-12T09:00:00Z'), endTime: new Date('2030-03-12T10:00:00Z') }),
+      stamped({ roomId: 4, userId: 3, startTime: new Date('2030-03-07T09:00:00Z'), endTime: new Date('2030-03-07T10:00:00Z') }),
+    ]).returning({ id: reservations.id })
+    const set = async (id: number, status: string) => {
+      const r = await admin.patch(`/api/admin/reservations/${id}`, { status })
+      expect({ id, status, code: r.status }).toEqual({ id, status, code: 200 })
+      return r.body.reservation
+    }
+    const F = f!.id
+    const P = p!.id
+    expect(await set(F, 'finished')).toMatchObject({ status: 'finished', cancel_reason: null })
+    expect(await statusOf(F)).toBe('finished')
+    expect(await set(F, 'cancelled')).toMatchObject({ status: 'cancelled', cancel_reason: null }) // finished -> cancelled
+    expect((await audits())[0]).toMatchObject({ action: 'cancel_reservation', payload: { reservation_id: F } })
+    expect(await set(F, 'finished')).toMatchObject({ status: 'finished' }) // cancelled -> finished
+    expect(await set(F, 'active')).toMatchObject({ status: 'active' }) // finished -> active
+    expect(await set(F, 'cancelled')).toMatchObject({ status: 'cancelled' })
+    expect(await set(F, 'active')).toMatchObject({ status: 'active' }) // cancelled -> active
+    expect((await audits())[0]).toMatchObject({ action: 'update_reservation', payload: { changes: { status: { from: 'cancelled', to: 'active' } } } })
+
+    // P is over: cancelling it is allowed for an admin (a user's DELETE still is not)
+    expect(await set(P, 'cancelled')).toMatchObject({ status: 'cancelled' })
+    expect(await statusOf(P)).toBe('cancelled')
+    // back to active: its end has passed, so it is reported finished
+    expect(await set(P, 'active')).toMatchObject({ status: 'finished' })
+    const count = (await audits()).length
+    expect(await set(P, 'finished')).toMatchObject({ status: 'finished' }) // the status it has: no change
+    expect((await audits()).length).toBe(count)
+    await db().delete(reservations).where(inArray(reservations.id, [F, P]))
+  })
+
+  test('bad status 400, unknown reservation 404, other errors', async () => {
+    for (const status of ['paused', 'released', '', 5]) {
+      const r = await admin.patch(`/api/admin/reservations/${R[1]}`, { status })
+      expect({ status, code: r.status }).toEqual({ status, code: 400 })
+    }
+    expect((await admin.patch(`/api/admin/reservations/${R[1]}`, { status: 'paused' })).body.msg).toBe("invalid status 'paused': expected active, finished, cancelled")
+    expect(await statusOf(R[1])).toBe('active')
     expect((await admin.patch(`/api/admin/reservations/${R[1]}`, {})).status).toBe(400)
     expect((await admin.patch(`/api/admin/reservations/${R[1]}`, { user_id: 'x' })).status).toBe(400)
     const missing = await admin.patch('/api/admin/reservations/99999', { status: 'cancelled' })
     expect(missing.status).toBe(404)
     expect(missing.body).toEqual({ msg: 'reservation not found' })
+    expect((await admin.patch('/api/admin/reservations/99999', { status: 'finished' })).status).toBe(404)
     expect((await admin.patch('/api/admin/reservations/abc', { status: 'cancelled' })).status).toBe(400)
   })
 
@@ -237,33 +275,40 @@ describe('PATCH /admin/reservations/:id', () => {
 })
 
 describe('POST /admin/reservations/bulk-cancel', () => {
-  test('an unknown id is 404 and nothing changes', async () => {
+  // As the original (issue 11, decision 012): unknown ids are ignored, `cancelled` counts what changed.
+  test('unknown ids are ignored and listed', async () => {
     const before = (await audits()).length
-    const r = await admin.post('/api/admin/reservations/bulk-cancel', { reservation_ids: [R[1], 99999] })
-    expect(r.status).toBe(404)
-    expect(r.body.msg).toBe('reservation not found')
-    expect(r.body.missing_ids).toEqual([99999])
+    const r = await admin.post('/api/admin/reservations/bulk-cancel', { reservation_ids: [99998, 99999] })
+    expect(r.status).toBe(200)
+    expect(r.body).toEqual({ cancelled: 0, missing_ids: [99998, 99999] })
+    expect((await audits()).length).toBe(before)
+  })
+
+  test('a body of the wrong shape is 400 naming the field, and changes nothing', async () => {
+    const before = (await audits()).length
+    for (const body of [{}, { reservation_ids: [] }, { reservation_ids: ['a'] }, { reservation_ids: ['1'] }, { reservation_ids: [0] },
+      { reservation_ids: [1.5] }, { reservation_ids: 3 }, { reservation_ids: '1' }, { reservation_ids: '1,2' }, { reservation_ids: null }]) {
+      const r = await admin.post('/api/admin/reservations/bulk-cancel', body)
+      expect({ body, status: r.status }).toEqual({ body, status: 400 })
+      expect(r.body.msg).toStartWith('reservation_ids must be ')
+    }
     expect(await statusOf(R[1])).toBe('active')
     expect((await audits()).length).toBe(before)
   })
 
-  test('bad bodies are 400', async () => {
-    for (const body of [{}, { reservation_ids: [] }, { reservation_ids: ['a'] }, { reservation_ids: [0] }, { reservation_ids: 3 }])
-      expect((await admin.post('/api/admin/reservations/bulk-cancel', body)).status).toBe(400)
-  })
-
-  test('cancels the active ones, skips cancelled and finished; one audit row each; slot bookable again', async () => {
+  test('cancels every one not cancelled yet, finished included; one audit row each; slot bookable again', async () => {
     const before = (await audits('cancel_reservation')).length
-    const r = await admin.post('/api/admin/reservations/bulk-cancel', { reservation_ids: [R[1], R[3], R[3], R[5], R[4], R[6]] })
+    const r = await admin.post('/api/admin/reservations/bulk-cancel', { reservation_ids: [R[1], R[3], R[3], R[5], R[4], R[6], 99999] })
     expect(r.status).toBe(200)
-    expect(r.body).toEqual({ cancelled: 2 })
+    // R5 was cancelled already; R4 (over) and R6 (stored finished) are cancelled too, as the original did
+    expect(r.body).toEqual({ cancelled: 4, missing_ids: [99999] })
     const rows = await db().select().from(reservations).where(inArray(reservations.id, [R[1], R[3], R[4], R[5], R[6]]))
     expect(Object.fromEntries(rows.map((x) => [x.id, x.status]))).toEqual({
-      [R[1]]: 'cancelled', [R[3]]: 'cancelled', [R[4]]: 'active', [R[5]]: 'cancelled', [R[6]]: 'finished',
+      [R[1]]: 'cancelled', [R[3]]: 'cancelled', [R[4]]: 'cancelled', [R[5]]: 'cancelled', [R[6]]: 'cancelled',
     })
     const cancels = await audits('cancel_reservation')
-    expect(cancels.length).toBe(before + 2)
-    expect(cancels.slice(0, 2).map((a) => a.payload.reservation_id).sort()).toEqual([R[1], R[3]])
+    expect(cancels.length).toBe(before + 4)
+    expect(cancels.slice(0, 4).map((a) => a.payload.reservation_id).sort()).toEqual([R[1], R[3], R[4], R[6]].sort())
 
     const again = await admin.post('/api/admin/rooms/3/reserve', { user_id: 4, start_time: '2030-03-10T19:00:00Z', end_time: '2030-03-10T21:00:00Z' })
     expect(again.status).toBe(201)
@@ -272,8 +317,36 @@ describe('POST /admin/reservations/bulk-cancel', () => {
   test('legacy path; repeating is harmless', async () => {
     const r = await admin.post('/admin/reservations/bulk-cancel', { reservation_ids: [R[1]] })
     expect(r.status).toBe(200)
-    expect(r.body).toEqual({ cancelled: 0 })
+    expect(r.body).toEqual({ cancelled: 0, missing_ids: [] })
     const active = await db().select().from(reservations).where(and(eq(reservations.id, R[1]), eq(reservations.status, 'active')))
     expect(active).toEqual([])
+  })
+})
+
+describe('a released no-show (stored `released`)', () => {
+  test('is reported cancelled with cancel_reason no_show; the cancelled filter includes it; released alone lists it', async () => {
+    const [row] = await db().insert(reservations).values(stamped({
+      roomId: 2, userId: 3, startTime: new Date('2030-03-10T10:00:00Z'), endTime: new Date('2030-03-10T11:00:00Z'),
+      status: 'released', checkInRequired: true,
+    })).returning({ id: reservations.id })
+    const id = row!.id
+    const listed = (await admin.get('/api/admin/reservations?room_id=2&per_page=100')).body.reservations.find((x: any) => x.id === id)
+    expect(listed).toMatchObject({ id, status: 'cancelled', cancel_reason: 'no_show', check_in_required: true, checked_in_at: null })
+    expect(ids(await admin.get('/api/admin/reservations?status=cancelled&room_id=2'))).toContain(id)
+    expect(ids(await admin.get('/api/admin/reservations?status=released'))).toEqual([id])
+    expect(ids(await admin.get('/api/admin/reservations?status=finished&status=active&room_id=2'))).not.toContain(id)
+    // every other reservation has cancel_reason null
+    for (const r of (await admin.get('/api/admin/reservations?per_page=100')).body.reservations)
+      expect(r.cancel_reason).toBe(r.id === id ? 'no_show' : null)
+
+    // setting cancelled is no change (it is cancelled already); active brings it back
+    const count = (await audits()).length
+    const same = await admin.patch(`/api/admin/reservations/${id}`, { status: 'cancelled' })
+    expect(same.body.reservation).toMatchObject({ status: 'cancelled', cancel_reason: 'no_show' })
+    expect((await audits()).length).toBe(count)
+    expect(await statusOf(id)).toBe('released')
+    const back = await admin.patch(`/api/admin/reservations/${id}`, { status: 'active', start_time: '2030-03-12T10:00:00Z', end_time: '2030-03-12T11:00:00Z' })
+    expect(back.status).toBe(200)
+    expect(back.body.reservation).toMatchObject({ status: 'active', cancel_reason: null, check_in_required: false })
   })
 })

@@ -82,17 +82,22 @@ describe('GET /admin/rooms', () => {
     expect(names(await admin.get('/api/admin/rooms?status=available'))).toEqual(['A200', 'B102', 'S001'])
     expect(names(await admin.get('/api/admin/rooms?is_blocked=false&type=public&q=2'))).toEqual(['B102'])
     expect(names(await admin.get('/api/admin/rooms?is_blocked=true'))).toEqual([])
+    // the filter is bool-ish too; an empty value is no filter
+    expect(names(await admin.get('/api/admin/rooms?is_blocked=0&type=public&q=2'))).toEqual(['B102'])
+    expect(names(await admin.get('/api/admin/rooms?is_blocked=1'))).toEqual([])
+    expect(names(await admin.get('/api/admin/rooms?is_blocked='))).toEqual(['A200', 'B101', 'B102', 'S001'])
     const filtered = await admin.get('/api/admin/rooms?status=available&per_page=2&page=2')
     expect(names(filtered)).toEqual(['S001'])
     expect(filtered.body.pagination).toEqual({ page: 2, per_page: 2, total: 3, pages: 2 })
   })
 
   test('bad filter values are 400, never 500', async () => {
-    for (const q of ['type=lab', 'type=public&type=lab', 'status=busy', 'is_blocked=maybe', 'page=x', 'per_page=0']) {
+    for (const q of ['type=lab', 'type=public&type=lab', 'status=busy', 'is_blocked=maybe', 'is_blocked=yes', 'is_blocked=2', 'page=x', 'per_page=0']) {
       const r = await admin.get(`/api/admin/rooms?${q}`)
       expect(r.status).toBe(400)
       expect(typeof r.body.msg).toBe('string')
     }
+    expect((await admin.get('/api/admin/rooms?is_blocked=maybe')).body.msg).toBe('is_blocked must be true or false')
   })
 
   test('pagination edges', async () => {
@@ -123,6 +128,9 @@ describe('POST /admin/rooms', () => {
     const [audit] = await audits()
     expect(audit!.action).toBe('create_room')
     expect(audit!.payload).toMatchObject({ room_id: r.body.room.id, name: 'C300', type: 'service' })
+    // reported with the original's action name (it logged room creation as update_room)
+    const [log] = (await admin.get('/api/admin/audit/logs?per_page=1')).body.logs
+    expect(log).toMatchObject({ action: 'update_room', event: 'room.created', payload: { room_id: r.body.room.id } })
   })
 
   test('defaults to public; room_type synonym; legacy path', async () => {
@@ -155,6 +163,8 @@ describe('PATCH /admin/rooms/:id', () => {
     expect(row).toMatchObject({ name: 'S002', type: 'public', isBlocked: true, bookingStart: '07:30:00', bookingEnd: null })
     const [audit] = await audits()
     expect(audit!.action).toBe('update_room')
+    const [log] = (await admin.get('/api/admin/audit/logs?per_page=1')).body.logs
+    expect(log).toMatchObject({ action: 'update_room', event: 'room.updated' })
     expect(audit!.payload).toEqual({
       room_id: 4,
       changes: {
@@ -180,43 +190,102 @@ describe('PATCH /admin/rooms/:id', () => {
     const missing = await admin.patch('/api/admin/rooms/99999', { is_blocked: true })
     expect(missing.status).toBe(404)
     expect(missing.body).toEqual({ msg: 'room not found' })
-    for (const body of [{}, { name: '' }, { type: 'lab' }, { is_blocked: 'yes' }, { booking_end: '8am' }])
+    for (const body of [{}, { name: '' }, { type: 'lab' }, { is_blocked: 'yes' }, { is_blocked: 'maybe' }, { is_blocked: 2 }, { is_blocked: null }, { booking_end: '8am' }])
       expect((await admin.patch('/api/admin/rooms/4', body)).status).toBe(400)
+    expect((await admin.patch('/api/admin/rooms/4', { is_blocked: 'maybe' })).body.msg).toBe('is_blocked must be true or false')
     expect((await admin.patch('/api/admin/rooms/abc', { is_blocked: true })).status).toBe(400)
     expect((await audits()).length).toBe(before)
     expect((await roomRow(4)).name).toBe('S002')
   })
 })
 
+describe('PATCH /admin/rooms/:id is_blocked', () => {
+  test('takes true, false, "true", "false", 1, 0, "1", "0"; a block alone is audited as room.blocked / room.unblocked', async () => {
+    for (const [value, blocked] of [['true', true], [0, false], ['1', true], ['false', false], [1, true], ['0', false], [true, true], [false, false]] as const) {
+      const r = await admin.patch('/api/admin/rooms/2', { is_blocked: value })
+      expect({ value, status: r.status }).toEqual({ value, status: 200 })
+      expect(r.body.room).toMatchObject({ is_blocked: blocked, status: blocked ? 'blocked' : 'available' })
+    }
+    const [audit] = await audits()
+    expect(audit).toMatchObject({ action: 'block_room', payload: { room_id: 2, is_blocked: false, changes: { is_blocked: { from: true, to: false } } } })
+    const logs = (await admin.get('/api/admin/audit/logs?per_page=2')).body.logs
+    expect(logs.map((l: any) => [l.action, l.event])).toEqual([['update_room', 'room.unblocked'], ['update_room', 'room.blocked']])
+  })
+})
+
 describe('POST /admin/rooms/bulk/block', () => {
-  test('unknown id 404, nothing changes', async () => {
+  // As the original (issue 11, decision 012): unknown ids are ignored, `updated` counts the rooms changed.
+  test('unknown ids are ignored and listed; the known ones change', async () => {
     const r = await admin.post('/api/admin/rooms/bulk/block', { room_ids: [1, 99999], is_blocked: true })
-    expect(r.status).toBe(404)
-    expect(r.body.msg).toBe('room not found')
-    expect(r.body.missing_ids).toEqual([99999])
+    expect(r.status).toBe(200)
+    expect(r.body).toEqual({ updated: 1, missing_ids: [99999] })
+    expect((await roomRow(1)).isBlocked).toBe(true)
+    const none = await admin.post('/api/admin/rooms/bulk/block', { room_ids: [99998, 99999], is_blocked: true })
+    expect(none.status).toBe(200)
+    expect(none.body).toEqual({ updated: 0, missing_ids: [99998, 99999] })
+    expect((await admin.post('/api/admin/rooms/bulk/block', { room_ids: [1], is_blocked: false })).body).toEqual({ updated: 1, missing_ids: [] })
     expect((await roomRow(1)).isBlocked).toBe(false)
   })
 
-  test('bad bodies 400', async () => {
-    for (const body of [{}, { room_ids: [], is_blocked: true }, { room_ids: [1] }, { room_ids: ['x'], is_blocked: true }, { room_ids: [1], is_blocked: 'yes' }])
-      expect((await admin.post('/api/admin/rooms/bulk/block', body)).status).toBe(400)
+  test('a body of the wrong shape is 400 naming the field, and changes nothing', async () => {
+    const before = (await audits()).length
+    const cases: [unknown, string][] = [
+      [{ room_ids: '1', is_blocked: true }, 'room_ids'], // was read as [1] by Elysia's normaliser
+      [{ room_ids: '12', is_blocked: true }, 'room_ids'], // was read as [1, 2]
+      [{ room_ids: 1, is_blocked: true }, 'room_ids'],
+      [{ room_ids: [], is_blocked: true }, 'room_ids'],
+      [{ room_ids: ['x'], is_blocked: true }, 'room_ids'],
+      [{ room_ids: ['1'], is_blocked: true }, 'room_ids'],
+      [{ room_ids: [1.5], is_blocked: true }, 'room_ids'],
+      [{ room_ids: [0], is_blocked: true }, 'room_ids'],
+      [{ room_ids: [true], is_blocked: true }, 'room_ids'],
+      [{ room_ids: null, is_blocked: true }, 'room_ids'],
+      [{ is_blocked: true }, 'room_ids'],
+      [{ room_ids: [1] }, 'is_blocked'],
+      [{ room_ids: [1], is_blocked: null }, 'is_blocked'],
+      [{ room_ids: [1], is_blocked: 'yes' }, 'is_blocked'],
+      [{ room_ids: [1], is_blocked: 2 }, 'is_blocked'],
+      [{ room_ids: [1], is_blocked: [true] }, 'is_blocked'],
+    ]
+    for (const [body, field] of cases) {
+      const r = await admin.post('/api/admin/rooms/bulk/block', body)
+      expect({ body, status: r.status }).toEqual({ body, status: 400 })
+      expect(r.body.msg).toStartWith(`${field} must be `)
+    }
+    expect((await admin.post('/api/admin/rooms/bulk/block', {})).status).toBe(400)
+    expect((await audits()).length).toBe(before)
+    const rows = await db().select().from(rooms).where(inArray(rooms.id, [1, 2]))
+    expect(rows.map((x) => x.isBlocked)).toEqual([false, false])
+  })
+
+  test('is_blocked takes the bool-ish values clients send', async () => {
+    for (const [value, blocked] of [['true', true], [0, false], ['1', true], ['false', false], [1, true], ['0', false], [true, true], [false, false]] as const) {
+      const r = await admin.post('/api/admin/rooms/bulk/block', { room_ids: [2], is_blocked: value })
+      expect({ value, status: r.status }).toEqual({ value, status: 200 })
+      expect((await roomRow(2)).isBlocked).toBe(blocked)
+    }
   })
 
   test('blocks and unblocks; counts and audits only changed rooms', async () => {
     const before = (await audits('block_room')).length
     const r = await admin.post('/api/admin/rooms/bulk/block', { room_ids: [1, 2, 4, 2], is_blocked: true })
     expect(r.status).toBe(200)
-    expect(r.body).toEqual({ updated: 2 }) // room 4 was already blocked
+    expect(r.body).toEqual({ updated: 2, missing_ids: [] }) // room 4 was already blocked
     const rows = await db().select().from(rooms).where(inArray(rooms.id, [1, 2, 3, 4]))
     expect(Object.fromEntries(rows.map((x) => [x.id, x.isBlocked]))).toEqual({ 1: true, 2: true, 3: false, 4: true })
     const blocks = await audits('block_room')
     expect(blocks.length).toBe(before + 2)
     expect(blocks.slice(0, 2).map((a) => a.payload.room_id).sort()).toEqual([1, 2])
     expect(names(await admin.get('/api/admin/rooms?is_blocked=true'))).toEqual(['B101', 'B102', 'S002'])
+    // The journal reports them with the original's action and the precise event.
+    const logs = (await admin.get('/api/admin/audit/logs?per_page=2')).body.logs
+    expect(logs.map((l: any) => [l.action, l.event])).toEqual([['update_room', 'room.blocked'], ['update_room', 'room.blocked']])
 
     const un = await admin.post('/admin/rooms/bulk/block', { room_ids: [1, 2, 4], is_blocked: false })
-    expect(un.body).toEqual({ updated: 3 })
+    expect(un.body).toEqual({ updated: 3, missing_ids: [] })
     expect(names(await admin.get('/api/admin/rooms?status=blocked'))).toEqual([])
+    const [last] = (await admin.get('/api/admin/audit/logs?per_page=1')).body.logs
+    expect(last).toMatchObject({ action: 'update_room', event: 'room.unblocked', payload: { is_blocked: false, bulk: true } })
   })
 })
 
@@ -234,6 +303,8 @@ describe('POST /admin/rooms/:id/generate-qr', () => {
     const [audit] = await audits()
     expect(audit!.action).toBe('generate_qr')
     expect(audit!.payload).toMatchObject({ room_id: 2 })
+    const [log] = (await admin.get('/api/admin/audit/logs?per_page=1')).body.logs
+    expect(log).toMatchObject({ action: 'update_room', event: 'room.qr_regenerated', payload: { room_id: 2 } })
     const missing = await admin.post('/api/admin/rooms/99999/generate-qr')
     expect(missing.status).toBe(404)
     expect(missing.body).toEqual({ msg: 'room not found' })

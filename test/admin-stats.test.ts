@@ -29,7 +29,7 @@ describe('GET /admin/stats', () => {
       stats: {
         rooms: { total: 4, blocked: 0, available: 3, active_now: 1, by_type: { public: 2, admin: 1, service: 1 } },
         reservations: {
-          total: 3, active: 3, upcoming: 2, by_status: { active: 3, finished: 0, cancelled: 0, released: 0 },
+          total: 3, active: 3, upcoming: 2, by_status: { active: 3, finished: 0, cancelled: 0 }, no_shows: 0,
           checked_in: 1, awaiting_check_in: 1,
         },
         users: { total: 4, by_role: { student: 2, teacher: 1, admin: 1 } },
@@ -49,14 +49,17 @@ describe('GET /admin/stats', () => {
       stamped({ roomId: b101!.id, userId: 3, startTime: new Date('2030-03-09T09:00:00Z'), endTime: new Date('2030-03-09T10:00:00Z') }),
       stamped({ roomId: b101!.id, userId: 3, startTime: new Date('2030-03-08T09:00:00Z'), endTime: new Date('2030-03-08T10:00:00Z'), status: 'finished' }),
       stamped({ roomId: b101!.id, userId: 4, startTime: new Date('2030-03-12T09:00:00Z'), endTime: new Date('2030-03-12T10:00:00Z'), status: 'cancelled' }),
+      // a no-show released by the sweeper: counted as cancelled (by_status keeps the original's keys), and in no_shows
+      stamped({ roomId: b101!.id, userId: 3, startTime: new Date('2030-03-10T08:00:00Z'), endTime: new Date('2030-03-10T09:00:00Z'), status: 'released', checkInRequired: true }),
     ])
     const admin = await loggedIn(t.app, 'admin')
     const r = await admin.get('/admin/stats')
     expect(r.status).toBe(200)
     expect(r.body.stats.rooms).toEqual({ total: 4, blocked: 1, available: 2, active_now: 1, by_type: { public: 2, admin: 1, service: 1 } })
     expect(r.body.stats.reservations).toEqual({
-      total: 7, active: 4, upcoming: 2, by_status: { active: 4, finished: 2, cancelled: 1, released: 0 }, checked_in: 1, awaiting_check_in: 1,
+      total: 8, active: 4, upcoming: 2, by_status: { active: 4, finished: 2, cancelled: 2 }, no_shows: 1, checked_in: 1, awaiting_check_in: 1,
     })
+    expect(Object.keys(r.body.stats.reservations.by_status).sort()).toEqual(['active', 'cancelled', 'finished'])
 
     // Two hours later the seeded B101 reservation (-30 min .. +90 min) is over and B102's
     // (+120 .. +240 min) has just begun.
@@ -64,7 +67,7 @@ describe('GET /admin/stats', () => {
     const later = await (await loggedIn(t.app, 'admin')).get('/api/admin/stats')
     expect(later.body.stats.rooms).toMatchObject({ blocked: 1, active_now: 1, available: 2 })
     expect(later.body.stats.reservations).toEqual({
-      total: 7, active: 2, upcoming: 1, by_status: { active: 2, finished: 4, cancelled: 1, released: 0 }, checked_in: 1, awaiting_check_in: 1,
+      total: 8, active: 2, upcoming: 1, by_status: { active: 2, finished: 4, cancelled: 2 }, no_shows: 1, checked_in: 1, awaiting_check_in: 1,
     })
     expect(later.body.stats.updated_at).toBe('2030-03-10T14:00:00Z')
   })

@@ -101,13 +101,16 @@ describe('check-in window (opens 10 min before the start, closes at +15 min)', (
     expect(ok.status).toBe(200)
     expect(ok.body.reservation).toEqual({
       id, room_id: ids.C1, room_name: 'C1', start_time: shifted('2030-03-11T10:00:00Z'), end_time: shifted('2030-03-11T11:00:00Z'), status: 'active',
-      check_in_required: true, checked_in_at: shifted('2030-03-11T09:50:00Z'),
+      cancel_reason: null, check_in_required: true, checked_in_at: shifted('2030-03-11T09:50:00Z'),
       check_in_opens_at: shifted('2030-03-11T09:50:00Z'), check_in_closes_at: shifted('2030-03-11T10:15:00Z'),
     })
     expect((await row(id)).checkedInAt?.toISOString()).toBe(shifted('2030-03-11T09:50:00.000Z'))
     const [audit] = await auditsFor('check_in', id)
     expect(audit).toMatchObject({ action: 'check_in', actorId: 3 })
     expect(audit!.payload).toMatchObject({ reservation_id: id, room_id: ids.C1, checked_in_at: shifted('2030-03-11T09:50:00Z') })
+    // the journal reports it under the original's action for a change of a reservation
+    const [log] = (await (await as('admin')).get('/api/admin/audit/logs?event=reservation.checked_in')).body.logs
+    expect(log).toMatchObject({ action: 'update_reservation', event: 'reservation.checked_in', payload: { reservation_id: id } })
 
     // Checking in again changes nothing and writes no second audit row.
     clock.set(on(1, '10:05'))
@@ -230,27 +233,40 @@ describe('automatic release', () => {
     expect((await sweep()).released).toEqual([]) // idempotent
     expect(await auditsFor('auto_release', id)).toHaveLength(1)
 
-    // The owner sees it released; check-in is refused; cancelling is a no-op.
+    // Every route of the original contract reports it in the original's vocabulary: cancelled,
+    // with cancel_reason no_show (issue 11). The owner sees that; check-in is refused with the
+    // finer reason; cancelling is a no-op.
+    const noShow = { status: 'cancelled', cancel_reason: 'no_show', check_in_required: true, checked_in_at: null }
     const guest = await as('guest')
     const mine = (await guest.get('/api/reservations/mine')).body.reservations.find((r: any) => r.id === id)
-    expect(mine).toMatchObject({ status: 'released', check_in_required: true, checked_in_at: null })
+    expect(mine).toMatchObject(noShow)
     const refused = await guest.post(`/api/reservations/${id}/check-in`, { k: key('C1') })
     expect(refused.status).toBe(409)
     expect(refused.body.msg).toBe('reservation was released: it was not checked in in time')
     expect((await guest.delete(`/api/reservations/${id}`)).body).toEqual({ status: 'cancelled' })
     expect((await row(id)).status).toBe('released')
 
-    // The room's schedule and the admin views show it, and it can be filtered on.
+    // The room's schedule, its history and the admin views show it so, and it can be filtered on.
     const detail = await anon.get(`/api/rooms/${ids.C1}`)
-    expect(detail.body.schedule.find((r: any) => r.id === id).status).toBe('released')
+    expect(detail.body.schedule.find((r: any) => r.id === id)).toMatchObject(noShow)
     expect(detail.body.room.status).toBe('available')
     const admin = await as('admin')
+    const history = (await admin.get(`/api/reservations/room/${ids.C1}/history`)).body.reservations
+    expect(history.find((r: any) => r.id === id)).toMatchObject(noShow)
+    for (const r of [...history, ...detail.body.schedule]) expect(['active', 'finished', 'cancelled']).toContain(r.status)
+    const cancelled = await admin.get(`/api/admin/reservations?status=cancelled&room_id=${ids.C1}&per_page=100`)
+    expect(cancelled.body.reservations.find((r: any) => r.id === id)).toMatchObject(noShow)
     const listed = await admin.get(`/api/admin/reservations?status=released&room_id=${ids.C1}`)
     expect(listed.status).toBe(200)
     expect(listed.body.reservations.map((r: any) => r.id)).toContain(id)
-    expect(listed.body.reservations.every((r: any) => r.status === 'released')).toBe(true)
+    expect(listed.body.reservations.every((r: any) => r.status === 'cancelled' && r.cancel_reason === 'no_show')).toBe(true)
     const stats = (await admin.get('/api/admin/stats')).body.stats.reservations
-    expect(stats.by_status.released).toBeGreaterThanOrEqual(1)
+    expect(Object.keys(stats.by_status).sort()).toEqual(['active', 'cancelled', 'finished'])
+    expect(stats.no_shows).toBeGreaterThanOrEqual(1)
+    expect(stats.by_status.cancelled).toBeGreaterThanOrEqual(stats.no_shows)
+    // The journal: the original's action for a cancellation, the precise event beside it.
+    const [log] = (await admin.get('/api/admin/audit/logs?event=reservation.released')).body.logs
+    expect(log).toMatchObject({ action: 'cancel_reservation', event: 'reservation.released', actor_id: null, payload: { reservation_id: id } })
     const bad = await admin.get('/api/admin/reservations?status=gone')
     expect(bad.status).toBe(400)
     expect(bad.body.msg).toBe("invalid status 'gone': expected active, finished, cancelled, released")
@@ -363,6 +379,13 @@ describe('automatic release', () => {
     const refused = await admin.patch(`/api/admin/reservations/${id}`, { status: 'released' })
     expect(refused.status).toBe(400)
     expect(refused.body.msg).toBe("invalid status 'released': expected active, finished, cancelled")
+    // setting cancelled on a released one is no change: it is reported cancelled already
+    const id2 = await book('guest', 'C1', on(12, '12:00'), on(12, '13:00'))
+    clock.set(on(12, '12:20'))
+    await sweep()
+    const same = await (await as('admin')).patch(`/api/admin/reservations/${id2}`, { status: 'cancelled' })
+    expect(same.body.reservation).toMatchObject({ status: 'cancelled', cancel_reason: 'no_show' })
+    expect((await row(id2)).status).toBe('released')
   })
 })
 
@@ -388,6 +411,8 @@ describe('check-out', () => {
     expect(stored.endTime.toISOString()).toBe(shifted('2030-03-23T10:40:00.000Z'))
     const [audit] = await auditsFor('check_out', id)
     expect(audit!.payload).toMatchObject({ end_time: shifted('2030-03-23T10:40:00Z'), booked_end_time: shifted('2030-03-23T12:00:00Z') })
+    const [log] = (await (await as('admin')).get('/api/admin/audit/logs?event=reservation.checked_out&per_page=1')).body.logs
+    expect(log).toMatchObject({ action: 'update_reservation', event: 'reservation.checked_out', payload: { reservation_id: id } })
 
     const detail = await anon.get(`/api/rooms/${ids.C1}`)
     expect(detail.body.room.status).toBe('available')
@@ -585,6 +610,8 @@ describe('room policy in the admin routes', () => {
 
     for (const [body, msg] of [
       [{ requires_check_in: 'yes' }, 'requires_check_in must be true or false'],
+      [{ requires_check_in: 2 }, 'requires_check_in must be true or false'],
+      [{ requires_check_in: null }, 'requires_check_in must be true or false'],
       [{ check_in_opens_min: -1 }, 'check_in_opens_min must be a whole number of minutes from 0 to 1440'],
       [{ check_in_opens_min: 1.5 }, 'check_in_opens_min must be a whole number of minutes from 0 to 1440'],
       [{ auto_release_after_min: 0 }, 'auto_release_after_min must be a whole number of minutes from 1 to 1440'],
@@ -593,6 +620,14 @@ describe('room policy in the admin routes', () => {
       const r = await admin.patch(`/api/admin/rooms/${svc.body.room.id}`, body)
       expect({ body, status: r.status, msg: r.body.msg }).toEqual({ body, status: 400, msg })
     }
+    // requires_check_in is bool-ish, as every boolean the frontend sends
+    for (const [value, expected] of [['1', true], [0, false], ['true', true], ['0', false], [1, true], ['false', false]] as const) {
+      const b = await admin.patch(`/api/admin/rooms/${svc.body.room.id}`, { requires_check_in: value })
+      expect({ value, status: b.status, requires: b.body.room?.requires_check_in }).toEqual({ value, status: 200, requires: expected })
+    }
+    const created = await admin.post('/api/admin/rooms', { name: 'Pub10', requires_check_in: '0' })
+    expect(created.body.room).toMatchObject({ type: 'public', requires_check_in: false })
+    expect((await admin.patch(`/api/admin/rooms/${svc.body.room.id}`, { requires_check_in: false })).status).toBe(200)
     const r = await admin.patch(`/api/admin/rooms/${svc.body.room.id}`, { requires_check_in: true, auto_release_after_min: 30 })
     expect(r.body.room).toMatchObject({ requires_check_in: true, auto_release_after_min: 30 })
     const [audit] = await db().select().from(auditLogs).where(eq(auditLogs.action, 'update_room')).orderBy(desc(auditLogs.id)).limit(1)
@@ -610,6 +645,9 @@ describe('room policy in the admin routes', () => {
     expect(notChecked.body.reservations.every((r: any) => r.checked_in_at === null)).toBe(true)
     expect(checked.body.pagination.total + notChecked.body.pagination.total).toBe((await admin.get('/api/admin/reservations')).body.pagination.total)
     expect((await admin.get('/api/admin/reservations?checked_in=maybe')).status).toBe(400)
+    // bool-ish here too
+    expect((await admin.get('/api/admin/reservations?checked_in=1&per_page=100')).body.pagination.total).toBe(checked.body.pagination.total)
+    expect((await admin.get('/api/admin/reservations?checked_in=0&per_page=100')).body.pagination.total).toBe(notChecked.body.pagination.total)
     const stats = (await admin.get('/api/admin/stats')).body.stats.reservations
     expect(stats.checked_in).toBe(checked.body.pagination.total)
     expect(typeof stats.awaiting_check_in).toBe('number')

@@ -50,7 +50,7 @@ async function reservationRow(id: number) {
   return row!
 }
 /** A reservation written straight to the database (for states the API cannot reach, e.g. past ones). */
-async function insertReservation(room: string, user: string, start: string, end: string, status: 'active' | 'cancelled' | 'finished' = 'active') {
+async function insertReservation(room: string, user: string, start: string, end: string, status: 'active' | 'cancelled' | 'finished' | 'released' = 'active') {
   const [row] = await db().insert(reservations)
     .values(stamped({ roomId: ids[room]!, userId: ids[user]!, startTime: new Date(start), endTime: new Date(end), status }))
     .returning()
@@ -66,7 +66,7 @@ describe('time input', () => {
     expect(formatUtc(parseIsoInput('2030-01-15T08:00:00'))).toBe('2030-01-15T08:00:00Z')
     expect(formatUtc(parseIsoInput('2030-01-15T08:00'))).toBe('2030-01-15T08:00:00Z')
     expect(formatUtc(parseIsoInput('2030-01-15 08:00:00Z'))).toBe('2030-01-15T08:00:00Z')
-    expect(formatUtc(parseIsoInput('2030-01-15T08:00:00.123456Z'))).toBe('2030-01-15T08:00:00Z')
+    expect(formatUtc(parseIsoInput('2030-01-15T08:00:00.123456Z'))).toBe('2030-01-15T08:00:00.123Z') // milliseconds kept (decision 016)
     expect(parseIsoInput('2030-01-15T08:00:00.250Z').getUTCMilliseconds()).toBe(250)
     expect(formatUtc(parseIsoInput('2028-02-29T00:00:00Z'))).toBe('2028-02-29T00:00:00Z')
   })
@@ -86,7 +86,7 @@ describe('POST /rooms/:id/reserve', () => {
     expect(r.body).toEqual({
       reservation: {
         id: expect.any(Number), room_id: ids.B102, room_name: 'B102', start_time: at(300), end_time: at(360), status: 'active',
-        check_in_required: true, checked_in_at: null,
+        cancel_reason: null, check_in_required: true, checked_in_at: null,
       },
     })
     const row = await reservationRow(r.body.reservation.id)
@@ -249,6 +249,7 @@ describe('daily booking window in APP_TIMEZONE (Asia/Tokyo)', () => {
 describe('GET /reservations/mine', () => {
   test("the caller's reservations, newest start first, with room names and computed status", async () => {
     const past = await insertReservation('B101', 'student', at(-300), at(-240)) // active but over: finished
+    const noShow = await insertReservation('B101', 'student', at(-200), at(-140), 'released') // a released no-show
     const r = await student.get('/api/reservations/mine')
     expect(r.status).toBe(200)
     const list = r.body.reservations
@@ -256,12 +257,18 @@ describe('GET /reservations/mine', () => {
     expect(list.map((x: any) => x.id).sort()).toEqual(own.map((x) => x.id).sort())
     const starts = list.map((x: any) => x.start_time)
     expect(starts).toEqual([...starts].sort().reverse())
-    expect(Object.keys(list[0]).sort()).toEqual(['check_in_required', 'checked_in_at', 'end_time', 'id', 'room_id', 'room_name', 'start_time', 'status'])
+    expect(Object.keys(list[0]).sort()).toEqual(['cancel_reason', 'check_in_required', 'checked_in_at', 'end_time', 'id', 'room_id', 'room_name', 'start_time', 'status'])
     const finished = list.find((x: any) => x.id === past.id)
     expect(finished).toEqual({
       id: past.id, room_id: ids.B101, room_name: 'B101', start_time: at(-300), end_time: at(-240), status: 'finished',
-      check_in_required: false, checked_in_at: null,
+      cancel_reason: null, check_in_required: false, checked_in_at: null,
     })
+    // the original's vocabulary only: a released no-show is cancelled, with the reason beside it
+    expect(list.find((x: any) => x.id === noShow.id)).toMatchObject({ status: 'cancelled', cancel_reason: 'no_show' })
+    for (const x of list) {
+      expect(['active', 'finished', 'cancelled']).toContain(x.status)
+      expect(x.cancel_reason).toBe(x.id === noShow.id ? 'no_show' : null)
+    }
     expect(list.some((x: any) => x.status === 'cancelled')).toBe(true)
     const legacy = await student.get('/reservations/mine')
     expect(legacy.body).toEqual(r.body)
@@ -283,7 +290,7 @@ describe('PATCH /reservations/:id', () => {
     const id = created.body.reservation.id
     const r = await teacher.patch(`/api/reservations/${id}`, { start_time: at(1000), end_time: at(1060) })
     expect(r.status).toBe(200)
-    expect(r.body).toEqual({ reservation: { id, start_time: at(1000), end_time: at(1060), status: 'active', check_in_required: true, checked_in_at: null } })
+    expect(r.body).toEqual({ reservation: { id, start_time: at(1000), end_time: at(1060), status: 'active', cancel_reason: null, check_in_required: true, checked_in_at: null } })
     const row = await reservationRow(id)
     expect(formatUtc(row.startTime)).toBe(at(1000))
     expect(formatUtc(row.endTime)).toBe(at(1060))
@@ -404,21 +411,33 @@ describe('DELETE /reservations/:id', () => {
 })
 
 describe('GET /reservations/room/:room_id/history', () => {
-  test('teacher and admin get the schedule entries, newest start first', async () => {
+  test('teacher and admin get the schedule entries of every status, ascending by start (as the original)', async () => {
     const r = await teacher.get(`/api/reservations/room/${ids.A200}/history`)
     expect(r.status).toBe(200)
     expect(r.body).toEqual({
       reservations: [{
         id: expect.any(Number), user_id: ids.guest, user_name: 'guest', start_time: at(360), end_time: at(480), status: 'active',
-        check_in_required: false, checked_in_at: null,
+        cancel_reason: null, check_in_required: false, checked_in_at: null,
       }],
     })
+    // out of order on purpose: the history sorts by start, not by id
+    const late = await insertReservation('B102', 'guest', at(5000), at(5060), 'cancelled')
+    const early = await insertReservation('B102', 'guest', at(-1000), at(-940), 'released')
     const b102 = await admin.get(`/reservations/room/${ids.B102}/history`)
     expect(b102.status).toBe(200)
-    const starts = b102.body.reservations.map((x: any) => x.start_time)
+    const list = b102.body.reservations
+    const starts = list.map((x: any) => x.start_time)
     expect(starts.length).toBeGreaterThan(3)
-    expect(starts).toEqual([...starts].sort().reverse())
-    expect(new Set(b102.body.reservations.map((x: any) => x.status))).toEqual(new Set(['active', 'cancelled', 'finished']))
+    expect(starts).toEqual([...starts].sort())
+    expect(list[0].id).toBe(early.id)
+    expect(list.at(-1).id).toBe(late.id)
+    expect(new Set(list.map((x: any) => x.status))).toEqual(new Set(['active', 'cancelled', 'finished']))
+    expect(list[0]).toMatchObject({ status: 'cancelled', cancel_reason: 'no_show' })
+    expect(list.at(-1)).toMatchObject({ status: 'cancelled', cancel_reason: null })
+    // the room page's schedule says the same
+    const schedule = (await anon.get(`/api/rooms/${ids.B102}`)).body.schedule
+    expect(schedule.find((x: any) => x.id === early.id)).toMatchObject({ status: 'cancelled', cancel_reason: 'no_show' })
+    await db().delete(reservations).where(inArray(reservations.id, [late.id, early.id]))
   })
 
   test('student 403, anonymous 401, unknown room 404', async () => {

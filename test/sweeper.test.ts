@@ -257,6 +257,11 @@ describe('the server process sweeps', () => {
     const server = spawnServer({ env: processEnv({ ...SECRETS, DATABASE_URL: `pglite://${dir}`, SWEEP_INTERVAL_S: '1' }) })
     const [line] = await server.waitForLog('sweep')
     expect(line!.released).toEqual(ids)
+    // The contract routes report the released no-shows in the original's vocabulary (issue 11):
+    // cancelled, with cancel_reason no_show; the journal under cancel_reservation.
+    const detail = await (await fetch(`${server.base}/api/rooms/2`)).json() as { schedule: { id: number; status: string; cancel_reason: string | null }[] }
+    expect(detail.schedule.filter((e) => ids.includes(e.id)).map((e) => [e.status, e.cancel_reason])).toEqual(ids.map(() => ['cancelled', 'no_show']))
+    for (const e of detail.schedule) expect(['active', 'finished', 'cancelled']).toContain(e.status)
     expect(await server.stop('SIGTERM')).toBe(0)
 
     database = await openDatabase(config, silentLogger)

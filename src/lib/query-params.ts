@@ -2,6 +2,7 @@
  * Filters of the list endpoints. Query schemas take plain strings (a multi-value filter takes a
  * string or an array, as `?type=a&type=b` arrives) and these helpers turn them into typed values,
  * answering a bad value with 400 and a message naming the parameter and what it accepts.
+ * Boolean filters are decoded by their schema instead (BoolIshFilter, src/lib/input.ts).
  */
 import { t } from 'elysia'
 import { BadRequest } from './errors'
@@ -23,14 +24,6 @@ export function enumValues<T extends string>(raw: string | string[] | undefined,
     if (!match) throw new BadRequest(`invalid ${name} '${value}': expected ${allowed.join(', ')}`)
     return match
   })
-}
-
-export function booleanValue(raw: string | undefined, name: string): boolean | undefined {
-  if (raw === undefined || raw.trim() === '') return undefined
-  const value = raw.trim().toLowerCase()
-  if (['true', '1', 'yes'].includes(value)) return true
-  if (['false', '0', 'no'].includes(value)) return false
-  throw new BadRequest(`${name} must be true or false`)
 }
 
 export function idValue(raw: string | undefined, name: string): number | undefined {

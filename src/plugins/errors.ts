@@ -108,6 +108,9 @@ export const errorHandler = (log: Logger) => {
       case 'VALIDATION': {
         set.status = 400
         const errors = validationDetails(error)
+        // A schema's own message (its `error` option, e.g. BoolIsh's "is_blocked must be true or false") names the field.
+        const custom = (error as { customError?: unknown }).customError
+        if (typeof custom === 'string' && custom) return { msg: custom, errors }
         const where = errors[0]?.path && errors[0].path !== '/' ? ` at ${errors[0].path}` : ''
         return { msg: `invalid request${where}: ${errors[0]?.message ?? 'validation failed'}`, errors }
       }

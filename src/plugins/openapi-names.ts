@@ -16,6 +16,19 @@ const EXAMPLES: Record<string, unknown> = {
     next_reservation: null, booking_window: { start: '08:00', end: '20:00' },
     requires_check_in: true, check_in_opens_min: 10, auto_release_after_min: 15, check_in_proof: 'poster',
   },
+  ScheduleEntry: {
+    id: 7, user_id: 3, user_name: 'student', start_time: '2026-11-26T12:00:00Z', end_time: '2026-11-26T13:00:00Z',
+    status: 'cancelled', cancel_reason: 'no_show', check_in_required: true, checked_in_at: null,
+  },
+  Reservation: {
+    id: 8, room_id: 1, room_name: 'B101', start_time: '2026-11-27T10:00:00Z', end_time: '2026-11-27T11:00:00Z',
+    status: 'active', cancel_reason: null, check_in_required: true, checked_in_at: null,
+  },
+  AdminReservation: {
+    id: 7, room: { id: 2, name: 'B102' }, user: { id: 3, name: 'student', role: 'student' },
+    start_time: '2026-11-26T12:00:00Z', end_time: '2026-11-26T13:00:00Z', status: 'cancelled', cancel_reason: 'no_show',
+    check_in_required: true, checked_in_at: null, created_at: '2026-11-26T09:00:00Z', updated_at: '2026-11-26T12:15:00Z',
+  },
   LoginRequest: { username: 'admin', password: 'admin1234' },
   TimeRange: { start_time: '2026-11-27T10:00:00Z', end_time: '2026-11-27T11:00:00Z' },
   User: { id: 3, name: 'student', role: 'student' },

@@ -1,15 +1,16 @@
 /** Request and response schemas of the admin routes (contract section 5). */
 import { t } from 'elysia'
+import { BoolIsh, BoolIshFilter, IdList } from '../../lib/input'
 import { Pagination, PaginationQuery } from '../../lib/pagination'
 import { manyValues } from '../../lib/query-params'
+import { AUDIT_ACTIONS, AUDIT_EVENTS } from '../audit/vocabulary'
 import { ROLES } from '../auth/model'
-import { CheckInFields, CheckInPolicyInput, RESERVATION_STATUSES, Room, TimeRangeBody, Timestamp } from '../rooms/model'
+import { CheckInFields, CheckInPolicyInput, Room, StatusFields, TimeRangeBody, Timestamp } from '../rooms/model'
 
 export { ROLES }
 export { CreateRoomBody, RoomReply, ROOM_STATUSES, ROOM_TYPES, RESERVATION_STATUSES } from '../rooms/model'
 
 const Role = t.UnionEnum(ROLES)
-const ReservationStatus = t.UnionEnum(RESERVATION_STATUSES)
 
 export const IdParams = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'id' }) })
 
@@ -46,13 +47,26 @@ export const ResetPasswordBody = t.Object({ password: t.String({ maxLength: 1024
 export const AuditLogEntry = t.Object({
   id: t.Integer(),
   actor_id: t.Nullable(t.Integer()),
-  action: t.String(),
+  action: t.UnionEnum(AUDIT_ACTIONS, {
+    description: "the original's action names: every event is reported under the original's name for its kind (see event)",
+  }),
+  event: t.UnionEnum(AUDIT_EVENTS, { description: 'the precise kind of event', examples: ['room.qr_regenerated'] }),
   description: t.String(),
   payload: t.Record(t.String(), t.Unknown()),
   created_at: Timestamp,
+}, {
+  examples: [{
+    id: 42, actor_id: 1, action: 'update_room', event: 'room.qr_regenerated',
+    description: 'admin issued a new QR code for room B101 (version 2); earlier codes no longer allow check-in',
+    payload: { room_id: 1, qr_code_url: 'http://localhost:8080/static/qr/1.png', qr_version: 2 }, created_at: '2026-11-26T10:00:00Z',
+  }],
 })
 export const AuditLogList = t.Object({ logs: t.Array(AuditLogEntry), pagination: t.Optional(Pagination) })
-export const AuditLogQuery = t.Object({ ...PaginationQuery })
+export const AuditLogQuery = t.Object({
+  action: manyValues(`${AUDIT_ACTIONS.join(', ')}; each matches every event under it; repeat the key for several`),
+  event: manyValues('precise kinds (e.g. room.created, reservation.released); repeat the key for several'),
+  ...PaginationQuery,
+})
 
 // ---- stats ----
 
@@ -65,7 +79,10 @@ export const Stats = t.Object({
     }),
     reservations: t.Object({
       total: count, active: count, upcoming: count,
-      by_status: t.Object({ active: count, finished: count, cancelled: count, released: count }),
+      by_status: t.Object({ active: count, finished: count, cancelled: count }, {
+        description: 'as the API reports them: cancelled includes the no-shows released by the sweeper',
+      }),
+      no_shows: t.Integer({ minimum: 0, description: 'reservations released because they were not checked in in time (counted in by_status.cancelled)' }),
       checked_in: t.Integer({ minimum: 0, description: 'reservations that were checked in (ever)' }),
       awaiting_check_in: t.Integer({ minimum: 0, description: 'active, not ended, need a check-in and have none yet' }),
     }),
@@ -85,7 +102,7 @@ export const AdminReservation = t.Object({
   user: t.Object({ id: t.Integer(), name: t.String(), role: Role }),
   start_time: Timestamp,
   end_time: Timestamp,
-  status: ReservationStatus,
+  ...StatusFields,
   ...CheckInFields,
   created_at: Timestamp,
   updated_at: Timestamp,
@@ -96,8 +113,8 @@ export const ReservationList = t.Object({ reservations: t.Array(AdminReservation
 const time = (description: string) => t.Optional(t.String({ description: `${description} (ISO 8601)` }))
 export const ReservationListQuery = t.Object({
   q: t.Optional(t.String({ description: 'part of the room or user name (case-insensitive)' })),
-  status: manyValues('active, finished, cancelled or released; repeat the key for several'),
-  checked_in: t.Optional(t.String({ description: 'true: checked in; false: not checked in' })),
+  status: manyValues('active, finished or cancelled (cancelled includes released no-shows; `released` alone lists only those); repeat the key for several'),
+  checked_in: t.Optional(BoolIshFilter('checked_in', { description: 'true: checked in; false: not checked in' })),
   room_id: t.Optional(t.String({ description: 'room id' })),
   user_id: t.Optional(t.String({ description: 'user id' })),
   start_from: time('start_time at or after'),
@@ -114,23 +131,29 @@ export const UpdateReservationBody = t.Object({
 }, { examples: [{ start_time: '2026-11-26T10:00:00Z', end_time: '2026-11-26T11:00:00Z' }, { status: 'cancelled' }] })
 
 export const BulkCancelBody = t.Object({
-  reservation_ids: t.Array(t.Integer({ minimum: 1, maximum: 2147483647 }), { minItems: 1, maxItems: 1000 }),
-})
-export const BulkCancelReply = t.Object({ cancelled: t.Integer() })
+  reservation_ids: IdList('reservation_ids', { description: 'reservations to cancel; unknown ids are ignored (listed in missing_ids)' }),
+}, { examples: [{ reservation_ids: [12, 13] }] })
+export const BulkCancelReply = t.Object({
+  cancelled: t.Integer({ minimum: 0, description: 'how many were cancelled by this request (those already cancelled are not counted)' }),
+  missing_ids: t.Array(t.Integer(), { description: 'ids that name no reservation (ignored)' }),
+}, { examples: [{ cancelled: 2, missing_ids: [] }] })
 
 // ---- rooms ----
 
 export const BulkBlockBody = t.Object({
-  room_ids: t.Array(t.Integer({ minimum: 1, maximum: 2147483647 }), { minItems: 1, maxItems: 1000 }),
-  is_blocked: t.Boolean(),
-})
-export const BulkBlockReply = t.Object({ updated: t.Integer() })
+  room_ids: IdList('room_ids', { description: 'rooms to block or unblock; unknown ids are ignored (listed in missing_ids)' }),
+  is_blocked: BoolIsh('is_blocked'),
+}, { examples: [{ room_ids: [1, 2], is_blocked: true }] })
+export const BulkBlockReply = t.Object({
+  updated: t.Integer({ minimum: 0, description: 'how many rooms this request changed (rooms already in that state are not counted)' }),
+  missing_ids: t.Array(t.Integer(), { description: 'ids that name no room (ignored)' }),
+}, { examples: [{ updated: 2, missing_ids: [] }] })
 
 export const RoomListQuery = t.Object({
   q: t.Optional(t.String({ description: 'part of the room name (case-insensitive)' })),
   status: manyValues('available, occupied or blocked; repeat the key for several'),
   type: manyValues('public, admin or service; repeat the key for several'),
-  is_blocked: t.Optional(t.String({ description: 'true or false' })),
+  is_blocked: t.Optional(BoolIshFilter('is_blocked', { description: 'blocked rooms only, or unblocked ones only' })),
   ...PaginationQuery,
 })
 export const AdminRoomList = t.Object({ rooms: t.Array(Room), pagination: Pagination })
@@ -142,7 +165,7 @@ export const UpdateRoomBody = t.Object({
   name: t.Optional(t.String({ maxLength: 200 })),
   type: t.Optional(t.String({ maxLength: 20, description: 'public, admin or service' })),
   room_type: t.Optional(t.String({ maxLength: 20, description: 'synonym of type' })),
-  is_blocked: t.Optional(t.Boolean()),
+  is_blocked: t.Optional(BoolIsh('is_blocked')),
   booking_start: TimeOfDayInput('daily window start'),
   booking_end: TimeOfDayInput('daily window end'),
   ...CheckInPolicyInput,

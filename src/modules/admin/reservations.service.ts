@@ -1,7 +1,8 @@
 /**
  * Admin reservations: the filtered, paginated list, the admin PATCH and bulk cancel.
- * Statuses are reported and filtered as the API reports them: a stored `active` reservation whose
- * end has passed is `finished`.
+ * Statuses are reported and filtered as the API reports them (reservations/status.ts): a stored
+ * `active` reservation whose end has passed is `finished`; a released no-show is `cancelled`
+ * (cancel_reason no_show).
  */
 import { and, asc, count, desc, eq, gt, gte, ilike, inArray, isNotNull, isNull, lte, or, type SQL } from 'drizzle-orm'
 import type { Ctx } from '../../context'
@@ -9,17 +10,20 @@ import type { Executor } from '../../db/client'
 import { reservations, rooms, users, type ReservationStatus, type UserRole } from '../../db/schema'
 import { BadRequest, HttpError } from '../../lib/errors'
 import { paginationOf, parsePagination } from '../../lib/pagination'
-import { booleanValue, enumValues, idValue, likePattern, searchTerm } from '../../lib/query-params'
+import { enumValues, idValue, likePattern, searchTerm } from '../../lib/query-params'
 import { formatUtc, parseIsoInput } from '../../lib/time'
 import { writeAudit } from '../audit/service'
 import type { Actor } from '../auth/actors'
 import {
-  cancelReservationTx, checkInFields, effectiveStatus, lockReservation, MSG, requireUser, rescheduleReservation, rethrowReservationWriteError,
+  cancelReservationTx, checkInFields, lockReservation, requireUser, rescheduleReservation, rethrowReservationWriteError,
 } from '../reservations/service'
+import { reportedStatus, statusFields } from '../reservations/status'
 import { RESERVATION_STATUSES } from './model'
 
-/** What an admin may set `status` to: `released` is only ever set by the sweeper. */
-const SETTABLE_STATUSES = ['active', 'finished', 'cancelled'] as const
+/** What an admin may set `status` to: any reported status (`released` is only ever set by the sweeper). */
+const SETTABLE_STATUSES = RESERVATION_STATUSES
+/** Status filter values: the reported ones, and `released` for the no-shows alone (a part of `cancelled`). */
+const FILTER_STATUSES = [...RESERVATION_STATUSES, 'released'] as const
 
 export interface AdminReservationRow {
   id: number
@@ -60,7 +64,7 @@ export function adminReservation(row: AdminReservationRow, now: Date) {
     user: { id: row.userId, name: row.userName, role: row.userRole },
     start_time: formatUtc(row.startTime),
     end_time: formatUtc(row.endTime),
-    status: effectiveStatus(row, now),
+    ...statusFields(row, now),
     ...checkInFields(row),
     created_at: formatUtc(row.createdAt),
     updated_at: formatUtc(row.updatedAt),
@@ -74,12 +78,12 @@ export function selectAdminReservations(executor: Executor) {
     .innerJoin(users, eq(users.id, reservations.userId))
 }
 
-/** SQL for "reported with this status at `now`". */
-function statusCondition(status: ReservationStatus, now: Date): SQL {
+/** SQL for "reported with this status at `now`" (`released`: the cancelled no-shows alone). */
+function statusCondition(status: (typeof FILTER_STATUSES)[number], now: Date): SQL {
   switch (status) {
     case 'active': return and(eq(reservations.status, 'active'), gt(reservations.endTime, now))!
     case 'finished': return or(eq(reservations.status, 'finished'), and(eq(reservations.status, 'active'), lte(reservations.endTime, now)))!
-    case 'cancelled': return eq(reservations.status, 'cancelled')
+    case 'cancelled': return inArray(reservations.status, ['cancelled', 'released'])
     case 'released': return eq(reservations.status, 'released')
   }
 }
@@ -98,7 +102,7 @@ function timeBound(raw: string | undefined, name: string): Date | undefined {
 export interface ReservationListQuery {
   q?: string
   status?: string | string[]
-  checked_in?: string
+  checked_in?: boolean
   room_id?: string
   user_id?: string
   start_from?: string
@@ -112,8 +116,8 @@ export interface ReservationListQuery {
 export async function listReservations(ctx: Ctx, query: ReservationListQuery) {
   const now = ctx.clock.now()
   const page = parsePagination(query)
-  const statuses = enumValues(query.status, RESERVATION_STATUSES, 'status')
-  const checkedIn = booleanValue(query.checked_in, 'checked_in')
+  const statuses = enumValues(query.status, FILTER_STATUSES, 'status')
+  const checkedIn = query.checked_in
   const roomId = idValue(query.room_id, 'room_id')
   const userId = idValue(query.user_id, 'user_id')
   const bounds = {
@@ -156,9 +160,13 @@ export async function listReservations(ctx: Ctx, query: ReservationListQuery) {
  * PATCH /admin/reservations/:id. `start_time` and `end_time` come together (400 otherwise) and go
  * through the reservations module's reschedule rules (range, past, daily window, overlap 409), but
  * not the room type/block rules, as for an admin booking; a non-active reservation may be moved
- * only while being set back to active. `user_id` must name an existing user (404). `status`:
- * `cancelled` alone is a cancel (as DELETE /reservations/:id: idempotent, 400 once finished);
- * setting `active` again is refused with 409 when the slot has been taken meanwhile.
+ * only while being set back to active. `user_id` must name an existing user (404).
+ * `status`: an admin may set any of active, finished, cancelled, from any of them, as in the
+ * original (other values 400). It is compared with the reported status, so asking for the status
+ * a reservation already has is no change (a released no-show is already `cancelled`). `cancelled`
+ * alone is a cancel (as DELETE /reservations/:id, but a finished reservation may be cancelled
+ * too); `active` again is refused with 409 when the slot has been taken meanwhile, and a
+ * reservation whose end has passed is reported `finished` whatever is stored.
  * One audit row: `cancel_reservation` for a plain cancel, else `update_reservation`.
  */
 export async function updateReservation(
@@ -177,9 +185,10 @@ export async function updateReservation(
   return ctx.database.db.transaction(async (tx) => {
     const current = await lockReservation(tx, id)
     if (body.user_id !== undefined) await requireUser(tx, body.user_id)
+    const before = reportedStatus(current, ctx.clock.now())
     const extra: { userId?: number; status?: ReservationStatus; checkInRequired?: boolean } = {}
     if (body.user_id !== undefined && body.user_id !== current.userId) extra.userId = body.user_id
-    if (status !== undefined && status !== current.status) extra.status = status
+    if (status !== undefined && status !== before) extra.status = status
     // An admin who brings a released (no-show) booking back means it: it is not released again.
     if (extra.status === 'active' && current.status === 'released' && current.checkInRequired) extra.checkInRequired = false
 
@@ -190,7 +199,7 @@ export async function updateReservation(
         requireActive: extra.status !== 'active',
       })
     } else if (extra.status === 'cancelled' && extra.userId === undefined) {
-      await cancelReservationTx(ctx, tx, current, actor)
+      await cancelReservationTx(ctx, tx, current, actor, { allowFinished: true })
     } else if (Object.keys(extra).length > 0) {
       try {
         await tx.update(reservations).set({ ...extra, updatedAt: ctx.clock.now() }).where(eq(reservations.id, id))
@@ -199,7 +208,7 @@ export async function updateReservation(
       }
       const changes: Record<string, { from: unknown; to: unknown }> = {}
       if (extra.userId !== undefined) changes.user_id = { from: current.userId, to: extra.userId }
-      if (extra.status !== undefined) changes.status = { from: current.status, to: extra.status }
+      if (extra.status !== undefined) changes.status = { from: before, to: extra.status }
       if (extra.checkInRequired !== undefined) changes.check_in_required = { from: current.checkInRequired, to: extra.checkInRequired }
       await writeAudit(tx, {
         at: ctx.clock.now(),
@@ -215,26 +224,23 @@ export async function updateReservation(
 }
 
 /**
- * Cancels the listed reservations in one transaction: all or nothing. An unknown id is 404 and
- * nothing changes. Reservations already cancelled or already over (finished) are left as they
- * are and not counted. Each cancelled one goes through the reservations module's cancel (one
- * `cancel_reservation` audit row each, as DELETE /reservations/:id writes).
+ * POST /admin/reservations/bulk-cancel: cancels the listed reservations in one transaction, as
+ * the original did: unknown ids are ignored (and listed in `missing_ids`), and an admin may cancel
+ * a finished reservation too (as with PATCH). `cancelled` counts the reservations this request
+ * cancelled; those already cancelled (or released as no-shows) are left alone and not counted.
+ * Each goes through the reservations module's cancel (one `cancel_reservation` audit row each, as
+ * DELETE /reservations/:id writes). The body's shape is checked by its schema (400, nothing changes).
  */
 export async function bulkCancel(ctx: Ctx, actor: Actor, ids: number[]) {
   const wanted = [...new Set(ids)]
   return ctx.database.db.transaction(async (tx) => {
     const found = await tx.select().from(reservations)
       .where(inArray(reservations.id, wanted)).orderBy(asc(reservations.id)).for('update')
-    if (found.length !== wanted.length) {
-      const known = new Set(found.map((r) => r.id))
-      throw new HttpError(404, MSG.notFound, {}, { missing_ids: wanted.filter((id) => !known.has(id)) })
-    }
-    const now = ctx.clock.now()
+    const known = new Set(found.map((r) => r.id))
     let cancelled = 0
     for (const row of found) {
-      if (effectiveStatus(row, now) !== 'active') continue
-      if ((await cancelReservationTx(ctx, tx, row, actor)).changed) cancelled++
+      if ((await cancelReservationTx(ctx, tx, row, actor, { allowFinished: true })).changed) cancelled++
     }
-    return { cancelled }
+    return { cancelled, missing_ids: wanted.filter((id) => !known.has(id)) }
   })
 }

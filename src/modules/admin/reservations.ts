@@ -25,11 +25,11 @@ export const adminReservations = (ctx: Ctx) =>
       params: IdParams,
       body: UpdateReservationBody,
       response: { 200: ReservationReply },
-      detail: detail("Move a reservation (start_time with end_time), give it to another user or change its status"),
+      detail: detail("Move a reservation (start_time with end_time), give it to another user or set any status (active, finished, cancelled)"),
     })
     .post('/reservations/bulk-cancel', ({ body, user }) => service.bulkCancel(ctx, user, body.reservation_ids), {
       auth: 'admin',
       body: BulkCancelBody,
       response: { 200: BulkCancelReply },
-      detail: detail('Cancel several reservations at once (all or nothing; unknown ids are 404)'),
+      detail: detail('Cancel several reservations at once: counts the ones it cancelled; unknown ids are ignored (missing_ids)'),
     })

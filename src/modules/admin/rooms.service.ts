@@ -8,7 +8,7 @@ import type { Ctx } from '../../context'
 import { rooms, type Room } from '../../db/schema'
 import { BadRequest, HttpError, NotFound } from '../../lib/errors'
 import { paginationOf, parsePagination } from '../../lib/pagination'
-import { booleanValue, enumValues, searchTerm } from '../../lib/query-params'
+import { enumValues, searchTerm } from '../../lib/query-params'
 import { formatTimeOfDay, parseIsoInput, parseTimeOfDay } from '../../lib/time'
 import { writeAudit } from '../audit/service'
 import type { Actor } from '../auth/actors'
@@ -20,14 +20,14 @@ import {
 import { ROOM_STATUSES, ROOM_TYPES } from './model'
 
 export async function listRooms(ctx: Ctx, query: {
-  q?: string; status?: string | string[]; type?: string | string[]; is_blocked?: string; page?: string; per_page?: string
+  q?: string; status?: string | string[]; type?: string | string[]; is_blocked?: boolean; page?: string; per_page?: string
 }) {
   const page = parsePagination(query)
   const { rooms: views, total } = await listRoomViews(ctx, {
     q: searchTerm(query.q),
     statuses: enumValues(query.status, ROOM_STATUSES, 'status'),
     types: enumValues(query.type, ROOM_TYPES, 'type'),
-    isBlocked: booleanValue(query.is_blocked, 'is_blocked'),
+    isBlocked: query.is_blocked,
   }, { limit: page.limit, offset: page.offset })
   return { rooms: views, pagination: paginationOf(page, total) }
 }
@@ -39,7 +39,7 @@ export interface UpdateRoomInput {
   is_blocked?: boolean
   booking_start?: string | null
   booking_end?: string | null
-  requires_check_in?: unknown
+  requires_check_in?: boolean
   check_in_opens_min?: unknown
   auto_release_after_min?: unknown
   check_in_proof?: unknown
@@ -61,7 +61,9 @@ function shown(field: keyof RoomChanges, value: unknown) {
 
 /**
  * PATCH /admin/rooms/:id: only the fields sent change; values equal to the current ones are no
- * change (and write no audit row). One `update_room` audit row listing every changed field.
+ * change (and write no audit row). One audit row listing every changed field: `block_room` when
+ * the block is all that changed (reported as event room.blocked / room.unblocked), else
+ * `update_room` (room.updated); both are reported as the original's action `update_room`.
  */
 export async function updateRoom(ctx: Ctx, actor: Actor, id: number, body: UpdateRoomInput) {
   const wanted: RoomChanges = {}
@@ -85,13 +87,17 @@ export async function updateRoom(ctx: Ctx, actor: Actor, id: number, body: Updat
       if (fields.length === 0) return
       const changes = Object.fromEntries(fields.map((f) => [f, wanted[f]])) as RoomChanges
       await tx.update(rooms).set({ ...changes, updatedAt: ctx.clock.now() }).where(eq(rooms.id, id))
+      const onlyBlock = fields.length === 1 && fields[0] === 'isBlocked'
       await writeAudit(tx, {
         at: ctx.clock.now(),
         actorId: actor.id,
-        action: 'update_room',
-        description: `${actor.name} updated room ${changes.name ?? room.name}: ${fields.map((f) => FIELD_NAMES[f]).join(', ')}`,
+        action: onlyBlock ? 'block_room' : 'update_room',
+        description: onlyBlock
+          ? `${actor.name} ${changes.isBlocked ? 'blocked' : 'unblocked'} room ${room.name}`
+          : `${actor.name} updated room ${changes.name ?? room.name}: ${fields.map((f) => FIELD_NAMES[f]).join(', ')}`,
         payload: {
           room_id: id,
+          ...(onlyBlock ? { is_blocked: changes.isBlocked } : {}),
           changes: Object.fromEntries(fields.map((f) => [FIELD_NAMES[f], { from: shown(f, room[f]), to: shown(f, wanted[f]) }])),
         },
       })
@@ -104,18 +110,18 @@ export async function updateRoom(ctx: Ctx, actor: Actor, id: number, body: Updat
 }
 
 /**
- * Blocks or unblocks several rooms in one transaction: all or nothing; an unknown id is 404 and
- * nothing changes. `updated` counts the rooms whose state changed (one `block_room` audit row
- * each); rooms already in the wanted state are left alone.
+ * POST /admin/rooms/bulk/block: blocks or unblocks the listed rooms in one transaction, as the
+ * original did: unknown ids are ignored (and listed in `missing_ids`); `updated` counts the rooms
+ * whose state this request changed (one `block_room` audit row each); rooms already in the wanted
+ * state are left alone. The body's shape is checked by its schema (400, nothing changes).
  */
 export async function bulkBlock(ctx: Ctx, actor: Actor, roomIds: number[], isBlocked: boolean) {
   const ids = [...new Set(roomIds)]
   return ctx.database.db.transaction(async (tx) => {
     const found = await tx.select({ id: rooms.id }).from(rooms).where(inArray(rooms.id, ids)).for('update')
-    if (found.length !== ids.length) {
-      const known = new Set(found.map((r) => r.id))
-      throw new HttpError(404, ROOM_NOT_FOUND, {}, { missing_ids: ids.filter((id) => !known.has(id)) })
-    }
+    const known = new Set(found.map((r) => r.id))
+    const missing = ids.filter((id) => !known.has(id))
+    if (found.length === 0) return { updated: 0, missing_ids: missing }
     const changed = await tx.update(rooms)
       .set({ isBlocked, updatedAt: ctx.clock.now() })
       .where(and(inArray(rooms.id, ids), ne(rooms.isBlocked, isBlocked)))
@@ -129,7 +135,7 @@ export async function bulkBlock(ctx: Ctx, actor: Actor, roomIds: number[], isBlo
         payload: { room_id: room.id, is_blocked: isBlocked, bulk: true },
       })
     }
-    return { updated: changed.length }
+    return { updated: changed.length, missing_ids: missing }
   })
 }
 

@@ -35,7 +35,7 @@ export const adminRooms = (ctx: Ctx) =>
       auth: 'admin',
       body: BulkBlockBody,
       response: { 200: BulkBlockReply },
-      detail: detail('Block or unblock several rooms at once (all or nothing; unknown ids are 404)'),
+      detail: detail('Block or unblock several rooms at once: counts the rooms it changed; unknown ids are ignored (missing_ids)'),
     })
     .patch('/rooms/:id', async ({ params, body, user }) => ({ room: await service.updateRoom(ctx, user, params.id, body) }), {
       auth: 'admin',

@@ -3,10 +3,11 @@
  * Definitions (all relative to the clock's now):
  * - rooms.blocked: is_blocked; rooms.active_now: not blocked and an active reservation covers now
  *   (status `occupied`); rooms.available: the rest (total - blocked - active_now).
- * - reservations.by_status: as the API reports them (an active reservation whose end has passed
- *   counts as finished); reservations.active = by_status.active (not ended yet);
- *   reservations.upcoming: those of them that have not started yet; by_status.released: no-shows
- *   released by the sweeper; reservations.checked_in: ever checked in; awaiting_check_in: active
+ * - reservations.by_status: exactly the original's keys, as the API reports the statuses (an
+ *   active reservation whose end has passed counts as finished; a no-show released by the sweeper
+ *   as cancelled); reservations.active = by_status.active (not ended yet); reservations.upcoming:
+ *   those of them that have not started yet; reservations.no_shows: the released no-shows (part of
+ *   by_status.cancelled); reservations.checked_in: ever checked in; awaiting_check_in: active
  *   (not ended), needing a check-in and without one yet.
  */
 import { count, sql } from 'drizzle-orm'
@@ -40,8 +41,8 @@ export async function stats(ctx: Ctx) {
       active: countWhere(notEnded),
       upcoming: countWhere(sql`${notEnded} and ${reservations.startTime} > ${at}`),
       finished: countWhere(sql`${reservations.status} = 'finished' or (${reservations.status} = 'active' and ${reservations.endTime} <= ${at})`),
-      cancelled: countWhere(sql`${reservations.status} = 'cancelled'`),
-      released: countWhere(sql`${reservations.status} = 'released'`),
+      cancelled: countWhere(sql`${reservations.status} in ('cancelled', 'released')`),
+      noShows: countWhere(sql`${reservations.status} = 'released'`),
       checkedIn: countWhere(sql`${reservations.checkedInAt} is not null`),
       awaitingCheckIn: countWhere(sql`${notEnded} and ${reservations.checkInRequired} and ${reservations.checkedInAt} is null`),
     }).from(reservations),
@@ -65,7 +66,8 @@ export async function stats(ctx: Ctx) {
         total: v!.total,
         active: v!.active,
         upcoming: v!.upcoming,
-        by_status: { active: v!.active, finished: v!.finished, cancelled: v!.cancelled, released: v!.released },
+        by_status: { active: v!.active, finished: v!.finished, cancelled: v!.cancelled },
+        no_shows: v!.noShows,
         checked_in: v!.checkedIn,
         awaiting_check_in: v!.awaitingCheckIn,
       },

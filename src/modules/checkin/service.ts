@@ -18,8 +18,9 @@ import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../lib/
 import { formatUtc, localParts, windowIntervals, zonedToUtc } from '../../lib/time'
 import { writeAudit } from '../audit/service'
 import {
-  checkInFields, createReservation, effectiveStatus, lockReservation, type ActingUser, type CreatedReservation,
+  checkInFields, createReservation, effectiveStatus, lockReservation, statusFields, type ActingUser, type CreatedReservation,
 } from '../reservations/service'
+import type { CancelReason, ReportedStatus } from '../reservations/status'
 import { getRoomView, ROOM_NOT_FOUND, type RoomView } from '../rooms/service'
 import { checkScanKey, type KeyCheck, type KeyKind, type KeyStatus } from './keys'
 import { releaseDue } from './sweeper'
@@ -128,7 +129,8 @@ export interface ReservationView {
   room_name: string
   start_time: string
   end_time: string
-  status: Reservation['status']
+  status: ReportedStatus
+  cancel_reason: CancelReason | null
   check_in_required: boolean
   checked_in_at: string | null
   check_in_opens_at: string
@@ -143,7 +145,7 @@ export function reservationView(row: Reservation, room: Room, now: Date): Reserv
     room_name: room.name,
     start_time: formatUtc(row.startTime),
     end_time: formatUtc(row.endTime),
-    status: effectiveStatus(row, now),
+    ...statusFields(row, now),
     ...checkInFields(row),
     check_in_opens_at: formatUtc(window.opens),
     check_in_closes_at: formatUtc(window.closes),

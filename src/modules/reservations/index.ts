@@ -37,10 +37,10 @@ export const reservationRoutes = (ctx: Ctx) =>
 
     .get('/room/:room_id/history', async ({ params }) => {
       if (!(await findRoom(ctx.database.db, params.room_id))) throw new NotFound(ROOM_NOT_FOUND)
-      return { reservations: await roomSchedule(ctx, params.room_id, 'desc') }
+      return { reservations: await roomSchedule(ctx, params.room_id) }
     }, {
       auth: 'teacher',
       params: RoomIdParams,
       response: { 200: RoomHistory },
-      detail: { tags: ['Reservations'], summary: "A room's reservations, newest start first (teacher, admin)" },
+      detail: { tags: ['Reservations'], summary: "A room's reservations of every status, ascending by start, as the original (teacher, admin)" },
     })

@@ -1,6 +1,6 @@
 /** Schemas of the reservation routes (contract section 4). */
 import { t } from 'elysia'
-import { CheckInFields, RESERVATION_STATUSES, ScheduleEntry, Timestamp, UserReservation } from '../rooms/model'
+import { CheckInFields, ScheduleEntry, StatusFields, Timestamp, UserReservation } from '../rooms/model'
 
 export { TimeRangeBody, UserReservation, ScheduleEntry } from '../rooms/model'
 
@@ -15,7 +15,7 @@ export const RescheduledReply = t.Object({
     id: t.Integer(),
     start_time: Timestamp,
     end_time: Timestamp,
-    status: t.UnionEnum(RESERVATION_STATUSES),
+    ...StatusFields,
     ...CheckInFields,
   }),
 })

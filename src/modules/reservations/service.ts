@@ -10,16 +10,16 @@ import { desc, eq } from 'drizzle-orm'
 import type { Config } from '../../config'
 import type { Database, Executor } from '../../db/client'
 import { pgConstraint, pgErrorCode } from '../../db/client'
-import { reservations, rooms, users, type Reservation, type ReservationStatus, type Room, type UserRole } from '../../db/schema'
+import { reservations, rooms, users, type Reservation, type Room, type UserRole } from '../../db/schema'
 import type { Clock } from '../../lib/clock'
 import { BadRequest, Conflict, Forbidden, NotFound } from '../../lib/errors'
 import { formatUtc, localSecondsOfDay, parseIsoInput, secondsOfDay, windowIntervals } from '../../lib/time'
 import { writeAudit } from '../audit/service'
 import { releaseDue } from '../checkin/sweeper'
 import { ROOM_NOT_FOUND } from '../rooms/service'
-import { checkInFields, effectiveStatus } from './status'
+import { checkInFields, effectiveStatus, statusFields, type CancelReason, type ReportedStatus } from './status'
 
-export { checkInFields, effectiveStatus, scheduleEntry } from './status'
+export { checkInFields, effectiveStatus, reportedStatus, scheduleEntry, statusFields } from './status'
 
 /** What the reservation functions need; a Ctx satisfies it. */
 export interface ReservationDeps {
@@ -158,6 +158,7 @@ export interface CreatedReservation {
   start_time: string
   end_time: string
   status: 'active'
+  cancel_reason: null
   check_in_required: boolean
   checked_in_at: string | null
 }
@@ -217,6 +218,7 @@ export async function createReservation(
     start_time: formatUtc(row.startTime),
     end_time: formatUtc(row.endTime),
     status: 'active',
+    cancel_reason: null,
     ...checkInFields(row),
   }
 }
@@ -326,7 +328,10 @@ export async function updateReservationTimes(
   actor: ActingUser,
   id: number,
   body: { start_time?: unknown; end_time?: unknown },
-): Promise<{ id: number; start_time: string; end_time: string; status: ReservationStatus; check_in_required: boolean; checked_in_at: string | null }> {
+): Promise<{
+  id: number; start_time: string; end_time: string; status: ReportedStatus; cancel_reason: CancelReason | null
+  check_in_required: boolean; checked_in_at: string | null
+}> {
   const start = parseIsoInput(body.start_time)
   const end = parseIsoInput(body.end_time)
   const row = await deps.database.db.transaction((tx) => rescheduleReservation(deps, tx, { id, start, end, actor }))
@@ -334,7 +339,7 @@ export async function updateReservationTimes(
     id: row.id,
     start_time: formatUtc(row.startTime),
     end_time: formatUtc(row.endTime),
-    status: effectiveStatus(row, deps.clock.now()),
+    ...statusFields(row, deps.clock.now()),
     ...checkInFields(row),
   }
 }
@@ -347,20 +352,22 @@ export function canCancel(actor: Pick<ActingUser, 'id' | 'role'>, reservation: P
 /**
  * Cancels one reservation with `tx` and writes the cancel_reservation audit row. Idempotent: an
  * already cancelled one is left as it is (no audit row), and `changed` says whether it changed;
- * so is a released one (it no longer holds its slot either).
- * A reservation that is over (finished) cannot be cancelled (400). Permission checks are the
- * caller's (see canCancel).
+ * so is a released one (it is reported cancelled already and no longer holds its slot).
+ * A reservation that is over (finished) cannot be cancelled (400), except by an admin
+ * (`allowFinished`: the admin PATCH and bulk cancel, as in the original). Permission checks are
+ * the caller's (see canCancel).
  */
 export async function cancelReservationTx(
   deps: ReservationDeps,
   tx: Executor,
   reservation: Reservation,
   actor: { id: number; name?: string },
+  options: { allowFinished?: boolean } = {},
 ): Promise<{ changed: boolean }> {
   const now = deps.clock.now()
   const status = effectiveStatus(reservation, now)
   if (status === 'cancelled' || status === 'released') return { changed: false }
-  if (status === 'finished') throw new BadRequest(MSG.finished)
+  if (status === 'finished' && !options.allowFinished) throw new BadRequest(MSG.finished)
   await tx.update(reservations).set({ status: 'cancelled', updatedAt: now }).where(eq(reservations.id, reservation.id))
   await writeAudit(tx, {
     at: deps.clock.now(),
@@ -409,7 +416,7 @@ export async function myReservations(deps: ReservationDeps, userId: number) {
     room_name: row.roomName,
     start_time: formatUtc(row.startTime),
     end_time: formatUtc(row.endTime),
-    status: effectiveStatus(row, now),
+    ...statusFields(row, now),
     ...checkInFields(row),
   }))
 }

@@ -1,10 +1,35 @@
-/** How reservations are reported: the status as of now, and the schedule entry shape. */
+/**
+ * How reservations are reported. Clients switch on `status` (the original frontend keys its labels
+ * on it), so every route of the original contract reports only the original's three statuses:
+ * - a stored `active` reservation whose end has passed is `finished` (computed at read time);
+ * - a stored `released` one (a no-show the sweeper gave back, see checkin/sweeper.ts) is
+ *   `cancelled`, with `cancel_reason: "no_show"`; `cancel_reason` is null on every other reservation.
+ * The stored status keeps the finer state; effectiveStatus gives it for the code that needs it.
+ */
 import type { ReservationStatus } from '../../db/schema'
 import { formatUtc, formatUtcOrNull } from '../../lib/time'
 
-/** A stored `active` reservation whose end has passed is reported as `finished` (computed at read time). */
+/** The statuses the API reports (the original's). */
+export const REPORTED_STATUSES = ['active', 'finished', 'cancelled'] as const
+export type ReportedStatus = (typeof REPORTED_STATUSES)[number]
+/** Why a `cancelled` reservation is cancelled, when it was not cancelled by someone: a no-show released by the sweeper. */
+export const CANCEL_REASONS = ['no_show'] as const
+export type CancelReason = (typeof CANCEL_REASONS)[number]
+
+/** The stored status as of `now`: a stored `active` reservation whose end has passed is `finished`. */
 export function effectiveStatus(row: { status: ReservationStatus; endTime: Date }, now: Date): ReservationStatus {
   return row.status === 'active' && row.endTime.getTime() <= now.getTime() ? 'finished' : row.status
+}
+
+/** The status the API reports as of `now`: effectiveStatus with `released` reported as `cancelled`. */
+export function reportedStatus(row: { status: ReservationStatus; endTime: Date }, now: Date): ReportedStatus {
+  const status = effectiveStatus(row, now)
+  return status === 'released' ? 'cancelled' : status
+}
+
+/** `status` and `cancel_reason`, as every reservation JSON carries them. */
+export function statusFields(row: { status: ReservationStatus; endTime: Date }, now: Date): { status: ReportedStatus; cancel_reason: CancelReason | null } {
+  return { status: reportedStatus(row, now), cancel_reason: row.status === 'released' ? 'no_show' : null }
 }
 
 export interface ScheduleRow {
@@ -24,7 +49,8 @@ export interface ScheduleEntryView {
   user_name: string
   start_time: string
   end_time: string
-  status: ReservationStatus
+  status: ReportedStatus
+  cancel_reason: CancelReason | null
   check_in_required: boolean
   checked_in_at: string | null
 }
@@ -41,7 +67,7 @@ export function scheduleEntry(row: ScheduleRow, now: Date): ScheduleEntryView {
     user_name: row.userName,
     start_time: formatUtc(row.startTime),
     end_time: formatUtc(row.endTime),
-    status: effectiveStatus(row, now),
+    ...statusFields(row, now),
     ...checkInFields(row),
   }
 }

@@ -1,17 +1,33 @@
 /** Schemas of the room routes (contract section 3), shared with the admin routes. */
 import { t } from 'elysia'
+import { BoolIsh } from '../../lib/input'
+import { CANCEL_REASONS, REPORTED_STATUSES } from '../reservations/status'
 
 export const ROOM_TYPES = ['public', 'admin', 'service'] as const
 export const ROOM_STATUSES = ['available', 'occupied', 'blocked'] as const
+
+/**
+ * The reservation statuses the API reports: the original's three. A no-show released by the
+ * sweeper (stored `released`) is reported `cancelled` with `cancel_reason: "no_show"`.
+ */
+export const RESERVATION_STATUSES = REPORTED_STATUSES
 /** What check-in requires as proof of presence (decision 013). */
 export const CHECK_IN_PROOFS = ['display', 'poster', 'none'] as const
-/** `released`: needed a check-in and got none in time, so it gave its slot back. */
-export const RESERVATION_STATUSES = ['active', 'finished', 'cancelled', 'released'] as const
 
 export const Timestamp = t.String({ description: 'ISO 8601 in UTC', examples: ['2026-11-26T10:00:00Z'] })
 const TimeOfDay = t.Nullable(t.String({ description: 'local time of day in APP_TIMEZONE, "HH:MM"', examples: ['08:00'] }))
 
 export const RoomIdParams = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'room id' }) })
+
+/** `status` and `cancel_reason`, as every reservation JSON carries them. */
+export const StatusFields = {
+  status: t.UnionEnum(RESERVATION_STATUSES, {
+    description: 'active, finished (its end has passed) or cancelled (cancelled, or released as a no-show: see cancel_reason)',
+  }),
+  cancel_reason: t.Nullable(t.UnionEnum(CANCEL_REASONS, {
+    description: 'no_show: released because it was not checked in in time; null otherwise',
+  }), { examples: [null] }),
+}
 
 /** The check-in state every reservation JSON carries. */
 export const CheckInFields = {
@@ -52,7 +68,7 @@ export const ScheduleEntry = t.Object({
   user_name: t.String(),
   start_time: Timestamp,
   end_time: Timestamp,
-  status: t.UnionEnum(RESERVATION_STATUSES),
+  ...StatusFields,
   ...CheckInFields,
 })
 
@@ -66,7 +82,7 @@ export const RoomDetail = t.Object({
 
 /** The check-in policy fields of the room write bodies; checked by the service for clear messages. */
 export const CheckInPolicyInput = {
-  requires_check_in: t.Optional(t.Unknown({ description: 'true or false (default: true for public rooms)', examples: [true] })),
+  requires_check_in: t.Optional(BoolIsh('requires_check_in', { description: 'new bookings must be checked in (default: true for public rooms)' })),
   check_in_opens_min: t.Optional(t.Unknown({ description: 'minutes before the start when check-in opens, 0-1440 (default 10)', examples: [10] })),
   auto_release_after_min: t.Optional(t.Unknown({ description: 'minutes after the start when a booking without check-in is released, 1-1440 (default 15)', examples: [15] })),
   check_in_proof: t.Optional(t.Unknown({ description: 'display, poster (default) or none: the proof of presence check-in requires', examples: ['display'] })),
@@ -101,7 +117,7 @@ export const UserReservation = t.Object({
   room_name: t.String(),
   start_time: Timestamp,
   end_time: Timestamp,
-  status: t.UnionEnum(RESERVATION_STATUSES),
+  ...StatusFields,
   ...CheckInFields,
 })
 

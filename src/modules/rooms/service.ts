@@ -13,7 +13,7 @@
  * (room_id, start_time) instead walked every past reservation of every room (~10x slower with
  * 500 per room, see docs/performance.md). Active reservations never overlap, so there is at most one.
  */
-import { and, asc, desc, eq, gt, ilike, inArray, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, eq, gt, ilike, inArray, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm'
 import type { Config } from '../../config'
 import type { Database, Executor } from '../../db/client'
 import { pgConstraint, pgErrorCode } from '../../db/client'
@@ -235,11 +235,10 @@ export async function getRoomView(deps: RoomDeps, id: number, executor?: Executo
   return found[0]
 }
 
-/** All reservations of a room with their user names: ascending by start, or newest first. */
+/** All reservations of a room, every status, with their user names, ascending by start (the schedule and the history). */
 export async function roomSchedule(
   deps: RoomDeps,
   roomId: number,
-  order: 'asc' | 'desc' = 'asc',
   executor: Executor = deps.database.db,
 ): Promise<ScheduleEntryView[]> {
   const now = deps.clock.now()
@@ -257,7 +256,7 @@ export async function roomSchedule(
     .from(reservations)
     .innerJoin(users, eq(users.id, reservations.userId))
     .where(eq(reservations.roomId, roomId))
-    .orderBy(order === 'asc' ? asc(reservations.startTime) : desc(reservations.startTime), asc(reservations.id))
+    .orderBy(asc(reservations.startTime), asc(reservations.id))
   return rows.map((row) => scheduleEntry(row, now))
 }
 
@@ -291,7 +290,7 @@ export function freeSlots(
 
 /** GET /rooms/:id: the room, its whole schedule (ascending) and its free slots for the next 24 h. */
 export async function roomDetail(deps: RoomDeps, id: number) {
-  const [room, schedule] = await Promise.all([getRoomView(deps, id), roomSchedule(deps, id, 'asc')])
+  const [room, schedule] = await Promise.all([getRoomView(deps, id), roomSchedule(deps, id)])
   const busy = schedule
     .filter((entry) => entry.status === 'active')
     .map((entry) => ({ start: new Date(entry.start_time), end: new Date(entry.end_time) }))
@@ -330,7 +329,7 @@ export interface CreateRoomInput {
   booking_start?: unknown
   booking_end?: unknown
   /** check-in policy; requires_check_in defaults to true for public rooms */
-  requires_check_in?: unknown
+  requires_check_in?: boolean
   check_in_opens_min?: unknown
   auto_release_after_min?: unknown
   /** display, poster (default) or none */
@@ -353,13 +352,11 @@ function minutes(value: unknown, field: string, min: number): number {
 
 /** The check-in policy fields of a request (only those sent); a bad value is 400 naming the field. */
 export function parseCheckInPolicy(input: {
-  requires_check_in?: unknown; check_in_opens_min?: unknown; auto_release_after_min?: unknown; check_in_proof?: unknown
+  requires_check_in?: boolean; check_in_opens_min?: unknown; auto_release_after_min?: unknown; check_in_proof?: unknown
 }): CheckInPolicy {
   const policy: CheckInPolicy = {}
-  if (input.requires_check_in !== undefined) {
-    if (typeof input.requires_check_in !== 'boolean') throw new BadRequest('requires_check_in must be true or false')
-    policy.requiresCheckIn = input.requires_check_in
-  }
+  // requires_check_in arrives as a boolean: the body schema decodes it (BoolIsh, src/lib/input.ts).
+  if (input.requires_check_in !== undefined) policy.requiresCheckIn = input.requires_check_in
   if (input.check_in_opens_min !== undefined) policy.checkInOpensMin = minutes(input.check_in_opens_min, 'check_in_opens_min', 0)
   if (input.auto_release_after_min !== undefined) policy.autoReleaseAfterMin = minutes(input.auto_release_after_min, 'auto_release_after_min', 1)
   if (input.check_in_proof !== undefined) {

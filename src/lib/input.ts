@@ -1,0 +1,69 @@
+/**
+ * Input schemas shared by the routes, each decoding to one clean type in the schema layer, so
+ * services get a boolean or a list of ids and never re-check the raw value.
+ *
+ * - BoolIsh: every boolean a client sends, in a body or a query. The React frontend sends
+ *   `true`, `"true"`, `1`, `0`, `"false"` (form values and checkboxes), and the original
+ *   accepted them: true | false | "true" | "false" | 1 | 0 | "1" | "0" decode to a boolean;
+ *   anything else is 400 `<field> must be true or false`.
+ * - IdList: a non-empty JSON array of positive integer ids. Its items are TypeBox's plain
+ *   Type.Integer on purpose, not Elysia's t.Integer: that one is a union (it also takes numeric
+ *   strings), and Elysia's body normaliser (exact-mirror) copies an array whose items are a union
+ *   by indexing the value, so a string "12" became ["1", "2"] and then the ids [1, 2]
+ *   (`room_ids: "1"` blocked room 1). With plain items a string is what it is: not an array, 400.
+ */
+import { Type } from '@sinclair/typebox'
+import { t } from 'elysia'
+import { BadRequest } from './errors'
+
+/** The values BoolIsh accepts, and what they mean. */
+const BOOL_VALUES = new Map<unknown, boolean>([
+  [true, true], [false, false], ['true', true], ['false', false], [1, true], [0, false], ['1', true], ['0', false],
+])
+
+export const boolMessage = (field: string) => `${field} must be true or false`
+
+/** true | false | "true" | "false" | 1 | 0 | "1" | "0" as a boolean; undefined for anything else. */
+export function parseBoolIsh(value: unknown): boolean | undefined {
+  return BOOL_VALUES.get(value)
+}
+
+function boolSchema(field: string, description?: string) {
+  return t.Union([t.Boolean(), t.Number(), t.String({ maxLength: 16 })], {
+    description: `${description ? `${description}: ` : ''}true or false (also "true"/"false", 1/0, "1"/"0")`,
+    examples: [true],
+    error: boolMessage(field),
+  })
+}
+
+function decodeBool(field: string, value: unknown): boolean {
+  const parsed = parseBoolIsh(value)
+  if (parsed === undefined) throw new BadRequest(boolMessage(field))
+  return parsed
+}
+
+/** A boolean as clients send it, in a body (see the file comment). `field` names it in the 400 message. */
+export function BoolIsh(field: string, options: { description?: string } = {}) {
+  return t.Transform(boolSchema(field, options.description))
+    .Decode((value): boolean => decodeBool(field, value))
+    .Encode((value) => value)
+}
+
+/** A boolean query filter: as BoolIsh, and an empty value (`?is_blocked=`) means the filter is not set. */
+export function BoolIshFilter(field: string, options: { description?: string } = {}) {
+  return t.Transform(boolSchema(field, options.description))
+    .Decode((value): boolean | undefined => (value === '' ? undefined : decodeBool(field, value)))
+    .Encode((value) => value ?? '')
+}
+
+export const MAX_ID = 2147483647
+
+/** A non-empty list of ids (at most `maxItems`); a string, an empty list or a non-integer item is 400. */
+export function IdList(field: string, options: { description?: string; maxItems?: number } = {}) {
+  const maxItems = options.maxItems ?? 1000
+  const error = `${field} must be a non-empty list of ids (whole numbers), at most ${maxItems}`
+  // Type.Integer, not t.Integer: see the file comment.
+  return t.Array(Type.Integer({ minimum: 1, maximum: MAX_ID, error }), {
+    minItems: 1, maxItems, description: options.description, examples: [[1, 2]], error,
+  })
+}
