@@ -50,7 +50,7 @@ export function createApp(deps: Deps) {
     .use(requestLog(deps.log))
     .use(corsPlugin(deps.config.corsOrigins))
     .use(formCsrfCapture(deps.config.jwtCsrfCheckForm))
-  if (deps.config.rateLimitEnabled) app.use(createRateLimiter(ctx, deps.rateLimitStore).plugin)
+  if (deps.config.rateLimitEnabled) app.use(createRateLimiter(ctx, ctx.rateLimitStore).plugin)
   if (deps.config.swaggerEnabled) app.use(docs(() => app))
   return app
     .group('/api', (api) => api.use(routes(ctx)))
