@@ -41,7 +41,7 @@ try {
   const [user] = await database.db.select().from(users).where(eq(users.name, name))
   if (!user) fail(`no user named "${name}"`)
   await database.db.transaction(async (tx) => {
-    await setPassword(ctx, tx, user.id, password)
+    await setPassword(ctx, tx, user, password)
     await writeAudit(tx, { at: systemClock.now(), actorId: null, action: 'reset_password', description: `password of ${user.name} set from the command line`, payload: { user_id: user.id, via: 'cli' } })
   })
   console.log(`password of "${name}" updated; their sessions were ended`)

@@ -52,7 +52,7 @@ export function createApp(deps: Deps) {
     .use(requestLog(deps.log))
     .use(corsPlugin(deps.config.corsOrigins))
     .use(formCsrfCapture(deps.config.jwtCsrfCheckForm))
-  if (deps.config.rateLimitEnabled) app.use(createRateLimiter(ctx, deps.rateLimitStore).plugin)
+  if (deps.config.rateLimitEnabled) app.use(createRateLimiter(ctx, ctx.rateLimitStore).plugin)
   // After the rate limiter: a refused over-deep body still spends the sender's default budget.
   app.use(bodyDepthLimit())
   if (deps.config.swaggerEnabled) app.use(docs(() => app))

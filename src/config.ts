@@ -45,6 +45,8 @@ export interface Config {
   rateLimitEnabled: boolean
   rateLimitStorageUri: string
   rateLimitDefaults: RateLimit[]
+  /** Failed logins allowed per client IP across all names (password spraying); then 429 until the window ends. */
+  loginFailureLimits: RateLimit[]
   trustProxy: number
   appTimezone: string
   logLevel: LogLevel
@@ -73,6 +75,13 @@ const EXAMPLE_SECRETS = new Set([
   'change-me-to-a-long-random-string-of-at-least-32-chars',
 ])
 const MIN_SECRET_LENGTH = 32
+/**
+ * Below these a secret was typed, not generated. Random values have far more: `bun run secrets`
+ * about 38 distinct characters and 330 bits; even 32 random hex digits (`openssl rand -hex 16`)
+ * never fell below 9 and 92 in 200,000 tries, where 10 and 100 would refuse one in a thousand.
+ */
+const MIN_SECRET_DISTINCT = 8
+const MIN_SECRET_BITS = 90
 
 function read(env: Env, name: string): string | undefined {
   const value = env[name]?.trim()
@@ -174,13 +183,42 @@ function isProduction(env: Env): boolean {
   return nodeEnv === 'production' || (nodeEnv === undefined && flaskEnv === 'production')
 }
 
+/**
+ * A rough upper bound of the entropy of a value, in bits: its length times the Shannon entropy of
+ * its own character frequencies. It cannot tell a random value from a clever pattern, but it does
+ * catch what people type by hand: "aaaa...", "abababab...", one word repeated.
+ */
+export function entropyEstimateBits(value: string): number {
+  const chars = [...value]
+  const counts = new Map<string, number>()
+  for (const c of chars) counts.set(c, (counts.get(c) ?? 0) + 1)
+  let perChar = 0
+  for (const n of counts.values()) perChar -= (n / chars.length) * Math.log2(n / chars.length)
+  return perChar * chars.length
+}
+
+/** True when the value is a shorter part said again and again ("abcabcabc", "passwordpassword"). */
+function isRepetition(value: string): boolean {
+  for (let period = 1; period <= value.length / 2; period++) {
+    let repeats = true
+    for (let i = period; i < value.length && repeats; i++) repeats = value[i] === value[i - period]
+    if (repeats) return true
+  }
+  return false
+}
+
 function secret(env: Env, name: string, production: boolean): string | undefined {
   const value = read(env, name)
   if (!production) return value
+  const remedy = 'generate one with `bun run secrets`'
   if (value === undefined)
-    throw new ConfigError(name, 'is required in production; generate one with `bun run secrets`')
+    throw new ConfigError(name, `is required in production; ${remedy}`)
   if (value.length < MIN_SECRET_LENGTH || EXAMPLE_SECRETS.has(value.toLowerCase()))
-    throw new ConfigError(name, `must be a random value of at least ${MIN_SECRET_LENGTH} characters; generate one with \`bun run secrets\``)
+    throw new ConfigError(name, `must be a random value of at least ${MIN_SECRET_LENGTH} characters; ${remedy}`)
+  const distinct = new Set(value).size
+  const bits = Math.round(entropyEstimateBits(value))
+  if (distinct < MIN_SECRET_DISTINCT || bits < MIN_SECRET_BITS || isRepetition(value))
+    throw new ConfigError(name, `is too predictable to be a secret (${distinct} distinct characters, about ${bits} bits${isRepetition(value) ? ', a repeated pattern' : ''}; a random value has at least ${MIN_SECRET_DISTINCT} and ${MIN_SECRET_BITS}); ${remedy}`)
   return value
 }
 
@@ -194,6 +232,9 @@ export function loadConfig(env: Env = process.env): Config {
 
   const givenSecret = secret(env, 'SECRET_KEY', production)
   const givenJwtSecret = secret(env, 'JWT_SECRET_KEY', production)
+  // One key must not unlock both: a leak of either (e.g. a QR key's signing secret) would forge the other.
+  if (production && givenSecret === givenJwtSecret)
+    throw new ConfigError('JWT_SECRET_KEY', 'must differ from SECRET_KEY (one signs the sessions, the other the QR keys); generate two with `bun run secrets`')
   const ephemeralSecrets = givenSecret === undefined || givenJwtSecret === undefined
 
   const databaseExplicit = read(env, 'DATABASE_URL') !== undefined
@@ -215,6 +256,14 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitDefaults = parseRateLimits(rateLimitRaw)
   } catch (error) {
     throw new ConfigError('RATELIMIT_DEFAULTS', `expected Flask-Limiter syntax like "6000 per hour;100000 per day" (${(error as Error).message})`, rateLimitRaw)
+  }
+
+  const loginFailuresRaw = read(env, 'RATELIMIT_LOGIN_FAILURES') ?? '30 per 10 minutes'
+  let loginFailureLimits: RateLimit[]
+  try {
+    loginFailureLimits = parseRateLimits(loginFailuresRaw)
+  } catch (error) {
+    throw new ConfigError('RATELIMIT_LOGIN_FAILURES', `expected Flask-Limiter syntax like "30 per 10 minutes" (${(error as Error).message})`, loginFailuresRaw)
   }
 
   const debugAlias = read(env, 'FLASK_DEBUG') === '1' && !production
@@ -244,6 +293,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitEnabled: parseBool(env, 'RATELIMIT_ENABLED', true),
     rateLimitStorageUri: parseRateLimitStorage(env),
     rateLimitDefaults,
+    loginFailureLimits,
     trustProxy: parseInteger(env, 'TRUST_PROXY', 0, 0, 10),
     appTimezone: parseTimezone(env),
     logLevel,

@@ -3,22 +3,33 @@
  * the cached actor lookup. Modules receive a Ctx; tests can reach the same services.
  */
 import type { Deps } from './deps'
+import { createRateLimitStore, type RateLimitStore } from './lib/rate-limit-store'
 import { createActorCache, type ActorCache } from './modules/auth/actors'
+import { createAuthThrottle, type AuthThrottle } from './modules/auth/throttle'
 import { createTokenService, type TokenService } from './modules/auth/tokens'
 import { createRoomEventBus, type RoomEventBus } from './modules/events/bus'
 
 export interface Ctx extends Deps {
   tokens: TokenService
   actors: ActorCache
+  /** Failed-login and password-check limits (src/modules/auth/throttle.ts). */
+  throttle: AuthThrottle
+  /** The rate-limit counters (RATELIMIT_STORAGE_URI) the plugin and the auth throttle share; none when limits are off. */
+  rateLimitStore?: RateLimitStore
   /** live room state for SSE subscribers; starts listening on first use */
   events: RoomEventBus
 }
 
 export function buildContext(deps: Deps): Ctx {
+  const rateLimitStore = deps.config.rateLimitEnabled
+    ? deps.rateLimitStore ?? createRateLimitStore(deps.config.rateLimitStorageUri, deps.log)
+    : undefined
   const ctx = {
     ...deps,
+    rateLimitStore,
     tokens: createTokenService(deps.config, deps.clock),
-    actors: createActorCache(deps.database.db, deps.clock),
+    actors: createActorCache(deps.database.db, deps.clock, deps.config.accessTokenTtlS),
+    throttle: createAuthThrottle(deps.config, rateLimitStore, deps.log),
   } as Ctx
   ctx.events = createRoomEventBus(ctx)
   return ctx

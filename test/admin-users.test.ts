@@ -31,14 +31,14 @@ describe('access', () => {
       const c = await loggedIn(t.app, name)
       expect((await c.get('/api/admin/users')).status).toBe(403)
       expect((await c.get('/api/admin/users')).body).toEqual({ msg: 'insufficient permissions' })
-      expect((await c.post('/api/admin/users', { name: 'x1', password: 'password1' })).status).toBe(403)
+      expect((await c.post('/api/admin/users', { name: 'x1', password: 'plum-tree-41' })).status).toBe(403)
       expect((await c.patch('/api/admin/users/1', { name: 'x2' })).status).toBe(403)
-      expect((await c.post('/api/admin/users/1/reset-password', { password: 'password1' })).status).toBe(403)
+      expect((await c.post('/api/admin/users/1/reset-password', { password: 'plum-tree-41' })).status).toBe(403)
     }
   })
 
   test('cookie writes need the CSRF header', async () => {
-    const r = await admin.post('/api/admin/users', { name: 'nocsrf', password: 'password1' }, { csrf: false })
+    const r = await admin.post('/api/admin/users', { name: 'nocsrf', password: 'plum-tree-41' }, { csrf: false })
     expect(r.status).toBe(401)
     expect(r.body.msg).toBe('Missing CSRF token')
   })
@@ -105,7 +105,7 @@ describe('GET /admin/users', () => {
 describe('POST /admin/users', () => {
   test('creates a user (default student) with an audit row', async () => {
     const before = await auditCount()
-    const r = await admin.post('/api/admin/users', { name: 'newbie', password: 'password123' })
+    const r = await admin.post('/api/admin/users', { name: 'newbie', password: 'plum-tree-42' })
     expect(r.status).toBe(201)
     expect(r.body.user).toMatchObject({ name: 'newbie', role: 'student' })
     const [row] = await db().select().from(users).where(eq(users.id, r.body.user.id))
@@ -115,27 +115,27 @@ describe('POST /admin/users', () => {
     expect(audit.action).toBe('create_user')
     expect(audit.payload).toMatchObject({ user_id: r.body.user.id, role: 'student' })
     expect(audit.actorId).toBe(1)
-    await loggedIn(t.app, 'newbie', 'password123')
+    await loggedIn(t.app, 'newbie', 'plum-tree-42')
   })
 
   test('creates a teacher via the legacy path', async () => {
-    const r = await admin.post('/admin/users', { name: 'teach2', password: 'password123', role: 'teacher' })
+    const r = await admin.post('/admin/users', { name: 'teach2', password: 'plum-tree-42', role: 'teacher' })
     expect(r.status).toBe(201)
     expect(r.body.user.role).toBe('teacher')
   })
 
   test('duplicate name 409, short password 400, bad role 400, missing fields 400; nothing written', async () => {
     const before = await auditCount()
-    const dup = await admin.post('/api/admin/users', { name: 'teacher', password: 'password123' })
+    const dup = await admin.post('/api/admin/users', { name: 'teacher', password: 'plum-tree-42' })
     expect(dup.status).toBe(409)
     expect(dup.body).toEqual({ msg: 'user already exists' })
     const short = await admin.post('/api/admin/users', { name: 'shorty', password: 'short' })
     expect(short.status).toBe(400)
     expect(short.body.msg).toContain('at least 8')
-    const role = await admin.post('/api/admin/users', { name: 'roley', password: 'password123', role: 'king' })
+    const role = await admin.post('/api/admin/users', { name: 'roley', password: 'plum-tree-42', role: 'king' })
     expect(role.status).toBe(400)
-    expect((await admin.post('/api/admin/users', { password: 'password123' })).status).toBe(400)
-    expect((await admin.post('/api/admin/users', { name: '   ', password: 'password123' })).status).toBe(400)
+    expect((await admin.post('/api/admin/users', { password: 'plum-tree-42' })).status).toBe(400)
+    expect((await admin.post('/api/admin/users', { name: '   ', password: 'plum-tree-42' })).status).toBe(400)
     expect(await auditCount()).toBe(before)
     expect((await db().select().from(users).where(eq(users.name, 'shorty'))).length).toBe(0)
   })
@@ -143,7 +143,7 @@ describe('POST /admin/users', () => {
 
 describe('PATCH /admin/users/:id', () => {
   test('renames a user, audited', async () => {
-    const created = (await admin.post('/api/admin/users', { name: 'renameme', password: 'password123' })).body.user
+    const created = (await admin.post('/api/admin/users', { name: 'renameme', password: 'plum-tree-42' })).body.user
     const r = await admin.patch(`/api/admin/users/${created.id}`, { name: 'renamed' })
     expect(r.status).toBe(200)
     expect(r.body.user).toMatchObject({ id: created.id, name: 'renamed', role: 'student' })
@@ -175,8 +175,8 @@ describe('PATCH /admin/users/:id', () => {
   })
 
   test('a promoted user gains and a demoted admin loses admin routes at once', async () => {
-    const created = (await admin.post('/api/admin/users', { name: 'boss2', password: 'password123', role: 'student' })).body.user
-    const boss = await loggedIn(t.app, 'boss2', 'password123')
+    const created = (await admin.post('/api/admin/users', { name: 'boss2', password: 'plum-tree-42', role: 'student' })).body.user
+    const boss = await loggedIn(t.app, 'boss2', 'plum-tree-42')
     expect((await boss.get('/api/admin/users')).status).toBe(403)
     const up = await admin.patch(`/api/admin/users/${created.id}`, { role: 'admin' })
     expect(up.status).toBe(200)
@@ -201,8 +201,8 @@ describe('PATCH /admin/users/:id', () => {
 
 describe('POST /admin/users/:id/reset-password', () => {
   test('sets the password, ends the user sessions, audited', async () => {
-    const created = (await admin.post('/api/admin/users', { name: 'forgetful', password: 'password123' })).body.user
-    const session = await loggedIn(t.app, 'forgetful', 'password123')
+    const created = (await admin.post('/api/admin/users', { name: 'forgetful', password: 'plum-tree-42' })).body.user
+    const session = await loggedIn(t.app, 'forgetful', 'plum-tree-42')
     const r = await admin.post(`/api/admin/users/${created.id}/reset-password`, { password: 'brand-new-pass' })
     expect(r.status).toBe(200)
     expect(r.body.user).toMatchObject({ id: created.id, name: 'forgetful', role: 'student' })
@@ -213,13 +213,13 @@ describe('POST /admin/users/:id/reset-password', () => {
     expect(audit.action).toBe('reset_password')
     expect(audit.payload).toEqual({ user_id: created.id })
     expect(JSON.stringify(audit)).not.toContain('brand-new-pass')
-    await expect(loggedIn(t.app, 'forgetful', 'password123')).rejects.toThrow()
+    await expect(loggedIn(t.app, 'forgetful', 'plum-tree-42')).rejects.toThrow()
     await loggedIn(t.app, 'forgetful', 'brand-new-pass')
   })
 
   test('errors: 404 unknown, 400 short or missing password', async () => {
     const before = await auditCount()
-    expect((await admin.post('/api/admin/users/99999/reset-password', { password: 'password123' })).status).toBe(404)
+    expect((await admin.post('/api/admin/users/99999/reset-password', { password: 'plum-tree-42' })).status).toBe(404)
     expect((await admin.post('/api/admin/users/3/reset-password', { password: 'short' })).status).toBe(400)
     expect((await admin.post('/api/admin/users/3/reset-password', {})).status).toBe(400)
     expect(await auditCount()).toBe(before)

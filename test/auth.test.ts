@@ -91,7 +91,7 @@ describe('the browser flow', () => {
     expect(me.status).toBe(200)
     expect(me.body).toEqual({ id: expect.any(Number), name: 'admin', role: 'admin' })
 
-    const body = { name: 'flow-user', password: 'password123' }
+    const body = { name: 'flow-user', password: 'plum-tree-42' }
     const noCsrf = await client.post('/api/auth/register', body, { csrf: false })
     expect(noCsrf.status).toBe(401)
     expect(noCsrf.body.msg).toBe('Missing CSRF token')
@@ -200,7 +200,7 @@ describe('tokens', () => {
     const api = new Client(t.app)
     api.bearer = login.body.access_token
     expect((await api.get('/api/auth/me')).body.name).toBe('admin')
-    const created = await api.post('/api/auth/register', { name: 'bearer-made', password: 'password123' }, { csrf: false })
+    const created = await api.post('/api/auth/register', { name: 'bearer-made', password: 'plum-tree-42' }, { csrf: false })
     expect(created.status).toBe(201)
     expect(created.body).toEqual({ msg: 'user created', id: expect.any(Number) })
   })
@@ -244,19 +244,19 @@ describe('tokens', () => {
 describe('signup and register', () => {
   test('signup creates a student, logs in, 409 on a taken name, 403 for admin', async () => {
     const client = new Client(t.app)
-    const reply = await client.post('/api/auth/signup', { name: 'newbie', password: 'password123' }, { csrf: false })
+    const reply = await client.post('/api/auth/signup', { name: 'newbie', password: 'plum-tree-42' }, { csrf: false })
     expect(reply.status).toBe(201)
     expect(reply.body).toEqual({ id: expect.any(Number), name: 'newbie', role: 'student' })
     expect(client.cookies.has('access_token_cookie')).toBe(true)
     expect((await client.get('/auth/me')).body.name).toBe('newbie')
 
-    const taken = await new Client(t.app).post('/auth/signup', { name: 'newbie', password: 'password123' }, { csrf: false })
+    const taken = await new Client(t.app).post('/auth/signup', { name: 'newbie', password: 'plum-tree-42' }, { csrf: false })
     expect(taken.status).toBe(409)
     expect(taken.body).toEqual({ msg: 'user already exists' })
-    const admin = await new Client(t.app).post('/auth/signup', { name: 'sneaky', password: 'password123', role: 'admin' }, { csrf: false })
+    const admin = await new Client(t.app).post('/auth/signup', { name: 'sneaky', password: 'plum-tree-42', role: 'admin' }, { csrf: false })
     expect(admin.status).toBe(403)
     expect(admin.body).toEqual({ msg: 'role not allowed for self-signup' })
-    const teacher = await new Client(t.app).post('/auth/signup', { name: 'prof', password: 'password123', role: 'teacher' }, { csrf: false })
+    const teacher = await new Client(t.app).post('/auth/signup', { name: 'prof', password: 'plum-tree-42', role: 'teacher' }, { csrf: false })
     expect(teacher.body.role).toBe('teacher')
     const short = await new Client(t.app).post('/auth/signup', { name: 'shorty', password: 'short' }, { csrf: false })
     expect(short.status).toBe(400)
@@ -268,27 +268,27 @@ describe('signup and register', () => {
 
   test('register is admin-only, validates role and password, 409 on duplicates', async () => {
     const student = await loggedIn(t.app, 'student')
-    const forbidden = await student.post('/api/auth/register', { name: 'x-user', password: 'password123' })
+    const forbidden = await student.post('/api/auth/register', { name: 'x-user', password: 'plum-tree-42' })
     expect(forbidden.status).toBe(403)
     expect(forbidden.body).toEqual({ msg: 'insufficient permissions' })
 
     const admin = await loggedIn(t.app, 'admin')
-    const created = await admin.post('/api/auth/register', { name: 'made-teacher', password: 'password123', role: 'teacher' })
+    const created = await admin.post('/api/auth/register', { name: 'made-teacher', password: 'plum-tree-42', role: 'teacher' })
     expect(created.status).toBe(201)
     const [row] = await t.database.db.select().from(users).where(eq(users.id, created.body.id))
     expect(row!.role).toBe('teacher')
     const audit = await t.database.db.select().from(auditLogs).where(eq(auditLogs.action, 'create_user'))
     expect(audit.some((a) => (a.payload as any).user_id === created.body.id)).toBe(true)
 
-    expect((await admin.post('/api/auth/register', { name: 'made-teacher', password: 'password123' })).status).toBe(409)
-    expect((await admin.post('/api/auth/register', { name: 'bad-role', password: 'password123', role: 'janitor' })).status).toBe(400)
+    expect((await admin.post('/api/auth/register', { name: 'made-teacher', password: 'plum-tree-42' })).status).toBe(409)
+    expect((await admin.post('/api/auth/register', { name: 'bad-role', password: 'plum-tree-42', role: 'janitor' })).status).toBe(400)
     expect((await admin.post('/api/auth/register', { name: 'short-pw', password: '1234567' })).status).toBe(400)
   })
 
   test('a teacher passes a student route but not an admin one (student < teacher < admin)', async () => {
     const teacher = await loggedIn(t.app, 'teacher')
     expect((await teacher.post('/auth/change-password', { current_password: 'wrong-one', new_password: 'whatever12' })).status).toBe(400)
-    expect((await teacher.post('/api/auth/register', { name: 'nope-user', password: 'password123' })).status).toBe(403)
+    expect((await teacher.post('/api/auth/register', { name: 'nope-user', password: 'plum-tree-42' })).status).toBe(403)
   })
 })
 
@@ -304,8 +304,10 @@ describe('passwords and sessions', () => {
     expect(changed.body).toEqual({ msg: 'password changed' })
     expect((await signup.get('/auth/me')).status).toBe(200)
 
+    // Every token of the other session is refused, /auth/me included (it used to read the claims only).
     const otherMe = await other.get('/auth/me')
-    expect(otherMe.status).toBe(200) // /auth/me reads claims only; protected routes check the user:
+    expect(otherMe.status).toBe(401)
+    expect(otherMe.body.msg).toBe('token has been revoked')
     const otherWrite = await other.post('/auth/change-password', { current_password: 'second-password', new_password: 'third-password' })
     expect(otherWrite.status).toBe(401)
     expect(otherWrite.body.msg).toBe('token has been revoked')
@@ -331,18 +333,18 @@ describe('passwords and sessions', () => {
 
   test('a demoted admin loses admin routes within 60 s, a deleted user at once after the cache', async () => {
     const boss = new Client(t.app)
-    await (await loggedIn(t.app, 'admin')).post('/api/auth/register', { name: 'temp-admin', password: 'password123', role: 'admin' })
-    await boss.login('temp-admin', 'password123')
-    expect((await boss.post('/api/auth/register', { name: 'by-temp-admin', password: 'password123' })).status).toBe(201)
+    await (await loggedIn(t.app, 'admin')).post('/api/auth/register', { name: 'temp-admin', password: 'plum-tree-42', role: 'admin' })
+    await boss.login('temp-admin', 'plum-tree-42')
+    expect((await boss.post('/api/auth/register', { name: 'by-temp-admin', password: 'plum-tree-42' })).status).toBe(201)
 
     await t.database.db.update(users).set({ role: 'student' }).where(eq(users.name, 'temp-admin'))
     clock.advance(60_000)
-    const demoted = await boss.post('/api/auth/register', { name: 'by-temp-admin-2', password: 'password123' })
+    const demoted = await boss.post('/api/auth/register', { name: 'by-temp-admin-2', password: 'plum-tree-42' })
     expect(demoted.status).toBe(403)
 
     await t.database.db.delete(users).where(eq(users.name, 'temp-admin'))
     clock.advance(60_000)
-    const gone = await boss.post('/auth/change-password', { current_password: 'password123', new_password: 'password1234' })
+    const gone = await boss.post('/auth/change-password', { current_password: 'plum-tree-42', new_password: 'plum-tree-43' })
     expect(gone.status).toBe(401)
     const me = await boss.get('/auth/me')
     expect(me.status).toBe(404)

@@ -219,7 +219,8 @@ describe('production', () => {
 
   test('refuses a short secret (< 32 characters)', () => {
     expect(configError({ ...PRODUCTION, SECRET_KEY: 'a'.repeat(31) }).message).toMatch(/^SECRET_KEY: must be a random value of at least 32 characters/)
-    expect(loadConfig({ ...PRODUCTION, SECRET_KEY: 'a'.repeat(32) }).secretKey).toBe('a'.repeat(32))
+    const random32 = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex')
+    expect(loadConfig({ ...PRODUCTION, SECRET_KEY: random32 }).secretKey).toBe(random32)
     expect(configError({ ...PRODUCTION, JWT_SECRET_KEY: 'short' }).message).toMatch(/^JWT_SECRET_KEY: /)
   })
 
@@ -228,6 +229,47 @@ describe('production', () => {
     expect(example.length).toBeGreaterThanOrEqual(32)
     expect(configError({ ...PRODUCTION, SECRET_KEY: example }).message).toMatch(/^SECRET_KEY: /)
     expect(configError({ ...PRODUCTION, JWT_SECRET_KEY: example.toUpperCase() }).message).toMatch(/^JWT_SECRET_KEY: /)
+  })
+
+  test('refuses SECRET_KEY equal to JWT_SECRET_KEY, in one line naming the variable', () => {
+    const error = configError({ ...PRODUCTION, JWT_SECRET_KEY: PRODUCTION.SECRET_KEY })
+    expect(error.message).toBe('JWT_SECRET_KEY: must differ from SECRET_KEY (one signs the sessions, the other the QR keys); generate two with `bun run secrets`')
+    expect(error.message).not.toContain(PRODUCTION.SECRET_KEY) // a secret is never echoed
+    // Development may share one (nothing is at stake, and tests do).
+    expect(loadConfig({ SECRET_KEY: 'same', JWT_SECRET_KEY: 'same' }).jwtSecretKey).toBe('same')
+  })
+
+  test('refuses predictable secrets: few distinct characters, little entropy, a repeated pattern', () => {
+    for (const [variable, value] of [
+      ['SECRET_KEY', 'a'.repeat(32)], ['JWT_SECRET_KEY', 'a'.repeat(64)], ['SECRET_KEY', 'ab'.repeat(16)],
+      ['SECRET_KEY', 'password'.repeat(4)], ['JWT_SECRET_KEY', 'Secret-Key-2026!'.repeat(3)], ['SECRET_KEY', '0123456789'.repeat(4)],
+    ]) {
+      const message = configError({ ...PRODUCTION, [variable!]: value! }).message
+      expect(message).toMatch(new RegExp(`^${variable}: is too predictable to be a secret \\(\\d+ distinct characters, about \\d+ bits`))
+      expect(message).toContain('bun run secrets')
+      expect(message).not.toContain(value!)
+      expect(message.split('\n')).toHaveLength(1)
+    }
+  })
+
+  test('accepts what `bun run secrets` prints, and random hex or UUIDs', async () => {
+    const printed = Bun.spawnSync(['bun', 'scripts/secrets.ts'], { cwd: ROOT }).stdout.toString()
+    const env = Object.fromEntries(printed.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]))
+    expect(Object.keys(env)).toEqual(['SECRET_KEY', 'JWT_SECRET_KEY'])
+    const config = loadConfig({ ...PRODUCTION, ...env })
+    expect([config.secretKey, config.jwtSecretKey]).toEqual([env.SECRET_KEY!, env.JWT_SECRET_KEY!])
+    const { randomSecret } = await import('../scripts/secrets')
+    const hex = () => Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex')
+    for (let i = 0; i < 2000; i++) {
+      expect(() => loadConfig({ ...PRODUCTION, SECRET_KEY: randomSecret(), JWT_SECRET_KEY: randomSecret() })).not.toThrow()
+      expect(() => loadConfig({ ...PRODUCTION, SECRET_KEY: hex(), JWT_SECRET_KEY: crypto.randomUUID() })).not.toThrow()
+    }
+  })
+
+  test('RATELIMIT_LOGIN_FAILURES: 30 per 10 minutes by default, Flask-Limiter syntax', () => {
+    expect(loadConfig({}).loginFailureLimits).toEqual([{ limit: 30, windowS: 600 }])
+    expect(loadConfig({ RATELIMIT_LOGIN_FAILURES: '100 per hour' }).loginFailureLimits).toEqual([{ limit: 100, windowS: 3600 }])
+    expect(configError({ RATELIMIT_LOGIN_FAILURES: 'lots' }).message).toMatch(/^RATELIMIT_LOGIN_FAILURES: expected Flask-Limiter syntax/)
   })
 
   test('refuses the implicit embedded database; accepts it when DATABASE_URL asks for it', () => {

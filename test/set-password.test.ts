@@ -28,7 +28,7 @@ function run(args: string[], stdin: string) {
 }
 
 describe('set-password', () => {
-  test('sets the password read from stdin, ends sessions, refuses short ones and unknown users', async () => {
+  test('sets the password read from stdin, ends sessions, refuses short or common ones and unknown users', async () => {
     const ok = run(['admin'], 'a-much-better-password\n')
     expect(ok.stderr.toString()).toBe('')
     expect(ok.exitCode).toBe(0)
@@ -37,6 +37,10 @@ describe('set-password', () => {
     const short = run(['admin'], 'short\n')
     expect(short.exitCode).toBe(1)
     expect(short.stderr.toString()).toContain('at least 8 characters')
+    // The same rules as the API: not a common password, not the name, not only spaces.
+    const common = run(['admin'], 'Password123\n')
+    expect(common.exitCode).toBe(1)
+    expect(common.stderr.toString()).toContain('set-password: password is one of the most common passwords')
     const unknown = run(['nobody'], 'whatever-password\n')
     expect(unknown.exitCode).toBe(1)
     expect(unknown.stderr.toString()).toContain('no user named "nobody"')
@@ -54,7 +58,7 @@ describe('set-password', () => {
     } finally {
       await database.close()
     }
-  }, 60_000)
+  }, 120_000)
 })
 
 describe('default-password warning', () => {

@@ -47,8 +47,14 @@ export const users = pgTable('users', {
   nameKey: text('name_key'),
   passwordHash: text('password_hash').notNull(),
   role: userRole('role').notNull().default('student'),
-  /** Access tokens issued before this instant are refused (password change or reset). */
+  /** When the password was last set (change, reset, set-password); tokens minted before 0006 are checked against it. */
   passwordChangedAt: timestamp('password_changed_at', { withTimezone: true }).notNull(),
+  /**
+   * The generation of the user's tokens: every password change or reset adds one, and a token
+   * (claim `ver`) of another generation is refused. A counter, not a time, so a token issued in
+   * the same second as the change cannot slip through (docs/decisions/014-auth-hardening.md).
+   */
+  tokenVersion: integer('token_version').notNull().default(0),
   ...timestamps,
 }, (table) => [uniqueIndex('users_name_key_idx').on(table.nameKey)])
 
@@ -64,7 +70,10 @@ export const sessions = pgTable('sessions', {
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   lastUsedAt: timestamp('last_used_at', { withTimezone: true }).notNull(),
-}, (table) => [index('sessions_user_idx').on(table.userId)])
+}, (table) => [
+  // A user's live sessions (revoke them all) and recently revoked ones (the actor cache refuses their access tokens).
+  index('sessions_user_revoked_idx').on(table.userId, table.revokedAt),
+])
 
 export const rooms = pgTable('rooms', {
   id: serial('id').primaryKey(),

@@ -1,8 +1,44 @@
 /**
- * Password hashing with Bun.password (argon2id). Hashes carried over from the Flask database are
- * bcrypt ($2a$/$2b$/$2y$); they still verify, and needsRehash() tells login to upgrade them.
+ * Password rules and hashing. New passwords (signup, register, admin create and reset,
+ * change-password, `bun run set-password`) must pass passwordProblem(); login never checks
+ * strength, so existing accounts keep working. Hashing is Bun.password (argon2id). Hashes carried
+ * over from the Flask database are bcrypt ($2a$/$2b$/$2y$); they still verify, and needsRehash()
+ * tells login to upgrade them.
  */
+import { readFileSync } from 'node:fs'
+
 export const MIN_PASSWORD_LENGTH = 8
+export const MAX_PASSWORD_LENGTH = 1024
+
+/**
+ * The most common passwords, lower-cased (src/lib/common-passwords.txt, made by
+ * scripts/common-passwords.ts from @zxcvbn-ts/language-common): read on first use, ~3,500 lines.
+ */
+let common: Set<string> | undefined
+export function commonPasswords(): Set<string> {
+  common ??= new Set(readFileSync(new URL('./common-passwords.txt', import.meta.url), 'utf8')
+    .split('\n').filter((line) => line && !line.startsWith('#')))
+  return common
+}
+
+/** Case, compatibility forms (full-width letters) and surrounding spaces do not make a password different. */
+const folded = (text: string) => text.normalize('NFKC').trim().toLowerCase()
+
+/**
+ * Why a new password is refused, or undefined when it is acceptable: missing, shorter than
+ * MIN_PASSWORD_LENGTH (the contract's rule), longer than MAX_PASSWORD_LENGTH, only spaces, the
+ * user's own name, or one of the most common passwords. The length counts UTF-16 units, as before.
+ */
+export function passwordProblem(password: unknown, name?: unknown): string | undefined {
+  if (typeof password !== 'string' || password.length === 0) return 'password is required'
+  if (password.length < MIN_PASSWORD_LENGTH) return `password must be at least ${MIN_PASSWORD_LENGTH} characters`
+  if (password.length > MAX_PASSWORD_LENGTH) return `password must be at most ${MAX_PASSWORD_LENGTH} characters`
+  if (password.trim() === '') return 'password must not be only spaces'
+  if (typeof name === 'string' && name.trim() !== '' && folded(password) === folded(name)) return 'password must not be the same as the name'
+  if (commonPasswords().has(password.toLowerCase()) || commonPasswords().has(folded(password)))
+    return 'password is one of the most common passwords; choose one that is harder to guess'
+  return undefined
+}
 const ARGON2 = { algorithm: 'argon2id', memoryCost: 19456, timeCost: 2 } as const
 
 export function hashPassword(password: string): Promise<string> {

@@ -13,6 +13,11 @@ export interface WindowCount {
 
 export interface RateLimitStore {
   hit(key: string, windowMs: number): Promise<WindowCount>
+  /**
+   * Takes one hit back from the key's current window (an attempt counted up front that turned
+   * out not to count, e.g. a login that succeeded); nothing when the window has ended.
+   */
+  refund(key: string): Promise<void>
   close(): Promise<void>
 }
 
@@ -35,6 +40,10 @@ export function createMemoryStore(now: () => number = Date.now): RateLimitStore 
       window.count++
       return { count: window.count, resetInMs: window.resetAt - t }
     },
+    async refund(key) {
+      const window = windows.get(key)
+      if (window && window.resetAt > now() && window.count > 0) window.count--
+    },
     async close() {
       windows.clear()
     },
@@ -48,6 +57,11 @@ if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return {count, ttl}`
+
+// DECR keeps the key's expiry; a key that has expired stays gone.
+const REFUND_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 and tonumber(redis.call('GET', KEYS[1])) > 0 then redis.call('DECR', KEYS[1]) end
+return 0`
 
 const REDIS_TIMEOUT_MS = 500
 
@@ -84,6 +98,9 @@ export function createRedisStore(url: string, log: Logger): RateLimitStore {
     async hit(key, windowMs) {
       const [count, ttl] = await attempt(() => client.send('EVAL', [HIT_SCRIPT, '1', key, String(windowMs)])) as [number, number]
       return { count: Number(count), resetInMs: Number(ttl) }
+    },
+    async refund(key) {
+      await attempt(() => client.send('EVAL', [REFUND_SCRIPT, '1', key]))
     },
     async close() {
       client.close()

@@ -1,7 +1,7 @@
 /**
  * The declarative guard every protected route uses:
  *   { auth: 'student' | 'teacher' | 'admin' }  -> resolves `user` (an Actor) or refuses
- *   { token: true }                             -> resolves `claims` only (the user may be gone)
+ *   { token: true }                             -> resolves `claims` (the user may be gone, the token not revoked)
  * A token comes from `Authorization: Bearer` (no CSRF needed) or from access_token_cookie, in which
  * case POST/PUT/PATCH/DELETE must also carry the CSRF token (double submit, as Flask-JWT-Extended).
  */
@@ -11,7 +11,7 @@ import type { Ctx } from '../context'
 import type { UserRole } from '../db/schema'
 import { parseCookies } from '../lib/cookies'
 import { Forbidden, Unauthorized } from '../lib/errors'
-import { hasRole, type Actor } from '../modules/auth/actors'
+import { hasRole, tokenRevoked, type Actor } from '../modules/auth/actors'
 import type { TokenClaims } from '../modules/auth/tokens'
 
 export const ACCESS_COOKIE = 'access_token_cookie'
@@ -103,12 +103,25 @@ export async function verifyAccess(ctx: Ctx, request: Request, body: unknown): P
   return access.claims
 }
 
-/** The current user behind verified claims; refuses deleted users and tokens older than a password change. */
+/**
+ * The current user behind verified claims; refuses deleted users, tokens of an older generation
+ * (issued before a password change or reset) and tokens of a revoked session (logout, replay).
+ */
 export async function actorFor(ctx: Ctx, claims: TokenClaims): Promise<Actor> {
   const actor = await ctx.actors.get(Number(claims.sub))
   if (!actor) throw new Unauthorized('user no longer exists')
-  if (claims.iat < actor.tokensValidAfter) throw new Unauthorized('token has been revoked')
+  if (tokenRevoked(actor, claims)) throw new Unauthorized('token has been revoked')
   return actor
+}
+
+/**
+ * Claims that are not revoked, for routes that answer about the token itself (`token: true`, e.g.
+ * /auth/me): a deleted user passes (the route answers 404), a revoked token does not.
+ */
+async function unrevokedClaims(ctx: Ctx, claims: TokenClaims): Promise<TokenClaims> {
+  const actor = await ctx.actors.get(Number(claims.sub))
+  if (actor && tokenRevoked(actor, claims)) throw new Unauthorized('token has been revoked')
+  return claims
 }
 
 export const authGuard = (ctx: Ctx) =>
@@ -125,7 +138,7 @@ export const authGuard = (ctx: Ctx) =>
     token: {
       detail: { 'x-required-role': 'student' } as { [key: string]: unknown },
       async resolve({ request, body }) {
-        return { claims: await verifyAccess(ctx, request, body) }
+        return { claims: await unrevokedClaims(ctx, await verifyAccess(ctx, request, body)) }
       },
     },
   })

@@ -104,9 +104,9 @@ export async function updateUser(ctx: Ctx, actor: Actor, id: number, body: { nam
 }
 
 export async function resetPassword(ctx: Ctx, actor: Actor, id: number, password: string) {
-  return ctx.database.db.transaction(async (tx) => {
+  const reply = await ctx.database.db.transaction(async (tx) => {
     const user = await lockedUser(tx, id)
-    const updated = await setPassword(ctx, tx, user.id, password)
+    const updated = await setPassword(ctx, tx, user, password)
     await writeAudit(tx, {
       at: ctx.clock.now(),
       actorId: actor.id, action: 'reset_password',
@@ -115,4 +115,7 @@ export async function resetPassword(ctx: Ctx, actor: Actor, id: number, password
     })
     return adminUser(updated ?? user)
   })
+  // Every token of the user stops working: at once on this instance, within the cache TTL elsewhere.
+  ctx.actors.invalidate(id)
+  return reply
 }

@@ -1,9 +1,11 @@
 /** /auth routes: thin handlers over service.ts; cookies and bodies as the frontend expects. */
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
+import { clientIp } from '../../lib/client-ip'
 import { parseCookies } from '../../lib/cookies'
 import { Unauthorized } from '../../lib/errors'
 import { ACCESS_COOKIE, authGuard, bearerToken, checkCsrf, REFRESH_COOKIE } from '../../plugins/auth'
+import { metaOf } from '../../plugins/request-context'
 import { clearedCookies, sessionCookies } from './cookies'
 import { ChangePasswordBody, LoginBody, LoginReply, Message, PublicUser, SignupBody } from './model'
 import * as service from './service'
@@ -30,8 +32,8 @@ async function anyValidClaims(ctx: Ctx, request: Request): Promise<{ claims: Tok
 export const auth = (ctx: Ctx) =>
   new Elysia({ prefix: '/auth', detail: { tags: ['Auth'] } })
     .use(authGuard(ctx))
-    .post('/login', async ({ body, set }) => {
-      const { user, pair } = await service.login(ctx, body)
+    .post('/login', async ({ body, request, set }) => {
+      const { user, pair } = await service.login(ctx, body, clientIp(request, metaOf(request).socketIp, ctx.config.trustProxy))
       set.headers['set-cookie'] = sessionCookies(ctx.config, pair) as any
       return {
         msg: 'login successful',
@@ -43,7 +45,10 @@ export const auth = (ctx: Ctx) =>
     }, {
       body: LoginBody,
       response: { 200: LoginReply },
-      detail: { summary: 'Log in with name (or username) and password; sets the session cookies' },
+      detail: {
+        summary: 'Log in with name (or username) and password; sets the session cookies',
+        description: 'Limited to 6 attempts a minute per client IP and name, and to RATELIMIT_LOGIN_FAILURES (default 30 per 10 minutes) failed logins per client IP across all names; then 429 with Retry-After.',
+      },
     })
 
     .post('/logout', async ({ request, body, set }) => {
@@ -109,5 +114,8 @@ export const auth = (ctx: Ctx) =>
       token: true,
       body: ChangePasswordBody,
       response: { 200: Message },
-      detail: { summary: "Change your own password; ends your other sessions" },
+      detail: {
+        summary: 'Change your own password; ends your other sessions',
+        description: 'The new password follows the signup rules (8+ characters, not only spaces, not the name, not a common password). At most 5 wrong current passwords per session in 15 minutes; then 429 with Retry-After.',
+      },
     })

@@ -38,10 +38,22 @@ export function loginName(body: { name?: string; username?: string }): string | 
   return name || undefined
 }
 
-export async function login(ctx: Ctx, body: { name?: string; username?: string; password?: string }) {
+/**
+ * Logs in from client address `ip`. Besides the per-name limit of the rate-limit plugin, failed
+ * logins are capped per address across all names (RATELIMIT_LOGIN_FAILURES, see throttle.ts).
+ */
+export async function login(ctx: Ctx, body: { name?: string; username?: string; password?: string }, ip: string) {
   const name = loginName(body)
   if (!name || !body.password) throw new BadRequest('name and password are required')
-  const user = await authenticate(ctx, name, body.password)
+  const attempt = await ctx.throttle.login(ip)
+  let user: User
+  try {
+    user = await authenticate(ctx, name, body.password)
+  } catch (error) {
+    if (!(error instanceof Unauthorized)) await attempt.refund() // not a wrong password: e.g. the database failed
+    throw error
+  }
+  await attempt.refund()
   const pair = await ctx.database.db.transaction(async (tx) => {
     const created = await startSession(ctx, tx, user)
     await writeAudit(tx, { at: ctx.clock.now(), actorId: user.id, action: 'login', description: `${user.name} logged in`, payload: { session: created.sessionId } })
@@ -74,14 +86,15 @@ export async function register(ctx: Ctx, actor: Actor, body: { name?: string; pa
   })
 }
 
-export async function refresh(ctx: Ctx, token: string, claims: TokenClaims): Promise<TokenPair> {
-  const user = await ctx.actors.get(Number(claims.sub))
-  if (!user) throw new Unauthorized('user no longer exists')
-  if (claims.iat < user.tokensValidAfter) throw new Unauthorized('token has been revoked')
-  return rotateSession(ctx, token, claims, user)
+export function refresh(ctx: Ctx, token: string, claims: TokenClaims): Promise<TokenPair> {
+  return rotateSession(ctx, token, claims)
 }
 
-/** Revokes the session the given claims belong to (if any) and audits the logout of its user. */
+/**
+ * Revokes the session the given claims belong to (if any) and audits the logout of its user. The
+ * session's access tokens stop working at once on this instance (the actor cache entry is
+ * dropped after the commit) and within ACTOR_CACHE_TTL_MS on the others.
+ */
 export async function logout(ctx: Ctx, claims: TokenClaims | undefined) {
   if (!claims) return
   const userId = Number(claims.sub)
@@ -90,6 +103,7 @@ export async function logout(ctx: Ctx, claims: TokenClaims | undefined) {
     const [user] = await tx.select({ id: users.id, name: users.name }).from(users).where(eq(users.id, userId))
     if (user) await writeAudit(tx, { at: ctx.clock.now(), actorId: user.id, action: 'logout', description: `${user.name} logged out`, payload: { session: claims.sid ?? null } })
   })
+  ctx.actors.invalidate(userId)
 }
 
 export async function me(ctx: Ctx, claims: TokenClaims) {
@@ -98,16 +112,26 @@ export async function me(ctx: Ctx, claims: TokenClaims) {
   return publicUser(user)
 }
 
+/**
+ * Changes the caller's own password. Wrong current passwords are limited per session (5 per
+ * 15 minutes, then 429: throttle.ts). The caller's session is replaced by a new one with tokens
+ * of the new generation; every other session and every older token stops working.
+ */
 export async function changePassword(ctx: Ctx, actor: Actor, claims: TokenClaims, body: { current_password: string; new_password: string }) {
   const [user] = await ctx.database.db.select().from(users).where(eq(users.id, actor.id))
   if (!user) throw new NotFound('user not found')
+  const attempt = await ctx.throttle.passwordCheck(claims.sid ? `session:${claims.sid}` : `user:${user.id}`)
   if (!(await verifyPassword(body.current_password, user.passwordHash)))
     throw new BadRequest('current password is incorrect')
-  return ctx.database.db.transaction(async (tx) => {
-    await setPassword(ctx, tx, user.id, body.new_password, claims.sid)
+  await attempt.refund()
+  const pair = await ctx.database.db.transaction(async (tx) => {
+    const updated = await setPassword(ctx, tx, user, body.new_password, claims.sid)
+    if (!updated) throw new NotFound('user not found')
     await writeAudit(tx, { at: ctx.clock.now(), actorId: user.id, action: 'change_password', description: `${user.name} changed their password`, payload: {} })
-    // The caller stays logged in: fresh tokens for their own session.
+    // The caller stays logged in: fresh tokens (of the new generation) for a new session of their own.
     if (claims.sid) await revokeSession(ctx, tx, claims.sid)
-    return startSession(ctx, tx, user)
+    return startSession(ctx, tx, updated)
   })
+  ctx.actors.invalidate(user.id)
+  return pair
 }

@@ -6,9 +6,10 @@
 import { and, eq, isNull, ne } from 'drizzle-orm'
 import type { Ctx } from '../../context'
 import type { Executor } from '../../db/client'
-import { sessions } from '../../db/schema'
+import { sessions, users } from '../../db/schema'
 import { Unauthorized } from '../../lib/errors'
-import type { IssuedToken, TokenClaims } from './tokens'
+import { olderGeneration } from './actors'
+import type { IssuedToken, TokenClaims, TokenSubject } from './tokens'
 
 /** How long the token a refresh replaced is refused quietly instead of being treated as stolen. */
 export const ROTATION_GRACE_MS = 10_000
@@ -23,7 +24,7 @@ export function hashToken(token: string): string {
   return new Bun.CryptoHasher('sha256').update(token).digest('hex')
 }
 
-async function issuePair(ctx: Ctx, user: { id: number; role: string }, sessionId: string) {
+async function issuePair(ctx: Ctx, user: TokenSubject, sessionId: string) {
   const [access, refresh] = await Promise.all([
     ctx.tokens.issue('access', user, { sid: sessionId }),
     ctx.tokens.issue('refresh', user, { sid: sessionId }),
@@ -31,7 +32,8 @@ async function issuePair(ctx: Ctx, user: { id: number; role: string }, sessionId
   return { access, refresh }
 }
 
-export async function startSession(ctx: Ctx, tx: Executor, user: { id: number; role: string }): Promise<TokenPair> {
+/** A new session for the user; `user` must carry its current token_version (as just read or written). */
+export async function startSession(ctx: Ctx, tx: Executor, user: TokenSubject): Promise<TokenPair> {
   const sessionId = crypto.randomUUID()
   const { access, refresh } = await issuePair(ctx, user, sessionId)
   await tx.insert(sessions).values({
@@ -45,12 +47,23 @@ export async function startSession(ctx: Ctx, tx: Executor, user: { id: number; r
   return { sessionId, access, refresh }
 }
 
-/** Exchanges a verified refresh token for a new pair; refuses revoked sessions and replayed tokens. */
-export async function rotateSession(ctx: Ctx, token: string, claims: TokenClaims, user: { id: number; role: string }): Promise<TokenPair> {
-  if (!claims.sid) throw new Unauthorized('token has been revoked')
-  const sessionId = claims.sid
+/**
+ * Exchanges a verified refresh token for a new pair; refuses deleted users, revoked sessions,
+ * tokens of an older generation (a password change or reset since) and replayed tokens. The user
+ * is read in the transaction rather than from the actor cache, so the new tokens carry the
+ * current role and generation even if another instance changed them a moment ago.
+ */
+export async function rotateSession(ctx: Ctx, token: string, claims: TokenClaims): Promise<TokenPair> {
+  const userId = Number(claims.sub)
   const now = ctx.clock.now()
-  return ctx.database.db.transaction(async (tx) => {
+  const result = await ctx.database.db.transaction(async (tx) => {
+    const [user] = await tx.select({
+      id: users.id, role: users.role, tokenVersion: users.tokenVersion, passwordChangedAt: users.passwordChangedAt,
+    }).from(users).where(eq(users.id, userId))
+    if (!user) throw new Unauthorized('user no longer exists')
+    const generation = { tokenVersion: user.tokenVersion, passwordChangedAtS: Math.floor(user.passwordChangedAt.getTime() / 1000) }
+    if (olderGeneration(generation, claims) || !claims.sid) throw new Unauthorized('token has been revoked')
+    const sessionId = claims.sid
     const [session] = await tx.select().from(sessions).where(eq(sessions.id, sessionId)).for('update')
     if (!session || session.revokedAt || session.expiresAt <= now || session.userId !== user.id)
       throw new Unauthorized('token has been revoked')
@@ -75,11 +88,14 @@ export async function rotateSession(ctx: Ctx, token: string, claims: TokenClaims
       })
       .where(eq(sessions.id, sessionId))
     return { sessionId, access, refresh }
-  }).then((result) => {
-    if (result === 'raced') throw new Unauthorized('token has already been refreshed')
-    if (result === 'replayed') throw new Unauthorized('token has been revoked')
-    return result
   })
+  if (result === 'raced') throw new Unauthorized('token has already been refreshed')
+  if (result === 'replayed') {
+    // The session's access tokens stop working too: at once here, within the cache TTL elsewhere.
+    ctx.actors.invalidate(userId)
+    throw new Unauthorized('token has been revoked')
+  }
+  return result
 }
 
 export async function revokeSession(ctx: Ctx, tx: Executor, sessionId: string): Promise<void> {

@@ -17,8 +17,14 @@ export interface TokenClaims {
   csrf: string
   jti: string
   type: TokenType
-  /** refresh tokens: the session (login) this token belongs to */
+  /** the session (login) this token belongs to: logout and revocation reach its access tokens too */
   sid?: string
+  /**
+   * The user's token generation (users.token_version) when the token was issued: a password
+   * change or reset moves it on, and tokens of an older generation are refused. Absent from
+   * tokens issued before migration 0006 (see tokenRevoked in actors.ts).
+   */
+  ver?: number
   iat: number
   exp: number
 }
@@ -28,8 +34,14 @@ export interface IssuedToken {
   claims: TokenClaims
 }
 
+export interface TokenSubject {
+  id: number
+  role: string
+  tokenVersion: number
+}
+
 export interface TokenService {
-  issue(type: TokenType, subject: { id: number; role: string }, extra?: { sid?: string }): Promise<IssuedToken>
+  issue(type: TokenType, subject: TokenSubject, extra?: { sid?: string }): Promise<IssuedToken>
   /** Verifies signature, expiry and type; throws 401 `token has expired` or 422 `token invalid`. */
   verify(token: string, type: TokenType): Promise<TokenClaims>
 }
@@ -52,6 +64,7 @@ export function createTokenService(config: Pick<Config, 'jwtSecretKey' | 'access
         jti: crypto.randomUUID(),
         type,
         ...(extra.sid ? { sid: extra.sid } : {}),
+        ver: subject.tokenVersion,
         iat,
         exp: iat + ttl[type],
       }
@@ -68,7 +81,9 @@ export function createTokenService(config: Pick<Config, 'jwtSecretKey' | 'access
         throw new Unprocessable('token invalid')
       }
       if (payload.type !== type || typeof payload.sub !== 'string' || !/^\d+$/.test(payload.sub)
-        || typeof payload.csrf !== 'string' || typeof payload.exp !== 'number')
+        || typeof payload.csrf !== 'string' || typeof payload.exp !== 'number' || typeof payload.iat !== 'number'
+        || (payload.sid !== undefined && typeof payload.sid !== 'string')
+        || (payload.ver !== undefined && !Number.isSafeInteger(payload.ver)))
         throw new Unprocessable('token invalid')
       return payload as unknown as TokenClaims
     },

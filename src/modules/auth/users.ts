@@ -1,14 +1,14 @@
 /**
  * Creating users and setting passwords: shared by signup, register, change-password and the
- * admin routes, so every path applies the same rules (name, length, 409 on duplicates).
+ * admin routes, so every path applies the same rules (name, password, 409 on duplicates).
  */
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import type { Ctx } from '../../context'
 import { pgErrorCode, type Executor } from '../../db/client'
 import { users, type User, type UserRole } from '../../db/schema'
 import { BadRequest, Conflict } from '../../lib/errors'
 import { nameKey, normalizeName } from '../../lib/names'
-import { hashPassword, MIN_PASSWORD_LENGTH } from '../../lib/passwords'
+import { hashPassword, passwordProblem } from '../../lib/passwords'
 import { revokeUserSessions } from './sessions'
 
 export const MAX_NAME_LENGTH = 80
@@ -28,17 +28,16 @@ export function userNameColumns(raw: unknown): { name: string; nameKey: string }
   return { name, nameKey: nameKey(name) }
 }
 
-export function checkPassword(password: unknown): string {
-  if (typeof password !== 'string' || password.length === 0) throw new BadRequest('password is required')
-  if (password.length < MIN_PASSWORD_LENGTH)
-    throw new BadRequest(`password must be at least ${MIN_PASSWORD_LENGTH} characters`)
-  if (password.length > 1024) throw new BadRequest('password must be at most 1024 characters')
-  return password
+/** A new password for the user of this name, or 400 {msg} saying why not (rules: passwordProblem). */
+export function checkPassword(password: unknown, name: unknown): string {
+  const problem = passwordProblem(password, name)
+  if (problem) throw new BadRequest(problem)
+  return password as string
 }
 
 /** Inserts a user; `now` (the caller's clock) stamps created_at, updated_at and password_changed_at. */
 export async function insertUser(tx: Executor, input: { name: string; password: string; role: UserRole }, now: Date): Promise<User> {
-  const passwordHash = await hashPassword(checkPassword(input.password))
+  const passwordHash = await hashPassword(checkPassword(input.password, input.name))
   try {
     const [user] = await tx.insert(users).values({
       ...userNameColumns(input.name), passwordHash, role: input.role, passwordChangedAt: now, createdAt: now, updatedAt: now,
@@ -51,16 +50,18 @@ export async function insertUser(tx: Executor, input: { name: string; password: 
 }
 
 /**
- * Sets a new password, invalidates the user's existing access tokens (password_changed_at) and
- * revokes their sessions but the one named (the caller's own on a change-password).
+ * Sets a new password and moves the user's token generation on (token_version + 1), so every token
+ * issued before, even within the same second, is refused; revokes their sessions but the one
+ * named (the caller's own on a change-password). The caller calls ctx.actors.invalidate(user.id)
+ * once its transaction has committed: dropping the entry earlier would let a concurrent request
+ * cache the old generation again for ACTOR_CACHE_TTL_MS.
  */
-export async function setPassword(ctx: Ctx, tx: Executor, userId: number, password: string, keepSessionId?: string): Promise<User | undefined> {
-  const passwordHash = await hashPassword(checkPassword(password))
+export async function setPassword(ctx: Ctx, tx: Executor, target: Pick<User, 'id' | 'name'>, password: string, keepSessionId?: string): Promise<User | undefined> {
+  const passwordHash = await hashPassword(checkPassword(password, target.name))
   const now = ctx.clock.now()
   const [user] = await tx.update(users)
-    .set({ passwordHash, passwordChangedAt: now, updatedAt: now })
-    .where(eq(users.id, userId)).returning()
-  if (user) await revokeUserSessions(ctx, tx, userId, keepSessionId)
-  ctx.actors.invalidate(userId)
+    .set({ passwordHash, passwordChangedAt: now, updatedAt: now, tokenVersion: sql`${users.tokenVersion} + 1` })
+    .where(eq(users.id, target.id)).returning()
+  if (user) await revokeUserSessions(ctx, tx, target.id, keepSessionId)
   return user
 }

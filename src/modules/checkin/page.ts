@@ -18,9 +18,11 @@
 import { timingSafeEqual } from 'node:crypto'
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
+import { clientIp } from '../../lib/client-ip'
 import { parseCookies, serializeCookie } from '../../lib/cookies'
 import { HttpError, NotFound } from '../../lib/errors'
 import { accessToken, actorFor, verifyFormAccess } from '../../plugins/auth'
+import { metaOf } from '../../plugins/request-context'
 import type { Actor } from '../auth/actors'
 import { clearedCookies, sessionCookies } from '../auth/cookies'
 import * as authService from '../auth/service'
@@ -177,7 +179,7 @@ export const scanPage = (ctx: Ctx) =>
         const roomId = roomIdOf(params.id)
         const expected = parseCookies(request.headers.get('cookie'))[LOGIN_NONCE_COOKIE]
         if (!expected || !body.nonce || !sameSecret(expected, body.nonce)) throw new HttpError(403, LOGIN_EXPIRED)
-        const { pair } = await authService.login(ctx, { name: body.name, password: body.password })
+        const { pair } = await authService.login(ctx, { name: body.name, password: body.password }, clientIp(request, metaOf(request).socketIp, ctx.config.trustProxy))
         return backToPage(set, roomId, k, 'logged_in', sessionCookies(ctx.config, pair))
       } catch (error) {
         if (!(error instanceof HttpError)) throw error
