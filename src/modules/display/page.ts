@@ -114,6 +114,8 @@ export const DISPLAY_SCRIPT = `(function () {
     function onState(event) { document.body.classList.remove('offline'); render(JSON.parse(event.data)) }
     source.addEventListener('snapshot', onState)
     source.addEventListener('room', onState)
+    // the database is down: the state shown may be stale until the next snapshot
+    source.addEventListener('unavailable', function () { document.body.classList.add('offline') })
     source.onopen = function () { document.body.classList.remove('offline') }
     source.onerror = function () {
       document.body.classList.add('offline')
