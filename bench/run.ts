@@ -10,12 +10,16 @@
  *    GET /api/rooms/:id with the same bytes, then runs wrk (warm-up, then the measured run, same
  *    settings for both) on each endpoint while sampling the server's RSS.
  * 4. A mixed soak, printing the app's RSS every 10 s.
- * 5. Prints the results as Markdown with every target marked met or missed, writes them to
+ * 5. Fault (bench/fault.ts): a 10 s PostgreSQL outage at 50 req/s through a TCP proxy; p99 of the
+ *    answers during it and the time from its end to the first 200.
+ * 6. Prints the results as Markdown with every target marked met or missed, writes them to
  *    bench/results/latest.md and, on a full default run, into README.md's Performance section.
  *
  * Rate limiting is switched off for the app (RATELIMIT_ENABLED=false): with it on, the login
  * and reserve runs would measure 429 answers. Flags: --quick (5 s runs, 30 s soak),
- * --duration S, --warmup S, --soak-seconds N, --connections N, --keep-db, --no-readme.
+ * --duration S, --warmup S, --soak-seconds N, --connections N, --keep-db, --no-readme,
+ * --only fault (the dataset and the fault section alone, written to bench/results/fault.md;
+ * no wrk needed), --fault-rate N, --fault-seconds S.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -30,6 +34,7 @@ import { createPostgresDatabase, LOCAL_POSTGRES_URL } from '../test/helpers/db'
 import { freePort, processEnv, ROOT } from '../test/helpers/process'
 import { SQL as BASELINE_SQL } from './baseline'
 import { BENCH_PASSWORD, bookableRoomIds, buildDataset, type DatasetInfo } from './dataset'
+import { FAULT_TARGET, runFault, type FaultResult } from './fault'
 import {
   BENCH_DIR, fmt, killChildren, median, ms, rssMb, runWrk, sampleRss, slope, spawnLogged, waitFor200, type Proc, type WrkResult,
 } from './lib'
@@ -43,8 +48,15 @@ const { values: flags } = parseArgs({
     connections: { type: 'string' },
     'keep-db': { type: 'boolean', default: false },
     'no-readme': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'fault-rate': { type: 'string' },
+    'fault-seconds': { type: 'string' },
   },
 })
+if (flags.only !== undefined && flags.only !== 'fault') throw new Error(`--only: the only section that runs alone is "fault" (got "${flags.only}")`)
+const ONLY_FAULT = flags.only === 'fault'
+const FAULT_RATE = Number(flags['fault-rate'] ?? 50)
+const FAULT_SECONDS = Number(flags['fault-seconds'] ?? 10)
 const QUICK = flags.quick!
 const DURATION = Number(flags.duration ?? (QUICK ? 5 : 20))
 const WARMUP = Number(flags.warmup ?? (QUICK ? 2 : 5))
@@ -53,6 +65,7 @@ const CONNECTIONS = Number(flags.connections ?? 32)
 const THREADS = 2
 const COLD_RUNS = QUICK ? 1 : 3
 const DEFAULT_RUN = !QUICK && !flags.duration && !flags.warmup && !flags['soak-seconds'] && !flags.connections
+  && !flags['fault-rate'] && !flags['fault-seconds'] && !ONLY_FAULT
 const PG_ADMIN = process.env.BENCH_DATABASE_URL ?? LOCAL_POSTGRES_URL
 
 const SECRETS = {
@@ -221,7 +234,7 @@ async function machine() {
   const sql = postgres(PG_ADMIN, { max: 1, onnotice: () => {} })
   const { version } = (await sql`select version()`)[0]!
   await sql.end()
-  const wrkVersion = (await Bun.$`wrk -v`.nothrow().quiet()).stdout.toString().split('\n')[0]?.trim()
+  const wrkVersion = ONLY_FAULT ? undefined : (await Bun.$`wrk -v`.nothrow().quiet()).stdout.toString().split('\n')[0]?.trim()
   return {
     cpu: `${cpus.length} x ${cpus[0]?.model ?? 'unknown CPU'}`,
     memory: `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
@@ -393,7 +406,12 @@ async function main() {
   await Promise.all([app.stop(), baseline.stop()])
   await sql.end()
 
-  // 5. results
+  // 5. fault
+  log(`## Fault: PostgreSQL unreachable for ${FAULT_SECONDS} s at ${FAULT_RATE} req/s`)
+  const fault = await faultSection(created.url, bookable)
+  log()
+
+  // 6. results
   const ratioRooms = appRooms.wrk.rps / baseRooms.wrk.rps
   const ratioRoom = appRoom.wrk.rps / baseRoom.wrk.rps
   const mark = (met: boolean) => (met ? 'met' : '**missed**')
@@ -422,6 +440,12 @@ async function main() {
     { name: `Memory: one app process < ${TARGET.rssMb} MB RSS under load`, value: `max ${maxAppRss.toFixed(0)} MB (all runs and the soak)`, met: maxAppRss < TARGET.rssMb },
     { name: `Memory with BUN_JSC_forceRAMSize=${SMALL_HEAP_BYTES / 2 ** 20} MiB: < ${TARGET.rssMb} MB under the room loads`, value: `max ${maxSmallRss.toFixed(0)} MB, ${smallRows.map((x) => `${fmt(x.wrk.rps)} req/s`).join(' / ')}`, met: maxSmallRss < TARGET.rssMb },
     { name: `Memory: no growth trend in a ${SOAK} s mixed soak`, value: `${perMinute >= 0 ? '+' : ''}${perMinute.toFixed(2)} MB/min after ${settle.toFixed(0)} s (${soakGrowth >= 0 ? '+' : ''}${soakGrowth.toFixed(1)} MB over the soak), ${soakErrors} errors`, met: soakMet && soakErrors === 0 },
+    {
+      name: `Fault: a ${FAULT_SECONDS} s PostgreSQL outage at ${FAULT_RATE} req/s, p99 of the answers < ${FAULT_TARGET.p99Ms} ms (503 with Retry-After)`,
+      value: `${fault.during.p99.toFixed(0)} ms over ${fmt(fault.during.count)} requests (max ${fault.during.max.toFixed(0)} ms), ${fmt(fault.during.wellFormed)} x 503 \`database unavailable\``,
+      met: fault.met.p99,
+    },
+    { name: `Fault: database back -> first 200 < ${FAULT_TARGET.firstOkMs} ms`, value: fault.firstOkMs === undefined ? 'no 200' : `${fault.firstOkMs.toFixed(0)} ms`, met: fault.met.firstOk },
     { name: 'Cold start, migrated PostgreSQL', value: `${median(coldPg).toFixed(0)} ms (median of ${coldPg.length})`, met: true },
     { name: 'Cold start, fresh embedded database', value: `${median(coldEmbedded).toFixed(0)} ms (median of ${coldEmbedded.length})`, met: true },
   ]
@@ -452,7 +476,7 @@ async function main() {
   const soakLine = `Soak RSS (MB, every 10 s): ${soakSamples.map((s) => s.rss.toFixed(0)).join(' ')}`
   const cold = `Cold start to the first 200 from /health: migrated PostgreSQL ${coldPg.map((t) => `${t.toFixed(0)} ms`).join(' / ')}; `
     + `fresh embedded database ${coldEmbedded.map((t) => `${t.toFixed(0)} ms`).join(' / ')}.`
-  const markdown = [...summary, '', ...table, '', ...ratios, '', ...targetTable, '', cold, '', soakLine, ''].join('\n')
+  const markdown = [...summary, '', ...table, '', ...ratios, '', ...targetTable, '', cold, '', soakLine, '', fault.markdown, ''].join('\n')
 
   log('## Results')
   log()
@@ -464,6 +488,56 @@ async function main() {
   writeFileSync(resultsFile, `# Latest benchmark\n\n${markdown}`)
   log(`written to ${path.relative(ROOT, resultsFile)}`)
   if (DEFAULT_RUN && !flags['no-readme']) updateReadme(markdown)
+}
+
+/** The fault section (bench/fault.ts) against the bench database, through a TCP proxy. */
+async function faultSection(url: string, bookable: number[]): Promise<FaultResult> {
+  return runFault({
+    databaseUrl: url,
+    bookable,
+    rate: FAULT_RATE,
+    outageS: FAULT_SECONDS,
+    log,
+    startApp: async (proxied) => {
+      const app = startApp(proxied, 'app-fault')
+      await waitFor200(`${app.base}/health`, performance.now(), app.proc)
+      return app
+    },
+    login: async (base) => ({ token: (await login(base, 'user0005', BENCH_PASSWORD)).token }),
+  })
+}
+
+/** `--only fault`: the dataset, then the fault section; results in bench/results/fault.md. */
+async function mainFault() {
+  const env = await machine()
+  log('# QRBOOK benchmark: fault section alone (--only fault)')
+  log(`${env.cpu}, ${env.memory}; Bun ${env.bun}; ${env.postgres}; load average at start ${env.load}`)
+  log()
+  log('## Dataset')
+  created = await createPostgresDatabase('qrbook_bench', PG_ADMIN)
+  const dataset = await buildDataset(created.url)
+  log(`database ${created.name}: ${fmt(dataset.rooms)} rooms, ${fmt(dataset.users)} users, ${fmt(dataset.reservations)} reservations in ${dataset.seconds.toFixed(1)} s`)
+  const bookable = await bookableRoomIds(created.url)
+  log()
+  log(`## Fault: PostgreSQL unreachable for ${FAULT_SECONDS} s at ${FAULT_RATE} req/s`)
+  const fault = await faultSection(created.url, bookable)
+  log()
+  const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+  const markdown = [
+    `Run ${when}: \`bun bench/run.ts --only fault\` on ${env.cpu}, ${env.memory}; Bun ${env.bun}; ${env.postgres}; `
+      + `load generator, proxy, app and PostgreSQL share the machine (load average at start ${env.load}). `
+      + `Dataset: ${fmt(dataset.rooms)} rooms, ${fmt(dataset.users)} users, ${fmt(dataset.reservations)} reservations. App: one process, access log on.`,
+    '',
+    fault.markdown,
+    '',
+  ].join('\n')
+  log('## Results')
+  log()
+  log(markdown)
+  const resultsFile = path.join(BENCH_DIR, 'results', 'fault.md')
+  writeFileSync(resultsFile, `# Latest fault benchmark\n\n${markdown}`)
+  log(`written to ${path.relative(ROOT, resultsFile)}`)
+  if (!fault.met.p99 || !fault.met.firstOk) process.exitCode = 1
 }
 
 /** Replaces the block between the bench markers in README.md with the new results. */
@@ -483,7 +557,7 @@ function updateReadme(markdown: string) {
 }
 
 try {
-  await main()
+  await (ONLY_FAULT ? mainFault() : main())
 } catch (error) {
   console.error(`bench failed: ${(error as Error).stack ?? error}`)
   process.exitCode = 1

@@ -15,7 +15,7 @@ import type { Clock } from './lib/clock'
 import type { Logger } from './lib/log'
 
 export async function openDatabase(config: Config, log: Logger, options: DbOptions = {}): Promise<Database> {
-  const database = await createDb(config.database, { poolSize: config.dbPoolSize, ...options })
+  const database = await createDb(config.database, { poolSize: config.dbPoolSize, log, ...options })
   const deadline = Date.now() + config.dbConnectTimeoutS * 1000
   let delayMs = 250
   for (let attempt = 1; ; attempt++) {

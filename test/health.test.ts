@@ -119,20 +119,31 @@ describe.skipIf(!PG)('PostgreSQL behind a TCP proxy that the test cuts', () => {
     expect(proxy.accepted).toBeGreaterThan(0)
   })
 
-  test('database stops answering (connection stalls): 503 after about 2 s, not a hang', async () => {
+  test('database stops answering (connection stalls): 503 within 2 s, not a hang', async () => {
     proxy.setMode('stall')
     const [health, apiHealth] = await Promise.all([get(app, '/health'), get(app, '/api/health')])
     for (const reply of [health, apiHealth]) {
       expectDown(reply)
-      expect(reply.body.error).toBe('no answer within 2000 ms')
-      expect(reply.ms).toBeGreaterThanOrEqual(1900)
-      expect(reply.ms).toBeLessThan(4000)
+      // the circuit breaker's probe finds the stall (~1.5 s), or the check's own 2 s bound ends it
+      expect(reply.body.error).toMatch(/^(database unavailable|no answer within 2000 ms)/)
+      expect(reply.ms).toBeLessThan(2500)
     }
+    // while the breaker is open the answer is immediate
+    const again = await get(app, '/health')
+    expectDown(again)
+    expect(again.ms).toBeLessThan(200)
   })
 
-  test('the answer comes back when the connection does', async () => {
+  test('the answer comes back within a second of the connection', async () => {
     proxy.setMode('pass')
-    expectHealthy(await get(app, '/health'))
+    const restored = performance.now()
+    let reply = await get(app, '/health')
+    while (reply.status !== 200 && performance.now() - restored < 3000) {
+      await Bun.sleep(20)
+      reply = await get(app, '/health')
+    }
+    expectHealthy(reply)
+    expect(performance.now() - restored).toBeLessThan(1000)
   })
 
   test('database gone (connections cut, new ones refused): 503; recovers without a restart', async () => {

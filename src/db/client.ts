@@ -2,13 +2,20 @@
  * Opens the database named by DATABASE_URL: postgres.js for postgres:// and postgresql:// URLs,
  * PGlite on disk for pglite://<dir> (the default, ./data/pglite), PGlite in memory for memory://.
  * Both give the same Drizzle API, run the same migrations and enforce the same constraints.
+ * On PostgreSQL every query and transaction goes through a circuit breaker (circuit-breaker.ts):
+ * while the server cannot be reached, queries fail at once instead of queuing in the pool.
  */
 import { sql } from 'drizzle-orm'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import postgres from 'postgres'
 import type { DatabaseTarget } from '../config'
+import type { Logger } from '../lib/log'
+import { createCircuitBreaker, type BreakerOptions, type CircuitBreaker, type RunHandle } from './circuit-breaker'
+import { DatabaseUnavailableError, isConnectionFailure } from './errors'
 import * as schema from './schema'
+
+export { pgErrorCode } from './errors'
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
 /** The handle inside db.transaction(): the same query API. */
@@ -18,16 +25,20 @@ export type Executor = Db | Tx
 export interface Database {
   db: Db
   kind: DatabaseTarget['kind']
+  /** Open while PostgreSQL cannot be reached: queries are refused at once (always closed on PGlite). */
+  breaker: CircuitBreaker
   /** Answers `select 1` or throws; rejects after timeoutMs when the server does not answer. */
   ping(timeoutMs?: number): Promise<void>
   /** Runs fn while holding a PostgreSQL session advisory lock (a no-op lock on single-process PGlite). */
   withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T>
   /**
    * LISTEN on a channel: onPayload gets every NOTIFY payload, from any process on PostgreSQL
-   * (postgres.js keeps a dedicated connection and re-listens after reconnecting), from this
-   * process on PGlite. Resolves to a function that stops listening.
+   * (on a dedicated connection), from this process on PGlite. Resolves to a function that stops
+   * listening; rejects when the LISTEN cannot be set up. If the connection is lost later, onLost
+   * is called once and nothing more arrives: the caller listens again (and catches up on what it
+   * missed). PGlite's never drops.
    */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>
+  listen(channel: string, onPayload: (payload: string) => void, onLost?: (error: Error) => void): Promise<() => Promise<void>>
   close(): Promise<void>
 }
 
@@ -36,6 +47,25 @@ export interface DbOptions {
   onQuery?: (query: string) => void
   /** PostgreSQL pool size (DB_POOL_SIZE); at least 2, since withAdvisoryLock holds one connection. */
   poolSize?: number
+  /** Where the circuit breaker reports outages (PostgreSQL). */
+  log?: Logger
+  /** Timings of the circuit breaker (tests shorten them). */
+  breaker?: Omit<BreakerOptions, 'probe' | 'log'>
+}
+
+/** Seconds postgres.js waits for a TCP connection and the start-up handshake. */
+const CONNECT_TIMEOUT_S = 3
+/** How long a LISTEN may take to be set up. */
+const LISTEN_TIMEOUT_MS = 5000
+
+/**
+ * postgres.js's delay before reconnecting a pool connection after a failed attempt (seconds).
+ * Its default grows to 10-20 s during an outage and is not reset until a connection succeeds, so
+ * the first queries after the server returned waited that long. The breaker keeps queries away
+ * from the pool while the server is down, so a short delay costs nothing.
+ */
+export function reconnectBackoff(retries: number): number {
+  return Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2)
 }
 
 export async function createDb(target: DatabaseTarget, options: DbOptions = {}): Promise<Database> {
@@ -50,16 +80,19 @@ function createPostgresDb(url: string, options: DbOptions): Database {
     // One connection is reserved while withAdvisoryLock holds the lock, and the work inside needs
     // another: a pool of 1 would wait forever at start-up.
     max: Math.max(2, options.poolSize ?? 10),
-    connect_timeout: 5,
+    connect_timeout: CONNECT_TIMEOUT_S,
     idle_timeout: 60,
+    backoff: reconnectBackoff,
     onnotice: () => {},
     // Timestamps come back as Date objects; Drizzle maps them itself.
   })
-  const db = drizzlePostgres({ client, schema, logger: queryLogger(options) }) as unknown as Db
+  const breaker = createCircuitBreaker({ ...options.breaker, probe: (timeoutMs) => probePostgres(url, timeoutMs), log: options.log })
+  const db = drizzlePostgres({ client: guardClient(client, breaker), schema, logger: queryLogger(options) }) as unknown as Db
   return {
     db,
     kind: 'postgres',
-    ping: (timeoutMs = 2000) => withTimeout(client`select 1`.then(() => {}), timeoutMs),
+    breaker,
+    ping: (timeoutMs = 2000) => withTimeout(breaker.run(() => client`select 1`).then(() => {}), timeoutMs),
     async withAdvisoryLock(key, fn) {
       // Session-level lock on one reserved connection; the work itself may use the pool.
       const conn = await client.reserve()
@@ -74,12 +107,155 @@ function createPostgresDb(url: string, options: DbOptions): Database {
         conn.release()
       }
     },
-    async listen(channel, onPayload) {
-      const { unlisten } = await client.listen(channel, onPayload)
-      return async () => { await unlisten().catch(() => {}) }
+    listen: (channel, onPayload, onLost) => listenPostgres(url, channel, onPayload, onLost),
+    async close() {
+      breaker.stop()
+      await client.end({ timeout: 5 })
     },
-    close: () => client.end({ timeout: 5 }),
   }
+}
+
+/** One `select 1` on a connection of its own (never queued behind the pool), closed afterwards. */
+async function probePostgres(url: string, timeoutMs: number): Promise<void> {
+  const probe = postgres(url, {
+    max: 1,
+    connect_timeout: timeoutMs / 1000,
+    idle_timeout: 0,
+    max_lifetime: 0,
+    fetch_types: false,
+    backoff: () => 0.05,
+    onnotice: () => {},
+    connection: { application_name: 'qrbook-probe' },
+  })
+  try {
+    await withTimeout(probe`select 1`.then(() => {}), timeoutMs)
+  } finally {
+    void probe.end({ timeout: 0 }).catch(() => {})
+  }
+}
+
+/** LISTEN on a dedicated connection that reports its loss instead of reconnecting by itself. */
+async function listenPostgres(url: string, channel: string, onPayload: (payload: string) => void, onLost?: (error: Error) => void) {
+  let listening = false
+  let stopped = false
+  const connection = postgres(url, {
+    max: 1,
+    connect_timeout: CONNECT_TIMEOUT_S,
+    idle_timeout: 0,
+    max_lifetime: 0,
+    fetch_types: false,
+    onnotice: () => {},
+    connection: { application_name: 'qrbook-listen' },
+    // not in postgres.js's types, but read by its connections (its own listen() uses it)
+    ...{ onnotify: (name: string, payload: string) => {
+      if (name === channel && !stopped) onPayload(payload)
+    } },
+    onclose: () => {
+      if (!listening || stopped) return
+      stopped = true
+      void connection.end({ timeout: 0 }).catch(() => {})
+      onLost?.(new Error('the LISTEN connection closed'))
+    },
+  })
+  try {
+    await withTimeout(connection.unsafe(`listen "${channel.replace(/"/g, '""')}"`).then(() => {}), LISTEN_TIMEOUT_MS)
+    listening = true
+  } catch (error) {
+    stopped = true
+    void connection.end({ timeout: 0 }).catch(() => {})
+    throw error
+  }
+  return async () => {
+    if (stopped) return
+    stopped = true
+    await connection.end({ timeout: 1 }).catch(() => {})
+  }
+}
+
+type Sql = ReturnType<typeof postgres>
+type Thenable = PromiseLike<unknown> & { values(): unknown }
+
+/**
+ * The postgres.js client as Drizzle sees it: every query (`unsafe`, which is all Drizzle calls)
+ * and every transaction (`begin`) runs through the breaker. Nothing is sent while it is open.
+ */
+function guardClient(client: Sql, breaker: CircuitBreaker): Sql {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop === 'unsafe') {
+        return (...args: Parameters<Sql['unsafe']>) => {
+          const query = target.unsafe(...args)
+          return deferred(query, () => breaker.run(() => query))
+        }
+      }
+      if (prop === 'begin') {
+        return (...args: unknown[]) => {
+          const fn = args.pop() as (sql: unknown) => unknown
+          return breaker.run((handle) => (target.begin as (...a: unknown[]) => Promise<unknown>)(...args, async (sql: Sql) => {
+            if (handle.abandoned) throw abandonedError()
+            handle.progress() // BEGIN was answered
+            const result = await fn(guardTransaction(sql, handle))
+            // The caller was answered 503 meanwhile: roll back rather than commit behind its back.
+            if (handle.abandoned) throw abandonedError()
+            return result
+          }))
+        }
+      }
+      return Reflect.get(target, prop, receiver)
+    },
+  })
+}
+
+/** Inside a transaction: each statement restarts the deadline, and none is sent once the caller has gone. */
+function guardTransaction(sql: Sql, handle: RunHandle): Sql {
+  return new Proxy(sql, {
+    get(target, prop, receiver) {
+      if (prop === 'unsafe') {
+        return (...args: Parameters<Sql['unsafe']>) => {
+          const query = target.unsafe(...args)
+          return deferred(query, () => {
+            if (handle.abandoned) return Promise.reject(abandonedError())
+            return query.then(
+              (value) => (handle.progress(), value),
+              (error) => {
+                if (!isConnectionFailure(error)) handle.progress()
+                throw error
+              },
+            )
+          })
+        }
+      }
+      if (prop === 'savepoint') {
+        return (...args: unknown[]) => {
+          const fn = args.pop() as (sql: unknown) => unknown
+          return ((target as unknown as { savepoint: (...a: unknown[]) => Promise<unknown> }).savepoint)(...args, (inner: Sql) => fn(guardTransaction(inner, handle)))
+        }
+      }
+      return Reflect.get(target, prop, receiver)
+    },
+  })
+}
+
+/**
+ * A postgres.js query that starts only through `start` when awaited. Drizzle calls `.values()`
+ * (rows as arrays) and awaits; a postgres.js query is lazy, so one refused by the breaker is
+ * never sent.
+ */
+function deferred(query: Thenable, start: () => PromiseLike<unknown>): Thenable {
+  const wrapper: Thenable = {
+    values() {
+      query.values()
+      return wrapper
+    },
+    then(onFulfilled, onRejected) {
+      return start().then(onFulfilled, onRejected)
+    },
+  }
+  return wrapper
+}
+
+function abandonedError() {
+  return new DatabaseUnavailableError('database unavailable: the transaction was abandoned and rolled back')
 }
 
 export function queryLogger(options: DbOptions) {
@@ -93,16 +269,6 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
   })
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
-/** The SQLSTATE of a database error, also when Drizzle wraps it in a DrizzleQueryError. */
-export function pgErrorCode(error: unknown): string | undefined {
-  let current: any = error
-  for (let depth = 0; current && depth < 4; depth++) {
-    if (typeof current.code === 'string' && /^[0-9A-Z]{5}$/.test(current.code)) return current.code
-    current = current.cause
-  }
-  return undefined
 }
 
 /** The constraint name of a database error (e.g. which UNIQUE was violated). */

@@ -8,6 +8,7 @@ import { PGlite, type PGliteInterface } from '@electric-sql/pglite'
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import type { DatabaseTarget } from '../config'
+import { alwaysClosedBreaker } from './circuit-breaker'
 import { queryLogger, withTimeout, type Database, type Db, type DbOptions } from './client'
 import * as schema from './schema'
 
@@ -31,6 +32,8 @@ export function wrapPglite(client: PGlite | PGliteInterface, options: DbOptions 
   return {
     db,
     kind: client.dataDir ? 'pglite' : 'memory',
+    // In the process: it cannot become unreachable (only closed, at shutdown).
+    breaker: alwaysClosedBreaker(),
     ping: (timeoutMs = 2000) => withTimeout(client.query('select 1').then(() => {}), timeoutMs),
     withAdvisoryLock: (_key, fn) => fn(),
     async listen(channel, onPayload) {

@@ -2,37 +2,20 @@
  * The one error path. Every error leaves as JSON `{"msg": ...}` with the right status:
  * domain errors (HttpError) with their own status and message, validation failures as 400 with
  * details, malformed bodies as 400, unknown routes as 404, a database that cannot be reached as
- * 503 `database unavailable` (at once, not after a hang), a value the database refuses as data
+ * 503 `database unavailable` with Retry-After (fast: the circuit breaker in src/db/ refuses
+ * queries while PostgreSQL is down, see docs/decisions/011), a value the database refuses as data
  * (SQLSTATE class 22: a NUL character, a date out of range) as 400, a deadlock with a concurrent
  * change as 409 (nothing was written; retry), and anything unexpected as a
  * generic 500 carrying the request id, whose details go to the log and never to the client.
  */
 import { Elysia } from 'elysia'
 import { pgErrorCode } from '../db/client'
+import { isDatabaseUnavailable } from '../db/errors'
 import { HttpError } from '../lib/errors'
 import type { Logger } from '../lib/log'
 import { metaOf } from './request-context'
 
-/** Error codes of a connection that failed or broke: postgres.js's own and the socket's. */
-const CONNECTION_ERRORS = new Set([
-  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
-])
-/** SQLSTATEs of a server that is going away or cannot take us (shutdown, recovery, too many connections). */
-const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300'])
-
-/** True when the error (or one it wraps, as Drizzle does) says the database cannot be reached. */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  let current: any = error
-  for (let depth = 0; current && depth < 5; depth++) {
-    const code = current.code
-    if (typeof code === 'string' && (CONNECTION_ERRORS.has(code) || UNAVAILABLE_STATES.has(code) || /^08[0-9A-Z]{3}$/.test(code)))
-      return true
-    if (current.message === 'PGlite is closed') return true
-    current = current.cause
-  }
-  return false
-}
+export { isDatabaseUnavailable }
 
 /** True for PostgreSQL's "data exception" class: the request carried a value the database cannot take. */
 export function isDataException(error: unknown): boolean {
@@ -84,7 +67,8 @@ export const errorHandler = (log: Logger) => {
         unavailableCount = 0
       }
       set.status = 503
-      set.headers['retry-after'] = '5'
+      // The breaker probes every 250 ms and lets queries through within a second of the return.
+      set.headers['retry-after'] = '1'
       return { msg: 'database unavailable', request_id: meta.id }
     }
     const sqlState = pgErrorCode(error)

@@ -6,11 +6,15 @@
  * - pass:   bytes flow both ways.
  * - stall:  connections stay open and new ones are accepted, but no byte is forwarded (a hung
  *           server or a network partition). Switching back to pass delivers what was held.
- * - refuse: every open connection is closed and new ones are closed at once (server gone).
+ * - refuse: every open connection is closed and new ones are accepted and closed at once (a proxy
+ *           or load balancer whose backend is gone).
+ * - down:   every open connection is closed and nothing listens on the port any more, so new
+ *           connections are refused (ECONNREFUSED): what a stopped PostgreSQL server looks like.
+ *           Switching back to pass listens again on the same port.
  */
-import type { Socket, TCPSocketListener } from 'bun'
+import type { Socket, SocketHandler, TCPSocketListener } from 'bun'
 
-export type ProxyMode = 'pass' | 'stall' | 'refuse'
+export type ProxyMode = 'pass' | 'stall' | 'refuse' | 'down'
 
 interface Pipe {
   client: Socket<Pipe>
@@ -62,58 +66,58 @@ export function startTcpProxy(target: { hostname: string; port: number }): TcpPr
     flush(pipe.client, pipe.toClient)
   }
 
-  const listener: TCPSocketListener<Pipe> = Bun.listen<Pipe>({
-    hostname: '127.0.0.1',
-    port: 0,
-    socket: {
-      open(client) {
-        accepted++
-        if (mode === 'refuse') {
-          client.terminate()
-          return
-        }
-        const pipe: Pipe = { client, toUpstream: [], toClient: [], closed: false }
-        client.data = pipe
-        pipes.add(pipe)
-        Bun.connect<Pipe>({
-          hostname: target.hostname,
-          port: target.port,
-          data: pipe,
-          socket: {
-            open(upstream) {
-              if (pipe.closed) return void upstream.terminate()
-              pipe.upstream = upstream
-              pump(pipe)
-            },
-            data(_upstream, chunk) {
-              pipe.toClient.push(new Uint8Array(chunk))
-              pump(pipe)
-            },
-            drain: () => pump(pipe),
-            close: () => shut(pipe),
-            error: () => shut(pipe),
+  const handlers: SocketHandler<Pipe> = {
+    open(client) {
+      accepted++
+      if (mode === 'refuse' || mode === 'down') {
+        client.terminate()
+        return
+      }
+      const pipe: Pipe = { client, toUpstream: [], toClient: [], closed: false }
+      client.data = pipe
+      pipes.add(pipe)
+      Bun.connect<Pipe>({
+        hostname: target.hostname,
+        port: target.port,
+        data: pipe,
+        socket: {
+          open(upstream) {
+            if (pipe.closed) return void upstream.terminate()
+            pipe.upstream = upstream
+            pump(pipe)
           },
-        }).catch(() => shut(pipe))
-      },
-      data(client, chunk) {
-        if (!client.data) return
-        client.data.toUpstream.push(new Uint8Array(chunk))
-        pump(client.data)
-      },
-      drain(client) {
-        if (client.data) pump(client.data)
-      },
-      close(client) {
-        if (client.data) shut(client.data)
-      },
-      error(client) {
-        if (client.data) shut(client.data)
-      },
+          data(_upstream, chunk) {
+            pipe.toClient.push(new Uint8Array(chunk))
+            pump(pipe)
+          },
+          drain: () => pump(pipe),
+          close: () => shut(pipe),
+          error: () => shut(pipe),
+        },
+      }).catch(() => shut(pipe))
     },
-  })
+    data(client, chunk) {
+      if (!client.data) return
+      client.data.toUpstream.push(new Uint8Array(chunk))
+      pump(client.data)
+    },
+    drain(client) {
+      if (client.data) pump(client.data)
+    },
+    close(client) {
+      if (client.data) shut(client.data)
+    },
+    error(client) {
+      if (client.data) shut(client.data)
+    },
+  }
+
+  let listener: TCPSocketListener<Pipe> | undefined = Bun.listen<Pipe>({ hostname: '127.0.0.1', port: 0, socket: handlers })
+  const port = listener.port
+  let closed = false
 
   return {
-    port: listener.port,
+    port,
     get mode() {
       return mode
     },
@@ -121,19 +125,28 @@ export function startTcpProxy(target: { hostname: string; port: number }): TcpPr
       return accepted
     },
     setMode(next) {
+      if (closed) throw new Error('the proxy is closed')
       mode = next
-      if (next === 'refuse') for (const pipe of [...pipes]) shut(pipe)
+      if (next === 'refuse' || next === 'down') for (const pipe of [...pipes]) shut(pipe)
+      if (next === 'down') {
+        listener?.stop(true)
+        listener = undefined
+      } else if (!listener) {
+        listener = Bun.listen<Pipe>({ hostname: '127.0.0.1', port, socket: handlers })
+      }
       if (next === 'pass') for (const pipe of pipes) pump(pipe)
     },
     urlFor(url) {
       const u = new URL(url)
       u.hostname = '127.0.0.1'
-      u.port = String(listener.port)
+      u.port = String(port)
       return u.toString()
     },
     close() {
+      closed = true
       for (const pipe of [...pipes]) shut(pipe)
-      listener.stop(true)
+      listener?.stop(true)
+      listener = undefined
     },
   }
 }

@@ -160,6 +160,8 @@ export const DISPLAY_SCRIPT = `(function () {
     source.addEventListener('code', function (event) { document.body.classList.remove('offline'); showCode(JSON.parse(event.data)) })
     // The display link was replaced (generate-qr): the page, loaded again, says so.
     source.addEventListener('unpaired', function () { source.close(); location.reload() })
+    // the database is down: the state shown may be stale until the next snapshot
+    source.addEventListener('unavailable', function () { document.body.classList.add('offline') })
     source.onopen = function () { document.body.classList.remove('offline') }
     source.onerror = function () {
       document.body.classList.add('offline')

@@ -6,6 +6,11 @@
  * room's state (a booking starts or ends), so while anyone is subscribed the state is recomputed
  * every REFRESH_MS as well. Events are numbered per process; a short history lets a reconnecting
  * client resume with Last-Event-ID, and anything older gets a fresh snapshot instead.
+ *
+ * Outages (docs/decisions/011): the LISTEN is not a promise kept forever. When it cannot be set up,
+ * or its connection drops, the bus tells its subscribers (`down`) and listens again with back-off,
+ * at once when the circuit breaker sees the database return. Once listening again it recomputes
+ * every room (emitting what changed meanwhile) and hands subscribers the current state (`resync`).
  */
 import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm'
 import type { Ctx } from '../../context'
@@ -36,12 +41,21 @@ export interface RoomEvent {
   state: RoomState
 }
 
-export type Listener = (event: RoomEvent) => void
+export interface Subscriber {
+  /** A room's state changed. */
+  event(event: RoomEvent): void
+  /** Live updates stopped (the database cannot be reached); `resync` follows when they resume. */
+  down?(): void
+  /** Live updates run (again): the state of every room now, ordered by name, and the id it matches. */
+  resync?(states: RoomState[], id: string): void
+}
 
 export interface RoomEventBus {
-  /** Starts listening (idempotent); subscribe() calls it. */
-  start(): Promise<void>
-  subscribe(roomId: number | null, listener: Listener): Promise<() => void>
+  /** Starts listening if it is not (idempotent); resolves to whether the live feed runs. */
+  start(): Promise<boolean>
+  /** True while the LISTEN runs: events arrive as changes happen. */
+  live(): boolean
+  subscribe(roomId: number | null, subscriber: Subscriber): () => void
   /** Current state of one room, or of every room (ordered by name). */
   snapshot(roomId?: number): Promise<RoomState[]>
   /** Events after lastEventId for this filter, or undefined when they are no longer known. */
@@ -52,16 +66,28 @@ export interface RoomEventBus {
   stop(): Promise<void>
 }
 
+/** Back-off between two attempts to LISTEN again (the breaker's recovery also triggers one at once). */
+const RETRY_MIN_MS = 250
+const RETRY_MAX_MS = 2000
+
 export function createRoomEventBus(ctx: Ctx, options: { refreshMs?: number } = {}): RoomEventBus {
   const refreshMs = options.refreshMs ?? 30_000
   const boot = Date.now().toString(36)
-  const listeners = new Map<Listener, number | null>()
+  const subscribers = new Map<Subscriber, number | null>()
   const known = new Map<number, string>()
   const history: RoomEvent[] = []
   const pending = new Set<number>()
   let seq = 0
-  let started: Promise<void> | undefined
+  let wanted = false
+  let stopped = false
+  let listening = false
+  let baselined = false
+  let downNotified = false
+  let connecting: Promise<void> | undefined
   let unlisten: (() => Promise<void>) | undefined
+  let retryTimer: ReturnType<typeof setTimeout> | undefined
+  let retryMs = RETRY_MIN_MS
+  let failures = 0
   let flushTimer: ReturnType<typeof setTimeout> | undefined
   let refreshTimer: ReturnType<typeof setInterval> | undefined
 
@@ -91,30 +117,40 @@ export function createRoomEventBus(ctx: Ctx, options: { refreshMs?: number } = {
     }))
   }
 
+  function each(fn: (subscriber: Subscriber, filter: number | null) => void) {
+    for (const [subscriber, filter] of [...subscribers]) {
+      try {
+        fn(subscriber, filter)
+      } catch (error) {
+        ctx.log.warn('room event listener failed', { error: String(error) })
+      }
+    }
+  }
+
   function emit(state: RoomState) {
     const event: RoomEvent = { id: `${boot}-${++seq}`, seq, state }
     history.push(event)
     if (history.length > HISTORY) history.shift()
-    for (const [listener, filter] of listeners) {
-      if (filter === null || filter === state.room.id) {
-        try {
-          listener(event)
-        } catch (error) {
-          ctx.log.warn('room event listener failed', { error: String(error) })
-        }
-      }
+    each((subscriber, filter) => {
+      if (filter === null || filter === state.room.id) subscriber.event(event)
+    })
+  }
+
+  /** Records the given states and emits those that changed. */
+  function apply(list: RoomState[]) {
+    for (const state of list) {
+      const json = JSON.stringify(state)
+      if (known.get(state.room.id) === json) continue
+      known.set(state.room.id, json)
+      emit(state)
     }
   }
 
   /** Recomputes the given rooms (all known ones when undefined) and emits those that changed. */
   async function refresh(ids?: number[]) {
+    if (!listening) return // recomputed in full once listening again
     try {
-      for (const state of await states(ids)) {
-        const json = JSON.stringify(state)
-        if (known.get(state.room.id) === json) continue
-        known.set(state.room.id, json)
-        emit(state)
-      }
+      apply(await states(ids))
     } catch (error) {
       ctx.log.warn('could not refresh room state for subscribers', { error: (error as Error).message })
     }
@@ -131,31 +167,118 @@ export function createRoomEventBus(ctx: Ctx, options: { refreshMs?: number } = {
   }
 
   function updateRefreshTimer() {
-    if (listeners.size > 0 && !refreshTimer) refreshTimer = setInterval(() => void refresh(), refreshMs)
-    if (listeners.size === 0 && refreshTimer) {
+    if (subscribers.size > 0 && !refreshTimer) refreshTimer = setInterval(() => void refresh(), refreshMs)
+    if (subscribers.size === 0 && refreshTimer) {
       clearInterval(refreshTimer)
       refreshTimer = undefined
     }
   }
 
-  const bus: RoomEventBus = {
-    start() {
-      started ??= (async () => {
-        unlisten = await ctx.database.listen(ROOM_EVENTS_CHANNEL, (payload) => {
-          const id = Number(payload)
-          if (Number.isInteger(id) && id > 0) schedule(id)
+  function onPayload(payload: string) {
+    const id = Number(payload)
+    if (Number.isInteger(id) && id > 0) schedule(id)
+  }
+
+  /** Live updates stopped: tell the subscribers once, and drop the LISTEN connection if any. */
+  function goDown() {
+    listening = false
+    pending.clear()
+    const stop = unlisten
+    unlisten = undefined
+    if (stop) void stop()
+    if (!downNotified && subscribers.size > 0) {
+      downNotified = true
+      each((subscriber) => subscriber.down?.())
+    }
+  }
+
+  function retryLater() {
+    clearTimeout(retryTimer)
+    if (stopped || !wanted) return
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined
+      ensureListening()
+    }, retryMs)
+    retryMs = Math.min(retryMs * 2, RETRY_MAX_MS)
+  }
+
+  function onLost(error: Error) {
+    if (stopped) return
+    ctx.log.warn('room events: the LISTEN connection was lost; listening again', { error: error.message })
+    unlisten = undefined
+    listening = false
+    // A dropped connection may be the first sign of an outage.
+    ctx.database.breaker.suspect(error)
+    ensureListening()
+  }
+
+  function ensureListening() {
+    if (stopped || !wanted || listening || connecting) return
+    clearTimeout(retryTimer)
+    retryTimer = undefined
+    connecting = (async () => {
+      let stop: (() => Promise<void>) | undefined
+      let established = false
+      let lostEarly: Error | undefined
+      try {
+        if (ctx.database.breaker.state === 'open') throw new Error('database unavailable')
+        stop = await ctx.database.listen(ROOM_EVENTS_CHANNEL, onPayload, (error) => {
+          if (established) onLost(error)
+          else lostEarly = error
         })
-        // The baseline: what "changed" is measured against.
-        for (const state of await states()) known.set(state.room.id, JSON.stringify(state))
-      })()
-      return started
+        // The baseline, or after an interruption what changed while nobody listened.
+        const all = await states()
+        if (stopped) return void (await stop())
+        if (lostEarly) throw lostEarly
+        established = true
+        if (baselined) apply(all)
+        else for (const state of all) known.set(state.room.id, JSON.stringify(state))
+        baselined = true
+        unlisten = stop
+        listening = true
+        if (failures > 0) ctx.log.info('room events: listening again', { attempts: failures + 1 })
+        failures = 0
+        retryMs = RETRY_MIN_MS
+        downNotified = false
+        const id = bus.currentId()
+        each((subscriber) => subscriber.resync?.(all, id))
+      } catch (error) {
+        if (stop) void stop()
+        if (failures++ === 0) ctx.log.warn('room events: cannot LISTEN; retrying with back-off', { error: (error as Error).message })
+        goDown()
+        retryLater()
+      }
+    })().finally(() => {
+      connecting = undefined
+    })
+  }
+
+  // The database returned (the breaker let queries through again): listen again at once. It went
+  // away: the LISTEN connection may hang rather than fail, so give it up and start afresh later.
+  const offBreaker = ctx.database.breaker.onChange((state) => {
+    if (!wanted || stopped) return
+    if (state === 'open') goDown()
+    else {
+      retryMs = RETRY_MIN_MS
+      ensureListening()
+    }
+  })
+
+  const bus: RoomEventBus = {
+    async start() {
+      wanted = true
+      ensureListening()
+      await connecting
+      return listening
     },
-    async subscribe(roomId, listener) {
-      await bus.start()
-      listeners.set(listener, roomId)
+    live: () => listening,
+    subscribe(roomId, subscriber) {
+      subscribers.set(subscriber, roomId)
       updateRefreshTimer()
+      wanted = true
+      ensureListening()
       return () => {
-        listeners.delete(listener)
+        subscribers.delete(subscriber)
         updateRefreshTimer()
       }
     },
@@ -170,12 +293,19 @@ export function createRoomEventBus(ctx: Ctx, options: { refreshMs?: number } = {
       return history.filter((e) => e.seq > after && (roomId === null || e.state.room.id === roomId))
     },
     currentId: () => `${boot}-${seq}`,
-    subscribers: () => listeners.size,
+    subscribers: () => subscribers.size,
     async stop() {
-      listeners.clear()
+      stopped = true
+      offBreaker()
+      subscribers.clear()
       updateRefreshTimer()
       clearTimeout(flushTimer)
-      await unlisten?.()
+      clearTimeout(retryTimer)
+      await connecting
+      const stop = unlisten
+      unlisten = undefined
+      listening = false
+      await stop?.()
     },
   }
   return bus

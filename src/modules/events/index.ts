@@ -4,6 +4,7 @@
  */
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
+import { isDatabaseUnavailable } from '../../db/errors'
 import { getRoomView } from '../rooms/service'
 import { roomEventStream } from './sse'
 
@@ -26,17 +27,24 @@ export const roomEvents = (ctx: Ctx) =>
         signal: request.signal,
         snapshot: (states) => ({ rooms: states.map((s) => s.room) }),
         change: (state) => ({ room: state.room }),
+        log: ctx.log,
       })
       return new Response(stream, { headers: { ...(set.headers as Record<string, string>), ...SSE_HEADERS } })
     }, {
       detail: {
         summary: 'Live status of every room (Server-Sent Events)',
-        description: 'First a `snapshot` event `{"rooms":[Room]}`, then a `room` event `{"room":Room}` whenever a room\'s status, current or next booking changes, from any instance. Reconnect with `Last-Event-ID` to resume.',
+        description: 'First a `snapshot` event `{"rooms":[Room]}`, then a `room` event `{"room":Room}` whenever a room\'s status, current or next booking changes, from any instance. Reconnect with `Last-Event-ID` to resume. While the database cannot be reached the stream stays open: an `unavailable` event `{"msg"}`, then a fresh `snapshot` once it answers again.',
         responses: sse,
       },
     })
     .get('/:id/events', async ({ params, request, set }) => {
-      await getRoomView(ctx, params.id) // 404 before the stream starts
+      try {
+        await getRoomView(ctx, params.id) // 404 before the stream starts
+      } catch (error) {
+        // The database is down: open the stream anyway; it says so and waits (a room that turns
+        // out not to exist gets an `error` event then).
+        if (!isDatabaseUnavailable(error)) throw error
+      }
       const stream = roomEventStream({
         bus: ctx.events,
         roomId: params.id,
@@ -44,13 +52,14 @@ export const roomEvents = (ctx: Ctx) =>
         signal: request.signal,
         snapshot: (states) => states[0],
         change: (state) => state,
+        log: ctx.log,
       })
       return new Response(stream, { headers: { ...(set.headers as Record<string, string>), ...SSE_HEADERS } })
     }, {
       params: t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'room id' }) }),
       detail: {
         summary: "Live status of one room and its remaining bookings today (Server-Sent Events)",
-        description: 'Each event (`snapshot`, then `room`) carries `{"room":Room,"upcoming":[{id,user_name,start_time,end_time}]}`.',
+        description: 'Each event (`snapshot`, then `room`) carries `{"room":Room,"upcoming":[{id,user_name,start_time,end_time}]}`. While the database cannot be reached: an `unavailable` event `{"msg"}`, then a fresh `snapshot` once it answers again.',
         responses: sse,
       },
     })

@@ -2,11 +2,20 @@
  * A Server-Sent Events stream over the room event bus: the reconnect delay, then a snapshot (or,
  * with a known Last-Event-ID, the events missed since), then one event per change, with comment
  * heartbeats so proxies keep idle streams open. Ends cleanly when the client goes away.
+ *
+ * While the database cannot be reached (when the stream opens, or later) the stream stays open:
+ * it sends one `unavailable` event `{"msg"}`, then waits, and sends a fresh `snapshot` as soon as
+ * live updates run again (the bus's resync, or a retry every WAIT_RETRY_MS).
  */
+import { isDatabaseUnavailable } from '../../db/errors'
+import type { Logger } from '../../lib/log'
 import type { RoomEvent, RoomEventBus, RoomState } from './bus'
 
 export const HEARTBEAT_MS = 15_000
 export const RETRY_MS = 3000
+/** While waiting for the database, how often a stream checks whether it can send its snapshot. */
+const WAIT_RETRY_MS = 1000
+export const UNAVAILABLE_MSG = 'database unavailable: live updates resume when it answers again'
 
 type Shape = (state: RoomState) => unknown
 
@@ -23,14 +32,20 @@ export function roomEventStream(options: {
   snapshot: (states: RoomState[]) => unknown
   /** what a change event carries */
   change: Shape
+  log?: Logger
 }): ReadableStream<Uint8Array> {
   const { bus, roomId, signal } = options
   const encoder = new TextEncoder()
   let cleanup: (() => void) | undefined
 
   return new ReadableStream<Uint8Array>({
-    async start(controller) {
+    start(controller) {
       let open = true
+      // starting: the first snapshot is being read (changes wait in `queue`); live: changes are
+      // sent as they come; waiting: the database cannot be reached, a snapshot follows its return.
+      let phase: 'starting' | 'live' | 'waiting' = 'starting'
+      let queue: RoomEvent[] = []
+      let waitTimer: ReturnType<typeof setTimeout> | undefined
       const send = (text: string) => {
         if (!open) return
         try {
@@ -39,17 +54,80 @@ export function roomEventStream(options: {
           close()
         }
       }
-      // Changes that arrive while the snapshot is being read wait until it has been sent.
-      let queue: RoomEvent[] | null = []
-      const unsubscribe = await bus.subscribe(roomId, (event) => {
-        if (queue) queue.push(event)
-        else send(frame('room', options.change(event.state), event.id))
+      const sendChange = (event: RoomEvent) => send(frame('room', options.change(event.state), event.id))
+
+      /** Sends the snapshot of these states (every room); false when this stream's room is gone. */
+      const sendSnapshot = (states: RoomState[], id: string): boolean => {
+        const mine = roomId === null ? states : states.filter((s) => s.room.id === roomId)
+        if (roomId !== null && mine.length === 0) {
+          send(frame('error', { msg: 'room not found' }))
+          close()
+          return false
+        }
+        send(frame('snapshot', options.snapshot(mine), id))
+        return true
+      }
+
+      const goLive = () => {
+        phase = 'live'
+        clearTimeout(waitTimer)
+        const waiting = queue
+        queue = []
+        for (const event of waiting) sendChange(event)
+      }
+
+      const wait = () => {
+        if (!open) return
+        if (phase !== 'waiting') send(frame('unavailable', { msg: UNAVAILABLE_MSG }))
+        phase = 'waiting'
+        queue = []
+        clearTimeout(waitTimer)
+        waitTimer = setTimeout(() => {
+          if (bus.live()) void begin(false)
+          else wait()
+        }, WAIT_RETRY_MS)
+      }
+
+      /** The first snapshot (or the missed events), or after an outage a fresh snapshot. */
+      const begin = async (resume: boolean) => {
+        if (!(await bus.start())) return wait()
+        const missed = resume && options.lastEventId ? bus.since(options.lastEventId, roomId) : undefined
+        if (missed) {
+          for (const event of missed) sendChange(event)
+          return goLive()
+        }
+        const id = bus.currentId()
+        let states: RoomState[]
+        try {
+          states = await bus.snapshot(roomId ?? undefined)
+        } catch (error) {
+          if (!isDatabaseUnavailable(error)) throw error
+          return wait()
+        }
+        if (!open || phase === 'live') return
+        if (sendSnapshot(states, id)) goLive()
+      }
+
+      const unsubscribe = bus.subscribe(roomId, {
+        event(event) {
+          if (phase === 'live') sendChange(event)
+          else if (phase === 'starting') queue.push(event)
+          // waiting: the snapshot that ends the wait includes it
+        },
+        down() {
+          if (phase === 'live') wait()
+        },
+        resync(states, id) {
+          if (phase !== 'waiting') return
+          if (sendSnapshot(states, id)) goLive()
+        },
       })
       const heartbeat = setInterval(() => send(': heartbeat\n\n'), HEARTBEAT_MS)
       const close = () => {
         if (!open) return
         open = false
         clearInterval(heartbeat)
+        clearTimeout(waitTimer)
         unsubscribe()
         signal.removeEventListener('abort', close)
         try {
@@ -60,16 +138,11 @@ export function roomEventStream(options: {
       signal.addEventListener('abort', close)
 
       send(`retry: ${RETRY_MS}\n\n`)
-      const missed = options.lastEventId ? bus.since(options.lastEventId, roomId) : undefined
-      if (missed) {
-        for (const event of missed) send(frame('room', options.change(event.state), event.id))
-      } else {
-        const id = bus.currentId()
-        send(frame('snapshot', options.snapshot(await bus.snapshot(roomId ?? undefined)), id))
-      }
-      const waiting = queue
-      queue = null
-      for (const event of waiting) send(frame('room', options.change(event.state), event.id))
+      void begin(true).catch((error) => {
+        options.log?.error('room event stream failed', { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) })
+        send(frame('error', { msg: 'internal server error' }))
+        close()
+      })
     },
     cancel() {
       cleanup?.()
