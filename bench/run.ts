@@ -110,6 +110,8 @@ function appEnv(databaseUrl: string, port: number, extra: Record<string, string>
     PORT: String(port),
     DATABASE_URL: databaseUrl,
     RATELIMIT_ENABLED: 'false',
+    // the load runs book 200+ days ahead, in blocks of their own (see nextBlock)
+    BOOKING_HORIZON_DAYS: '3660',
     LOG_LEVEL: 'info',
     SERVER_EXTERNAL_BASE: EXTERNAL_BASE,
     STATIC_QR_PATH: path.join(tmp, 'qr'),

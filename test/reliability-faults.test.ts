@@ -28,6 +28,8 @@ setDefaultTimeout(30_000) // test/setup.ts's preloaded timeout reaches only the 
 const PG = await postgresServerUrl()
 const REDIS = Bun.which('redis-server')
 const SECRETS = { SECRET_KEY: 'faults-secret-key-0123456789abcdefghijklmn', JWT_SECRET_KEY: 'faults-jwt-secret-key-0123456789abcdefghij' }
+/** These tests book months ahead, in a block of time of their own: past the default booking horizon (180 days). */
+const FAR_AHEAD = { BOOKING_HORIZON_DAYS: '3660' }
 const HOUR = 3600_000
 
 const tempDirs: string[] = []
@@ -123,7 +125,7 @@ describe.skipIf(!PG)('PostgreSQL cut under load (TCP proxy), then restored', () 
     const TIMEOUT_S = 3
     try {
       const server = spawnServer({
-        env: processEnv({ ...SECRETS, DATABASE_URL: proxy.urlFor(created.url), TIMEOUT: String(TIMEOUT_S), RATELIMIT_ENABLED: 'false' }),
+        env: processEnv({ ...SECRETS, ...FAR_AHEAD, DATABASE_URL: proxy.urlFor(created.url), TIMEOUT: String(TIMEOUT_S), RATELIMIT_ENABLED: 'false' }),
       })
       await server.waitForLog('listening')
       const pid = server.proc.pid
@@ -274,7 +276,7 @@ describe.skipIf(!REDIS)('Redis down', () => {
       }
       const server = spawnServer({
         env: processEnv({
-          ...SECRETS, DATABASE_URL: `pglite://${path.join(tempDir(), 'pglite')}`,
+          ...SECRETS, ...FAR_AHEAD, DATABASE_URL: `pglite://${path.join(tempDir(), 'pglite')}`,
           RATELIMIT_ENABLED: 'true', RATELIMIT_STORAGE_URI: `redis://127.0.0.1:${port}`, RATELIMIT_DEFAULTS: '1000 per minute',
         }),
       })
@@ -311,7 +313,7 @@ describe.skipIf(!REDIS)('Redis down', () => {
 describe('process faults on the embedded database', () => {
   test('SIGTERM under load: every accepted request is answered in full; acknowledged bookings are stored, refused ones left nothing', async () => {
     const dir = path.join(tempDir(), 'pglite')
-    const env = processEnv({ ...SECRETS, DATABASE_URL: `pglite://${dir}`, RATELIMIT_ENABLED: 'false' })
+    const env = processEnv({ ...SECRETS, ...FAR_AHEAD, DATABASE_URL: `pglite://${dir}`, RATELIMIT_ENABLED: 'false' })
     const server = spawnServer({ env })
     await server.waitForLog('listening')
     const token = await login(server.base, 'student')
@@ -355,7 +357,7 @@ describe('process faults on the embedded database', () => {
 
   test('kill -9 during writes: the next start opens the data and every acknowledged booking is there', async () => {
     const dir = path.join(tempDir(), 'pglite')
-    const env = processEnv({ ...SECRETS, DATABASE_URL: `pglite://${dir}`, RATELIMIT_ENABLED: 'false' })
+    const env = processEnv({ ...SECRETS, ...FAR_AHEAD, DATABASE_URL: `pglite://${dir}`, RATELIMIT_ENABLED: 'false' })
     const first = spawnServer({ env })
     await first.waitForLog('listening')
     const token = await login(first.base, 'student')

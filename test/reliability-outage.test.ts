@@ -33,6 +33,8 @@ setDefaultTimeout(60_000)
 
 const PG = await postgresServerUrl()
 const SECRETS = { SECRET_KEY: 'outage-secret-key-0123456789abcdefghijklmn', JWT_SECRET_KEY: 'outage-jwt-secret-key-0123456789abcdefghij' }
+/** These tests book months ahead, in a block of time of their own: past the default booking horizon (180 days). */
+const FAR_AHEAD = { BOOKING_HORIZON_DAYS: '3660' }
 const OUTAGE_MS = 4000
 const HOUR = 3600_000
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z')
@@ -60,7 +62,7 @@ describe.skipIf(!PG)('requests during a PostgreSQL outage (server process, proxy
     const proxy = startTcpProxy({ hostname: pg.hostname, port: Number(pg.port || 5432) })
     try {
       const server = spawnServer({
-        env: processEnv({ ...SECRETS, DATABASE_URL: proxy.urlFor(created.url), RATELIMIT_ENABLED: 'false' }),
+        env: processEnv({ ...SECRETS, ...FAR_AHEAD, DATABASE_URL: proxy.urlFor(created.url), RATELIMIT_ENABLED: 'false' }),
       })
       await server.waitForLog('listening')
       const login = await fetch(`${server.base}/api/auth/login`, {
