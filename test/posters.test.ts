@@ -56,15 +56,18 @@ async function publicUrlOf(roomId: number): Promise<string> {
 }
 
 describe('posters', () => {
-  test('all rooms: one A4 page per room, in name order, each decoding to that room scan URL', async () => {
+  test('all rooms: one A4 page per room', async () => {
     const all = await t.database.db.select().from(rooms)
     const bytes = await pdfOf(await get('/api/admin/rooms/posters.pdf'))
     const pdf = await PDFDocument.load(bytes)
     expect(pdf.getPageCount()).toBe(all.length)
     const { width, height } = pdf.getPage(0).getSize()
     expect([Math.round(width), Math.round(height)]).toEqual([595, 842])
+  })
 
-    if (!hasPdftoppm) return console.warn('pdftoppm missing (apt-get install poppler-utils): page images not decoded')
+  test.skipIf(!hasPdftoppm)('all rooms: each page decodes to that room scan URL (needs pdftoppm from poppler-utils)', async () => {
+    const all = await t.database.db.select().from(rooms)
+    const bytes = await pdfOf(await get('/api/admin/rooms/posters.pdf'))
     const file = path.join(work, 'all.pdf')
     await Bun.write(file, bytes)
     const render = Bun.spawnSync(['pdftoppm', '-png', '-r', '100', file, path.join(work, 'page')])
