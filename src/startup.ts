@@ -1,10 +1,12 @@
 /**
  * The start-up steps before the server listens: open the database (retrying while it is not up
- * yet, as on Railway where the app can start before PostgreSQL), then migrate, seed and fill the
+ * yet, as on Railway where the app can start before PostgreSQL, but not when it answered with a
+ * refusal no retry can change), then migrate, seed and fill the
  * lookalike keys of user names that lack one (src/db/name-keys.ts) under one advisory lock.
  */
-import type { Config } from './config'
+import type { Config, SeedMode } from './config'
 import { createDb, type Database, type DbOptions } from './db/client'
+import { permanentConnectionProblem } from './db/errors'
 import { migrate, MIGRATION_LOCK_KEY } from './db/migrate'
 import { backfillNameKeys } from './db/name-keys'
 import { inArray } from 'drizzle-orm'
@@ -13,6 +15,11 @@ import { users } from './db/schema'
 import { verifyPassword } from './lib/passwords'
 import type { Clock } from './lib/clock'
 import type { Logger } from './lib/log'
+
+/** The database answered and refused us in a way no retry can change (src/db/errors.ts). */
+export class PermanentDatabaseError extends Error {
+  override name = 'PermanentDatabaseError'
+}
 
 export async function openDatabase(config: Config, log: Logger, options: DbOptions = {}): Promise<Database> {
   const database = await createDb(config.database, { poolSize: config.dbPoolSize, log, ...options })
@@ -25,6 +32,11 @@ export async function openDatabase(config: Config, log: Logger, options: DbOptio
       return database
     } catch (error) {
       const message = (error as Error).message
+      const permanent = config.database.kind === 'postgres' ? permanentConnectionProblem(error, config.database.url) : undefined
+      if (permanent !== undefined) {
+        await database.close().catch(() => {})
+        throw new PermanentDatabaseError(permanent)
+      }
       if (Date.now() + delayMs > deadline) {
         await database.close().catch(() => {})
         throw new Error(`database not reachable after ${attempt} attempts: ${message}`)
@@ -36,23 +48,35 @@ export async function openDatabase(config: Config, log: Logger, options: DbOptio
   }
 }
 
-export async function prepareDatabase(database: Database, clock: Clock, log: Logger): Promise<void> {
+const SEEDED: Record<SeedMode, string> = {
+  demo: 'seeded the demo accounts, rooms and reservations (SEED=demo)',
+  accounts: 'seeded the four accounts admin, teacher, student and guest, no rooms (SEED=accounts)',
+  none: '',
+}
+
+export async function prepareDatabase(database: Database, clock: Clock, log: Logger, seedMode: SeedMode = 'demo'): Promise<void> {
   await database.withAdvisoryLock(MIGRATION_LOCK_KEY, async () => {
     await migrate(database)
-    if (await seed(database.db, clock)) log.info('seeded the demo accounts, rooms and reservations')
+    if (await seed(database.db, clock, seedMode)) log.info(SEEDED[seedMode], { seed: seedMode })
     await backfillNameKeys(database.db, log)
   })
 }
 
-/** In production, names every seeded account that still has its published default password. */
-export async function warnAboutDefaultPasswords(database: Database, log: Logger): Promise<string[]> {
+/** The seeded accounts that still have their published default password, with that password. */
+export async function accountsWithDefaultPasswords(database: Database): Promise<{ name: string; password: string }[]> {
   const names = SEED_ACCOUNTS.map((a) => a.name)
   const rows = await database.db.select({ name: users.name, hash: users.passwordHash }).from(users).where(inArray(users.name, names))
-  const weak: string[] = []
+  const weak: { name: string; password: string }[] = []
   for (const account of SEED_ACCOUNTS) {
     const row = rows.find((r) => r.name === account.name)
-    if (row && (await verifyPassword(account.password, row.hash))) weak.push(account.name)
+    if (row && (await verifyPassword(account.password, row.hash))) weak.push({ name: account.name, password: account.password })
   }
+  return weak
+}
+
+/** In production, names every seeded account that still has its published default password. */
+export async function warnAboutDefaultPasswords(database: Database, log: Logger): Promise<string[]> {
+  const weak = (await accountsWithDefaultPasswords(database)).map((a) => a.name)
   for (const name of weak)
     log.warn(`seeded account "${name}" still has its default password; change it with \`bun run set-password ${name}\``, { account: name })
   return weak

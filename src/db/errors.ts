@@ -56,3 +56,36 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return isConnectionFailure(error)
 }
+
+/** Where a postgres:// URL points, for messages: never its password. */
+function describeTarget(url: string): { database: string; user: string; where: string } {
+  try {
+    const parsed = new URL(url)
+    return {
+      database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || decodeURIComponent(parsed.username) || 'postgres',
+      user: decodeURIComponent(parsed.username) || 'postgres',
+      where: `${parsed.hostname}:${parsed.port || 5432}`,
+    }
+  } catch {
+    return { database: '?', user: '?', where: '?' }
+  }
+}
+
+/**
+ * The one line to stop with when retrying cannot help: the server answered, and said no. Class 28
+ * (the login was refused: wrong password, unknown role, pg_hba) and 3D000 (no such database) stay
+ * the same however long we wait; on Railway, retrying them for DB_CONNECT_TIMEOUT on each of ten
+ * restarts only hides the cause. Undefined for everything else (refused, timeouts, DNS, starting up),
+ * which may pass.
+ */
+export function permanentConnectionProblem(error: unknown, url: string): string | undefined {
+  const code = pgErrorCode(error)
+  if (code === undefined) return undefined
+  const target = describeTarget(url)
+  const detail = `${code} ${(error as Error).message}`
+  if (code === '3D000')
+    return `database "${target.database}" does not exist on ${target.where} (${detail}): create it (createdb ${target.database}) or fix DATABASE_URL`
+  if (code.startsWith('28'))
+    return `PostgreSQL on ${target.where} refused the login of user "${target.user}" (${detail}): check the user name and password in DATABASE_URL`
+  return undefined
+}
