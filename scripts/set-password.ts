@@ -34,9 +34,10 @@ const input = await Bun.stdin.text()
 const password = input.split(/\r?\n/)[0] ?? ''
 
 const log = createLogger('warn')
-const database = await openDatabase(config, log)
+// On the embedded database this fails at once while the server holds the directory (data-dir-lock.ts).
+const database = await openDatabase(config, log).catch((error: Error) => fail(error.message))
 try {
-  await prepareDatabase(database, systemClock, log)
+  await prepareDatabase(database, systemClock, log, config.seed)
   const ctx = buildContext({ config, database, clock: systemClock, log, startedAt: Date.now() })
   const [user] = await database.db.select().from(users).where(eq(users.name, name))
   if (!user) fail(`no user named "${name}"`)
