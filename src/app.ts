@@ -15,6 +15,7 @@ import { scanPage } from './modules/checkin/page'
 import { display, displayAdmin } from './modules/display'
 import { roomEvents } from './modules/events'
 import { health } from './modules/health'
+import { home } from './modules/home'
 import { posters } from './modules/posters'
 import { qrStatic } from './modules/qr'
 import { reservationRoutes } from './modules/reservations'
@@ -62,6 +63,7 @@ export function createApp(deps: Deps) {
     .use(qrStatic(ctx))
     .use(scanPage(ctx))
     .use(display(ctx))
+    .use(home(ctx))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -19,6 +19,12 @@ export type DatabaseTarget =
 
 export type SameSite = 'Lax' | 'Strict' | 'None'
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+export type LogFormat = 'json' | 'pretty'
+export type SecretName = 'SECRET_KEY' | 'JWT_SECRET_KEY'
+/** What the first start puts into an empty database (src/db/seed.ts). */
+export type SeedMode = 'demo' | 'accounts' | 'none'
+/** Where the public base URL came from: set, Railway's generated domain, or the localhost fallback. */
+export type PublicBaseSource = 'SERVER_EXTERNAL_BASE' | 'RAILWAY_PUBLIC_DOMAIN' | 'localhost'
 
 export interface Config {
   production: boolean
@@ -26,6 +32,8 @@ export interface Config {
   jwtSecretKey: string
   /** True when the secrets were generated for this process because none were given (dev only). */
   ephemeralSecrets: boolean
+  /** Which of the two secrets were not given (development); src/dev-secrets.ts may keep them on disk. */
+  generatedSecrets: SecretName[]
   database: DatabaseTarget
   databaseExplicit: boolean
   staticQrPath: string
@@ -38,6 +46,8 @@ export interface Config {
   host: string
   qrBaseUrl?: string
   serverExternalBase: string
+  /** 'localhost' means nobody said where the server is: QR codes and posters point at this machine. */
+  serverExternalBaseSource: PublicBaseSource
   frontendBaseUrl?: string
   corsOrigins: string[]
   workers: number
@@ -49,7 +59,12 @@ export interface Config {
   loginFailureLimits: RateLimit[]
   trustProxy: number
   appTimezone: string
+  /** False when APP_TIMEZONE is unset (UTC by default): production warns, door pages would be off. */
+  appTimezoneExplicit: boolean
   logLevel: LogLevel
+  /** Human start-up line besides the JSON logs: 'pretty' (or a terminal) prints it. */
+  logFormat?: LogFormat
+  seed: SeedMode
   swaggerEnabled: boolean
   dbConnectTimeoutS: number
   /** postgres.js connections per process; at least 2 (start-up holds one for the advisory lock). */
@@ -171,6 +186,22 @@ function parseTimezone(env: Env): string {
   return tz
 }
 
+/**
+ * Railway sets RAILWAY_PUBLIC_DOMAIN (a bare host name) once a domain is generated, so QR codes are
+ * right before the guide's step that sets SERVER_EXTERNAL_BASE.
+ */
+function parsePublicBase(env: Env, port: number): { base: string; source: PublicBaseSource } {
+  const explicit = parseUrl(env, 'SERVER_EXTERNAL_BASE')
+  if (explicit !== undefined) return { base: explicit.replace(/\/*$/, '/'), source: 'SERVER_EXTERNAL_BASE' }
+  const domain = read(env, 'RAILWAY_PUBLIC_DOMAIN')
+  if (domain !== undefined) {
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i.test(domain) || domain.length > 253)
+      throw new ConfigError('RAILWAY_PUBLIC_DOMAIN', 'expected a host name like app.up.railway.app (no scheme, no path)', domain)
+    return { base: `https://${domain.toLowerCase()}/`, source: 'RAILWAY_PUBLIC_DOMAIN' }
+  }
+  return { base: `http://localhost:${port}/`, source: 'localhost' }
+}
+
 function parseRateLimitStorage(env: Env): string {
   const raw = read(env, 'RATELIMIT_STORAGE_URI') ?? 'memory://'
   if (raw === 'memory://' || /^rediss?:\/\/[^\s]+$/.test(raw)) return raw
@@ -268,12 +299,17 @@ export function loadConfig(env: Env = process.env): Config {
 
   const debugAlias = read(env, 'FLASK_DEBUG') === '1' && !production
   const logLevel = oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, debugAlias ? 'debug' : 'info')
+  const publicBase = parsePublicBase(env, port)
 
   return {
     production,
     secretKey: givenSecret ?? env.QRBOOK_EPHEMERAL_SECRET_KEY ?? randomSecret(),
     jwtSecretKey: givenJwtSecret ?? env.QRBOOK_EPHEMERAL_JWT_SECRET_KEY ?? randomSecret(),
     ephemeralSecrets,
+    generatedSecrets: [
+      ...(givenSecret === undefined ? ['SECRET_KEY' as const] : []),
+      ...(givenJwtSecret === undefined ? ['JWT_SECRET_KEY' as const] : []),
+    ],
     database,
     databaseExplicit,
     staticQrPath: read(env, 'STATIC_QR_PATH') ?? './static/qr',
@@ -285,7 +321,8 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     host: read(env, 'HOST') ?? '0.0.0.0',
     qrBaseUrl: parseUrl(env, 'QR_BASE_URL')?.replace(/\/+$/, ''),
-    serverExternalBase: (parseUrl(env, 'SERVER_EXTERNAL_BASE') ?? `http://localhost:${port}`).replace(/\/*$/, '/'),
+    serverExternalBase: publicBase.base,
+    serverExternalBaseSource: publicBase.source,
     frontendBaseUrl: parseUrl(env, 'FRONTEND_BASE_URL')?.replace(/\/+$/, ''),
     corsOrigins: parseOrigins(env),
     workers,
@@ -296,7 +333,11 @@ export function loadConfig(env: Env = process.env): Config {
     loginFailureLimits,
     trustProxy: parseInteger(env, 'TRUST_PROXY', 0, 0, 10),
     appTimezone: parseTimezone(env),
+    appTimezoneExplicit: read(env, 'APP_TIMEZONE') !== undefined,
     logLevel,
+    logFormat: read(env, 'LOG_FORMAT') === undefined ? undefined : oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, 'json'),
+    // Production gets the four accounts the guide tells the operator to change, never fake rooms.
+    seed: oneOf(env, 'SEED', ['demo', 'accounts', 'none'] as const, production ? 'accounts' : 'demo'),
     swaggerEnabled: parseBool(env, 'SWAGGER_ENABLED', true),
     dbConnectTimeoutS: parseInteger(env, 'DB_CONNECT_TIMEOUT', 30, 0, 600),
     dbPoolSize: parseInteger(env, 'DB_POOL_SIZE', 10, 2, 1000),

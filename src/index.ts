@@ -1,5 +1,6 @@
 /**
  * Process entry: config -> database (with retries) -> migrate + seed under a lock -> listen.
+ * Start-up warnings and the human start-up line are in notices.ts.
  * With WORKERS=N>1 this process prepares the database once, then runs N worker processes that
  * share the port and forwards SIGTERM/SIGINT to them.
  */
@@ -9,7 +10,9 @@ import { systemClock } from './lib/clock'
 import { createLogger, type Logger } from './lib/log'
 import { startSweeper, type Sweeper } from './modules/checkin/sweeper'
 import { startServer } from './server'
-import { openDatabase, prepareDatabase, warnAboutDefaultPasswords } from './startup'
+import { keepDevSecrets } from './dev-secrets'
+import { humanStartLine, localUrl, wantsHumanLine, warnAboutConfig } from './notices'
+import { accountsWithDefaultPasswords, openDatabase, prepareDatabase, warnAboutDefaultPasswords } from './startup'
 
 const IS_WORKER = process.env.QRBOOK_WORKER === '1'
 
@@ -21,12 +24,15 @@ function fail(message: string): never {
 async function runServer(config: Config, log: Logger) {
   const database = await openDatabase(config, log)
   if (!IS_WORKER) {
-    await prepareDatabase(database, systemClock, log)
+    await prepareDatabase(database, systemClock, log, config.seed)
     if (config.production) await warnAboutDefaultPasswords(database, log)
   }
+  // Checked before listening, so the human line comes right with 'listening'.
+  const defaultAccounts = !IS_WORKER && wantsHumanLine(config) ? await accountsWithDefaultPasswords(database) : undefined
   const app = createApp({ config, database, clock: systemClock, log, startedAt: Date.now() })
   const running = startServer(app, config, log)
   log.info('listening', { url: running.url.href, database: database.kind, pid: process.pid })
+  if (defaultAccounts) console.log(humanStartLine(config, localUrl(running.url), defaultAccounts))
   // Finishes ended bookings and releases no-shows. Every worker runs one; a PostgreSQL advisory
   // lock per sweep lets only one of them work at a time.
   const sweeper: Sweeper | undefined = config.sweepIntervalS > 0
@@ -49,7 +55,7 @@ async function runServer(config: Config, log: Logger) {
 
 async function runPrimary(config: Config, log: Logger) {
   const database = await openDatabase(config, log)
-  await prepareDatabase(database, systemClock, log)
+  await prepareDatabase(database, systemClock, log, config.seed)
   if (config.production) await warnAboutDefaultPasswords(database, log)
   await database.close()
 
@@ -92,8 +98,9 @@ async function main() {
     throw error
   }
   const log = createLogger(config.logLevel)
-  if (config.ephemeralSecrets && !IS_WORKER)
-    log.warn('SECRET_KEY or JWT_SECRET_KEY is not set: using random keys for this run (sessions end at restart); run `bun run secrets`')
+  const secrets = keepDevSecrets(config)
+  config = secrets.config
+  if (!IS_WORKER) warnAboutConfig(config, secrets, log)
 
   if (config.workers > 1 && !IS_WORKER) await runPrimary(config, log)
   else await runServer(config, log)

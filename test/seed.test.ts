@@ -129,7 +129,7 @@ describe.skipIf(!PG)('two server processes starting at once on one fresh Postgre
         expect(await res.json()).toMatchObject({ status: 'healthy', database: 'connected' })
       }
       // exactly one of them seeded, the other found the users already there
-      const seededBy = servers.filter((s) => s.logs().some((l) => l.msg === 'seeded the demo accounts, rooms and reservations'))
+      const seededBy = servers.filter((s) => s.logs().some((l) => l.seed === 'demo'))
       expect(seededBy).toHaveLength(1)
 
       const database = await createDb({ kind: 'postgres', url: created.url })

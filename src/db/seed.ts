@@ -1,11 +1,14 @@
 /**
- * First-start data: the deployment guide's four accounts, four rooms and three reservations
- * relative to now. Runs only while the users table is empty, under the migration lock.
+ * First-start data (SEED): `demo` is the deployment guide's four accounts, four rooms and three
+ * reservations relative to now; `accounts` only the four accounts (production's default: the guide
+ * tells the operator to change their passwords, and a college has no use for fake rooms); `none`
+ * nothing. Runs only while the users table is empty, under the migration lock.
  * Public rooms require check-in (as createRoom makes them). The in-progress B101 booking is seeded
  * as checked in, so a fresh start shows B101 occupied as the guide's demo does instead of the
  * sweeper releasing it; B102's later booking must be checked in at the door or it is released.
  */
 import { count } from 'drizzle-orm'
+import type { SeedMode } from '../config'
 import type { Clock } from '../lib/clock'
 import { nameKey } from '../lib/names'
 import { hashPassword } from '../lib/passwords'
@@ -28,8 +31,9 @@ const SEED_ROOMS: { name: string; type: RoomType }[] = [
 
 const MINUTE = 60_000
 
-/** Returns true when it seeded, false when users already existed. */
-export async function seed(db: Db, clock: Clock): Promise<boolean> {
+/** Returns true when it seeded, false when users already existed (or mode is `none`). */
+export async function seed(db: Db, clock: Clock, mode: SeedMode = 'demo'): Promise<boolean> {
+  if (mode === 'none') return false
   const hashes = await Promise.all(SEED_ACCOUNTS.map((a) => hashPassword(a.password)))
   return db.transaction(async (tx) => {
     const [{ users: existing }] = (await tx.select({ users: count() }).from(users)) as [{ users: number }]
@@ -40,6 +44,7 @@ export async function seed(db: Db, clock: Clock): Promise<boolean> {
     const insertedUsers = await tx.insert(users)
       .values(SEED_ACCOUNTS.map((a, i) => ({ name: a.name, nameKey: nameKey(a.name), role: a.role, passwordHash: hashes[i]!, passwordChangedAt: seededAt, ...stamps })))
       .returning({ id: users.id, name: users.name })
+    if (mode === 'accounts') return true
     const insertedRooms = await tx.insert(rooms)
       .values(SEED_ROOMS.map((r) => ({ ...r, requiresCheckIn: r.type === 'public', ...stamps })))
       .returning({ id: rooms.id, name: rooms.name, requiresCheckIn: rooms.requiresCheckIn })

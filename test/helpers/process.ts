@@ -48,6 +48,8 @@ export interface ServerProcess {
   logs(): LogLine[]
   /** Resolves when `count` log lines with this msg were printed; rejects if the process exits first. */
   waitForLog(msg: string, count?: number, timeoutMs?: number): Promise<LogLine[]>
+  /** Resolves with the first stdout line (JSON or not) that starts with this text. */
+  waitForLine(prefix: string, timeoutMs?: number): Promise<string>
   exited: Promise<number>
   /** Sends a signal and waits for the exit code (SIGKILL after timeoutMs). */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number>
@@ -117,6 +119,32 @@ export function spawnServer(options: {
       }
     })
 
+  /** Resolves with found()'s first defined value, checked whenever output arrives; rejects at exit or timeout. */
+  function waitFor<T>(what: string, found: () => T | undefined, timeoutMs: number): Promise<T> {
+    return new Promise((resolve, reject) => {
+      let done = false
+      const check = () => {
+        if (done) return
+        const value = found()
+        if (value !== undefined) finish(() => resolve(value))
+        else if (proc.exitCode !== null || proc.signalCode !== null)
+          finish(() => reject(new Error(`process exited (${proc.exitCode ?? proc.signalCode}) before the ${what}\nstdout:\n${stdout}\nstderr:\n${stderr}`)))
+      }
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`no ${what} within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`))),
+        timeoutMs,
+      )
+      const finish = (then: () => void) => {
+        done = true
+        clearTimeout(timer)
+        waiters.delete(check)
+        then()
+      }
+      waiters.add(check)
+      check()
+    })
+  }
+
   const server: ServerProcess = {
     proc,
     port,
@@ -129,28 +157,13 @@ export function spawnServer(options: {
     },
     logs,
     waitForLog(msg, count = 1, timeoutMs = 30_000) {
-      return new Promise((resolve, reject) => {
-        let done = false
-        const check = () => {
-          if (done) return
-          const found = logs().filter((l) => l.msg === msg)
-          if (found.length >= count) finish(() => resolve(found))
-          else if (proc.exitCode !== null || proc.signalCode !== null)
-            finish(() => reject(new Error(`process exited (${proc.exitCode ?? proc.signalCode}) before logging "${msg}"\nstdout:\n${stdout}\nstderr:\n${stderr}`)))
-        }
-        const timer = setTimeout(
-          () => finish(() => reject(new Error(`no "${msg}" log line within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`))),
-          timeoutMs,
-        )
-        const finish = (then: () => void) => {
-          done = true
-          clearTimeout(timer)
-          waiters.delete(check)
-          then()
-        }
-        waiters.add(check)
-        check()
-      })
+      return waitFor(`"${msg}" log line`, () => {
+        const found = logs().filter((l) => l.msg === msg)
+        return found.length >= count ? found : undefined
+      }, timeoutMs)
+    },
+    waitForLine(prefix, timeoutMs = 30_000) {
+      return waitFor(`line starting with "${prefix}"`, () => stdout.split('\n').slice(0, -1).find((l) => l.startsWith(prefix)), timeoutMs)
     },
     exited,
     async stop(signal = 'SIGTERM', timeoutMs = 20_000) {
