@@ -1,8 +1,8 @@
 # QRBOOK production image.
 # Bun runs the TypeScript sources directly: a `bun build --compile` binary cannot load PGlite's
 # WebAssembly extensions (btree_gist), and src/db/migrate.ts reads drizzle/ from disk at start.
-# test/docker-image.test.ts copies exactly what this file COPYs, installs as below and starts the
-# CMD with the deployment guide's variables: keep the two in step.
+# test/docker-image.test.ts executes this file's own steps (WORKDIR, ENV, COPY, RUN, USER, CMD,
+# HEALTHCHECK) in a temp root, as an unprivileged user, with the deployment guide's variables.
 FROM oven/bun:1.4.5
 
 WORKDIR /app
@@ -13,13 +13,16 @@ ENV NODE_ENV=production \
 COPY package.json bun.lock ./
 RUN bun install --production --frozen-lockfile && rm -rf /root/.bun/install/cache
 
-# The application and its migrations (applied at every start, before listening).
+# The application, its migrations (applied at every start, before listening) and the operator's
+# scripts (`bun run set-password admin`, which the production warning about default passwords advises).
 COPY src ./src
 COPY drizzle ./drizzle
+COPY scripts ./scripts
 
 # The process runs as the image's unprivileged `bun` user; it may write only the embedded
-# database directory (when DATABASE_URL=pglite://...) and the QR image cache.
-RUN mkdir -p /app/data /app/static/qr && chown -R bun:bun /app/data /app/static
+# database directory (when DATABASE_URL=pglite://...) and the QR image cache: the default
+# STATIC_QR_PATH (./static/qr) and the deployment guide's /app/app/static/qr.
+RUN mkdir -p /app/data /app/static/qr /app/app/static/qr && chown -R bun:bun /app/data /app/static /app/app
 USER bun
 
 EXPOSE 8080
