@@ -9,6 +9,7 @@ import { ConfigError, loadConfig, type Config } from './config'
 import { systemClock } from './lib/clock'
 import { createLogger, type Logger } from './lib/log'
 import { startSweeper, type Sweeper } from './modules/checkin/sweeper'
+import { checkQrDirectory } from './modules/qr/service'
 import { startServer } from './server'
 import { keepDevSecrets } from './dev-secrets'
 import { humanStartLine, localUrl, wantsHumanLine, warnAboutConfig } from './notices'
@@ -27,6 +28,7 @@ async function runServer(config: Config, log: Logger) {
     await prepareDatabase(database, systemClock, log, config.seed)
     if (config.production) await warnAboutDefaultPasswords(database, log)
   }
+  await checkQrDirectory(config, IS_WORKER ? undefined : log)
   // Checked before listening, so the human line comes right with 'listening'.
   const defaultAccounts = !IS_WORKER && wantsHumanLine(config) ? await accountsWithDefaultPasswords(database) : undefined
   const app = createApp({ config, database, clock: systemClock, log, startedAt: Date.now() })

@@ -6,13 +6,16 @@
  * names are 404 {msg}.
  */
 import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import jsQR from 'jsqr'
 import { PNG } from 'pngjs'
 import { loadConfig } from '../src/config'
 import { scanKey } from '../src/modules/checkin/keys'
+import { createLogger } from '../src/lib/log'
 import { frontendRoomUrl, generateRoomQr, posterScanUrl, publicScanUrl, qrCodeUrl } from '../src/modules/qr'
+import { checkQrDirectory } from '../src/modules/qr/service'
 import { Client, loggedIn, TEST_ENV, testApp, type TestApp } from './helpers/app'
 
 setDefaultTimeout(30_000) // see test/setup.ts
@@ -157,7 +160,7 @@ describe('URLs', () => {
   test('generateRoomQr (for POST /admin/rooms/:id/generate-qr) writes both files and returns the URL', async () => {
     rmSync(join(t.config.staticQrPath, '2.png'), { force: true })
     rmSync(join(t.config.staticQrPath, '2.svg'), { force: true })
-    expect(await generateRoomQr(t.config, 2, 1)).toBe('http://qrbook.test/static/qr/2.png')
+    expect(await generateRoomQr(t.config, 2)).toBe('http://qrbook.test/static/qr/2.png')
     expect(existsSync(join(t.config.staticQrPath, '2.png'))).toBe(true)
     expect(existsSync(join(t.config.staticQrPath, '2.svg'))).toBe(true)
   })
@@ -167,6 +170,68 @@ describe('URLs', () => {
     try {
       const r = await new Client(other.app).get('/api/rooms')
       expect(r.body.rooms[0].qr_code_url).toBe(`https://cdn.example.com/qr/${r.body.rooms[0].id}.png`)
+    } finally {
+      await other.close()
+    }
+  })
+})
+
+describe('the QR cache is keyed by what the code encodes (issue 13.1, 13.2)', () => {
+  test('a file left by another SERVER_EXTERNAL_BASE (an earlier start) is rebuilt, never served stale', async () => {
+    // Two apps on one STATIC_QR_PATH, as two starts with a changed base would be.
+    const before = await testApp({ env: { SERVER_EXTERNAL_BASE: 'http://localhost:8080/' } })
+    const after = await testApp({ env: { SERVER_EXTERNAL_BASE: 'https://rooms.college.example/', STATIC_QR_PATH: before.config.staticQrPath } })
+    try {
+      const old = await before.app.handle(new Request('http://localhost/static/qr/1.png'))
+      expect(decode(new Uint8Array(await old.arrayBuffer()))).toBe('http://localhost:8080/r/1')
+      const onDisk = () => decode(new Uint8Array(readFileSync(join(before.config.staticQrPath, '1.png'))))
+      expect(onDisk()).toBe('http://localhost:8080/r/1')
+
+      const fresh = await after.app.handle(new Request('http://localhost/static/qr/1.png'))
+      expect(decode(new Uint8Array(await fresh.arrayBuffer()))).toBe('https://rooms.college.example/r/1')
+      expect(onDisk()).toBe('https://rooms.college.example/r/1')
+      expect(fresh.headers.get('etag')).not.toBe(old.headers.get('etag'))
+    } finally {
+      await after.close()
+      await before.close()
+    }
+  })
+
+  test('an unwritable STATIC_QR_PATH is reported once at start; images are served from memory without an error per write', async () => {
+    const lines: { level: string; msg: string }[] = []
+    const log = createLogger('info', (line) => lines.push(JSON.parse(line)))
+    // A path below a regular file can never be created, whoever runs the test (root included).
+    const blocker = join(tmpdir(), `qrbook-qr-blocker-${process.pid}`)
+    writeFileSync(blocker, 'not a directory')
+    const other = await testApp({ env: { STATIC_QR_PATH: join(blocker, 'qr') }, log })
+    try {
+      expect(await checkQrDirectory(other.config, log)).toBe(false)
+      const created = await (await loggedIn(other.app, 'admin')).post('/api/rooms', { name: 'Q1', room_type: 'public' })
+      expect(created.status).toBe(201)
+      for (let i = 0; i < 3; i++) {
+        const png = await other.app.handle(new Request(`http://localhost${pathOf(created.body.room.qr_code_url)}`))
+        expect(png.status).toBe(200)
+        expect(decode(new Uint8Array(await png.arrayBuffer()))).toBe(`http://qrbook.test/r/${created.body.room.id}`)
+      }
+      const warnings = lines.filter((l) => l.level === 'warn' || l.level === 'error')
+      expect(warnings.map((w) => w.msg)).toEqual([expect.stringMatching(/^STATIC_QR_PATH .* is not writable \(ENOTDIR: .*\): QR images are served from memory/)])
+    } finally {
+      await other.close()
+      rmSync(blocker, { force: true })
+    }
+  })
+
+  test('in production with no public base, every QR image and poster request warns that the codes point at localhost', async () => {
+    const lines: { level: string; msg: string }[] = []
+    const log = createLogger('info', (line) => lines.push(JSON.parse(line)))
+    const other = await testApp({ env: { NODE_ENV: 'production', DATABASE_URL: 'memory://', SERVER_EXTERNAL_BASE: '', JWT_COOKIE_SECURE: 'false' }, log })
+    try {
+      const admin = await loggedIn(other.app, 'admin')
+      await other.app.handle(new Request('http://localhost/static/qr/1.png'))
+      await other.app.handle(new Request('http://localhost/static/qr/1.svg'))
+      expect((await admin.get('/api/admin/rooms/1/poster.svg')).status).toBe(200)
+      const localhost = lines.filter((l) => l.level === 'warn' && l.msg.startsWith('QR codes and posters point at http://localhost:8080/'))
+      expect(localhost).toHaveLength(3)
     } finally {
       await other.close()
     }

@@ -162,7 +162,7 @@ export async function regenerateQr(ctx: Ctx, actor: Actor, id: number) {
     return row
   })
   try {
-    await generateRoomQr(ctx.config, room.id, room.qrVersion)
+    await generateRoomQr(ctx.config, room.id, ctx.log)
   } catch (error) {
     ctx.log.warn('could not write QR code files; they will be rendered on request', { room_id: room.id, error: (error as Error).message })
   }

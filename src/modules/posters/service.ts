@@ -10,6 +10,7 @@ import QRCode from 'qrcode'
 import type { Ctx } from '../../context'
 import { rooms } from '../../db/schema'
 import { NotFound } from '../../lib/errors'
+import { localhostCodesWarning } from '../../notices'
 import { posterScanUrl } from '../qr/service'
 
 const FONT_DIR = `${Bun.resolveSync('dejavu-fonts-ttf/package.json', import.meta.dir).replace(/package\.json$/, '')}ttf`
@@ -33,6 +34,9 @@ export async function posterRooms(ctx: Ctx, ids: number[]): Promise<PosterRoom[]
   const rows = await (ids.length ? query.where(inArray(rooms.id, ids)) : query).orderBy(asc(rooms.name))
   const missing = ids.filter((id) => !rows.some((r) => r.id === id))
   if (missing.length) throw new NotFound(`room not found: ${missing.join(', ')}`)
+  // Every printed poster would send people to this machine: say so with every print.
+  const localhost = localhostCodesWarning(ctx.config)
+  if (localhost) ctx.log.warn(localhost, { room_ids: rows.map((r) => r.id) })
   return rows.map((r) => ({ id: r.id, name: r.name, scanUrl: posterScanUrl(ctx.config, r.id, r.qrVersion) }))
 }
 

@@ -1,16 +1,17 @@
 /**
  * GET /static/qr/<id>.png and /static/qr/<id>.svg, mounted at the root only (not under /api).
  * Only "<positive integer>.png|svg" names are served, from STATIC_QR_PATH, so no request can
- * reach another file. The room's qr_version is read on every request (one primary-key read): a
- * file that is missing, or that this process has not written or checked for that version, is
- * rendered again and then served, so a generate-qr on one instance reaches every instance.
+ * reach another file. The room's existence is read on every request (one primary-key read); a file
+ * that is missing, or that this process has not written for the current URL, is rendered again
+ * (service.ts).
  */
 import { eq } from 'drizzle-orm'
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
 import { rooms } from '../../db/schema'
 import { NotFound } from '../../lib/errors'
-import { qrFileIsCurrent, readQrFile, renderQr, writeQrFile, type QrFormat } from './service'
+import { localhostCodesWarning } from '../../notices'
+import { qrImage, type QrFormat } from './service'
 
 export { frontendRoomUrl, generateRoomQr, posterScanUrl, publicScanUrl, qrCodeUrl, scanUrlWithKey } from './service'
 
@@ -24,28 +25,18 @@ const CONTENT_TYPES: Record<QrFormat, string> = { png: 'image/png', svg: 'image/
  */
 const CACHE_CONTROL = 'public, max-age=0, must-revalidate'
 
-/** Renders a missing or stale file again and stores it; if the disk refuses, the image is still served. */
-async function regenerate(ctx: Ctx, id: number, qrVersion: number, format: QrFormat): Promise<Uint8Array> {
-  try {
-    const bytes = await writeQrFile(ctx.config, id, qrVersion, format)
-    ctx.log.info('rendered QR code file', { room_id: id, qr_version: qrVersion, format })
-    return bytes
-  } catch (error) {
-    ctx.log.warn('could not store a regenerated QR code', { room_id: id, format, error: (error as Error).message })
-    return renderQr(ctx.config, id, qrVersion, format)
-  }
-}
-
 export const qrStatic = (ctx: Ctx) =>
   new Elysia().get('/static/qr/:file', async ({ params, set, request }) => {
     const match = FILE_NAME.exec(params.file)
     if (!match || Number(match[1]) > MAX_ID) throw new NotFound('QR code not found')
     const id = Number(match[1])
     const format = match[2] as QrFormat
-    const [room] = await ctx.database.db.select({ id: rooms.id, qrVersion: rooms.qrVersion }).from(rooms).where(eq(rooms.id, id))
+    const [room] = await ctx.database.db.select({ id: rooms.id }).from(rooms).where(eq(rooms.id, id))
     if (!room) throw new NotFound('QR code not found')
-    let bytes = qrFileIsCurrent(ctx.config, id, room.qrVersion, format) ? await readQrFile(ctx.config, id, format) : undefined
-    bytes ??= await regenerate(ctx, id, room.qrVersion, format)
+    const localhost = localhostCodesWarning(ctx.config)
+    if (localhost) ctx.log.warn(localhost, { room_id: id })
+    const { bytes, stored } = await qrImage(ctx.config, id, format, ctx.log)
+    if (stored) ctx.log.info('rendered QR code file', { room_id: id, format })
     const etag = `"${Bun.hash(bytes).toString(36)}"`
     set.headers['cache-control'] = CACHE_CONTROL
     set.headers.etag = etag

@@ -3,14 +3,16 @@
  * qr_code_url, that encodes the room's scan page WITHOUT a key, SERVER_EXTERNAL_BASE/r/<id>: anyone
  * may see it (the frontend shows it on every room page), so it proves nothing (decision 013). The
  * printed poster (admin only) encodes the signed URL r/<id>?k=<poster key>, and the door display
- * r/<id>?k=<rotating code> (see checkin/keys.ts). The files are a cache: they are written when a
- * room is created or on POST /admin/rooms/:id/generate-qr, and rebuilt on request when missing or
- * when this process has not yet written or checked them for the room's current version.
+ * r/<id>?k=<rotating code> (see checkin/keys.ts). The files are a cache keyed by what they encode:
+ * written when a room is created or on POST /admin/rooms/:id/generate-qr, and rebuilt on request
+ * when missing or not written by this process for the current URL. When STATIC_QR_PATH cannot be
+ * written, that is said once and the images are kept in memory.
  */
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import QRCode from 'qrcode'
 import type { Config } from '../../config'
+import type { Logger } from '../../lib/log'
 import { scanKey } from '../checkin/keys'
 
 export type QrFormat = 'png' | 'svg'
@@ -53,13 +55,8 @@ export function qrFilePath(config: QrConfig, roomId: number, format: QrFormat): 
   return join(config.staticQrPath, `${roomId}.${format}`)
 }
 
-/**
- * Renders the room's public QR code in one format (bytes for PNG, text for SVG). It no longer
- * depends on qr_version (it has no key); the version still names the cache entry, so files written
- * by an older release (which carried the key) are rendered again once by each process.
- */
-export async function renderQr(config: QrConfig, roomId: number, _qrVersion: number, format: QrFormat): Promise<Buffer> {
-  const text = publicScanUrl(config, roomId)
+/** Renders the room's public QR code in one format (bytes for PNG, text for SVG). */
+async function renderQr(text: string, format: QrFormat): Promise<Buffer> {
   if (format === 'png') return QRCode.toBuffer(text, { ...RENDER, type: 'png', width: PNG_WIDTH })
   return Buffer.from(await QRCode.toString(text, { ...RENDER, type: 'svg' }))
 }
@@ -76,43 +73,109 @@ async function writeAtomic(path: string, data: Buffer): Promise<void> {
   }
 }
 
+/** What this process knows of one STATIC_QR_PATH. */
+interface QrDirectory {
+  /**
+   * The text each file was last written with by this process, by path: the cache is keyed by its
+   * content, so a file is served only while it encodes what the code must encode now. A file this
+   * process has not written (from before a restart, another instance, another SERVER_EXTERNAL_BASE)
+   * is rendered again once.
+   */
+  written: Map<string, string>
+  /** Why the directory cannot be written, once found out: the images are then kept in memory. */
+  unwritable?: string
+  /** Rendered images by format and text, while the directory is unwritable. */
+  memory: Map<string, Buffer>
+}
+
+const directories = new Map<string, QrDirectory>()
+/** Bounds the in-memory images (two per room); a college has far fewer rooms. */
+const MEMORY_LIMIT = 4000
+
+function directoryOf(path: string): QrDirectory {
+  let directory = directories.get(path)
+  if (!directory) directories.set(path, (directory = { written: new Map(), memory: new Map() }))
+  return directory
+}
+
+const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'ENOTDIR', 'EEXIST'])
+
+function markUnwritable(config: QrConfig, directory: QrDirectory, error: unknown, log?: Logger): void {
+  if (directory.unwritable) return
+  const code = (error as NodeJS.ErrnoException).code
+  directory.unwritable = code ? `${code}: ${(error as Error).message}` : String(error)
+  log?.warn(`STATIC_QR_PATH ${config.staticQrPath} is not writable (${directory.unwritable}): QR images are served from memory and rendered again after a restart; make the directory writable by this user to keep them`, { path: config.staticQrPath })
+}
+
 /**
- * The qr_version each file was last written or checked at by this process, by file path. A file on
- * disk with no entry here may be from before a generate-qr made by another instance (or before a
- * restart), so it is rendered again once; this keeps instances with separate disks correct.
+ * Checks once, at start, that STATIC_QR_PATH can be written (creating it); when it cannot, says so
+ * once, and the images are served from memory from then on instead of failing at every write.
  */
-const writtenVersions = new Map<string, number>()
-
-/** True when this process knows the file holds the code of this qr_version. */
-export function qrFileIsCurrent(config: QrConfig, roomId: number, qrVersion: number, format: QrFormat): boolean {
-  return writtenVersions.get(qrFilePath(config, roomId, format)) === qrVersion
-}
-
-/** Renders one format into STATIC_QR_PATH and returns the bytes written. */
-export async function writeQrFile(config: QrConfig, roomId: number, qrVersion: number, format: QrFormat): Promise<Buffer> {
-  const data = await renderQr(config, roomId, qrVersion, format)
-  await mkdir(config.staticQrPath, { recursive: true })
-  const path = qrFilePath(config, roomId, format)
-  await writeAtomic(path, data)
-  writtenVersions.set(path, qrVersion)
-  return data
-}
-
-/**
- * (Re)generates the room's PNG and SVG files for its qr_version and returns its qr_code_url.
- * Used on room creation and by POST /admin/rooms/:id/generate-qr (the caller checks the room exists).
- */
-export async function generateRoomQr(config: QrConfig, roomId: number, qrVersion: number): Promise<string> {
-  await Promise.all([writeQrFile(config, roomId, qrVersion, 'png'), writeQrFile(config, roomId, qrVersion, 'svg')])
-  return qrCodeUrl(config, roomId)
-}
-
-/** The bytes of the stored file, or undefined when it is missing (or empty). */
-export async function readQrFile(config: QrConfig, roomId: number, format: QrFormat): Promise<Uint8Array | undefined> {
+export async function checkQrDirectory(config: QrConfig, log?: Logger): Promise<boolean> {
+  const directory = directoryOf(config.staticQrPath)
+  const probe = join(config.staticQrPath, `.write-check-${process.pid}`)
   try {
-    const bytes = new Uint8Array(await Bun.file(qrFilePath(config, roomId, format)).arrayBuffer())
+    await mkdir(config.staticQrPath, { recursive: true })
+    await Bun.write(probe, '')
+    await rm(probe, { force: true })
+    return true
+  } catch (error) {
+    markUnwritable(config, directory, error, log)
+    return false
+  }
+}
+
+async function readFileIfAny(path: string): Promise<Buffer | undefined> {
+  try {
+    const bytes = Buffer.from(await Bun.file(path).arrayBuffer())
     return bytes.length > 0 ? bytes : undefined
   } catch {
     return undefined
   }
+}
+
+/**
+ * The room's public QR image in one format: the stored file while it holds the current code,
+ * else rendered and stored (or kept in memory when the directory cannot be written).
+ * `stored` says whether it was rendered and written now.
+ */
+export async function qrImage(config: QrConfig, roomId: number, format: QrFormat, log?: Logger): Promise<{ bytes: Buffer; stored: boolean }> {
+  const text = publicScanUrl(config, roomId)
+  const path = qrFilePath(config, roomId, format)
+  const directory = directoryOf(config.staticQrPath)
+  if (directory.written.get(path) === text) {
+    const bytes = await readFileIfAny(path)
+    if (bytes) return { bytes, stored: false }
+  }
+  if (directory.unwritable) {
+    const key = `${format}:${text}`
+    let bytes = directory.memory.get(key)
+    if (!bytes) {
+      bytes = await renderQr(text, format)
+      if (directory.memory.size >= MEMORY_LIMIT) directory.memory.delete(directory.memory.keys().next().value!)
+      directory.memory.set(key, bytes)
+    }
+    return { bytes, stored: false }
+  }
+  const bytes = await renderQr(text, format)
+  try {
+    await mkdir(config.staticQrPath, { recursive: true })
+    await writeAtomic(path, bytes)
+    directory.written.set(path, text)
+    return { bytes, stored: true }
+  } catch (error) {
+    if (!NOT_WRITABLE.has((error as NodeJS.ErrnoException).code ?? '')) throw error
+    markUnwritable(config, directory, error, log)
+    return qrImage(config, roomId, format, log)
+  }
+}
+
+/**
+ * Renders the room's PNG and SVG now (on room creation and POST /admin/rooms/:id/generate-qr) and
+ * returns its qr_code_url. The public code has no key (decision 013), so a new qr_version does
+ * not change it; only a new SERVER_EXTERNAL_BASE does, and the content key notices that.
+ */
+export async function generateRoomQr(config: QrConfig, roomId: number, log?: Logger): Promise<string> {
+  await Promise.all([qrImage(config, roomId, 'png', log), qrImage(config, roomId, 'svg', log)])
+  return qrCodeUrl(config, roomId)
 }

@@ -416,7 +416,7 @@ export async function createRoom(
   }
 
   try {
-    await generateRoomQr(deps.config, created.id, created.qrVersion)
+    await generateRoomQr(deps.config, created.id, deps.log)
   } catch (error) {
     deps.log?.warn('could not write QR code files; they will be rendered on request', {
       room_id: created.id, error: (error as Error).message,
