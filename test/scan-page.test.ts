@@ -56,7 +56,7 @@ describe('GET /r/:id', () => {
     expect(r.text).toStartWith('<!doctype html>')
     expect(r.text).not.toContain('<script')
     expect(r.text).toContain('<h1>B101</h1>')
-    expect(r.text).toContain('Occupied until 10:30')
+    expect(r.text).toContain('Occupied until 10:30 UTC')
     expect(r.text).toContain(`<form method="post" action="${ids.B101}/login">`)
     expect(hidden(r.text, 'k')).toBe(key('B101'))
     const nonce = hidden(r.text, 'nonce')!
@@ -79,7 +79,7 @@ describe('GET /r/:id', () => {
     const ru = await page(anon, 'B101', key('B101'), { 'accept-language': 'ru-RU,ru;q=0.9,en;q=0.8' })
     expect(ru.headers.get('content-language')).toBe('ru')
     expect(ru.text).toContain('<html lang="ru">')
-    expect(ru.text).toContain('Занята до 10:30')
+    expect(ru.text).toContain('Занята до 10:30 UTC')
     expect(ru.text).toContain('Войти')
     const preferEnglish = await page(anon, 'B101', key('B101'), { 'accept-language': 'ru;q=0.5, en-GB;q=0.9' })
     expect(preferEnglish.headers.get('content-language')).toBe('en')
@@ -111,7 +111,7 @@ describe('login form', () => {
     const after = await client.get(`/r/${ids.B101}?k=${key('B101')}&done=logged_in`)
     expect(after.text).toContain('You are logged in.')
     expect(after.text).toContain('Logged in as teacher')
-    expect(after.text).toContain('You are checked in (since 08:30).')
+    expect(after.text).toContain('You are checked in (since 08:30 UTC).')
     expect(hidden(after.text, 'csrf_token')).toBe(client.cookies.get('csrf_access_token'))
     // The API sees the same session.
     expect((await client.get('/api/auth/me')).body).toMatchObject({ name: 'teacher' })
@@ -171,8 +171,8 @@ describe('forms of the logged-in viewer (csrf_token, JWT_CSRF_CHECK_FORM=false)'
     clock.set('2030-04-01T09:25:00Z')
     const { client } = await pageLogin('B102', 'student')
     const view = await page(client, 'B102')
-    expect(view.text).toContain('Your booking 09:30–10:30')
-    expect(view.text).toContain('Check in by 09:45, or the booking is released.')
+    expect(view.text).toContain('Your booking 09:30–10:30 UTC')
+    expect(view.text).toContain('Check in by 09:45 UTC, or the booking is released.')
     expect(view.text).toContain(`<form method="post" action="${ids.B102}/check-in">`)
     const csrf = hidden(view.text, 'csrf_token')!
     expect(hidden(view.text, 'reservation_id')).toBe(String(id))
@@ -201,7 +201,7 @@ describe('forms of the logged-in viewer (csrf_token, JWT_CSRF_CHECK_FORM=false)'
     expect(after!.checkedInAt?.toISOString()).toBe('2030-04-01T09:25:00.000Z')
     const shown = await client.get(`/r/${ids.B102}?k=${key('B102')}&done=checked_in`)
     expect(shown.text).toContain('You are checked in.')
-    expect(shown.text).toContain('You are checked in (since 09:25).')
+    expect(shown.text).toContain('You are checked in (since 09:25 UTC).')
 
     // Check out once it has begun: the room is free again.
     clock.set('2030-04-01T09:40:00Z')
@@ -220,7 +220,7 @@ describe('forms of the logged-in viewer (csrf_token, JWT_CSRF_CHECK_FORM=false)'
     const { client } = await pageLogin('B102', 'guest')
     const view = await page(client, 'B102', key('B102'), { 'accept-language': 'ru' })
     expect(view.text).toContain('Забронировать сейчас')
-    expect(view.text).toContain('<button type="submit" name="minutes" value="30">30 мин<small>до 12:30</small></button>')
+    expect(view.text).toContain('<button type="submit" name="minutes" value="30">30 мин<small>до 12:30 UTC</small></button>')
     const csrf = hidden(view.text, 'csrf_token')!
     const booked = await form(client, `/r/${ids.B102}/book`, { k: key('B102'), minutes: '30', csrf_token: csrf })
     expect(booked.status).toBe(303)
@@ -229,7 +229,7 @@ describe('forms of the logged-in viewer (csrf_token, JWT_CSRF_CHECK_FORM=false)'
     expect(mine).toMatchObject({ start_time: '2030-04-01T12:00:00Z', end_time: '2030-04-01T12:30:00Z', status: 'active', checked_in_at: '2030-04-01T12:00:00Z' })
     const after = await client.get(`/r/${ids.B102}?k=${key('B102')}&done=booked`)
     expect(after.text).toContain('Booked. You are checked in.')
-    expect(after.text).toContain('Occupied until 12:30')
+    expect(after.text).toContain('Occupied until 12:30 UTC')
 
     const out = await form(client, `/r/${ids.B102}/logout`, { k: key('B102'), csrf_token: csrf })
     expect(out.status).toBe(303)
@@ -254,5 +254,29 @@ describe('forms of the logged-in viewer (csrf_token, JWT_CSRF_CHECK_FORM=false)'
     expect(refused.status).toBe(403)
     expect(refused.text).toContain('this QR code has been replaced')
     expect((await page(client, 'B102', key('B102', 2))).text).toContain('name="minutes"')
+  })
+})
+
+describe('times carry their zone (APP_TIMEZONE)', () => {
+  test("a Moscow college: every time on the page is Moscow's, labelled UTC+3, whatever the phone's zone", async () => {
+    const moscow = await testApp({ clock, env: { APP_TIMEZONE: 'Europe/Moscow' } })
+    try {
+      const roomIds: Record<string, number> = {}
+      for (const row of await moscow.database.db.select().from(rooms)) roomIds[row.name] = row.id
+      const anon = new Client(moscow.app)
+      const r = await anon.get(`/r/${roomIds.B101}?k=${encodeURIComponent(scanKey(TEST_ENV.SECRET_KEY, roomIds.B101!, 1))}`)
+      expect(r.status).toBe(200)
+      // The seeded B101 booking, in Moscow (UTC+3 all year).
+      const [booking] = await moscow.database.db.select().from(reservations).where(eq(reservations.roomId, roomIds.B101!))
+      const inMoscow = (d: Date) => new Date(d.getTime() + 3 * 3600_000).toISOString().slice(11, 16)
+      expect(r.text).toContain(`Occupied until ${inMoscow(booking!.endTime)} UTC+3`)
+      expect(r.text).toContain(`<span class="time">${inMoscow(booking!.startTime)}–${inMoscow(booking!.endTime)} UTC+3</span>`)
+      expect(r.text).toContain('Times in Europe/Moscow (UTC+3).')
+      // No time on the page is left without its zone.
+      const text = r.text.replace(/<style>[\s\S]*?<\/style>/, '').replace(/<[^>]+>/g, ' ')
+      for (const match of text.matchAll(/\b\d\d:\d\d\b(?!–)(.{0,6})/g)) expect(match[1]).toStartWith(' UTC+3')
+    } finally {
+      await moscow.close()
+    }
   })
 })

@@ -200,3 +200,29 @@ export function intersectIntervals(intervals: Interval[], allowed: Interval[]): 
   }
   return out
 }
+
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>()
+
+/**
+ * The zone's offset at that instant, as printed beside every time on the door pages: "UTC",
+ * "UTC+3", "UTC-4", "UTC+5:30". An offset is unambiguous where abbreviations are not (IST, BST),
+ * and it says at once how far the page is from the reader's phone.
+ */
+export function zoneLabel(date: Date, timeZone: string): string {
+  let f = offsetFormatters.get(timeZone)
+  if (!f) offsetFormatters.set(timeZone, (f = new Intl.DateTimeFormat('en-GB', { timeZone, timeZoneName: 'shortOffset' })))
+  const name = f.formatToParts(date).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT'
+  // Engines differ for a zero offset ("GMT", "GMT+0"): both are plain UTC.
+  return name.replace(/^GMT(\+0)?$/, 'UTC').replace(/^GMT/, 'UTC')
+}
+
+/** "HH:MM" of an instant in the zone. */
+export function clockTime(date: Date, timeZone: string): string {
+  const p = localParts(date, timeZone)
+  return `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`
+}
+
+/** "HH:MM UTC+3": a time a person reads, with its zone. */
+export function labelledTime(date: Date, timeZone: string): string {
+  return `${clockTime(date, timeZone)} ${zoneLabel(date, timeZone)}`
+}

@@ -48,7 +48,7 @@ async function codeOnScreen(page: Page): Promise<string> {
 
 describe.skipIf(!hasChromium)('door display', () => {
   beforeAll(async () => {
-    server = spawnServer({ env: processEnv({ DATABASE_URL: 'memory://', RATELIMIT_ENABLED: 'false', DISPLAY_CODE_PERIOD_S: '10' }) })
+    server = spawnServer({ env: processEnv({ DATABASE_URL: 'memory://', RATELIMIT_ENABLED: 'false', DISPLAY_CODE_PERIOD_S: '10', APP_TIMEZONE: 'Europe/Moscow' }) })
     await server.waitForLog('listening')
     browser = await launchBrowser()
   })
@@ -64,7 +64,8 @@ describe.skipIf(!hasChromium)('door display', () => {
     const room = rooms.find((r) => r.name === 'B102')!
     expect(room.status).toBe('available')
 
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
+    // The tablet's own zone is not the college's: the page must show the college's (APP_TIMEZONE).
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, timezoneId: 'America/New_York' })
     let reloads = 0
     page.on('load', () => reloads++)
     await page.goto(`${server.base}/display/${room.id}`)
@@ -78,9 +79,15 @@ describe.skipIf(!hasChromium)('door display', () => {
     })
     expect(booked.status).toBe(201)
     await page.waitForFunction(() => document.querySelector('#status .en')?.textContent?.startsWith('BUSY until'), undefined, { timeout: 5000 })
-    const until = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(booked.body.reservation.end_time))
-    expect(await statusOf(page)).toBe(`BUSY until ${until}`)
-    expect(await page.locator('#upcoming').textContent()).toContain('student')
+    const moscow = (iso: string) => new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Moscow', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso))
+    const { start_time, end_time } = booked.body.reservation
+    expect(await statusOf(page)).toBe(`BUSY until ${moscow(end_time)} UTC+3`)
+    expect(await page.locator('#status .ru').textContent()).toBe(`ЗАНЯТА до ${moscow(end_time)} UTC+3`)
+    expect(await page.locator('#upcoming').textContent()).toContain(`${moscow(start_time)}–${moscow(end_time)} UTC+3 student`)
+    // and the same labels when the server renders the page (a reload)
+    const html = await (await fetch(`${server.base}/display/${room.id}`)).text()
+    expect(html).toContain(`BUSY until ${moscow(end_time)} <span class="zone">UTC+3</span>`)
+    expect(html).toContain(`${moscow(start_time)}–${moscow(end_time)} UTC+3</span> student`)
     await page.screenshot({ path: path.join(SHOTS, 'display-busy.png') })
 
     expect((await api('DELETE', `/api/reservations/${booked.body.reservation.id}`, student)).status).toBe(200)

@@ -4,7 +4,7 @@
  * the page also works behind a proxy that serves the app under a path prefix.
  */
 import { esc } from '../../lib/html'
-import { localParts } from '../../lib/time'
+import { clockTime, labelledTime, zoneLabel } from '../../lib/time'
 import type { ScanView, ViewReason } from './service'
 
 export type Lang = 'en' | 'ru'
@@ -41,6 +41,7 @@ const TEXT = {
     bookNow: 'Book now', minutes: '{n} min', until: 'until {t}', bookHint: 'You will be checked in at once.',
     bookHintScan_display: 'This booking will not be checked in yet: to be checked in at once, scan the code on the door display first.',
     bookHintScan_poster: 'This booking will not be checked in yet: to be checked in at once, scan the QR code on the poster on the room door first.',
+    timesIn: 'Times in {z}.',
     today: "Today's bookings", none: 'No more bookings today.', checkedInBadge: 'checked in', awaitingBadge: 'awaiting check-in', you: 'you',
     openApp: 'Open the room in QRBOOK', loggedInAs: 'Logged in as {n}', logout: 'Log out',
     done: lookup({
@@ -73,6 +74,7 @@ const TEXT = {
     bookNow: 'Забронировать сейчас', minutes: '{n} мин', until: 'до {t}', bookHint: 'Вы будете отмечены сразу.',
     bookHintScan_display: 'Бронь пока не будет отмечена: чтобы отметиться сразу, сначала отсканируйте код на экране у двери.',
     bookHintScan_poster: 'Бронь пока не будет отмечена: чтобы отметиться сразу, сначала отсканируйте QR-код на табличке у двери аудитории.',
+    timesIn: 'Время: {z}.',
     today: 'Брони на сегодня', none: 'На сегодня броней больше нет.', checkedInBadge: 'отметился', awaitingBadge: 'ждёт отметки', you: 'вы',
     openApp: 'Открыть аудиторию в QRBOOK', loggedInAs: 'Вы вошли как {n}', logout: 'Выйти',
     done: lookup({
@@ -137,10 +139,14 @@ function fill(template: string, values: Record<string, string | number>): string
   return template.replace(/\{(\w+)\}/g, (_, key: string) => esc(values[key] ?? ''))
 }
 
+/** "HH:MM" without the zone: the start of a range whose end carries it. */
 function hhmm(iso: string | null, timeZone: string): string {
-  if (!iso) return ''
-  const p = localParts(new Date(iso), timeZone)
-  return `${String(p.hour).padStart(2, '0')}:${String(p.minute).padStart(2, '0')}`
+  return iso ? clockTime(new Date(iso), timeZone) : ''
+}
+
+/** "HH:MM UTC+3": every time a person reads on the page says its zone (APP_TIMEZONE). */
+function labelled(iso: string | null, timeZone: string): string {
+  return iso ? labelledTime(new Date(iso), timeZone) : ''
 }
 
 export interface PageInput {
@@ -188,7 +194,8 @@ export function renderScanPage(input: PageInput): string {
   const { view, timeZone } = input
   const room = view.room
   const id = room.id
-  const time = (iso: string | null) => hhmm(iso, timeZone)
+  const time = (iso: string | null) => labelled(iso, timeZone)
+  const start = (iso: string | null) => hhmm(iso, timeZone)
   const formStart = (action: string) => `<form method="post" action="${esc(`${id}/${action}`)}">${hidden('k', input.k)}${hidden('csrf_token', input.csrf)}`
 
   let status: string
@@ -219,14 +226,14 @@ export function renderScanPage(input: PageInput): string {
   } else if (view.action === 'check_in' && reservation) {
     const closes = reservation.check_in_required && room.requires_check_in
       ? `<p class="muted">${fill(T.checkInBy, { t: time(reservation.check_in_closes_at) })}</p>` : ''
-    action = `<section class="card"><h2>${fill(T.yourBooking, { s: time(reservation.start_time), e: time(reservation.end_time) })}</h2>${closes}
+    action = `<section class="card"><h2>${fill(T.yourBooking, { s: start(reservation.start_time), e: time(reservation.end_time) })}</h2>${closes}
 ${formStart('check-in')}${hidden('reservation_id', reservation.id)}<button type="submit">${esc(T.checkIn)}</button></form></section>`
   } else if (view.action === 'book_now') {
     const buttons = view.book_now.map((o) => `<button type="submit" name="minutes" value="${esc(o.minutes)}">${fill(T.minutes, { n: o.minutes })}<small>${fill(T.until, { t: time(o.end_time) })}</small></button>`).join('')
     const hint = view.proof_ok ? T.bookHint : mode === 'display' ? T.bookHintScan_display : T.bookHintScan_poster
     action = `<section class="card"><h2>${esc(T.bookNow)}</h2>${formStart('book')}<div class="options">${buttons}</div></form><p class="${view.proof_ok ? 'muted' : 'notice info'}">${esc(hint)}</p></section>`
   } else if (reservation) {
-    const lines = [`<h2>${fill(T.yourBooking, { s: time(reservation.start_time), e: time(reservation.end_time) })}</h2>`]
+    const lines = [`<h2>${fill(T.yourBooking, { s: start(reservation.start_time), e: time(reservation.end_time) })}</h2>`]
     if (reservation.checked_in_at) lines.push(`<p>${fill(T.checkedInAt, { t: time(reservation.checked_in_at) })}</p>`)
     else if (view.reason === 'check_in_not_open') {
       const notYet = input.now < new Date(reservation.check_in_opens_at)
@@ -240,7 +247,7 @@ ${formStart('check-in')}${hidden('reservation_id', reservation.id)}<button type=
   }
 
   const today = view.today.length
-    ? `<ul>${view.today.map((r) => `<li><span class="time">${esc(time(r.start_time))}–${esc(time(r.end_time))}</span><span>${esc(r.user_name)}${r.mine ? ` (${esc(T.you)})` : ''}</span>${
+    ? `<ul>${view.today.map((r) => `<li><span class="time">${esc(start(r.start_time))}–${esc(time(r.end_time))}</span><span>${esc(r.user_name)}${r.mine ? ` (${esc(T.you)})` : ''}</span>${
       r.checked_in_at ? `<span class="badge">${esc(T.checkedInBadge)}</span>` : r.check_in_required && room.requires_check_in ? `<span class="badge">${esc(T.awaitingBadge)}</span>` : ''}</li>`).join('')}</ul>`
     : `<p class="muted">${esc(T.none)}</p>`
 
@@ -262,7 +269,7 @@ ${formStart('check-in')}${hidden('reservation_id', reservation.id)}<button type=
 <header><p class="brand">QRBOOK · ${esc(T.room)}</p><h1>${esc(room.name)}</h1>${status}</header>
 ${notices.join('\n')}
 ${action}
-<section class="card"><h2>${esc(T.today)}</h2>${today}</section>
+<section class="card"><h2>${esc(T.today)}</h2>${today}<p class="muted">${fill(T.timesIn, { z: zoneLabel(input.now, timeZone) === timeZone ? timeZone : `${timeZone} (${zoneLabel(input.now, timeZone)})` })}</p></section>
 <footer>${footer.map((f) => `<div class="line">${f}</div>`).join('')}</footer>
 </main>
 </body>

@@ -10,6 +10,7 @@
  * without the link it shows the public code (the room's page, no key), which proves nothing.
  */
 import { esc } from '../../lib/html'
+import { clockTime, labelledTime, zoneLabel } from '../../lib/time'
 import type { RoomState } from '../events/bus'
 import type { DisplayCode } from './code'
 
@@ -29,17 +30,19 @@ const HINTS = {
   badLink: 'This display link is not valid (replaced?): open the current link from the admin · Ссылка экрана недействительна: откройте новую ссылку из админки',
 }
 
-export function hhmm(iso: string, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso))
-}
-
-/** The big line: FREE, BUSY until HH:MM, or BLOCKED (with the Russian below). */
-export function headline(state: RoomState, timeZone: string): { cls: string; en: string; ru: string } {
+/**
+ * The big line: FREE, BUSY until HH:MM, or BLOCKED (with the Russian below). Every time carries its
+ * zone (APP_TIMEZONE's offset, "UTC+3"): a phone set to another zone must not mislead; in the
+ * English line the label is a smaller `zone` span so the line still fits the screen.
+ */
+export function headline(state: RoomState, timeZone: string): { cls: string; en: string; ru: string; zone?: string } {
   const { room } = state
   if (room.status === 'blocked') return { cls: 'blocked', en: 'BLOCKED', ru: 'НЕДОСТУПНА' }
   if (room.status === 'occupied' && room.current_reservation) {
-    const until = hhmm(room.current_reservation.end_time, timeZone)
-    return { cls: 'busy', en: `BUSY until ${until}`, ru: `ЗАНЯТА до ${until}` }
+    const end = new Date(room.current_reservation.end_time)
+    const until = clockTime(end, timeZone)
+    const zone = zoneLabel(end, timeZone)
+    return { cls: 'busy', en: `BUSY until ${until}`, ru: `ЗАНЯТА до ${until} ${zone}`, zone }
   }
   return { cls: 'free', en: 'FREE', ru: 'СВОБОДНА' }
 }
@@ -47,7 +50,7 @@ export function headline(state: RoomState, timeZone: string): { cls: string; en:
 function upcomingItems(state: RoomState, timeZone: string): string {
   if (state.upcoming.length === 0) return '<li class="none">No more bookings today · Больше броней сегодня нет</li>'
   return state.upcoming
-    .map((b) => `<li><span class="time">${esc(hhmm(b.start_time, timeZone))}–${esc(hhmm(b.end_time, timeZone))}</span> ${esc(b.user_name)}</li>`)
+    .map((b) => `<li><span class="time">${esc(clockTime(new Date(b.start_time), timeZone))}–${esc(labelledTime(new Date(b.end_time), timeZone))}</span> ${esc(b.user_name)}</li>`)
     .join('')
 }
 
@@ -56,7 +59,7 @@ const STYLE = `
 main{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:4vw;height:100%;padding:4vw}
 h1{font-size:9vw;margin:0;line-height:1}
 #status{margin:3vh 0;padding:3vh 3vw;border-radius:2vw;font-weight:bold}
-#status .en{font-size:4.8vw;display:block;white-space:nowrap}#status .ru{font-size:3vw;opacity:.85}
+#status .en{font-size:4.8vw;display:block;white-space:nowrap}#status .ru{font-size:3vw;opacity:.85}#status .zone{font-size:.55em;font-weight:normal}
 .free{background:#1b7f3b}.busy{background:#b3261e}.blocked{background:#555}
 h2{font-size:2.4vw;margin:2vh 0 1vh;opacity:.8}ul{list-style:none;padding:0;margin:0;font-size:2.6vw}li{padding:.6vh 0}
 .time{font-variant-numeric:tabular-nums;font-weight:bold;margin-right:1vw}.none{opacity:.7}
@@ -93,7 +96,7 @@ export function renderDisplay(input: DisplayInput): string {
 <main>
   <section>
     <h1 id="name">${esc(state.room.name)}</h1>
-    <div id="status" class="${head.cls}"><span class="en">${esc(head.en)}</span><span class="ru">${esc(head.ru)}</span></div>
+    <div id="status" class="${head.cls}"><span class="en">${esc(head.en)}${head.zone ? ` <span class="zone">${esc(head.zone)}</span>` : ''}</span><span class="ru">${esc(head.ru)}</span></div>
     <h2>Today · Сегодня</h2>
     <ul id="upcoming">${upcomingItems(state, timeZone)}</ul>
   </section>
@@ -112,23 +115,35 @@ export function renderDisplay(input: DisplayInput): string {
 /** The page's script, served as a file so a strict Content-Security-Policy stays possible. */
 export const DISPLAY_SCRIPT = `(function () {
   var boot = JSON.parse(document.getElementById('boot').textContent)
+  // The same "HH:MM" and "UTC+3" labels as the server's (src/lib/time.ts), in the room's zone.
   var fmt = new Intl.DateTimeFormat('en-GB', { timeZone: boot.timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+  var offset = new Intl.DateTimeFormat('en-GB', { timeZone: boot.timeZone, timeZoneName: 'shortOffset' })
   function hhmm(iso) { return fmt.format(new Date(iso)) }
+  function zone(iso) {
+    var part = offset.formatToParts(new Date(iso)).filter(function (p) { return p.type === 'timeZoneName' })[0]
+    return (part ? part.value : 'GMT').replace(/^GMT([+]0)?$/, 'UTC').replace(/^GMT/, 'UTC')
+  }
   function text(tag, cls, value) { var el = document.createElement(tag); if (cls) el.className = cls; el.textContent = value; return el }
   function render(state) {
-    var room = state.room, status = document.getElementById('status'), head
-    if (room.status === 'blocked') head = ['blocked', 'BLOCKED', 'НЕДОСТУПНА']
-    else if (room.status === 'occupied' && room.current_reservation) {
-      var until = hhmm(room.current_reservation.end_time)
-      head = ['busy', 'BUSY until ' + until, 'ЗАНЯТА до ' + until]
-    } else head = ['free', 'FREE', 'СВОБОДНА']
+    var room = state.room, status = document.getElementById('status')
+    if (room.status === 'blocked') {
+      status.className = 'blocked'
+      status.replaceChildren(text('span', 'en', 'BLOCKED'), text('span', 'ru', 'НЕДОСТУПНА'))
+    } else if (room.status === 'occupied' && room.current_reservation) {
+      var end = room.current_reservation.end_time, until = hhmm(end)
+      var en = text('span', 'en', 'BUSY until ' + until + ' ')
+      en.append(text('span', 'zone', zone(end)))
+      status.className = 'busy'
+      status.replaceChildren(en, text('span', 'ru', 'ЗАНЯТА до ' + until + ' ' + zone(end)))
+    } else {
+      status.className = 'free'
+      status.replaceChildren(text('span', 'en', 'FREE'), text('span', 'ru', 'СВОБОДНА'))
+    }
     document.getElementById('name').textContent = room.name
-    status.className = head[0]
-    status.replaceChildren(text('span', 'en', head[1]), text('span', 'ru', head[2]))
     var list = document.getElementById('upcoming'), items = []
     state.upcoming.forEach(function (b) {
       var li = document.createElement('li')
-      li.append(text('span', 'time', hhmm(b.start_time) + '–' + hhmm(b.end_time)), ' ' + b.user_name)
+      li.append(text('span', 'time', hhmm(b.start_time) + '–' + hhmm(b.end_time) + ' ' + zone(b.end_time)), ' ' + b.user_name)
       items.push(li)
     })
     if (!items.length) items.push(text('li', 'none', 'No more bookings today · Больше броней сегодня нет'))
