@@ -56,7 +56,7 @@ export function createApp(deps: Deps) {
   if (deps.config.rateLimitEnabled) app.use(createRateLimiter(ctx, ctx.rateLimitStore).plugin)
   // After the rate limiter: a refused over-deep body still spends the sender's default budget.
   app.use(bodyDepthLimit())
-  if (deps.config.swaggerEnabled) app.use(docs(() => app))
+  if (deps.config.swaggerEnabled) app.use(docs(() => app, deps.clock))
   return app
     .group('/api', (api) => api.use(routes(ctx)))
     .use(routes(ctx))

@@ -1,6 +1,11 @@
 /** The OpenAPI document describes every /api route, with named schemas, errors and security. */
 import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { Client, testApp, type TestApp } from './helpers/app'
+import { fixedClock } from '../src/lib/clock'
+import { sentMessage } from '../src/plugins/openapi-enrich'
+import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
+import { timeShifter } from './helpers/clock'
+
+const shifted = timeShifter('2031-03-04T00:00:00Z')
 
 setDefaultTimeout(30_000) // see test/setup.ts
 
@@ -114,6 +119,92 @@ describe('SWAGGER_ENABLED', () => {
     for (const asset of html.match(/\/swagger\/assets\/[\w.-]+/g)!) {
       const res = await t.app.handle(new Request(`http://localhost${asset}`))
       expect(res.status, asset).toBe(200)
+    }
+  })
+})
+
+/**
+ * Every string literal and template of src/ as a pattern: what a message thrown from it can look
+ * like, `${...}` standing for any text. Where the answers' messages come from.
+ */
+async function sourceMessagePatterns(): Promise<{ patterns: RegExp[]; templates: RegExp[] }> {
+  const patterns: RegExp[] = []
+  const templates: RegExp[] = []
+  for await (const file of new Bun.Glob('src/**/*.ts').scan({ cwd: `${import.meta.dir}/..` })) {
+    if (file.endsWith('openapi-enrich.ts')) continue
+    const text = await Bun.file(`${import.meta.dir}/../${file}`).text()
+    for (const match of text.matchAll(/'((?:[^'\\\n]|\\.)*)'|"((?:[^"\\\n]|\\.)*)"|`((?:[^`\\]|\\.)*)`/g)) {
+      const literal = match[1] ?? match[2] ?? match[3] ?? ''
+      const texts = literal.split(/\$\{(?:[^{}]|\{[^{}]*\})*\}/)
+      const parts = texts.map((p) => p.replace(/\\(.)/g, '$1').replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      const pattern = new RegExp(`^${parts.join('.+')}$`)
+      // A pattern of mostly placeholders would match anything: alone it proves nothing, but it
+      // may join a message constant to its details (`${MSG.tooLate} at ${time}`).
+      if (texts.join('').replace(/[^a-z]/gi, '').length >= 8) patterns.push(pattern)
+      else if (texts.length > 1) templates.push(pattern)
+    }
+  }
+  return { patterns, templates }
+}
+
+/** A documented message as a concrete one: its placeholders (<x>, ..., 'x') become some text. */
+const concrete = (message: string) => sentMessage(message).replace(/<[^>]*>|\.\.\./g, 'X')
+
+describe('examples a newcomer can use (issue 13.10)', () => {
+  const errorExamples = () => {
+    const found: { route: string; status: string; msg: string }[] = []
+    for (const [path, ops] of Object.entries<any>(doc.paths))
+      for (const [method, op] of Object.entries<any>(ops))
+        for (const [status, response] of Object.entries<any>(op.responses))
+          for (const example of Object.values<any>(response.content?.['application/json']?.examples ?? {}))
+            if (/^[45]/.test(status)) found.push({ route: `${method.toUpperCase()} ${path}`, status, msg: example.value.msg })
+    return found
+  }
+
+  test('error examples are per route: the booking conflict only on the routes that book', () => {
+    expect(doc.components.schemas.Error.examples).toBeUndefined()
+    const conflict = errorExamples().filter((e) => e.msg === 'Reservation conflicts with existing booking').map((e) => e.route).sort()
+    expect(conflict).toEqual([
+      'PATCH /api/admin/reservations/{id}', 'PATCH /api/reservations/{id}', 'POST /api/admin/rooms/{id}/reserve',
+      'POST /api/rooms/{id}/reserve', 'POST /api/scan/{id}/book',
+    ])
+    const login = doc.paths['/api/auth/login'].post.responses
+    expect(Object.values<any>(login['401'].content['application/json'].examples).map((e) => e.value.msg)).toEqual(['invalid credentials'])
+  })
+
+  test('every error example is a message the code really sends (a literal or a template of src/)', async () => {
+    const { patterns, templates } = await sourceMessagePatterns()
+    // A composed message: a message constant, then a template that appends details to it.
+    const composed = (msg: string) => patterns.some((p) => p.test(msg)) || [': ', ' at '].some((joint) => {
+      const at = msg.indexOf(joint)
+      return at > 0 && patterns.some((p) => p.test(msg.slice(0, at))) && [...patterns, ...templates].some((q) => q.test(`X${msg.slice(at)}`))
+    })
+    const unknown = [...new Set(errorExamples().map((e) => concrete(e.msg)).filter((msg) => !composed(msg)))]
+    expect(unknown.join('\n')).toBe('')
+  })
+
+  test('path ids are integers, with an example Try it out fills in', () => {
+    for (const [path, ops] of Object.entries<any>(doc.paths))
+      for (const op of Object.values<any>(ops))
+        for (const param of op.parameters ?? [])
+          if (param.in === 'path' && /(^|_)id$/.test(param.name))
+            expect({ path, name: param.name, type: param.schema.type, anyOf: param.schema.anyOf, example: param.example }).toEqual({ path, name: param.name, type: 'integer', anyOf: undefined, example: 1 })
+  })
+
+  test('example times are computed from the clock when the document is served: the reserve example books', async () => {
+    const clock = fixedClock(shifted('2031-03-04T08:20:00Z'))
+    const later = await testApp({ clock })
+    try {
+      const served = await (await later.app.handle(new Request('http://localhost/swagger/json'))).json() as any
+      const example = served.components.schemas.TimeRange.examples[0]
+      // 4 hours after the next full hour (09:00)
+      expect(example).toEqual({ start_time: shifted('2031-03-04T13:00:00Z'), end_time: shifted('2031-03-04T14:00:00Z') })
+      expect(JSON.stringify(served)).not.toContain('2026-11-26')
+      const student = await loggedIn(later.app, 'student')
+      const booked = await student.post(`/api/rooms/${served.paths['/api/rooms/{id}/reserve'].post.parameters[0].example}/reserve`, example)
+      expect(booked.status).toBe(201)
+    } finally {
+      await later.close()
     }
   })
 })

@@ -9,6 +9,8 @@ import path from 'node:path'
 import { toOpenAPISchema } from '@elysiajs/openapi'
 import { Elysia, type AnyElysia } from 'elysia'
 import pkg from '../../package.json'
+import type { Clock } from '../lib/clock'
+import { formatUtc } from '../lib/time'
 import { namedSchemas } from './openapi-names'
 import { enrichDocument } from './openapi-enrich'
 
@@ -74,11 +76,47 @@ const PAGE = `<!doctype html>
 </html>`
 
 // A separate file rather than inline script, so a strict Content-Security-Policy stays possible.
-const INIT = `window.ui = SwaggerUIBundle({ url: '/swagger/json', dom_id: '#swagger-ui', persistAuthorization: true,
-  deepLinking: true, displayRequestDuration: true, tryItOutEnabled: false, withCredentials: true })`
+// A cookie session's writes need X-CSRF-TOKEN (the API's CSRF check): like the React frontend,
+// the page copies the csrf_access_token cookie into it. Only a page of this origin can read the
+// cookie, so this proves what the header is meant to prove.
+const INIT = `function csrfCookie() {
+  var match = document.cookie.match(/(?:^|; )csrf_access_token=([^;]*)/)
+  return match ? decodeURIComponent(match[1]) : null
+}
+window.ui = SwaggerUIBundle({ url: '/swagger/json', dom_id: '#swagger-ui', persistAuthorization: true,
+  deepLinking: true, displayRequestDuration: true, tryItOutEnabled: false, withCredentials: true,
+  requestInterceptor: function (request) {
+    var token = csrfCookie()
+    if (token && !/^(GET|HEAD|OPTIONS)$/i.test(request.method || 'GET')) request.headers['X-CSRF-TOKEN'] = token
+    return request
+  } })`
+
+/**
+ * Every example time in the models is written relative to this instant. When the document is
+ * served they are moved so that it falls 4 hours after the next full hour of the clock: the
+ * reserve example (10:00-11:00 here) is then bookable when the page is opened (in the future, within
+ * the booking horizon and a student's limit, clear of the seeded bookings of a fresh start, which
+ * end within 4 hours), and the other examples keep their order and distances.
+ */
+export const EXAMPLE_ANCHOR = Date.parse('2026-11-26T10:00:00Z')
+const HOUR = 3_600_000
+const ISO_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/
+
+export function exampleShiftMs(now: Date): number {
+  const nextFullHour = Math.floor(now.getTime() / HOUR) * HOUR + HOUR
+  return nextFullHour + 4 * HOUR - EXAMPLE_ANCHOR
+}
+
+/** A copy of the document with every ISO instant value moved by shiftMs (descriptions are longer strings: untouched). */
+export function withExampleTimes<T>(node: T, shiftMs: number): T {
+  if (typeof node === 'string') return (ISO_INSTANT.test(node) ? formatUtc(new Date(Date.parse(node) + shiftMs)) : node) as T
+  if (Array.isArray(node)) return node.map((n) => withExampleTimes(n, shiftMs)) as T
+  if (!node || typeof node !== 'object') return node
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, withExampleTimes(v, shiftMs)])) as T
+}
 
 /** Serves the document and the UI; `root` is the whole app, whose routes the document describes. */
-export const docs = (root: () => AnyElysia) => {
+export const docs = (root: () => AnyElysia, clock: Clock) => {
   let cached: { routes: number; document: ReturnType<typeof buildDocument> } | undefined
   return new Elysia()
     .get('/swagger', ({ set }) => {
@@ -88,7 +126,7 @@ export const docs = (root: () => AnyElysia) => {
     .get('/swagger/json', () => {
       const app = root()
       if (!cached || cached.routes !== app.routes.length) cached = { routes: app.routes.length, document: buildDocument(app) }
-      return cached.document
+      return withExampleTimes(cached.document, exampleShiftMs(clock.now()))
     }, { detail: { hide: true } })
     .get('/swagger/assets/:file', ({ params, set }) => {
       if (params.file === 'init.js') {

@@ -17,7 +17,7 @@ export const ERROR_SCHEMA = {
     hint: { type: 'string', description: 'what to send instead' },
     request_id: { type: 'string', description: 'on 500: quote it when reporting the problem' },
   },
-  examples: [{ msg: 'Reservation conflicts with existing booking' }],
+  // No example here: each error answer carries its own route's messages (errorResponse).
 }
 
 /** The booking limits' messages (MSG.tooFarAhead / tooLong in reservations/service.ts), with their variables. */
@@ -39,7 +39,7 @@ export const ROUTE_ERRORS: Record<string, Record<number, string[]>> = {
   'POST /api/auth/signup': { 400: ['name is required', ...NAME_ERRORS, 'password must be at least 8 characters', 'role must be student or teacher'], 403: ['role not allowed for self-signup'], 409: ['user already exists'] },
   'POST /api/auth/register': { 400: [...NAME_ERRORS, 'password must be at least 8 characters', 'role must be student, teacher or admin'], 409: ['user already exists'] },
   'POST /api/auth/change-password': { 400: ['current password is incorrect', 'password must be at least 8 characters'] },
-  'POST /api/rooms': { 400: ['name is required', ...NAME_ERRORS, 'invalid type'], 409: ['room already exists'] },
+  'POST /api/rooms': { 400: ['name is required', ...NAME_ERRORS, 'invalid type "<given>": expected public, admin, service'], 409: ['room already exists'] },
   'GET /api/rooms/{id}': { 404: ['room not found'] },
   'POST /api/rooms/{id}/reserve': {
     400: ['Invalid datetime format. Use ISO 8601.', 'datetime value is required', 'Invalid time range: start must be before end',
@@ -49,7 +49,7 @@ export const ROUTE_ERRORS: Record<string, Record<number, string[]>> = {
     409: ['Reservation conflicts with existing booking', 'room is temporarily unavailable'],
   },
   'PATCH /api/reservations/{id}': {
-    400: ['only active reservations can be changed', 'Invalid datetime format. Use ISO 8601.', 'Invalid time range: start must be before end', 'Cannot create reservation in the past', LIMIT_ERRORS[0]!],
+    400: ['Only active reservations can be changed', 'Invalid datetime format. Use ISO 8601.', 'Invalid time range: start must be before end', 'Cannot create reservation in the past', LIMIT_ERRORS[0]!],
     404: ['reservation not found'],
     409: ['Reservation conflicts with existing booking'],
   },
@@ -66,7 +66,7 @@ export const ROUTE_ERRORS: Record<string, Record<number, string[]>> = {
   'GET /api/admin/rooms/{id}/display-link': { 404: ['room not found'] },
   'POST /api/admin/rooms/{id}/reserve': { 404: ['room not found', 'user not found'], 409: ['Reservation conflicts with existing booking'] },
   'POST /api/admin/users': { 400: NAME_ERRORS, 409: ['user already exists'] },
-  'PATCH /api/admin/users/{id}': { 400: NAME_ERRORS, 404: ['user not found'], 409: ['user already exists', 'the last admin cannot be demoted'] },
+  'PATCH /api/admin/users/{id}': { 400: NAME_ERRORS, 404: ['user not found'], 409: ['user already exists', 'cannot change the role of the last admin'] },
   'POST /api/admin/users/{id}/reset-password': { 404: ['user not found'] },
   'GET /api/admin/reservations': { 400: ["invalid status 'x': expected active, finished, cancelled, released", 'checked_in must be true or false'] },
   'PATCH /api/admin/reservations/{id}': {
@@ -96,7 +96,7 @@ export const ROUTE_ERRORS: Record<string, Record<number, string[]>> = {
       'this room checks in with the door display: scan the code on the display, not the printed poster', 'only the person who booked can check in',
     ],
     404: ['reservation not found'],
-    409: ['check-in is not open yet: ...', 'check-in has closed at ...', 'reservation is cancelled', 'reservation was released: it was not checked in in time', 'reservation has already ended'],
+    409: ['check-in is not open yet: it opens <check_in_opens_min> minutes before the start, at <time>', 'check-in has closed at <time>', 'reservation is cancelled', 'reservation was released: it was not checked in in time', 'reservation has already ended'],
   },
   'POST /api/reservations/{id}/check-out': {
     403: ['only the person who booked can check out'],
@@ -110,12 +110,39 @@ const STATUS_TITLES: Record<number, string> = {
   413: 'Body too large', 422: 'Token invalid', 429: 'Too many requests', 500: 'Unexpected error', 503: 'Unavailable',
 }
 
+/**
+ * The message as the server sends it: a note in parentheses after it ("Missing CSRF token (send
+ * csrf_refresh_token)") is for the reader of the document, not part of the answer.
+ */
+export function sentMessage(documented: string): string {
+  return documented.replace(/ \([^()]*\)$/, '')
+}
+
 function errorResponse(status: number, messages: string[]) {
   const list = messages.length ? `: ${messages.map((m) => `"${m}"`).join(', ')}` : ''
+  const examples = Object.fromEntries(messages.map((m, i) => [`${status}-${i + 1}`, { summary: m, value: { msg: sentMessage(m) } }]))
   return {
     description: `${STATUS_TITLES[status] ?? 'Error'}${list}`,
-    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' }, ...(messages.length ? { examples } : {}) } },
   }
+}
+
+/**
+ * t.Numeric (a number, or a string of one, as path and query values are) is documented by Elysia
+ * as `anyOf: [numeric string, number]`, which Swagger UI shows as `string | (string|number)`.
+ * The values are whole numbers: say so.
+ */
+function integerFromNumeric(node: any): any {
+  if (Array.isArray(node)) return node.map(integerFromNumeric)
+  if (!node || typeof node !== 'object') return node
+  const copy: Json = {}
+  for (const [key, value] of Object.entries(node)) copy[key] = integerFromNumeric(value)
+  const variants: Json[] | undefined = Array.isArray(copy.anyOf) ? copy.anyOf : undefined
+  if (variants?.length === 2 && variants.some((v) => v.format === 'numeric' && v.type === 'string') && variants.some((v) => v.type === 'number' || v.type === 'integer')) {
+    const { anyOf: _, ...rest } = copy
+    return { ...rest, type: 'integer' }
+  }
+  return copy
 }
 
 /** The error answers an operation can give: generic ones by its shape, plus the contract's own. */
@@ -125,7 +152,7 @@ export function errorsFor(key: string, op: Json): Record<number, string[]> {
     errors[status] = [...new Set([...(errors[status] ?? []), ...messages])]
   }
   const params: Json[] = op.parameters ?? []
-  if (op.requestBody || params.length) add(400, 'invalid request (validation details in errors)')
+  if (op.requestBody || params.length) add(400, 'invalid request at <field>: <what is wrong> (details in errors)')
   if (op.requestBody) add(400, 'malformed request body')
   const role = op['x-required-role']
   if (role) {
@@ -164,12 +191,14 @@ function nameTopLevel(schema: Json | undefined, name: string, schemas: Json): Js
 }
 
 export function enrichDocument(doc: Json): Json {
-  const schemas: Json = { ...(doc.components?.schemas ?? {}), Error: ERROR_SCHEMA }
+  const schemas: Json = { ...integerFromNumeric(doc.components?.schemas ?? {}), Error: ERROR_SCHEMA }
   const paths: Json = {}
   for (const [path, ops] of Object.entries<Json>(doc.paths ?? {})) {
     paths[path] = {}
     for (const [method, original] of Object.entries<Json>(ops)) {
-      const op = hoistTitled(original, schemas)
+      const op = hoistTitled(integerFromNumeric(original), schemas)
+      for (const param of op.parameters ?? [])
+        if (param.in === 'path' && param.schema?.type === 'integer') param.example ??= 1 // Try it out fills it in
       const key = `${method.toUpperCase()} ${path}`
       const base = pascal(`${method} ${path.replace(/^\/api\//, '/').replace(/[{}]/g, '')}`)
 

@@ -83,6 +83,8 @@ describe.skipIf(!hasChromium)('door display', () => {
     const { start_time, end_time } = booked.body.reservation
     expect(await statusOf(page)).toBe(`BUSY until ${moscow(end_time)} UTC+3`)
     expect(await page.locator('#status .ru').textContent()).toBe(`ЗАНЯТА до ${moscow(end_time)} UTC+3`)
+    // the labelled line still fits its box
+    expect(await page.$eval('#status', (box) => box.scrollWidth <= box.clientWidth)).toBe(true)
     expect(await page.locator('#upcoming').textContent()).toContain(`${moscow(start_time)}–${moscow(end_time)} UTC+3 student`)
     // and the same labels when the server renders the page (a reload)
     const html = await (await fetch(`${server.base}/display/${room.id}`)).text()

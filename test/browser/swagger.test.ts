@@ -19,8 +19,8 @@ let browser: Browser
 describe.skipIf(!hasChromium)('Swagger UI', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true })
-    server = spawnServer({ env: processEnv({ DATABASE_URL: 'memory://', LOG_LEVEL: 'warn' }) })
-    await waitForHealth(server.base)
+    server = spawnServer({ env: processEnv({ DATABASE_URL: 'memory://' }) })
+    await server.waitForLog('listening')
     browser = await launchBrowser()
   })
   afterAll(async () => {
@@ -67,16 +67,27 @@ describe.skipIf(!hasChromium)('Swagger UI', () => {
     expect(foreign).toEqual([])
     expect(failed).toEqual([])
   })
+
+  test("a newcomer's first try: login and reserve with the page's own defaults answer 200 and 201 (cookie session, CSRF header sent by the page)", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } })
+    await page.goto(`${server.base}/swagger`)
+    await page.waitForSelector('.opblock-tag', { timeout: 15_000 })
+
+    const login = await tryItOut(page, 'operations-Auth-postApiAuthLogin')
+    expect(login.status).toBe('200')
+    expect(JSON.parse(login.body)).toMatchObject({ role: 'admin' })
+
+    const reserveId = await page.$$eval('[id^="operations-Rooms-post"]', (nodes) => nodes.map((n) => n.id).find((id) => /Reserve$/.test(id)))
+    expect(reserveId).toBeDefined()
+    const reserve = await tryItOut(page, reserveId!)
+    expect({ status: reserve.status, body: reserve.body }).toMatchObject({ status: '201' })
+    const booked = JSON.parse(reserve.body).reservation
+    expect(Date.parse(booked.start_time)).toBeGreaterThan(Date.now())
+    expect(reserve.curl).toContain('X-CSRF-TOKEN')
+    await page.locator(`#${reserveId}`).screenshot({ path: path.join(SHOTS, 'swagger-reserve.png') })
+  })
 })
 
-async function waitForHealth(base: string) {
-  for (let i = 0; i < 120; i++) {
-    const ok = await fetch(`${base}/health`).then((r) => r.ok).catch(() => false)
-    if (ok) return
-    await Bun.sleep(250)
-  }
-  throw new Error(`${base}/health did not answer`)
-}
 
 /** Expands an operation, presses "Try it out", optionally fills the JSON body, executes it. */
 async function tryItOut(page: Page, id: string, body?: string) {

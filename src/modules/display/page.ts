@@ -59,7 +59,7 @@ const STYLE = `
 main{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:4vw;height:100%;padding:4vw}
 h1{font-size:9vw;margin:0;line-height:1}
 #status{margin:3vh 0;padding:3vh 3vw;border-radius:2vw;font-weight:bold}
-#status .en{font-size:4.8vw;display:block;white-space:nowrap}#status .ru{font-size:3vw;opacity:.85}#status .zone{font-size:.55em;font-weight:normal}
+#status .en{font-size:4vw;display:block;white-space:nowrap}#status .ru{font-size:3vw;opacity:.85}#status .zone{font-size:.55em;font-weight:normal}
 .free{background:#1b7f3b}.busy{background:#b3261e}.blocked{background:#555}
 h2{font-size:2.4vw;margin:2vh 0 1vh;opacity:.8}ul{list-style:none;padding:0;margin:0;font-size:2.6vw}li{padding:.6vh 0}
 .time{font-variant-numeric:tabular-nums;font-weight:bold;margin-right:1vw}.none{opacity:.7}
