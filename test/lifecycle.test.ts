@@ -18,7 +18,7 @@ setDefaultTimeout(30_000) // see test/setup.ts
 
 const PG = await postgresServerUrl()
 const SECRETS = { SECRET_KEY: 'lifecycle-secret-key-0123456789abcdefghij', JWT_SECRET_KEY: 'lifecycle-jwt-key-0123456789abcdefghijklm' }
-const SEEDED = 'seeded the demo accounts, rooms and reservations'
+const SEEDED = 'seeded the demo accounts, rooms and reservations (SEED=demo)'
 
 const tempDirs: string[] = []
 function tempDir(): string {
