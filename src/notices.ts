@@ -25,7 +25,7 @@ export function warnAboutConfig(config: Config, secrets: DevSecrets, log: Logger
   const codes = localhostCodesWarning(config)
   if (codes) log.warn(codes)
   if (config.production && !config.appTimezoneExplicit)
-    log.warn('APP_TIMEZONE is not set: door pages, displays and posters show times in UTC and the rooms\' daily booking windows are UTC; set it to the college\'s zone, e.g. APP_TIMEZONE=Europe/Moscow')
+    log.warn('APP_TIMEZONE is not set: the scan pages and door displays show times in UTC and the rooms\' daily booking windows are UTC; set it to the college\'s zone, e.g. APP_TIMEZONE=Europe/Moscow')
 }
 
 /** Whether to print the human start-up line: LOG_FORMAT decides, else whether stdout is a terminal. */
