@@ -30,9 +30,10 @@ export interface Config {
   production: boolean
   secretKey: string
   jwtSecretKey: string
-  /** True when the secrets were generated for this process because none were given (dev only). */
-  ephemeralSecrets: boolean
-  /** Which of the two secrets were not given (development); src/dev-secrets.ts may keep them on disk. */
+  /**
+   * Which of the two secrets were not given (development only) and were generated for this run;
+   * src/dev-secrets.ts keeps them on disk on the embedded database.
+   */
   generatedSecrets: SecretName[]
   database: DatabaseTarget
   databaseExplicit: boolean
@@ -266,7 +267,6 @@ export function loadConfig(env: Env = process.env): Config {
   // One key must not unlock both: a leak of either (e.g. a QR key's signing secret) would forge the other.
   if (production && givenSecret === givenJwtSecret)
     throw new ConfigError('JWT_SECRET_KEY', 'must differ from SECRET_KEY (one signs the sessions, the other the QR keys); generate two with `bun run secrets`')
-  const ephemeralSecrets = givenSecret === undefined || givenJwtSecret === undefined
 
   const databaseExplicit = read(env, 'DATABASE_URL') !== undefined
   const database = parseDatabaseUrl(read(env, 'DATABASE_URL'))
@@ -305,7 +305,6 @@ export function loadConfig(env: Env = process.env): Config {
     production,
     secretKey: givenSecret ?? env.QRBOOK_EPHEMERAL_SECRET_KEY ?? randomSecret(),
     jwtSecretKey: givenJwtSecret ?? env.QRBOOK_EPHEMERAL_JWT_SECRET_KEY ?? randomSecret(),
-    ephemeralSecrets,
     generatedSecrets: [
       ...(givenSecret === undefined ? ['SECRET_KEY' as const] : []),
       ...(givenJwtSecret === undefined ? ['JWT_SECRET_KEY' as const] : []),

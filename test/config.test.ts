@@ -64,13 +64,14 @@ describe('defaults (an empty environment is a working development setup)', () =>
     expect([set.bookingHorizonDays, set.studentMaxBookingHours]).toEqual([30, 4])
   })
 
-  test('without secrets, random ones are made for this run and flagged as ephemeral', () => {
-    expect(config.ephemeralSecrets).toBe(true)
+  test('without secrets, random ones are made for this run and named as generated', () => {
+    expect(config.generatedSecrets).toEqual(['SECRET_KEY', 'JWT_SECRET_KEY'])
     expect(Buffer.from(config.secretKey, 'base64url').length).toBeGreaterThanOrEqual(32)
     expect(config.jwtSecretKey).not.toBe(config.secretKey)
     expect(loadConfig({}).secretKey).not.toBe(config.secretKey)
     const given = loadConfig({ SECRET_KEY: 'a', JWT_SECRET_KEY: 'b' })
-    expect([given.secretKey, given.jwtSecretKey, given.ephemeralSecrets]).toEqual(['a', 'b', false])
+    expect([given.secretKey, given.jwtSecretKey, given.generatedSecrets]).toEqual(['a', 'b', []])
+    expect(loadConfig({ SECRET_KEY: 'a' }).generatedSecrets).toEqual(['JWT_SECRET_KEY'])
   })
 })
 
@@ -282,7 +283,7 @@ describe('production', () => {
     const config = loadConfig({ ...PRODUCTION, QRBOOK_EPHEMERAL_SECRET_KEY: 'other', QRBOOK_EPHEMERAL_JWT_SECRET_KEY: 'other' })
     expect(config.secretKey).toBe(PRODUCTION.SECRET_KEY)
     expect(config.jwtSecretKey).toBe(PRODUCTION.JWT_SECRET_KEY)
-    expect(config.ephemeralSecrets).toBe(false)
+    expect(config.generatedSecrets).toEqual([])
   })
 })
 
