@@ -17,14 +17,14 @@ export type DatabaseTarget =
   | { kind: 'pglite'; dir: string }
   | { kind: 'memory' }
 
-export type SameSite = 'Lax' | 'Strict' | 'None'
+type SameSite = 'Lax' | 'Strict' | 'None'
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
-export type LogFormat = 'json' | 'pretty'
+type LogFormat = 'json' | 'pretty'
 export type SecretName = 'SECRET_KEY' | 'JWT_SECRET_KEY'
 /** What the first start puts into an empty database (src/db/seed.ts). */
 export type SeedMode = 'demo' | 'accounts' | 'none'
 /** Where the public base URL came from: set, Railway's generated domain, or the localhost fallback. */
-export type PublicBaseSource = 'SERVER_EXTERNAL_BASE' | 'RAILWAY_PUBLIC_DOMAIN' | 'localhost'
+type PublicBaseSource = 'SERVER_EXTERNAL_BASE' | 'RAILWAY_PUBLIC_DOMAIN' | 'localhost'
 
 export interface Config {
   production: boolean
@@ -104,7 +104,7 @@ function read(env: Env, name: string): string | undefined {
   return value === '' ? undefined : value
 }
 
-export function parseBool(env: Env, name: string, fallback: boolean): boolean {
+function parseBool(env: Env, name: string, fallback: boolean): boolean {
   const raw = read(env, name)
   if (raw === undefined) return fallback
   const v = raw.toLowerCase()
@@ -220,7 +220,7 @@ function isProduction(env: Env): boolean {
  * its own character frequencies. It cannot tell a random value from a clever pattern, but it does
  * catch what people type by hand: "aaaa...", "abababab...", one word repeated.
  */
-export function entropyEstimateBits(value: string): number {
+function entropyEstimateBits(value: string): number {
   const chars = [...value]
   const counts = new Map<string, number>()
   for (const c of chars) counts.set(c, (counts.get(c) ?? 0) + 1)

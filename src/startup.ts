@@ -17,7 +17,7 @@ import type { Clock } from './lib/clock'
 import type { Logger } from './lib/log'
 
 /** The database answered and refused us in a way no retry can change (src/db/errors.ts). */
-export class PermanentDatabaseError extends Error {
+class PermanentDatabaseError extends Error {
   override name = 'PermanentDatabaseError'
 }
 

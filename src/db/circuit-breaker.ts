@@ -21,7 +21,7 @@
 import type { Logger } from '../lib/log'
 import { DatabaseUnavailableError, isConnectionFailure, pgErrorCode } from './errors'
 
-export type BreakerState = 'closed' | 'open' | 'half-open'
+type BreakerState = 'closed' | 'open' | 'half-open'
 
 export interface BreakerOptions {
   /** Answers or throws; must not queue behind the pool. Given the time it may take. */
@@ -37,7 +37,7 @@ export interface BreakerOptions {
   queryTimeoutMs?: number
 }
 
-export interface BreakerStats {
+interface BreakerStats {
   state: BreakerState
   /** Date.now() of the last change of state */
   since: number

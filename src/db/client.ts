@@ -7,51 +7,17 @@
  */
 import { sql } from 'drizzle-orm'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import postgres from 'postgres'
 import type { DatabaseTarget } from '../config'
-import type { Logger } from '../lib/log'
-import { createCircuitBreaker, type BreakerOptions, type CircuitBreaker, type RunHandle } from './circuit-breaker'
+import { createCircuitBreaker, type CircuitBreaker, type RunHandle } from './circuit-breaker'
+import { queryLogger, withTimeout, type Database, type Db, type DbOptions } from './database'
 import { DatabaseUnavailableError, isConnectionFailure } from './errors'
 import * as schema from './schema'
 
 export { pgErrorCode } from './errors'
 
-export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
-/** The handle inside db.transaction(): the same query API. */
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
-export type Executor = Db | Tx
+export type { Database, Db, DbOptions, Executor } from './database'
 
-export interface Database {
-  db: Db
-  kind: DatabaseTarget['kind']
-  /** Open while PostgreSQL cannot be reached: queries are refused at once (always closed on PGlite). */
-  breaker: CircuitBreaker
-  /** Answers `select 1` or throws; rejects after timeoutMs when the server does not answer. */
-  ping(timeoutMs?: number): Promise<void>
-  /** Runs fn while holding a PostgreSQL session advisory lock (a no-op lock on single-process PGlite). */
-  withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T>
-  /**
-   * LISTEN on a channel: onPayload gets every NOTIFY payload, from any process on PostgreSQL
-   * (on a dedicated connection), from this process on PGlite. Resolves to a function that stops
-   * listening; rejects when the LISTEN cannot be set up. If the connection is lost later, onLost
-   * is called once and nothing more arrives: the caller listens again (and catches up on what it
-   * missed). PGlite's never drops.
-   */
-  listen(channel: string, onPayload: (payload: string) => void, onLost?: (error: Error) => void): Promise<() => Promise<void>>
-  close(): Promise<void>
-}
-
-export interface DbOptions {
-  /** Called with the SQL text of every query Drizzle sends: lets tests count queries. */
-  onQuery?: (query: string) => void
-  /** PostgreSQL pool size (DB_POOL_SIZE); at least 2, since withAdvisoryLock holds one connection. */
-  poolSize?: number
-  /** Where the circuit breaker reports outages (PostgreSQL). */
-  log?: Logger
-  /** Timings of the circuit breaker (tests shorten them). */
-  breaker?: Omit<BreakerOptions, 'probe' | 'log'>
-}
 
 /** Seconds postgres.js waits for a TCP connection and the start-up handshake. */
 const CONNECT_TIMEOUT_S = 3
@@ -64,7 +30,7 @@ const LISTEN_TIMEOUT_MS = 5000
  * the first queries after the server returned waited that long. The breaker keeps queries away
  * from the pool while the server is down, so a short delay costs nothing.
  */
-export function reconnectBackoff(retries: number): number {
+function reconnectBackoff(retries: number): number {
   return Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2)
 }
 
@@ -256,19 +222,6 @@ function deferred(query: Thenable, start: () => PromiseLike<unknown>): Thenable 
 
 function abandonedError() {
   return new DatabaseUnavailableError('database unavailable: the transaction was abandoned and rolled back')
-}
-
-export function queryLogger(options: DbOptions) {
-  const onQuery = options.onQuery
-  return onQuery ? { logQuery: (query: string) => onQuery(query) } : false
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
 /** The constraint name of a database error (e.g. which UNIQUE was violated). */

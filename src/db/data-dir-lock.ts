@@ -12,7 +12,7 @@ import path from 'node:path'
 
 export const LOCK_FILE = 'qrbook.lock'
 
-export class DataDirLockedError extends Error {
+class DataDirLockedError extends Error {
   constructor(readonly dir: string, readonly pid: number) {
     super(`the server is running on this data directory (${dir}, pid ${pid}); stop it, or use POST /api/admin/users/:id/reset-password`)
     this.name = 'DataDirLockedError'

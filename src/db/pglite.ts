@@ -9,7 +9,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import type { DatabaseTarget } from '../config'
 import { alwaysClosedBreaker } from './circuit-breaker'
 import { lockDataDir } from './data-dir-lock'
-import { queryLogger, withTimeout, type Database, type Db, type DbOptions } from './client'
+import { queryLogger, withTimeout, type Database, type Db, type DbOptions } from './database'
 import * as schema from './schema'
 
 export function pgliteExtensions() {

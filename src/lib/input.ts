@@ -21,10 +21,10 @@ const BOOL_VALUES = new Map<unknown, boolean>([
   [true, true], [false, false], ['true', true], ['false', false], [1, true], [0, false], ['1', true], ['0', false],
 ])
 
-export const boolMessage = (field: string) => `${field} must be true or false`
+const boolMessage = (field: string) => `${field} must be true or false`
 
 /** true | false | "true" | "false" | 1 | 0 | "1" | "0" as a boolean; undefined for anything else. */
-export function parseBoolIsh(value: unknown): boolean | undefined {
+function parseBoolIsh(value: unknown): boolean | undefined {
   return BOOL_VALUES.get(value)
 }
 
@@ -56,7 +56,7 @@ export function BoolIshFilter(field: string, options: { description?: string } =
     .Encode((value) => value ?? '')
 }
 
-export const MAX_ID = 2147483647
+const MAX_ID = 2147483647
 
 /** A non-empty list of ids (at most `maxItems`); a string, an empty list or a non-integer item is 400. */
 export function IdList(field: string, options: { description?: string; maxItems?: number } = {}) {

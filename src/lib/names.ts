@@ -19,9 +19,9 @@ import { createRequire } from 'node:module'
 import { BadRequest } from './errors'
 
 /** Characters no stored name may contain (see the module comment). */
-export const FORBIDDEN_NAME_CHARS = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u
+const FORBIDDEN_NAME_CHARS = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u
 
-export const CONTROL_CHARS_MSG = 'name must not contain control characters'
+const CONTROL_CHARS_MSG = 'name must not contain control characters'
 
 /**
  * A name from a request: a string, free of FORBIDDEN_NAME_CHARS (anywhere, even at the ends),

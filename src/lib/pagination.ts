@@ -6,8 +6,8 @@
 import { t } from 'elysia'
 import { BadRequest } from './errors'
 
-export const DEFAULT_PER_PAGE = 20
-export const MAX_PER_PAGE = 100
+const DEFAULT_PER_PAGE = 20
+const MAX_PER_PAGE = 100
 
 /** Query fields; strings so that a bad value gets a clear message from parsePagination. */
 export const PaginationQuery = {

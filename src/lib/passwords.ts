@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs'
 
 export const MIN_PASSWORD_LENGTH = 8
-export const MAX_PASSWORD_LENGTH = 1024
+const MAX_PASSWORD_LENGTH = 1024
 
 /**
  * The most common passwords, lower-cased (src/lib/common-passwords.txt, made by

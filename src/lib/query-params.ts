@@ -12,7 +12,7 @@ import { positiveInt } from './pagination'
 export const manyValues = (description: string) =>
   t.Optional(t.Union([t.String(), t.Array(t.String())], { description }))
 
-export function valuesOf(raw: string | string[] | undefined): string[] {
+function valuesOf(raw: string | string[] | undefined): string[] {
   const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]
   return [...new Set(list.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean))]
 }

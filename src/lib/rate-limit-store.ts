@@ -5,7 +5,7 @@
 import { RedisClient } from 'bun'
 import type { Logger } from './log'
 
-export interface WindowCount {
+interface WindowCount {
   count: number
   /** ms until the window resets */
   resetInMs: number
@@ -65,7 +65,7 @@ return 0`
 
 const REDIS_TIMEOUT_MS = 500
 
-export class StoreUnavailable extends Error {}
+class StoreUnavailable extends Error {}
 
 export function createRedisStore(url: string, log: Logger): RateLimitStore {
   const client = new RedisClient(url, {

@@ -8,8 +8,8 @@
  */
 import { BadRequest } from './errors'
 
-export const INVALID_DATETIME = 'Invalid datetime format. Use ISO 8601.'
-export const DATETIME_REQUIRED = 'datetime value is required'
+const INVALID_DATETIME = 'Invalid datetime format. Use ISO 8601.'
+const DATETIME_REQUIRED = 'datetime value is required'
 
 // date [T|space time[.fraction]] [Z | ±HH[:MM[:SS]] | ±HHMM]
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2}(?::?\d{2})?)?)?)?$/i
@@ -152,7 +152,7 @@ export interface Interval { start: Date; end: Date }
 export interface DailyWindow { start: string | null; end: string | null }
 
 /** True when the window restricts nothing (no bounds, or it covers the whole day). */
-export function isUnrestricted(window: DailyWindow): boolean {
+function isUnrestricted(window: DailyWindow): boolean {
   const s = window.start === null ? 0 : secondsOfDay(window.start)
   const e = window.end === null ? 86400 : secondsOfDay(window.end)
   return (s === 0 && (e === 86400 || e === 0)) || (window.start !== null && window.end !== null && s === e)

@@ -22,7 +22,7 @@ import { exceedsJsonDepth, MAX_JSON_DEPTH, stringExceedsJsonDepth } from '../lib
 const NOT_JSON = /^(text\/|application\/x-www-form-urlencoded|application\/octet-stream)/
 
 /** Whether the request's body nests deeper than `limit` where a parser would read it as JSON. */
-export async function bodyTooDeep(request: Request, limit: number = MAX_JSON_DEPTH): Promise<boolean> {
+async function bodyTooDeep(request: Request, limit: number = MAX_JSON_DEPTH): Promise<boolean> {
   if (!request.body || request.method === 'GET' || request.method === 'HEAD') return false
   const type = (request.headers.get('content-type') ?? '').trim().toLowerCase()
   if (!type || NOT_JSON.test(type)) return false

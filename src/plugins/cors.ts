@@ -6,8 +6,8 @@
  */
 import { cors } from '@elysiajs/cors'
 
-export const ALLOWED_HEADERS = ['Content-Type', 'Authorization', 'X-CSRF-TOKEN', 'X-CSRFToken', 'X-Request-ID']
-export const EXPOSED_HEADERS = ['X-Request-ID', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']
+const ALLOWED_HEADERS = ['Content-Type', 'Authorization', 'X-CSRF-TOKEN', 'X-CSRFToken', 'X-Request-ID']
+const EXPOSED_HEADERS = ['X-Request-ID', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset']
 
 export function corsPlugin(origins: string[]) {
   const allowed = new Set(origins)

@@ -22,7 +22,7 @@ const ASSETS = new Map<string, string>([
   ['favicon-32x32.png', 'image/png'],
 ])
 
-export const API_TAGS = [
+const API_TAGS = [
   { name: 'Health', description: 'Liveness and database connectivity' },
   { name: 'Auth', description: 'Log in, sessions, accounts. Cookie sessions need X-CSRF-TOKEN on writes; Bearer tokens do not.' },
   { name: 'Rooms', description: 'Rooms, their status now, schedules and booking' },
@@ -47,7 +47,7 @@ const SECURITY_SCHEMES = {
   csrf: { type: 'apiKey', in: 'header', name: 'X-CSRF-TOKEN', description: 'csrf_token from the login answer (the csrf_access_token cookie)' },
 }
 
-export function buildDocument(app: AnyElysia) {
+function buildDocument(app: AnyElysia) {
   namedSchemas() // make sure the shared schemas carry their names
   const { paths, components } = toOpenAPISchema(app, { paths: [/^(?!\/api\/)/], staticFile: false }, undefined, undefined, '3.1.2')
   return enrichDocument({
@@ -98,17 +98,17 @@ window.ui = SwaggerUIBundle({ url: '/swagger/json', dom_id: '#swagger-ui', persi
  * the booking horizon and a student's limit, clear of the seeded bookings of a fresh start, which
  * end within 4 hours), and the other examples keep their order and distances.
  */
-export const EXAMPLE_ANCHOR = Date.parse('2026-11-26T10:00:00Z')
+const EXAMPLE_ANCHOR = Date.parse('2026-11-26T10:00:00Z')
 const HOUR = 3_600_000
 const ISO_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/
 
-export function exampleShiftMs(now: Date): number {
+function exampleShiftMs(now: Date): number {
   const nextFullHour = Math.floor(now.getTime() / HOUR) * HOUR + HOUR
   return nextFullHour + 4 * HOUR - EXAMPLE_ANCHOR
 }
 
 /** A copy of the document with every ISO instant value moved by shiftMs (descriptions are longer strings: untouched). */
-export function withExampleTimes<T>(node: T, shiftMs: number): T {
+function withExampleTimes<T>(node: T, shiftMs: number): T {
   if (typeof node === 'string') return (ISO_INSTANT.test(node) ? formatUtc(new Date(Date.parse(node) + shiftMs)) : node) as T
   if (Array.isArray(node)) return node.map((n) => withExampleTimes(n, shiftMs)) as T
   if (!node || typeof node !== 'object') return node

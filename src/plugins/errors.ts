@@ -18,7 +18,7 @@ import { metaOf } from './request-context'
 export { isDatabaseUnavailable }
 
 /** True for PostgreSQL's "data exception" class: the request carried a value the database cannot take. */
-export function isDataException(error: unknown): boolean {
+function isDataException(error: unknown): boolean {
   return pgErrorCode(error)?.startsWith('22') ?? false
 }
 

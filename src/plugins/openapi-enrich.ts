@@ -8,7 +8,7 @@
  */
 type Json = Record<string, any>
 
-export const ERROR_SCHEMA = {
+const ERROR_SCHEMA = {
   type: 'object',
   required: ['msg'],
   properties: {
@@ -28,7 +28,7 @@ const LIMIT_ERRORS = [
 const NAME_ERRORS = ['name must not contain control characters']
 
 /** Route-specific errors of the contract, by "METHOD /api/path" (path as in the document). */
-export const ROUTE_ERRORS: Record<string, Record<number, string[]>> = {
+const ROUTE_ERRORS: Record<string, Record<number, string[]>> = {
   'POST /api/auth/login': { 400: ['name and password are required'], 401: ['invalid credentials'] },
   'POST /api/auth/logout': { 401: ['Missing CSRF token (cookie session without X-CSRF-TOKEN)'] },
   'POST /api/auth/refresh': {
@@ -146,7 +146,7 @@ function integerFromNumeric(node: any): any {
 }
 
 /** The error answers an operation can give: generic ones by its shape, plus the contract's own. */
-export function errorsFor(key: string, op: Json): Record<number, string[]> {
+function errorsFor(key: string, op: Json): Record<number, string[]> {
   const errors: Record<number, string[]> = {}
   const add = (status: number, ...messages: string[]) => {
     errors[status] = [...new Set([...(errors[status] ?? []), ...messages])]

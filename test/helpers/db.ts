@@ -18,7 +18,7 @@ export interface TestDatabase {
   drop(): Promise<void>
 }
 
-export const POSTGRES_ADMIN_URL = process.env.TEST_DATABASE_URL
+const POSTGRES_ADMIN_URL = process.env.TEST_DATABASE_URL
 export const onPostgres = Boolean(POSTGRES_ADMIN_URL)
 
 /** The machine's PostgreSQL, used by PostgreSQL-only tests when TEST_DATABASE_URL is not set. */
@@ -103,7 +103,7 @@ export async function testDatabase(options: DbOptions = {}): Promise<TestDatabas
  * application decides (they come from its clock), so fixtures must say when they were made; the
  * value is irrelevant to the tests that use this.
  */
-export const FIXTURE_TIME = new Date('2020-01-01T00:00:00Z')
+const FIXTURE_TIME = new Date('2020-01-01T00:00:00Z')
 export function stamped<T extends object>(row: T, at: Date = FIXTURE_TIME): T & { createdAt: Date; updatedAt: Date } {
   return { ...row, createdAt: at, updatedAt: at }
 }

@@ -32,7 +32,7 @@ export function processEnv(extra: Record<string, string | undefined>): Record<st
   return env
 }
 
-export interface LogLine {
+interface LogLine {
   msg: string
   level: string
   [field: string]: unknown

@@ -14,7 +14,7 @@
  */
 import type { Socket, SocketHandler, TCPSocketListener } from 'bun'
 
-export type ProxyMode = 'pass' | 'stall' | 'refuse' | 'down'
+type ProxyMode = 'pass' | 'stall' | 'refuse' | 'down'
 
 interface Pipe {
   client: Socket<Pipe>

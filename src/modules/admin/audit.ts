@@ -15,7 +15,7 @@ import { authGuard } from '../../plugins/auth'
 import { AUDIT_ACTIONS, AUDIT_EVENTS, auditFilter, reportedAudit } from '../audit/vocabulary'
 import { AuditLogList, AuditLogQuery } from './model'
 
-export const DEFAULT_LOG_LIMIT = 200
+const DEFAULT_LOG_LIMIT = 200
 
 function logEntry(row: AuditLog) {
   const payload = row.payload ?? {}
@@ -29,7 +29,7 @@ function logEntry(row: AuditLog) {
   }
 }
 
-export async function listLogs(ctx: Ctx, query: {
+async function listLogs(ctx: Ctx, query: {
   action?: string | string[]; event?: string | string[]; page?: string; per_page?: string
 }) {
   const db = ctx.database.db

@@ -57,7 +57,7 @@ const columns = {
   updatedAt: reservations.updatedAt,
 }
 
-export function adminReservation(row: AdminReservationRow, now: Date) {
+function adminReservation(row: AdminReservationRow, now: Date) {
   return {
     id: row.id,
     room: { id: row.roomId, name: row.roomName },
@@ -72,7 +72,7 @@ export function adminReservation(row: AdminReservationRow, now: Date) {
 }
 
 /** Reservations with their room and user, joined: the shape every admin reservation route answers. */
-export function selectAdminReservations(executor: Executor) {
+function selectAdminReservations(executor: Executor) {
   return executor.select(columns).from(reservations)
     .innerJoin(rooms, eq(rooms.id, reservations.roomId))
     .innerJoin(users, eq(users.id, reservations.userId))

@@ -20,7 +20,7 @@ import { Stats } from './model'
 
 const countWhere = (condition: ReturnType<typeof sql>) => sql<number>`count(*) filter (where ${condition})`.mapWith(Number)
 
-export async function stats(ctx: Ctx) {
+async function stats(ctx: Ctx) {
   const now = ctx.clock.now()
   const at = sql`${now.toISOString()}::timestamptz`
   const db = ctx.database.db

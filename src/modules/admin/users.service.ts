@@ -12,7 +12,7 @@ import type { Actor } from '../auth/actors'
 import { insertUser, setPassword, userNameColumns } from '../auth/users'
 import { ROLES } from './model'
 
-export function adminUser(user: User) {
+function adminUser(user: User) {
   return { id: user.id, name: user.name, role: user.role, created_at: formatUtc(user.createdAt), updated_at: formatUtc(user.updatedAt) }
 }
 

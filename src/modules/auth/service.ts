@@ -20,7 +20,7 @@ export function publicUser(user: Pick<User, 'id' | 'name' | 'role'>) {
  * NFC form of the given name matches too (a client may send "é" decomposed), and an older name
  * stored in another form still matches as typed.
  */
-export async function authenticate(ctx: Ctx, name: string, password: string): Promise<User> {
+async function authenticate(ctx: Ctx, name: string, password: string): Promise<User> {
   const forms = [...new Set([name, name.normalize('NFC')])]
   const found = await ctx.database.db.select().from(users).where(inArray(users.name, forms))
   const user = found.find((u) => u.name === name) ?? found[0]
@@ -33,7 +33,7 @@ export async function authenticate(ctx: Ctx, name: string, password: string): Pr
   return user
 }
 
-export function loginName(body: { name?: string; username?: string }): string | undefined {
+function loginName(body: { name?: string; username?: string }): string | undefined {
   const name = (body.name ?? body.username)?.trim()
   return name || undefined
 }

@@ -12,7 +12,7 @@ import { olderGeneration } from './actors'
 import type { IssuedToken, TokenClaims, TokenSubject } from './tokens'
 
 /** How long the token a refresh replaced is refused quietly instead of being treated as stolen. */
-export const ROTATION_GRACE_MS = 10_000
+const ROTATION_GRACE_MS = 10_000
 
 export interface TokenPair {
   sessionId: string
@@ -20,7 +20,7 @@ export interface TokenPair {
   refresh: IssuedToken
 }
 
-export function hashToken(token: string): string {
+function hashToken(token: string): string {
   return new Bun.CryptoHasher('sha256').update(token).digest('hex')
 }
 

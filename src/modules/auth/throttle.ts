@@ -21,10 +21,10 @@ import type { RateLimitStore } from '../../lib/rate-limit-store'
 import type { RateLimit } from '../../lib/rate-limit-spec'
 
 /** Wrong current passwords one session may send to change-password per window. */
-export const CHANGE_PASSWORD_ATTEMPTS: RateLimit = { limit: 5, windowS: 15 * 60 }
+const CHANGE_PASSWORD_ATTEMPTS: RateLimit = { limit: 5, windowS: 15 * 60 }
 
 /** An attempt that has been counted: refund it unless the password turned out wrong. */
-export interface Attempt {
+interface Attempt {
   /** The attempt does not count after all (the password was right, or it was never checked). */
   refund(): Promise<void>
 }

@@ -9,7 +9,7 @@ import type { Config } from '../../config'
 import { Unauthorized, Unprocessable } from '../../lib/errors'
 import type { Clock } from '../../lib/clock'
 
-export type TokenType = 'access' | 'refresh'
+type TokenType = 'access' | 'refresh'
 
 export interface TokenClaims {
   sub: string
@@ -46,7 +46,7 @@ export interface TokenService {
   verify(token: string, type: TokenType): Promise<TokenClaims>
 }
 
-export function randomToken(bytes = 24): string {
+function randomToken(bytes = 24): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64url')
 }
 

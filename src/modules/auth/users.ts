@@ -11,7 +11,7 @@ import { nameKey, normalizeName } from '../../lib/names'
 import { hashPassword, passwordProblem } from '../../lib/passwords'
 import { revokeUserSessions } from './sessions'
 
-export const MAX_NAME_LENGTH = 80
+const MAX_NAME_LENGTH = 80
 
 /** A user name from a request: no control or bidi characters, NFC, trimmed, 1..80 (src/lib/names.ts). */
 export function cleanName(raw: unknown): string {
@@ -29,7 +29,7 @@ export function userNameColumns(raw: unknown): { name: string; nameKey: string }
 }
 
 /** A new password for the user of this name, or 400 {msg} saying why not (rules: passwordProblem). */
-export function checkPassword(password: unknown, name: unknown): string {
+function checkPassword(password: unknown, name: unknown): string {
   const problem = passwordProblem(password, name)
   if (problem) throw new BadRequest(problem)
   return password as string

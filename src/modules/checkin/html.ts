@@ -276,4 +276,4 @@ ${action}
 </html>`
 }
 
-export type { ViewReason }
+

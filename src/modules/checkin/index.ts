@@ -13,7 +13,7 @@ import { BookNowBody, CheckInBody, CheckInReply, ReservationParams, ScanParams, 
 import { bookNow, checkIn, checkOut, scanView } from './service'
 
 /** The caller when a token comes with the request; no token is an anonymous viewer, a bad one is refused as usual. */
-export async function optionalActor(ctx: Ctx, request: Request): Promise<Actor | undefined> {
+async function optionalActor(ctx: Ctx, request: Request): Promise<Actor | undefined> {
   if (!bearerToken(request) && !parseCookies(request.headers.get('cookie'))[ACCESS_COOKIE]) return undefined
   return actorFor(ctx, await verifyAccess(ctx, request, undefined))
 }

@@ -14,8 +14,8 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 
-export const SCAN_KEY_LENGTH = 12
-export const DISPLAY_TOKEN_LENGTH = 22
+const SCAN_KEY_LENGTH = 12
+const DISPLAY_TOKEN_LENGTH = 22
 /** How many earlier versions are recognised as "outdated" (for a clearer message than "invalid"). */
 const OLD_VERSIONS_RECOGNISED = 50
 /**

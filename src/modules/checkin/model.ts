@@ -21,7 +21,7 @@ export const BookNowBody = t.Object({
 }, { examples: [{ k: 'Xy3kP0q9Lm2A', minutes: 30 }] })
 
 /** A reservation (as GET /reservations/mine answers it) with its check-in window. */
-export const CheckInReservation = t.Object({
+const CheckInReservation = t.Object({
   ...UserReservation.properties,
   check_in_opens_at: t.String({ description: 'check-in opens (ISO 8601 UTC)' }),
   check_in_closes_at: t.String({ description: 'check-in closes, exclusive: the booking is released then if it needs a check-in' }),

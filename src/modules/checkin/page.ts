@@ -31,12 +31,12 @@ import { esc } from '../../lib/html'
 import { pickLang, renderScanPage } from './html'
 import { bookNow, checkIn, checkOut, scanView } from './service'
 
-export const LOGIN_NONCE_COOKIE = 'qrbook_login_nonce'
+const LOGIN_NONCE_COOKIE = 'qrbook_login_nonce'
 const NONCE_PATTERN = /^[A-Za-z0-9_-]{22}$/
 const ROOM_ID = /^[1-9]\d{0,9}$/
 const MAX_ID = 2147483647
 const DONE = new Set(['checked_in', 'booked', 'checked_out', 'logged_in', 'logged_out'])
-export const LOGIN_EXPIRED = 'login form expired: try again'
+const LOGIN_EXPIRED = 'login form expired: try again'
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 

@@ -33,13 +33,13 @@ export interface CheckInDeps {
 
 const MINUTE = 60_000
 /** Walk-up booking lengths offered at the door. */
-export const BOOK_NOW_MINUTES = [30, 60, 90] as const
+const BOOK_NOW_MINUTES = [30, 60, 90] as const
 /** A walk-up booking shorter than this is not offered. */
-export const BOOK_NOW_MIN_MINUTES = 5
+const BOOK_NOW_MIN_MINUTES = 5
 /** How far ahead free_until looks. */
 const FREE_HORIZON_MS = 24 * 3600_000
 
-export const CHECK_IN_MSG = {
+const CHECK_IN_MSG = {
   keyMissing: 'k is required: scan the QR code on the room door',
   keyMissingDisplay: 'k is required: scan the code on the door display',
   keyInvalid: 'this QR code is not valid for this room: scan the code on the room door',
@@ -67,16 +67,16 @@ export const CHECK_IN_MSG = {
  * a display code only), otherwise why not. A poster key, current or not, in a `display` room is
  * `needs_display`.
  */
-export type ProofStatus = 'ok' | 'missing' | 'invalid' | 'outdated' | 'stale' | 'needs_display'
+type ProofStatus = 'ok' | 'missing' | 'invalid' | 'outdated' | 'stale' | 'needs_display'
 
-export interface Proof {
+interface Proof {
   key: KeyCheck
   status: ProofStatus
 }
 
 type ProofRoom = Pick<Room, 'id' | 'qrVersion' | 'checkInProof'>
 
-export function proofOf(deps: CheckInDeps, room: ProofRoom, key: unknown, now: Date): Proof {
+function proofOf(deps: CheckInDeps, room: ProofRoom, key: unknown, now: Date): Proof {
   const check = checkScanKey(deps.config.secretKey, room, typeof key === 'string' ? key : undefined, now, deps.config.displayCodePeriodS)
   if (room.checkInProof === 'none') return { key: check, status: 'ok' }
   if (room.checkInProof === 'display' && check.kind === 'poster') return { key: check, status: 'needs_display' }
@@ -84,7 +84,7 @@ export function proofOf(deps: CheckInDeps, room: ProofRoom, key: unknown, now: D
 }
 
 /** The refusal of a proof that is not `ok`: 400 when missing, 403 otherwise, saying what to scan. */
-export function proofError(mode: CheckInProof, status: Exclude<ProofStatus, 'ok'>): HttpError {
+function proofError(mode: CheckInProof, status: Exclude<ProofStatus, 'ok'>): HttpError {
   const display = mode === 'display'
   switch (status) {
     case 'missing': return new BadRequest(display ? CHECK_IN_MSG.keyMissingDisplay : CHECK_IN_MSG.keyMissing)
@@ -96,7 +96,7 @@ export function proofError(mode: CheckInProof, status: Exclude<ProofStatus, 'ok'
 }
 
 /** Refuses a request whose key does not prove presence as the room requires, with a message saying what to scan. */
-export function requireProof(deps: CheckInDeps, room: ProofRoom, key: unknown, now: Date): Proof {
+function requireProof(deps: CheckInDeps, room: ProofRoom, key: unknown, now: Date): Proof {
   const proof = proofOf(deps, room, key, now)
   if (proof.status !== 'ok') throw proofError(room.checkInProof, proof.status)
   return proof
@@ -106,7 +106,7 @@ type PolicyRoom = Pick<Room, 'requiresCheckIn' | 'checkInOpensMin' | 'autoReleas
 type WindowReservation = Pick<Reservation, 'startTime' | 'endTime' | 'checkInRequired'>
 
 /** When check-in opens and closes for a booking in a room (closes is exclusive). */
-export function checkInWindow(room: PolicyRoom, reservation: WindowReservation): { opens: Date; closes: Date } {
+function checkInWindow(room: PolicyRoom, reservation: WindowReservation): { opens: Date; closes: Date } {
   const start = reservation.startTime.getTime()
   const opens = new Date(start - room.checkInOpensMin * MINUTE)
   const releases = reservation.checkInRequired && room.requiresCheckIn
@@ -137,7 +137,7 @@ export interface ReservationView {
   check_in_closes_at: string
 }
 
-export function reservationView(row: Reservation, room: Room, now: Date): ReservationView {
+function reservationView(row: Reservation, room: Room, now: Date): ReservationView {
   const window = checkInWindow(room, row)
   return {
     id: row.id,
@@ -224,13 +224,13 @@ export async function checkOut(deps: CheckInDeps, actor: ActingUser, id: number)
 
 // ---- the scan view ----
 
-export type ScanAction = 'check_in' | 'book_now' | 'login' | 'view'
+type ScanAction = 'check_in' | 'book_now' | 'login' | 'view'
 /** Why a logged-in viewer gets no action (`view`). */
 export type ViewReason =
   | 'key_missing' | 'key_invalid' | 'key_outdated' | 'key_stale' | 'key_needs_display' | 'blocked' | 'not_bookable'
   | 'occupied' | 'outside_hours' | 'too_short' | 'checked_in' | 'check_in_not_open' | null
 
-export interface TodayEntry {
+interface TodayEntry {
   id: number
   user_name: string
   start_time: string
@@ -275,7 +275,7 @@ async function freeUntil(deps: CheckInDeps, executor: Executor, room: Room, now:
 }
 
 /** The walk-up lengths on offer: 30/60/90 minutes capped at `until`, without duplicates or slivers. */
-export function bookNowOptions(now: Date, until: Date | null): { minutes: number; end: Date }[] {
+function bookNowOptions(now: Date, until: Date | null): { minutes: number; end: Date }[] {
   if (!until) return []
   const options: { minutes: number; end: Date }[] = []
   for (const minutes of BOOK_NOW_MINUTES) {

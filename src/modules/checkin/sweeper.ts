@@ -103,7 +103,7 @@ export async function releaseDue(
 }
 
 /** Marks active reservations whose end has passed `finished` (skipping rows others hold). */
-export async function finishEnded(tx: Executor, now: Date): Promise<number> {
+async function finishEnded(tx: Executor, now: Date): Promise<number> {
   const ended = await tx.select({ id: reservations.id }).from(reservations)
     .where(and(eq(reservations.status, 'active'), lte(reservations.endTime, now)))
     .orderBy(asc(reservations.id))

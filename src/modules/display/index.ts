@@ -21,7 +21,7 @@ import { displayEventStream } from './stream'
 
 const RoomId = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'room id' }) })
 const Token = t.Object({ t: t.Optional(t.String({ maxLength: 64 })) })
-export const DISPLAY_LINK_INVALID = 'display link is not valid: open the current link from the admin (GET /api/admin/rooms/:id/display-link)'
+const DISPLAY_LINK_INVALID = 'display link is not valid: open the current link from the admin (GET /api/admin/rooms/:id/display-link)'
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',

@@ -35,7 +35,7 @@ const HINTS = {
  * zone (APP_TIMEZONE's offset, "UTC+3"): a phone set to another zone must not mislead; in the
  * English line the label is a smaller `zone` span so the line still fits the screen.
  */
-export function headline(state: RoomState, timeZone: string): { cls: string; en: string; ru: string; zone?: string } {
+function headline(state: RoomState, timeZone: string): { cls: string; en: string; ru: string; zone?: string } {
   const { room } = state
   if (room.status === 'blocked') return { cls: 'blocked', en: 'BLOCKED', ru: 'НЕДОСТУПНА' }
   if (room.status === 'occupied' && room.current_reservation) {

@@ -15,7 +15,7 @@ import { frame, roomEventStream } from '../events/sse'
 import { currentCode } from './code'
 
 /** The longest the stream goes without looking at the clock. */
-export const CODE_TICK_MS = 1000
+const CODE_TICK_MS = 1000
 
 export function displayEventStream(ctx: Ctx, room: { id: number; qrVersion: number }, request: Request): ReadableStream<Uint8Array> {
   const inner = roomEventStream({

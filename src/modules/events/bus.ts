@@ -13,16 +13,16 @@
  * every room (emitting what changed meanwhile) and hands subscribers the current state (`resync`).
  */
 import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm'
-import type { Ctx } from '../../context'
+import type { Deps } from '../../deps'
 import { reservations, users } from '../../db/schema'
 import { formatUtc, localParts, zonedToUtc } from '../../lib/time'
 import { listRoomViews, type RoomView } from '../rooms/service'
 
-export const ROOM_EVENTS_CHANNEL = 'qrbook_room_events'
+const ROOM_EVENTS_CHANNEL = 'qrbook_room_events'
 const BATCH_MS = 20
 const HISTORY = 1000
 
-export interface UpcomingBooking {
+interface UpcomingBooking {
   id: number
   user_name: string
   start_time: string
@@ -41,7 +41,7 @@ export interface RoomEvent {
   state: RoomState
 }
 
-export interface Subscriber {
+interface Subscriber {
   /** A room's state changed. */
   event(event: RoomEvent): void
   /** Live updates stopped (the database cannot be reached); `resync` follows when they resume. */
@@ -70,7 +70,7 @@ export interface RoomEventBus {
 const RETRY_MIN_MS = 250
 const RETRY_MAX_MS = 2000
 
-export function createRoomEventBus(ctx: Ctx, options: { refreshMs?: number } = {}): RoomEventBus {
+export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = {}): RoomEventBus {
   const refreshMs = options.refreshMs ?? 30_000
   const boot = Date.now().toString(36)
   const subscribers = new Map<Subscriber, number | null>()

@@ -11,11 +11,11 @@ import { isDatabaseUnavailable } from '../../db/errors'
 import type { Logger } from '../../lib/log'
 import type { RoomEvent, RoomEventBus, RoomState } from './bus'
 
-export const HEARTBEAT_MS = 15_000
-export const RETRY_MS = 3000
+const HEARTBEAT_MS = 15_000
+const RETRY_MS = 3000
 /** While waiting for the database, how often a stream checks whether it can send its snapshot. */
 const WAIT_RETRY_MS = 1000
-export const UNAVAILABLE_MSG = 'database unavailable: live updates resume when it answers again'
+const UNAVAILABLE_MSG = 'database unavailable: live updates resume when it answers again'
 
 type Shape = (state: RoomState) => unknown
 

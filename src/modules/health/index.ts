@@ -5,13 +5,13 @@ import pkg from '../../../package.json'
 
 const DB_TIMEOUT_MS = 2000
 
-export const HealthOk = t.Object({
+const HealthOk = t.Object({
   status: t.Literal('healthy'),
   database: t.Literal('connected'),
   version: t.String(),
   uptime_s: t.Number(),
 })
-export const HealthDown = t.Object({
+const HealthDown = t.Object({
   status: t.Literal('unhealthy'),
   database: t.Literal('disconnected'),
   error: t.String(),

@@ -11,7 +11,7 @@ import pkg from '../../../package.json'
 /** No script, no outside resources: only its own inline style. */
 const HOME_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-export function renderHome(links: { swagger: boolean; frontendBaseUrl?: string }): string {
+function renderHome(links: { swagger: boolean; frontendBaseUrl?: string }): string {
   const items = [
     links.frontendBaseUrl ? `<li><a href="${esc(links.frontendBaseUrl)}">Open the booking app</a> (${esc(links.frontendBaseUrl)})</li>` : '',
     links.swagger ? '<li><a href="/swagger">API documentation</a> (Swagger UI; the OpenAPI document is <a href="/swagger/json">/swagger/json</a>)</li>' : '',

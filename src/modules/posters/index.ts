@@ -14,7 +14,7 @@ const binary = (type: string, description: string) => ({
 })
 
 /** ids=1,2,3 or ids=1&ids=2: positive integers, at most 500. */
-export function parseIds(raw: string | string[] | undefined): number[] {
+function parseIds(raw: string | string[] | undefined): number[] {
   if (raw === undefined) return []
   const parts = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)
   if (parts.length > 500) throw new BadRequest('ids: at most 500 rooms at once')

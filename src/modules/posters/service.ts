@@ -17,7 +17,7 @@ const FONT_DIR = `${Bun.resolveSync('dejavu-fonts-ttf/package.json', import.meta
 const A4 = { width: 595.28, height: 841.89 }
 const QR_SIZE = 340
 
-export const INSTRUCTIONS = {
+const INSTRUCTIONS = {
   ru: ['Отсканируйте QR-код телефоном:', 'узнайте, свободна ли аудитория, забронируйте её', 'или отметьтесь о приходе на свою бронь.'],
   en: ['Scan the code with your phone to see if the room', 'is free, book it, or check in to your booking.'],
 }
@@ -41,7 +41,7 @@ export async function posterRooms(ctx: Ctx, ids: number[]): Promise<PosterRoom[]
 }
 
 /** The scan URL without its scheme, as printed under the code. */
-export function shortUrl(url: string): string {
+function shortUrl(url: string): string {
   return url.replace(/^https?:\/\//, '')
 }
 

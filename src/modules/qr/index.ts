@@ -13,7 +13,7 @@ import { NotFound } from '../../lib/errors'
 import { localhostCodesWarning } from '../../notices'
 import { qrImage, type QrFormat } from './service'
 
-export { frontendRoomUrl, generateRoomQr, posterScanUrl, publicScanUrl, qrCodeUrl, scanUrlWithKey } from './service'
+export { frontendRoomUrl, generateRoomQr, posterScanUrl, publicScanUrl, qrCodeUrl } from './service'
 
 const FILE_NAME = /^([1-9]\d{0,9})\.(png|svg)$/
 const MAX_ID = 2147483647

@@ -51,7 +51,7 @@ function withSlash(base: string): string {
   return base.endsWith('/') ? base : `${base}/`
 }
 
-export function qrFilePath(config: QrConfig, roomId: number, format: QrFormat): string {
+function qrFilePath(config: QrConfig, roomId: number, format: QrFormat): string {
   return join(config.staticQrPath, `${roomId}.${format}`)
 }
 

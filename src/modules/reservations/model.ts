@@ -2,7 +2,7 @@
 import { t } from 'elysia'
 import { CheckInFields, ScheduleEntry, StatusFields, Timestamp, UserReservation } from '../rooms/model'
 
-export { TimeRangeBody, UserReservation, ScheduleEntry } from '../rooms/model'
+export { TimeRangeBody } from '../rooms/model'
 
 export const ReservationIdParams = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'reservation id' }) })
 export const RoomIdParams = t.Object({ room_id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'room id' }) })

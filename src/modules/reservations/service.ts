@@ -19,7 +19,7 @@ import { releaseDue } from '../checkin/sweeper'
 import { ROOM_NOT_FOUND } from '../rooms/service'
 import { checkInFields, effectiveStatus, statusFields, type CancelReason, type ReportedStatus } from './status'
 
-export { checkInFields, effectiveStatus, reportedStatus, scheduleEntry, statusFields } from './status'
+export { checkInFields, effectiveStatus,   statusFields } from './status'
 
 /** What the reservation functions need; a Ctx satisfies it. */
 export interface ReservationDeps {
@@ -35,7 +35,7 @@ export interface ActingUser {
   role: UserRole
 }
 
-export const MSG = {
+const MSG = {
   badRange: 'Invalid time range: start must be before end',
   past: 'Cannot create reservation in the past',
   notBookable: 'room is not available for booking',
@@ -51,7 +51,7 @@ export const MSG = {
   tooLong: (hours: number) => `Reservation is too long: at most ${hours} ${hours === 1 ? 'hour' : 'hours'}`,
 } as const
 
-export function checkTimeRange(start: Date, end: Date): void {
+function checkTimeRange(start: Date, end: Date): void {
   if (start.getTime() >= end.getTime()) throw new BadRequest(MSG.badRange)
 }
 
@@ -59,9 +59,9 @@ export function checkTimeRange(start: Date, end: Date): void {
  * How far in the past a start may be and still count as "now": a client that books "from now"
  * sends its own clock's time, which reaches us a moment later.
  */
-export const PAST_GRACE_MS = 60_000
+const PAST_GRACE_MS = 60_000
 
-export function checkNotPast(start: Date, now: Date): void {
+function checkNotPast(start: Date, now: Date): void {
   if (start.getTime() < now.getTime() - PAST_GRACE_MS) throw new BadRequest(MSG.past)
 }
 
@@ -94,7 +94,7 @@ export function checkBookingLimits(
  * before the start runs past midnight): the whole reservation must lie inside one window.
  * 400 `Reservation starts before allowed time` / `Reservation ends after allowed time`.
  */
-export function checkBookingWindow(
+function checkBookingWindow(
   room: Pick<Room, 'bookingStart' | 'bookingEnd'>,
   start: Date,
   end: Date,
@@ -113,7 +113,7 @@ export function checkBookingWindow(
 }
 
 /** Room type and block rules of a user booking: 403 non-public, 409 blocked. */
-export function checkRoomAccess(room: Pick<Room, 'type' | 'isBlocked'>): void {
+function checkRoomAccess(room: Pick<Room, 'type' | 'isBlocked'>): void {
   if (room.type !== 'public') throw new Forbidden(MSG.notBookable)
   if (room.isBlocked) throw new Conflict(MSG.blocked)
 }
@@ -245,7 +245,7 @@ export async function reserveRoom(
  * and a one-second stall; found by test/reliability-storm.test.ts). The lock does not block reads
  * or the foreign-key checks of other inserts.
  */
-export async function lockRoom(tx: Executor, id: number): Promise<Room | undefined> {
+async function lockRoom(tx: Executor, id: number): Promise<Room | undefined> {
   const [room] = await tx.select().from(rooms).where(eq(rooms.id, id)).for('no key update')
   return room
 }
@@ -345,7 +345,7 @@ export async function updateReservationTimes(
 }
 
 /** Owner, teacher or admin may cancel; another student may not. */
-export function canCancel(actor: Pick<ActingUser, 'id' | 'role'>, reservation: Pick<Reservation, 'userId'>): boolean {
+function canCancel(actor: Pick<ActingUser, 'id' | 'role'>, reservation: Pick<Reservation, 'userId'>): boolean {
   return actor.role === 'teacher' || actor.role === 'admin' || reservation.userId === actor.id
 }
 

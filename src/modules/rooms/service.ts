@@ -30,7 +30,7 @@ import { generateRoomQr, qrCodeUrl } from '../qr/service'
 import { scheduleEntry, type ScheduleEntryView } from '../reservations/status'
 import { CHECK_IN_PROOFS, ROOM_STATUSES, ROOM_TYPES } from './model'
 
-export type RoomStatus = (typeof ROOM_STATUSES)[number]
+type RoomStatus = (typeof ROOM_STATUSES)[number]
 
 /** What the room functions need; a Ctx satisfies it. */
 export interface RoomDeps {
@@ -203,10 +203,10 @@ const ROOM_VIEW_COLUMNS = {
   autoReleaseAfterMin: rooms.autoReleaseAfterMin,
   checkInProof: rooms.checkInProof,
 }
-export type RoomViewFields = Pick<Room, keyof typeof ROOM_VIEW_COLUMNS>
+type RoomViewFields = Pick<Room, keyof typeof ROOM_VIEW_COLUMNS>
 
 /** Builds the Room JSON from a room row and its current / next reservation. */
-export function roomView(
+function roomView(
   config: Pick<Config, 'qrBaseUrl' | 'serverExternalBase' | 'staticQrPath' | 'frontendBaseUrl'>,
   room: RoomViewFields,
   reservationsNow: { current: RoomView['current_reservation']; next: RoomView['next_reservation'] },
@@ -260,7 +260,7 @@ export async function roomSchedule(
   return rows.map((row) => scheduleEntry(row, now))
 }
 
-export const FREE_SLOT_HORIZON_MS = 24 * 3600_000
+const FREE_SLOT_HORIZON_MS = 24 * 3600_000
 
 /**
  * Free slots from now to now + 24 h: the gaps between active reservations, clipped to the room's
@@ -310,7 +310,7 @@ export function parseRoomType(value: unknown, field = 'type'): RoomType {
   return match
 }
 
-export const ROOM_NAME_MAX = 100
+const ROOM_NAME_MAX = 100
 
 /**
  * A room name from a request: no control or bidi characters, NFC, trimmed, 1..100 characters,

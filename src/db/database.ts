@@ -1,0 +1,61 @@
+/**
+ * What every database of the app looks like, whichever engine is behind it (client.ts for
+ * PostgreSQL, pglite.ts for the embedded one): the Drizzle handle, its transaction type and the
+ * Database interface, plus two helpers both engines use. Its own file so that pglite.ts, loaded
+ * lazily by client.ts, does not import client.ts back.
+ */
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import type { DatabaseTarget } from '../config'
+import type { Logger } from '../lib/log'
+import type { BreakerOptions, CircuitBreaker } from './circuit-breaker'
+import type * as schema from './schema'
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
+/** The handle inside db.transaction(): the same query API. */
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+export type Executor = Db | Tx
+
+export interface Database {
+  db: Db
+  kind: DatabaseTarget['kind']
+  /** Open while PostgreSQL cannot be reached: queries are refused at once (always closed on PGlite). */
+  breaker: CircuitBreaker
+  /** Answers `select 1` or throws; rejects after timeoutMs when the server does not answer. */
+  ping(timeoutMs?: number): Promise<void>
+  /** Runs fn while holding a PostgreSQL session advisory lock (a no-op lock on single-process PGlite). */
+  withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T>
+  /**
+   * LISTEN on a channel: onPayload gets every NOTIFY payload, from any process on PostgreSQL
+   * (on a dedicated connection), from this process on PGlite. Resolves to a function that stops
+   * listening; rejects when the LISTEN cannot be set up. If the connection is lost later, onLost
+   * is called once and nothing more arrives: the caller listens again (and catches up on what it
+   * missed). PGlite's never drops.
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onLost?: (error: Error) => void): Promise<() => Promise<void>>
+  close(): Promise<void>
+}
+
+export interface DbOptions {
+  /** Called with the SQL text of every query Drizzle sends: lets tests count queries. */
+  onQuery?: (query: string) => void
+  /** PostgreSQL pool size (DB_POOL_SIZE); at least 2, since withAdvisoryLock holds one connection. */
+  poolSize?: number
+  /** Where the circuit breaker reports outages (PostgreSQL). */
+  log?: Logger
+  /** Timings of the circuit breaker (tests shorten them). */
+  breaker?: Omit<BreakerOptions, 'probe' | 'log'>
+}
+
+export function queryLogger(options: DbOptions) {
+  const onQuery = options.onQuery
+  return onQuery ? { logQuery: (query: string) => onQuery(query) } : false
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
