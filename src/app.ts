@@ -8,38 +8,39 @@
 import { Elysia } from 'elysia'
 import { buildContext, type Ctx } from './context'
 import type { Deps } from './deps'
-import { admin } from './modules/admin'
-import { auth } from './modules/auth'
+import { adminRoutes } from './modules/admin'
+import { authRoutes } from './modules/auth'
 import { checkinRoutes } from './modules/checkin'
-import { scanPage } from './modules/checkin/page'
-import { display, displayAdmin } from './modules/display'
-import { roomEvents } from './modules/events'
-import { health } from './modules/health'
-import { home } from './modules/home'
-import { posters } from './modules/posters'
-import { qrStatic } from './modules/qr'
+import { scanPageRoutes } from './modules/checkin/page'
+import { displayRoutes, displayAdminRoutes } from './modules/display'
+import { roomEventRoutes } from './modules/events'
+import { healthRoutes } from './modules/health'
+import { homeRoutes } from './modules/home'
+import { posterRoutes } from './modules/posters'
+import { qrRoutes } from './modules/qr'
 import { reservationRoutes } from './modules/reservations'
-import { rooms } from './modules/rooms'
+import { roomRoutes } from './modules/rooms'
 import { corsPlugin } from './plugins/cors'
 import { docs } from './plugins/docs'
 import { formCsrfCapture } from './plugins/auth'
 import { errorHandler } from './plugins/errors'
 import { bodyDepthLimit } from './plugins/body-depth'
 import { createRateLimiter } from './plugins/rate-limit'
-import { requestLog, securityHeaders } from './plugins/security-headers'
+import { requestLog } from './plugins/request-log'
+import { securityHeaders } from './plugins/security-headers'
 
 /** The feature routes, without prefix. Called once per mount point. */
 function routes(ctx: Ctx) {
   return new Elysia()
-    .use(health(ctx))
-    .use(auth(ctx))
-    .use(roomEvents(ctx))
-    .use(rooms(ctx))
+    .use(healthRoutes(ctx))
+    .use(authRoutes(ctx))
+    .use(roomEventRoutes(ctx))
+    .use(roomRoutes(ctx))
     .use(reservationRoutes(ctx))
     .use(checkinRoutes(ctx))
-    .use(admin(ctx))
-    .use(posters(ctx))
-    .use(displayAdmin(ctx))
+    .use(adminRoutes(ctx))
+    .use(posterRoutes(ctx))
+    .use(displayAdminRoutes(ctx))
 }
 
 export function createApp(deps: Deps) {
@@ -60,10 +61,10 @@ export function createApp(deps: Deps) {
   return app
     .group('/api', (api) => api.use(routes(ctx)))
     .use(routes(ctx))
-    .use(qrStatic(ctx))
-    .use(scanPage(ctx))
-    .use(display(ctx))
-    .use(home(ctx))
+    .use(qrRoutes(ctx))
+    .use(scanPageRoutes(ctx))
+    .use(displayRoutes(ctx))
+    .use(homeRoutes(ctx))
 }
 
 export type App = ReturnType<typeof createApp>

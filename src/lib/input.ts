@@ -56,7 +56,8 @@ export function BoolIshFilter(field: string, options: { description?: string } =
     .Encode((value) => value ?? '')
 }
 
-const MAX_ID = 2147483647
+/** The largest id a PostgreSQL integer column holds. */
+export const MAX_ID = 2147483647
 
 /** A non-empty list of ids (at most `maxItems`); a string, an empty list or a non-integer item is 400. */
 export function IdList(field: string, options: { description?: string; maxItems?: number } = {}) {
@@ -67,3 +68,6 @@ export function IdList(field: string, options: { description?: string; maxItems?
     minItems: 1, maxItems, description: options.description, examples: [[1, 2]], error,
   })
 }
+
+/** A path id (`:id`, `:room_id`): a positive 32-bit integer, sent as text in the URL. */
+export const Id = (description: string) => t.Numeric({ minimum: 1, maximum: MAX_ID, description })

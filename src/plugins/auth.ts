@@ -5,7 +5,6 @@
  * A token comes from `Authorization: Bearer` (no CSRF needed) or from access_token_cookie, in which
  * case POST/PUT/PATCH/DELETE must also carry the CSRF token (double submit, as Flask-JWT-Extended).
  */
-import { timingSafeEqual } from 'node:crypto'
 import { Elysia } from 'elysia'
 import type { Ctx } from '../context'
 import type { UserRole } from '../db/schema'
@@ -13,6 +12,7 @@ import { parseCookies } from '../lib/cookies'
 import { Forbidden, Unauthorized } from '../lib/errors'
 import { hasRole, tokenRevoked, type Actor } from '../modules/auth/actors'
 import type { TokenClaims } from '../modules/auth/tokens'
+import { sameSecret } from '../lib/same-secret'
 
 export const ACCESS_COOKIE = 'access_token_cookie'
 export const REFRESH_COOKIE = 'refresh_token_cookie'
@@ -26,12 +26,6 @@ export function bearerToken(request: Request): string | undefined {
   const header = request.headers.get('authorization')
   const match = header && /^Bearer\s+(\S+)\s*$/i.exec(header)
   return match ? match[1] : undefined
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const left = Buffer.from(a)
-  const right = Buffer.from(b)
-  return left.length === right.length && timingSafeEqual(left, right)
 }
 
 /**

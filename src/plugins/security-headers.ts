@@ -1,8 +1,6 @@
-/** Security headers on every response, the request id header, and one JSON access-log line per request. */
+/** Security headers on every response. */
 import { Elysia } from 'elysia'
 import type { Config } from '../config'
-import type { Logger } from '../lib/log'
-import { metaOf } from './request-context'
 
 /**
  * The security headers every response carries, whichever layer writes it: the app (below) and
@@ -24,19 +22,3 @@ export const securityHeaders = (config: Pick<Config, 'jwtCookieSecure'>) => {
     Object.assign(set.headers, headers)
   })
 }
-
-export const requestLog = (log: Logger) =>
-  new Elysia({ name: 'request-log' })
-    .onRequest(({ request, set }) => {
-      set.headers['x-request-id'] = metaOf(request).id
-    })
-    .onAfterResponse({ as: 'global' }, ({ request, set }) => {
-      const meta = metaOf(request)
-      log.info('request', {
-        id: meta.id,
-        method: request.method,
-        path: new URL(request.url).pathname,
-        status: typeof set.status === 'number' ? set.status : 200,
-        ms: Math.round((performance.now() - meta.startedAt) * 10) / 10,
-      })
-    })

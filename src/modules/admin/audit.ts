@@ -47,7 +47,7 @@ async function listLogs(ctx: Ctx, query: {
   return { logs: rows.map(logEntry), pagination: paginationOf(page, Number(totals?.total ?? 0)) }
 }
 
-export const adminAudit = (ctx: Ctx) =>
+export const adminAuditRoutes = (ctx: Ctx) =>
   new Elysia()
     .use(authGuard(ctx))
     .get('/audit/logs', ({ query }) => listLogs(ctx, query), {

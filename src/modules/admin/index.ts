@@ -5,16 +5,16 @@
  */
 import { Elysia } from 'elysia'
 import type { Ctx } from '../../context'
-import { adminAudit } from './audit'
-import { adminReservations } from './reservations'
-import { adminRooms } from './rooms'
-import { adminStats } from './stats'
-import { adminUsers } from './users'
+import { adminAuditRoutes } from './audit'
+import { adminReservationRoutes } from './reservations'
+import { adminRoomRoutes } from './rooms'
+import { adminStatsRoutes } from './stats'
+import { adminUserRoutes } from './users'
 
-export const admin = (ctx: Ctx) =>
+export const adminRoutes = (ctx: Ctx) =>
   new Elysia({ prefix: '/admin' })
-    .use(adminRooms(ctx))
-    .use(adminUsers(ctx))
-    .use(adminReservations(ctx))
-    .use(adminAudit(ctx))
-    .use(adminStats(ctx))
+    .use(adminRoomRoutes(ctx))
+    .use(adminUserRoutes(ctx))
+    .use(adminReservationRoutes(ctx))
+    .use(adminAuditRoutes(ctx))
+    .use(adminStatsRoutes(ctx))

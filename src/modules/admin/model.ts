@@ -1,6 +1,6 @@
 /** Request and response schemas of the admin routes (contract section 5). */
 import { t } from 'elysia'
-import { BoolIsh, BoolIshFilter, IdList } from '../../lib/input'
+import { BoolIsh, BoolIshFilter, IdList, Id } from '../../lib/input'
 import { Pagination, PaginationQuery } from '../../lib/pagination'
 import { manyValues } from '../../lib/query-params'
 import { AUDIT_ACTIONS, AUDIT_EVENTS } from '../audit/vocabulary'
@@ -12,7 +12,7 @@ export { CreateRoomBody, RoomReply, ROOM_STATUSES, ROOM_TYPES, RESERVATION_STATU
 
 const Role = t.UnionEnum(ROLES)
 
-export const IdParams = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'id' }) })
+export const IdParams = t.Object({ id: Id('id') })
 
 // ---- users ----
 

@@ -9,7 +9,7 @@ import * as service from './reservations.service'
 
 const detail = (summary: string) => ({ tags: ['Admin'], summary })
 
-export const adminReservations = (ctx: Ctx) =>
+export const adminReservationRoutes = (ctx: Ctx) =>
   new Elysia()
     .use(authGuard(ctx))
     .get('/reservations', ({ query }) => service.listReservations(ctx, query), {

@@ -11,7 +11,7 @@ import * as service from './rooms.service'
 
 const detail = (summary: string) => ({ tags: ['Admin'], summary })
 
-export const adminRooms = (ctx: Ctx) =>
+export const adminRoomRoutes = (ctx: Ctx) =>
   new Elysia()
     .use(authGuard(ctx))
     .get('/rooms', ({ query }) => service.listRooms(ctx, query), {

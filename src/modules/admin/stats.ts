@@ -80,7 +80,7 @@ async function stats(ctx: Ctx) {
   }
 }
 
-export const adminStats = (ctx: Ctx) =>
+export const adminStatsRoutes = (ctx: Ctx) =>
   new Elysia()
     .use(authGuard(ctx))
     .get('/stats', () => stats(ctx), {

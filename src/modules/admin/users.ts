@@ -7,7 +7,7 @@ import * as service from './users.service'
 
 const detail = (summary: string) => ({ tags: ['Admin'], summary })
 
-export const adminUsers = (ctx: Ctx) =>
+export const adminUserRoutes = (ctx: Ctx) =>
   new Elysia()
     .use(authGuard(ctx))
     .get('/users', ({ query }) => service.listUsers(ctx, query), {

@@ -29,7 +29,7 @@ async function anyValidClaims(ctx: Ctx, request: Request): Promise<{ claims: Tok
   return undefined
 }
 
-export const auth = (ctx: Ctx) =>
+export const authRoutes = (ctx: Ctx) =>
   new Elysia({ prefix: '/auth', detail: { tags: ['Auth'] } })
     .use(authGuard(ctx))
     .post('/login', async ({ body, request, set }) => {

@@ -12,7 +12,8 @@
  *   which lets a door display receive the rotating codes.
  * The public QR image (qr_code_url) carries no key at all.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac } from 'node:crypto'
+import { sameSecret } from '../../lib/same-secret'
 
 const SCAN_KEY_LENGTH = 12
 const DISPLAY_TOKEN_LENGTH = 22
@@ -84,12 +85,6 @@ export function displayToken(secret: string, roomId: number, version: number): s
   return hmac(subkey(secret, 'display link'), `${roomId}:${version}`).subarray(0, 16).toString('base64url')
 }
 
-function sameKey(a: string, b: string): boolean {
-  const left = Buffer.from(a)
-  const right = Buffer.from(b)
-  return left.length === right.length && timingSafeEqual(left, right)
-}
-
 /**
  * What a key from a request is, for this room at this time: the current poster key or a display
  * code of the period before, this one or the next (valid); an older display code (stale, up to 15
@@ -99,15 +94,15 @@ export function checkScanKey(secret: string, room: KeyRoom, key: string | undefi
   const sent = key?.trim()
   if (!sent) return { status: 'missing', kind: null }
   if (sent.length !== SCAN_KEY_LENGTH) return { status: 'invalid', kind: null }
-  if (sameKey(sent, scanKey(secret, room.id, room.qrVersion))) return { status: 'valid', kind: 'poster' }
+  if (sameSecret(sent, scanKey(secret, room.id, room.qrVersion))) return { status: 'valid', kind: 'poster' }
   const step = codeStep(now, periodS)
   for (let s = step + 1; s >= step - 1; s--)
-    if (sameKey(sent, displayCode(secret, room.id, room.qrVersion, s))) return { status: 'valid', kind: 'display' }
+    if (sameSecret(sent, displayCode(secret, room.id, room.qrVersion, s))) return { status: 'valid', kind: 'display' }
   const oldest = step - Math.ceil(STALE_RECOGNISED_MS / (periodS * 1000))
   for (let s = step - 2; s >= oldest; s--)
-    if (sameKey(sent, displayCode(secret, room.id, room.qrVersion, s))) return { status: 'stale', kind: 'display' }
+    if (sameSecret(sent, displayCode(secret, room.id, room.qrVersion, s))) return { status: 'stale', kind: 'display' }
   for (let v = room.qrVersion - 1; v >= Math.max(1, room.qrVersion - OLD_VERSIONS_RECOGNISED); v--)
-    if (sameKey(sent, scanKey(secret, room.id, v))) return { status: 'outdated', kind: 'poster' }
+    if (sameSecret(sent, scanKey(secret, room.id, v))) return { status: 'outdated', kind: 'poster' }
   return { status: 'invalid', kind: null }
 }
 
@@ -116,8 +111,8 @@ export function checkDisplayToken(secret: string, room: KeyRoom, token: string |
   const sent = token?.trim()
   if (!sent) return 'missing'
   if (sent.length !== DISPLAY_TOKEN_LENGTH) return 'invalid'
-  if (sameKey(sent, displayToken(secret, room.id, room.qrVersion))) return 'valid'
+  if (sameSecret(sent, displayToken(secret, room.id, room.qrVersion))) return 'valid'
   for (let v = room.qrVersion - 1; v >= Math.max(1, room.qrVersion - OLD_VERSIONS_RECOGNISED); v--)
-    if (sameKey(sent, displayToken(secret, room.id, v))) return 'outdated'
+    if (sameSecret(sent, displayToken(secret, room.id, v))) return 'outdated'
   return 'invalid'
 }

@@ -1,9 +1,10 @@
 /** Schemas of the check-in routes (issue 7): scan view, check-in, check-out, walk-up booking. */
 import { t } from 'elysia'
 import { CheckInFields, Room, Timestamp, UserReservation } from '../rooms/model'
+import { Id } from '../../lib/input'
 
-export const ScanParams = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'room id' }) })
-export const ReservationParams = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'reservation id' }) })
+export const ScanParams = t.Object({ id: Id('room id') })
+export const ReservationParams = t.Object({ id: Id('reservation id') })
 
 const Key = t.Optional(t.String({
   maxLength: 64,

@@ -15,7 +15,6 @@
  * cannot log a visitor into an account of its choosing. Login attempts here share the rate limit
  * of POST /auth/login (same rule, per IP + name).
  */
-import { timingSafeEqual } from 'node:crypto'
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
 import { clientIp } from '../../lib/client-ip'
@@ -30,11 +29,12 @@ import { frontendRoomUrl } from '../qr/service'
 import { esc } from '../../lib/html'
 import { pickLang, renderScanPage } from './html'
 import { bookNow, checkIn, checkOut, scanView } from './service'
+import { sameSecret } from '../../lib/same-secret'
+import { MAX_ID } from '../../lib/input'
 
 const LOGIN_NONCE_COOKIE = 'qrbook_login_nonce'
 const NONCE_PATTERN = /^[A-Za-z0-9_-]{22}$/
 const ROOM_ID = /^[1-9]\d{0,9}$/
-const MAX_ID = 2147483647
 const DONE = new Set(['checked_in', 'booked', 'checked_out', 'logged_in', 'logged_out'])
 const LOGIN_EXPIRED = 'login form expired: try again'
 
@@ -63,12 +63,6 @@ async function pageViewer(ctx: Ctx, request: Request): Promise<{ actor: Actor; c
   } catch {
     return undefined
   }
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const left = Buffer.from(a)
-  const right = Buffer.from(b)
-  return left.length === right.length && timingSafeEqual(left, right)
 }
 
 function nonceCookie(ctx: Ctx, value: string): string {
@@ -164,7 +158,7 @@ async function formAction(
   }
 }
 
-export const scanPage = (ctx: Ctx) =>
+export const scanPageRoutes = (ctx: Ctx) =>
   new Elysia()
     .get('/r/:id', ({ params, query, request, set }) =>
       renderPage(ctx, request, set, params.id, keyOf(query.k), { done: typeof query.done === 'string' ? query.done : undefined }), {

@@ -18,8 +18,9 @@ import { currentCode, displayLink } from './code'
 import { DISPLAY_CSP, DISPLAY_SCRIPT, renderDisplay } from './page'
 import { frame } from '../events/sse'
 import { displayEventStream } from './stream'
+import { Id } from '../../lib/input'
 
-const RoomId = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'room id' }) })
+const RoomId = t.Object({ id: Id('room id') })
 const Token = t.Object({ t: t.Optional(t.String({ maxLength: 64 })) })
 const DISPLAY_LINK_INVALID = 'display link is not valid: open the current link from the admin (GET /api/admin/rooms/:id/display-link)'
 
@@ -35,7 +36,7 @@ async function roomKeyOf(ctx: Ctx, id: number) {
   return room
 }
 
-export const display = (ctx: Ctx) =>
+export const displayRoutes = (ctx: Ctx) =>
   new Elysia()
     .get('/display/assets/display.js', ({ set }) => {
       set.headers['content-type'] = 'text/javascript; charset=utf-8'
@@ -70,7 +71,7 @@ export const display = (ctx: Ctx) =>
       return new Response(displayEventStream(ctx, room, request), { headers })
     }, { params: RoomId, query: Token, detail: { hide: true } })
 
-export const displayAdmin = (ctx: Ctx) =>
+export const displayAdminRoutes = (ctx: Ctx) =>
   new Elysia({ prefix: '/admin/rooms', detail: { tags: ['Admin', 'QR'] } })
     .use(authGuard(ctx))
     .get('/:id/display-link', async ({ params, set }) => {

@@ -7,6 +7,7 @@ import type { Ctx } from '../../context'
 import { isDatabaseUnavailable } from '../../db/errors'
 import { getRoomView } from '../rooms/service'
 import { roomEventStream } from './sse'
+import { Id } from '../../lib/input'
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -17,7 +18,7 @@ const SSE_HEADERS = {
 
 const sse = { 200: { description: 'text/event-stream: `snapshot`, then `room` events', content: { 'text/event-stream': { schema: { type: 'string' as const } } } } }
 
-export const roomEvents = (ctx: Ctx) =>
+export const roomEventRoutes = (ctx: Ctx) =>
   new Elysia({ prefix: '/rooms', detail: { tags: ['Rooms'] } })
     .get('/events', ({ request, set }) => {
       const stream = roomEventStream({
@@ -56,7 +57,7 @@ export const roomEvents = (ctx: Ctx) =>
       })
       return new Response(stream, { headers: { ...(set.headers as Record<string, string>), ...SSE_HEADERS } })
     }, {
-      params: t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'room id' }) }),
+      params: t.Object({ id: Id('room id') }),
       detail: {
         summary: "Live status of one room and its remaining bookings today (Server-Sent Events)",
         description: 'Each event (`snapshot`, then `room`) carries `{"room":Room,"upcoming":[{id,user_name,start_time,end_time}]}`. While the database cannot be reached: an `unavailable` event `{"msg"}`, then a fresh `snapshot` once it answers again.',

@@ -17,7 +17,7 @@ const HealthDown = t.Object({
   error: t.String(),
 })
 
-export const health = (deps: Deps) =>
+export const healthRoutes = (deps: Deps) =>
   new Elysia().get('/health', async ({ set }) => {
     try {
       await deps.database.ping(DB_TIMEOUT_MS)

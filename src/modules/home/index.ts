@@ -37,7 +37,7 @@ function renderHome(links: { swagger: boolean; frontendBaseUrl?: string }): stri
 `
 }
 
-export const home = (ctx: Ctx) => {
+export const homeRoutes = (ctx: Ctx) => {
   const page = renderHome({ swagger: ctx.config.swaggerEnabled, frontendBaseUrl: ctx.config.frontendBaseUrl })
   return new Elysia().get('/', ({ set }) => {
     set.headers['content-type'] = 'text/html; charset=utf-8'

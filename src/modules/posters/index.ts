@@ -7,8 +7,9 @@ import type { Ctx } from '../../context'
 import { BadRequest } from '../../lib/errors'
 import { authGuard } from '../../plugins/auth'
 import { posterRooms, postersPdf, posterSvg } from './service'
+import { Id, MAX_ID } from '../../lib/input'
 
-const RoomId = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'room id' }) })
+const RoomId = t.Object({ id: Id('room id') })
 const binary = (type: string, description: string) => ({
   200: { description, content: { [type]: { schema: { type: 'string' as const, format: 'binary' } } } },
 })
@@ -19,7 +20,7 @@ function parseIds(raw: string | string[] | undefined): number[] {
   const parts = (Array.isArray(raw) ? raw : [raw]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)
   if (parts.length > 500) throw new BadRequest('ids: at most 500 rooms at once')
   return [...new Set(parts.map((part) => {
-    if (!/^\d{1,10}$/.test(part) || Number(part) < 1 || Number(part) > 2147483647) throw new BadRequest(`ids: "${part.slice(0, 20)}" is not a room id`)
+    if (!/^\d{1,10}$/.test(part) || Number(part) < 1 || Number(part) > MAX_ID) throw new BadRequest(`ids: "${part.slice(0, 20)}" is not a room id`)
     return Number(part)
   }))]
 }
@@ -30,7 +31,7 @@ function pdfHeaders(set: { headers: Record<string, unknown> }, filename: string)
   set.headers['cache-control'] = 'no-store'
 }
 
-export const posters = (ctx: Ctx) =>
+export const posterRoutes = (ctx: Ctx) =>
   new Elysia({ prefix: '/admin/rooms', detail: { tags: ['Admin', 'QR'] } })
     .use(authGuard(ctx))
     .get('/posters.pdf', async ({ query, set }) => {

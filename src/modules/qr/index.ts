@@ -12,11 +12,11 @@ import { rooms } from '../../db/schema'
 import { NotFound } from '../../lib/errors'
 import { localhostCodesWarning } from '../../notices'
 import { qrImage, type QrFormat } from './service'
+import { MAX_ID } from '../../lib/input'
 
 export { frontendRoomUrl, generateRoomQr, posterScanUrl, publicScanUrl, qrCodeUrl } from './service'
 
 const FILE_NAME = /^([1-9]\d{0,9})\.(png|svg)$/
-const MAX_ID = 2147483647
 const CONTENT_TYPES: Record<QrFormat, string> = { png: 'image/png', svg: 'image/svg+xml' }
 /**
  * The image can change under the same URL (it did when decision 013 took the key out of it, and
@@ -25,7 +25,7 @@ const CONTENT_TYPES: Record<QrFormat, string> = { png: 'image/png', svg: 'image/
  */
 const CACHE_CONTROL = 'public, max-age=0, must-revalidate'
 
-export const qrStatic = (ctx: Ctx) =>
+export const qrRoutes = (ctx: Ctx) =>
   new Elysia().get('/static/qr/:file', async ({ params, set, request }) => {
     const match = FILE_NAME.exec(params.file)
     if (!match || Number(match[1]) > MAX_ID) throw new NotFound('QR code not found')

@@ -1,11 +1,12 @@
 /** Schemas of the reservation routes (contract section 4). */
 import { t } from 'elysia'
 import { CheckInFields, ScheduleEntry, StatusFields, Timestamp, UserReservation } from '../rooms/model'
+import { Id } from '../../lib/input'
 
 export { TimeRangeBody } from '../rooms/model'
 
-export const ReservationIdParams = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'reservation id' }) })
-export const RoomIdParams = t.Object({ room_id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'room id' }) })
+export const ReservationIdParams = t.Object({ id: Id('reservation id') })
+export const RoomIdParams = t.Object({ room_id: Id('room id') })
 
 export const MyReservations = t.Object({ reservations: t.Array(UserReservation) })
 export const RoomHistory = t.Object({ reservations: t.Array(ScheduleEntry) })

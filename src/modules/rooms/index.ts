@@ -8,7 +8,7 @@ import {
 } from './model'
 import { createRoom, listRoomViews, roomDetail } from './service'
 
-export const rooms = (ctx: Ctx) =>
+export const roomRoutes = (ctx: Ctx) =>
   new Elysia({ prefix: '/rooms', detail: { tags: ['Rooms'] } })
     .use(authGuard(ctx))
     .get('', async () => ({ rooms: (await listRoomViews(ctx)).rooms }), {

@@ -1,6 +1,6 @@
 /** Schemas of the room routes (contract section 3), shared with the admin routes. */
 import { t } from 'elysia'
-import { BoolIsh } from '../../lib/input'
+import { BoolIsh, Id } from '../../lib/input'
 import { CANCEL_REASONS, REPORTED_STATUSES } from '../reservations/status'
 
 export const ROOM_TYPES = ['public', 'admin', 'service'] as const
@@ -17,7 +17,7 @@ export const CHECK_IN_PROOFS = ['display', 'poster', 'none'] as const
 export const Timestamp = t.String({ description: 'ISO 8601 in UTC', examples: ['2026-11-26T10:00:00Z'] })
 const TimeOfDay = t.Nullable(t.String({ description: 'local time of day in APP_TIMEZONE, "HH:MM"', examples: ['08:00'] }))
 
-export const RoomIdParams = t.Object({ id: t.Numeric({ minimum: 1, maximum: 2147483647, description: 'room id' }) })
+export const RoomIdParams = t.Object({ id: Id('room id') })
 
 /** `status` and `cancel_reason`, as every reservation JSON carries them. */
 export const StatusFields = {

@@ -29,6 +29,7 @@ import { writeAudit } from '../audit/service'
 import { generateRoomQr, qrCodeUrl } from '../qr/service'
 import { scheduleEntry, type ScheduleEntryView } from '../reservations/status'
 import { CHECK_IN_PROOFS, ROOM_STATUSES, ROOM_TYPES } from './model'
+import { likePattern } from '../../lib/query-params'
 
 type RoomStatus = (typeof ROOM_STATUSES)[number]
 
@@ -77,10 +78,6 @@ export interface RoomPage {
 }
 
 export const ROOM_NOT_FOUND = 'room not found'
-
-function likePattern(term: string): string {
-  return `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-}
 
 /**
  * Rooms as Room JSON, ordered by name, with the total number matching the filter.
