@@ -22,6 +22,9 @@ export class BadRequest extends HttpError {
 export class Unauthorized extends HttpError {
   constructor(message: string, extra: Record<string, unknown> = {}) { super(401, message, {}, extra) }
 }
+/** A cookie-authenticated write without the right CSRF token: a kind of its own, so callers need not read messages. */
+export class CsrfError extends Unauthorized {}
+export const CSRF_MSG = { missing: 'Missing CSRF token', mismatch: 'CSRF double submit tokens do not match' } as const
 export class Forbidden extends HttpError {
   constructor(message = 'insufficient permissions') { super(403, message) }
 }

@@ -9,7 +9,7 @@ import { Elysia } from 'elysia'
 import type { Ctx } from '../context'
 import type { UserRole } from '../db/schema'
 import { parseCookies } from '../lib/cookies'
-import { Forbidden, Unauthorized } from '../lib/errors'
+import { Forbidden, Unauthorized, CsrfError, CSRF_MSG } from '../lib/errors'
 import { hasRole, tokenRevoked, type Actor } from '../modules/auth/actors'
 import type { TokenClaims } from '../modules/auth/tokens'
 import { sameSecret } from '../lib/same-secret'
@@ -58,8 +58,8 @@ function submittedCsrf(request: Request, body: unknown, allowForm: boolean): str
 
 export function checkCsrf(expected: string, request: Request, body: unknown, allowForm: boolean, hint = CSRF_HINT): void {
   const sent = submittedCsrf(request, body, allowForm)
-  if (!sent) throw new Unauthorized('Missing CSRF token', { hint })
-  if (!sameSecret(sent, expected)) throw new Unauthorized('CSRF double submit tokens do not match')
+  if (!sent) throw new CsrfError(CSRF_MSG.missing, { hint })
+  if (!sameSecret(sent, expected)) throw new CsrfError(CSRF_MSG.mismatch)
 }
 
 export interface AccessToken {
@@ -153,7 +153,7 @@ export async function verifyFormAccess(ctx: Ctx, request: Request, formToken: un
   const isForm = type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')
   const sent = request.headers.get('x-csrf-token') ?? request.headers.get('x-csrftoken')
     ?? (isForm && typeof formToken === 'string' && formToken ? formToken : undefined)
-  if (!sent) throw new Unauthorized('Missing CSRF token')
-  if (!sameSecret(sent, claims.csrf)) throw new Unauthorized('CSRF double submit tokens do not match')
+  if (!sent) throw new CsrfError(CSRF_MSG.missing)
+  if (!sameSecret(sent, claims.csrf)) throw new CsrfError(CSRF_MSG.mismatch)
   return claims
 }

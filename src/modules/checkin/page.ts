@@ -19,7 +19,7 @@ import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
 import { clientIp } from '../../lib/client-ip'
 import { parseCookies, serializeCookie } from '../../lib/cookies'
-import { HttpError, NotFound } from '../../lib/errors'
+import { HttpError, NotFound, CsrfError } from '../../lib/errors'
 import { accessToken, actorFor, verifyFormAccess } from '../../plugins/auth'
 import { metaOf } from '../../plugins/request-context'
 import type { Actor } from '../auth/actors'
@@ -199,7 +199,7 @@ export const scanPageRoutes = (ctx: Ctx) =>
         const roomId = roomIdOf(params.id)
         // A session that no longer works is simply forgotten; a working one needs its CSRF token.
         const claims = await verifyFormAccess(ctx, request, body.csrf_token).catch((error) => {
-          if (error instanceof HttpError && /CSRF/.test(error.message)) throw error
+          if (error instanceof CsrfError) throw error
           return undefined
         })
         await authService.logout(ctx, claims)

@@ -123,9 +123,10 @@ export function rethrowReservationWriteError(error: unknown): never {
   const code = pgErrorCode(error)
   if (code === '23P01') throw new Conflict(MSG.conflict)
   if (code === '23503') {
-    const constraint = pgConstraint(error) ?? ''
-    if (constraint.includes('user')) throw new NotFound(MSG.userNotFound)
-    if (constraint.includes('room')) throw new NotFound(ROOM_NOT_FOUND)
+    // by the foreign key's name (drizzle/0000): the user or the room vanished meanwhile
+    const constraint = pgConstraint(error)
+    if (constraint === 'reservations_user_id_users_id_fk') throw new NotFound(MSG.userNotFound)
+    if (constraint === 'reservations_room_id_rooms_id_fk') throw new NotFound(ROOM_NOT_FOUND)
   }
   if (code === '23514') throw new BadRequest(MSG.badRange)
   throw error
