@@ -12,7 +12,7 @@ import { PNG } from 'pngjs'
 import { auditLogs, reservations, rooms } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { scanKey } from '../src/modules/checkin/keys'
-import { sweepOnce } from '../src/modules/checkin/sweeper'
+import { sweepOnce } from '../src/modules/bookings/sweeper'
 import { Client, loggedIn, TEST_ENV, testApp, type TestApp } from './helpers/app'
 import { timeShifter } from './helpers/clock'
 

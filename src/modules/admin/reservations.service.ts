@@ -17,7 +17,7 @@ import type { Actor } from '../auth/actors'
 import {
   cancelReservationTx, checkInFields, lockReservation, requireUser, rescheduleReservation, rethrowReservationWriteError,
 } from '../reservations/service'
-import { reportedStatus, statusFields } from '../reservations/status'
+import { reportedStatus, statusFields } from '../bookings/status'
 import { RESERVATION_STATUSES } from './model'
 
 /** What an admin may set `status` to: any reported status (`released` is only ever set by the sweeper). */

@@ -10,13 +10,14 @@
  *   by_status.cancelled); reservations.checked_in: ever checked in; awaiting_check_in: active
  *   (not ended), needing a check-in and without one yet.
  */
-import { count, sql } from 'drizzle-orm'
+import { and, count, eq, sql } from 'drizzle-orm'
 import { Elysia } from 'elysia'
 import type { Ctx } from '../../context'
 import { reservations, rooms, users } from '../../db/schema'
 import { formatUtc } from '../../lib/time'
 import { authGuard } from '../../plugins/auth'
 import { Stats } from './model'
+import { holdsRoomAt } from '../bookings/occupancy'
 
 const countWhere = (condition: ReturnType<typeof sql>) => sql<number>`count(*) filter (where ${condition})`.mapWith(Number)
 
@@ -24,8 +25,7 @@ async function stats(ctx: Ctx) {
   const now = ctx.clock.now()
   const at = sql`${now.toISOString()}::timestamptz`
   const db = ctx.database.db
-  const occupied = sql`exists (select 1 from ${reservations} r where r.room_id = ${rooms.id}
-    and r.status = 'active' and r.start_time <= ${at} and r.end_time > ${at})`
+  const occupied = sql`exists (${db.select({ one: sql`1` }).from(reservations).where(and(eq(reservations.roomId, rooms.id), holdsRoomAt(now)))})`
   const notEnded = sql`${reservations.status} = 'active' and ${reservations.endTime} > ${at}`
   const [[r], [v], [u]] = await Promise.all([
     db.select({

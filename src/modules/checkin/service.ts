@@ -15,15 +15,16 @@ import type { Database, Executor } from '../../db/client'
 import { reservations, rooms, users, type CheckInProof, type Reservation, type Room } from '../../db/schema'
 import type { Clock } from '../../lib/clock'
 import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../lib/errors'
-import { formatUtc, localParts, windowIntervals, zonedToUtc } from '../../lib/time'
+import { formatUtc, windowIntervals } from '../../lib/time'
 import { writeAudit } from '../audit/service'
 import {
   checkInFields, createReservation, effectiveStatus, lockReservation, statusFields, type ActingUser, type CreatedReservation,
 } from '../reservations/service'
-import type { CancelReason, ReportedStatus } from '../reservations/status'
+import type { CancelReason, ReportedStatus } from '../bookings/status'
 import { getRoomView, ROOM_NOT_FOUND, type RoomView } from '../rooms/service'
 import { checkScanKey, type KeyCheck, type KeyKind, type KeyStatus } from './keys'
-import { releaseDue } from './sweeper'
+import { releaseDue } from '../bookings/sweeper'
+import { holdsRoomAt, remainingToday } from '../bookings/occupancy'
 
 export interface CheckInDeps {
   config: Config
@@ -259,7 +260,7 @@ export interface ScanView {
 async function freeUntil(deps: CheckInDeps, executor: Executor, room: Room, now: Date): Promise<{ until: Date | null; reason: ViewReason }> {
   const horizon = new Date(now.getTime() + FREE_HORIZON_MS)
   const [busy] = await executor.select({ id: reservations.id }).from(reservations)
-    .where(and(eq(reservations.roomId, room.id), eq(reservations.status, 'active'), lt(reservations.startTime, new Date(now.getTime() + 1)), gt(reservations.endTime, now)))
+    .where(and(eq(reservations.roomId, room.id), holdsRoomAt(now)))
     .limit(1)
   if (busy) return { until: null, reason: 'occupied' }
   const window = windowIntervals({ start: room.bookingStart, end: room.bookingEnd }, now, horizon, deps.config.appTimezone)
@@ -288,10 +289,6 @@ function bookNowOptions(now: Date, until: Date | null): { minutes: number; end: 
 }
 
 /** The next local midnight after `now` in the app's time zone. */
-function endOfLocalDay(now: Date, timeZone: string): Date {
-  const p = localParts(now, timeZone)
-  return zonedToUtc(p.year, p.month, p.day, 86400, timeZone)
-}
 
 /** Releases the room's due no-shows (so the view and a walk-up booking see the slot free at once). */
 async function releaseRoom(deps: CheckInDeps, roomId: number): Promise<void> {
@@ -315,8 +312,7 @@ export async function scanView(deps: CheckInDeps, viewer: ActingUser | undefined
       id: reservations.id, userId: reservations.userId, userName: users.name, startTime: reservations.startTime,
       endTime: reservations.endTime, checkInRequired: reservations.checkInRequired, checkedInAt: reservations.checkedInAt,
     }).from(reservations).innerJoin(users, eq(users.id, reservations.userId))
-      .where(and(eq(reservations.roomId, roomId), eq(reservations.status, 'active'), gt(reservations.endTime, now),
-        lt(reservations.startTime, endOfLocalDay(now, deps.config.appTimezone))))
+      .where(and(eq(reservations.roomId, roomId), remainingToday(now, deps.config.appTimezone)))
       .orderBy(asc(reservations.startTime)),
     room.type === 'public' && !room.isBlocked ? freeUntil(deps, db, room, now) : Promise.resolve({ until: null, reason: null as ViewReason }),
     viewer

@@ -12,11 +12,12 @@
  * at once when the circuit breaker sees the database return. Once listening again it recomputes
  * every room (emitting what changed meanwhile) and hands subscribers the current state (`resync`).
  */
-import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm'
+import { and, asc, eq, inArray } from 'drizzle-orm'
 import type { Deps } from '../../deps'
 import { reservations, users } from '../../db/schema'
-import { formatUtc, localParts, zonedToUtc } from '../../lib/time'
+import { formatUtc } from '../../lib/time'
 import { listRoomViews, type RoomView } from '../rooms/service'
+import { remainingToday } from '../bookings/occupancy'
 
 const ROOM_EVENTS_CHANNEL = 'qrbook_room_events'
 const BATCH_MS = 20
@@ -102,12 +103,7 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
       })
       .from(reservations)
       .innerJoin(users, eq(users.id, reservations.userId))
-      .where(and(
-        inArray(reservations.roomId, rooms.map((r) => r.id)),
-        eq(reservations.status, 'active'),
-        gt(reservations.endTime, now),
-        lt(reservations.startTime, endOfLocalDay(now, ctx.config.appTimezone)),
-      ))
+      .where(and(inArray(reservations.roomId, rooms.map((r) => r.id)), remainingToday(now, ctx.config.appTimezone)))
       .orderBy(asc(reservations.startTime))
     return rooms.map((room) => ({
       room,
@@ -311,7 +307,3 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
   return bus
 }
 
-function endOfLocalDay(now: Date, timeZone: string): Date {
-  const local = localParts(now, timeZone)
-  return zonedToUtc(local.year, local.month, local.day, 86400, timeZone)
-}

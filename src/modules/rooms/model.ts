@@ -1,7 +1,7 @@
 /** Schemas of the room routes (contract section 3), shared with the admin routes. */
 import { t } from 'elysia'
 import { BoolIsh, Id } from '../../lib/input'
-import { CANCEL_REASONS, REPORTED_STATUSES } from '../reservations/status'
+import { CANCEL_REASONS, REPORTED_STATUSES } from '../bookings/status'
 
 export const ROOM_TYPES = ['public', 'admin', 'service'] as const
 export const ROOM_STATUSES = ['available', 'occupied', 'blocked'] as const

@@ -27,9 +27,10 @@ import {
 } from '../../lib/time'
 import { writeAudit } from '../audit/service'
 import { generateRoomQr, qrCodeUrl } from '../qr/service'
-import { scheduleEntry, type ScheduleEntryView } from '../reservations/status'
+import { scheduleEntry, type ScheduleEntryView } from '../bookings/status'
 import { CHECK_IN_PROOFS, ROOM_STATUSES, ROOM_TYPES } from './model'
 import { likePattern } from '../../lib/query-params'
+import { holdsRoomAt } from '../bookings/occupancy'
 
 type RoomStatus = (typeof ROOM_STATUSES)[number]
 
@@ -99,12 +100,7 @@ export async function listRoomViews(
     })
     .from(reservations)
     .innerJoin(users, eq(users.id, reservations.userId))
-    .where(and(
-      eq(reservations.roomId, rooms.id),
-      eq(reservations.status, 'active'),
-      // the exact expression of reservations_no_overlap, so that its GiST index answers this
-      sql`tstzrange(${reservations.startTime}, ${reservations.endTime}, '[)') @> ${now.toISOString()}::timestamptz`,
-    ))
+    .where(and(eq(reservations.roomId, rooms.id), holdsRoomAt(now)))
     .limit(1)
     .as('current_reservation')
 
