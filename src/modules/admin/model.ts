@@ -3,7 +3,7 @@ import { t } from 'elysia'
 import { BoolIsh, BoolIshFilter, IdList, Id } from '../../lib/input'
 import { Pagination, PaginationQuery } from '../../lib/pagination'
 import { manyValues } from '../../lib/query-params'
-import { AUDIT_ACTIONS, AUDIT_EVENTS } from '../audit/vocabulary'
+import { AUDIT_ACTIONS, AUDIT_EVENTS } from '../audit'
 import { ROLES } from '../auth/model'
 import { CheckInFields, CheckInPolicyInput, Room, StatusFields, TimeRangeBody, Timestamp } from '../rooms/model'
 

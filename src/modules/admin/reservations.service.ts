@@ -12,7 +12,7 @@ import { BadRequest, HttpError } from '../../lib/errors'
 import { paginationOf, parsePagination } from '../../lib/pagination'
 import { enumValues, idValue, likePattern, searchTerm } from '../../lib/query-params'
 import { formatUtc, parseIsoInput } from '../../lib/time'
-import { writeAudit } from '../audit/service'
+import { writeAudit } from '../audit'
 import type { Actor } from '../auth/actors'
 import {
   cancelReservationTx, checkInFields, lockReservation, requireUser, rescheduleReservation, rethrowReservationWriteError,

@@ -16,7 +16,7 @@ import { reservations, rooms, users, type CheckInProof, type Reservation, type R
 import type { Clock } from '../../lib/clock'
 import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../lib/errors'
 import { formatUtc, windowIntervals } from '../../lib/time'
-import { writeAudit } from '../audit/service'
+import { writeAudit } from '../audit'
 import {
   checkInFields, createReservation, effectiveStatus, lockReservation, statusFields, type ActingUser, type CreatedReservation,
 } from '../reservations/service'

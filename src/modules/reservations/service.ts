@@ -14,7 +14,7 @@ import { reservations, rooms, users, type Reservation, type Room, type UserRole 
 import type { Clock } from '../../lib/clock'
 import { BadRequest, Conflict, Forbidden, NotFound } from '../../lib/errors'
 import { formatUtc, localSecondsOfDay, parseIsoInput, secondsOfDay, windowIntervals } from '../../lib/time'
-import { writeAudit } from '../audit/service'
+import { writeAudit } from '../audit'
 import { releaseDue } from '../bookings/sweeper'
 import { ROOM_NOT_FOUND } from '../rooms/service'
 import { checkInFields, effectiveStatus, statusFields, type CancelReason, type ReportedStatus } from '../bookings/status'

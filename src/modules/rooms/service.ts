@@ -25,7 +25,7 @@ import { normalizeName } from '../../lib/names'
 import {
   formatTimeOfDay, formatUtc, formatUtcOrNull, intersectIntervals, parseTimeOfDay, windowIntervals, type Interval,
 } from '../../lib/time'
-import { writeAudit } from '../audit/service'
+import { writeAudit } from '../audit'
 import { generateRoomQr, qrCodeUrl } from '../qr/service'
 import { scheduleEntry, type ScheduleEntryView } from '../bookings/status'
 import { CHECK_IN_PROOFS, ROOM_STATUSES, ROOM_TYPES } from './model'
