@@ -22,7 +22,7 @@ import {
 } from '../reservations/service'
 import type { CancelReason, ReportedStatus } from '../bookings/status'
 import { getRoomView, ROOM_NOT_FOUND, type RoomView } from '../rooms/service'
-import { checkScanKey, type KeyCheck, type KeyKind, type KeyStatus } from './keys'
+import { checkScanKey, type KeyCheck, type KeyKind, type KeyStatus } from '../bookings/keys'
 import { releaseDue } from '../bookings/sweeper'
 import { holdsRoomAt, remainingToday } from '../bookings/occupancy'
 

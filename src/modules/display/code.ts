@@ -7,7 +7,7 @@
 import QRCode from 'qrcode'
 import type { Config } from '../../config'
 import { formatUtc } from '../../lib/time'
-import { codeStep, displayCode, displayToken, stepStart } from '../checkin/keys'
+import { codeStep, displayCode, displayToken, stepStart } from '../bookings/keys'
 import { scanUrlWithKey } from '../qr/service'
 
 type CodeConfig = Pick<Config, 'secretKey' | 'serverExternalBase' | 'displayCodePeriodS'>

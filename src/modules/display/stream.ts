@@ -10,8 +10,8 @@
 import { eq } from 'drizzle-orm'
 import type { Ctx } from '../../context'
 import { rooms } from '../../db/schema'
-import { codeStep, stepStart } from '../checkin/keys'
-import { frame, roomEventStream } from '../events/sse'
+import { codeStep, stepStart } from '../bookings/keys'
+import { frame, roomEventStream } from '../events'
 import { currentCode } from './code'
 
 /** The longest the stream goes without looking at the clock. */

@@ -1,6 +1,7 @@
 /**
  * GET /rooms/events (every room) and GET /rooms/:id/events (one room, with its remaining bookings
- * of the day) as Server-Sent Events. See bus.ts for where the events come from.
+ * of the day) as Server-Sent Events. See bus.ts for where the events come from. Other modules use
+ * the stream and its framing through this file.
  */
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
@@ -8,6 +9,9 @@ import { isDatabaseUnavailable } from '../../db/errors'
 import { getRoomView } from '../rooms/service'
 import { roomEventStream } from './sse'
 import { Id } from '../../lib/input'
+
+// The stream framing the door display's own stream reuses (src/modules/display).
+export { frame, roomEventStream } from './sse'
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',

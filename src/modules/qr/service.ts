@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import QRCode from 'qrcode'
 import type { Config } from '../../config'
 import type { Logger } from '../../lib/log'
-import { scanKey } from '../checkin/keys'
+import { scanKey } from '../bookings/keys'
 
 export type QrFormat = 'png' | 'svg'
 type QrConfig = Pick<Config, 'staticQrPath' | 'frontendBaseUrl' | 'serverExternalBase' | 'qrBaseUrl' | 'secretKey'>
