@@ -13,7 +13,7 @@
  * SERVER_EXTERNAL_BASE and QR_BASE_URL (as the app, for qr_code_url), APP_TIMEZONE (UTC).
  */
 import postgres from 'postgres'
-import { freeSlots } from '../src/modules/rooms/service'
+import { freeSlots } from '../src/core/bookings/rooms'
 
 const columns = `"rooms"."id", "rooms"."name", "rooms"."type", "rooms"."is_blocked", "rooms"."booking_start", "rooms"."booking_end", "rooms"."requires_check_in", "rooms"."check_in_opens_min", "rooms"."auto_release_after_min", "rooms"."check_in_proof", "current_reservation"."id", "current_reservation"."user_id", "current_reservation"."name", "current_reservation"."end_time", "current_reservation"."check_in_required", "current_reservation"."checked_in_at", "next_reservation"."id", "next_reservation"."name", "next_reservation"."start_time", count(*) over ()`
 const laterals = `left join lateral (select "reservations"."id", "reservations"."user_id", "users"."name", "reservations"."end_time", "reservations"."check_in_required", "reservations"."checked_in_at" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where ("reservations"."room_id" = "rooms"."id" and "reservations"."status" = $1 and tstzrange("reservations"."start_time", "reservations"."end_time", '[)') @> $2::timestamptz) limit $3) "current_reservation" on true left join lateral (select "reservations"."id", "users"."name", "reservations"."start_time" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where ("reservations"."room_id" = "rooms"."id" and "reservations"."status" = $4 and "reservations"."start_time" > $5) order by "reservations"."start_time" asc limit $6) "next_reservation" on true`

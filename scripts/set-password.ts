@@ -11,8 +11,8 @@ import { users } from '../src/db/schema'
 import { systemClock } from '../src/lib/clock'
 import { createLogger } from '../src/lib/log'
 import { HttpError } from '../src/lib/errors'
-import { writeAudit } from '../src/modules/audit/service'
-import { setPassword } from '../src/modules/auth/users'
+import { writeAudit } from '../src/core/audit/service'
+import { setPassword } from '../src/core/identity/users'
 import { openDatabase, prepareDatabase } from '../src/startup'
 
 function fail(message: string): never {

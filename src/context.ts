@@ -4,10 +4,10 @@
  */
 import type { Deps } from './deps'
 import { createRateLimitStore, type RateLimitStore } from './lib/rate-limit-store'
-import { createActorCache, type ActorCache } from './modules/auth/actors'
-import { createAuthThrottle, type AuthThrottle } from './modules/auth/throttle'
-import { createTokenService, type TokenService } from './modules/auth/tokens'
-import { createRoomEventBus, type RoomEventBus } from './modules/events/bus'
+import { createActorCache, type ActorCache } from './core/identity/actors'
+import { createAuthThrottle, type AuthThrottle } from './core/identity/throttle'
+import { createTokenService, type TokenService } from './core/identity/tokens'
+import { createRoomEventBus, type RoomEventBus } from './core/events/bus'
 
 export interface Ctx extends Deps {
   tokens: TokenService

@@ -1,6 +1,6 @@
 import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { auditAction, auditLogs, type AuditAction } from '../src/db/schema'
-import { AUDIT_ACTIONS, MAPPED_STORED_KINDS } from '../src/modules/audit/vocabulary'
+import { AUDIT_ACTIONS, MAPPED_STORED_KINDS } from '../src/core/audit/vocabulary'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
 
 setDefaultTimeout(30_000) // see test/setup.ts

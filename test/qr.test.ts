@@ -12,10 +12,10 @@ import { join } from 'node:path'
 import jsQR from 'jsqr'
 import { PNG } from 'pngjs'
 import { loadConfig } from '../src/config'
-import { scanKey } from '../src/modules/bookings/keys'
+import { scanKey } from '../src/core/bookings/keys'
 import { createLogger } from '../src/lib/log'
 import { frontendRoomUrl, generateRoomQr, posterScanUrl, publicScanUrl, qrCodeUrl } from '../src/modules/qr'
-import { checkQrDirectory } from '../src/modules/qr/service'
+import { checkQrDirectory } from '../src/core/qr/codes'
 import { Client, loggedIn, TEST_ENV, testApp, type TestApp } from './helpers/app'
 
 setDefaultTimeout(30_000) // see test/setup.ts

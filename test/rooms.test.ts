@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { and, desc, eq } from 'drizzle-orm'
 import { auditLogs, reservations, rooms, users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
-import { freeSlots, getRoomView, listRoomViews } from '../src/modules/rooms/service'
+import { freeSlots, getRoomView, listRoomViews } from '../src/core/bookings/rooms'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
 import { stamped } from './helpers/db'
 

@@ -20,7 +20,7 @@ export const Pagination = t.Object({
   per_page: t.Integer(),
   total: t.Integer(),
   pages: t.Integer(),
-})
+}, { title: 'Pagination' })
 
 export interface PageRequest {
   page: number

@@ -11,7 +11,6 @@ import { Elysia, type AnyElysia } from 'elysia'
 import pkg from '../../package.json'
 import type { Clock } from '../lib/clock'
 import { formatUtc } from '../lib/time'
-import { namedSchemas } from './openapi-names'
 import { enrichDocument } from './openapi-enrich'
 
 const ASSET_DIR = path.dirname(Bun.resolveSync('swagger-ui-dist/package.json', import.meta.dir))
@@ -48,7 +47,6 @@ const SECURITY_SCHEMES = {
 }
 
 function buildDocument(app: AnyElysia) {
-  namedSchemas() // make sure the shared schemas carry their names
   const { paths, components } = toOpenAPISchema(app, { paths: [/^(?!\/api\/)/], staticFile: false }, undefined, undefined, '3.1.2')
   return enrichDocument({
     openapi: '3.1.2',

@@ -12,7 +12,7 @@ import { paginationOf, parsePagination } from '../../lib/pagination'
 import { enumValues } from '../../lib/query-params'
 import { formatUtc } from '../../lib/time'
 import { authGuard } from '../../plugins/auth'
-import { AUDIT_ACTIONS, AUDIT_EVENTS, auditFilter, reportedAudit } from '../audit'
+import { AUDIT_ACTIONS, AUDIT_EVENTS, auditFilter, reportedAudit } from '../../core/audit'
 import { AuditLogList, AuditLogQuery } from './model'
 
 const DEFAULT_LOG_LIMIT = 200

@@ -3,22 +3,21 @@ import { t } from 'elysia'
 import { BoolIsh, BoolIshFilter, IdList, Id } from '../../lib/input'
 import { Pagination, PaginationQuery } from '../../lib/pagination'
 import { manyValues } from '../../lib/query-params'
-import { AUDIT_ACTIONS, AUDIT_EVENTS } from '../audit'
-import { ROLES } from '../auth/model'
-import { CheckInFields, CheckInPolicyInput, Room, StatusFields, TimeRangeBody, Timestamp } from '../rooms/model'
+import { AUDIT_ACTIONS, AUDIT_EVENTS } from '../../core/audit'
+import { ROLES, Role } from '../../core/identity/model'
+import { CheckInFields, CheckInPolicyInput, Room, StatusFields, TimeRangeBody, Timestamp } from '../../core/bookings/model'
 
 export { ROLES }
-export { CreateRoomBody, RoomReply, ROOM_STATUSES, ROOM_TYPES, RESERVATION_STATUSES } from '../rooms/model'
+export { CreateRoomBody, RoomReply, ROOM_STATUSES, ROOM_TYPES, RESERVATION_STATUSES } from '../../core/bookings/model'
 
-const Role = t.UnionEnum(ROLES)
 
 export const IdParams = t.Object({ id: Id('id') })
 
 // ---- users ----
 
-export const AdminUser = t.Object({
+const AdminUser = t.Object({
   id: t.Integer(), name: t.String(), role: Role, created_at: Timestamp, updated_at: Timestamp,
-})
+}, { title: 'AdminUser' })
 export const UserReply = t.Object({ user: AdminUser })
 export const UserList = t.Object({ users: t.Array(AdminUser), pagination: Pagination })
 
@@ -44,7 +43,7 @@ export const ResetPasswordBody = t.Object({ password: t.String({ maxLength: 1024
 
 // ---- audit ----
 
-export const AuditLogEntry = t.Object({
+const AuditLogEntry = t.Object({
   id: t.Integer(),
   actor_id: t.Nullable(t.Integer()),
   action: t.UnionEnum(AUDIT_ACTIONS, {
@@ -55,6 +54,7 @@ export const AuditLogEntry = t.Object({
   payload: t.Record(t.String(), t.Unknown()),
   created_at: Timestamp,
 }, {
+  title: 'AuditLogEntry',
   examples: [{
     id: 42, actor_id: 1, action: 'update_room', event: 'room.qr_regenerated',
     description: 'admin issued a new QR code for room B101 (version 2); earlier codes no longer allow check-in',
@@ -92,11 +92,17 @@ export const Stats = t.Object({
     }),
     updated_at: Timestamp,
   }),
-})
+}, { title: 'Stats' })
 
 // ---- reservations ----
 
-export const AdminReservation = t.Object({
+/** From the seeded data (the document shifts its times to just after "now"). */
+const ADMIN_RESERVATION_EXAMPLE = {
+  id: 7, room: { id: 2, name: 'B102' }, user: { id: 3, name: 'student', role: 'student' },
+  start_time: '2026-11-26T12:00:00Z', end_time: '2026-11-26T13:00:00Z', status: 'cancelled', cancel_reason: 'no_show',
+  check_in_required: true, checked_in_at: null, created_at: '2026-11-26T09:00:00Z', updated_at: '2026-11-26T12:15:00Z',
+}
+const AdminReservation = t.Object({
   id: t.Integer(),
   room: t.Object({ id: t.Integer(), name: t.String() }),
   user: t.Object({ id: t.Integer(), name: t.String(), role: Role }),
@@ -106,7 +112,7 @@ export const AdminReservation = t.Object({
   ...CheckInFields,
   created_at: Timestamp,
   updated_at: Timestamp,
-})
+}, { title: 'AdminReservation', examples: [ADMIN_RESERVATION_EXAMPLE] })
 export const ReservationReply = t.Object({ reservation: AdminReservation })
 export const ReservationList = t.Object({ reservations: t.Array(AdminReservation), pagination: Pagination })
 

@@ -12,12 +12,12 @@ import { BadRequest, HttpError } from '../../lib/errors'
 import { paginationOf, parsePagination } from '../../lib/pagination'
 import { enumValues, idValue, likePattern, searchTerm } from '../../lib/query-params'
 import { formatUtc, parseIsoInput } from '../../lib/time'
-import { writeAudit } from '../audit'
-import type { Actor } from '../auth/actors'
+import { writeAudit } from '../../core/audit'
+import type { Actor } from '../../core/identity/actors'
 import {
   cancelReservationTx, checkInFields, lockReservation, requireUser, rescheduleReservation, rethrowReservationWriteError,
-} from '../reservations/service'
-import { reportedStatus, statusFields } from '../bookings/status'
+} from '../../core/bookings/reservations'
+import { reportedStatus, statusFields } from '../../core/bookings/status'
 import { RESERVATION_STATUSES } from './model'
 
 /** What an admin may set `status` to: any reported status (`released` is only ever set by the sweeper). */

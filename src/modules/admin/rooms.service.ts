@@ -10,13 +10,13 @@ import { BadRequest, HttpError, NotFound } from '../../lib/errors'
 import { paginationOf, parsePagination } from '../../lib/pagination'
 import { enumValues, searchTerm } from '../../lib/query-params'
 import { formatTimeOfDay, parseIsoInput, parseTimeOfDay } from '../../lib/time'
-import { writeAudit } from '../audit'
-import type { Actor } from '../auth/actors'
-import { generateRoomQr, qrCodeUrl } from '../qr/service'
-import { createReservation, requireUser } from '../reservations/service'
+import { writeAudit } from '../../core/audit'
+import type { Actor } from '../../core/identity/actors'
+import { generateRoomQr, qrCodeUrl } from '../../core/qr/codes'
+import { createReservation, requireUser } from '../../core/bookings/reservations'
 import {
   findRoom, getRoomView, listRoomViews, parseCheckInPolicy, parseRoomName, parseRoomType, rethrowRoomWriteError, ROOM_NOT_FOUND,
-} from '../rooms/service'
+} from '../../core/bookings/rooms'
 import { ROOM_STATUSES, ROOM_TYPES } from './model'
 
 export async function listRooms(ctx: Ctx, query: {

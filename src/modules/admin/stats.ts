@@ -17,7 +17,7 @@ import { reservations, rooms, users } from '../../db/schema'
 import { formatUtc } from '../../lib/time'
 import { authGuard } from '../../plugins/auth'
 import { Stats } from './model'
-import { holdsRoomAt } from '../bookings/occupancy'
+import { holdsRoomAt } from '../../core/bookings/occupancy'
 
 const countWhere = (condition: ReturnType<typeof sql>) => sql<number>`count(*) filter (where ${condition})`.mapWith(Number)
 

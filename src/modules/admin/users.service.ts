@@ -7,9 +7,9 @@ import { BadRequest, Conflict, NotFound } from '../../lib/errors'
 import { paginationOf, parsePagination } from '../../lib/pagination'
 import { enumValues, likePattern, searchTerm } from '../../lib/query-params'
 import { formatUtc } from '../../lib/time'
-import { writeAudit } from '../audit'
-import type { Actor } from '../auth/actors'
-import { insertUser, setPassword, userNameColumns } from '../auth/users'
+import { writeAudit } from '../../core/audit'
+import type { Actor } from '../../core/identity/actors'
+import { insertUser, setPassword, userNameColumns } from '../../core/identity/users'
 import { ROLES } from './model'
 
 function adminUser(user: User) {

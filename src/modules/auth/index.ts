@@ -6,10 +6,10 @@ import { parseCookies } from '../../lib/cookies'
 import { Unauthorized } from '../../lib/errors'
 import { ACCESS_COOKIE, authGuard, bearerToken, checkCsrf, REFRESH_COOKIE } from '../../plugins/auth'
 import { metaOf } from '../../plugins/request-context'
-import { clearedCookies, sessionCookies } from './cookies'
+import { clearedCookies, sessionCookies } from '../../plugins/session-cookies'
 import { ChangePasswordBody, LoginBody, LoginReply, Message, PublicUser, SignupBody } from './model'
-import * as service from './service'
-import type { TokenClaims } from './tokens'
+import * as service from '../../core/identity/accounts'
+import type { TokenClaims } from '../../core/identity/tokens'
 
 const REFRESH_CSRF_HINT = 'send the csrf_refresh_token cookie value as the X-CSRF-TOKEN header'
 

@@ -1,14 +1,15 @@
 /** Request and response schemas of the auth routes. */
 import { t } from 'elysia'
+import { PublicUser, Role } from '../../core/identity/model'
 
-const Role = t.Union([t.Literal('student'), t.Literal('teacher'), t.Literal('admin')])
+export { PublicUser }
 
 // Fields are optional in the schema so that a missing one gets the contract's own 400 message.
 export const LoginBody = t.Object({
   name: t.Optional(t.String({ maxLength: 200, description: 'user name (the frontend sends this)' })),
   username: t.Optional(t.String({ maxLength: 200, description: 'synonym of name (the deployment guide sends this)' })),
   password: t.Optional(t.String({ maxLength: 1024 })),
-}, { examples: [{ username: 'admin', password: 'admin1234' }] })
+}, { title: 'LoginRequest', examples: [{ username: 'admin', password: 'admin1234' }] })
 
 export const SignupBody = t.Object({
   name: t.Optional(t.String({ maxLength: 200 })),
@@ -22,7 +23,6 @@ export const ChangePasswordBody = t.Object({
   new_password: t.String({ maxLength: 1024 }),
 })
 
-export const PublicUser = t.Object({ id: t.Integer(), name: t.String(), role: Role })
 export const Message = t.Object({ msg: t.String() })
 export const LoginReply = t.Object({
   msg: t.String(),
@@ -30,5 +30,4 @@ export const LoginReply = t.Object({
   user: PublicUser,
   access_token: t.String(),
   csrf_token: t.String(),
-})
-export const ROLES = ['student', 'teacher', 'admin'] as const
+}, { title: 'LoginReply' })

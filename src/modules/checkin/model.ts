@@ -1,6 +1,6 @@
 /** Schemas of the check-in routes (issue 7): scan view, check-in, check-out, walk-up booking. */
 import { t } from 'elysia'
-import { CheckInFields, Room, Timestamp, UserReservation } from '../rooms/model'
+import { CheckInFields, Room, Timestamp, UserReservation } from '../../core/bookings/model'
 import { Id } from '../../lib/input'
 
 export const ScanParams = t.Object({ id: Id('room id') })

@@ -16,15 +16,15 @@ import { reservations, rooms, users, type CheckInProof, type Reservation, type R
 import type { Clock } from '../../lib/clock'
 import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../lib/errors'
 import { formatUtc, windowIntervals } from '../../lib/time'
-import { writeAudit } from '../audit'
+import { writeAudit } from '../../core/audit'
 import {
   checkInFields, createReservation, effectiveStatus, lockReservation, statusFields, type ActingUser, type CreatedReservation,
-} from '../reservations/service'
-import type { CancelReason, ReportedStatus } from '../bookings/status'
-import { getRoomView, ROOM_NOT_FOUND, type RoomView } from '../rooms/service'
-import { checkScanKey, type KeyCheck, type KeyKind, type KeyStatus } from '../bookings/keys'
-import { releaseDue } from '../bookings/sweeper'
-import { holdsRoomAt, remainingToday } from '../bookings/occupancy'
+} from '../../core/bookings/reservations'
+import type { CancelReason, ReportedStatus } from '../../core/bookings/status'
+import { getRoomView, ROOM_NOT_FOUND, type RoomView } from '../../core/bookings/rooms'
+import { checkScanKey, type KeyCheck, type KeyKind, type KeyStatus } from '../../core/bookings/keys'
+import { releaseDue } from '../../core/bookings/sweeper'
+import { holdsRoomAt, remainingToday } from '../../core/bookings/occupancy'
 
 export interface CheckInDeps {
   config: Config

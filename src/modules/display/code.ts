@@ -7,8 +7,8 @@
 import QRCode from 'qrcode'
 import type { Config } from '../../config'
 import { formatUtc } from '../../lib/time'
-import { codeStep, displayCode, displayToken, stepStart } from '../bookings/keys'
-import { scanUrlWithKey } from '../qr/service'
+import { codeStep, displayCode, displayToken, stepStart } from '../../core/bookings/keys'
+import { scanUrlWithKey } from '../../core/qr/codes'
 
 type CodeConfig = Pick<Config, 'secretKey' | 'serverExternalBase' | 'displayCodePeriodS'>
 

@@ -11,7 +11,7 @@
  */
 import { esc } from '../../lib/html'
 import { clockTime, labelledTime, zoneLabel } from '../../lib/time'
-import type { RoomState } from '../events/bus'
+import type { RoomState } from '../../core/events/bus'
 import type { DisplayCode } from './code'
 
 export interface DisplayInput {

@@ -10,22 +10,15 @@
 import { eq } from 'drizzle-orm'
 import type { Ctx } from '../../context'
 import { rooms } from '../../db/schema'
-import { codeStep, stepStart } from '../bookings/keys'
-import { frame, roomEventStream } from '../events'
+import { codeStep, stepStart } from '../../core/bookings/keys'
+import { frame, oneRoomStream } from '../../core/events/stream'
 import { currentCode } from './code'
 
 /** The longest the stream goes without looking at the clock. */
 const CODE_TICK_MS = 1000
 
 export function displayEventStream(ctx: Ctx, room: { id: number; qrVersion: number }, request: Request): ReadableStream<Uint8Array> {
-  const inner = roomEventStream({
-    bus: ctx.events,
-    roomId: room.id,
-    lastEventId: request.headers.get('last-event-id'),
-    signal: request.signal,
-    snapshot: (states) => states[0],
-    change: (state) => state,
-  })
+  const inner = oneRoomStream(ctx.events, room.id, request)
   const encoder = new TextEncoder()
   let stop: (() => void) | undefined
 

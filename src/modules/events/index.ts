@@ -1,17 +1,14 @@
 /**
  * GET /rooms/events (every room) and GET /rooms/:id/events (one room, with its remaining bookings
- * of the day) as Server-Sent Events. See bus.ts for where the events come from. Other modules use
- * the stream and its framing through this file.
+ * of the day) as Server-Sent Events. The events and their stream come from the core
+ * (src/core/events: bus.ts, stream.ts).
  */
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
 import { isDatabaseUnavailable } from '../../db/errors'
-import { getRoomView } from '../rooms/service'
-import { roomEventStream } from './sse'
+import { getRoomView } from '../../core/bookings/rooms'
+import { oneRoomStream, roomEventStream } from '../../core/events/stream'
 import { Id } from '../../lib/input'
-
-// The stream framing the door display's own stream reuses (src/modules/display).
-export { frame, roomEventStream } from './sse'
 
 const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
@@ -50,15 +47,7 @@ export const roomEventRoutes = (ctx: Ctx) =>
         // out not to exist gets an `error` event then).
         if (!isDatabaseUnavailable(error)) throw error
       }
-      const stream = roomEventStream({
-        bus: ctx.events,
-        roomId: params.id,
-        lastEventId: request.headers.get('last-event-id'),
-        signal: request.signal,
-        snapshot: (states) => states[0],
-        change: (state) => state,
-        log: ctx.log,
-      })
+      const stream = oneRoomStream(ctx.events, params.id, request, ctx.log)
       return new Response(stream, { headers: { ...(set.headers as Record<string, string>), ...SSE_HEADERS } })
     }, {
       params: t.Object({ id: Id('room id') }),

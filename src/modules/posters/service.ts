@@ -11,7 +11,7 @@ import type { Ctx } from '../../context'
 import { rooms } from '../../db/schema'
 import { NotFound } from '../../lib/errors'
 import { localhostCodesWarning } from '../../notices'
-import { posterScanUrl } from '../qr/service'
+import { posterScanUrl } from '../../core/qr/codes'
 
 const FONT_DIR = `${Bun.resolveSync('dejavu-fonts-ttf/package.json', import.meta.dir).replace(/package\.json$/, '')}ttf`
 const A4 = { width: 595.28, height: 841.89 }

@@ -11,10 +11,10 @@ import type { Ctx } from '../../context'
 import { rooms } from '../../db/schema'
 import { NotFound } from '../../lib/errors'
 import { localhostCodesWarning } from '../../notices'
-import { qrImage, type QrFormat } from './service'
+import { qrImage, type QrFormat } from '../../core/qr/codes'
 import { MAX_ID } from '../../lib/input'
 
-export { frontendRoomUrl, generateRoomQr, posterScanUrl, publicScanUrl, qrCodeUrl } from './service'
+export { frontendRoomUrl, generateRoomQr, posterScanUrl, publicScanUrl, qrCodeUrl } from '../../core/qr/codes'
 
 const FILE_NAME = /^([1-9]\d{0,9})\.(png|svg)$/
 const CONTENT_TYPES: Record<QrFormat, string> = { png: 'image/png', svg: 'image/svg+xml' }

@@ -3,11 +3,11 @@ import { Elysia } from 'elysia'
 import type { Ctx } from '../../context'
 import { authGuard } from '../../plugins/auth'
 import { NotFound } from '../../lib/errors'
-import { findRoom, ROOM_NOT_FOUND, roomSchedule } from '../rooms/service'
+import { findRoom, ROOM_NOT_FOUND, roomSchedule } from '../../core/bookings/rooms'
 import {
   CancelledReply, MyReservations, RescheduledReply, ReservationIdParams, RoomHistory, RoomIdParams, TimeRangeBody,
 } from './model'
-import { cancelReservation, myReservations, updateReservationTimes } from './service'
+import { cancelReservation, myReservations, updateReservationTimes } from '../../core/bookings/reservations'
 
 export const reservationRoutes = (ctx: Ctx) =>
   new Elysia({ prefix: '/reservations', detail: { tags: ['Reservations'] } })

@@ -1,9 +1,9 @@
 /** Schemas of the reservation routes (contract section 4). */
 import { t } from 'elysia'
-import { CheckInFields, ScheduleEntry, StatusFields, Timestamp, UserReservation } from '../rooms/model'
+import { CheckInFields, ScheduleEntry, StatusFields, Timestamp, UserReservation } from '../../core/bookings/model'
 import { Id } from '../../lib/input'
 
-export { TimeRangeBody } from '../rooms/model'
+export { TimeRangeBody } from '../../core/bookings/model'
 
 export const ReservationIdParams = t.Object({ id: Id('reservation id') })
 export const RoomIdParams = t.Object({ room_id: Id('room id') })

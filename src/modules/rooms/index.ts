@@ -2,11 +2,11 @@
 import { Elysia } from 'elysia'
 import type { Ctx } from '../../context'
 import { authGuard } from '../../plugins/auth'
-import { reserveRoom } from '../reservations/service'
+import { reserveRoom } from '../../core/bookings/reservations'
 import {
   CreateRoomBody, ReservationCreated, RoomDetail, RoomIdParams, RoomList, RoomReply, TimeRangeBody,
-} from './model'
-import { createRoom, listRoomViews, roomDetail } from './service'
+} from '../../core/bookings/model'
+import { createRoom, listRoomViews, roomDetail } from '../../core/bookings/rooms'
 
 export const roomRoutes = (ctx: Ctx) =>
   new Elysia({ prefix: '/rooms', detail: { tags: ['Rooms'] } })

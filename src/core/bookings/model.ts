@@ -1,7 +1,7 @@
 /** Schemas of the room routes (contract section 3), shared with the admin routes. */
 import { t } from 'elysia'
 import { BoolIsh, Id } from '../../lib/input'
-import { CANCEL_REASONS, REPORTED_STATUSES } from '../bookings/status'
+import { CANCEL_REASONS, REPORTED_STATUSES } from './status'
 
 export const ROOM_TYPES = ['public', 'admin', 'service'] as const
 export const ROOM_STATUSES = ['available', 'occupied', 'blocked'] as const
@@ -13,6 +13,24 @@ export const ROOM_STATUSES = ['available', 'occupied', 'blocked'] as const
 export const RESERVATION_STATUSES = REPORTED_STATUSES
 /** What check-in requires as proof of presence (decision 013). */
 export const CHECK_IN_PROOFS = ['display', 'poster', 'none'] as const
+
+// Examples of the OpenAPI document, from the seeded data. The document shifts their times to
+// just after "now" (src/plugins/docs.ts), so that Try it out works as shown.
+const ROOM_EXAMPLE = {
+  id: 1, name: 'B101', type: 'public', is_blocked: false, qr_code_url: 'https://qrbook.example.com/static/qr/1.png',
+  status: 'occupied',
+  current_reservation: { id: 1, user_id: 2, user_name: 'teacher', end_time: '2026-11-26T11:30:00Z', check_in_required: true, checked_in_at: '2026-11-26T09:30:00Z' },
+  next_reservation: null, booking_window: { start: '08:00', end: '20:00' },
+  requires_check_in: true, check_in_opens_min: 10, auto_release_after_min: 15, check_in_proof: 'poster',
+}
+const SCHEDULE_ENTRY_EXAMPLE = {
+  id: 7, user_id: 3, user_name: 'student', start_time: '2026-11-26T12:00:00Z', end_time: '2026-11-26T13:00:00Z',
+  status: 'cancelled', cancel_reason: 'no_show', check_in_required: true, checked_in_at: null,
+}
+const RESERVATION_EXAMPLE = {
+  id: 8, room_id: 1, room_name: 'B101', start_time: '2026-11-27T10:00:00Z', end_time: '2026-11-27T11:00:00Z',
+  status: 'active', cancel_reason: null, check_in_required: true, checked_in_at: null,
+}
 
 export const Timestamp = t.String({ description: 'ISO 8601 in UTC', examples: ['2026-11-26T10:00:00Z'] })
 const TimeOfDay = t.Nullable(t.String({ description: 'local time of day in APP_TIMEZONE, "HH:MM"', examples: ['08:00'] }))
@@ -56,7 +74,7 @@ export const Room = t.Object({
   check_in_proof: t.UnionEnum(CHECK_IN_PROOFS, {
     description: "what check-in (and a walk-up booking's immediate check-in) must show: `display` the door display's rotating code, `poster` the printed poster's key (or the display's code), `none` nothing",
   }),
-})
+}, { title: 'Room', examples: [ROOM_EXAMPLE] })
 
 export const RoomReply = t.Object({ room: Room })
 export const RoomList = t.Object({ rooms: t.Array(Room) })
@@ -70,15 +88,15 @@ export const ScheduleEntry = t.Object({
   end_time: Timestamp,
   ...StatusFields,
   ...CheckInFields,
-})
+}, { title: 'ScheduleEntry', examples: [SCHEDULE_ENTRY_EXAMPLE] })
 
-export const FreeSlot = t.Object({ start: Timestamp, end: Timestamp })
+const FreeSlot = t.Object({ start: Timestamp, end: Timestamp }, { title: 'FreeSlot' })
 
 export const RoomDetail = t.Object({
   room: Room,
   schedule: t.Array(ScheduleEntry),
   free_slots: t.Array(FreeSlot),
-})
+}, { title: 'RoomDetail' })
 
 /** The check-in policy fields of the room write bodies; checked by the service for clear messages. */
 export const CheckInPolicyInput = {
@@ -108,7 +126,7 @@ const DateTimeInput = (description: string) =>
 export const TimeRangeBody = t.Object({
   start_time: DateTimeInput('start'),
   end_time: DateTimeInput('end'),
-}, { examples: [{ start_time: '2026-11-26T10:00:00Z', end_time: '2026-11-26T11:00:00Z' }] })
+}, { title: 'TimeRange', examples: [{ start_time: '2026-11-26T10:00:00Z', end_time: '2026-11-26T11:00:00Z' }] })
 
 /** A reservation as the reserve route and GET /reservations/mine answer it. */
 export const UserReservation = t.Object({
@@ -119,6 +137,6 @@ export const UserReservation = t.Object({
   end_time: Timestamp,
   ...StatusFields,
   ...CheckInFields,
-})
+}, { title: 'Reservation', examples: [RESERVATION_EXAMPLE] })
 
 export const ReservationCreated = t.Object({ reservation: UserReservation })

@@ -26,11 +26,11 @@ import {
   formatTimeOfDay, formatUtc, formatUtcOrNull, intersectIntervals, parseTimeOfDay, windowIntervals, type Interval,
 } from '../../lib/time'
 import { writeAudit } from '../audit'
-import { generateRoomQr, qrCodeUrl } from '../qr/service'
-import { scheduleEntry, type ScheduleEntryView } from '../bookings/status'
+import { generateRoomQr, qrCodeUrl } from '../qr/codes'
+import { scheduleEntry, type ScheduleEntryView } from './status'
 import { CHECK_IN_PROOFS, ROOM_STATUSES, ROOM_TYPES } from './model'
 import { likePattern } from '../../lib/query-params'
-import { holdsRoomAt } from '../bookings/occupancy'
+import { holdsRoomAt } from './occupancy'
 
 type RoomStatus = (typeof ROOM_STATUSES)[number]
 

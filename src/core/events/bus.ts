@@ -16,7 +16,7 @@ import { and, asc, eq, inArray } from 'drizzle-orm'
 import type { Deps } from '../../deps'
 import { reservations, users } from '../../db/schema'
 import { formatUtc } from '../../lib/time'
-import { listRoomViews, type RoomView } from '../rooms/service'
+import { listRoomViews, type RoomView } from '../bookings/rooms'
 import { remainingToday } from '../bookings/occupancy'
 
 const ROOM_EVENTS_CHANNEL = 'qrbook_room_events'

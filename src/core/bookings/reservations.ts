@@ -15,11 +15,11 @@ import type { Clock } from '../../lib/clock'
 import { BadRequest, Conflict, Forbidden, NotFound } from '../../lib/errors'
 import { formatUtc, localSecondsOfDay, parseIsoInput, secondsOfDay, windowIntervals } from '../../lib/time'
 import { writeAudit } from '../audit'
-import { releaseDue } from '../bookings/sweeper'
-import { ROOM_NOT_FOUND } from '../rooms/service'
-import { checkInFields, effectiveStatus, statusFields, type CancelReason, type ReportedStatus } from '../bookings/status'
+import { releaseDue } from './sweeper'
+import { ROOM_NOT_FOUND } from './rooms'
+import { checkInFields, effectiveStatus, statusFields, type CancelReason, type ReportedStatus } from './status'
 
-export { checkInFields, effectiveStatus,   statusFields } from '../bookings/status'
+export { checkInFields, effectiveStatus,   statusFields } from './status'
 
 /** What the reservation functions need; a Ctx satisfies it. */
 export interface ReservationDeps {

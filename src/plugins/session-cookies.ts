@@ -2,10 +2,10 @@
  * The four cookies of the frontend's contract (Flask-JWT-Extended's names): the two tokens are
  * httpOnly; the two CSRF values are readable by JavaScript so the frontend can echo them back.
  */
-import type { Config } from '../../config'
-import { serializeCookie } from '../../lib/cookies'
-import { ACCESS_COOKIE, CSRF_ACCESS_COOKIE, CSRF_REFRESH_COOKIE, REFRESH_COOKIE } from '../../plugins/auth'
-import type { TokenPair } from './sessions'
+import type { Config } from '../config'
+import { serializeCookie } from '../lib/cookies'
+import { ACCESS_COOKIE, CSRF_ACCESS_COOKIE, CSRF_REFRESH_COOKIE, REFRESH_COOKIE } from './auth'
+import type { TokenPair } from '../core/identity/sessions'
 
 type CookieConfig = Pick<Config, 'jwtCookieSecure' | 'jwtCookieSameSite' | 'accessTokenTtlS' | 'refreshTokenTtlS'>
 

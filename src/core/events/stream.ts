@@ -149,3 +149,16 @@ export function roomEventStream(options: {
     },
   })
 }
+
+/** One room's stream (GET /rooms/:id/events, and inside the door display's): each event is the room's state. */
+export function oneRoomStream(bus: RoomEventBus, roomId: number, request: Request, log?: Logger): ReadableStream<Uint8Array> {
+  return roomEventStream({
+    bus,
+    roomId,
+    lastEventId: request.headers.get('last-event-id'),
+    signal: request.signal,
+    snapshot: (states) => states[0],
+    change: (state) => state,
+    log,
+  })
+}

@@ -1,0 +1,9 @@
+/** The schemas of a user as every route answers it; a `title` names a schema in the OpenAPI document. */
+import { t } from 'elysia'
+
+export const ROLES = ['student', 'teacher', 'admin'] as const
+export const Role = t.UnionEnum(ROLES)
+
+export const PublicUser = t.Object({ id: t.Integer(), name: t.String(), role: Role }, {
+  title: 'User', examples: [{ id: 3, name: 'student', role: 'student' }],
+})
