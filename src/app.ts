@@ -25,7 +25,7 @@ import { docs } from './plugins/docs'
 import { formCsrfCapture } from './plugins/auth'
 import { errorHandler } from './plugins/errors'
 import { bodyDepthLimit } from './plugins/body-depth'
-import { createRateLimiter } from './plugins/rate-limit'
+import { rateLimiterFor } from './plugins/rate-limit'
 import { requestLog } from './plugins/request-log'
 import { securityHeaders } from './plugins/security-headers'
 
@@ -54,7 +54,8 @@ export function createApp(deps: Deps) {
     .use(requestLog(deps.log))
     .use(corsPlugin(deps.config.corsOrigins))
     .use(formCsrfCapture(deps.config.jwtCsrfCheckForm))
-  if (deps.config.rateLimitEnabled) app.use(createRateLimiter(ctx, ctx.rateLimitStore).plugin)
+  const limiter = rateLimiterFor(ctx)
+  if (limiter) app.use(limiter.plugin)
   // After the rate limiter: a refused over-deep body still spends the sender's default budget.
   app.use(bodyDepthLimit())
   if (deps.config.swaggerEnabled) app.use(docs(() => app, deps.clock))

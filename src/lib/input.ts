@@ -21,7 +21,12 @@ const BOOL_VALUES = new Map<unknown, boolean>([
   [true, true], [false, false], ['true', true], ['false', false], [1, true], [0, false], ['1', true], ['0', false],
 ])
 
-const boolMessage = (field: string) => `${field} must be true or false`
+/** The 400 messages of these schemas (routes document them with the same functions). */
+export const INPUT_MSG = {
+  notBool: (field: string) => `${field} must be true or false`,
+  notIdList: (field: string, maxItems: number = 1000) => `${field} must be a non-empty list of ids (whole numbers), at most ${maxItems}`,
+} as const
+const boolMessage = INPUT_MSG.notBool
 
 /** true | false | "true" | "false" | 1 | 0 | "1" | "0" as a boolean; undefined for anything else. */
 function parseBoolIsh(value: unknown): boolean | undefined {
@@ -62,7 +67,7 @@ export const MAX_ID = 2147483647
 /** A non-empty list of ids (at most `maxItems`); a string, an empty list or a non-integer item is 400. */
 export function IdList(field: string, options: { description?: string; maxItems?: number } = {}) {
   const maxItems = options.maxItems ?? 1000
-  const error = `${field} must be a non-empty list of ids (whole numbers), at most ${maxItems}`
+  const error = INPUT_MSG.notIdList(field, maxItems)
   // Type.Integer, not t.Integer: see the file comment.
   return t.Array(Type.Integer({ minimum: 1, maximum: MAX_ID, error }), {
     minItems: 1, maxItems, description: options.description, examples: [[1, 2]], error,

@@ -21,7 +21,7 @@ import { BadRequest } from './errors'
 /** Characters no stored name may contain (see the module comment). */
 const FORBIDDEN_NAME_CHARS = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u
 
-const CONTROL_CHARS_MSG = 'name must not contain control characters'
+export const NAME_MSG = { required: 'name is required', controlChars: 'name must not contain control characters' } as const
 
 /**
  * A name from a request: a string, free of FORBIDDEN_NAME_CHARS (anywhere, even at the ends),
@@ -29,10 +29,10 @@ const CONTROL_CHARS_MSG = 'name must not contain control characters'
  * characters` when longer than `max` once normalized.
  */
 export function normalizeName(raw: unknown, max: number): string {
-  if (typeof raw !== 'string') throw new BadRequest('name is required')
-  if (FORBIDDEN_NAME_CHARS.test(raw)) throw new BadRequest(CONTROL_CHARS_MSG)
+  if (typeof raw !== 'string') throw new BadRequest(NAME_MSG.required)
+  if (FORBIDDEN_NAME_CHARS.test(raw)) throw new BadRequest(NAME_MSG.controlChars)
   const name = raw.normalize('NFC').trim()
-  if (!name) throw new BadRequest('name is required')
+  if (!name) throw new BadRequest(NAME_MSG.required)
   if (name.length > max) throw new BadRequest(`name must be at most ${max} characters`)
   return name
 }

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs'
 
 export const MIN_PASSWORD_LENGTH = 8
+export const PASSWORD_MSG = { tooShort: `password must be at least ${MIN_PASSWORD_LENGTH} characters` } as const
 const MAX_PASSWORD_LENGTH = 1024
 
 /**
@@ -31,7 +32,7 @@ const folded = (text: string) => text.normalize('NFKC').trim().toLowerCase()
  */
 export function passwordProblem(password: unknown, name?: unknown): string | undefined {
   if (typeof password !== 'string' || password.length === 0) return 'password is required'
-  if (password.length < MIN_PASSWORD_LENGTH) return `password must be at least ${MIN_PASSWORD_LENGTH} characters`
+  if (password.length < MIN_PASSWORD_LENGTH) return PASSWORD_MSG.tooShort
   if (password.length > MAX_PASSWORD_LENGTH) return `password must be at most ${MAX_PASSWORD_LENGTH} characters`
   if (password.trim() === '') return 'password must not be only spaces'
   if (typeof name === 'string' && name.trim() !== '' && folded(password) === folded(name)) return 'password must not be the same as the name'

@@ -17,11 +17,14 @@ function valuesOf(raw: string | string[] | undefined): string[] {
   return [...new Set(list.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean))]
 }
 
+/** The 400 message of a query value that is not one of `allowed`. */
+export const notOneOf = (name: string, value: string, allowed: readonly string[]) => `invalid ${name} '${value}': expected ${allowed.join(', ')}`
+
 /** Every value must be one of `allowed` (case-insensitive); an empty result means "no filter". */
 export function enumValues<T extends string>(raw: string | string[] | undefined, allowed: readonly T[], name: string): T[] {
   return valuesOf(raw).map((value) => {
     const match = allowed.find((a) => a === value.toLowerCase())
-    if (!match) throw new BadRequest(`invalid ${name} '${value}': expected ${allowed.join(', ')}`)
+    if (!match) throw new BadRequest(notOneOf(name, value, allowed))
     return match
   })
 }

@@ -8,8 +8,9 @@
  */
 import { BadRequest } from './errors'
 
-const INVALID_DATETIME = 'Invalid datetime format. Use ISO 8601.'
-const DATETIME_REQUIRED = 'datetime value is required'
+export const TIME_MSG = { invalid: 'Invalid datetime format. Use ISO 8601.', required: 'datetime value is required' } as const
+const INVALID_DATETIME = TIME_MSG.invalid
+const DATETIME_REQUIRED = TIME_MSG.required
 
 // date [T|space time[.fraction]] [Z | ±HH[:MM[:SS]] | ±HHMM]
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2}(?::?\d{2})?)?)?)?$/i

@@ -13,6 +13,7 @@ import { Forbidden, Unauthorized, CsrfError, CSRF_MSG } from '../lib/errors'
 import { hasRole, tokenRevoked, type Actor } from '../core/identity/actors'
 import type { TokenClaims } from '../core/identity/tokens'
 import { sameSecret } from '../lib/same-secret'
+import { TOKEN_MSG } from '../core/identity/messages'
 
 export const ACCESS_COOKIE = 'access_token_cookie'
 export const REFRESH_COOKIE = 'refresh_token_cookie'
@@ -90,7 +91,7 @@ export function accessToken(ctx: Ctx, request: Request): Promise<AccessToken | u
 /** Verifies the request's access token (and CSRF for cookie-authenticated writes). */
 export async function verifyAccess(ctx: Ctx, request: Request, body: unknown): Promise<TokenClaims> {
   const access = await accessToken(ctx, request)
-  if (!access) throw new Unauthorized('missing authorization', {
+  if (!access) throw new Unauthorized(TOKEN_MSG.missing, {
     hint: 'log in at POST /api/auth/login, then send its cookies or "Authorization: Bearer <access_token>"',
   })
   if (!access.viaBearer && UNSAFE_METHODS.has(request.method)) checkCsrf(access.claims.csrf, request, body, ctx.config.jwtCsrfCheckForm)
@@ -103,8 +104,8 @@ export async function verifyAccess(ctx: Ctx, request: Request, body: unknown): P
  */
 export async function actorFor(ctx: Ctx, claims: TokenClaims): Promise<Actor> {
   const actor = await ctx.actors.get(Number(claims.sub))
-  if (!actor) throw new Unauthorized('user no longer exists')
-  if (tokenRevoked(actor, claims)) throw new Unauthorized('token has been revoked')
+  if (!actor) throw new Unauthorized(TOKEN_MSG.userGone)
+  if (tokenRevoked(actor, claims)) throw new Unauthorized(TOKEN_MSG.revoked)
   return actor
 }
 
@@ -114,7 +115,7 @@ export async function actorFor(ctx: Ctx, claims: TokenClaims): Promise<Actor> {
  */
 async function unrevokedClaims(ctx: Ctx, claims: TokenClaims): Promise<TokenClaims> {
   const actor = await ctx.actors.get(Number(claims.sub))
-  if (actor && tokenRevoked(actor, claims)) throw new Unauthorized('token has been revoked')
+  if (actor && tokenRevoked(actor, claims)) throw new Unauthorized(TOKEN_MSG.revoked)
   return claims
 }
 
@@ -125,7 +126,7 @@ export const authGuard = (ctx: Ctx) =>
       detail: { 'x-required-role': required } as { [key: string]: unknown },
       async resolve({ request, body }) {
         const actor = await actorFor(ctx, await verifyAccess(ctx, request, body))
-        if (!hasRole(actor, required)) throw new Forbidden('insufficient permissions')
+        if (!hasRole(actor, required)) throw new Forbidden(TOKEN_MSG.forbidden)
         return { user: actor }
       },
     }),
@@ -146,7 +147,7 @@ export const authGuard = (ctx: Ctx) =>
  */
 export async function verifyFormAccess(ctx: Ctx, request: Request, formToken: unknown): Promise<TokenClaims> {
   const access = await accessToken(ctx, request)
-  if (!access) throw new Unauthorized('missing authorization')
+  if (!access) throw new Unauthorized(TOKEN_MSG.missing)
   const { claims } = access
   if (access.viaBearer) return claims
   const type = request.headers.get('content-type') ?? ''

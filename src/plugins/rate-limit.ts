@@ -3,11 +3,11 @@
  * - global defaults (RATELIMIT_DEFAULTS) for every request except /health, per user id when a
  *   valid access token comes with it, else per client IP, counted in onRequest, before routing,
  *   so unknown paths and unparseable bodies count too;
- * - per-route limits (ROUTE_LIMITS): every route its own bucket with the original's number,
- *   looked up by Elysia's matched route pattern ("POST /admin/rooms/:id/generate-qr"), the same
- *   at the /api and the legacy mount. Counted in onTransform: after the body is parsed (login is
- *   limited per IP + lower-cased name) but before validation and the auth guard, so refused and
- *   invalid requests count, as they did under Flask-Limiter's decorators.
+ * - per-route limits: each route declares its own in its options (`limit: perMinute(...)`, the
+ *   route-rules macro, src/plugins/route-rules.ts), with the original's number, the same at the
+ *   /api and the legacy mount. Counted in the route's transform: after the body is parsed (login
+ *   is limited per IP + lower-cased name) but before validation and the auth guard, so refused
+ *   and invalid requests count, as they did under Flask-Limiter's decorators.
  * A refused request is 429 {msg} with Retry-After; every counted response carries
  * X-RateLimit-Limit/Remaining/Reset of its tightest limit. If the store (Redis) fails, requests
  * are served and the failure is logged: losing rate limiting briefly beats refusing everyone.
@@ -39,63 +39,15 @@ export interface RouteLimit {
   key: KeyKind
 }
 
-const perMinute = (n: number) => [parseRateLimit(`${n} per minute`)]
-
-/**
- * The original's per-route limits, keyed "METHOD /route/pattern" exactly as the route is
- * registered (src/modules/*), without the /api mount. Routes not listed get only the defaults.
- * Kept in one table rather than next to each handler (issue 14 would move them into route
- * options): a table is one place to compare with api-contract.md section 7, and
- * test/rate-limit.test.ts checks that every entry names a route that exists at both mounts.
- */
-export const ROUTE_LIMITS: ReadonlyMap<string, RouteLimit> = new Map<string, RouteLimit>([
-  // auth
-  ['POST /auth/login', { bucket: 'login', limits: perMinute(6), key: 'login' }],
-  // The scan page's login form spends the same budget as POST /auth/login.
-  ['POST /r/:id/login', { bucket: 'login', limits: perMinute(6), key: 'login' }],
-  ['POST /auth/signup', { bucket: 'signup', limits: perMinute(10), key: 'ip' }],
-  ['POST /auth/logout', { bucket: 'logout', limits: perMinute(30), key: 'user' }],
-  ['POST /auth/refresh', { bucket: 'refresh', limits: perMinute(30), key: 'user' }],
-  ['GET /auth/me', { bucket: 'me', limits: perMinute(120), key: 'user' }],
-  ['POST /auth/register', { bucket: 'register', limits: perMinute(20), key: 'user' }],
-  // rooms
-  ['GET /rooms', { bucket: 'rooms.list', limits: perMinute(1200), key: 'user' }],
-  ['GET /rooms/:id', { bucket: 'rooms.detail', limits: perMinute(600), key: 'user' }],
-  ['POST /rooms/:id/reserve', { bucket: 'rooms.reserve', limits: perMinute(180), key: 'user' }],
-  // POST /rooms (from the deployment guide) is POST /admin/rooms under another path: one budget.
-  ['POST /rooms', { bucket: 'admin.rooms.create', limits: perMinute(20), key: 'user' }],
-  // reservations
-  ['GET /reservations/mine', { bucket: 'reservations.mine', limits: perMinute(600), key: 'user' }],
-  ['PATCH /reservations/:id', { bucket: 'reservations.update', limits: perMinute(120), key: 'user' }],
-  ['DELETE /reservations/:id', { bucket: 'reservations.cancel', limits: perMinute(180), key: 'user' }],
-  ['GET /reservations/room/:room_id/history', { bucket: 'reservations.history', limits: perMinute(180), key: 'user' }],
-  // admin
-  ['GET /admin/rooms', { bucket: 'admin.rooms.list', limits: perMinute(60), key: 'user' }],
-  ['POST /admin/rooms', { bucket: 'admin.rooms.create', limits: perMinute(20), key: 'user' }],
-  ['PATCH /admin/rooms/:id', { bucket: 'admin.rooms.update', limits: perMinute(30), key: 'user' }],
-  ['POST /admin/rooms/bulk/block', { bucket: 'admin.rooms.bulk-block', limits: perMinute(20), key: 'user' }],
-  ['POST /admin/rooms/:id/generate-qr', { bucket: 'admin.rooms.generate-qr', limits: perMinute(20), key: 'user' }],
-  ['POST /admin/rooms/:id/reserve', { bucket: 'admin.rooms.reserve', limits: perMinute(30), key: 'user' }],
-  ['GET /admin/reservations', { bucket: 'admin.reservations.list', limits: perMinute(60), key: 'user' }],
-  ['PATCH /admin/reservations/:id', { bucket: 'admin.reservations.update', limits: perMinute(40), key: 'user' }],
-  ['POST /admin/reservations/bulk-cancel', { bucket: 'admin.reservations.bulk-cancel', limits: perMinute(20), key: 'user' }],
-  ['GET /admin/users', { bucket: 'admin.users.list', limits: perMinute(60), key: 'user' }],
-  ['POST /admin/users', { bucket: 'admin.users.create', limits: perMinute(20), key: 'user' }],
-  ['PATCH /admin/users/:id', { bucket: 'admin.users.update', limits: perMinute(30), key: 'user' }],
-  ['POST /admin/users/:id/reset-password', { bucket: 'admin.users.reset-password', limits: perMinute(20), key: 'user' }],
-  ['GET /admin/audit/logs', { bucket: 'admin.audit', limits: perMinute(30), key: 'user' }],
-  ['GET /admin/stats', { bucket: 'admin.stats', limits: perMinute(30), key: 'user' }],
-])
-
-/** "METHOD /pattern" for a request's matched route: without the /api mount or a trailing slash; HEAD is GET. */
-export function routeKey(method: string, route: string): string {
-  const path = route.replace(/^\/api(?=\/|$)/, '').replace(/(.)\/+$/, '$1') || '/'
-  return `${method === 'HEAD' ? 'GET' : method} ${path}`
+/** A route's own limit of n requests a minute; routes that name the same bucket share one budget. */
+export function perMinute(bucket: string, n: number, key: KeyKind = 'user'): RouteLimit {
+  return { bucket, limits: [parseRateLimit(`${n} per minute`)], key }
 }
 
 const EXEMPT = /^\/(api\/)?health\/?$/
 
-function describe(limit: RateLimit): string {
+/** "6 per minute": a limit as the 429 message and the API document say it. */
+export function describeLimit(limit: RateLimit): string {
   const units: [number, string][] = [[86400, 'day'], [3600, 'hour'], [60, 'minute'], [1, 'second']]
   const [seconds, unit] = units.find(([s]) => limit.windowS % s === 0)!
   const n = limit.windowS / seconds
@@ -143,7 +95,7 @@ export function createRateLimiter(ctx: Ctx, store: RateLimitStore = createRateLi
         'x-ratelimit-reset': String(Math.ceil((Date.now() + resetInMs) / 1000)),
       }
       if (result.count > limit.limit) {
-        throw new TooManyRequests(`rate limit exceeded: ${describe(limit)}`, {
+        throw new TooManyRequests(`rate limit exceeded: ${describeLimit(limit)}`, {
           ...headers,
           'retry-after': String(Math.max(1, Math.ceil(resetInMs / 1000))),
         })
@@ -183,15 +135,26 @@ export function createRateLimiter(ctx: Ctx, store: RateLimitStore = createRateLi
       const info = await infoOf(request)
       Object.assign(set.headers, await spend('default', identityOf('user', info, undefined), ctx.config.rateLimitDefaults))
     })
-    // `route` is the pattern the router matched (Elysia sets it because this hook reads it).
-    .onTransform({ as: 'global' }, async ({ request, route, body, set }) => {
-      if (typeof route !== 'string') return
-      const rule = ROUTE_LIMITS.get(routeKey(request.method, route))
-      if (!rule) return
-      const headers = await spend(rule.bucket, identityOf(rule.key, await infoOf(request), body), rule.limits)
-      // The response reports its tightest limit: the route's, unless the defaults are closer to running out.
-      if (remainingOf(headers) <= remainingOf(set.headers)) Object.assign(set.headers, headers)
-    })
 
-  return { plugin, store }
+  /** Spends a route's own limit (the route-rules macro calls this from the route's transform). */
+  async function spendRoute(rule: RouteLimit, request: Request, body: unknown, responseHeaders: Record<string, unknown>): Promise<void> {
+    const headers = await spend(rule.bucket, identityOf(rule.key, await infoOf(request), body), rule.limits)
+    // The response reports its tightest limit: the route's, unless the defaults are closer to running out.
+    if (remainingOf(headers) <= remainingOf(responseHeaders)) Object.assign(responseHeaders, headers)
+  }
+
+  return { plugin, store, spendRoute }
+}
+
+const limiters = new WeakMap<Ctx, ReturnType<typeof createRateLimiter>>()
+
+/** The app's one limiter (its counters and its store), or none when RATELIMIT_ENABLED is off. */
+export function rateLimiterFor(ctx: Ctx): ReturnType<typeof createRateLimiter> | undefined {
+  if (!ctx.config.rateLimitEnabled) return undefined
+  let limiter = limiters.get(ctx)
+  if (!limiter) {
+    limiter = createRateLimiter(ctx, ctx.rateLimitStore)
+    limiters.set(ctx, limiter)
+  }
+  return limiter
 }

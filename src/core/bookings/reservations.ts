@@ -16,8 +16,8 @@ import { BadRequest, Conflict, Forbidden, NotFound } from '../../lib/errors'
 import { formatUtc, localSecondsOfDay, parseIsoInput, secondsOfDay, windowIntervals } from '../../lib/time'
 import { writeAudit } from '../audit'
 import { releaseDue } from './sweeper'
-import { ROOM_NOT_FOUND } from './rooms'
 import { checkInFields, effectiveStatus, statusFields, type CancelReason, type ReportedStatus } from './status'
+import { BOOKING_MSG, ROOM_MSG } from './messages'
 
 export { checkInFields, effectiveStatus,   statusFields } from './status'
 
@@ -35,21 +35,7 @@ export interface ActingUser {
   role: UserRole
 }
 
-const MSG = {
-  badRange: 'Invalid time range: start must be before end',
-  past: 'Cannot create reservation in the past',
-  notBookable: 'room is not available for booking',
-  blocked: 'room is temporarily unavailable',
-  conflict: 'Reservation conflicts with existing booking',
-  startsEarly: 'Reservation starts before allowed time',
-  endsLate: 'Reservation ends after allowed time',
-  notFound: 'reservation not found',
-  notActive: 'Only active reservations can be changed',
-  finished: 'Finished reservations cannot be cancelled',
-  userNotFound: 'user not found',
-  tooFarAhead: (days: number) => `Reservation ends too far ahead: it must end within ${days} ${days === 1 ? 'day' : 'days'} from now`,
-  tooLong: (hours: number) => `Reservation is too long: at most ${hours} ${hours === 1 ? 'hour' : 'hours'}`,
-} as const
+const MSG = BOOKING_MSG
 
 function checkTimeRange(start: Date, end: Date): void {
   if (start.getTime() >= end.getTime()) throw new BadRequest(MSG.badRange)
@@ -126,7 +112,7 @@ export function rethrowReservationWriteError(error: unknown): never {
     // by the foreign key's name (drizzle/0000): the user or the room vanished meanwhile
     const constraint = pgConstraint(error)
     if (constraint === 'reservations_user_id_users_id_fk') throw new NotFound(MSG.userNotFound)
-    if (constraint === 'reservations_room_id_rooms_id_fk') throw new NotFound(ROOM_NOT_FOUND)
+    if (constraint === 'reservations_room_id_rooms_id_fk') throw new NotFound(ROOM_MSG.notFound)
   }
   if (code === '23514') throw new BadRequest(MSG.badRange)
   throw error
@@ -181,7 +167,7 @@ export async function createReservation(
   checkBookingLimits(deps.config, input.actor.role, start, end, deps.clock.now())
   // The room row lock serializes the writes that the overlap constraint checks, per room (see lockRoom).
   const room = await lockRoom(tx, input.roomId)
-  if (!room) throw new NotFound(ROOM_NOT_FOUND)
+  if (!room) throw new NotFound(ROOM_MSG.notFound)
   if (input.enforceRoomRules) checkRoomAccess(room)
   if (input.enforceWindow !== false) checkBookingWindow(room, start, end, deps.config.appTimezone)
   // A no-show whose release is due but not yet swept must not block this slot.
@@ -294,7 +280,7 @@ export async function rescheduleReservation(
   if (input.enforcePast !== false && input.start.getTime() !== current.startTime.getTime()) checkNotPast(input.start, now)
   checkBookingLimits(deps.config, input.actor.role, input.start, input.end, now)
   const room = await lockRoom(tx, current.roomId)
-  if (!room) throw new NotFound(ROOM_NOT_FOUND)
+  if (!room) throw new NotFound(ROOM_MSG.notFound)
   if (input.enforceRoomRules !== false) checkRoomAccess(room)
   if (input.enforceWindow !== false) checkBookingWindow(room, input.start, input.end, deps.config.appTimezone)
   await releaseDue(deps, tx, { roomId: room.id })
@@ -387,7 +373,7 @@ export async function cancelReservationTx(
 export async function cancelReservation(deps: ReservationDeps, actor: ActingUser, id: number): Promise<{ status: 'cancelled' }> {
   await deps.database.db.transaction(async (tx) => {
     const row = await lockReservation(tx, id)
-    if (!canCancel(actor, row)) throw new Forbidden('insufficient permissions')
+    if (!canCancel(actor, row)) throw new Forbidden(MSG.notYours)
     await cancelReservationTx(deps, tx, row, actor)
   })
   return { status: 'cancelled' }

@@ -31,6 +31,7 @@ import { scheduleEntry, type ScheduleEntryView } from './status'
 import { CHECK_IN_PROOFS, ROOM_STATUSES, ROOM_TYPES } from './model'
 import { likePattern } from '../../lib/query-params'
 import { holdsRoomAt } from './occupancy'
+import { ROOM_MSG } from './messages'
 
 type RoomStatus = (typeof ROOM_STATUSES)[number]
 
@@ -78,7 +79,6 @@ export interface RoomPage {
   offset: number
 }
 
-export const ROOM_NOT_FOUND = 'room not found'
 
 /**
  * Rooms as Room JSON, ordered by name, with the total number matching the filter.
@@ -224,7 +224,7 @@ function roomView(
 /** One room as Room JSON, or 404 `room not found`. */
 export async function getRoomView(deps: RoomDeps, id: number, executor?: Executor): Promise<RoomView> {
   const { rooms: found } = await listRoomViews(deps, { ids: [id] }, undefined, executor)
-  if (!found[0]) throw new NotFound(ROOM_NOT_FOUND)
+  if (!found[0]) throw new NotFound(ROOM_MSG.notFound)
   return found[0]
 }
 
@@ -299,7 +299,7 @@ export async function roomDetail(deps: RoomDeps, id: number) {
 /** A room type from a request: public, admin or service (case-insensitive), else 400. */
 export function parseRoomType(value: unknown, field = 'type'): RoomType {
   const match = typeof value === 'string' ? ROOM_TYPES.find((t) => t === value.trim().toLowerCase()) : undefined
-  if (!match) throw new BadRequest(`invalid ${field} ${JSON.stringify(value)}: expected ${ROOM_TYPES.join(', ')}`)
+  if (!match) throw new BadRequest(ROOM_MSG.badType(field, value))
   return match
 }
 
@@ -339,7 +339,7 @@ export interface CheckInPolicy {
 function minutes(value: unknown, field: string, min: number): number {
   const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > 1440)
-    throw new BadRequest(`${field} must be a whole number of minutes from ${min} to 1440`)
+    throw new BadRequest(ROOM_MSG.badMinutes(field, min))
   return n
 }
 
@@ -354,7 +354,7 @@ export function parseCheckInPolicy(input: {
   if (input.auto_release_after_min !== undefined) policy.autoReleaseAfterMin = minutes(input.auto_release_after_min, 'auto_release_after_min', 1)
   if (input.check_in_proof !== undefined) {
     const proof = CHECK_IN_PROOFS.find((p) => p === input.check_in_proof)
-    if (!proof) throw new BadRequest(`check_in_proof must be one of ${CHECK_IN_PROOFS.join(', ')}`)
+    if (!proof) throw new BadRequest(ROOM_MSG.badProof)
     policy.checkInProof = proof
   }
   return policy
@@ -363,7 +363,7 @@ export function parseCheckInPolicy(input: {
 /** Maps a duplicate room name to 409 `room already exists`; rethrows anything else. */
 export function rethrowRoomWriteError(error: unknown): never {
   if (pgErrorCode(error) === '23505' && (pgConstraint(error) ?? 'rooms_name_key') === 'rooms_name_key')
-    throw new Conflict('room already exists')
+    throw new Conflict(ROOM_MSG.exists)
   throw error
 }
 

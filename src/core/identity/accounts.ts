@@ -9,6 +9,7 @@ import type { Actor } from './actors'
 import { revokeSession, rotateSession, startSession, type TokenPair } from './sessions'
 import type { TokenClaims } from './tokens'
 import { cleanName, insertUser, setPassword } from './users'
+import { ACCOUNT_MSG } from './messages'
 
 export function publicUser(user: Pick<User, 'id' | 'name' | 'role'>) {
   return { id: user.id, name: user.name, role: user.role }
@@ -25,7 +26,7 @@ async function authenticate(ctx: Ctx, name: string, password: string): Promise<U
   const found = await ctx.database.db.select().from(users).where(inArray(users.name, forms))
   const user = found.find((u) => u.name === name) ?? found[0]
   const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()))
-  if (!user || !ok) throw new Unauthorized('invalid credentials')
+  if (!user || !ok) throw new Unauthorized(ACCOUNT_MSG.badCredentials)
   if (needsRehash(user.passwordHash)) {
     // A bcrypt hash from the Flask database: upgrade it now that we know the password.
     await ctx.database.db.update(users).set({ passwordHash: await hashPassword(password) }).where(eq(users.id, user.id))
@@ -44,7 +45,7 @@ function loginName(body: { name?: string; username?: string }): string | undefin
  */
 export async function login(ctx: Ctx, body: { name?: string; username?: string; password?: string }, ip: string) {
   const name = loginName(body)
-  if (!name || !body.password) throw new BadRequest('name and password are required')
+  if (!name || !body.password) throw new BadRequest(ACCOUNT_MSG.credentialsRequired)
   const attempt = await ctx.throttle.login(ip)
   let user: User
   try {
@@ -64,8 +65,8 @@ export async function login(ctx: Ctx, body: { name?: string; username?: string; 
 
 export async function signup(ctx: Ctx, body: { name?: string; username?: string; password?: string; role?: string }) {
   const role = (body.role ?? 'student').toLowerCase()
-  if (role === 'admin') throw new Forbidden('role not allowed for self-signup')
-  if (role !== 'student' && role !== 'teacher') throw new BadRequest('role must be student or teacher')
+  if (role === 'admin') throw new Forbidden(ACCOUNT_MSG.adminSignup)
+  if (role !== 'student' && role !== 'teacher') throw new BadRequest(ACCOUNT_MSG.signupRole)
   const name = cleanName(body.name ?? body.username)
   return ctx.database.db.transaction(async (tx) => {
     const user = await insertUser(tx, { name, password: body.password ?? '', role }, ctx.clock.now())
@@ -77,7 +78,7 @@ export async function signup(ctx: Ctx, body: { name?: string; username?: string;
 
 export async function register(ctx: Ctx, actor: Actor, body: { name?: string; password?: string; role?: string }) {
   const role = (body.role ?? 'student').toLowerCase()
-  if (!['student', 'teacher', 'admin'].includes(role)) throw new BadRequest('role must be student, teacher or admin')
+  if (!['student', 'teacher', 'admin'].includes(role)) throw new BadRequest(ACCOUNT_MSG.anyRole)
   const name = cleanName(body.name)
   return ctx.database.db.transaction(async (tx) => {
     const user = await insertUser(tx, { name, password: body.password ?? '', role: role as UserRole }, ctx.clock.now())
@@ -108,7 +109,7 @@ export async function logout(ctx: Ctx, claims: TokenClaims | undefined) {
 
 export async function me(ctx: Ctx, claims: TokenClaims) {
   const [user] = await ctx.database.db.select().from(users).where(eq(users.id, Number(claims.sub)))
-  if (!user) throw new NotFound('user not found')
+  if (!user) throw new NotFound(ACCOUNT_MSG.notFound)
   return publicUser(user)
 }
 
@@ -119,14 +120,14 @@ export async function me(ctx: Ctx, claims: TokenClaims) {
  */
 export async function changePassword(ctx: Ctx, actor: Actor, claims: TokenClaims, body: { current_password: string; new_password: string }) {
   const [user] = await ctx.database.db.select().from(users).where(eq(users.id, actor.id))
-  if (!user) throw new NotFound('user not found')
+  if (!user) throw new NotFound(ACCOUNT_MSG.notFound)
   const attempt = await ctx.throttle.passwordCheck(claims.sid ? `session:${claims.sid}` : `user:${user.id}`)
   if (!(await verifyPassword(body.current_password, user.passwordHash)))
-    throw new BadRequest('current password is incorrect')
+    throw new BadRequest(ACCOUNT_MSG.wrongPassword)
   await attempt.refund()
   const pair = await ctx.database.db.transaction(async (tx) => {
     const updated = await setPassword(ctx, tx, user, body.new_password, claims.sid)
-    if (!updated) throw new NotFound('user not found')
+    if (!updated) throw new NotFound(ACCOUNT_MSG.notFound)
     await writeAudit(tx, { at: ctx.clock.now(), actorId: user.id, action: 'change_password', description: `${user.name} changed their password`, payload: {} })
     // The caller stays logged in: fresh tokens (of the new generation) for a new session of their own.
     if (claims.sid) await revokeSession(ctx, tx, claims.sid)

@@ -10,6 +10,7 @@ import { sessions, users } from '../../db/schema'
 import { Unauthorized } from '../../lib/errors'
 import { olderGeneration } from './actors'
 import type { IssuedToken, TokenClaims, TokenSubject } from './tokens'
+import { TOKEN_MSG } from './messages'
 
 /** How long the token a refresh replaced is refused quietly instead of being treated as stolen. */
 const ROTATION_GRACE_MS = 10_000
@@ -60,13 +61,13 @@ export async function rotateSession(ctx: Ctx, token: string, claims: TokenClaims
     const [user] = await tx.select({
       id: users.id, role: users.role, tokenVersion: users.tokenVersion, passwordChangedAt: users.passwordChangedAt,
     }).from(users).where(eq(users.id, userId))
-    if (!user) throw new Unauthorized('user no longer exists')
+    if (!user) throw new Unauthorized(TOKEN_MSG.userGone)
     const generation = { tokenVersion: user.tokenVersion, passwordChangedAtS: Math.floor(user.passwordChangedAt.getTime() / 1000) }
-    if (olderGeneration(generation, claims) || !claims.sid) throw new Unauthorized('token has been revoked')
+    if (olderGeneration(generation, claims) || !claims.sid) throw new Unauthorized(TOKEN_MSG.revoked)
     const sessionId = claims.sid
     const [session] = await tx.select().from(sessions).where(eq(sessions.id, sessionId)).for('update')
     if (!session || session.revokedAt || session.expiresAt <= now || session.userId !== user.id)
-      throw new Unauthorized('token has been revoked')
+      throw new Unauthorized(TOKEN_MSG.revoked)
     const presented = hashToken(token)
     if (session.refreshTokenHash !== presented) {
       const justRotated = session.previousTokenHash === presented && session.rotatedAt
@@ -89,11 +90,11 @@ export async function rotateSession(ctx: Ctx, token: string, claims: TokenClaims
       .where(eq(sessions.id, sessionId))
     return { sessionId, access, refresh }
   })
-  if (result === 'raced') throw new Unauthorized('token has already been refreshed')
+  if (result === 'raced') throw new Unauthorized(TOKEN_MSG.refreshed)
   if (result === 'replayed') {
     // The session's access tokens stop working too: at once here, within the cache TTL elsewhere.
     ctx.actors.invalidate(userId)
-    throw new Unauthorized('token has been revoked')
+    throw new Unauthorized(TOKEN_MSG.revoked)
   }
   return result
 }

@@ -8,6 +8,7 @@ import { errors as joseErrors, jwtVerify, SignJWT } from 'jose'
 import type { Config } from '../../config'
 import { Unauthorized, Unprocessable } from '../../lib/errors'
 import type { Clock } from '../../lib/clock'
+import { TOKEN_MSG } from './messages'
 
 type TokenType = 'access' | 'refresh'
 
@@ -77,14 +78,14 @@ export function createTokenService(config: Pick<Config, 'jwtSecretKey' | 'access
       try {
         ;({ payload } = await jwtVerify(token, key, { algorithms: ['HS256'], currentDate: clock.now() }))
       } catch (error) {
-        if (error instanceof joseErrors.JWTExpired) throw new Unauthorized('token has expired')
-        throw new Unprocessable('token invalid')
+        if (error instanceof joseErrors.JWTExpired) throw new Unauthorized(TOKEN_MSG.expired)
+        throw new Unprocessable(TOKEN_MSG.invalid)
       }
       if (payload.type !== type || typeof payload.sub !== 'string' || !/^\d+$/.test(payload.sub)
         || typeof payload.csrf !== 'string' || typeof payload.exp !== 'number' || typeof payload.iat !== 'number'
         || (payload.sid !== undefined && typeof payload.sid !== 'string')
         || (payload.ver !== undefined && !Number.isSafeInteger(payload.ver)))
-        throw new Unprocessable('token invalid')
+        throw new Unprocessable(TOKEN_MSG.invalid)
       return payload as unknown as TokenClaims
     },
   }

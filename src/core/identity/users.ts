@@ -10,6 +10,7 @@ import { BadRequest, Conflict } from '../../lib/errors'
 import { nameKey, normalizeName } from '../../lib/names'
 import { hashPassword, passwordProblem } from '../../lib/passwords'
 import { revokeUserSessions } from './sessions'
+import { ACCOUNT_MSG } from './messages'
 
 const MAX_NAME_LENGTH = 80
 
@@ -44,7 +45,7 @@ export async function insertUser(tx: Executor, input: { name: string; password: 
     }).returning()
     return user!
   } catch (error) {
-    if (pgErrorCode(error) === '23505') throw new Conflict('user already exists')
+    if (pgErrorCode(error) === '23505') throw new Conflict(ACCOUNT_MSG.exists)
     throw error
   }
 }

@@ -14,6 +14,9 @@ import { formatUtc } from '../../lib/time'
 import { authGuard } from '../../plugins/auth'
 import { AUDIT_ACTIONS, AUDIT_EVENTS, auditFilter, reportedAudit } from '../../core/audit'
 import { AuditLogList, AuditLogQuery } from './model'
+import { routeRules } from '../../plugins/route-rules'
+import { perMinute } from '../../plugins/rate-limit'
+import { notOneOf } from '../../lib/query-params'
 
 const DEFAULT_LOG_LIMIT = 200
 
@@ -50,10 +53,13 @@ async function listLogs(ctx: Ctx, query: {
 export const adminAuditRoutes = (ctx: Ctx) =>
   new Elysia()
     .use(authGuard(ctx))
+    .use(routeRules(ctx))
     .get('/audit/logs', ({ query }) => listLogs(ctx, query), {
       auth: 'admin',
       query: AuditLogQuery,
       response: { 200: AuditLogList },
+      limit: perMinute('admin.audit', 30),
+      errors: { 400: [notOneOf('action', 'x', [...AUDIT_ACTIONS.slice(0, 2), '...']), notOneOf('event', 'x', ['...'])] },
       detail: {
         tags: ['Admin'],
         summary: 'Audit log, newest first (the newest 200 unless page/per_page are given); filter by action or event',

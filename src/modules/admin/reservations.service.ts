@@ -20,10 +20,16 @@ import {
 import { reportedStatus, statusFields } from '../../core/bookings/status'
 import { RESERVATION_STATUSES } from './model'
 
+/** Thrown here and documented by the routes (reservations.ts). */
+export const ADMIN_RESERVATION_MSG = {
+  bothTimes: 'start_time and end_time must be sent together',
+  badStatus: 'status must be active, finished or cancelled',
+} as const
+
 /** What an admin may set `status` to: any reported status (`released` is only ever set by the sweeper). */
 const SETTABLE_STATUSES = RESERVATION_STATUSES
 /** Status filter values: the reported ones, and `released` for the no-shows alone (a part of `cancelled`). */
-const FILTER_STATUSES = [...RESERVATION_STATUSES, 'released'] as const
+export const FILTER_STATUSES = [...RESERVATION_STATUSES, 'released'] as const
 
 export interface AdminReservationRow {
   id: number
@@ -175,10 +181,10 @@ export async function updateReservation(
 ) {
   const hasStart = body.start_time !== undefined
   const hasEnd = body.end_time !== undefined
-  if (hasStart !== hasEnd) throw new BadRequest('start_time and end_time must be sent together')
+  if (hasStart !== hasEnd) throw new BadRequest(ADMIN_RESERVATION_MSG.bothTimes)
   const times = hasStart ? { start: parseIsoInput(body.start_time), end: parseIsoInput(body.end_time) } : undefined
   const status = body.status === undefined ? undefined : enumValues(body.status, SETTABLE_STATUSES, 'status')[0]
-  if (body.status !== undefined && !status) throw new BadRequest('status must be active, finished or cancelled')
+  if (body.status !== undefined && !status) throw new BadRequest(ADMIN_RESERVATION_MSG.badStatus)
   if (!times && body.user_id === undefined && status === undefined)
     throw new BadRequest('nothing to update: send start_time and end_time, user_id and/or status')
 

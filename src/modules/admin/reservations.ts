@@ -6,16 +6,24 @@ import {
   BulkCancelBody, BulkCancelReply, IdParams, ReservationList, ReservationListQuery, ReservationReply, UpdateReservationBody,
 } from './model'
 import * as service from './reservations.service'
+import { routeRules } from '../../plugins/route-rules'
+import { perMinute } from '../../plugins/rate-limit'
+import { BOOKING_MSG } from '../../core/bookings/messages'
+import { INPUT_MSG } from '../../lib/input'
+import { notOneOf } from '../../lib/query-params'
 
 const detail = (summary: string) => ({ tags: ['Admin'], summary })
 
 export const adminReservationRoutes = (ctx: Ctx) =>
   new Elysia()
     .use(authGuard(ctx))
+    .use(routeRules(ctx))
     .get('/reservations', ({ query }) => service.listReservations(ctx, query), {
       auth: 'admin',
       query: ReservationListQuery,
       response: { 200: ReservationList },
+      limit: perMinute('admin.reservations.list', 60),
+      errors: { 400: [notOneOf('status', 'x', service.FILTER_STATUSES), INPUT_MSG.notBool('checked_in')] },
       detail: detail('List reservations with filters (name search, status, room, user, time ranges), paginated, newest start first'),
     })
     .patch('/reservations/:id', async ({ params, body, user }) => ({
@@ -25,11 +33,19 @@ export const adminReservationRoutes = (ctx: Ctx) =>
       params: IdParams,
       body: UpdateReservationBody,
       response: { 200: ReservationReply },
+      limit: perMinute('admin.reservations.update', 40),
+      errors: {
+        400: [service.ADMIN_RESERVATION_MSG.badStatus, service.ADMIN_RESERVATION_MSG.bothTimes],
+        404: [BOOKING_MSG.notFound, BOOKING_MSG.userNotFound],
+        409: [BOOKING_MSG.conflict],
+      },
       detail: detail("Move a reservation (start_time with end_time), give it to another user or set any status (active, finished, cancelled)"),
     })
     .post('/reservations/bulk-cancel', ({ body, user }) => service.bulkCancel(ctx, user, body.reservation_ids), {
       auth: 'admin',
       body: BulkCancelBody,
       response: { 200: BulkCancelReply },
+      limit: perMinute('admin.reservations.bulk-cancel', 20),
+      errors: { 400: [INPUT_MSG.notIdList('reservation_ids')] },
       detail: detail('Cancel several reservations at once: counts the ones it cancelled; unknown ids are ignored (missing_ids)'),
     })

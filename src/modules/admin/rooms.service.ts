@@ -12,10 +12,11 @@ import { enumValues, searchTerm } from '../../lib/query-params'
 import { formatTimeOfDay, parseIsoInput, parseTimeOfDay } from '../../lib/time'
 import { writeAudit } from '../../core/audit'
 import type { Actor } from '../../core/identity/actors'
+import { ROOM_MSG } from '../../core/bookings/messages'
 import { generateRoomQr, qrCodeUrl } from '../../core/qr/codes'
 import { createReservation, requireUser } from '../../core/bookings/reservations'
 import {
-  findRoom, getRoomView, listRoomViews, parseCheckInPolicy, parseRoomName, parseRoomType, rethrowRoomWriteError, ROOM_NOT_FOUND,
+  findRoom, getRoomView, listRoomViews, parseCheckInPolicy, parseRoomName, parseRoomType, rethrowRoomWriteError,
 } from '../../core/bookings/rooms'
 import { ROOM_STATUSES, ROOM_TYPES } from './model'
 
@@ -82,7 +83,7 @@ export async function updateRoom(ctx: Ctx, actor: Actor, id: number, body: Updat
   try {
     await ctx.database.db.transaction(async (tx) => {
       const [room] = await tx.select().from(rooms).where(eq(rooms.id, id)).for('update')
-      if (!room) throw new NotFound(ROOM_NOT_FOUND)
+      if (!room) throw new NotFound(ROOM_MSG.notFound)
       const fields = (Object.keys(wanted) as (keyof RoomChanges)[]).filter((f) => wanted[f] !== room[f])
       if (fields.length === 0) return
       const changes = Object.fromEntries(fields.map((f) => [f, wanted[f]])) as RoomChanges
@@ -151,7 +152,7 @@ export async function regenerateQr(ctx: Ctx, actor: Actor, id: number) {
       .set({ qrVersion: sql`${rooms.qrVersion} + 1`, updatedAt: ctx.clock.now() })
       .where(eq(rooms.id, id))
       .returning({ id: rooms.id, name: rooms.name, qrVersion: rooms.qrVersion })
-    if (!row) throw new NotFound(ROOM_NOT_FOUND)
+    if (!row) throw new NotFound(ROOM_MSG.notFound)
     await writeAudit(tx, {
       at: ctx.clock.now(),
       actorId: actor.id,
@@ -179,7 +180,7 @@ export async function reserveOnBehalf(
   const start = parseIsoInput(body.start_time)
   const end = parseIsoInput(body.end_time)
   const created = await ctx.database.db.transaction(async (tx) => {
-    if (!(await findRoom(tx, roomId))) throw new NotFound(ROOM_NOT_FOUND)
+    if (!(await findRoom(tx, roomId))) throw new NotFound(ROOM_MSG.notFound)
     await requireUser(tx, body.user_id)
     return createReservation(ctx, tx, { roomId, userId: body.user_id, start, end, actor, enforceRoomRules: false })
   })

@@ -8,16 +8,24 @@ import {
   RoomListQuery, RoomReply, UpdateRoomBody,
 } from './model'
 import * as service from './rooms.service'
+import { routeRules } from '../../plugins/route-rules'
+import { perMinute } from '../../plugins/rate-limit'
+import { BOOKING_MSG, ROOM_MSG } from '../../core/bookings/messages'
+import { NAME_MSG } from '../../lib/names'
+import { INPUT_MSG } from '../../lib/input'
 
 const detail = (summary: string) => ({ tags: ['Admin'], summary })
 
 export const adminRoomRoutes = (ctx: Ctx) =>
   new Elysia()
     .use(authGuard(ctx))
+    .use(routeRules(ctx))
     .get('/rooms', ({ query }) => service.listRooms(ctx, query), {
       auth: 'admin',
       query: RoomListQuery,
       response: { 200: AdminRoomList },
+      limit: perMinute('admin.rooms.list', 60),
+      errors: { 400: [INPUT_MSG.notBool('is_blocked')] },
       detail: detail('List rooms with filters (name, status, type, blocked), paginated, by name'),
     })
     .post('/rooms', async ({ body, user, set }) => {
@@ -28,6 +36,8 @@ export const adminRoomRoutes = (ctx: Ctx) =>
       auth: 'admin',
       body: CreateRoomBody,
       response: { 201: RoomReply },
+      limit: perMinute('admin.rooms.create', 20),
+      errors: { 400: [NAME_MSG.controlChars, ROOM_MSG.badProof], 409: [ROOM_MSG.exists] },
       detail: detail('Create a room and its QR code; 409 when the name is taken'),
     })
     // Declared before /rooms/:id so "bulk" is never taken for an id.
@@ -35,6 +45,8 @@ export const adminRoomRoutes = (ctx: Ctx) =>
       auth: 'admin',
       body: BulkBlockBody,
       response: { 200: BulkBlockReply },
+      limit: perMinute('admin.rooms.bulk-block', 20),
+      errors: { 400: [INPUT_MSG.notIdList('room_ids'), INPUT_MSG.notBool('is_blocked')] },
       detail: detail('Block or unblock several rooms at once: counts the rooms it changed; unknown ids are ignored (missing_ids)'),
     })
     .patch('/rooms/:id', async ({ params, body, user }) => ({ room: await service.updateRoom(ctx, user, params.id, body) }), {
@@ -42,12 +54,20 @@ export const adminRoomRoutes = (ctx: Ctx) =>
       params: IdParams,
       body: UpdateRoomBody,
       response: { 200: RoomReply },
+      limit: perMinute('admin.rooms.update', 30),
+      errors: {
+        400: [NAME_MSG.controlChars, INPUT_MSG.notBool('is_blocked'), INPUT_MSG.notBool('requires_check_in'), ROOM_MSG.badProof],
+        404: [ROOM_MSG.notFound],
+        409: [ROOM_MSG.exists],
+      },
       detail: detail("Change a room's name, type, block or daily booking window"),
     })
     .post('/rooms/:id/generate-qr', ({ params, user }) => service.regenerateQr(ctx, user, params.id), {
       auth: 'admin',
       params: IdParams,
       response: { 200: QrReply },
+      limit: perMinute('admin.rooms.generate-qr', 20),
+      errors: { 404: [ROOM_MSG.notFound] },
       detail: detail("Issue a new poster key and display link: printed posters and paired displays of the old one no longer check in; the public QR image is rendered again"),
     })
     .post('/rooms/:id/reserve', async ({ params, body, user, set }) => {
@@ -59,5 +79,7 @@ export const adminRoomRoutes = (ctx: Ctx) =>
       params: IdParams,
       body: AdminReserveBody,
       response: { 201: AdminReserveReply },
+      limit: perMinute('admin.rooms.reserve', 30),
+      errors: { 404: [ROOM_MSG.notFound, BOOKING_MSG.userNotFound], 409: [BOOKING_MSG.conflict] },
       detail: detail('Reserve a room for a user, whatever its type or block'),
     })

@@ -18,6 +18,8 @@ import { formatUtc } from '../../lib/time'
 import { authGuard } from '../../plugins/auth'
 import { Stats } from './model'
 import { holdsRoomAt } from '../../core/bookings/occupancy'
+import { routeRules } from '../../plugins/route-rules'
+import { perMinute } from '../../plugins/rate-limit'
 
 const countWhere = (condition: ReturnType<typeof sql>) => sql<number>`count(*) filter (where ${condition})`.mapWith(Number)
 
@@ -83,8 +85,10 @@ async function stats(ctx: Ctx) {
 export const adminStatsRoutes = (ctx: Ctx) =>
   new Elysia()
     .use(authGuard(ctx))
+    .use(routeRules(ctx))
     .get('/stats', () => stats(ctx), {
       auth: 'admin',
       response: { 200: Stats },
+      limit: perMinute('admin.stats', 30),
       detail: { tags: ['Admin'], summary: 'Counts of rooms, reservations and users for the dashboard' },
     })

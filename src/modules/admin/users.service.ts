@@ -11,6 +11,7 @@ import { writeAudit } from '../../core/audit'
 import type { Actor } from '../../core/identity/actors'
 import { insertUser, setPassword, userNameColumns } from '../../core/identity/users'
 import { ROLES } from './model'
+import { ACCOUNT_MSG } from '../../core/identity/messages'
 
 function adminUser(user: User) {
   return { id: user.id, name: user.name, role: user.role, created_at: formatUtc(user.createdAt), updated_at: formatUtc(user.updatedAt) }
@@ -19,7 +20,7 @@ function adminUser(user: User) {
 function roleOf(raw: string | undefined, fallback?: UserRole): UserRole | undefined {
   if (raw === undefined) return fallback
   const role = ROLES.find((r) => r === raw.trim().toLowerCase())
-  if (!role) throw new BadRequest('role must be student, teacher or admin')
+  if (!role) throw new BadRequest(ACCOUNT_MSG.anyRole)
   return role
 }
 
@@ -55,7 +56,7 @@ export async function createUser(ctx: Ctx, actor: Actor, body: { name: string; p
 
 async function lockedUser(tx: Executor, id: number): Promise<User> {
   const [user] = await tx.select().from(users).where(eq(users.id, id)).for('update')
-  if (!user) throw new NotFound('user not found')
+  if (!user) throw new NotFound(ACCOUNT_MSG.notFound)
   return user
 }
 
@@ -73,7 +74,7 @@ export async function updateUser(ctx: Ctx, actor: Actor, id: number, body: { nam
     if (before.role === 'admin' && changes.role) {
       // Never leave the system without an administrator (the lock serialises concurrent demotions).
       const admins = await tx.select({ id: users.id }).from(users).where(eq(users.role, 'admin')).for('update')
-      if (admins.length <= 1) throw new Conflict('cannot change the role of the last admin')
+      if (admins.length <= 1) throw new Conflict(ACCOUNT_MSG.lastAdmin)
     }
     let after: User | undefined
     try {
@@ -81,7 +82,7 @@ export async function updateUser(ctx: Ctx, actor: Actor, id: number, body: { nam
         .set({ ...changes, ...(changes.name ? { nameKey: named!.nameKey } : {}), updatedAt: ctx.clock.now() })
         .where(eq(users.id, id)).returning()
     } catch (error) {
-      if (pgErrorCode(error) === '23505') throw new Conflict('user already exists')
+      if (pgErrorCode(error) === '23505') throw new Conflict(ACCOUNT_MSG.exists)
       throw error
     }
     const what = [

@@ -4,16 +4,22 @@ import type { Ctx } from '../../context'
 import { authGuard } from '../../plugins/auth'
 import { CreateUserBody, IdParams, ResetPasswordBody, UpdateUserBody, UserList, UserListQuery, UserReply } from './model'
 import * as service from './users.service'
+import { routeRules } from '../../plugins/route-rules'
+import { perMinute } from '../../plugins/rate-limit'
+import { ACCOUNT_MSG } from '../../core/identity/messages'
+import { NAME_MSG } from '../../lib/names'
 
 const detail = (summary: string) => ({ tags: ['Admin'], summary })
 
 export const adminUserRoutes = (ctx: Ctx) =>
   new Elysia()
     .use(authGuard(ctx))
+    .use(routeRules(ctx))
     .get('/users', ({ query }) => service.listUsers(ctx, query), {
       auth: 'admin',
       query: UserListQuery,
       response: { 200: UserList },
+      limit: perMinute('admin.users.list', 60),
       detail: detail('List users, filtered by name and role, paginated'),
     })
     .post('/users', async ({ body, user, set }) => {
@@ -24,6 +30,8 @@ export const adminUserRoutes = (ctx: Ctx) =>
       auth: 'admin',
       body: CreateUserBody,
       response: { 201: UserReply },
+      limit: perMinute('admin.users.create', 20),
+      errors: { 400: [NAME_MSG.controlChars], 409: [ACCOUNT_MSG.exists] },
       detail: detail('Create a user of any role; 409 when the name is taken'),
     })
     .patch('/users/:id', async ({ params, body, user }) => ({ user: await service.updateUser(ctx, user, params.id, body) }), {
@@ -31,6 +39,8 @@ export const adminUserRoutes = (ctx: Ctx) =>
       params: IdParams,
       body: UpdateUserBody,
       response: { 200: UserReply },
+      limit: perMinute('admin.users.update', 30),
+      errors: { 400: [NAME_MSG.controlChars], 404: [ACCOUNT_MSG.notFound], 409: [ACCOUNT_MSG.exists, ACCOUNT_MSG.lastAdmin] },
       detail: detail("Rename a user or change their role (takes effect on the user's existing tokens)"),
     })
     .post('/users/:id/reset-password', async ({ params, body, user }) => ({
@@ -40,5 +50,7 @@ export const adminUserRoutes = (ctx: Ctx) =>
       params: IdParams,
       body: ResetPasswordBody,
       response: { 200: UserReply },
+      limit: perMinute('admin.users.reset-password', 20),
+      errors: { 404: [ACCOUNT_MSG.notFound] },
       detail: detail("Set a user's password; ends all of their sessions"),
     })

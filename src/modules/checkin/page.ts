@@ -31,6 +31,8 @@ import { pickLang, renderScanPage } from './html'
 import { bookNow, checkIn, checkOut, scanView } from './service'
 import { sameSecret } from '../../lib/same-secret'
 import { MAX_ID } from '../../lib/input'
+import { perMinute } from '../../plugins/rate-limit'
+import { routeRules } from '../../plugins/route-rules'
 
 const LOGIN_NONCE_COOKIE = 'qrbook_login_nonce'
 const NONCE_PATTERN = /^[A-Za-z0-9_-]{22}$/
@@ -139,7 +141,8 @@ const FormBody = t.Object({
   k: field(64), csrf_token: field(200), reservation_id: field(12), minutes: field(4),
 })
 const LoginForm = t.Object({ k: field(64), nonce: field(64), name: field(200), password: field(1024) })
-const hidden = { detail: { hide: true } }
+/** Not in the API document. A fresh object per route: Elysia merges a macro's detail into the route's own. */
+const hidden = () => ({ detail: { hide: true } })
 
 /** Runs a form action for the logged-in viewer; a refusal renders the page with its message. */
 async function formAction(
@@ -160,11 +163,12 @@ async function formAction(
 
 export const scanPageRoutes = (ctx: Ctx) =>
   new Elysia()
+    .use(routeRules(ctx))
     .get('/r/:id', ({ params, query, request, set }) =>
       renderPage(ctx, request, set, params.id, keyOf(query.k), { done: typeof query.done === 'string' ? query.done : undefined }), {
       params: PageParams,
       query: t.Object({ k: t.Optional(t.String()), done: t.Optional(t.String()) }),
-      ...hidden,
+      ...hidden(),
     })
 
     .post('/r/:id/login', async ({ params, body, request, set }) => {
@@ -179,19 +183,19 @@ export const scanPageRoutes = (ctx: Ctx) =>
         if (!(error instanceof HttpError)) throw error
         return renderPage(ctx, request, set, params.id, k, { error, viewer: 'anonymous' })
       }
-    }, { params: PageParams, body: LoginForm, ...hidden })
+    }, { params: PageParams, body: LoginForm, limit: perMinute('login', 6, 'login'), ...hidden() }) // the budget of POST /auth/login
 
     .post('/r/:id/check-in', ({ params, body, request, set }) =>
       formAction(ctx, request, set, params.id, body, 'checked_in', (actor) =>
-        checkIn(ctx, actor, reservationIdOf(body.reservation_id), keyOf(body.k))), { params: PageParams, body: FormBody, ...hidden })
+        checkIn(ctx, actor, reservationIdOf(body.reservation_id), keyOf(body.k))), { params: PageParams, body: FormBody, ...hidden() })
 
     .post('/r/:id/book', ({ params, body, request, set }) =>
       formAction(ctx, request, set, params.id, body, 'booked', (actor, roomId) =>
-        bookNow(ctx, actor, roomId, keyOf(body.k), body.minutes)), { params: PageParams, body: FormBody, ...hidden })
+        bookNow(ctx, actor, roomId, keyOf(body.k), body.minutes)), { params: PageParams, body: FormBody, ...hidden() })
 
     .post('/r/:id/check-out', ({ params, body, request, set }) =>
       formAction(ctx, request, set, params.id, body, 'checked_out', (actor) =>
-        checkOut(ctx, actor, reservationIdOf(body.reservation_id))), { params: PageParams, body: FormBody, ...hidden })
+        checkOut(ctx, actor, reservationIdOf(body.reservation_id))), { params: PageParams, body: FormBody, ...hidden() })
 
     .post('/r/:id/logout', async ({ params, body, request, set }) => {
       const k = keyOf(body.k)
@@ -208,4 +212,4 @@ export const scanPageRoutes = (ctx: Ctx) =>
         if (!(error instanceof HttpError)) throw error
         return renderPage(ctx, request, set, params.id, k, { error })
       }
-    }, { params: PageParams, body: FormBody, ...hidden })
+    }, { params: PageParams, body: FormBody, ...hidden() })

@@ -21,7 +21,8 @@ import {
   checkInFields, createReservation, effectiveStatus, lockReservation, statusFields, type ActingUser, type CreatedReservation,
 } from '../../core/bookings/reservations'
 import type { CancelReason, ReportedStatus } from '../../core/bookings/status'
-import { getRoomView, ROOM_NOT_FOUND, type RoomView } from '../../core/bookings/rooms'
+import { getRoomView, type RoomView } from '../../core/bookings/rooms'
+import { ROOM_MSG } from '../../core/bookings/messages'
 import { checkScanKey, type KeyCheck, type KeyKind, type KeyStatus } from '../../core/bookings/keys'
 import { releaseDue } from '../../core/bookings/sweeper'
 import { holdsRoomAt, remainingToday } from '../../core/bookings/occupancy'
@@ -40,7 +41,8 @@ const BOOK_NOW_MIN_MINUTES = 5
 /** How far ahead free_until looks. */
 const FREE_HORIZON_MS = 24 * 3600_000
 
-const CHECK_IN_MSG = {
+/** The messages of check-in, check-out and book now: thrown here, documented by the routes (checkin/index.ts). */
+export const CHECK_IN_MSG = {
   keyMissing: 'k is required: scan the QR code on the room door',
   keyMissingDisplay: 'k is required: scan the code on the door display',
   keyInvalid: 'this QR code is not valid for this room: scan the code on the room door',
@@ -53,8 +55,8 @@ const CHECK_IN_MSG = {
   cancelled: 'reservation is cancelled',
   released: 'reservation was released: it was not checked in in time',
   ended: 'reservation has already ended',
-  tooEarly: 'check-in is not open yet',
-  tooLate: 'check-in has closed',
+  tooEarly: (opensMin: number | string, at: string) => `check-in is not open yet: it opens ${opensMin} minutes before the start, at ${at}`,
+  tooLate: (at: string) => `check-in has closed at ${at}`,
   notStarted: 'reservation has not started yet: cancel it instead',
   badMinutes: `minutes must be one of ${BOOK_NOW_MINUTES.join(', ')}`,
   occupied: 'room is occupied now',
@@ -155,7 +157,7 @@ function reservationView(row: Reservation, room: Room, now: Date): ReservationVi
 
 async function roomOf(tx: Executor, roomId: number): Promise<Room> {
   const [room] = await tx.select().from(rooms).where(eq(rooms.id, roomId))
-  if (!room) throw new NotFound(ROOM_NOT_FOUND)
+  if (!room) throw new NotFound(ROOM_MSG.notFound)
   return room
 }
 
@@ -175,9 +177,9 @@ export async function checkIn(deps: CheckInDeps, actor: ActingUser, id: number, 
     if (row.checkedInAt) return reservationView(row, room, now)
     const window = checkInWindow(room, row)
     if (now < window.opens)
-      throw new HttpError(409, `${CHECK_IN_MSG.tooEarly}: it opens ${room.checkInOpensMin} minutes before the start, at ${formatUtc(window.opens)}`, {}, { check_in_opens_at: formatUtc(window.opens) })
+      throw new HttpError(409, CHECK_IN_MSG.tooEarly(room.checkInOpensMin, formatUtc(window.opens)), {}, { check_in_opens_at: formatUtc(window.opens) })
     if (now >= window.closes)
-      throw new HttpError(409, `${CHECK_IN_MSG.tooLate} at ${formatUtc(window.closes)}`, {}, { check_in_closes_at: formatUtc(window.closes) })
+      throw new HttpError(409, CHECK_IN_MSG.tooLate(formatUtc(window.closes)), {}, { check_in_closes_at: formatUtc(window.closes) })
     const [updated] = await tx.update(reservations).set({ checkedInAt: now, updatedAt: now }).where(eq(reservations.id, row.id)).returning()
     await writeAudit(tx, {
       at: now,

@@ -19,6 +19,8 @@ import { DISPLAY_CSP, DISPLAY_SCRIPT, renderDisplay } from './page'
 import { frame } from '../../core/events/stream'
 import { displayEventStream } from './stream'
 import { Id } from '../../lib/input'
+import { routeRules } from '../../plugins/route-rules'
+import { ROOM_MSG } from '../../core/bookings/messages'
 
 const RoomId = t.Object({ id: Id('room id') })
 const Token = t.Object({ t: t.Optional(t.String({ maxLength: 64 })) })
@@ -32,7 +34,7 @@ const SSE_HEADERS = {
 
 async function roomKeyOf(ctx: Ctx, id: number) {
   const [room] = await ctx.database.db.select({ id: rooms.id, qrVersion: rooms.qrVersion }).from(rooms).where(eq(rooms.id, id))
-  if (!room) throw new NotFound('room not found')
+  if (!room) throw new NotFound(ROOM_MSG.notFound)
   return room
 }
 
@@ -46,7 +48,7 @@ export const displayRoutes = (ctx: Ctx) =>
     .get('/display/:id', async ({ params, query, set }) => {
       const room = await roomKeyOf(ctx, params.id)
       const [state] = await ctx.events.snapshot(params.id)
-      if (!state) throw new NotFound('room not found')
+      if (!state) throw new NotFound(ROOM_MSG.notFound)
       const link = query.t === undefined ? 'missing' : checkDisplayToken(ctx.config.secretKey, room, query.t)
       set.headers['content-type'] = 'text/html; charset=utf-8'
       set.headers['cache-control'] = 'no-store'
@@ -74,6 +76,7 @@ export const displayRoutes = (ctx: Ctx) =>
 export const displayAdminRoutes = (ctx: Ctx) =>
   new Elysia({ prefix: '/admin/rooms', detail: { tags: ['Admin', 'QR'] } })
     .use(authGuard(ctx))
+    .use(routeRules(ctx))
     .get('/:id/display-link', async ({ params, set }) => {
       const room = await roomKeyOf(ctx, params.id)
       set.headers['cache-control'] = 'no-store'
@@ -85,6 +88,7 @@ export const displayAdminRoutes = (ctx: Ctx) =>
         display_url: t.String({ description: "open it on the room's door display: it then shows the rotating check-in code" }),
         code_period_s: t.Integer({ description: 'seconds each code is current (DISPLAY_CODE_PERIOD_S); it is accepted one period more' }),
       }) },
+      errors: { 404: [ROOM_MSG.notFound] },
       detail: {
         summary: "The link that pairs a door display with the room (shows the rotating check-in code); generate-qr replaces it",
         description: 'Keep it like a password: whoever opens it sees the current check-in code from anywhere. `POST /admin/rooms/:id/generate-qr` retires it together with the printed posters.',

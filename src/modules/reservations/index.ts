@@ -3,18 +3,25 @@ import { Elysia } from 'elysia'
 import type { Ctx } from '../../context'
 import { authGuard } from '../../plugins/auth'
 import { NotFound } from '../../lib/errors'
-import { findRoom, ROOM_NOT_FOUND, roomSchedule } from '../../core/bookings/rooms'
+import { findRoom, roomSchedule } from '../../core/bookings/rooms'
+import { ROOM_MSG } from '../../core/bookings/messages'
 import {
   CancelledReply, MyReservations, RescheduledReply, ReservationIdParams, RoomHistory, RoomIdParams, TimeRangeBody,
 } from './model'
 import { cancelReservation, myReservations, updateReservationTimes } from '../../core/bookings/reservations'
+import { routeRules } from '../../plugins/route-rules'
+import { perMinute } from '../../plugins/rate-limit'
+import { BOOKING_MSG } from '../../core/bookings/messages'
+import { TIME_MSG } from '../../lib/time'
 
 export const reservationRoutes = (ctx: Ctx) =>
   new Elysia({ prefix: '/reservations', detail: { tags: ['Reservations'] } })
     .use(authGuard(ctx))
+    .use(routeRules(ctx))
     .get('/mine', async ({ user }) => ({ reservations: await myReservations(ctx, user.id) }), {
       auth: 'student',
       response: { 200: MyReservations },
+      limit: perMinute('reservations.mine', 600),
       detail: { tags: ['Reservations'], summary: 'Your reservations, newest start first' },
     })
 
@@ -25,6 +32,12 @@ export const reservationRoutes = (ctx: Ctx) =>
       params: ReservationIdParams,
       body: TimeRangeBody,
       response: { 200: RescheduledReply },
+      limit: perMinute('reservations.update', 120),
+      errors: {
+        400: [BOOKING_MSG.notActive, TIME_MSG.invalid, BOOKING_MSG.badRange, BOOKING_MSG.past, BOOKING_MSG.tooFarAhead('<BOOKING_HORIZON_DAYS>')],
+        404: [BOOKING_MSG.notFound],
+        409: [BOOKING_MSG.conflict],
+      },
       detail: { tags: ['Reservations'], summary: 'Move an active reservation to new times (teacher, admin)' },
     })
 
@@ -32,15 +45,19 @@ export const reservationRoutes = (ctx: Ctx) =>
       auth: 'student',
       params: ReservationIdParams,
       response: { 200: CancelledReply },
+      limit: perMinute('reservations.cancel', 180),
+      errors: { 403: [`${BOOKING_MSG.notYours} (another student's reservation)`], 404: [BOOKING_MSG.notFound] },
       detail: { tags: ['Reservations'], summary: 'Cancel a reservation (its owner, a teacher or an admin); idempotent' },
     })
 
     .get('/room/:room_id/history', async ({ params }) => {
-      if (!(await findRoom(ctx.database.db, params.room_id))) throw new NotFound(ROOM_NOT_FOUND)
+      if (!(await findRoom(ctx.database.db, params.room_id))) throw new NotFound(ROOM_MSG.notFound)
       return { reservations: await roomSchedule(ctx, params.room_id) }
     }, {
       auth: 'teacher',
       params: RoomIdParams,
       response: { 200: RoomHistory },
+      limit: perMinute('reservations.history', 180),
+      errors: { 404: [ROOM_MSG.notFound] },
       detail: { tags: ['Reservations'], summary: "A room's reservations of every status, ascending by start, as the original (teacher, admin)" },
     })

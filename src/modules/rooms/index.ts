@@ -7,12 +7,19 @@ import {
   CreateRoomBody, ReservationCreated, RoomDetail, RoomIdParams, RoomList, RoomReply, TimeRangeBody,
 } from '../../core/bookings/model'
 import { createRoom, listRoomViews, roomDetail } from '../../core/bookings/rooms'
+import { routeRules } from '../../plugins/route-rules'
+import { perMinute } from '../../plugins/rate-limit'
+import { BOOKING_MSG, ROOM_MSG } from '../../core/bookings/messages'
+import { NAME_MSG } from '../../lib/names'
+import { TIME_MSG } from '../../lib/time'
 
 export const roomRoutes = (ctx: Ctx) =>
   new Elysia({ prefix: '/rooms', detail: { tags: ['Rooms'] } })
     .use(authGuard(ctx))
+    .use(routeRules(ctx))
     .get('', async () => ({ rooms: (await listRoomViews(ctx)).rooms }), {
       response: { 200: RoomList },
+      limit: perMinute('rooms.list', 1200),
       detail: { tags: ['Rooms'], summary: 'All rooms with their status, ordered by name' },
     })
 
@@ -24,12 +31,17 @@ export const roomRoutes = (ctx: Ctx) =>
       auth: 'admin',
       body: CreateRoomBody,
       response: { 201: RoomReply },
+      // the same budget as POST /admin/rooms: one route under two paths
+      limit: perMinute('admin.rooms.create', 20),
+      errors: { 400: [NAME_MSG.required, NAME_MSG.controlChars, ROOM_MSG.badType('type', '<given>')], 409: [ROOM_MSG.exists] },
       detail: { tags: ['Rooms'], summary: 'Create a room (admin); same as POST /admin/rooms, accepts room_type for type' },
     })
 
     .get('/:id', ({ params }) => roomDetail(ctx, params.id), {
       params: RoomIdParams,
       response: { 200: RoomDetail },
+      limit: perMinute('rooms.detail', 600),
+      errors: { 404: [ROOM_MSG.notFound] },
       detail: { tags: ['Rooms'], summary: 'A room, its schedule and its free slots for the next 24 hours' },
     })
 
@@ -42,5 +54,15 @@ export const roomRoutes = (ctx: Ctx) =>
       params: RoomIdParams,
       body: TimeRangeBody,
       response: { 201: ReservationCreated },
+      limit: perMinute('rooms.reserve', 180),
+      errors: {
+        400: [
+          TIME_MSG.invalid, TIME_MSG.required, BOOKING_MSG.badRange, BOOKING_MSG.past, BOOKING_MSG.tooFarAhead('<BOOKING_HORIZON_DAYS>'),
+          BOOKING_MSG.tooLong('<STUDENT_MAX_BOOKING_HOURS>'), BOOKING_MSG.startsEarly, BOOKING_MSG.endsLate,
+        ],
+        403: [BOOKING_MSG.notBookable],
+        404: [ROOM_MSG.notFound],
+        409: [BOOKING_MSG.conflict, BOOKING_MSG.blocked],
+      },
       detail: { tags: ['Rooms'], summary: 'Reserve a public room for yourself' },
     })
