@@ -12,7 +12,7 @@ import { createRoomEventBus, type RoomEventBus } from './core/events/bus'
 export interface Ctx extends Deps {
   tokens: TokenService
   actors: ActorCache
-  /** Failed-login and password-check limits (src/modules/auth/throttle.ts). */
+  /** Failed-login and password-check limits (src/core/identity/throttle.ts). */
   throttle: AuthThrottle
   /** The rate-limit counters (RATELIMIT_STORAGE_URI) the plugin and the auth throttle share; none when limits are off. */
   rateLimitStore?: RateLimitStore

@@ -14,7 +14,7 @@ import { PNG } from 'pngjs'
 import { loadConfig } from '../src/config'
 import { scanKey } from '../src/core/bookings/keys'
 import { createLogger } from '../src/lib/log'
-import { frontendRoomUrl, generateRoomQr, posterScanUrl, publicScanUrl, qrCodeUrl } from '../src/modules/qr'
+import { frontendRoomUrl, generateRoomQr, posterScanUrl, publicScanUrl, qrCodeUrl } from '../src/core/qr/codes'
 import { checkQrDirectory } from '../src/core/qr/codes'
 import { Client, loggedIn, TEST_ENV, testApp, type TestApp } from './helpers/app'
 

@@ -40,3 +40,6 @@ export class Unprocessable extends HttpError {
 export class TooManyRequests extends HttpError {
   constructor(message: string, headers: Record<string, string>) { super(429, message, headers) }
 }
+
+/** The error answers a route gives, by status, as exact messages (a route declares them: src/plugins/route-rules.ts). */
+export type ErrorAnswers = Partial<Record<400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 503, readonly string[]>>

@@ -10,10 +10,10 @@
  */
 import { Elysia } from 'elysia'
 import type { Ctx } from '../context'
+// A message may end in a note for the reader: "Missing CSRF token (send csrf_refresh_token)".
+import type { ErrorAnswers } from '../lib/errors'
 import { describeLimit, rateLimiterFor, type RouteLimit } from './rate-limit'
 
-/** Error answers by status; a message may end in a note for the reader: "Missing CSRF token (send csrf_refresh_token)". */
-export type ErrorAnswers = Partial<Record<400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 503, readonly string[]>>
 
 export const routeRules = (ctx: Ctx) =>
   new Elysia().macro({

@@ -3,8 +3,12 @@
  * same constants as their documented error answers (src/plugins/route-rules.ts), so the message a
  * client gets and the one the OpenAPI document shows cannot drift apart. A message with a number
  * in it is a function; the document calls it with a placeholder such as '<BOOKING_HORIZON_DAYS>'.
+ * A new booking rule adds its message here and to the answers of the writes it applies to
+ * (BOOKING_ERRORS, at the end), and its check next to the others in reservations.ts.
  */
-import { CHECK_IN_PROOFS, ROOM_TYPES } from './model'
+import { checkInProof, roomType } from '../../db/schema'
+import type { ErrorAnswers } from '../../lib/errors'
+import { TIME_MSG } from '../../lib/time'
 
 type Count = number | string
 const plural = (n: Count, one: string, many: string) => `${n} ${n === 1 ? one : many}`
@@ -30,7 +34,78 @@ export const BOOKING_MSG = {
 export const ROOM_MSG = {
   notFound: 'room not found',
   exists: 'room already exists',
-  badType: (field: string, given: unknown) => `invalid ${field} ${JSON.stringify(given)}: expected ${ROOM_TYPES.join(', ')}`,
+  badType: (field: string, given: unknown) => `invalid ${field} ${JSON.stringify(given)}: expected ${roomType.enumValues.join(', ')}`,
   badMinutes: (field: string, min: Count) => `${field} must be a whole number of minutes from ${min} to 1440`,
-  badProof: `check_in_proof must be one of ${CHECK_IN_PROOFS.join(', ')}`,
+  badProof: `check_in_proof must be one of ${checkInProof.enumValues.join(', ')}`,
 } as const
+
+/** Walk-up booking lengths offered at the door. */
+export const BOOK_NOW_MINUTES = [30, 60, 90] as const
+/** A walk-up booking shorter than this is not offered. */
+export const BOOK_NOW_MIN_MINUTES = 5
+
+/** Check-in, check-out and book now (checkin.ts). */
+export const CHECK_IN_MSG = {
+  keyMissing: 'k is required: scan the QR code on the room door',
+  keyMissingDisplay: 'k is required: scan the code on the door display',
+  keyInvalid: 'this QR code is not valid for this room: scan the code on the room door',
+  keyInvalidDisplay: 'this code is not valid for this room: scan the code on the door display',
+  keyOutdated: 'this QR code has been replaced: scan the current code on the room door',
+  keyStale: 'this code from the door display has expired: scan the code on the display again',
+  needsDisplay: 'this room checks in with the door display: scan the code on the display, not the printed poster',
+  notOwner: 'only the person who booked can check in',
+  notOwnerCheckOut: 'only the person who booked can check out',
+  cancelled: 'reservation is cancelled',
+  released: 'reservation was released: it was not checked in in time',
+  ended: 'reservation has already ended',
+  tooEarly: (opensMin: number | string, at: string) => `check-in is not open yet: it opens ${opensMin} minutes before the start, at ${at}`,
+  tooLate: (at: string) => `check-in has closed at ${at}`,
+  notStarted: 'reservation has not started yet: cancel it instead',
+  badMinutes: `minutes must be one of ${BOOK_NOW_MINUTES.join(', ')}`,
+  occupied: 'room is occupied now',
+  outsideHours: 'room cannot be booked at this time of day',
+  tooShort: `room is free for less than ${BOOK_NOW_MIN_MINUTES} minutes`,
+} as const
+
+const KEY_REFUSED = [CHECK_IN_MSG.keyInvalid, CHECK_IN_MSG.keyInvalidDisplay, CHECK_IN_MSG.keyOutdated, CHECK_IN_MSG.keyStale, CHECK_IN_MSG.needsDisplay]
+const NOT_ACTIVE = [CHECK_IN_MSG.cancelled, CHECK_IN_MSG.released, CHECK_IN_MSG.ended]
+
+/**
+ * The answers of each booking write beyond the generic ones (validation, auth, rate limit), by
+ * status: its routes declare them (`errors:`), so the API document lists exactly these.
+ */
+export const BOOKING_ERRORS = {
+  reserve: {
+    400: [
+      TIME_MSG.invalid, TIME_MSG.required, BOOKING_MSG.badRange, BOOKING_MSG.past, BOOKING_MSG.tooFarAhead('<BOOKING_HORIZON_DAYS>'),
+      BOOKING_MSG.tooLong('<STUDENT_MAX_BOOKING_HOURS>'), BOOKING_MSG.startsEarly, BOOKING_MSG.endsLate,
+    ],
+    403: [BOOKING_MSG.notBookable],
+    404: [ROOM_MSG.notFound],
+    409: [BOOKING_MSG.conflict, BOOKING_MSG.blocked],
+  },
+  reschedule: {
+    400: [BOOKING_MSG.notActive, TIME_MSG.invalid, BOOKING_MSG.badRange, BOOKING_MSG.past, BOOKING_MSG.tooFarAhead('<BOOKING_HORIZON_DAYS>')],
+    404: [BOOKING_MSG.notFound],
+    409: [BOOKING_MSG.conflict],
+  },
+  cancel: { 403: [`${BOOKING_MSG.notYours} (another student's reservation)`], 404: [BOOKING_MSG.notFound] },
+  reserveFor: { 404: [ROOM_MSG.notFound, BOOKING_MSG.userNotFound], 409: [BOOKING_MSG.conflict] },
+  bookNow: {
+    400: [CHECK_IN_MSG.badMinutes, CHECK_IN_MSG.outsideHours, BOOKING_MSG.tooLong('<STUDENT_MAX_BOOKING_HOURS>')],
+    403: [...KEY_REFUSED, BOOKING_MSG.notBookable],
+    404: [ROOM_MSG.notFound],
+    409: [CHECK_IN_MSG.occupied, CHECK_IN_MSG.tooShort, BOOKING_MSG.conflict, BOOKING_MSG.blocked],
+  },
+  checkIn: {
+    400: [CHECK_IN_MSG.keyMissing, CHECK_IN_MSG.keyMissingDisplay],
+    403: [...KEY_REFUSED, CHECK_IN_MSG.notOwner],
+    404: [BOOKING_MSG.notFound],
+    409: [CHECK_IN_MSG.tooEarly('<check_in_opens_min>', '<time>'), CHECK_IN_MSG.tooLate('<time>'), ...NOT_ACTIVE],
+  },
+  checkOut: {
+    403: [CHECK_IN_MSG.notOwnerCheckOut],
+    404: [BOOKING_MSG.notFound],
+    409: [CHECK_IN_MSG.notStarted, ...NOT_ACTIVE],
+  },
+} as const satisfies Record<string, ErrorAnswers>

@@ -1,7 +1,7 @@
 /** Schemas of the room routes (contract section 3), shared with the admin routes. */
 import { t } from 'elysia'
+import { ROOM_MSG } from './messages'
 import { BoolIsh, Id } from '../../lib/input'
-import { CANCEL_REASONS, REPORTED_STATUSES } from './status'
 
 export const ROOM_TYPES = ['public', 'admin', 'service'] as const
 export const ROOM_STATUSES = ['available', 'occupied', 'blocked'] as const
@@ -10,9 +10,13 @@ export const ROOM_STATUSES = ['available', 'occupied', 'blocked'] as const
  * The reservation statuses the API reports: the original's three. A no-show released by the
  * sweeper (stored `released`) is reported `cancelled` with `cancel_reason: "no_show"`.
  */
-export const RESERVATION_STATUSES = REPORTED_STATUSES
+export const RESERVATION_STATUSES = ['active', 'finished', 'cancelled'] as const
+export type ReportedStatus = (typeof RESERVATION_STATUSES)[number]
+/** Why a `cancelled` reservation is cancelled, when it was not cancelled by someone: a no-show released by the sweeper. */
+const CANCEL_REASONS = ['no_show'] as const
+export type CancelReason = (typeof CANCEL_REASONS)[number]
 /** What check-in requires as proof of presence (decision 013). */
-export const CHECK_IN_PROOFS = ['display', 'poster', 'none'] as const
+const CHECK_IN_PROOFS = ['display', 'poster', 'none'] as const
 
 // Examples of the OpenAPI document, from the seeded data. The document shifts their times to
 // just after "now" (src/plugins/docs.ts), so that Try it out works as shown.
@@ -103,7 +107,11 @@ export const CheckInPolicyInput = {
   requires_check_in: t.Optional(BoolIsh('requires_check_in', { description: 'new bookings must be checked in (default: true for public rooms)' })),
   check_in_opens_min: t.Optional(t.Unknown({ description: 'minutes before the start when check-in opens, 0-1440 (default 10)', examples: [10] })),
   auto_release_after_min: t.Optional(t.Unknown({ description: 'minutes after the start when a booking without check-in is released, 1-1440 (default 15)', examples: [15] })),
-  check_in_proof: t.Optional(t.Unknown({ description: 'display, poster (default) or none: the proof of presence check-in requires', examples: ['display'] })),
+  check_in_proof: t.Optional(t.UnionEnum(CHECK_IN_PROOFS, {
+    description: 'display, poster (default) or none: the proof of presence check-in requires', examples: ['display'], error: ROOM_MSG.badProof,
+    // t.UnionEnum defaults to its first value: a body without the field would set `display`.
+    default: undefined,
+  })),
 }
 
 /**
@@ -140,3 +148,10 @@ export const UserReservation = t.Object({
 }, { title: 'Reservation', examples: [RESERVATION_EXAMPLE] })
 
 export const ReservationCreated = t.Object({ reservation: UserReservation })
+
+/** A reservation (as GET /reservations/mine answers it) with its check-in window. */
+export const CheckInReservation = t.Object({
+  ...UserReservation.properties,
+  check_in_opens_at: t.String({ description: 'check-in opens (ISO 8601 UTC)' }),
+  check_in_closes_at: t.String({ description: 'check-in closes, exclusive: the booking is released then if it needs a check-in' }),
+})

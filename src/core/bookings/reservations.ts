@@ -18,6 +18,7 @@ import { writeAudit } from '../audit'
 import { releaseDue } from './sweeper'
 import { checkInFields, effectiveStatus, statusFields, type CancelReason, type ReportedStatus } from './status'
 import { BOOKING_MSG, ROOM_MSG } from './messages'
+import type { UserReservation } from './model'
 
 export { checkInFields, effectiveStatus,   statusFields } from './status'
 
@@ -138,17 +139,8 @@ export interface CreateReservationInput {
   walkUp?: boolean
 }
 
-export interface CreatedReservation {
-  id: number
-  room_id: number
-  room_name: string
-  start_time: string
-  end_time: string
-  status: 'active'
-  cancel_reason: null
-  check_in_required: boolean
-  checked_in_at: string | null
-}
+/** A reservation as the reserve routes and GET /reservations/mine answer it: the Reservation schema's type. */
+export type CreatedReservation = typeof UserReservation.static
 
 /**
  * Validates and inserts one reservation and its audit row with `tx` (call it inside a

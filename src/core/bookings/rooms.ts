@@ -28,7 +28,7 @@ import {
 import { writeAudit } from '../audit'
 import { generateRoomQr, qrCodeUrl } from '../qr/codes'
 import { scheduleEntry, type ScheduleEntryView } from './status'
-import { CHECK_IN_PROOFS, ROOM_STATUSES, ROOM_TYPES } from './model'
+import { ROOM_STATUSES, ROOM_TYPES, type Room as RoomSchema } from './model'
 import { likePattern } from '../../lib/query-params'
 import { holdsRoomAt } from './occupancy'
 import { ROOM_MSG } from './messages'
@@ -42,24 +42,8 @@ export interface RoomDeps {
   clock: Clock
 }
 
-export interface RoomView {
-  id: number
-  name: string
-  type: RoomType
-  is_blocked: boolean
-  qr_code_url: string
-  status: RoomStatus
-  current_reservation: {
-    id: number; user_id: number; user_name: string; end_time: string
-    check_in_required: boolean; checked_in_at: string | null
-  } | null
-  next_reservation: { id: number; start_time: string; user_name: string } | null
-  booking_window: { start: string | null; end: string | null }
-  requires_check_in: boolean
-  check_in_opens_min: number
-  auto_release_after_min: number
-  check_in_proof: CheckInProof
-}
+/** A room as every route answers it: the Room schema's type. */
+export type RoomView = typeof RoomSchema.static
 
 /** Filters of a room list; every field is optional and they combine with AND. */
 export interface RoomFilter {
@@ -325,8 +309,8 @@ export interface CreateRoomInput {
   requires_check_in?: boolean
   check_in_opens_min?: unknown
   auto_release_after_min?: unknown
-  /** display, poster (default) or none */
-  check_in_proof?: unknown
+  /** display, poster (default) or none; the body schema checks it */
+  check_in_proof?: CheckInProof
 }
 
 export interface CheckInPolicy {
@@ -345,18 +329,15 @@ function minutes(value: unknown, field: string, min: number): number {
 
 /** The check-in policy fields of a request (only those sent); a bad value is 400 naming the field. */
 export function parseCheckInPolicy(input: {
-  requires_check_in?: boolean; check_in_opens_min?: unknown; auto_release_after_min?: unknown; check_in_proof?: unknown
+  requires_check_in?: boolean; check_in_opens_min?: unknown; auto_release_after_min?: unknown; check_in_proof?: CheckInProof
 }): CheckInPolicy {
   const policy: CheckInPolicy = {}
   // requires_check_in arrives as a boolean: the body schema decodes it (BoolIsh, src/lib/input.ts).
   if (input.requires_check_in !== undefined) policy.requiresCheckIn = input.requires_check_in
   if (input.check_in_opens_min !== undefined) policy.checkInOpensMin = minutes(input.check_in_opens_min, 'check_in_opens_min', 0)
   if (input.auto_release_after_min !== undefined) policy.autoReleaseAfterMin = minutes(input.auto_release_after_min, 'auto_release_after_min', 1)
-  if (input.check_in_proof !== undefined) {
-    const proof = CHECK_IN_PROOFS.find((p) => p === input.check_in_proof)
-    if (!proof) throw new BadRequest(ROOM_MSG.badProof)
-    policy.checkInProof = proof
-  }
+  // check_in_proof arrives checked: its body schema allows only the three (with ROOM_MSG.badProof).
+  if (input.check_in_proof !== undefined) policy.checkInProof = input.check_in_proof
   return policy
 }
 
@@ -421,5 +402,11 @@ export async function createRoom(
 /** Whether a room row exists (and its fields), for services that check before writing. */
 export async function findRoom(executor: Executor, id: number): Promise<Room | undefined> {
   const [row] = await executor.select().from(rooms).where(eq(rooms.id, id))
+  return row
+}
+
+/** What the room's codes are made from (its id and qr_version: posters, display links, QR images); undefined if there is no such room. */
+export async function roomKey(executor: Executor, id: number): Promise<{ id: number; qrVersion: number } | undefined> {
+  const [row] = await executor.select({ id: rooms.id, qrVersion: rooms.qrVersion }).from(rooms).where(eq(rooms.id, id))
   return row
 }

@@ -2,19 +2,17 @@
  * How reservations are reported. Clients switch on `status` (the original frontend keys its labels
  * on it), so every route of the original contract reports only the original's three statuses:
  * - a stored `active` reservation whose end has passed is `finished` (computed at read time);
- * - a stored `released` one (a no-show the sweeper gave back, see checkin/sweeper.ts) is
+ * - a stored `released` one (a no-show the sweeper gave back, see sweeper.ts) is
  *   `cancelled`, with `cancel_reason: "no_show"`; `cancel_reason` is null on every other reservation.
  * The stored status keeps the finer state; effectiveStatus gives it for the code that needs it.
  */
 import type { ReservationStatus } from '../../db/schema'
 import { formatUtc, formatUtcOrNull } from '../../lib/time'
+import type { CancelReason, ReportedStatus, ScheduleEntry } from './model'
 
-/** The statuses the API reports (the original's). */
-export const REPORTED_STATUSES = ['active', 'finished', 'cancelled'] as const
-export type ReportedStatus = (typeof REPORTED_STATUSES)[number]
-/** Why a `cancelled` reservation is cancelled, when it was not cancelled by someone: a no-show released by the sweeper. */
-export const CANCEL_REASONS = ['no_show'] as const
-export type CancelReason = (typeof CANCEL_REASONS)[number]
+export type { CancelReason, ReportedStatus } from './model'
+/** A reservation in a room's schedule or history, as the API answers it. */
+export type ScheduleEntryView = typeof ScheduleEntry.static
 
 /** The stored status as of `now`: a stored `active` reservation whose end has passed is `finished`. */
 export function effectiveStatus(row: { status: ReservationStatus; endTime: Date }, now: Date): ReservationStatus {
@@ -41,18 +39,6 @@ export interface ScheduleRow {
   status: ReservationStatus
   checkInRequired: boolean
   checkedInAt: Date | null
-}
-
-export interface ScheduleEntryView {
-  id: number
-  user_id: number
-  user_name: string
-  start_time: string
-  end_time: string
-  status: ReportedStatus
-  cancel_reason: CancelReason | null
-  check_in_required: boolean
-  checked_in_at: string | null
 }
 
 /** The check-in fields every reservation JSON carries. */

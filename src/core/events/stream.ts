@@ -10,6 +10,7 @@
 import { isDatabaseUnavailable } from '../../db/errors'
 import type { Logger } from '../../lib/log'
 import type { RoomEvent, RoomEventBus, RoomState } from './bus'
+import { frame } from '../../lib/sse'
 
 const HEARTBEAT_MS = 15_000
 const RETRY_MS = 3000
@@ -18,10 +19,6 @@ const WAIT_RETRY_MS = 1000
 const UNAVAILABLE_MSG = 'database unavailable: live updates resume when it answers again'
 
 type Shape = (state: RoomState) => unknown
-
-export function frame(event: string, data: unknown, id?: string): string {
-  return `${id ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
-}
 
 export function roomEventStream(options: {
   bus: RoomEventBus

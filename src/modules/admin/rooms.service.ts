@@ -19,6 +19,7 @@ import {
   findRoom, getRoomView, listRoomViews, parseCheckInPolicy, parseRoomName, parseRoomType, rethrowRoomWriteError,
 } from '../../core/bookings/rooms'
 import { ROOM_STATUSES, ROOM_TYPES } from './model'
+import type { UpdateRoomBody } from './model'
 
 export async function listRooms(ctx: Ctx, query: {
   q?: string; status?: string | string[]; type?: string | string[]; is_blocked?: boolean; page?: string; per_page?: string
@@ -33,18 +34,8 @@ export async function listRooms(ctx: Ctx, query: {
   return { rooms: views, pagination: paginationOf(page, total) }
 }
 
-export interface UpdateRoomInput {
-  name?: string
-  type?: string
-  room_type?: string
-  is_blocked?: boolean
-  booking_start?: string | null
-  booking_end?: string | null
-  requires_check_in?: boolean
-  check_in_opens_min?: unknown
-  auto_release_after_min?: unknown
-  check_in_proof?: unknown
-}
+/** The body of PATCH /admin/rooms/:id, as its schema has checked and decoded it. */
+export type UpdateRoomInput = typeof UpdateRoomBody.static
 
 type RoomChanges = Partial<Pick<Room,
   'name' | 'type' | 'isBlocked' | 'bookingStart' | 'bookingEnd' | 'requiresCheckIn' | 'checkInOpensMin' | 'autoReleaseAfterMin' | 'checkInProof'>>

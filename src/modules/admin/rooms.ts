@@ -10,7 +10,7 @@ import {
 import * as service from './rooms.service'
 import { routeRules } from '../../plugins/route-rules'
 import { perMinute } from '../../plugins/rate-limit'
-import { BOOKING_MSG, ROOM_MSG } from '../../core/bookings/messages'
+import { BOOKING_ERRORS, ROOM_MSG } from '../../core/bookings/messages'
 import { NAME_MSG } from '../../lib/names'
 import { INPUT_MSG } from '../../lib/input'
 
@@ -80,6 +80,6 @@ export const adminRoomRoutes = (ctx: Ctx) =>
       body: AdminReserveBody,
       response: { 201: AdminReserveReply },
       limit: perMinute('admin.rooms.reserve', 30),
-      errors: { 404: [ROOM_MSG.notFound, BOOKING_MSG.userNotFound], 409: [BOOKING_MSG.conflict] },
+      errors: BOOKING_ERRORS.reserveFor,
       detail: detail('Reserve a room for a user, whatever its type or block'),
     })

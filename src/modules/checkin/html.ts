@@ -5,7 +5,7 @@
  */
 import { esc } from '../../lib/html'
 import { clockTime, labelledTime, zoneLabel } from '../../lib/time'
-import type { ScanView, ViewReason } from './service'
+import type { ScanView, ViewReason } from '../../core/bookings/checkin'
 
 export type Lang = 'en' | 'ru'
 

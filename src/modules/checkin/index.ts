@@ -10,19 +10,15 @@ import { ACCESS_COOKIE, actorFor, authGuard, bearerToken, verifyAccess } from '.
 import type { Actor } from '../../core/identity/actors'
 import { ReservationCreated } from '../../core/bookings/model'
 import { BookNowBody, CheckInBody, CheckInReply, ReservationParams, ScanParams, ScanQuery, ScanReply } from './model'
-import { bookNow, checkIn, checkOut, scanView } from './service'
+import { bookNow, checkIn, checkOut, scanView } from '../../core/bookings/checkin'
 import { routeRules } from '../../plugins/route-rules'
-import { BOOKING_MSG, ROOM_MSG } from '../../core/bookings/messages'
-import { CHECK_IN_MSG as M } from './service'
+import { BOOKING_ERRORS, ROOM_MSG } from '../../core/bookings/messages'
 
 /** The caller when a token comes with the request; no token is an anonymous viewer, a bad one is refused as usual. */
 async function optionalActor(ctx: Ctx, request: Request): Promise<Actor | undefined> {
   if (!bearerToken(request) && !parseCookies(request.headers.get('cookie'))[ACCESS_COOKIE]) return undefined
   return actorFor(ctx, await verifyAccess(ctx, request, undefined))
 }
-
-// The error messages of these routes are listed for the OpenAPI document in ROUTE_ERRORS
-// (src/plugins/openapi-enrich.ts); they come from CHECK_IN_MSG in service.ts.
 
 export const checkinRoutes = (ctx: Ctx) =>
   new Elysia()
@@ -48,12 +44,7 @@ export const checkinRoutes = (ctx: Ctx) =>
       params: ScanParams,
       body: BookNowBody,
       response: { 201: ReservationCreated },
-      errors: {
-        400: [M.badMinutes, M.outsideHours, BOOKING_MSG.tooLong('<STUDENT_MAX_BOOKING_HOURS>')],
-        403: [M.keyInvalid, M.keyInvalidDisplay, M.keyOutdated, M.keyStale, M.needsDisplay, BOOKING_MSG.notBookable],
-        404: [ROOM_MSG.notFound],
-        409: [M.occupied, M.tooShort, BOOKING_MSG.conflict, BOOKING_MSG.blocked],
-      },
+      errors: BOOKING_ERRORS.bookNow,
       detail: {
         tags: ['QR'],
         summary: 'Walk-up booking at the door: from now for 30/60/90 minutes (capped), checked in at once with the proof the room requires',
@@ -65,12 +56,7 @@ export const checkinRoutes = (ctx: Ctx) =>
       params: ReservationParams,
       body: CheckInBody,
       response: { 200: CheckInReply },
-      errors: {
-        400: [M.keyMissing, M.keyMissingDisplay],
-        403: [M.keyInvalid, M.keyInvalidDisplay, M.keyOutdated, M.keyStale, M.needsDisplay, M.notOwner],
-        404: [BOOKING_MSG.notFound],
-        409: [M.tooEarly('<check_in_opens_min>', '<time>'), M.tooLate('<time>'), M.cancelled, M.released, M.ended],
-      },
+      errors: BOOKING_ERRORS.checkIn,
       detail: {
         tags: ['Reservations'],
         summary: "Check in to your booking with the room's proof of presence, from check_in_opens_min before its start until it would be released",
@@ -81,11 +67,7 @@ export const checkinRoutes = (ctx: Ctx) =>
       auth: 'student',
       params: ReservationParams,
       response: { 200: CheckInReply },
-      errors: {
-        403: [M.notOwnerCheckOut],
-        404: [BOOKING_MSG.notFound],
-        409: [M.notStarted, M.cancelled, M.released, M.ended],
-      },
+      errors: BOOKING_ERRORS.checkOut,
       detail: {
         tags: ['Reservations'],
         summary: 'End your booking now: the rest of its slot is free at once',

@@ -1,6 +1,6 @@
 /** Schemas of the check-in routes (issue 7): scan view, check-in, check-out, walk-up booking. */
 import { t } from 'elysia'
-import { CheckInFields, Room, Timestamp, UserReservation } from '../../core/bookings/model'
+import { CheckInFields, CheckInReservation, Room, Timestamp } from '../../core/bookings/model'
 import { Id } from '../../lib/input'
 
 export const ScanParams = t.Object({ id: Id('room id') })
@@ -21,12 +21,6 @@ export const BookNowBody = t.Object({
   minutes: t.Optional(t.Unknown({ description: '30, 60 or 90: capped at the next booking and the daily window', examples: [30] })),
 }, { examples: [{ k: 'Xy3kP0q9Lm2A', minutes: 30 }] })
 
-/** A reservation (as GET /reservations/mine answers it) with its check-in window. */
-const CheckInReservation = t.Object({
-  ...UserReservation.properties,
-  check_in_opens_at: t.String({ description: 'check-in opens (ISO 8601 UTC)' }),
-  check_in_closes_at: t.String({ description: 'check-in closes, exclusive: the booking is released then if it needs a check-in' }),
-})
 
 export const CheckInReply = t.Object({ reservation: CheckInReservation })
 

@@ -7,33 +7,26 @@
  * and, for admins (under /api and at the root like every feature):
  *   GET /admin/rooms/:id/display-link   the link that pairs a display with the room
  */
-import { eq } from 'drizzle-orm'
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
-import { rooms } from '../../db/schema'
 import { Forbidden, NotFound } from '../../lib/errors'
 import { authGuard } from '../../plugins/auth'
 import { checkDisplayToken } from '../../core/bookings/keys'
 import { currentCode, displayLink } from './code'
 import { DISPLAY_CSP, DISPLAY_SCRIPT, renderDisplay } from './page'
-import { frame } from '../../core/events/stream'
+import { frame, SSE_HEADERS } from '../../lib/sse'
 import { displayEventStream } from './stream'
 import { Id } from '../../lib/input'
 import { routeRules } from '../../plugins/route-rules'
 import { ROOM_MSG } from '../../core/bookings/messages'
+import { roomKey } from '../../core/bookings/rooms'
 
 const RoomId = t.Object({ id: Id('room id') })
 const Token = t.Object({ t: t.Optional(t.String({ maxLength: 64 })) })
 const DISPLAY_LINK_INVALID = 'display link is not valid: open the current link from the admin (GET /api/admin/rooms/:id/display-link)'
 
-const SSE_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache, no-transform',
-  'x-accel-buffering': 'no',
-}
-
 async function roomKeyOf(ctx: Ctx, id: number) {
-  const [room] = await ctx.database.db.select({ id: rooms.id, qrVersion: rooms.qrVersion }).from(rooms).where(eq(rooms.id, id))
+  const room = await roomKey(ctx.database.db, id)
   if (!room) throw new NotFound(ROOM_MSG.notFound)
   return room
 }

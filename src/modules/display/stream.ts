@@ -7,12 +7,12 @@
  * outage. When the room's qr_version changes (generate-qr), the display link is retired: the
  * stream sends `unpaired` and ends.
  */
-import { eq } from 'drizzle-orm'
 import type { Ctx } from '../../context'
-import { rooms } from '../../db/schema'
 import { codeStep, stepStart } from '../../core/bookings/keys'
-import { frame, oneRoomStream } from '../../core/events/stream'
+import { oneRoomStream } from '../../core/events/stream'
+import { frame } from '../../lib/sse'
 import { currentCode } from './code'
+import { roomKey } from '../../core/bookings/rooms'
 
 /** The longest the stream goes without looking at the clock. */
 const CODE_TICK_MS = 1000
@@ -53,7 +53,7 @@ export function displayEventStream(ctx: Ctx, room: { id: number; qrVersion: numb
       /** Retires the stream when the room's display link has changed; a database error changes nothing. */
       const checkStillPaired = async () => {
         try {
-          const [row] = await ctx.database.db.select({ qrVersion: rooms.qrVersion }).from(rooms).where(eq(rooms.id, room.id))
+          const row = await roomKey(ctx.database.db, room.id)
           if (row?.qrVersion === room.qrVersion) return
           send(frame('unpaired', { msg: 'display link replaced: open the new link from the admin' }))
           close()

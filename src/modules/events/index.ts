@@ -9,13 +9,7 @@ import { isDatabaseUnavailable } from '../../db/errors'
 import { getRoomView } from '../../core/bookings/rooms'
 import { oneRoomStream, roomEventStream } from '../../core/events/stream'
 import { Id } from '../../lib/input'
-
-const SSE_HEADERS = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache, no-transform',
-  // nginx and some platform proxies buffer responses unless told not to
-  'x-accel-buffering': 'no',
-}
+import { SSE_HEADERS } from '../../lib/sse'
 
 const sse = { 200: { description: 'text/event-stream: `snapshot`, then `room` events', content: { 'text/event-stream': { schema: { type: 'string' as const } } } } }
 

@@ -3,18 +3,15 @@
  * Only "<positive integer>.png|svg" names are served, from STATIC_QR_PATH, so no request can
  * reach another file. The room's existence is read on every request (one primary-key read); a file
  * that is missing, or that this process has not written for the current URL, is rendered again
- * (service.ts).
+ * (src/core/qr/codes.ts).
  */
-import { eq } from 'drizzle-orm'
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
-import { rooms } from '../../db/schema'
 import { NotFound } from '../../lib/errors'
 import { localhostCodesWarning } from '../../notices'
 import { qrImage, type QrFormat } from '../../core/qr/codes'
 import { MAX_ID } from '../../lib/input'
-
-export { frontendRoomUrl, generateRoomQr, posterScanUrl, publicScanUrl, qrCodeUrl } from '../../core/qr/codes'
+import { roomKey } from '../../core/bookings/rooms'
 
 const FILE_NAME = /^([1-9]\d{0,9})\.(png|svg)$/
 const CONTENT_TYPES: Record<QrFormat, string> = { png: 'image/png', svg: 'image/svg+xml' }
@@ -31,7 +28,7 @@ export const qrRoutes = (ctx: Ctx) =>
     if (!match || Number(match[1]) > MAX_ID) throw new NotFound('QR code not found')
     const id = Number(match[1])
     const format = match[2] as QrFormat
-    const [room] = await ctx.database.db.select({ id: rooms.id }).from(rooms).where(eq(rooms.id, id))
+    const room = await roomKey(ctx.database.db, id)
     if (!room) throw new NotFound('QR code not found')
     const localhost = localhostCodesWarning(ctx.config)
     if (localhost) ctx.log.warn(localhost, { room_id: id })

@@ -1,4 +1,4 @@
-/** /reservations routes (contract section 4): thin handlers over reservations/service.ts. */
+/** /reservations routes (contract section 4): thin handlers over the booking core (src/core/bookings). */
 import { Elysia } from 'elysia'
 import type { Ctx } from '../../context'
 import { authGuard } from '../../plugins/auth'
@@ -11,8 +11,7 @@ import {
 import { cancelReservation, myReservations, updateReservationTimes } from '../../core/bookings/reservations'
 import { routeRules } from '../../plugins/route-rules'
 import { perMinute } from '../../plugins/rate-limit'
-import { BOOKING_MSG } from '../../core/bookings/messages'
-import { TIME_MSG } from '../../lib/time'
+import { BOOKING_ERRORS } from '../../core/bookings/messages'
 
 export const reservationRoutes = (ctx: Ctx) =>
   new Elysia({ prefix: '/reservations', detail: { tags: ['Reservations'] } })
@@ -33,11 +32,7 @@ export const reservationRoutes = (ctx: Ctx) =>
       body: TimeRangeBody,
       response: { 200: RescheduledReply },
       limit: perMinute('reservations.update', 120),
-      errors: {
-        400: [BOOKING_MSG.notActive, TIME_MSG.invalid, BOOKING_MSG.badRange, BOOKING_MSG.past, BOOKING_MSG.tooFarAhead('<BOOKING_HORIZON_DAYS>')],
-        404: [BOOKING_MSG.notFound],
-        409: [BOOKING_MSG.conflict],
-      },
+      errors: BOOKING_ERRORS.reschedule,
       detail: { tags: ['Reservations'], summary: 'Move an active reservation to new times (teacher, admin)' },
     })
 
@@ -46,7 +41,7 @@ export const reservationRoutes = (ctx: Ctx) =>
       params: ReservationIdParams,
       response: { 200: CancelledReply },
       limit: perMinute('reservations.cancel', 180),
-      errors: { 403: [`${BOOKING_MSG.notYours} (another student's reservation)`], 404: [BOOKING_MSG.notFound] },
+      errors: BOOKING_ERRORS.cancel,
       detail: { tags: ['Reservations'], summary: 'Cancel a reservation (its owner, a teacher or an admin); idempotent' },
     })
 

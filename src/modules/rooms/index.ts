@@ -1,4 +1,4 @@
-/** /rooms routes (contract section 3): thin handlers over rooms/service.ts and reservations/service.ts. */
+/** /rooms routes (contract section 3): thin handlers over the booking core (src/core/bookings: rooms.ts, reservations.ts). */
 import { Elysia } from 'elysia'
 import type { Ctx } from '../../context'
 import { authGuard } from '../../plugins/auth'
@@ -9,9 +9,8 @@ import {
 import { createRoom, listRoomViews, roomDetail } from '../../core/bookings/rooms'
 import { routeRules } from '../../plugins/route-rules'
 import { perMinute } from '../../plugins/rate-limit'
-import { BOOKING_MSG, ROOM_MSG } from '../../core/bookings/messages'
+import { BOOKING_ERRORS, ROOM_MSG } from '../../core/bookings/messages'
 import { NAME_MSG } from '../../lib/names'
-import { TIME_MSG } from '../../lib/time'
 
 export const roomRoutes = (ctx: Ctx) =>
   new Elysia({ prefix: '/rooms', detail: { tags: ['Rooms'] } })
@@ -55,14 +54,6 @@ export const roomRoutes = (ctx: Ctx) =>
       body: TimeRangeBody,
       response: { 201: ReservationCreated },
       limit: perMinute('rooms.reserve', 180),
-      errors: {
-        400: [
-          TIME_MSG.invalid, TIME_MSG.required, BOOKING_MSG.badRange, BOOKING_MSG.past, BOOKING_MSG.tooFarAhead('<BOOKING_HORIZON_DAYS>'),
-          BOOKING_MSG.tooLong('<STUDENT_MAX_BOOKING_HOURS>'), BOOKING_MSG.startsEarly, BOOKING_MSG.endsLate,
-        ],
-        403: [BOOKING_MSG.notBookable],
-        404: [ROOM_MSG.notFound],
-        409: [BOOKING_MSG.conflict, BOOKING_MSG.blocked],
-      },
+      errors: BOOKING_ERRORS.reserve,
       detail: { tags: ['Rooms'], summary: 'Reserve a public room for yourself' },
     })

@@ -16,16 +16,17 @@ import { reservations, rooms, users, type CheckInProof, type Reservation, type R
 import type { Clock } from '../../lib/clock'
 import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../lib/errors'
 import { formatUtc, windowIntervals } from '../../lib/time'
-import { writeAudit } from '../../core/audit'
+import { writeAudit } from '../audit'
 import {
   checkInFields, createReservation, effectiveStatus, lockReservation, statusFields, type ActingUser, type CreatedReservation,
-} from '../../core/bookings/reservations'
-import type { CancelReason, ReportedStatus } from '../../core/bookings/status'
-import { getRoomView, type RoomView } from '../../core/bookings/rooms'
-import { ROOM_MSG } from '../../core/bookings/messages'
-import { checkScanKey, type KeyCheck, type KeyKind, type KeyStatus } from '../../core/bookings/keys'
-import { releaseDue } from '../../core/bookings/sweeper'
-import { holdsRoomAt, remainingToday } from '../../core/bookings/occupancy'
+} from './reservations'
+import type { CheckInReservation } from './model'
+import { getRoomView, type RoomView } from './rooms'
+import { ROOM_MSG } from './messages'
+import { checkScanKey, type KeyCheck, type KeyKind, type KeyStatus } from './keys'
+import { releaseDue } from './sweeper'
+import { holdsRoomAt, remainingToday } from './occupancy'
+import { BOOK_NOW_MIN_MINUTES, BOOK_NOW_MINUTES, CHECK_IN_MSG } from './messages'
 
 export interface CheckInDeps {
   config: Config
@@ -34,35 +35,8 @@ export interface CheckInDeps {
 }
 
 const MINUTE = 60_000
-/** Walk-up booking lengths offered at the door. */
-const BOOK_NOW_MINUTES = [30, 60, 90] as const
-/** A walk-up booking shorter than this is not offered. */
-const BOOK_NOW_MIN_MINUTES = 5
 /** How far ahead free_until looks. */
 const FREE_HORIZON_MS = 24 * 3600_000
-
-/** The messages of check-in, check-out and book now: thrown here, documented by the routes (checkin/index.ts). */
-export const CHECK_IN_MSG = {
-  keyMissing: 'k is required: scan the QR code on the room door',
-  keyMissingDisplay: 'k is required: scan the code on the door display',
-  keyInvalid: 'this QR code is not valid for this room: scan the code on the room door',
-  keyInvalidDisplay: 'this code is not valid for this room: scan the code on the door display',
-  keyOutdated: 'this QR code has been replaced: scan the current code on the room door',
-  keyStale: 'this code from the door display has expired: scan the code on the display again',
-  needsDisplay: 'this room checks in with the door display: scan the code on the display, not the printed poster',
-  notOwner: 'only the person who booked can check in',
-  notOwnerCheckOut: 'only the person who booked can check out',
-  cancelled: 'reservation is cancelled',
-  released: 'reservation was released: it was not checked in in time',
-  ended: 'reservation has already ended',
-  tooEarly: (opensMin: number | string, at: string) => `check-in is not open yet: it opens ${opensMin} minutes before the start, at ${at}`,
-  tooLate: (at: string) => `check-in has closed at ${at}`,
-  notStarted: 'reservation has not started yet: cancel it instead',
-  badMinutes: `minutes must be one of ${BOOK_NOW_MINUTES.join(', ')}`,
-  occupied: 'room is occupied now',
-  outsideHours: 'room cannot be booked at this time of day',
-  tooShort: `room is free for less than ${BOOK_NOW_MIN_MINUTES} minutes`,
-} as const
 
 /**
  * What the `k` of a request proves for a room (decision 013): `ok` when it satisfies the room's
@@ -126,19 +100,8 @@ function requireActive(row: Reservation, now: Date): void {
   if (status === 'finished') throw new Conflict(CHECK_IN_MSG.ended)
 }
 
-export interface ReservationView {
-  id: number
-  room_id: number
-  room_name: string
-  start_time: string
-  end_time: string
-  status: ReportedStatus
-  cancel_reason: CancelReason | null
-  check_in_required: boolean
-  checked_in_at: string | null
-  check_in_opens_at: string
-  check_in_closes_at: string
-}
+/** A reservation with its check-in window: the CheckInReservation schema's type. */
+export type ReservationView = typeof CheckInReservation.static
 
 function reservationView(row: Reservation, room: Room, now: Date): ReservationView {
   const window = checkInWindow(room, row)
