@@ -85,7 +85,7 @@ describe.skipIf(!hasChromium)('Swagger UI', () => {
     expect(Date.parse(booked.start_time)).toBeGreaterThan(Date.now())
     expect(reserve.curl).toContain('X-CSRF-TOKEN')
     await page.locator(`#${reserveId}`).screenshot({ path: path.join(SHOTS, 'swagger-reserve.png') })
-  })
+  }, 60_000) // its own waits add up to 35 s (page 15 s, two answers 10 s each): more than the default on a loaded machine
 })
 
 
