@@ -15,29 +15,35 @@
 import postgres from 'postgres'
 import { freeSlots } from '../src/core/bookings/rooms'
 
-const columns = `"rooms"."id", "rooms"."name", "rooms"."type", "rooms"."is_blocked", "rooms"."booking_start", "rooms"."booking_end", "rooms"."requires_check_in", "rooms"."check_in_opens_min", "rooms"."auto_release_after_min", "rooms"."check_in_proof", "current_reservation"."id", "current_reservation"."user_id", "current_reservation"."name", "current_reservation"."end_time", "current_reservation"."check_in_required", "current_reservation"."checked_in_at", "next_reservation"."id", "next_reservation"."name", "next_reservation"."start_time", count(*) over ()`
-const laterals = `left join lateral (select "reservations"."id", "reservations"."user_id", "users"."name", "reservations"."end_time", "reservations"."check_in_required", "reservations"."checked_in_at" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where ("reservations"."room_id" = "rooms"."id" and "reservations"."status" = $1 and tstzrange("reservations"."start_time", "reservations"."end_time", '[)') @> $2::timestamptz) limit $3) "current_reservation" on true left join lateral (select "reservations"."id", "users"."name", "reservations"."start_time" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where ("reservations"."room_id" = "rooms"."id" and "reservations"."status" = $4 and "reservations"."start_time" > $5) order by "reservations"."start_time" asc limit $6) "next_reservation" on true`
+const columns = `"rooms"."id", "rooms"."name", "rooms"."type", "rooms"."is_blocked", "rooms"."booking_start", "rooms"."booking_end", "rooms"."requires_check_in", "rooms"."series_require_check_in", "rooms"."check_in_opens_min", "rooms"."auto_release_after_min", "rooms"."check_in_proof", "current_reservation"."id", "current_reservation"."user_id", "current_reservation"."name", "current_reservation"."end_time", "current_reservation"."check_in_required", "current_reservation"."checked_in_at", "next_reservation"."id", "next_reservation"."name", "next_reservation"."start_time", "closure_now"."id", "closure_now"."kind", "closure_now"."reason", "closure_now"."start_time", "closure_now"."end_time", count(*) over ()`
+const laterals = `left join lateral (select "reservations"."id", "reservations"."user_id", "users"."name", "reservations"."end_time", "reservations"."check_in_required", "reservations"."checked_in_at" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where ("reservations"."room_id" = "rooms"."id" and ("reservations"."status" = $1 and tstzrange("reservations"."start_time", "reservations"."end_time", '[)') @> $2::timestamptz)) limit $3) "current_reservation" on true left join lateral (select "reservations"."id", "users"."name", "reservations"."start_time" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where ("reservations"."room_id" = "rooms"."id" and "reservations"."status" = $4 and "reservations"."start_time" > $5) order by "reservations"."start_time" asc limit $6) "next_reservation" on true left join lateral (select "id", "kind", "reason", "start_time", "end_time" from "closures" where (("closures"."all_rooms" or "rooms"."id" = any("closures"."room_ids")) and "closures"."start_time" <= $7 and "closures"."end_time" > $8) order by "closures"."end_time" asc limit $9) "closure_now" on true`
 
 /** The SQL the app sends, verbatim (bench/run.ts compares it with what Drizzle sends). */
 export const SQL = {
   roomList: `select ${columns} from "rooms" ${laterals} order by "rooms"."name" asc, "rooms"."id" asc`,
-  oneRoom: `select ${columns} from "rooms" ${laterals} where "rooms"."id" in ($7) order by "rooms"."name" asc, "rooms"."id" asc`,
+  oneRoom: `select ${columns} from "rooms" ${laterals} where "rooms"."id" in ($10) order by "rooms"."name" asc, "rooms"."id" asc`,
   schedule: `select "reservations"."id", "reservations"."user_id", "users"."name", "reservations"."start_time", "reservations"."end_time", "reservations"."status", "reservations"."check_in_required", "reservations"."checked_in_at" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where "reservations"."room_id" = $1 order by "reservations"."start_time" asc, "reservations"."id" asc`,
+  /** the closures of a room in the free-slot window (issue 15) */
+  closures: `select "id", "all_rooms", "room_ids", "kind", "reason", "start_time", "end_time", "uid", "created_at", "updated_at" from "closures" where (("closures"."all_rooms" or $1 = any("closures"."room_ids")) and ("closures"."start_time" < $2 and "closures"."end_time" > $3)) order by "closures"."start_time" asc`,
 }
 
 /** Column positions in a row of the room queries (rows come as arrays, as Drizzle asks for them). */
 const R = {
-  id: 0, name: 1, type: 2, blocked: 3, windowStart: 4, windowEnd: 5, requiresCheckIn: 6, opensMin: 7, releaseMin: 8, proof: 9,
-  curId: 10, curUserId: 11, curUserName: 12, curEnd: 13, curCheckInRequired: 14, curCheckedInAt: 15,
-  nextId: 16, nextUserName: 17, nextStart: 18,
+  id: 0, name: 1, type: 2, blocked: 3, windowStart: 4, windowEnd: 5, requiresCheckIn: 6, seriesCheckIn: 7, opensMin: 8, releaseMin: 9, proof: 10,
+  curId: 11, curUserId: 12, curUserName: 13, curEnd: 14, curCheckInRequired: 15, curCheckedInAt: 16,
+  nextId: 17, nextUserName: 18, nextStart: 19,
+  closureId: 20, closureKind: 21, closureReason: 22, closureStart: 23, closureEnd: 24,
 }
+/** ... of the closures query: start and end. */
+const C = { start: 5, end: 6 }
 /** ... and of the schedule query. */
 const S = { id: 0, userId: 1, userName: 2, start: 3, end: 4, status: 5, checkInRequired: 6, checkedInAt: 7 }
 
 type Row = any[]
 
+/** As the app's formatUtc: milliseconds only when there are some. */
 function utc(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
+  return date.toISOString().replace(/\.000Z$/, 'Z')
 }
 
 /** "08:00:00" -> "08:00" (seconds kept when not zero), as the app shows a booking window. */
@@ -63,7 +69,7 @@ export function startBaseline(env: Record<string, string | undefined> = process.
 
   function roomParams(now: Date): unknown[] {
     const iso = now.toISOString()
-    return ['active', iso, 1, 'active', iso, 1]
+    return ['active', iso, 1, 'active', iso, 1, iso, iso, 1]
   }
 
   function roomJson(r: Row): string {
@@ -73,14 +79,16 @@ export function startBaseline(env: Record<string, string | undefined> = process.
         + `"check_in_required":${r[R.curCheckInRequired]},"checked_in_at":${r[R.curCheckedInAt] === null ? 'null' : `"${utc(r[R.curCheckedInAt])}"`}}`
     const next = r[R.nextId] === null ? 'null'
       : `{"id":${r[R.nextId]},"start_time":"${utc(r[R.nextStart])}","user_name":${JSON.stringify(r[R.nextUserName])}}`
-    const status = blocked ? 'blocked' : r[R.curId] !== null ? 'occupied' : 'available'
+    const closure = r[R.closureId] === null ? 'null'
+      : `{"id":${r[R.closureId]},"kind":"${r[R.closureKind]}","reason":${JSON.stringify(r[R.closureReason])},"start_time":"${utc(r[R.closureStart])}","end_time":"${utc(r[R.closureEnd])}"}`
+    const status = blocked || r[R.closureId] !== null ? 'blocked' : r[R.curId] !== null ? 'occupied' : 'available'
     const start = timeOfDay(r[R.windowStart])
     const end = timeOfDay(r[R.windowEnd])
     return `{"id":${r[R.id]},"name":${JSON.stringify(r[R.name])},"type":"${r[R.type]}","is_blocked":${blocked},`
       + `"qr_code_url":${JSON.stringify(qrUrl(r[R.id]))},"status":"${status}","current_reservation":${current},`
       + `"next_reservation":${next},"booking_window":{"start":${start === null ? 'null' : `"${start}"`},"end":${end === null ? 'null' : `"${end}"`}},`
       + `"requires_check_in":${r[R.requiresCheckIn]},"check_in_opens_min":${r[R.opensMin]},"auto_release_after_min":${r[R.releaseMin]},`
-      + `"check_in_proof":"${r[R.proof]}"}`
+      + `"check_in_proof":"${r[R.proof]}","series_require_check_in":${r[R.seriesCheckIn]},"closure":${closure}}`
   }
 
   const json = (body: string, status = 200) =>
@@ -93,21 +101,26 @@ export function startBaseline(env: Record<string, string | undefined> = process.
 
   async function roomDetail(id: number): Promise<Response> {
     const now = new Date()
-    const [rooms, schedule] = await Promise.all([
+    const horizon = new Date(now.getTime() + 24 * 3600_000).toISOString()
+    const [rooms, schedule, closed] = await Promise.all([
       sql.unsafe(SQL.oneRoom, [...roomParams(now), id] as any[], { prepare: false }).values(),
       sql.unsafe(SQL.schedule, [id], { prepare: false }).values(),
+      sql.unsafe(SQL.closures, [id, horizon, now.toISOString()], { prepare: false }).values(),
     ])
     const room = rooms[0]
     if (!room) return json('{"msg":"room not found"}', 404)
     const nowMs = now.getTime()
     const busy: { start: Date; end: Date }[] = []
     const entries = schedule.map((s: Row) => {
-      const status = s[S.status] === 'active' && (s[S.end] as Date).getTime() <= nowMs ? 'finished' : s[S.status]
-      if (status === 'active') busy.push({ start: s[S.start], end: s[S.end] })
+      const stored = s[S.status] === 'active' && (s[S.end] as Date).getTime() <= nowMs ? 'finished' : s[S.status]
+      if (stored === 'active') busy.push({ start: s[S.start], end: s[S.end] })
+      // as the app reports it: a released no-show is cancelled, with cancel_reason no_show
+      const status = stored === 'released' ? 'cancelled' : stored
       return `{"id":${s[S.id]},"user_id":${s[S.userId]},"user_name":${JSON.stringify(s[S.userName])},"start_time":"${utc(s[S.start])}",`
-        + `"end_time":"${utc(s[S.end])}","status":"${status}","check_in_required":${s[S.checkInRequired]},`
+        + `"end_time":"${utc(s[S.end])}","status":"${status}","cancel_reason":${stored === 'released' ? '"no_show"' : 'null'},"check_in_required":${s[S.checkInRequired]},`
         + `"checked_in_at":${s[S.checkedInAt] === null ? 'null' : `"${utc(s[S.checkedInAt])}"`}}`
     })
+    for (const c of closed) busy.push({ start: c[C.start], end: c[C.end] })
     const slots = freeSlots(busy, { start: timeOfDay(room[R.windowStart]), end: timeOfDay(room[R.windowEnd]) }, now, timeZone)
     return json(`{"room":${roomJson(room)},"schedule":[${entries.join(',')}],"free_slots":${JSON.stringify(slots)}}`)
   }

@@ -35,6 +35,7 @@ import { freePort, processEnv, ROOT } from '../test/helpers/process'
 import { SQL as BASELINE_SQL } from './baseline'
 import { BENCH_PASSWORD, bookableRoomIds, buildDataset, type DatasetInfo } from './dataset'
 import { FAULT_TARGET, runFault, type FaultResult } from './fault'
+import { runTimetableImport, TIMETABLE_TARGET, type TimetableResult } from './timetable'
 import {
   BENCH_DIR, fmt, killChildren, median, ms, rssMb, runWrk, sampleRss, slope, spawnLogged, waitFor200, type Proc, type WrkResult,
 } from './lib'
@@ -53,8 +54,9 @@ const { values: flags } = parseArgs({
     'fault-seconds': { type: 'string' },
   },
 })
-if (flags.only !== undefined && flags.only !== 'fault') throw new Error(`--only: the only section that runs alone is "fault" (got "${flags.only}")`)
+if (flags.only !== undefined && flags.only !== 'fault' && flags.only !== 'timetable') throw new Error(`--only: the sections that run alone are "fault" and "timetable" (got "${flags.only}")`)
 const ONLY_FAULT = flags.only === 'fault'
+const ONLY_TIMETABLE = flags.only === 'timetable'
 const FAULT_RATE = Number(flags['fault-rate'] ?? 50)
 const FAULT_SECONDS = Number(flags['fault-seconds'] ?? 10)
 const QUICK = flags.quick!
@@ -187,7 +189,7 @@ async function compareSql(url: string, roomId: number): Promise<string[]> {
     const detail = sent.splice(0)
     const problems: string[] = []
     if (list.length !== 1 || list[0] !== BASELINE_SQL.roomList) problems.push('GET /api/rooms')
-    if (detail.length !== 2 || !detail.includes(BASELINE_SQL.oneRoom) || !detail.includes(BASELINE_SQL.schedule)) problems.push('GET /api/rooms/:id')
+    if (detail.length !== 3 || !detail.includes(BASELINE_SQL.oneRoom) || !detail.includes(BASELINE_SQL.schedule) || !detail.includes(BASELINE_SQL.closures)) problems.push('GET /api/rooms/:id')
     if (problems.length) {
       log(`  app SQL for ${problems.join(', ')}:`)
       for (const q of [...list, ...detail]) log(`    ${q}`)
@@ -412,6 +414,10 @@ async function main() {
   log(`## Fault: PostgreSQL unreachable for ${FAULT_SECONDS} s at ${FAULT_RATE} req/s`)
   const fault = await faultSection(created.url, bookable)
   log()
+  log('## Timetable import')
+  const timetable = await timetableSection()
+  log(timetable.markdown)
+  log()
 
   // 6. results
   const ratioRooms = appRooms.wrk.rps / baseRooms.wrk.rps
@@ -448,6 +454,7 @@ async function main() {
       met: fault.met.p99,
     },
     { name: `Fault: database back -> first 200 < ${FAULT_TARGET.firstOkMs} ms`, value: fault.firstOkMs === undefined ? 'no 200' : `${fault.firstOkMs.toFixed(0)} ms`, met: fault.met.firstOk },
+    { name: `Timetable import of a term (~20,000 occurrences) < ${TIMETABLE_TARGET.importSeconds} s, dry run with the same counts`, value: `${timetable.importSeconds.toFixed(1)} s (dry run ${timetable.dryRunSeconds.toFixed(1)} s), ${fmt(timetable.occurrences)} occurrences`, met: timetable.met },
     { name: 'Cold start, migrated PostgreSQL', value: `${median(coldPg).toFixed(0)} ms (median of ${coldPg.length})`, met: true },
     { name: 'Cold start, fresh embedded database', value: `${median(coldEmbedded).toFixed(0)} ms (median of ${coldEmbedded.length})`, met: true },
   ]
@@ -478,7 +485,7 @@ async function main() {
   const soakLine = `Soak RSS (MB, every 10 s): ${soakSamples.map((s) => s.rss.toFixed(0)).join(' ')}`
   const cold = `Cold start to the first 200 from /health: migrated PostgreSQL ${coldPg.map((t) => `${t.toFixed(0)} ms`).join(' / ')}; `
     + `fresh embedded database ${coldEmbedded.map((t) => `${t.toFixed(0)} ms`).join(' / ')}.`
-  const markdown = [...summary, '', ...table, '', ...ratios, '', ...targetTable, '', cold, '', soakLine, '', fault.markdown, ''].join('\n')
+  const markdown = [...summary, '', ...table, '', ...ratios, '', ...targetTable, '', cold, '', soakLine, '', fault.markdown, '', timetable.markdown, ''].join('\n')
 
   log('## Results')
   log()
@@ -542,6 +549,31 @@ async function mainFault() {
   if (!fault.met.p99 || !fault.met.firstOk) process.exitCode = 1
 }
 
+/** The timetable import (bench/timetable.ts) on a fresh database of its own, through a started app. */
+async function timetableSection(): Promise<TimetableResult> {
+  const db = await createPostgresDatabase('qrbook_bench_timetable', PG_ADMIN)
+  const app = startApp(db.url, 'timetable', { SEED: 'accounts', NODE_ENV: 'development' })
+  try {
+    await waitFor200(`${app.base}/health`, performance.now(), app.proc)
+    const admin = await login(app.base, 'admin', 'admin1234')
+    return await runTimetableImport(db.url, app.base, admin.token)
+  } finally {
+    app.proc.kill()
+    await app.proc.exited
+    await db.drop()
+  }
+}
+
+async function mainTimetable() {
+  const env = await machine()
+  log('# QRBOOK benchmark: timetable import alone (--only timetable)')
+  log(`${env.cpu}, ${env.memory}; Bun ${env.bun}; ${env.postgres}; load average at start ${env.load}`)
+  log()
+  const result = await timetableSection()
+  log(result.markdown)
+  if (!result.met) process.exitCode = 1
+}
+
 /** Replaces the block between the bench markers in README.md with the new results. */
 function updateReadme(markdown: string) {
   const readme = path.join(ROOT, 'README.md')
@@ -559,7 +591,7 @@ function updateReadme(markdown: string) {
 }
 
 try {
-  await (ONLY_FAULT ? mainFault() : main())
+  await (ONLY_FAULT ? mainFault() : ONLY_TIMETABLE ? mainTimetable() : main())
 } catch (error) {
   console.error(`bench failed: ${(error as Error).stack ?? error}`)
   process.exitCode = 1

@@ -11,6 +11,7 @@ import type { Deps } from './deps'
 import { adminRoutes } from './modules/admin'
 import { authRoutes } from './modules/auth'
 import { checkinRoutes } from './modules/checkin'
+import { closureRoutes } from './modules/closures'
 import { scanPageRoutes } from './modules/checkin/page'
 import { displayRoutes, displayAdminRoutes } from './modules/display'
 import { roomEventRoutes } from './modules/events'
@@ -20,6 +21,7 @@ import { posterRoutes } from './modules/posters'
 import { qrRoutes } from './modules/qr'
 import { reservationRoutes } from './modules/reservations'
 import { roomRoutes } from './modules/rooms'
+import { seriesRoutes } from './modules/series'
 import { corsPlugin } from './plugins/cors'
 import { docs } from './plugins/docs'
 import { formCsrfCapture } from './plugins/auth'
@@ -37,6 +39,8 @@ function routes(ctx: Ctx) {
     .use(roomEventRoutes(ctx))
     .use(roomRoutes(ctx))
     .use(reservationRoutes(ctx))
+    .use(seriesRoutes(ctx))
+    .use(closureRoutes(ctx))
     .use(checkinRoutes(ctx))
     .use(adminRoutes(ctx))
     .use(posterRoutes(ctx))

@@ -104,6 +104,14 @@ describe('GET /admin/audit/logs', () => {
       check_in: ['update_reservation', 'reservation.checked_in'],
       check_out: ['update_reservation', 'reservation.checked_out'],
       auto_release: ['cancel_reservation', 'reservation.released'],
+      // timetables (issue 15)
+      create_series: ['create_reservation', 'series.created'],
+      update_series: ['update_reservation', 'series.updated'],
+      cancel_series: ['cancel_reservation', 'series.cancelled'],
+      create_closure: ['update_room', 'closure.created'],
+      update_closure: ['update_room', 'closure.updated'],
+      delete_closure: ['update_room', 'closure.deleted'],
+      create_term: ['update_room', 'term.created'],
     })
     // the default answer (newest 200) only ever holds the original's actions
     for (const l of (await admin.get('/api/admin/audit/logs')).body.logs) expect(AUDIT_ACTIONS).toContain(l.action)
@@ -112,12 +120,15 @@ describe('GET /admin/audit/logs', () => {
   test('action filter takes the original names and matches every event under them; event filter the precise kinds', async () => {
     const byAction = (await admin.get('/api/admin/audit/logs?action=update_room&per_page=200')).body
     expect(new Set(byAction.logs.map((l: any) => l.action))).toEqual(new Set(['update_room']))
-    expect(new Set(byAction.logs.map((l: any) => l.event))).toEqual(new Set(['room.created', 'room.updated', 'room.blocked', 'room.unblocked', 'room.qr_regenerated']))
-    expect(byAction.pagination.total).toBe(250 + 5)
+    expect(new Set(byAction.logs.map((l: any) => l.event))).toEqual(new Set([
+      'room.created', 'room.updated', 'room.blocked', 'room.unblocked', 'room.qr_regenerated',
+      'closure.created', 'closure.updated', 'closure.deleted', 'term.created',
+    ]))
+    expect(byAction.pagination.total).toBe(250 + 9) // the 250 above, and one row of each of the 9 kinds reported as update_room
     const two = (await admin.get('/api/admin/audit/logs?action=create_user&action=logout')).body.logs
     expect(new Set(two.map((l: any) => l.event))).toEqual(new Set(['user.created', 'user.updated', 'user.password_reset', 'user.password_changed', 'user.signed_up', 'user.logged_out']))
     const cancels = (await admin.get('/api/admin/audit/logs?action=cancel_reservation')).body.logs
-    expect(cancels.map((l: any) => l.event).sort()).toEqual(['reservation.cancelled', 'reservation.released'])
+    expect(cancels.map((l: any) => l.event).sort()).toEqual(['reservation.cancelled', 'reservation.released', 'series.cancelled'])
 
     expect((await admin.get('/api/admin/audit/logs?event=room.unblocked')).body.logs.map((l: any) => l.payload)).toEqual([{ room_id: 1, is_blocked: false }])
     expect((await admin.get('/api/admin/audit/logs?event=room.blocked')).body.logs.map((l: any) => l.payload)).toEqual([{ room_id: 1, is_blocked: true }])

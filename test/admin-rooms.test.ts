@@ -69,7 +69,7 @@ describe('GET /admin/rooms', () => {
       },
       next_reservation: null,
       booking_window: { start: null, end: null },
-      requires_check_in: true, check_in_opens_min: 10, auto_release_after_min: 15, check_in_proof: 'poster',
+      requires_check_in: true, check_in_opens_min: 10, auto_release_after_min: 15, check_in_proof: 'poster', series_require_check_in: false, closure: null,
     })
     expect(r.body.rooms[2].next_reservation).toEqual({ id: 2, start_time: '2030-03-10T14:00:00Z', user_name: 'student' })
   })

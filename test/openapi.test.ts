@@ -166,7 +166,7 @@ describe('examples a newcomer can use (issue 13.10)', () => {
     const conflict = errorExamples().filter((e) => e.msg === 'Reservation conflicts with existing booking').map((e) => e.route).sort()
     expect(conflict).toEqual([
       'PATCH /api/admin/reservations/{id}', 'PATCH /api/reservations/{id}', 'POST /api/admin/rooms/{id}/reserve',
-      'POST /api/rooms/{id}/reserve', 'POST /api/scan/{id}/book',
+      'POST /api/rooms/{id}/reserve', 'POST /api/scan/{id}/book', 'POST /api/series',
     ])
     const login = doc.paths['/api/auth/login'].post.responses
     expect(Object.values<any>(login['401'].content['application/json'].examples).map((e) => e.value.msg)).toEqual(['invalid credentials'])

@@ -74,6 +74,8 @@ describe('GET /rooms', () => {
       check_in_opens_min: 10,
       auto_release_after_min: 15,
       check_in_proof: 'poster',
+      series_require_check_in: false,
+      closure: null,
     })
     expect(byName.B102.status).toBe('available')
     expect(byName.B102.current_reservation).toBeNull()
@@ -293,6 +295,8 @@ describe('POST /rooms (admin)', () => {
       check_in_opens_min: 10,
       auto_release_after_min: 15,
       check_in_proof: 'poster',
+      series_require_check_in: false,
+      closure: null,
     })
     const [row] = await db().select().from(rooms).where(eq(rooms.id, room.id))
     expect(row).toMatchObject({ name: 'TestRoom', type: 'public', isBlocked: false, bookingStart: null, bookingEnd: null })

@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm'
 import {
-  boolean, check, index, integer, jsonb, pgEnum, pgTable, serial, text, time, timestamp, uniqueIndex, uuid, varchar,
+  boolean, check, date, index, integer, jsonb, pgEnum, pgTable, serial, text, time, timestamp, uniqueIndex, uuid, varchar,
 } from 'drizzle-orm/pg-core'
 
 export const userRole = pgEnum('user_role', ['student', 'teacher', 'admin'])
@@ -24,7 +24,11 @@ export const auditAction = pgEnum('audit_action', [
   'create_user', 'update_user', 'reset_password', 'change_password', 'signup',
   'login', 'logout',
   'check_in', 'check_out', 'auto_release',
+  // timetables (issue 15)
+  'create_series', 'update_series', 'cancel_series', 'create_closure', 'update_closure', 'delete_closure', 'create_term',
 ])
+/** Why a room is closed: a public holiday, maintenance, an exam period, anything else. */
+export const closureKind = pgEnum('closure_kind', ['holiday', 'maintenance', 'exam', 'other'])
 
 /**
  * Every time the application decides comes from its injected clock (src/lib/clock.ts), never from
@@ -93,6 +97,8 @@ export const rooms = pgTable('rooms', {
   autoReleaseAfterMin: integer('auto_release_after_min').notNull().default(15),
   /** The proof of presence check-in requires; `poster` keeps the behaviour of rooms made before it. */
   checkInProof: checkInProof('check_in_proof').notNull().default('poster'),
+  /** Whether lesson occurrences (series) need a check-in too; off by default: a timetable's lessons are not released as no-shows. */
+  seriesRequireCheckIn: boolean('series_require_check_in').notNull().default(false),
   ...timestamps,
 }, (table) => [
   check('rooms_check_in_opens_range', sql`${table.checkInOpensMin} between 0 and 1440`),
@@ -112,8 +118,15 @@ export const reservations = pgTable('reservations', {
    */
   checkInRequired: boolean('check_in_required').notNull().default(false),
   checkedInAt: timestamp('checked_in_at', { withTimezone: true }),
+  /** The series this booking is an occurrence of (issue 15); null for a single booking. */
+  seriesId: integer('series_id').references(() => series.id, { onDelete: 'set null' }),
+  /** A lesson's title (from its series); an additional field of the API. */
+  title: varchar('title', { length: 200 }),
+  /** An occurrence moved or cancelled on its own: later edits of its series leave it alone. */
+  seriesException: boolean('series_exception').notNull().default(false),
   ...timestamps,
 }, (table) => [
+  index('reservations_series_idx').on(table.seriesId, table.startTime),
   check('reservations_time_order', sql`${table.startTime} < ${table.endTime}`),
   index('reservations_room_start_idx').on(table.roomId, table.startTime),
   index('reservations_user_start_idx').on(table.userId, table.startTime),
@@ -121,6 +134,60 @@ export const reservations = pgTable('reservations', {
   index('reservations_active_end_idx').on(table.endTime).where(sql`${table.status} = 'active'`),
   index('reservations_awaiting_check_in_idx').on(table.startTime)
     .where(sql`${table.status} = 'active' and ${table.checkInRequired} and ${table.checkedInAt} is null`),
+])
+
+/** An academic term: a series may run until its end (until_term). Dates are local days in APP_TIMEZONE. */
+export const terms = pgTable('terms', {
+  id: serial('id').primaryKey(),
+  name: varchar('name', { length: 100 }).notNull().unique('terms_name_key'),
+  startsOn: date('starts_on', { mode: 'string' }).notNull(),
+  endsOn: date('ends_on', { mode: 'string' }).notNull(),
+  ...timestamps,
+}, (table) => [check('terms_date_order', sql`${table.startsOn} <= ${table.endsOn}`)])
+
+/**
+ * A recurring booking (issue 15): an RFC 5545 RRULE expanded in time_zone from its first
+ * occurrence. Its occurrences are ordinary reservations (reservations.series_id), so the overlap
+ * constraint, check-in, release, events and audit treat each like any booking.
+ */
+export const series = pgTable('series', {
+  id: serial('id').primaryKey(),
+  roomId: integer('room_id').notNull().references(() => rooms.id, { onDelete: 'cascade' }),
+  userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  title: varchar('title', { length: 200 }),
+  /** The RRULE as sent (without DTSTART), e.g. FREQ=WEEKLY;BYDAY=MO;UNTIL=20261220T230000Z */
+  rrule: text('rrule').notNull(),
+  /** The zone its wall-clock times are kept in (APP_TIMEZONE when it was made) */
+  timeZone: text('time_zone').notNull(),
+  firstStart: timestamp('first_start', { withTimezone: true }).notNull(),
+  firstEnd: timestamp('first_end', { withTimezone: true }).notNull(),
+  /** The last instant an occurrence may start (UNTIL, the term's end, or the last of COUNT) */
+  until: timestamp('until', { withTimezone: true }).notNull(),
+  untilTermId: integer('until_term_id').references(() => terms.id, { onDelete: 'set null' }),
+  ...timestamps,
+}, (table) => [
+  check('series_time_order', sql`${table.firstStart} < ${table.firstEnd}`),
+  index('series_user_idx').on(table.userId),
+])
+
+/**
+ * A closure (issue 15): rooms cannot be booked between start and end. all_rooms or a list of
+ * rooms; uid is the iCalendar UID of an imported one (imports are idempotent by it).
+ */
+export const closures = pgTable('closures', {
+  id: serial('id').primaryKey(),
+  allRooms: boolean('all_rooms').notNull().default(false),
+  roomIds: integer('room_ids').array(),
+  kind: closureKind('kind').notNull(),
+  reason: varchar('reason', { length: 300 }).notNull(),
+  startTime: timestamp('start_time', { withTimezone: true }).notNull(),
+  endTime: timestamp('end_time', { withTimezone: true }).notNull(),
+  uid: varchar('uid', { length: 300 }).unique('closures_uid_key'),
+  ...timestamps,
+}, (table) => [
+  check('closures_time_order', sql`${table.startTime} < ${table.endTime}`),
+  check('closures_rooms', sql`${table.allRooms} or ${table.roomIds} is not null`),
+  index('closures_end_idx').on(table.endTime),
 ])
 
 export const auditLogs = pgTable('audit_logs', {
@@ -142,3 +209,7 @@ export type RoomType = (typeof roomType.enumValues)[number]
 export type ReservationStatus = (typeof reservationStatus.enumValues)[number]
 export type CheckInProof = (typeof checkInProof.enumValues)[number]
 export type AuditAction = (typeof auditAction.enumValues)[number]
+export type ClosureKind = (typeof closureKind.enumValues)[number]
+export type Series = typeof series.$inferSelect
+export type Closure = typeof closures.$inferSelect
+export type Term = typeof terms.$inferSelect

@@ -26,6 +26,7 @@ const API_TAGS = [
   { name: 'Auth', description: 'Log in, sessions, accounts. Cookie sessions need X-CSRF-TOKEN on writes; Bearer tokens do not.' },
   { name: 'Rooms', description: 'Rooms, their status now, schedules and booking' },
   { name: 'Reservations', description: 'Your bookings; rescheduling and history for teachers' },
+  { name: 'Series', description: 'Recurring bookings (a timetable\'s lessons): an RRULE kept in APP_TIMEZONE, each occurrence an ordinary reservation' },
   { name: 'Admin', description: 'Administration (admin role)' },
   { name: 'QR', description: 'QR codes on room doors' },
 ]

@@ -116,6 +116,11 @@ export function enrichDocument(doc: Json): Json {
     paths[path] = {}
     for (const [method, original] of Object.entries<Json>(ops)) {
       const op = hoistTitled(integerFromNumeric(original), schemas)
+      // A text route (CSV, iCalendar) documents its real content type and an example itself.
+      if (op['x-request-body']) {
+        op.requestBody = op['x-request-body']
+        delete op['x-request-body']
+      }
       for (const param of op.parameters ?? [])
         if (param.in === 'path' && param.schema?.type === 'integer') param.example ??= 1 // Try it out fills it in
       const key = `${method.toUpperCase()} ${path}`

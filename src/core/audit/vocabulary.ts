@@ -11,7 +11,8 @@
  * (room creation, (un)blocking and QR regeneration were `update_room`; user updates and password
  * resets `create_user`), and by what the event does otherwise: a released no-show is a
  * cancellation (it is reported `cancelled`, cancel_reason no_show), a check-in or check-out
- * changes the reservation, a password change is a change of the user, as a reset was.
+ * changes the reservation, a password change is a change of the user, as a reset was; a series
+ * is bookings created, changed or cancelled together, and closures and terms change the rooms.
  */
 import { and, eq, inArray, ne, or, sql, type SQL } from 'drizzle-orm'
 import { auditLogs, type AuditAction } from '../../db/schema'
@@ -52,6 +53,15 @@ const KINDS = [
   { event: 'user.password_changed', action: 'create_user', stored: 'change_password' },
   { event: 'user.logged_in', action: 'login', stored: 'login' },
   { event: 'user.logged_out', action: 'logout', stored: 'logout' },
+  // Timetables (issue 15): a series is bookings made, changed or cancelled together; the calendar
+  // (closures, terms) changes what rooms may be booked.
+  { event: 'series.created', action: 'create_reservation', stored: 'create_series' },
+  { event: 'series.updated', action: 'update_reservation', stored: 'update_series' },
+  { event: 'series.cancelled', action: 'cancel_reservation', stored: 'cancel_series' },
+  { event: 'closure.created', action: 'update_room', stored: 'create_closure' },
+  { event: 'closure.updated', action: 'update_room', stored: 'update_closure' },
+  { event: 'closure.deleted', action: 'update_room', stored: 'delete_closure' },
+  { event: 'term.created', action: 'update_room', stored: 'create_term' },
 ] as const satisfies readonly EventKind[]
 
 type Kind = (typeof KINDS)[number]

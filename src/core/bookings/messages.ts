@@ -109,3 +109,48 @@ export const BOOKING_ERRORS = {
     409: [CHECK_IN_MSG.notStarted, ...NOT_ACTIVE],
   },
 } as const satisfies Record<string, ErrorAnswers>
+
+/** Series (recurring bookings, series.ts and recurrence.ts). */
+export const SERIES_MSG = {
+  notFound: 'series not found',
+  rruleRequired: 'rrule is required, e.g. FREQ=WEEKLY;BYDAY=MO;COUNT=10',
+  rruleUnknownPart: (part: string) => `rrule: unknown part ${part}: allowed are FREQ, INTERVAL, COUNT, UNTIL, BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS, WKST`,
+  rruleFreq: 'rrule: FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY',
+  rruleNoEnd: 'rrule: it never ends: give COUNT, UNTIL or until_term',
+  rruleBothEnds: 'rrule: give COUNT or UNTIL, not both, and neither with until_term',
+  rruleInvalid: (detail: string) => `rrule: ${detail}`,
+  tooMany: (max: Count) => `rrule: more than ${max} occurrences: a series holds at most ${max}`,
+  none: 'rrule: no occurrence: the rule ends before its first one',
+  conflicts: 'the series conflicts with existing bookings or closures: nothing was created; send skip_conflicts: true to create the rest',
+  notYours: 'only the owner of the series or an admin can change it',
+  onlyEarlier: 'until can only move earlier: create a new series for more occurrences',
+  termNotFound: 'term not found',
+  forSomeoneElse: 'only admins create series for someone else: leave out user_id',
+} as const
+
+/** Closures and terms (closures.ts, terms.ts). */
+export const CLOSURE_MSG = {
+  closed: (reason: string) => `room is closed: ${reason}`,
+  notFound: 'closure not found',
+  roomsRequired: 'give room_ids (a list of room ids) or all_rooms: true, not both',
+  roomsNotFound: (ids: string) => `room not found: ${ids}`,
+  reasonRequired: 'reason is required, at most 300 characters',
+  badCalendar: (detail: string) => `not an iCalendar file: ${detail}`,
+  termExists: 'term already exists',
+  badDate: (field: string) => `${field} must be a date YYYY-MM-DD`,
+  badDateOrder: 'starts_on must not be after ends_on',
+} as const
+
+/** Importing a term's timetable (timetable-import.ts). */
+export const IMPORT_MSG = {
+  badCsv: (detail: string) => `not a readable CSV file: ${detail}`,
+  header: 'the header must name the columns room,teacher,weekday,start,end,from,until (title optional), separated by commas or semicolons',
+  tooManyRows: (max: Count) => `at most ${max} rows per import`,
+  unknownRoom: (name: string) => `room not found: ${name}`,
+  unknownTeacher: (name: string) => `user not found: ${name}`,
+  notTeacher: (name: string) => `${name} is not a teacher`,
+  badWeekday: (value: string) => `weekday ${JSON.stringify(value)}: use 1-7, mon..sun or пн..вс`,
+  badTime: (field: string) => `${field} must be a time of day HH:MM`,
+  noLesson: 'no lesson between from and until',
+  failed: 'nothing was imported: see the rows with errors or conflicts; send skip_conflicts=1 to leave the conflicting lessons out',
+} as const

@@ -17,6 +17,7 @@ const CANCEL_REASONS = ['no_show'] as const
 export type CancelReason = (typeof CANCEL_REASONS)[number]
 /** What check-in requires as proof of presence (decision 013). */
 const CHECK_IN_PROOFS = ['display', 'poster', 'none'] as const
+export const CLOSURE_KINDS = ['holiday', 'maintenance', 'exam', 'other'] as const
 
 // Examples of the OpenAPI document, from the seeded data. The document shifts their times to
 // just after "now" (src/plugins/docs.ts), so that Try it out works as shown.
@@ -24,7 +25,7 @@ const ROOM_EXAMPLE = {
   id: 1, name: 'B101', type: 'public', is_blocked: false, qr_code_url: 'https://qrbook.example.com/static/qr/1.png',
   status: 'occupied',
   current_reservation: { id: 1, user_id: 2, user_name: 'teacher', end_time: '2026-11-26T11:30:00Z', check_in_required: true, checked_in_at: '2026-11-26T09:30:00Z' },
-  next_reservation: null, booking_window: { start: '08:00', end: '20:00' },
+  next_reservation: null, booking_window: { start: '08:00', end: '20:00' }, series_require_check_in: false, closure: null,
   requires_check_in: true, check_in_opens_min: 10, auto_release_after_min: 15, check_in_proof: 'poster',
 }
 const SCHEDULE_ENTRY_EXAMPLE = {
@@ -78,6 +79,14 @@ export const Room = t.Object({
   check_in_proof: t.UnionEnum(CHECK_IN_PROOFS, {
     description: "what check-in (and a walk-up booking's immediate check-in) must show: `display` the door display's rotating code, `poster` the printed poster's key (or the display's code), `none` nothing",
   }),
+  series_require_check_in: t.Boolean({ description: 'lessons (series occurrences) need a check-in too where requires_check_in is on' }),
+  closure: t.Nullable(t.Object({
+    id: t.Integer(),
+    kind: t.UnionEnum(CLOSURE_KINDS),
+    reason: t.String(),
+    start_time: Timestamp,
+    end_time: Timestamp,
+  }), { description: 'the closure covering the room now (status `blocked`): a holiday, maintenance, an exam; null when none' }),
 }, { title: 'Room', examples: [ROOM_EXAMPLE] })
 
 export const RoomReply = t.Object({ room: Room })
@@ -107,6 +116,7 @@ export const CheckInPolicyInput = {
   requires_check_in: t.Optional(BoolIsh('requires_check_in', { description: 'new bookings must be checked in (default: true for public rooms)' })),
   check_in_opens_min: t.Optional(t.Unknown({ description: 'minutes before the start when check-in opens, 0-1440 (default 10)', examples: [10] })),
   auto_release_after_min: t.Optional(t.Unknown({ description: 'minutes after the start when a booking without check-in is released, 1-1440 (default 15)', examples: [15] })),
+  series_require_check_in: t.Optional(BoolIsh('series_require_check_in', { description: 'lessons (series occurrences) must be checked in too, and are released as no-shows (default false)' })),
   check_in_proof: t.Optional(t.UnionEnum(CHECK_IN_PROOFS, {
     description: 'display, poster (default) or none: the proof of presence check-in requires', examples: ['display'], error: ROOM_MSG.badProof,
     // t.UnionEnum defaults to its first value: a body without the field would set `display`.
@@ -155,3 +165,39 @@ export const CheckInReservation = t.Object({
   check_in_opens_at: t.String({ description: 'check-in opens (ISO 8601 UTC)' }),
   check_in_closes_at: t.String({ description: 'check-in closes, exclusive: the booking is released then if it needs a check-in' }),
 })
+
+/** A booking that is an occurrence of a series: a reservation with its series, title and whether it was changed on its own. */
+export const Occurrence = t.Object({
+  ...UserReservation.properties,
+  series_id: t.Nullable(t.Integer()),
+  title: t.Nullable(t.String()),
+  exception: t.Boolean({ description: 'moved or cancelled on its own: later series edits leave it alone' }),
+}, { title: 'Occurrence' })
+
+export const Series = t.Object({
+  id: t.Integer(),
+  room_id: t.Integer(),
+  user_id: t.Integer(),
+  title: t.Nullable(t.String()),
+  rrule: t.String({ description: 'the RRULE as stored (an end added from until_term)' }),
+  time_zone: t.String({ description: 'occurrences keep their wall-clock time in this zone (APP_TIMEZONE)' }),
+  start_time: Timestamp,
+  end_time: Timestamp,
+  until: t.String({ description: 'the start of the last occurrence' }),
+  until_term: t.Nullable(t.Integer()),
+  created_at: Timestamp,
+}, { title: 'Series' })
+
+const ConflictKind = t.UnionEnum(['booking', 'closure'], { default: undefined })
+export const SeriesConflict = t.Object({ kind: ConflictKind, id: t.Integer(), msg: t.String() }, { title: 'SeriesConflict' })
+
+export const Closure = t.Object({
+  id: t.Integer(),
+  all_rooms: t.Boolean(),
+  room_ids: t.Nullable(t.Array(t.Integer())),
+  kind: t.UnionEnum(CLOSURE_KINDS),
+  reason: t.String(),
+  start_time: Timestamp,
+  end_time: Timestamp,
+  uid: t.Nullable(t.String({ description: 'the iCalendar UID of an imported closure' })),
+}, { title: 'Closure' })

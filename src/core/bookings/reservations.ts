@@ -18,6 +18,7 @@ import { writeAudit } from '../audit'
 import { releaseDue } from './sweeper'
 import { checkInFields, effectiveStatus, statusFields, type CancelReason, type ReportedStatus } from './status'
 import { BOOKING_MSG, ROOM_MSG } from './messages'
+import { checkNotClosed } from './closures'
 import type { UserReservation } from './model'
 
 export { checkInFields, effectiveStatus,   statusFields } from './status'
@@ -48,7 +49,7 @@ function checkTimeRange(start: Date, end: Date): void {
  */
 const PAST_GRACE_MS = 60_000
 
-function checkNotPast(start: Date, now: Date): void {
+export function checkNotPast(start: Date, now: Date): void {
   if (start.getTime() < now.getTime() - PAST_GRACE_MS) throw new BadRequest(MSG.past)
 }
 
@@ -81,7 +82,7 @@ export function checkBookingLimits(
  * before the start runs past midnight): the whole reservation must lie inside one window.
  * 400 `Reservation starts before allowed time` / `Reservation ends after allowed time`.
  */
-function checkBookingWindow(
+export function checkBookingWindow(
   room: Pick<Room, 'bookingStart' | 'bookingEnd'>,
   start: Date,
   end: Date,
@@ -100,7 +101,7 @@ function checkBookingWindow(
 }
 
 /** Room type and block rules of a user booking: 403 non-public, 409 blocked. */
-function checkRoomAccess(room: Pick<Room, 'type' | 'isBlocked'>): void {
+export function checkRoomAccess(room: Pick<Room, 'type' | 'isBlocked'>): void {
   if (room.type !== 'public') throw new Forbidden(MSG.notBookable)
   if (room.isBlocked) throw new Conflict(MSG.blocked)
 }
@@ -162,6 +163,8 @@ export async function createReservation(
   if (!room) throw new NotFound(ROOM_MSG.notFound)
   if (input.enforceRoomRules) checkRoomAccess(room)
   if (input.enforceWindow !== false) checkBookingWindow(room, start, end, deps.config.appTimezone)
+  // Closures bind whoever keeps the room rules; an admin booking on someone's behalf may override them.
+  if (input.enforceRoomRules) await checkNotClosed(tx, room.id, start, end)
   // A no-show whose release is due but not yet swept must not block this slot.
   await releaseDue(deps, tx, { roomId: room.id })
 
@@ -224,7 +227,7 @@ export async function reserveRoom(
  * and a one-second stall; found by test/reliability-storm.test.ts). The lock does not block reads
  * or the foreign-key checks of other inserts.
  */
-async function lockRoom(tx: Executor, id: number): Promise<Room | undefined> {
+export async function lockRoom(tx: Executor, id: number): Promise<Room | undefined> {
   const [room] = await tx.select().from(rooms).where(eq(rooms.id, id)).for('no key update')
   return room
 }
@@ -275,12 +278,13 @@ export async function rescheduleReservation(
   if (!room) throw new NotFound(ROOM_MSG.notFound)
   if (input.enforceRoomRules !== false) checkRoomAccess(room)
   if (input.enforceWindow !== false) checkBookingWindow(room, input.start, input.end, deps.config.appTimezone)
+  if (input.enforceRoomRules !== false) await checkNotClosed(tx, room.id, input.start, input.end)
   await releaseDue(deps, tx, { roomId: room.id })
 
   let updated: Reservation
   try {
     ;[updated] = (await tx.update(reservations)
-      .set({ startTime: input.start, endTime: input.end, updatedAt: now, ...input.extra })
+      .set({ startTime: input.start, endTime: input.end, updatedAt: now, ...(current.seriesId !== null ? { seriesException: true } : {}), ...input.extra })
       .where(eq(reservations.id, current.id))
       .returning()) as [Reservation]
   } catch (error) {
@@ -341,21 +345,24 @@ export async function cancelReservationTx(
   tx: Executor,
   reservation: Reservation,
   actor: { id: number; name?: string },
-  options: { allowFinished?: boolean } = {},
+  options: { allowFinished?: boolean; reason?: string } = {},
 ): Promise<{ changed: boolean }> {
   const now = deps.clock.now()
   const status = effectiveStatus(reservation, now)
   if (status === 'cancelled' || status === 'released') return { changed: false }
   if (status === 'finished' && !options.allowFinished) throw new BadRequest(MSG.finished)
-  await tx.update(reservations).set({ status: 'cancelled', updatedAt: now }).where(eq(reservations.id, reservation.id))
+  // A lesson cancelled on its own is an exception of its series: later series edits leave it alone.
+  await tx.update(reservations).set({ status: 'cancelled', updatedAt: now, ...(reservation.seriesId !== null ? { seriesException: true } : {}) })
+    .where(eq(reservations.id, reservation.id))
   await writeAudit(tx, {
     at: deps.clock.now(),
     actorId: actor.id,
     action: 'cancel_reservation',
-    description: `${actor.name ?? `user #${actor.id}`} cancelled reservation #${reservation.id} (${formatUtc(reservation.startTime)} - ${formatUtc(reservation.endTime)})`,
+    description: `${actor.name ?? `user #${actor.id}`} cancelled reservation #${reservation.id} (${formatUtc(reservation.startTime)} - ${formatUtc(reservation.endTime)})${options.reason ? `: ${options.reason}` : ''}`,
     payload: {
       reservation_id: reservation.id, room_id: reservation.roomId, user_id: reservation.userId,
       start_time: formatUtc(reservation.startTime), end_time: formatUtc(reservation.endTime),
+      ...(options.reason ? { reason: options.reason } : {}),
     },
   })
   return { changed: true }

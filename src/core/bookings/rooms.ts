@@ -13,11 +13,11 @@
  * (room_id, start_time) instead walked every past reservation of every room (~10x slower with
  * 500 per room, see docs/performance.md). Active reservations never overlap, so there is at most one.
  */
-import { and, asc, eq, gt, ilike, inArray, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, eq, gt, ilike, inArray, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm'
 import type { Config } from '../../config'
 import type { Database, Executor } from '../../db/client'
 import { pgConstraint, pgErrorCode } from '../../db/client'
-import { reservations, rooms, users, type CheckInProof, type Room, type RoomType } from '../../db/schema'
+import { closures, reservations, rooms, users, type CheckInProof, type Room, type RoomType } from '../../db/schema'
 import type { Clock } from '../../lib/clock'
 import { BadRequest, Conflict, NotFound } from '../../lib/errors'
 import type { Logger } from '../../lib/log'
@@ -32,6 +32,7 @@ import { ROOM_STATUSES, ROOM_TYPES, type Room as RoomSchema } from './model'
 import { likePattern } from '../../lib/query-params'
 import { holdsRoomAt } from './occupancy'
 import { ROOM_MSG } from './messages'
+import { closuresOverlapping, coversRoom } from './closures'
 
 type RoomStatus = (typeof ROOM_STATUSES)[number]
 
@@ -101,16 +102,26 @@ export async function listRoomViews(
     .limit(1)
     .as('next_reservation')
 
+  // A closure covering the room now (issue 15): the room is `blocked`, and says why.
+  const closure = executor
+    .select({ id: closures.id, kind: closures.kind, reason: closures.reason, startTime: closures.startTime, endTime: closures.endTime })
+    .from(closures)
+    .where(and(coversRoom(rooms.id), lte(closures.startTime, now), gt(closures.endTime, now)))
+    .orderBy(asc(closures.endTime))
+    .limit(1)
+    .as('closure_now')
+
   const conditions: SQL[] = []
   if (filter.ids) conditions.push(filter.ids.length ? inArray(rooms.id, filter.ids) : sql`false`)
   if (filter.q) conditions.push(ilike(rooms.name, likePattern(filter.q)))
   if (filter.types?.length) conditions.push(inArray(rooms.type, filter.types))
   if (filter.isBlocked !== undefined) conditions.push(eq(rooms.isBlocked, filter.isBlocked))
   if (filter.statuses?.length) {
+    const open = and(eq(rooms.isBlocked, false), isNull(closure.id))!
     const byStatus: Record<RoomStatus, SQL> = {
-      blocked: eq(rooms.isBlocked, true),
-      occupied: and(eq(rooms.isBlocked, false), isNotNull(current.id))!,
-      available: and(eq(rooms.isBlocked, false), isNull(current.id))!,
+      blocked: or(eq(rooms.isBlocked, true), isNotNull(closure.id))!,
+      occupied: and(open, isNotNull(current.id))!,
+      available: and(open, isNull(current.id))!,
     }
     conditions.push(or(...filter.statuses.map((s) => byStatus[s]))!)
   }
@@ -128,11 +139,17 @@ export async function listRoomViews(
       nextId: next.id,
       nextUserName: next.userName,
       nextStart: next.startTime,
+      closureId: closure.id,
+      closureKind: closure.kind,
+      closureReason: closure.reason,
+      closureStart: closure.startTime,
+      closureEnd: closure.endTime,
       total: sql<number>`count(*) over ()`.mapWith(Number),
     })
     .from(rooms)
     .leftJoinLateral(current, sql`true`)
     .leftJoinLateral(next, sql`true`)
+    .leftJoinLateral(closure, sql`true`)
     .where(where)
     .orderBy(asc(rooms.name), asc(rooms.id))
     .$dynamic()
@@ -146,6 +163,7 @@ export async function listRoomViews(
       .select({ total: sql<number>`count(*)`.mapWith(Number) })
       .from(rooms)
       .leftJoinLateral(current, sql`true`)
+      .leftJoinLateral(closure, sql`true`)
       .where(where)
     total = counted?.total ?? 0
   }
@@ -159,6 +177,9 @@ export async function listRoomViews(
       },
       next: row.nextId === null ? null : {
         id: row.nextId, start_time: formatUtc(row.nextStart!), user_name: row.nextUserName!,
+      },
+      closure: row.closureId === null ? null : {
+        id: row.closureId, kind: row.closureKind!, reason: row.closureReason!, start_time: formatUtc(row.closureStart!), end_time: formatUtc(row.closureEnd!),
       },
     })),
   }
@@ -176,6 +197,7 @@ const ROOM_VIEW_COLUMNS = {
   bookingStart: rooms.bookingStart,
   bookingEnd: rooms.bookingEnd,
   requiresCheckIn: rooms.requiresCheckIn,
+  seriesRequireCheckIn: rooms.seriesRequireCheckIn,
   checkInOpensMin: rooms.checkInOpensMin,
   autoReleaseAfterMin: rooms.autoReleaseAfterMin,
   checkInProof: rooms.checkInProof,
@@ -186,7 +208,7 @@ type RoomViewFields = Pick<Room, keyof typeof ROOM_VIEW_COLUMNS>
 function roomView(
   config: Pick<Config, 'qrBaseUrl' | 'serverExternalBase' | 'staticQrPath' | 'frontendBaseUrl'>,
   room: RoomViewFields,
-  reservationsNow: { current: RoomView['current_reservation']; next: RoomView['next_reservation'] },
+  reservationsNow: { current: RoomView['current_reservation']; next: RoomView['next_reservation']; closure: RoomView['closure'] },
 ): RoomView {
   return {
     id: room.id,
@@ -194,11 +216,13 @@ function roomView(
     type: room.type,
     is_blocked: room.isBlocked,
     qr_code_url: qrCodeUrl(config, room.id),
-    status: room.isBlocked ? 'blocked' : reservationsNow.current ? 'occupied' : 'available',
+    status: room.isBlocked || reservationsNow.closure ? 'blocked' : reservationsNow.current ? 'occupied' : 'available',
+    closure: reservationsNow.closure,
     current_reservation: reservationsNow.current,
     next_reservation: reservationsNow.next,
     booking_window: { start: formatTimeOfDay(room.bookingStart), end: formatTimeOfDay(room.bookingEnd) },
     requires_check_in: room.requiresCheckIn,
+    series_require_check_in: room.seriesRequireCheckIn,
     check_in_opens_min: room.checkInOpensMin,
     auto_release_after_min: room.autoReleaseAfterMin,
     check_in_proof: room.checkInProof,
@@ -267,14 +291,18 @@ export function freeSlots(
 
 /** GET /rooms/:id: the room, its whole schedule (ascending) and its free slots for the next 24 h. */
 export async function roomDetail(deps: RoomDeps, id: number) {
-  const [room, schedule] = await Promise.all([getRoomView(deps, id), roomSchedule(deps, id)])
+  const now = deps.clock.now()
+  const [room, schedule, closed] = await Promise.all([
+    getRoomView(deps, id), roomSchedule(deps, id), closuresOverlapping(deps.database.db, id, now, new Date(now.getTime() + FREE_SLOT_HORIZON_MS)),
+  ])
   const busy = schedule
     .filter((entry) => entry.status === 'active')
     .map((entry) => ({ start: new Date(entry.start_time), end: new Date(entry.end_time) }))
+    .concat(closed.map((c) => ({ start: c.startTime, end: c.endTime })))
   return {
     room,
     schedule,
-    free_slots: freeSlots(busy, room.booking_window, deps.clock.now(), deps.config.appTimezone),
+    free_slots: freeSlots(busy, room.booking_window, now, deps.config.appTimezone),
   }
 }
 
@@ -315,6 +343,7 @@ export interface CreateRoomInput {
 
 export interface CheckInPolicy {
   requiresCheckIn?: boolean
+  seriesRequireCheckIn?: boolean
   checkInOpensMin?: number
   autoReleaseAfterMin?: number
   checkInProof?: CheckInProof
@@ -329,11 +358,12 @@ function minutes(value: unknown, field: string, min: number): number {
 
 /** The check-in policy fields of a request (only those sent); a bad value is 400 naming the field. */
 export function parseCheckInPolicy(input: {
-  requires_check_in?: boolean; check_in_opens_min?: unknown; auto_release_after_min?: unknown; check_in_proof?: CheckInProof
+  requires_check_in?: boolean; series_require_check_in?: boolean; check_in_opens_min?: unknown; auto_release_after_min?: unknown; check_in_proof?: CheckInProof
 }): CheckInPolicy {
   const policy: CheckInPolicy = {}
   // requires_check_in arrives as a boolean: the body schema decodes it (BoolIsh, src/lib/input.ts).
   if (input.requires_check_in !== undefined) policy.requiresCheckIn = input.requires_check_in
+  if (input.series_require_check_in !== undefined) policy.seriesRequireCheckIn = input.series_require_check_in
   if (input.check_in_opens_min !== undefined) policy.checkInOpensMin = minutes(input.check_in_opens_min, 'check_in_opens_min', 0)
   if (input.auto_release_after_min !== undefined) policy.autoReleaseAfterMin = minutes(input.auto_release_after_min, 'auto_release_after_min', 1)
   // check_in_proof arrives checked: its body schema allows only the three (with ROOM_MSG.badProof).

@@ -9,6 +9,7 @@ import { adminAuditRoutes } from './audit'
 import { adminReservationRoutes } from './reservations'
 import { adminRoomRoutes } from './rooms'
 import { adminStatsRoutes } from './stats'
+import { adminTimetableRoutes } from './timetable'
 import { adminUserRoutes } from './users'
 
 export const adminRoutes = (ctx: Ctx) =>
@@ -18,3 +19,4 @@ export const adminRoutes = (ctx: Ctx) =>
     .use(adminReservationRoutes(ctx))
     .use(adminAuditRoutes(ctx))
     .use(adminStatsRoutes(ctx))
+    .use(adminTimetableRoutes(ctx))

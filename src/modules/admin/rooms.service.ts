@@ -38,11 +38,11 @@ export async function listRooms(ctx: Ctx, query: {
 export type UpdateRoomInput = typeof UpdateRoomBody.static
 
 type RoomChanges = Partial<Pick<Room,
-  'name' | 'type' | 'isBlocked' | 'bookingStart' | 'bookingEnd' | 'requiresCheckIn' | 'checkInOpensMin' | 'autoReleaseAfterMin' | 'checkInProof'>>
+  'name' | 'type' | 'isBlocked' | 'bookingStart' | 'bookingEnd' | 'requiresCheckIn' | 'seriesRequireCheckIn' | 'checkInOpensMin' | 'autoReleaseAfterMin' | 'checkInProof'>>
 
 const FIELD_NAMES: Record<keyof RoomChanges, string> = {
   name: 'name', type: 'type', isBlocked: 'is_blocked', bookingStart: 'booking_start', bookingEnd: 'booking_end',
-  requiresCheckIn: 'requires_check_in', checkInOpensMin: 'check_in_opens_min', autoReleaseAfterMin: 'auto_release_after_min',
+  requiresCheckIn: 'requires_check_in', seriesRequireCheckIn: 'series_require_check_in', checkInOpensMin: 'check_in_opens_min', autoReleaseAfterMin: 'auto_release_after_min',
   checkInProof: 'check_in_proof',
 }
 
@@ -69,7 +69,7 @@ export async function updateRoom(ctx: Ctx, actor: Actor, id: number, body: Updat
   if (bookingEnd !== undefined) wanted.bookingEnd = bookingEnd
   Object.assign(wanted, parseCheckInPolicy(body))
   if (Object.keys(wanted).length === 0)
-    throw new BadRequest('nothing to update: send name, type, is_blocked, booking_start and/or booking_end (or the check-in policy: requires_check_in, check_in_opens_min, auto_release_after_min, check_in_proof)')
+    throw new BadRequest('nothing to update: send name, type, is_blocked, booking_start and/or booking_end (or the check-in policy: requires_check_in, series_require_check_in, check_in_opens_min, auto_release_after_min, check_in_proof)')
 
   try {
     await ctx.database.db.transaction(async (tx) => {

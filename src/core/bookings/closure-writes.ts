@@ -1,0 +1,221 @@
+/** Writing closures (issue 15): create, change, remove, import from iCalendar. See closures.ts. */
+import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm'
+import ICAL from 'ical.js'
+import type { Executor } from '../../db/client'
+import { closures, reservations, rooms, type Closure, type ClosureKind } from '../../db/schema'
+import { BadRequest, NotFound } from '../../lib/errors'
+import { formatUtc, parseIsoInput, TIME_MSG, zonedToUtc } from '../../lib/time'
+import { writeAudit } from '../audit'
+import { closureView, type ClosureView } from './closures'
+import { BOOKING_MSG, CLOSURE_MSG } from './messages'
+import { cancelReservationTx, type ActingUser, type ReservationDeps } from './reservations'
+
+const MAX_REASON = 300
+
+function parseReason(raw: unknown): string {
+  const reason = typeof raw === 'string' ? raw.trim() : ''
+  if (!reason || reason.length > MAX_REASON) throw new BadRequest(CLOSURE_MSG.reasonRequired)
+  return reason
+}
+
+/** An instant of a closure: ISO 8601 in the years PostgreSQL and people use (1900-9999), else 400. */
+function parseClosureTime(raw: unknown): Date {
+  const date = parseIsoInput(raw)
+  const year = date.getUTCFullYear()
+  if (year < 1900 || year > 9999) throw new BadRequest(TIME_MSG.invalid)
+  return date
+}
+
+function parseRange(startRaw: unknown, endRaw: unknown): { start: Date; end: Date } {
+  const start = parseClosureTime(startRaw)
+  const end = parseClosureTime(endRaw)
+  if (start >= end) throw new BadRequest(BOOKING_MSG.badRange)
+  return { start, end }
+}
+
+/**
+ * Locks the rows of the rooms a closure covers (all of them, or the listed ones; 404 naming
+ * unknown ids), in id order, as a booking of each would: no booking of those rooms can be
+ * written meanwhile, and none written before is missed.
+ */
+async function lockCoveredRooms(tx: Executor, target: { allRooms: boolean; roomIds: number[] }): Promise<number[]> {
+  const where = target.allRooms ? undefined : inArray(rooms.id, target.roomIds)
+  const locked = await tx.select({ id: rooms.id }).from(rooms).where(where).orderBy(asc(rooms.id)).for('no key update')
+  if (!target.allRooms) {
+    const found = new Set(locked.map((r) => r.id))
+    const missing = target.roomIds.filter((id) => !found.has(id))
+    if (missing.length) throw new NotFound(CLOSURE_MSG.roomsNotFound(missing.slice(0, 20).join(', ')))
+  }
+  return locked.map((r) => r.id)
+}
+
+/** Active bookings (not ended) of these rooms overlapping the closure. */
+function affectedBookings(tx: Executor, roomIds: number[], start: Date, end: Date, now: Date) {
+  if (!roomIds.length) return Promise.resolve([])
+  return tx.select().from(reservations).where(and(
+    inArray(reservations.roomId, roomIds), eq(reservations.status, 'active'),
+    lt(reservations.startTime, end), gt(reservations.endTime, start), gt(reservations.endTime, now),
+  )).orderBy(asc(reservations.startTime), asc(reservations.id)).for('update')
+}
+
+export interface ClosureInput {
+  room_ids?: number[]
+  all_rooms?: boolean
+  start_time?: unknown
+  end_time?: unknown
+  kind: ClosureKind
+  reason?: unknown
+  cancel_affected?: boolean
+}
+
+/**
+ * POST /admin/closures: the closure, and the active bookings inside it (`affected`); with
+ * cancel_affected those are cancelled in the same transaction, each with an audit row naming the
+ * closure's reason.
+ */
+export async function createClosure(deps: ReservationDeps, actor: ActingUser, input: ClosureInput): Promise<{ closure: ClosureView; affected: number[] }> {
+  const allRooms = input.all_rooms === true
+  if (allRooms === (input.room_ids !== undefined)) throw new BadRequest(CLOSURE_MSG.roomsRequired)
+  const roomIds = [...new Set(input.room_ids ?? [])]
+  const { start, end } = parseRange(input.start_time, input.end_time)
+  const reason = parseReason(input.reason)
+  return deps.database.db.transaction(async (tx) => {
+    const now = deps.clock.now()
+    const covered = await lockCoveredRooms(tx, { allRooms, roomIds })
+    const [row] = await tx.insert(closures).values({
+      allRooms, roomIds: allRooms ? null : roomIds, kind: input.kind, reason, startTime: start, endTime: end,
+      createdAt: now, updatedAt: now,
+    }).returning() as [Closure]
+    const affected = await affectedBookings(tx, covered, start, end, now)
+    if (input.cancel_affected) {
+      for (const booking of affected) await cancelReservationTx(deps, tx, booking, actor, { reason: CLOSURE_MSG.closed(reason) })
+    }
+    await writeAudit(tx, {
+      at: now, actorId: actor.id, action: 'create_closure',
+      description: `${actor.name} closed ${allRooms ? 'all rooms' : `rooms ${roomIds.join(', ')}`} from ${formatUtc(start)} to ${formatUtc(end)}: ${reason}`,
+      payload: { closure_id: row.id, kind: input.kind, all_rooms: allRooms, room_ids: allRooms ? null : roomIds, affected: affected.map((b) => b.id), cancelled: Boolean(input.cancel_affected) },
+    })
+    return { closure: closureView(row), affected: affected.map((b) => b.id) }
+  })
+}
+
+async function lockClosure(tx: Executor, id: number): Promise<Closure> {
+  const [row] = await tx.select().from(closures).where(eq(closures.id, id)).for('update')
+  if (!row) throw new NotFound(CLOSURE_MSG.notFound)
+  return row
+}
+
+/** PATCH /admin/closures/:id: new times, kind or reason. Existing bookings are not touched (the answer lists those inside). */
+export async function updateClosure(
+  deps: ReservationDeps, actor: ActingUser, id: number,
+  input: { start_time?: unknown; end_time?: unknown; kind?: ClosureKind; reason?: unknown },
+): Promise<{ closure: ClosureView; affected: number[] }> {
+  // The request is checked before the closure is looked up: a bad value is 400 whether or not it exists.
+  const newStart = input.start_time === undefined ? undefined : parseClosureTime(input.start_time)
+  const newEnd = input.end_time === undefined ? undefined : parseClosureTime(input.end_time)
+  const newReason = input.reason === undefined ? undefined : parseReason(input.reason)
+  return deps.database.db.transaction(async (tx) => {
+    const now = deps.clock.now()
+    const current = await lockClosure(tx, id)
+    const covered = await lockCoveredRooms(tx, { allRooms: current.allRooms, roomIds: current.roomIds ?? [] })
+    const start = newStart ?? current.startTime
+    const end = newEnd ?? current.endTime
+    if (start >= end) throw new BadRequest(BOOKING_MSG.badRange)
+    const reason = newReason ?? current.reason
+    const [row] = await tx.update(closures).set({ startTime: start, endTime: end, kind: input.kind ?? current.kind, reason, updatedAt: now })
+      .where(eq(closures.id, id)).returning() as [Closure]
+    await writeAudit(tx, {
+      at: now, actorId: actor.id, action: 'update_closure', description: `${actor.name} changed closure #${id}`,
+      payload: { closure_id: id, from: closureView(current), to: closureView(row) },
+    })
+    const affected = await affectedBookings(tx, covered, start, end, now)
+    return { closure: closureView(row), affected: affected.map((b) => b.id) }
+  })
+}
+
+/** DELETE /admin/closures/:id */
+export async function deleteClosure(deps: ReservationDeps, actor: ActingUser, id: number): Promise<{ status: 'deleted' }> {
+  await deps.database.db.transaction(async (tx) => {
+    const current = await lockClosure(tx, id)
+    await tx.delete(closures).where(eq(closures.id, id))
+    await writeAudit(tx, {
+      at: deps.clock.now(), actorId: actor.id, action: 'delete_closure', description: `${actor.name} removed closure #${id} (${current.reason})`,
+      payload: { closure_id: id, closure: closureView(current) },
+    })
+  })
+  return { status: 'deleted' }
+}
+
+/** An iCalendar time as an instant: all-day dates and floating times are local to `timeZone`. */
+function icalInstant(time: ICAL.Time, timeZone: string): Date {
+  if (time.isDate) return zonedToUtc(time.year, time.month, time.day, 0, timeZone)
+  const tzid = time.zone?.tzid
+  if (!tzid || tzid === 'floating') return zonedToUtc(time.year, time.month, time.day, time.hour * 3600 + time.minute * 60 + time.second, timeZone)
+  if (tzid === 'UTC' || tzid === 'Z') return time.toJSDate()
+  try {
+    return zonedToUtc(time.year, time.month, time.day, time.hour * 3600 + time.minute * 60 + time.second, tzid)
+  } catch {
+    return time.toJSDate()
+  }
+}
+
+const MAX_IMPORTED_EVENTS = 2000
+
+/**
+ * POST /admin/closures/import: one all-rooms holiday closure per VEVENT of an iCalendar file
+ * (parsed by ical.js), idempotent by UID: importing the same file again changes nothing, an
+ * updated file updates the closures it had created.
+ */
+export async function importClosures(deps: ReservationDeps & { config: { appTimezone: string } }, actor: ActingUser, text: string): Promise<{ created: number; updated: number; unchanged: number; closures: ClosureView[] }> {
+  let events: ICAL.Event[]
+  try {
+    const calendar = new ICAL.Component(ICAL.parse(text))
+    events = calendar.getAllSubcomponents('vevent').map((v) => new ICAL.Event(v))
+  } catch (error) {
+    throw new BadRequest(CLOSURE_MSG.badCalendar(String((error as Error).message).slice(0, 200)))
+  }
+  if (events.length > MAX_IMPORTED_EVENTS) throw new BadRequest(CLOSURE_MSG.badCalendar(`more than ${MAX_IMPORTED_EVENTS} events`))
+  const tz = deps.config.appTimezone
+  const wanted = events.map((event, i) => {
+    const uid = (event.uid || '').trim().slice(0, 300)
+    if (!uid) throw new BadRequest(CLOSURE_MSG.badCalendar(`event ${i + 1} has no UID`))
+    if (!event.startDate) throw new BadRequest(CLOSURE_MSG.badCalendar(`event ${uid} has no DTSTART`))
+    const start = icalInstant(event.startDate, tz)
+    const end = event.endDate ? icalInstant(event.endDate, tz) : event.startDate.isDate ? new Date(start.getTime() + 24 * 3600_000) : start
+    if (!(end > start)) throw new BadRequest(CLOSURE_MSG.badCalendar(`event ${uid} ends before it starts`))
+    const reason = (event.summary || 'holiday').trim().slice(0, MAX_REASON) || 'holiday'
+    return { uid, start, end, reason }
+  })
+  return deps.database.db.transaction(async (tx) => {
+    const now = deps.clock.now()
+    await lockCoveredRooms(tx, { allRooms: true, roomIds: [] })
+    const existing = new Map<string, Closure>()
+    const uids = wanted.map((w) => w.uid)
+    if (uids.length) for (const row of await tx.select().from(closures).where(inArray(closures.uid, uids))) existing.set(row.uid!, row)
+    let created = 0, updated = 0, unchanged = 0
+    const result: ClosureView[] = []
+    for (const w of wanted) {
+      const old = existing.get(w.uid)
+      if (old && old.startTime.getTime() === w.start.getTime() && old.endTime.getTime() === w.end.getTime() && old.reason === w.reason) {
+        unchanged++
+        result.push(closureView(old))
+        continue
+      }
+      const [row] = old
+        ? await tx.update(closures).set({ startTime: w.start, endTime: w.end, reason: w.reason, updatedAt: now }).where(eq(closures.id, old.id)).returning() as [Closure]
+        : await tx.insert(closures).values({ allRooms: true, roomIds: null, kind: 'holiday', reason: w.reason, startTime: w.start, endTime: w.end, uid: w.uid, createdAt: now, updatedAt: now }).returning() as [Closure]
+      if (old) updated++
+      else created++
+      existing.set(w.uid, row)
+      result.push(closureView(row))
+    }
+    if (created || updated) {
+      await writeAudit(tx, {
+        at: now, actorId: actor.id, action: 'create_closure',
+        description: `${actor.name} imported ${created} new and ${updated} changed closures from a calendar`,
+        payload: { imported: true, created, updated, unchanged },
+      })
+    }
+    return { created, updated, unchanged, closures: result }
+  })
+}

@@ -1,0 +1,63 @@
+/**
+ * Closures (issue 15): holidays, maintenance, exams. No booking, reschedule, walk-up booking or
+ * series occurrence may overlap one in a room it covers (checkNotClosed, under the room's row
+ * lock like every booking write, so a closure and a booking made at once cannot both win: the
+ * closure takes the same locks before it is written). A room under a closure now is `blocked`.
+ * Their writes are in closure-writes.ts.
+ */
+import { and, asc, gt, lt, sql, type SQL } from 'drizzle-orm'
+import type { Executor } from '../../db/client'
+import { closures, rooms, type Closure, type ClosureKind } from '../../db/schema'
+import { HttpError } from '../../lib/errors'
+import type { Clock } from '../../lib/clock'
+import { formatUtc, parseIsoInput } from '../../lib/time'
+import { CLOSURE_MSG } from './messages'
+
+export interface ClosureView {
+  id: number
+  all_rooms: boolean
+  room_ids: number[] | null
+  kind: ClosureKind
+  reason: string
+  start_time: string
+  end_time: string
+  uid: string | null
+}
+
+export function closureView(row: Closure): ClosureView {
+  return {
+    id: row.id, all_rooms: row.allRooms, room_ids: row.allRooms ? null : row.roomIds ?? [], kind: row.kind, reason: row.reason,
+    start_time: formatUtc(row.startTime), end_time: formatUtc(row.endTime), uid: row.uid,
+  }
+}
+
+/** SQL: the closure covers the room (an id, or a column such as rooms.id). */
+export function coversRoom(roomId: number | SQL | typeof rooms.id): SQL {
+  return sql`(${closures.allRooms} or ${roomId} = any(${closures.roomIds}))`
+}
+
+/** SQL: the closure overlaps [from, to). */
+function overlaps(from: Date, to: Date): SQL {
+  return and(lt(closures.startTime, to), gt(closures.endTime, from))!
+}
+
+/** The closures of a room overlapping [from, to), earliest first. */
+export function closuresOverlapping(executor: Executor, roomId: number, from: Date, to: Date): Promise<Closure[]> {
+  return executor.select().from(closures).where(and(coversRoom(roomId), overlaps(from, to))).orderBy(asc(closures.startTime))
+}
+
+/** 409 `room is closed: <reason>` when a closure of the room overlaps [start, end). */
+export async function checkNotClosed(executor: Executor, roomId: number, start: Date, end: Date): Promise<void> {
+  const [closure] = await closuresOverlapping(executor, roomId, start, end)
+  if (closure) throw new HttpError(409, CLOSURE_MSG.closed(closure.reason), {}, { closure: closureView(closure) })
+}
+
+/** GET /closures: those overlapping [from, to) (default: from now on), of one room or all. */
+export async function listClosures(deps: { database: { db: Executor }; clock: Clock }, query: { from?: unknown; to?: unknown; room_id?: number }): Promise<{ closures: ClosureView[] }> {
+  const from = query.from === undefined ? deps.clock.now() : parseIsoInput(query.from)
+  const to = query.to === undefined ? new Date('9999-12-31T00:00:00Z') : parseIsoInput(query.to)
+  const conditions = [overlaps(from, to)]
+  if (query.room_id !== undefined) conditions.push(coversRoom(query.room_id))
+  const rows = await deps.database.db.select().from(closures).where(and(...conditions)).orderBy(asc(closures.startTime), asc(closures.id)).limit(1000)
+  return { closures: rows.map(closureView) }
+}

@@ -1,0 +1,292 @@
+/**
+ * Series: recurring bookings (issue 15). A series is an RRULE, a first occurrence, a room, an
+ * owner and a title; its occurrences are ordinary reservations (series_id, title), so the overlap
+ * constraint, check-in, release, events and audit treat each one like any booking.
+ *
+ * Every write takes the room's row lock first (lockRoom, as every booking does), so two series, or
+ * a series and a booking, asked for at once for the same slots never both win: the second sees the
+ * first's rows as conflicts. An occurrence moved or cancelled on its own becomes an exception
+ * (reservations.series_exception): later series edits leave it alone.
+ */
+import { and, asc, desc, eq, gt, gte, inArray, lt } from 'drizzle-orm'
+import type { Executor } from '../../db/client'
+import { reservations, rooms, series, terms, type Reservation, type Room, type Series } from '../../db/schema'
+import { BadRequest, Forbidden, HttpError, NotFound } from '../../lib/errors'
+import { formatUtc, formatUtcOrNull, parseIsoInput, zonedToUtc } from '../../lib/time'
+import { writeAudit } from '../audit'
+import { closuresOverlapping } from './closures'
+import { BOOKING_MSG, CLOSURE_MSG, ROOM_MSG, SERIES_MSG } from './messages'
+import { expandRule, normalizeRule, rruleUtc, type Occurrence } from './recurrence'
+import {
+  checkBookingLimits, checkBookingWindow, checkNotPast, checkRoomAccess, lockRoom, requireUser, rethrowReservationWriteError,
+  type ActingUser, type ReservationDeps,
+} from './reservations'
+import { statusFields } from './status'
+import { releaseDue } from './sweeper'
+
+export interface SeriesInput {
+  room_id: number
+  start_time?: unknown
+  end_time?: unknown
+  rrule?: unknown
+  title?: string
+  skip_conflicts?: boolean
+  /** admins only: whose series it is */
+  user_id?: number
+  /** the series ends with this term (instead of COUNT or UNTIL) */
+  until_term?: number
+}
+
+export interface SeriesConflict {
+  kind: 'booking' | 'closure'
+  id: number
+  msg: string
+}
+
+interface PlannedOccurrence extends Occurrence {
+  conflict: SeriesConflict | null
+}
+
+interface Plan {
+  room: Room
+  owner: { id: number; name: string }
+  rule: string
+  untilTermId: number | null
+  occurrences: PlannedOccurrence[]
+}
+
+const DAY_MS = 24 * 3600_000
+
+/** The last instant of a term (the end of its ends_on day, local time), as the UNTIL of a series. */
+async function termEnd(tx: Executor, termId: number, timeZone: string): Promise<Date> {
+  const [term] = await tx.select().from(terms).where(eq(terms.id, termId))
+  if (!term) throw new NotFound(SERIES_MSG.termNotFound)
+  const [y, m, d] = term.endsOn.split('-').map(Number) as [number, number, number]
+  const nextDay = new Date(Date.UTC(y, m - 1, d) + DAY_MS)
+  return new Date(zonedToUtc(nextDay.getUTCFullYear(), nextDay.getUTCMonth() + 1, nextDay.getUTCDate(), 0, timeZone).getTime() - 1000)
+}
+
+/**
+ * Everything a series would be, checked, with the conflict of each occurrence (an active booking
+ * or a closure of the room overlapping it), under the room's row lock (inside a transaction).
+ */
+/** What a caller that writes many series at once (the timetable import) already knows or has done. */
+export interface BatchHints {
+  /** the owner (input.user_id), already looked up */
+  owner?: { id: number; name: string }
+  /** due no-shows were released once for the whole batch */
+  released?: boolean
+}
+
+async function planSeries(deps: ReservationDeps, tx: Executor, actor: ActingUser, input: SeriesInput, hints: BatchHints = {}): Promise<Plan> {
+  const now = deps.clock.now()
+  const tz = deps.config.appTimezone
+  const start = parseIsoInput(input.start_time)
+  const end = parseIsoInput(input.end_time)
+  if (start >= end) throw new BadRequest(BOOKING_MSG.badRange)
+  const ownerId = input.user_id ?? actor.id
+  if (ownerId !== actor.id && actor.role !== 'admin') throw new Forbidden(SERIES_MSG.forSomeoneElse)
+  const until = input.until_term === undefined ? undefined : await termEnd(tx, input.until_term, tz)
+  const rule = normalizeRule(input.rrule, until)
+  const expanded = expandRule(rule, { start, end }, tz)
+
+  const room = await lockRoom(tx, input.room_id)
+  if (!room) throw new NotFound(ROOM_MSG.notFound)
+  const owner = ownerId === actor.id ? actor : hints.owner?.id === ownerId ? hints.owner : await requireUser(tx, ownerId)
+  if (actor.role !== 'admin') checkRoomAccess(room)
+  checkNotPast(expanded[0]!.start, now)
+  for (const o of expanded) {
+    checkBookingLimits(deps.config, actor.role, o.start, o.end, now)
+    checkBookingWindow(room, o.start, o.end, tz)
+  }
+  // A no-show whose release is due but not yet swept must not count as a conflict.
+  if (!hints.released) await releaseDue(deps, tx, { roomId: room.id })
+
+  const from = expanded[0]!.start
+  const to = expanded[expanded.length - 1]!.end
+  const [booked, closed] = await Promise.all([
+    tx.select({ id: reservations.id, start: reservations.startTime, end: reservations.endTime }).from(reservations)
+      .where(and(eq(reservations.roomId, room.id), eq(reservations.status, 'active'), lt(reservations.startTime, to), gt(reservations.endTime, from))),
+    closuresOverlapping(tx, room.id, from, to),
+  ])
+  const occurrences = expanded.map((o): PlannedOccurrence => {
+    const closure = closed.find((c) => c.startTime < o.end && c.endTime > o.start)
+    if (closure) return { ...o, conflict: { kind: 'closure', id: closure.id, msg: CLOSURE_MSG.closed(closure.reason) } }
+    const booking = booked.find((b) => b.start < o.end && b.end > o.start)
+    return { ...o, conflict: booking ? { kind: 'booking', id: booking.id, msg: BOOKING_MSG.conflict } : null }
+  })
+  return { room, owner, rule, untilTermId: input.until_term ?? null, occurrences }
+}
+
+const occurrenceTimes = (o: Occurrence) => ({ start_time: formatUtc(o.start), end_time: formatUtc(o.end) })
+
+/** POST /series/precheck: the occurrences and the conflict of each; nothing is written. */
+export async function precheckSeries(deps: ReservationDeps, actor: ActingUser, input: SeriesInput) {
+  const plan = await deps.database.db.transaction((tx) => planSeries(deps, tx, actor, input))
+  return { occurrences: plan.occurrences.map((o) => ({ ...occurrenceTimes(o), conflict: o.conflict })) }
+}
+
+function seriesView(row: Series) {
+  return {
+    id: row.id, room_id: row.roomId, user_id: row.userId, title: row.title, rrule: row.rrule, time_zone: row.timeZone,
+    start_time: formatUtc(row.firstStart), end_time: formatUtc(row.firstEnd), until: formatUtc(row.until),
+    until_term: row.untilTermId, created_at: formatUtc(row.createdAt),
+  }
+}
+
+/** An occurrence as the series routes answer it: a reservation (as /reservations/mine) with its series and title. */
+function occurrenceView(row: Reservation, roomName: string, now: Date) {
+  return {
+    id: row.id, room_id: row.roomId, room_name: roomName, start_time: formatUtc(row.startTime), end_time: formatUtc(row.endTime),
+    ...statusFields(row, now), check_in_required: row.checkInRequired, checked_in_at: formatUtcOrNull(row.checkedInAt),
+    series_id: row.seriesId, title: row.title, exception: row.seriesException,
+  }
+}
+
+export interface SeriesOutcome {
+  series: ReturnType<typeof seriesView> | null
+  created: ReturnType<typeof occurrenceView>[]
+  skipped: { start_time: string; end_time: string; reason: string; conflict: SeriesConflict }[]
+}
+
+/**
+ * Creates a series with `tx`: without skip_conflicts any conflict is 409 {msg, conflicts} and
+ * nothing is written; with it the conflicting occurrences are left out (`skipped`).
+ */
+export async function createSeriesTx(deps: ReservationDeps, tx: Executor, actor: ActingUser, input: SeriesInput, hints: BatchHints = {}): Promise<SeriesOutcome> {
+  const plan = await planSeries(deps, tx, actor, input, hints)
+  const conflicting = plan.occurrences.filter((o) => o.conflict)
+  const skipped = conflicting.map((o) => ({ ...occurrenceTimes(o), reason: o.conflict!.msg, conflict: o.conflict! }))
+  if (conflicting.length && !input.skip_conflicts) {
+    throw new HttpError(409, SERIES_MSG.conflicts, {}, { conflicts: skipped.map(({ start_time, end_time, conflict }) => ({ start_time, end_time, conflict })) })
+  }
+  const now = deps.clock.now()
+  const free = plan.occurrences.filter((o) => !o.conflict)
+  const last = plan.occurrences[plan.occurrences.length - 1]!
+  const [row] = await tx.insert(series).values({
+    roomId: plan.room.id, userId: plan.owner.id, title: input.title?.trim() || null, rrule: plan.rule, timeZone: deps.config.appTimezone,
+    firstStart: plan.occurrences[0]!.start, firstEnd: plan.occurrences[0]!.end, until: last.start, untilTermId: plan.untilTermId,
+    createdAt: now, updatedAt: now,
+  }).returning() as [Series]
+  let inserted: Reservation[] = []
+  if (free.length) {
+    try {
+      inserted = await tx.insert(reservations).values(free.map((o) => ({
+        roomId: plan.room.id, userId: plan.owner.id, startTime: o.start, endTime: o.end, status: 'active' as const,
+        // Lessons are released as no-shows only where the room says so for series.
+        checkInRequired: plan.room.requiresCheckIn && plan.room.seriesRequireCheckIn,
+        seriesId: row.id, title: row.title, createdAt: now, updatedAt: now,
+      }))).returning()
+    } catch (error) {
+      rethrowReservationWriteError(error)
+    }
+  }
+  await writeAudit(tx, {
+    at: now, actorId: actor.id, action: 'create_series',
+    description: `${actor.name} created series #${row.id} in ${plan.room.name}${plan.owner.id !== actor.id ? ` for ${plan.owner.name}` : ''}: ${inserted.length} bookings (${plan.rule})${skipped.length ? `, ${skipped.length} skipped` : ''}`,
+    payload: {
+      series_id: row.id, room_id: plan.room.id, user_id: plan.owner.id, rrule: plan.rule, title: row.title,
+      reservation_ids: inserted.map((r) => r.id), skipped: skipped.map((s) => s.start_time),
+    },
+  })
+  return { series: seriesView(row), created: inserted.map((r) => occurrenceView(r, plan.room.name, now)), skipped }
+}
+
+/** POST /series */
+export function createSeries(deps: ReservationDeps, actor: ActingUser, input: SeriesInput): Promise<SeriesOutcome> {
+  return deps.database.db.transaction((tx) => createSeriesTx(deps, tx, actor, input))
+}
+
+async function seriesRow(executor: Executor, id: number, lock = false): Promise<Series> {
+  const query = executor.select().from(series).where(eq(series.id, id))
+  const [row] = lock ? await query.for('update') : await query
+  if (!row) throw new NotFound(SERIES_MSG.notFound)
+  return row
+}
+
+async function occurrencesOf(executor: Executor, seriesId: number): Promise<Reservation[]> {
+  return executor.select().from(reservations).where(eq(reservations.seriesId, seriesId)).orderBy(asc(reservations.startTime), asc(reservations.id))
+}
+
+/** GET /series/:id: the series and all its occurrences (every status, exceptions marked). */
+export async function getSeries(deps: ReservationDeps, id: number) {
+  const db = deps.database.db
+  const row = await seriesRow(db, id)
+  const [occurrences, [roomRow]] = await Promise.all([
+    occurrencesOf(db, id),
+    db.select({ name: rooms.name }).from(rooms).where(eq(rooms.id, row.roomId)),
+  ])
+  const now = deps.clock.now()
+  return { series: seriesView(row), occurrences: occurrences.map((r) => occurrenceView(r, roomRow?.name ?? '', now)) }
+}
+
+/** GET /series: the caller's series (an admin's without mine=1: everyone's), newest first. */
+export async function listSeries(deps: ReservationDeps, actor: ActingUser, mine: boolean) {
+  const where = mine || actor.role !== 'admin' ? eq(series.userId, actor.id) : undefined
+  const rows = await deps.database.db.select().from(series).where(where).orderBy(desc(series.id)).limit(500)
+  return { series: rows.map(seriesView) }
+}
+
+function checkOwner(actor: ActingUser, row: Series): void {
+  if (actor.role !== 'admin' && row.userId !== actor.id) throw new Forbidden(SERIES_MSG.notYours)
+}
+
+/** Cancels the active, non-exception occurrences of a series starting at or after `from`; one audit row. */
+async function cancelOccurrences(deps: ReservationDeps, tx: Executor, actor: ActingUser, row: Series, from: Date, why: string): Promise<number[]> {
+  const now = deps.clock.now()
+  const doomed = await tx.select({ id: reservations.id }).from(reservations).where(and(
+    eq(reservations.seriesId, row.id), eq(reservations.status, 'active'), eq(reservations.seriesException, false), gte(reservations.startTime, from),
+  )).for('update')
+  const ids = doomed.map((r) => r.id)
+  if (ids.length) await tx.update(reservations).set({ status: 'cancelled', updatedAt: now }).where(inArray(reservations.id, ids))
+  await writeAudit(tx, {
+    at: now, actorId: actor.id, action: 'cancel_series',
+    description: `${actor.name} cancelled ${ids.length} bookings of series #${row.id} from ${formatUtc(from)} (${why})`,
+    payload: { series_id: row.id, room_id: row.roomId, from: formatUtc(from), reservation_ids: ids },
+  })
+  return ids
+}
+
+/** DELETE /series/:id?from=: cancels the occurrences from then on (default: all future ones). */
+export async function cancelSeries(deps: ReservationDeps, actor: ActingUser, id: number, fromRaw?: unknown) {
+  const from = fromRaw === undefined ? deps.clock.now() : parseIsoInput(fromRaw)
+  return deps.database.db.transaction(async (tx) => {
+    const row = await seriesRow(tx, id, true)
+    checkOwner(actor, row)
+    const cancelled = await cancelOccurrences(deps, tx, actor, row, from, 'series cancelled')
+    return { series: seriesView(row), cancelled }
+  })
+}
+
+/**
+ * PATCH /series/:id {title?, until?}: a new title for the series and its occurrences (not the
+ * exceptions); an earlier until cancels the occurrences after it.
+ */
+export async function updateSeries(deps: ReservationDeps, actor: ActingUser, id: number, input: { title?: string | null; until?: unknown }) {
+  return deps.database.db.transaction(async (tx) => {
+    const now = deps.clock.now()
+    const row = await seriesRow(tx, id, true)
+    checkOwner(actor, row)
+    const changes: Partial<Series> = { updatedAt: now }
+    let cancelled: number[] = []
+    if (input.title !== undefined) {
+      changes.title = input.title?.trim() || null
+      await tx.update(reservations).set({ title: changes.title, updatedAt: now })
+        .where(and(eq(reservations.seriesId, id), eq(reservations.seriesException, false)))
+    }
+    if (input.until !== undefined) {
+      const until = parseIsoInput(input.until)
+      if (until > row.until) throw new BadRequest(SERIES_MSG.onlyEarlier)
+      cancelled = await cancelOccurrences(deps, tx, actor, row, new Date(until.getTime() + 1), 'series shortened')
+      changes.until = until
+      changes.rrule = `${row.rrule.split(';').filter((p) => !/^(COUNT|UNTIL)=/.test(p)).join(';')};UNTIL=${rruleUtc(until)}`
+      changes.untilTermId = null
+    }
+    const [updated] = await tx.update(series).set(changes).where(eq(series.id, id)).returning() as [Series]
+    await writeAudit(tx, {
+      at: now, actorId: actor.id, action: 'update_series', description: `${actor.name} changed series #${id}`,
+      payload: { series_id: id, ...(input.title !== undefined ? { title: changes.title } : {}), ...(input.until !== undefined ? { until: formatUtc(changes.until!) } : {}), cancelled },
+    })
+    return { series: seriesView(updated), cancelled }
+  })
+}
