@@ -235,6 +235,12 @@ describe('the room while a closure lasts', () => {
       expect(detail.body.room.closure).toMatchObject({ id: closure.body.closure.id, kind: 'exam', reason: 'Final exam' })
       const listed = await admin.get('/api/rooms')
       expect(listed.body.rooms.find((r: { id: number }) => r.id === room.id).status).toBe('blocked')
+      // The scan page and the door display say why, and until when.
+      const page = await admin.request('GET', `/r/${room.id}`, { headers: { 'accept-language': 'en' } })
+      expect(page.text).toContain('Closed until')
+      expect(page.text).toContain('Final exam')
+      const display = await admin.get(`/display/${room.id}`)
+      expect(display.text).toContain('CLOSED until')
       const blockedOnly = await admin.get('/api/admin/rooms?status=blocked')
       expect(blockedOnly.status, blockedOnly.text).toBe(200)
       expect(blockedOnly.body.rooms.map((r: { id: number }) => r.id)).toContain(room.id)

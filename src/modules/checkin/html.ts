@@ -33,7 +33,7 @@ function lookup(entries: Record<string, string>): Record<string, string> {
 const TEXT = {
   en: {
     room: 'Room', free: 'Free', freeUntil: 'Free until {t}', occupiedUntil: 'Occupied until {t}',
-    awaiting: 'Booked until {e}: waiting for check-in until {t}', blocked: 'Temporarily unavailable',
+    awaiting: 'Booked until {e}: waiting for check-in until {t}', blocked: 'Temporarily unavailable', closed: 'Closed until {t}: {r}',
     loginTitle: 'Log in to check in or book', name: 'Name', password: 'Password', login: 'Log in',
     yourBooking: 'Your booking {s}–{e}', checkIn: 'Check in', checkInBy: 'Check in by {t}, or the booking is released.',
     checkedInAt: 'You are checked in (since {t}).', checkOut: 'Check out (end now)',
@@ -66,7 +66,7 @@ const TEXT = {
   },
   ru: {
     room: 'Аудитория', free: 'Свободна', freeUntil: 'Свободна до {t}', occupiedUntil: 'Занята до {t}',
-    awaiting: 'Забронирована до {e}: ждёт отметки до {t}', blocked: 'Временно недоступна',
+    awaiting: 'Забронирована до {e}: ждёт отметки до {t}', blocked: 'Временно недоступна', closed: 'Закрыта до {t}: {r}',
     loginTitle: 'Войдите, чтобы отметиться или забронировать', name: 'Имя пользователя', password: 'Пароль', login: 'Войти',
     yourBooking: 'Ваша бронь {s}–{e}', checkIn: 'Отметиться', checkInBy: 'Отметьтесь до {t}, иначе бронь будет снята.',
     checkedInAt: 'Вы отметились (в {t}).', checkOut: 'Освободить (завершить сейчас)',
@@ -200,7 +200,9 @@ export function renderScanPage(input: PageInput): string {
 
   let status: string
   const current = room.current_reservation
-  if (room.status === 'blocked') status = `<span class="status status-blocked">${esc(T.blocked)}</span>`
+  // A closure (holiday, maintenance, exam: issue 15) says why and until when.
+  if (room.closure) status = `<span class="status status-blocked">${fill(T.closed, { t: time(room.closure.end_time), r: room.closure.reason })}</span>`
+  else if (room.status === 'blocked') status = `<span class="status status-blocked">${esc(T.blocked)}</span>`
   else if (current && current.check_in_required && !current.checked_in_at && room.requires_check_in && view.today.some((r) => r.id === current.id)) {
     const deadline = new Date(Date.parse(view.today.find((r) => r.id === current.id)!.start_time) + room.auto_release_after_min * 60_000).toISOString()
     status = `<span class="status status-awaiting">${fill(T.awaiting, { e: time(current.end_time), t: time(deadline) })}</span>`

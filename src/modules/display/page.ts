@@ -31,12 +31,19 @@ const HINTS = {
 }
 
 /**
- * The big line: FREE, BUSY until HH:MM, or BLOCKED (with the Russian below). Every time carries its
+ * The big line: FREE, BUSY until HH:MM, CLOSED until HH:MM (a closure), or BLOCKED (with the Russian below). Every time carries its
  * zone (APP_TIMEZONE's offset, "UTC+3"): a phone set to another zone must not mislead; in the
  * English line the label is a smaller `zone` span so the line still fits the screen.
  */
 function headline(state: RoomState, timeZone: string): { cls: string; en: string; ru: string; zone?: string } {
   const { room } = state
+  if (room.closure) {
+    // A closure (issue 15): until when, with its zone, like BUSY.
+    const end = new Date(room.closure.end_time)
+    const until = clockTime(end, timeZone)
+    const zone = zoneLabel(end, timeZone)
+    return { cls: 'blocked', en: `CLOSED until ${until}`, ru: `ЗАКРЫТА до ${until} ${zone}`, zone }
+  }
   if (room.status === 'blocked') return { cls: 'blocked', en: 'BLOCKED', ru: 'НЕДОСТУПНА' }
   if (room.status === 'occupied' && room.current_reservation) {
     const end = new Date(room.current_reservation.end_time)
@@ -126,7 +133,13 @@ export const DISPLAY_SCRIPT = `(function () {
   function text(tag, cls, value) { var el = document.createElement(tag); if (cls) el.className = cls; el.textContent = value; return el }
   function render(state) {
     var room = state.room, status = document.getElementById('status')
-    if (room.status === 'blocked') {
+    if (room.closure) {
+      var closedUntil = hhmm(room.closure.end_time)
+      var closed = text('span', 'en', 'CLOSED until ' + closedUntil + ' ')
+      closed.append(text('span', 'zone', zone(room.closure.end_time)))
+      status.className = 'blocked'
+      status.replaceChildren(closed, text('span', 'ru', 'ЗАКРЫТА до ' + closedUntil + ' ' + zone(room.closure.end_time)))
+    } else if (room.status === 'blocked') {
       status.className = 'blocked'
       status.replaceChildren(text('span', 'en', 'BLOCKED'), text('span', 'ru', 'НЕДОСТУПНА'))
     } else if (room.status === 'occupied' && room.current_reservation) {
