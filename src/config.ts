@@ -66,6 +66,8 @@ export interface Config {
   /** Human start-up line besides the JSON logs: 'pretty' (or a terminal) prints it. */
   logFormat?: LogFormat
   seed: SeedMode
+  /** Self-signup as teacher: approve (default: student powers until an admin approves), open (the original's), off. */
+  signupTeachers: 'approve' | 'open' | 'off'
   swaggerEnabled: boolean
   dbConnectTimeoutS: number
   /** postgres.js connections per process; at least 2 (start-up holds one for the advisory lock). */
@@ -337,6 +339,7 @@ export function loadConfig(env: Env = process.env): Config {
     logFormat: read(env, 'LOG_FORMAT') === undefined ? undefined : oneOf(env, 'LOG_FORMAT', ['json', 'pretty'] as const, 'json'),
     // Production gets the four accounts the guide tells the operator to change, never fake rooms.
     seed: oneOf(env, 'SEED', ['demo', 'accounts', 'none'] as const, production ? 'accounts' : 'demo'),
+    signupTeachers: oneOf(env, 'SIGNUP_TEACHERS', ['approve', 'open', 'off'] as const, 'approve'),
     swaggerEnabled: parseBool(env, 'SWAGGER_ENABLED', true),
     dbConnectTimeoutS: parseInteger(env, 'DB_CONNECT_TIMEOUT', 30, 0, 600),
     dbPoolSize: parseInteger(env, 'DB_POOL_SIZE', 10, 2, 1000),

@@ -59,6 +59,11 @@ export const users = pgTable('users', {
    * the same second as the change cannot slip through (docs/decisions/014-auth-hardening.md).
    */
   tokenVersion: integer('token_version').notNull().default(0),
+  /**
+   * A teacher who signed up and awaits an admin's approval (SIGNUP_TEACHERS=approve, issue 16):
+   * shown as a teacher, with a student's powers until an admin clears it.
+   */
+  teacherPending: boolean('teacher_pending').notNull().default(false),
   ...timestamps,
 }, (table) => [uniqueIndex('users_name_key_idx').on(table.nameKey)])
 

@@ -11,8 +11,9 @@ import type { TokenClaims } from './tokens'
 import { cleanName, insertUser, setPassword } from './users'
 import { ACCOUNT_MSG } from './messages'
 
-export function publicUser(user: Pick<User, 'id' | 'name' | 'role'>) {
-  return { id: user.id, name: user.name, role: user.role }
+/** A user as the auth routes answer it; `teacher_pending: true` while a self-signed-up teacher awaits approval. */
+export function publicUser(user: Pick<User, 'id' | 'name' | 'role'> & { teacherPending?: boolean }) {
+  return { id: user.id, name: user.name, role: user.role, ...(user.teacherPending ? { teacher_pending: true as const } : {}) }
 }
 
 /**
@@ -67,11 +68,14 @@ export async function signup(ctx: Ctx, body: { name?: string; username?: string;
   const role = (body.role ?? 'student').toLowerCase()
   if (role === 'admin') throw new Forbidden(ACCOUNT_MSG.adminSignup)
   if (role !== 'student' && role !== 'teacher') throw new BadRequest(ACCOUNT_MSG.signupRole)
+  // Anyone can sign up: as a teacher only with an admin's approval, unless SIGNUP_TEACHERS says otherwise.
+  if (role === 'teacher' && ctx.config.signupTeachers === 'off') throw new Forbidden(ACCOUNT_MSG.teacherSignupOff)
+  const teacherPending = role === 'teacher' && ctx.config.signupTeachers === 'approve'
   const name = cleanName(body.name ?? body.username)
   return ctx.database.db.transaction(async (tx) => {
-    const user = await insertUser(tx, { name, password: body.password ?? '', role }, ctx.clock.now())
+    const user = await insertUser(tx, { name, password: body.password ?? '', role, teacherPending }, ctx.clock.now())
     const pair = await startSession(ctx, tx, user)
-    await writeAudit(tx, { at: ctx.clock.now(), actorId: user.id, action: 'signup', description: `${user.name} signed up as ${role}`, payload: { user_id: user.id, role } })
+    await writeAudit(tx, { at: ctx.clock.now(), actorId: user.id, action: 'signup', description: `${user.name} signed up as ${role}`, payload: { user_id: user.id, role, ...(teacherPending ? { teacher_pending: true } : {}) } })
     return { user, pair }
   })
 }

@@ -59,13 +59,14 @@ export function createActorCache(db: Db, clock: Clock, accessTokenTtlS: number):
       // Revoked before the cutoff means every access token of that session has expired.
       const cutoff = new Date(now - accessTokenTtlS * 1000).toISOString()
       const [row] = await db.select({
-        id: users.id, name: users.name, role: users.role, passwordChangedAt: users.passwordChangedAt, tokenVersion: users.tokenVersion,
+        id: users.id, name: users.name, role: users.role, teacherPending: users.teacherPending, passwordChangedAt: users.passwordChangedAt, tokenVersion: users.tokenVersion,
         // Qualified by hand: drizzle leaves columns unqualified in a one-table select.
         revoked: sql<string[] | string>`array(select s.id::text from ${sessions} s where s.user_id = "users"."id" and s.revoked_at > ${cutoff}::timestamptz)`,
       }).from(users).where(eq(users.id, id))
       const actor = row
         ? {
-          id: row.id, name: row.name, role: row.role, tokenVersion: row.tokenVersion,
+          // A teacher awaiting approval acts as a student (SIGNUP_TEACHERS=approve).
+          id: row.id, name: row.name, role: row.teacherPending && row.role === 'teacher' ? 'student' as const : row.role, tokenVersion: row.tokenVersion,
           passwordChangedAtS: Math.floor(row.passwordChangedAt.getTime() / 1000),
           revokedSessions: new Set(textArray(row.revoked)),
         }

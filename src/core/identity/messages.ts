@@ -13,6 +13,7 @@ export const ACCOUNT_MSG = {
   exists: 'user already exists',
   wrongPassword: 'current password is incorrect',
   lastAdmin: 'cannot change the role of the last admin',
+  teacherSignupOff: 'teacher accounts are made by an admin here: sign up as a student',
 } as const
 
 export const TOKEN_MSG = {

@@ -4,6 +4,9 @@ import { t } from 'elysia'
 export const ROLES = ['student', 'teacher', 'admin'] as const
 export const Role = t.UnionEnum(ROLES)
 
-export const PublicUser = t.Object({ id: t.Integer(), name: t.String(), role: Role }, {
+export const PublicUser = t.Object({
+  id: t.Integer(), name: t.String(), role: Role,
+  teacher_pending: t.Optional(t.Literal(true, { description: "present while a teacher who signed up awaits an admin's approval: a student's powers until then (SIGNUP_TEACHERS=approve)" })),
+}, {
   title: 'User', examples: [{ id: 3, name: 'student', role: 'student' }],
 })

@@ -37,11 +37,11 @@ function checkPassword(password: unknown, name: unknown): string {
 }
 
 /** Inserts a user; `now` (the caller's clock) stamps created_at, updated_at and password_changed_at. */
-export async function insertUser(tx: Executor, input: { name: string; password: string; role: UserRole }, now: Date): Promise<User> {
+export async function insertUser(tx: Executor, input: { name: string; password: string; role: UserRole; teacherPending?: boolean }, now: Date): Promise<User> {
   const passwordHash = await hashPassword(checkPassword(input.password, input.name))
   try {
     const [user] = await tx.insert(users).values({
-      ...userNameColumns(input.name), passwordHash, role: input.role, passwordChangedAt: now, createdAt: now, updatedAt: now,
+      ...userNameColumns(input.name), passwordHash, role: input.role, teacherPending: input.teacherPending ?? false, passwordChangedAt: now, createdAt: now, updatedAt: now,
     }).returning()
     return user!
   } catch (error) {

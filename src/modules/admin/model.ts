@@ -16,7 +16,9 @@ export const IdParams = t.Object({ id: Id('id') })
 // ---- users ----
 
 const AdminUser = t.Object({
-  id: t.Integer(), name: t.String(), role: Role, created_at: Timestamp, updated_at: Timestamp,
+  id: t.Integer(), name: t.String(), role: Role,
+  teacher_pending: t.Boolean({ description: "a teacher who signed up, with a student's powers until approved (PATCH teacher_pending: false)" }),
+  created_at: Timestamp, updated_at: Timestamp,
 }, { title: 'AdminUser' })
 export const UserReply = t.Object({ user: AdminUser })
 export const UserList = t.Object({ users: t.Array(AdminUser), pagination: Pagination })
@@ -24,6 +26,7 @@ export const UserList = t.Object({ users: t.Array(AdminUser), pagination: Pagina
 export const UserListQuery = t.Object({
   q: t.Optional(t.String({ description: 'part of the name (case-insensitive)' })),
   role: manyValues('student, teacher or admin; repeat the key for several'),
+  teacher_pending: t.Optional(BoolIshFilter('teacher_pending', { description: 'true (or 1): the teachers awaiting approval' })),
   ...PaginationQuery,
 })
 
@@ -37,7 +40,8 @@ export const CreateUserBody = t.Object({
 export const UpdateUserBody = t.Object({
   name: t.Optional(t.String({ maxLength: 200 })),
   role: t.Optional(t.String({ maxLength: 20, description: 'student, teacher or admin' })),
-})
+  teacher_pending: t.Optional(BoolIsh('teacher_pending', { description: 'false approves a teacher who signed up (SIGNUP_TEACHERS=approve)' })),
+}, { examples: [{ teacher_pending: false }, { role: 'teacher' }] })
 
 export const ResetPasswordBody = t.Object({ password: t.String({ maxLength: 1024 }) })
 

@@ -14,7 +14,7 @@ import { ROLES } from './model'
 import { ACCOUNT_MSG } from '../../core/identity/messages'
 
 function adminUser(user: User) {
-  return { id: user.id, name: user.name, role: user.role, created_at: formatUtc(user.createdAt), updated_at: formatUtc(user.updatedAt) }
+  return { id: user.id, name: user.name, role: user.role, teacher_pending: user.teacherPending, created_at: formatUtc(user.createdAt), updated_at: formatUtc(user.updatedAt) }
 }
 
 function roleOf(raw: string | undefined, fallback?: UserRole): UserRole | undefined {
@@ -24,13 +24,14 @@ function roleOf(raw: string | undefined, fallback?: UserRole): UserRole | undefi
   return role
 }
 
-export async function listUsers(ctx: Ctx, query: { q?: string; role?: string | string[]; page?: string; per_page?: string }) {
+export async function listUsers(ctx: Ctx, query: { q?: string; role?: string | string[]; teacher_pending?: boolean; page?: string; per_page?: string }) {
   const page = parsePagination(query)
   const roles = enumValues(query.role, ROLES, 'role')
   const q = searchTerm(query.q)
   const conditions: SQL[] = []
   if (q) conditions.push(ilike(users.name, likePattern(q)))
   if (roles.length) conditions.push(inArray(users.role, roles))
+  if (query.teacher_pending !== undefined) conditions.push(eq(users.teacherPending, query.teacher_pending))
   const where = conditions.length ? and(...conditions) : undefined
   const db = ctx.database.db
   const [rows, [totals]] = await Promise.all([
@@ -60,17 +61,19 @@ async function lockedUser(tx: Executor, id: number): Promise<User> {
   return user
 }
 
-export async function updateUser(ctx: Ctx, actor: Actor, id: number, body: { name?: string; role?: string }) {
-  if (body.name === undefined && body.role === undefined) throw new BadRequest('nothing to update: send name and/or role')
+export async function updateUser(ctx: Ctx, actor: Actor, id: number, body: { name?: string; role?: string; teacher_pending?: boolean }) {
+  if (body.name === undefined && body.role === undefined && body.teacher_pending === undefined) throw new BadRequest('nothing to update: send name, role and/or teacher_pending')
   const named = body.name === undefined ? undefined : userNameColumns(body.name)
   const name = named?.name
   const role = roleOf(body.role)
   const updated = await ctx.database.db.transaction(async (tx) => {
     const before = await lockedUser(tx, id)
-    const changes: Partial<Pick<User, 'name' | 'role'>> = {}
+    const changes: Partial<Pick<User, 'name' | 'role' | 'teacherPending'>> = {}
     if (name !== undefined && name !== before.name) changes.name = name
     if (role !== undefined && role !== before.role) changes.role = role
-    if (!changes.name && !changes.role) return before
+    // teacher_pending: false approves a teacher who signed up; true takes the powers back until approved again.
+    if (body.teacher_pending !== undefined && body.teacher_pending !== before.teacherPending) changes.teacherPending = body.teacher_pending
+    if (!changes.name && !changes.role && changes.teacherPending === undefined) return before
     if (before.role === 'admin' && changes.role) {
       // Never leave the system without an administrator (the lock serialises concurrent demotions).
       const admins = await tx.select({ id: users.id }).from(users).where(eq(users.role, 'admin')).for('update')
@@ -88,6 +91,7 @@ export async function updateUser(ctx: Ctx, actor: Actor, id: number, body: { nam
     const what = [
       changes.name ? `renamed ${before.name} to ${changes.name}` : undefined,
       changes.role ? `changed the role of ${changes.name ?? before.name} from ${before.role} to ${changes.role}` : undefined,
+      changes.teacherPending === false ? `approved ${changes.name ?? before.name} as a teacher` : changes.teacherPending ? `set ${changes.name ?? before.name} to await approval as a teacher` : undefined,
     ].filter(Boolean).join(' and ')
     await writeAudit(tx, {
       at: ctx.clock.now(),

@@ -111,7 +111,7 @@ export const authRoutes = (ctx: Ctx) =>
       limit: perMinute('signup', 10, 'ip'),
       errors: {
         400: [NAME_MSG.required, NAME_MSG.controlChars, PASSWORD_MSG.tooShort, ACCOUNT_MSG.signupRole],
-        403: [ACCOUNT_MSG.adminSignup],
+        403: [ACCOUNT_MSG.adminSignup, ACCOUNT_MSG.teacherSignupOff],
         409: [ACCOUNT_MSG.exists],
       },
       detail: { summary: 'Create a student or teacher account and log in' },
