@@ -333,7 +333,8 @@ describe('POST /admin/rooms/:id/reserve', () => {
     const before = (await audits()).length
     const clash = await admin.post('/api/admin/rooms/3/reserve', { user_id: 4, start_time: '2030-03-11T10:30:00Z', end_time: '2030-03-11T12:00:00Z' })
     expect(clash.status).toBe(409)
-    expect(clash.body).toEqual({ msg: 'Reservation conflicts with existing booking' })
+    // the contract's message, and who holds the slot (issue 16)
+    expect(clash.body).toEqual({ msg: 'Reservation conflicts with existing booking', held_by: [expect.objectContaining({ user_name: 'student' })] })
     const noRoom = await admin.post('/api/admin/rooms/99999/reserve', { user_id: 3, ...slot })
     expect(noRoom.status).toBe(404)
     expect(noRoom.body).toEqual({ msg: 'room not found' })

@@ -160,7 +160,8 @@ describe('POST /rooms/:id/reserve', () => {
     for (const [s, e] of [[120, 240], [100, 130], [230, 250], [150, 160], [60, 300]]) {
       const r = await reserve(guest, 'B102', at(s!), at(e!))
       expect(r.status).toBe(409)
-      expect(r.body).toEqual({ msg: CONFLICT })
+      // the contract's message, and who holds the slot (issue 16)
+      expect(r.body).toEqual({ msg: CONFLICT, held_by: [expect.objectContaining({ user_name: expect.any(String) })] })
     }
     const before = await reserve(guest, 'B102', at(90), at(120))
     expect(before.status).toBe(201)
@@ -465,7 +466,7 @@ describe('race for one slot', () => {
     const statuses = replies.map((r) => r.status)
     expect(statuses.filter((s) => s === 201).length).toBe(1)
     expect(statuses.filter((s) => s === 409).length).toBe(N - 1)
-    for (const r of replies) if (r.status === 409) expect(r.body).toEqual({ msg: CONFLICT })
+    for (const r of replies) if (r.status === 409) expect(r.body).toMatchObject({ msg: CONFLICT })
     const rows = await db().select().from(reservations)
       .where(and(eq(reservations.roomId, ids.B101!), gte(reservations.startTime, new Date(at(base))), eq(reservations.status, 'active')))
       .orderBy(asc(reservations.id))

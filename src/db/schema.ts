@@ -129,6 +129,8 @@ export const reservations = pgTable('reservations', {
   title: varchar('title', { length: 200 }),
   /** An occurrence moved or cancelled on its own: later edits of its series leave it alone. */
   seriesException: boolean('series_exception').notNull().default(false),
+  /** Why a cancelled booking was cancelled when nobody chose to: `bumped` by a lesson (issue 16). A released no-show is status `released`. */
+  cancelReason: varchar('cancel_reason', { length: 40 }),
   ...timestamps,
 }, (table) => [
   index('reservations_series_idx').on(table.seriesId, table.startTime),

@@ -27,6 +27,7 @@ export const BOOKING_MSG = {
   userNotFound: 'user not found',
   /** cancelling another student's booking */
   notYours: 'insufficient permissions',
+  bumpNotAllowed: 'only teachers and admins can bump bookings',
   tooFarAhead: (days: Count) => `Reservation ends too far ahead: it must end within ${plural(days, 'day', 'days')} from now`,
   tooLong: (hours: Count) => `Reservation is too long: at most ${plural(hours, 'hour', 'hours')}`,
 } as const
@@ -67,6 +68,19 @@ export const CHECK_IN_MSG = {
   tooShort: `room is free for less than ${BOOK_NOW_MIN_MINUTES} minutes`,
 } as const
 
+/** Closures and terms (closures.ts, terms.ts). */
+export const CLOSURE_MSG = {
+  closed: (reason: string) => `room is closed: ${reason}`,
+  notFound: 'closure not found',
+  roomsRequired: 'give room_ids (a list of room ids) or all_rooms: true, not both',
+  roomsNotFound: (ids: string) => `room not found: ${ids}`,
+  reasonRequired: 'reason is required, at most 300 characters',
+  badCalendar: (detail: string) => `not an iCalendar file: ${detail}`,
+  termExists: 'term already exists',
+  badDate: (field: string) => `${field} must be a date YYYY-MM-DD`,
+  badDateOrder: 'starts_on must not be after ends_on',
+} as const
+
 const KEY_REFUSED = [CHECK_IN_MSG.keyInvalid, CHECK_IN_MSG.keyInvalidDisplay, CHECK_IN_MSG.keyOutdated, CHECK_IN_MSG.keyStale, CHECK_IN_MSG.needsDisplay]
 const NOT_ACTIVE = [CHECK_IN_MSG.cancelled, CHECK_IN_MSG.released, CHECK_IN_MSG.ended]
 
@@ -80,14 +94,14 @@ export const BOOKING_ERRORS = {
       TIME_MSG.invalid, TIME_MSG.required, BOOKING_MSG.badRange, BOOKING_MSG.past, BOOKING_MSG.tooFarAhead('<BOOKING_HORIZON_DAYS>'),
       BOOKING_MSG.tooLong('<STUDENT_MAX_BOOKING_HOURS>'), BOOKING_MSG.startsEarly, BOOKING_MSG.endsLate,
     ],
-    403: [BOOKING_MSG.notBookable],
+    403: [BOOKING_MSG.notBookable, BOOKING_MSG.bumpNotAllowed],
     404: [ROOM_MSG.notFound],
-    409: [BOOKING_MSG.conflict, BOOKING_MSG.blocked],
+    409: [BOOKING_MSG.conflict, BOOKING_MSG.blocked, CLOSURE_MSG.closed('<reason>')],
   },
   reschedule: {
     400: [BOOKING_MSG.notActive, TIME_MSG.invalid, BOOKING_MSG.badRange, BOOKING_MSG.past, BOOKING_MSG.tooFarAhead('<BOOKING_HORIZON_DAYS>')],
     404: [BOOKING_MSG.notFound],
-    409: [BOOKING_MSG.conflict],
+    409: [BOOKING_MSG.conflict, CLOSURE_MSG.closed('<reason>')],
   },
   cancel: { 403: [`${BOOKING_MSG.notYours} (another student's reservation)`], 404: [BOOKING_MSG.notFound] },
   reserveFor: { 404: [ROOM_MSG.notFound, BOOKING_MSG.userNotFound], 409: [BOOKING_MSG.conflict] },
@@ -95,7 +109,7 @@ export const BOOKING_ERRORS = {
     400: [CHECK_IN_MSG.badMinutes, CHECK_IN_MSG.outsideHours, BOOKING_MSG.tooLong('<STUDENT_MAX_BOOKING_HOURS>')],
     403: [...KEY_REFUSED, BOOKING_MSG.notBookable],
     404: [ROOM_MSG.notFound],
-    409: [CHECK_IN_MSG.occupied, CHECK_IN_MSG.tooShort, BOOKING_MSG.conflict, BOOKING_MSG.blocked],
+    409: [CHECK_IN_MSG.occupied, CHECK_IN_MSG.tooShort, BOOKING_MSG.conflict, BOOKING_MSG.blocked, CLOSURE_MSG.closed('<reason>')],
   },
   checkIn: {
     400: [CHECK_IN_MSG.keyMissing, CHECK_IN_MSG.keyMissingDisplay],
@@ -128,18 +142,6 @@ export const SERIES_MSG = {
   forSomeoneElse: 'only admins create series for someone else: leave out user_id',
 } as const
 
-/** Closures and terms (closures.ts, terms.ts). */
-export const CLOSURE_MSG = {
-  closed: (reason: string) => `room is closed: ${reason}`,
-  notFound: 'closure not found',
-  roomsRequired: 'give room_ids (a list of room ids) or all_rooms: true, not both',
-  roomsNotFound: (ids: string) => `room not found: ${ids}`,
-  reasonRequired: 'reason is required, at most 300 characters',
-  badCalendar: (detail: string) => `not an iCalendar file: ${detail}`,
-  termExists: 'term already exists',
-  badDate: (field: string) => `${field} must be a date YYYY-MM-DD`,
-  badDateOrder: 'starts_on must not be after ends_on',
-} as const
 
 /** Importing a term's timetable (timetable-import.ts). */
 export const IMPORT_MSG = {

@@ -13,7 +13,7 @@ export const ROOM_STATUSES = ['available', 'occupied', 'blocked'] as const
 export const RESERVATION_STATUSES = ['active', 'finished', 'cancelled'] as const
 export type ReportedStatus = (typeof RESERVATION_STATUSES)[number]
 /** Why a `cancelled` reservation is cancelled, when it was not cancelled by someone: a no-show released by the sweeper. */
-const CANCEL_REASONS = ['no_show'] as const
+const CANCEL_REASONS = ['no_show', 'bumped'] as const
 export type CancelReason = (typeof CANCEL_REASONS)[number]
 /** What check-in requires as proof of presence (decision 013). */
 const CHECK_IN_PROOFS = ['display', 'poster', 'none'] as const
@@ -48,7 +48,7 @@ export const StatusFields = {
     description: 'active, finished (its end has passed) or cancelled (cancelled, or released as a no-show: see cancel_reason)',
   }),
   cancel_reason: t.Nullable(t.UnionEnum(CANCEL_REASONS, {
-    description: 'no_show: released because it was not checked in in time; null otherwise',
+    description: 'no_show: released because it was not checked in in time; bumped: a teacher booked a lesson over it; null otherwise',
   }), { examples: [null] }),
 }
 

@@ -6,13 +6,13 @@
  * rows only, half-open ranges) raises 23P01, answered with 409 on every path, so concurrent
  * requests can never double-book and a cancelled reservation never blocks a slot.
  */
-import { desc, eq } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, lt } from 'drizzle-orm'
 import type { Config } from '../../config'
 import type { Database, Executor } from '../../db/client'
 import { pgConstraint, pgErrorCode } from '../../db/client'
 import { reservations, rooms, users, type Reservation, type Room, type UserRole } from '../../db/schema'
 import type { Clock } from '../../lib/clock'
-import { BadRequest, Conflict, Forbidden, NotFound } from '../../lib/errors'
+import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../lib/errors'
 import { formatUtc, localSecondsOfDay, parseIsoInput, secondsOfDay, windowIntervals } from '../../lib/time'
 import { writeAudit } from '../audit'
 import { releaseDue } from './sweeper'
@@ -138,6 +138,8 @@ export interface CreateReservationInput {
   checkedIn?: boolean
   /** a walk-up booking (book now), with or without a proof of presence: marked walk_up in the audit row */
   walkUp?: boolean
+  /** a teacher's (or admin's) lesson: cancel the overlapping bookings of students (issue 16) */
+  bump?: boolean
 }
 
 /** A reservation as the reserve routes and GET /reservations/mine answer it: the Reservation schema's type. */
@@ -167,6 +169,13 @@ export async function createReservation(
   if (input.enforceRoomRules) await checkNotClosed(tx, room.id, start, end)
   // A no-show whose release is due but not yet swept must not block this slot.
   await releaseDue(deps, tx, { roomId: room.id })
+  // Under the room lock: who holds the slot. Students give way to a lesson booked with bump;
+  // anyone else (or without bump) makes it 409, naming them.
+  const holders = await slotHolders(tx, room.id, start, end)
+  if (input.bump && input.actor.role !== 'teacher' && input.actor.role !== 'admin') throw new Forbidden(MSG.bumpNotAllowed)
+  const bumped = input.bump ? holders.filter((h) => h.role === 'student') : []
+  if (holders.length > bumped.length) throw new HttpError(409, MSG.conflict, {}, { held_by: holders.map(holderView) })
+  for (const holder of bumped) await bumpBooking(deps, tx, holder, input.actor, room.name)
 
   let row: Reservation
   try {
@@ -205,17 +214,55 @@ export async function createReservation(
   }
 }
 
+interface SlotHolder {
+  id: number
+  userId: number
+  userName: string
+  role: UserRole
+  startTime: Date
+  endTime: Date
+  seriesId: number | null
+}
+
+/** The active bookings of a room overlapping [start, end), with their owners (read under the room lock). */
+async function slotHolders(tx: Executor, roomId: number, start: Date, end: Date): Promise<SlotHolder[]> {
+  return tx.select({
+    id: reservations.id, userId: reservations.userId, userName: users.name, role: users.role,
+    startTime: reservations.startTime, endTime: reservations.endTime, seriesId: reservations.seriesId,
+  }).from(reservations).innerJoin(users, eq(users.id, reservations.userId))
+    .where(and(eq(reservations.roomId, roomId), eq(reservations.status, 'active'), lt(reservations.startTime, end), gt(reservations.endTime, start)))
+    .orderBy(asc(reservations.startTime))
+}
+
+const holderView = (h: SlotHolder) => ({ id: h.id, user_name: h.userName, start_time: formatUtc(h.startTime), end_time: formatUtc(h.endTime) })
+
+/** Cancels a student's booking for a lesson (cancel_reason bumped), audited with who bumped it. */
+async function bumpBooking(deps: ReservationDeps, tx: Executor, holder: SlotHolder, actor: { id: number; name?: string }, roomName: string): Promise<void> {
+  const now = deps.clock.now()
+  await tx.update(reservations).set({
+    status: 'cancelled', cancelReason: 'bumped', updatedAt: now, ...(holder.seriesId !== null ? { seriesException: true } : {}),
+  }).where(eq(reservations.id, holder.id))
+  await writeAudit(tx, {
+    at: now, actorId: actor.id, action: 'cancel_reservation',
+    description: `${actor.name ?? `user #${actor.id}`} bumped ${holder.userName}'s booking #${holder.id} in ${roomName} (${formatUtc(holder.startTime)} - ${formatUtc(holder.endTime)}) for a lesson`,
+    payload: {
+      reservation_id: holder.id, user_id: holder.userId, start_time: formatUtc(holder.startTime), end_time: formatUtc(holder.endTime),
+      reason: 'bumped', bumped_by: actor.name ?? actor.id,
+    },
+  })
+}
+
 /** POST /rooms/:id/reserve: parse the body, then book for the caller in one transaction. */
 export async function reserveRoom(
   deps: ReservationDeps,
   actor: ActingUser,
   roomId: number,
-  body: { start_time?: unknown; end_time?: unknown },
+  body: { start_time?: unknown; end_time?: unknown; bump?: boolean },
 ): Promise<CreatedReservation> {
   const start = parseIsoInput(body.start_time)
   const end = parseIsoInput(body.end_time)
   return deps.database.db.transaction((tx) => createReservation(deps, tx, {
-    roomId, userId: actor.id, start, end, actor, enforceRoomRules: true,
+    roomId, userId: actor.id, start, end, actor, enforceRoomRules: true, bump: body.bump === true,
   }))
 }
 
@@ -389,6 +436,7 @@ export async function myReservations(deps: ReservationDeps, userId: number) {
       startTime: reservations.startTime,
       endTime: reservations.endTime,
       status: reservations.status,
+      cancelReason: reservations.cancelReason,
       checkInRequired: reservations.checkInRequired,
       checkedInAt: reservations.checkedInAt,
     })

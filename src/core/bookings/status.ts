@@ -26,8 +26,9 @@ export function reportedStatus(row: { status: ReservationStatus; endTime: Date }
 }
 
 /** `status` and `cancel_reason`, as every reservation JSON carries them. */
-export function statusFields(row: { status: ReservationStatus; endTime: Date }, now: Date): { status: ReportedStatus; cancel_reason: CancelReason | null } {
-  return { status: reportedStatus(row, now), cancel_reason: row.status === 'released' ? 'no_show' : null }
+export function statusFields(row: { status: ReservationStatus; endTime: Date; cancelReason?: string | null }, now: Date): { status: ReportedStatus; cancel_reason: CancelReason | null } {
+  const cancelReason = row.status === 'released' ? 'no_show' : row.status === 'cancelled' && row.cancelReason === 'bumped' ? 'bumped' : null
+  return { status: reportedStatus(row, now), cancel_reason: cancelReason }
 }
 
 export interface ScheduleRow {

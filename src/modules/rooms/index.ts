@@ -4,12 +4,13 @@ import type { Ctx } from '../../context'
 import { authGuard } from '../../plugins/auth'
 import { reserveRoom } from '../../core/bookings/reservations'
 import {
-  CreateRoomBody, ReservationCreated, RoomDetail, RoomIdParams, RoomList, RoomReply, TimeRangeBody,
+  CreateRoomBody, ReservationCreated, RoomDetail, RoomIdParams, RoomList, RoomReply,
 } from '../../core/bookings/model'
 import { createRoom, listRoomViews, roomDetail } from '../../core/bookings/rooms'
 import { routeRules } from '../../plugins/route-rules'
 import { perMinute } from '../../plugins/rate-limit'
 import { BOOKING_ERRORS, ROOM_MSG } from '../../core/bookings/messages'
+import { ReserveBody } from './model'
 import { NAME_MSG } from '../../lib/names'
 
 export const roomRoutes = (ctx: Ctx) =>
@@ -51,7 +52,7 @@ export const roomRoutes = (ctx: Ctx) =>
     }, {
       auth: 'student',
       params: RoomIdParams,
-      body: TimeRangeBody,
+      body: ReserveBody,
       response: { 201: ReservationCreated },
       limit: perMinute('rooms.reserve', 180),
       errors: BOOKING_ERRORS.reserve,
