@@ -18,7 +18,7 @@ import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../lib/
 import { formatUtc, windowIntervals } from '../../lib/time'
 import { writeAudit } from '../audit'
 import {
-  checkInFields, createReservation, effectiveStatus, lockReservation, statusFields, type ActingUser, type CreatedReservation,
+  checkInFields, createReservation, effectiveStatus, lockReservation, type ActingUser, type CreatedReservation,
 } from './reservations'
 import type { CheckInReservation } from './model'
 import { getRoomView, type RoomView } from './rooms'
@@ -27,6 +27,7 @@ import { checkScanKey, type KeyCheck, type KeyKind, type KeyStatus } from './key
 import { releaseDue } from './sweeper'
 import { holdsRoomAt, remainingToday } from './occupancy'
 import { BOOK_NOW_MIN_MINUTES, BOOK_NOW_MINUTES, CHECK_IN_MSG } from './messages'
+import { reservationJson } from './status'
 
 export interface CheckInDeps {
   config: Config
@@ -106,13 +107,7 @@ export type ReservationView = typeof CheckInReservation.static
 function reservationView(row: Reservation, room: Room, now: Date): ReservationView {
   const window = checkInWindow(room, row)
   return {
-    id: row.id,
-    room_id: room.id,
-    room_name: room.name,
-    start_time: formatUtc(row.startTime),
-    end_time: formatUtc(row.endTime),
-    ...statusFields(row, now),
-    ...checkInFields(row),
+    ...reservationJson(row, room, now),
     check_in_opens_at: formatUtc(window.opens),
     check_in_closes_at: formatUtc(window.closes),
   }

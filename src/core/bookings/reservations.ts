@@ -16,12 +16,12 @@ import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../lib/
 import { formatUtc, localSecondsOfDay, parseIsoInput, secondsOfDay, windowIntervals } from '../../lib/time'
 import { writeAudit } from '../audit'
 import { releaseDue } from './sweeper'
-import { checkInFields, effectiveStatus, statusFields, type CancelReason, type ReportedStatus } from './status'
+import { checkInFields, effectiveStatus, reservationJson, statusFields, type CancelReason, type ReportedStatus } from './status'
 import { BOOKING_MSG, ROOM_MSG } from './messages'
 import { checkNotClosed } from './closures'
 import type { UserReservation } from './model'
 
-export { checkInFields, effectiveStatus,   statusFields } from './status'
+export { checkInFields, effectiveStatus } from './status'
 
 /** What the reservation functions need; a Ctx satisfies it. */
 export interface ReservationDeps {
@@ -202,16 +202,7 @@ export async function createReservation(
       ...(input.checkedIn || input.walkUp ? { walk_up: true, checked_in: Boolean(input.checkedIn) } : {}),
     },
   })
-  return {
-    id: row.id,
-    room_id: room.id,
-    room_name: room.name,
-    start_time: formatUtc(row.startTime),
-    end_time: formatUtc(row.endTime),
-    status: 'active',
-    cancel_reason: null,
-    ...checkInFields(row),
-  }
+  return reservationJson(row, room, deps.clock.now())
 }
 
 interface SlotHolder {
@@ -444,15 +435,7 @@ export async function myReservations(deps: ReservationDeps, userId: number) {
     .innerJoin(rooms, eq(rooms.id, reservations.roomId))
     .where(eq(reservations.userId, userId))
     .orderBy(desc(reservations.startTime), desc(reservations.id))
-  return rows.map((row) => ({
-    id: row.id,
-    room_id: row.roomId,
-    room_name: row.roomName,
-    start_time: formatUtc(row.startTime),
-    end_time: formatUtc(row.endTime),
-    ...statusFields(row, now),
-    ...checkInFields(row),
-  }))
+  return rows.map((row) => reservationJson(row, { id: row.roomId, name: row.roomName }, now))
 }
 
 /** Ensures a user exists (for admin bookings on behalf), or 404 `user not found`. */

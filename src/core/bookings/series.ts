@@ -12,7 +12,7 @@ import { and, asc, desc, eq, gt, gte, inArray, lt } from 'drizzle-orm'
 import type { Executor } from '../../db/client'
 import { reservations, rooms, series, terms, type Reservation, type Room, type Series } from '../../db/schema'
 import { BadRequest, Forbidden, HttpError, NotFound } from '../../lib/errors'
-import { formatUtc, formatUtcOrNull, parseIsoInput, zonedToUtc } from '../../lib/time'
+import { formatUtc, parseIsoInput, zonedToUtc } from '../../lib/time'
 import { writeAudit } from '../audit'
 import { closuresOverlapping } from './closures'
 import { BOOKING_MSG, CLOSURE_MSG, ROOM_MSG, SERIES_MSG } from './messages'
@@ -21,7 +21,7 @@ import {
   checkBookingLimits, checkBookingWindow, checkNotPast, checkRoomAccess, lockRoom, requireUser, rethrowReservationWriteError,
   type ActingUser, type ReservationDeps,
 } from './reservations'
-import { statusFields } from './status'
+import { reservationJson } from './status'
 import { releaseDue } from './sweeper'
 
 export interface SeriesInput {
@@ -137,8 +137,7 @@ function seriesView(row: Series) {
 /** An occurrence as the series routes answer it: a reservation (as /reservations/mine) with its series and title. */
 function occurrenceView(row: Reservation, roomName: string, now: Date) {
   return {
-    id: row.id, room_id: row.roomId, room_name: roomName, start_time: formatUtc(row.startTime), end_time: formatUtc(row.endTime),
-    ...statusFields(row, now), check_in_required: row.checkInRequired, checked_in_at: formatUtcOrNull(row.checkedInAt),
+    ...reservationJson(row, { id: row.roomId, name: roomName }, now),
     series_id: row.seriesId, title: row.title, exception: row.seriesException,
   }
 }

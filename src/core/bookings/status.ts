@@ -47,6 +47,23 @@ export function checkInFields(row: { checkInRequired: boolean; checkedInAt: Date
   return { check_in_required: row.checkInRequired, checked_in_at: formatUtcOrNull(row.checkedInAt) }
 }
 
+/** A reservation as GET /reservations/mine and the booking routes answer it (the Reservation schema). */
+export function reservationJson(
+  row: { id: number; startTime: Date; endTime: Date; status: ReservationStatus; cancelReason?: string | null; checkInRequired: boolean; checkedInAt: Date | null },
+  room: { id: number; name: string },
+  now: Date,
+) {
+  return {
+    id: row.id,
+    room_id: room.id,
+    room_name: room.name,
+    start_time: formatUtc(row.startTime),
+    end_time: formatUtc(row.endTime),
+    ...statusFields(row, now),
+    ...checkInFields(row),
+  }
+}
+
 export function scheduleEntry(row: ScheduleRow, now: Date): ScheduleEntryView {
   return {
     id: row.id,

@@ -152,8 +152,9 @@ function seriesRequest(row: Row, lookup: Lookup, timeZone: string) {
   if (firstStart > untilInstant) return { errors: [IMPORT_MSG.noLesson] }
   return {
     errors,
+    owner: teacher!,
     request: {
-      room_id: roomId!, user_id: teacher!.id, owner: teacher!, start_time: firstStart.toISOString(), end_time: firstEnd.toISOString(),
+      room_id: roomId!, user_id: teacher!.id, start_time: firstStart.toISOString(), end_time: firstEnd.toISOString(),
       rrule: `FREQ=WEEKLY;BYDAY=${BYDAY[weekday! - 1]};UNTIL=${rruleUtc(untilInstant)}`, title: row.title || undefined, skip_conflicts: true,
     },
   }
@@ -186,13 +187,13 @@ export async function importTimetable(
           occurrences: 0, created: 0, conflicts: [], errors: [],
         }
         report.rows.push(entry)
-        const { errors, request } = seriesRequest(row, lookup, deps.config.appTimezone)
+        const { errors, request, owner } = seriesRequest(row, lookup, deps.config.appTimezone)
         entry.errors.push(...errors)
         if (!request) continue
         entry.rrule = request.rrule
         try {
           // A savepoint per row: a row the database refuses leaves the others intact.
-          const outcome = await tx.transaction((sp) => createSeriesTx(deps, sp, actor, request, { owner: request.owner, released: true }))
+          const outcome = await tx.transaction((sp) => createSeriesTx(deps, sp, actor, request, { owner, released: true }))
           entry.series_id = outcome.series!.id
           entry.created = outcome.created.length
           entry.occurrences = outcome.created.length + outcome.skipped.length
