@@ -16,13 +16,13 @@ import postgres from 'postgres'
 import { freeSlots } from '../src/core/bookings/rooms'
 
 const columns = `"rooms"."id", "rooms"."name", "rooms"."type", "rooms"."is_blocked", "rooms"."booking_start", "rooms"."booking_end", "rooms"."requires_check_in", "rooms"."series_require_check_in", "rooms"."check_in_opens_min", "rooms"."auto_release_after_min", "rooms"."check_in_proof", "current_reservation"."id", "current_reservation"."user_id", "current_reservation"."name", "current_reservation"."end_time", "current_reservation"."check_in_required", "current_reservation"."checked_in_at", "next_reservation"."id", "next_reservation"."name", "next_reservation"."start_time", "closure_now"."id", "closure_now"."kind", "closure_now"."reason", "closure_now"."start_time", "closure_now"."end_time", count(*) over ()`
-const laterals = `left join lateral (select "reservations"."id", "reservations"."user_id", "users"."name", "reservations"."end_time", "reservations"."check_in_required", "reservations"."checked_in_at" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where ("reservations"."room_id" = "rooms"."id" and ("reservations"."status" = $1 and tstzrange("reservations"."start_time", "reservations"."end_time", '[)') @> $2::timestamptz)) limit $3) "current_reservation" on true left join lateral (select "reservations"."id", "users"."name", "reservations"."start_time" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where ("reservations"."room_id" = "rooms"."id" and "reservations"."status" = $4 and "reservations"."start_time" > $5) order by "reservations"."start_time" asc limit $6) "next_reservation" on true left join lateral (select "id", "kind", "reason", "start_time", "end_time" from "closures" where (("closures"."all_rooms" or "rooms"."id" = any("closures"."room_ids")) and "closures"."start_time" <= $7 and "closures"."end_time" > $8) order by "closures"."end_time" asc limit $9) "closure_now" on true`
+const laterals = `left join lateral (select "reservations"."id", "reservations"."user_id", "users"."name", "reservations"."end_time", "reservations"."check_in_required", "reservations"."checked_in_at" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where ("reservations"."room_id" = "rooms"."id" and ("reservations"."status" = $1 and tstzrange("reservations"."start_time", "reservations"."end_time", '[)') @> $2::timestamptz) and "reservations"."approval" is distinct from 'pending') limit $3) "current_reservation" on true left join lateral (select "reservations"."id", "users"."name", "reservations"."start_time" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where ("reservations"."room_id" = "rooms"."id" and "reservations"."status" = $4 and "reservations"."start_time" > $5 and "reservations"."approval" is distinct from 'pending') order by "reservations"."start_time" asc limit $6) "next_reservation" on true left join lateral (select "id", "kind", "reason", "start_time", "end_time" from "closures" where (("closures"."all_rooms" or "rooms"."id" = any("closures"."room_ids")) and "closures"."start_time" <= $7 and "closures"."end_time" > $8) order by "closures"."end_time" asc limit $9) "closure_now" on true`
 
 /** The SQL the app sends, verbatim (bench/run.ts compares it with what Drizzle sends). */
 export const SQL = {
   roomList: `select ${columns} from "rooms" ${laterals} order by "rooms"."name" asc, "rooms"."id" asc`,
   oneRoom: `select ${columns} from "rooms" ${laterals} where "rooms"."id" in ($10) order by "rooms"."name" asc, "rooms"."id" asc`,
-  schedule: `select "reservations"."id", "reservations"."user_id", "users"."name", "reservations"."start_time", "reservations"."end_time", "reservations"."status", "reservations"."check_in_required", "reservations"."checked_in_at" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where "reservations"."room_id" = $1 order by "reservations"."start_time" asc, "reservations"."id" asc`,
+  schedule: `select "reservations"."id", "reservations"."user_id", "users"."name", "reservations"."start_time", "reservations"."end_time", "reservations"."status", "reservations"."cancel_reason", "reservations"."approval", "reservations"."check_in_required", "reservations"."checked_in_at" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where "reservations"."room_id" = $1 order by "reservations"."start_time" asc, "reservations"."id" asc`,
   /** the closures of a room in the free-slot window (issue 15) */
   closures: `select "id", "all_rooms", "room_ids", "kind", "reason", "start_time", "end_time", "uid", "created_at", "updated_at" from "closures" where (("closures"."all_rooms" or $1 = any("closures"."room_ids")) and ("closures"."start_time" < $2 and "closures"."end_time" > $3)) order by "closures"."start_time" asc`,
 }
@@ -37,7 +37,9 @@ const R = {
 /** ... of the closures query: start and end. */
 const C = { start: 5, end: 6 }
 /** ... and of the schedule query. */
-const S = { id: 0, userId: 1, userName: 2, start: 3, end: 4, status: 5, checkInRequired: 6, checkedInAt: 7 }
+const S = { id: 0, userId: 1, userName: 2, start: 3, end: 4, status: 5, cancelReason: 6, approval: 7, checkInRequired: 8, checkedInAt: 9 }
+/** The reasons the app reports for a cancelled booking nobody chose to cancel (src/core/bookings/model.ts CANCEL_REASONS). */
+const CANCEL_REASONS = new Set(['bumped', 'rejected', 'not_approved'])
 
 type Row = any[]
 
@@ -116,8 +118,10 @@ export function startBaseline(env: Record<string, string | undefined> = process.
       if (stored === 'active') busy.push({ start: s[S.start], end: s[S.end] })
       // as the app reports it: a released no-show is cancelled, with cancel_reason no_show
       const status = stored === 'released' ? 'cancelled' : stored
+      const reason = stored === 'released' ? 'no_show' : stored === 'cancelled' && CANCEL_REASONS.has(s[S.cancelReason]) ? s[S.cancelReason] : null
       return `{"id":${s[S.id]},"user_id":${s[S.userId]},"user_name":${JSON.stringify(s[S.userName])},"start_time":"${utc(s[S.start])}",`
-        + `"end_time":"${utc(s[S.end])}","status":"${status}","cancel_reason":${stored === 'released' ? '"no_show"' : 'null'},"check_in_required":${s[S.checkInRequired]},`
+        + `"end_time":"${utc(s[S.end])}","status":"${status}","cancel_reason":${reason === null ? 'null' : `"${reason}"`},`
+        + `"approval":${s[S.approval] === null ? 'null' : `"${s[S.approval]}"`},"check_in_required":${s[S.checkInRequired]},`
         + `"checked_in_at":${s[S.checkedInAt] === null ? 'null' : `"${utc(s[S.checkedInAt])}"`}}`
     })
     for (const c of closed) busy.push({ start: c[C.start], end: c[C.end] })

@@ -17,6 +17,7 @@ import { displayRoutes, displayAdminRoutes } from './modules/display'
 import { roomEventRoutes } from './modules/events'
 import { healthRoutes } from './modules/health'
 import { homeRoutes } from './modules/home'
+import { adminFairUseRoutes, policyRoutes } from './modules/policies'
 import { posterRoutes } from './modules/posters'
 import { qrRoutes } from './modules/qr'
 import { reservationRoutes } from './modules/reservations'
@@ -43,6 +44,8 @@ function routes(ctx: Ctx) {
     .use(closureRoutes(ctx))
     .use(checkinRoutes(ctx))
     .use(adminRoutes(ctx))
+    .use(policyRoutes(ctx))
+    .use(adminFairUseRoutes(ctx))
     .use(posterRoutes(ctx))
     .use(displayAdminRoutes(ctx))
 }

@@ -79,6 +79,13 @@ export interface Config {
   /** A student's booking may last at most this many hours (teachers and admins exempt). */
   studentMaxBookingHours: number
   /**
+   * No-shows have consequences (issue 16): after noShowStrikes bookings released as no-shows within
+   * noShowWindowDays, the user cannot book for noShowSuspensionDays. 0 strikes = off.
+   */
+  noShowStrikes: number
+  noShowWindowDays: number
+  noShowSuspensionDays: number
+  /**
    * Seconds each rotating check-in code on a door display stays current (a code is accepted for one
    * more period of grace, so a photo of the display is useless after at most two periods).
    */
@@ -346,6 +353,9 @@ export function loadConfig(env: Env = process.env): Config {
     sweepIntervalS: parseInteger(env, 'SWEEP_INTERVAL_S', 30, 0, 3600),
     bookingHorizonDays: parseInteger(env, 'BOOKING_HORIZON_DAYS', 180, 1, 3660),
     studentMaxBookingHours: parseInteger(env, 'STUDENT_MAX_BOOKING_HOURS', 12, 1, 24 * 366),
+    noShowStrikes: parseInteger(env, 'NO_SHOW_STRIKES', 3, 0, 1000),
+    noShowWindowDays: parseInteger(env, 'NO_SHOW_WINDOW_DAYS', 30, 1, 3660),
+    noShowSuspensionDays: parseInteger(env, 'NO_SHOW_SUSPENSION_DAYS', 7, 1, 3660),
     displayCodePeriodS: parseInteger(env, 'DISPLAY_CODE_PERIOD_S', 30, 10, 300),
   }
 }

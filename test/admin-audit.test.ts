@@ -112,6 +112,12 @@ describe('GET /admin/audit/logs', () => {
       update_closure: ['update_room', 'closure.updated'],
       delete_closure: ['update_room', 'closure.deleted'],
       create_term: ['update_room', 'term.created'],
+      approve_reservation: ['update_reservation', 'reservation.approved'],
+      reject_reservation: ['cancel_reservation', 'reservation.rejected'],
+      create_policy: ['create_user', 'policy.created'],
+      update_policy: ['create_user', 'policy.updated'],
+      delete_policy: ['create_user', 'policy.deleted'],
+      lift_suspension: ['create_user', 'user.suspension_lifted'],
     })
     // the default answer (newest 200) only ever holds the original's actions
     for (const l of (await admin.get('/api/admin/audit/logs')).body.logs) expect(AUDIT_ACTIONS).toContain(l.action)
@@ -126,9 +132,12 @@ describe('GET /admin/audit/logs', () => {
     ]))
     expect(byAction.pagination.total).toBe(250 + 9) // the 250 above, and one row of each of the 9 kinds reported as update_room
     const two = (await admin.get('/api/admin/audit/logs?action=create_user&action=logout')).body.logs
-    expect(new Set(two.map((l: any) => l.event))).toEqual(new Set(['user.created', 'user.updated', 'user.password_reset', 'user.password_changed', 'user.signed_up', 'user.logged_out']))
+    expect(new Set(two.map((l: any) => l.event))).toEqual(new Set([
+      'user.created', 'user.updated', 'user.password_reset', 'user.password_changed', 'user.signed_up', 'user.logged_out',
+      'policy.created', 'policy.updated', 'policy.deleted', 'user.suspension_lifted',
+    ]))
     const cancels = (await admin.get('/api/admin/audit/logs?action=cancel_reservation')).body.logs
-    expect(cancels.map((l: any) => l.event).sort()).toEqual(['reservation.cancelled', 'reservation.released', 'series.cancelled'])
+    expect(cancels.map((l: any) => l.event).sort()).toEqual(['reservation.cancelled', 'reservation.rejected', 'reservation.released', 'series.cancelled'])
 
     expect((await admin.get('/api/admin/audit/logs?event=room.unblocked')).body.logs.map((l: any) => l.payload)).toEqual([{ room_id: 1, is_blocked: false }])
     expect((await admin.get('/api/admin/audit/logs?event=room.blocked')).body.logs.map((l: any) => l.payload)).toEqual([{ room_id: 1, is_blocked: true }])

@@ -66,6 +66,7 @@ describe('GET /admin/reservations', () => {
       end_time: '2030-03-10T13:30:00Z',
       status: 'active',
       cancel_reason: null,
+      approval: null,
       check_in_required: true,
       checked_in_at: '2030-03-10T11:30:00Z',
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),

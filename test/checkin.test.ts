@@ -101,7 +101,7 @@ describe('check-in window (opens 10 min before the start, closes at +15 min)', (
     expect(ok.status).toBe(200)
     expect(ok.body.reservation).toEqual({
       id, room_id: ids.C1, room_name: 'C1', start_time: shifted('2030-03-11T10:00:00Z'), end_time: shifted('2030-03-11T11:00:00Z'), status: 'active',
-      cancel_reason: null, check_in_required: true, checked_in_at: shifted('2030-03-11T09:50:00Z'),
+      cancel_reason: null, approval: null, check_in_required: true, checked_in_at: shifted('2030-03-11T09:50:00Z'),
       check_in_opens_at: shifted('2030-03-11T09:50:00Z'), check_in_closes_at: shifted('2030-03-11T10:15:00Z'),
     })
     expect((await row(id)).checkedInAt?.toISOString()).toBe(shifted('2030-03-11T09:50:00.000Z'))

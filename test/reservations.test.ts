@@ -86,7 +86,7 @@ describe('POST /rooms/:id/reserve', () => {
     expect(r.body).toEqual({
       reservation: {
         id: expect.any(Number), room_id: ids.B102, room_name: 'B102', start_time: at(300), end_time: at(360), status: 'active',
-        cancel_reason: null, check_in_required: true, checked_in_at: null,
+        cancel_reason: null, approval: null, check_in_required: true, checked_in_at: null,
       },
     })
     const row = await reservationRow(r.body.reservation.id)
@@ -258,11 +258,11 @@ describe('GET /reservations/mine', () => {
     expect(list.map((x: any) => x.id).sort()).toEqual(own.map((x) => x.id).sort())
     const starts = list.map((x: any) => x.start_time)
     expect(starts).toEqual([...starts].sort().reverse())
-    expect(Object.keys(list[0]).sort()).toEqual(['cancel_reason', 'check_in_required', 'checked_in_at', 'end_time', 'id', 'room_id', 'room_name', 'start_time', 'status'])
+    expect(Object.keys(list[0]).sort()).toEqual(['approval', 'cancel_reason', 'check_in_required', 'checked_in_at', 'end_time', 'id', 'room_id', 'room_name', 'start_time', 'status'])
     const finished = list.find((x: any) => x.id === past.id)
     expect(finished).toEqual({
       id: past.id, room_id: ids.B101, room_name: 'B101', start_time: at(-300), end_time: at(-240), status: 'finished',
-      cancel_reason: null, check_in_required: false, checked_in_at: null,
+      cancel_reason: null, approval: null, check_in_required: false, checked_in_at: null,
     })
     // the original's vocabulary only: a released no-show is cancelled, with the reason beside it
     expect(list.find((x: any) => x.id === noShow.id)).toMatchObject({ status: 'cancelled', cancel_reason: 'no_show' })
@@ -291,7 +291,7 @@ describe('PATCH /reservations/:id', () => {
     const id = created.body.reservation.id
     const r = await teacher.patch(`/api/reservations/${id}`, { start_time: at(1000), end_time: at(1060) })
     expect(r.status).toBe(200)
-    expect(r.body).toEqual({ reservation: { id, start_time: at(1000), end_time: at(1060), status: 'active', cancel_reason: null, check_in_required: true, checked_in_at: null } })
+    expect(r.body).toEqual({ reservation: { id, start_time: at(1000), end_time: at(1060), status: 'active', cancel_reason: null, approval: null, check_in_required: true, checked_in_at: null } })
     const row = await reservationRow(id)
     expect(formatUtc(row.startTime)).toBe(at(1000))
     expect(formatUtc(row.endTime)).toBe(at(1060))
@@ -418,7 +418,7 @@ describe('GET /reservations/room/:room_id/history', () => {
     expect(r.body).toEqual({
       reservations: [{
         id: expect.any(Number), user_id: ids.guest, user_name: 'guest', start_time: at(360), end_time: at(480), status: 'active',
-        cancel_reason: null, check_in_required: false, checked_in_at: null,
+        cancel_reason: null, approval: null, check_in_required: false, checked_in_at: null,
       }],
     })
     // out of order on purpose: the history sorts by start, not by id

@@ -129,7 +129,7 @@ describe('GET /rooms/:id', () => {
     expect(r.body.schedule).toEqual([
       {
         id: expect.any(Number), user_id: await userId('student'), user_name: 'student', start_time: at(120), end_time: at(240), status: 'active',
-        cancel_reason: null, check_in_required: true, checked_in_at: null,
+        cancel_reason: null, approval: null, check_in_required: true, checked_in_at: null,
       },
     ])
     expect(r.body.free_slots).toEqual([

@@ -26,7 +26,14 @@ export const auditAction = pgEnum('audit_action', [
   'check_in', 'check_out', 'auto_release',
   // timetables (issue 15)
   'create_series', 'update_series', 'cancel_series', 'create_closure', 'update_closure', 'delete_closure', 'create_term',
+  // fair use (issue 16)
+  'create_policy', 'update_policy', 'delete_policy', 'approve_reservation', 'reject_reservation', 'lift_suspension',
 ])
+/**
+ * Where a booking stands with an admin, for rooms whose policy requires approval (issue 16): a
+ * pending booking holds its slot but is not shown as the room's current or next booking.
+ */
+export const bookingApproval = pgEnum('booking_approval', ['pending', 'approved', 'rejected'])
 /** Why a room is closed: a public holiday, maintenance, an exam period, anything else. */
 export const closureKind = pgEnum('closure_kind', ['holiday', 'maintenance', 'exam', 'other'])
 
@@ -64,6 +71,11 @@ export const users = pgTable('users', {
    * shown as a teacher, with a student's powers until an admin clears it.
    */
   teacherPending: boolean('teacher_pending').notNull().default(false),
+  /**
+   * No-shows released before this instant no longer count towards a booking suspension: an admin
+   * lifting a suspension sets it (issue 16). Null: every no-show counts.
+   */
+  noShowsClearedAt: timestamp('no_shows_cleared_at', { withTimezone: true }),
   ...timestamps,
 }, (table) => [uniqueIndex('users_name_key_idx').on(table.nameKey)])
 
@@ -131,6 +143,8 @@ export const reservations = pgTable('reservations', {
   seriesException: boolean('series_exception').notNull().default(false),
   /** Why a cancelled booking was cancelled when nobody chose to: `bumped` by a lesson (issue 16). A released no-show is status `released`. */
   cancelReason: varchar('cancel_reason', { length: 40 }),
+  /** Null unless its room's policy required an admin's approval when it was made (issue 16). */
+  approval: bookingApproval('approval'),
   ...timestamps,
 }, (table) => [
   index('reservations_series_idx').on(table.seriesId, table.startTime),
@@ -139,6 +153,8 @@ export const reservations = pgTable('reservations', {
   index('reservations_user_start_idx').on(table.userId, table.startTime),
   // The sweeper's two questions: which active bookings have ended, which still await a check-in.
   index('reservations_active_end_idx').on(table.endTime).where(sql`${table.status} = 'active'`),
+  // Bookings awaiting an admin (the approvals list; released unapproved at their start).
+  index('reservations_pending_idx').on(table.startTime).where(sql`${table.approval} = 'pending' and ${table.status} = 'active'`),
   index('reservations_awaiting_check_in_idx').on(table.startTime)
     .where(sql`${table.status} = 'active' and ${table.checkInRequired} and ${table.checkedInAt} is null`),
 ])
@@ -197,6 +213,33 @@ export const closures = pgTable('closures', {
   index('closures_end_idx').on(table.endTime),
 ])
 
+/**
+ * A fair-use rule (issue 16): limits for the bookings of one role, optionally only in rooms of one
+ * type or in one room. Every rule that matches a booking must hold (so the strictest wins for each
+ * limit); a null limit does not limit. Admins are exempt. A fresh installation has none.
+ */
+export const bookingPolicies = pgTable('booking_policies', {
+  id: serial('id').primaryKey(),
+  role: userRole('role').notNull(),
+  roomType: roomType('room_type'),
+  roomId: integer('room_id').references(() => rooms.id, { onDelete: 'cascade' }),
+  maxDurationMin: integer('max_duration_min'),
+  minNoticeMin: integer('min_notice_min'),
+  maxAdvanceDays: integer('max_advance_days'),
+  /** bookings not yet over (active, pending included) at once */
+  maxActive: integer('max_active'),
+  /** minutes booked per week (Monday 00:00 to Monday 00:00 in APP_TIMEZONE) */
+  maxMinutesPerWeek: integer('max_minutes_per_week'),
+  /** starts and ends on this grid of local time (e.g. 30: 10:00, 10:30, ...) */
+  slotGranularityMin: integer('slot_granularity_min'),
+  requiresApproval: boolean('requires_approval').notNull().default(false),
+  note: varchar('note', { length: 200 }),
+  ...timestamps,
+}, (table) => [
+  check('booking_policies_limits', sql`${table.maxDurationMin} > 0 and ${table.minNoticeMin} >= 0 and ${table.maxAdvanceDays} > 0
+    and ${table.maxActive} >= 0 and ${table.maxMinutesPerWeek} >= 0 and ${table.slotGranularityMin} between 1 and 1440`),
+])
+
 export const auditLogs = pgTable('audit_logs', {
   id: serial('id').primaryKey(),
   actorId: integer('actor_id').references(() => users.id, { onDelete: 'set null' }),
@@ -220,3 +263,5 @@ export type ClosureKind = (typeof closureKind.enumValues)[number]
 export type Series = typeof series.$inferSelect
 export type Closure = typeof closures.$inferSelect
 export type Term = typeof terms.$inferSelect
+export type BookingPolicy = typeof bookingPolicies.$inferSelect
+export type BookingApproval = (typeof bookingApproval.enumValues)[number]

@@ -21,6 +21,9 @@ export const TEST_ENV = {
   RATELIMIT_STORAGE_URI: 'memory://',
   // Tests log in far more often than 6 times a minute; test/rate-limit.test.ts turns limits on.
   RATELIMIT_ENABLED: 'false',
+  // Check-in tests leave one student many no-shows on purpose; test/fair-use.test.ts turns the
+  // suspension on (with its defaults).
+  NO_SHOW_STRIKES: '0',
 }
 
 export interface TestApp {

@@ -62,6 +62,14 @@ const KINDS = [
   { event: 'closure.updated', action: 'update_room', stored: 'update_closure' },
   { event: 'closure.deleted', action: 'update_room', stored: 'delete_closure' },
   { event: 'term.created', action: 'update_room', stored: 'create_term' },
+  // Fair use (issue 16): an approval decides a booking (a rejection cancels it); policies and a
+  // lifted suspension change what a user may book, as a user update did.
+  { event: 'reservation.approved', action: 'update_reservation', stored: 'approve_reservation' },
+  { event: 'reservation.rejected', action: 'cancel_reservation', stored: 'reject_reservation' },
+  { event: 'policy.created', action: 'create_user', stored: 'create_policy' },
+  { event: 'policy.updated', action: 'create_user', stored: 'update_policy' },
+  { event: 'policy.deleted', action: 'create_user', stored: 'delete_policy' },
+  { event: 'user.suspension_lifted', action: 'create_user', stored: 'lift_suspension' },
 ] as const satisfies readonly EventKind[]
 
 type Kind = (typeof KINDS)[number]

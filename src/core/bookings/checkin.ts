@@ -26,7 +26,7 @@ import { ROOM_MSG } from './messages'
 import { checkScanKey, type KeyCheck, type KeyKind, type KeyStatus } from './keys'
 import { releaseDue } from './sweeper'
 import { holdsRoomAt, remainingToday } from './occupancy'
-import { BOOK_NOW_MIN_MINUTES, BOOK_NOW_MINUTES, CHECK_IN_MSG } from './messages'
+import { APPROVAL_MSG, BOOK_NOW_MIN_MINUTES, BOOK_NOW_MINUTES, CHECK_IN_MSG } from './messages'
 import { reservationJson } from './status'
 
 export interface CheckInDeps {
@@ -132,6 +132,7 @@ export async function checkIn(deps: CheckInDeps, actor: ActingUser, id: number, 
     const proof = requireProof(deps, room, key, now)
     if (row.userId !== actor.id) throw new Forbidden(CHECK_IN_MSG.notOwner)
     requireActive(row, now)
+    if (row.approval === 'pending') throw new Conflict(APPROVAL_MSG.awaiting)
     if (row.checkedInAt) return reservationView(row, room, now)
     const window = checkInWindow(room, row)
     if (now < window.opens)

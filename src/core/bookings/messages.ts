@@ -68,6 +68,43 @@ export const CHECK_IN_MSG = {
   tooShort: `room is free for less than ${BOOK_NOW_MIN_MINUTES} minutes`,
 } as const
 
+/** "4 h", "1 h 30 min", "45 min": a policy's minutes in words. */
+function minutesInWords(minutes: number): string {
+  const h = Math.floor(minutes / 60)
+  const m = Math.round(minutes % 60)
+  if (h === 0) return `${m} min`
+  return m === 0 ? `${h} h` : `${h} h ${m} min`
+}
+/** Hours with at most two decimals: 10, 9.5, 1.25. */
+export const hoursInWords = (minutes: number) => String(Math.round((minutes / 60) * 100) / 100)
+
+/**
+ * Fair use (issue 16, policies.ts, strikes.ts, approvals.ts): every limit names itself and its
+ * numbers. Answered 403 {msg, rule} (the rule that refused).
+ */
+export const POLICY_MSG = {
+  tooLong: (minutes: Count, max: number) => `booking too long: ${typeof minutes === 'number' ? minutesInWords(minutes) : minutes}, the limit is ${minutesInWords(max)} per booking`,
+  tooSoon: (min: number) => `too short notice: bookings must start at least ${minutesInWords(min)} from now`,
+  tooFar: (days: Count) => `too far ahead: bookings may start at most ${plural(days, 'day', 'days')} from now`,
+  maxActive: (used: Count, max: Count) => `active booking limit reached: ${used} of ${max} bookings`,
+  maxActiveSeries: (used: Count, max: Count, adding: Count) => `active booking limit reached: ${used} of ${max} bookings, this series would add ${adding}`,
+  weeklyFull: (used: Count, max: Count) => `weekly limit reached: ${used} of ${max} hours used`,
+  weeklyOver: (used: Count, max: Count, adding: Count) => `weekly limit reached: ${used} of ${max} hours used, this booking needs ${adding}`,
+  grid: (step: Count) => `bookings start and end on a ${step}-minute grid`,
+  suspended: (until: string, strikes: Count, days: Count) => `booking suspended until ${until}: ${strikes} no-shows in ${days} days`,
+  walkUpNeedsApproval: "bookings of this room need an admin's approval: book it ahead",
+  notFound: 'policy not found',
+  noScope: 'room_type and room_id: give at most one of them',
+  noLimit: 'a policy needs at least one limit, or requires_approval: true',
+} as const
+
+/** Approval of bookings (approvals.ts). */
+export const APPROVAL_MSG = {
+  notPending: 'booking is not awaiting approval',
+  started: 'booking has started without approval: it was released',
+  awaiting: "booking awaits an admin's approval: check-in opens once it is approved",
+} as const
+
 /** Closures and terms (closures.ts, terms.ts). */
 export const CLOSURE_MSG = {
   closed: (reason: string) => `room is closed: ${reason}`,
@@ -80,6 +117,14 @@ export const CLOSURE_MSG = {
   badDate: (field: string) => `${field} must be a date YYYY-MM-DD`,
   badDateOrder: 'starts_on must not be after ends_on',
 } as const
+
+/** The limits of a booking policy, as the document lists them (the numbers are the rule's). */
+const POLICY_LIMITS_403 = [
+  POLICY_MSG.tooLong('<minutes>', 240), POLICY_MSG.tooSoon(60), POLICY_MSG.tooFar('<max_advance_days>'), POLICY_MSG.maxActive('<n>', '<max_active>'),
+  POLICY_MSG.maxActiveSeries('<n>', '<max_active>', '<occurrences>'), POLICY_MSG.weeklyFull(10, 10), POLICY_MSG.weeklyOver(9, 10, 2), POLICY_MSG.grid('<slot_granularity_min>'),
+]
+/** A new booking may also be refused for the user's no-shows. */
+export const POLICY_403 = [...POLICY_LIMITS_403, POLICY_MSG.suspended('<date>', '<NO_SHOW_STRIKES>', '<NO_SHOW_WINDOW_DAYS>')]
 
 const KEY_REFUSED = [CHECK_IN_MSG.keyInvalid, CHECK_IN_MSG.keyInvalidDisplay, CHECK_IN_MSG.keyOutdated, CHECK_IN_MSG.keyStale, CHECK_IN_MSG.needsDisplay]
 const NOT_ACTIVE = [CHECK_IN_MSG.cancelled, CHECK_IN_MSG.released, CHECK_IN_MSG.ended]
@@ -94,12 +139,13 @@ export const BOOKING_ERRORS = {
       TIME_MSG.invalid, TIME_MSG.required, BOOKING_MSG.badRange, BOOKING_MSG.past, BOOKING_MSG.tooFarAhead('<BOOKING_HORIZON_DAYS>'),
       BOOKING_MSG.tooLong('<STUDENT_MAX_BOOKING_HOURS>'), BOOKING_MSG.startsEarly, BOOKING_MSG.endsLate,
     ],
-    403: [BOOKING_MSG.notBookable, BOOKING_MSG.bumpNotAllowed],
+    403: [BOOKING_MSG.notBookable, BOOKING_MSG.bumpNotAllowed, ...POLICY_403],
     404: [ROOM_MSG.notFound],
     409: [BOOKING_MSG.conflict, BOOKING_MSG.blocked, CLOSURE_MSG.closed('<reason>')],
   },
   reschedule: {
     400: [BOOKING_MSG.notActive, TIME_MSG.invalid, BOOKING_MSG.badRange, BOOKING_MSG.past, BOOKING_MSG.tooFarAhead('<BOOKING_HORIZON_DAYS>')],
+    403: POLICY_LIMITS_403,
     404: [BOOKING_MSG.notFound],
     409: [BOOKING_MSG.conflict, CLOSURE_MSG.closed('<reason>')],
   },
@@ -107,7 +153,7 @@ export const BOOKING_ERRORS = {
   reserveFor: { 404: [ROOM_MSG.notFound, BOOKING_MSG.userNotFound], 409: [BOOKING_MSG.conflict] },
   bookNow: {
     400: [CHECK_IN_MSG.badMinutes, CHECK_IN_MSG.outsideHours, BOOKING_MSG.tooLong('<STUDENT_MAX_BOOKING_HOURS>')],
-    403: [...KEY_REFUSED, BOOKING_MSG.notBookable],
+    403: [...KEY_REFUSED, BOOKING_MSG.notBookable, ...POLICY_403, POLICY_MSG.walkUpNeedsApproval],
     404: [ROOM_MSG.notFound],
     409: [CHECK_IN_MSG.occupied, CHECK_IN_MSG.tooShort, BOOKING_MSG.conflict, BOOKING_MSG.blocked, CLOSURE_MSG.closed('<reason>')],
   },
@@ -115,7 +161,7 @@ export const BOOKING_ERRORS = {
     400: [CHECK_IN_MSG.keyMissing, CHECK_IN_MSG.keyMissingDisplay],
     403: [...KEY_REFUSED, CHECK_IN_MSG.notOwner],
     404: [BOOKING_MSG.notFound],
-    409: [CHECK_IN_MSG.tooEarly('<check_in_opens_min>', '<time>'), CHECK_IN_MSG.tooLate('<time>'), ...NOT_ACTIVE],
+    409: [CHECK_IN_MSG.tooEarly('<check_in_opens_min>', '<time>'), CHECK_IN_MSG.tooLate('<time>'), ...NOT_ACTIVE, APPROVAL_MSG.awaiting],
   },
   checkOut: {
     403: [CHECK_IN_MSG.notOwnerCheckOut],

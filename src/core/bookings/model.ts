@@ -12,9 +12,14 @@ export const ROOM_STATUSES = ['available', 'occupied', 'blocked'] as const
  */
 export const RESERVATION_STATUSES = ['active', 'finished', 'cancelled'] as const
 export type ReportedStatus = (typeof RESERVATION_STATUSES)[number]
-/** Why a `cancelled` reservation is cancelled, when it was not cancelled by someone: a no-show released by the sweeper. */
-const CANCEL_REASONS = ['no_show', 'bumped'] as const
+/**
+ * Why a `cancelled` reservation is cancelled, when its owner did not cancel it: a no-show released
+ * by the sweeper, bumped by a lesson, rejected by an admin, or not approved before its start.
+ */
+export const CANCEL_REASONS = ['no_show', 'bumped', 'rejected', 'not_approved'] as const
 export type CancelReason = (typeof CANCEL_REASONS)[number]
+/** Where a booking stands with an admin, for rooms whose policy requires approval (issue 16). */
+const APPROVALS = ['pending', 'approved', 'rejected'] as const
 /** What check-in requires as proof of presence (decision 013). */
 const CHECK_IN_PROOFS = ['display', 'poster', 'none'] as const
 export const CLOSURE_KINDS = ['holiday', 'maintenance', 'exam', 'other'] as const
@@ -30,11 +35,11 @@ const ROOM_EXAMPLE = {
 }
 const SCHEDULE_ENTRY_EXAMPLE = {
   id: 7, user_id: 3, user_name: 'student', start_time: '2026-11-26T12:00:00Z', end_time: '2026-11-26T13:00:00Z',
-  status: 'cancelled', cancel_reason: 'no_show', check_in_required: true, checked_in_at: null,
+  status: 'cancelled', cancel_reason: 'no_show', approval: null, check_in_required: true, checked_in_at: null,
 }
 const RESERVATION_EXAMPLE = {
   id: 8, room_id: 1, room_name: 'B101', start_time: '2026-11-27T10:00:00Z', end_time: '2026-11-27T11:00:00Z',
-  status: 'active', cancel_reason: null, check_in_required: true, checked_in_at: null,
+  status: 'active', cancel_reason: null, approval: null, check_in_required: true, checked_in_at: null,
 }
 
 export const Timestamp = t.String({ description: 'ISO 8601 in UTC', examples: ['2026-11-26T10:00:00Z'] })
@@ -48,7 +53,10 @@ export const StatusFields = {
     description: 'active, finished (its end has passed) or cancelled (cancelled, or released as a no-show: see cancel_reason)',
   }),
   cancel_reason: t.Nullable(t.UnionEnum(CANCEL_REASONS, {
-    description: 'no_show: released because it was not checked in in time; bumped: a teacher booked a lesson over it; null otherwise',
+    description: 'no_show: released because it was not checked in in time; bumped: a teacher booked a lesson over it; rejected: an admin refused it; not_approved: nobody approved it before its start; null otherwise',
+  }), { examples: [null] }),
+  approval: t.Nullable(t.UnionEnum(APPROVALS, {
+    description: "pending: awaits an admin (holds its slot, not shown as the room's current or next booking); approved; rejected; null: its room needed no approval",
   }), { examples: [null] }),
 }
 

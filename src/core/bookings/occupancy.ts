@@ -18,6 +18,12 @@ export function holdsRoomAt(at: Date): SQL {
   )!
 }
 
+/**
+ * Not awaiting an admin's approval (issue 16): a pending booking holds its slot against other
+ * bookings, but is nobody's current or next booking, and the door display does not list it.
+ */
+export const notPending: SQL = sql`${reservations.approval} is distinct from 'pending'`
+
 /** The end of the local day of `now` in the zone (the next local midnight), as an instant. */
 function endOfLocalDay(now: Date, timeZone: string): Date {
   const local = localParts(now, timeZone)

@@ -19,13 +19,14 @@ import { releaseDue } from './sweeper'
 import { checkInFields, effectiveStatus, reservationJson, statusFields, type CancelReason, type ReportedStatus } from './status'
 import { BOOKING_MSG, ROOM_MSG } from './messages'
 import { checkNotClosed } from './closures'
+import { enforceFairUse } from './fair-use'
 import type { UserReservation } from './model'
 
 export { checkInFields, effectiveStatus } from './status'
 
 /** What the reservation functions need; a Ctx satisfies it. */
 export interface ReservationDeps {
-  config: Pick<Config, 'appTimezone' | 'bookingHorizonDays' | 'studentMaxBookingHours'>
+  config: Pick<Config, 'appTimezone' | 'bookingHorizonDays' | 'studentMaxBookingHours' | 'noShowStrikes' | 'noShowWindowDays' | 'noShowSuspensionDays'>
   database: Pick<Database, 'db'>
   clock: Clock
 }
@@ -167,6 +168,10 @@ export async function createReservation(
   if (input.enforceWindow !== false) checkBookingWindow(room, start, end, deps.config.appTimezone)
   // Closures bind whoever keeps the room rules; an admin booking on someone's behalf may override them.
   if (input.enforceRoomRules) await checkNotClosed(tx, room.id, start, end)
+  // The owner's fair-use rules and no-show record (issue 16), under the room lock and the owner's lock.
+  const { approval } = await enforceFairUse(deps, tx, {
+    actor: input.actor, ownerId: input.userId, room, bookings: [{ start, end }], walkUp: input.walkUp, isNew: true,
+  })
   // A no-show whose release is due but not yet swept must not block this slot.
   await releaseDue(deps, tx, { roomId: room.id })
   // Under the room lock: who holds the slot. Students give way to a lesson booked with bump;
@@ -184,6 +189,7 @@ export async function createReservation(
         roomId: room.id, userId: input.userId, startTime: start, endTime: end, status: 'active',
         checkInRequired: room.requiresCheckIn,
         checkedInAt: input.checkedIn ? deps.clock.now() : null,
+        approval,
         createdAt: deps.clock.now(), updatedAt: deps.clock.now(),
       })
       .returning()) as [Reservation]
@@ -200,6 +206,7 @@ export async function createReservation(
       reservation_id: row.id, room_id: room.id, room_name: room.name, user_id: input.userId,
       start_time: formatUtc(start), end_time: formatUtc(end), ...(onBehalf ? { on_behalf: true } : {}),
       ...(input.checkedIn || input.walkUp ? { walk_up: true, checked_in: Boolean(input.checkedIn) } : {}),
+      ...(approval ? { approval } : {}),
     },
   })
   return reservationJson(row, room, deps.clock.now())
@@ -317,12 +324,20 @@ export async function rescheduleReservation(
   if (input.enforceRoomRules !== false) checkRoomAccess(room)
   if (input.enforceWindow !== false) checkBookingWindow(room, input.start, input.end, deps.config.appTimezone)
   if (input.enforceRoomRules !== false) await checkNotClosed(tx, room.id, input.start, input.end)
+  // Moves count too (issue 16): the owner's rules, the moved booking not counting against itself.
+  // In a room that needs approval, a moved booking waits for a new one.
+  const { approval } = await enforceFairUse(deps, tx, {
+    actor: input.actor, ownerId: input.extra?.userId ?? current.userId, room, bookings: [{ start: input.start, end: input.end }], movingId: current.id, isNew: false,
+  })
   await releaseDue(deps, tx, { roomId: room.id })
 
   let updated: Reservation
   try {
     ;[updated] = (await tx.update(reservations)
-      .set({ startTime: input.start, endTime: input.end, updatedAt: now, ...(current.seriesId !== null ? { seriesException: true } : {}), ...input.extra })
+      .set({
+        startTime: input.start, endTime: input.end, updatedAt: now, ...(current.seriesId !== null ? { seriesException: true } : {}),
+        ...(approval ? { approval } : {}), ...input.extra,
+      })
       .where(eq(reservations.id, current.id))
       .returning()) as [Reservation]
   } catch (error) {
@@ -349,10 +364,7 @@ export async function updateReservationTimes(
   actor: ActingUser,
   id: number,
   body: { start_time?: unknown; end_time?: unknown },
-): Promise<{
-  id: number; start_time: string; end_time: string; status: ReportedStatus; cancel_reason: CancelReason | null
-  check_in_required: boolean; checked_in_at: string | null
-}> {
+): Promise<{ id: number; start_time: string; end_time: string } & ReturnType<typeof statusFields> & ReturnType<typeof checkInFields>> {
   const start = parseIsoInput(body.start_time)
   const end = parseIsoInput(body.end_time)
   const row = await deps.database.db.transaction((tx) => rescheduleReservation(deps, tx, { id, start, end, actor }))
@@ -428,6 +440,7 @@ export async function myReservations(deps: ReservationDeps, userId: number) {
       endTime: reservations.endTime,
       status: reservations.status,
       cancelReason: reservations.cancelReason,
+      approval: reservations.approval,
       checkInRequired: reservations.checkInRequired,
       checkedInAt: reservations.checkedInAt,
     })

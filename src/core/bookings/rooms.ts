@@ -30,7 +30,7 @@ import { generateRoomQr, qrCodeUrl } from '../qr/codes'
 import { scheduleEntry, type ScheduleEntryView } from './status'
 import { ROOM_STATUSES, ROOM_TYPES, type Room as RoomSchema } from './model'
 import { likePattern } from '../../lib/query-params'
-import { holdsRoomAt } from './occupancy'
+import { holdsRoomAt, notPending } from './occupancy'
 import { ROOM_MSG } from './messages'
 import { closuresOverlapping, coversRoom } from './closures'
 
@@ -85,7 +85,7 @@ export async function listRoomViews(
     })
     .from(reservations)
     .innerJoin(users, eq(users.id, reservations.userId))
-    .where(and(eq(reservations.roomId, rooms.id), holdsRoomAt(now)))
+    .where(and(eq(reservations.roomId, rooms.id), holdsRoomAt(now), notPending))
     .limit(1)
     .as('current_reservation')
 
@@ -97,6 +97,7 @@ export async function listRoomViews(
       eq(reservations.roomId, rooms.id),
       eq(reservations.status, 'active'),
       gt(reservations.startTime, now),
+      notPending,
     ))
     .orderBy(asc(reservations.startTime))
     .limit(1)
@@ -251,6 +252,8 @@ export async function roomSchedule(
       startTime: reservations.startTime,
       endTime: reservations.endTime,
       status: reservations.status,
+      cancelReason: reservations.cancelReason,
+      approval: reservations.approval,
       checkInRequired: reservations.checkInRequired,
       checkedInAt: reservations.checkedInAt,
     })

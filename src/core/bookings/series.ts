@@ -22,6 +22,7 @@ import {
   type ActingUser, type ReservationDeps,
 } from './reservations'
 import { reservationJson } from './status'
+import { enforceFairUse } from './fair-use'
 import { releaseDue } from './sweeper'
 
 export interface SeriesInput {
@@ -120,9 +121,21 @@ async function planSeries(deps: ReservationDeps, tx: Executor, actor: ActingUser
 
 const occurrenceTimes = (o: Occurrence) => ({ start_time: formatUtc(o.start), end_time: formatUtc(o.end) })
 
+/**
+ * The owner's fair-use rules over the occurrences to be created (issue 16): each counts like a
+ * booking (length, notice, advance, grid, active bookings, weekly minutes); whether they await approval.
+ */
+function seriesFairUse(deps: ReservationDeps, tx: Executor, actor: ActingUser, plan: Plan, occurrences: Occurrence[]) {
+  return enforceFairUse(deps, tx, { actor, ownerId: plan.owner.id, room: plan.room, bookings: occurrences, isNew: true })
+}
+
 /** POST /series/precheck: the occurrences and the conflict of each; nothing is written. */
 export async function precheckSeries(deps: ReservationDeps, actor: ActingUser, input: SeriesInput) {
-  const plan = await deps.database.db.transaction((tx) => planSeries(deps, tx, actor, input))
+  const plan = await deps.database.db.transaction(async (tx) => {
+    const planned = await planSeries(deps, tx, actor, input)
+    await seriesFairUse(deps, tx, actor, planned, planned.occurrences.filter((o) => !o.conflict))
+    return planned
+  })
   return { occurrences: plan.occurrences.map((o) => ({ ...occurrenceTimes(o), conflict: o.conflict })) }
 }
 
@@ -161,6 +174,7 @@ export async function createSeriesTx(deps: ReservationDeps, tx: Executor, actor:
   }
   const now = deps.clock.now()
   const free = plan.occurrences.filter((o) => !o.conflict)
+  const { approval } = await seriesFairUse(deps, tx, actor, plan, free)
   const last = plan.occurrences[plan.occurrences.length - 1]!
   const [row] = await tx.insert(series).values({
     roomId: plan.room.id, userId: plan.owner.id, title: input.title?.trim() || null, rrule: plan.rule, timeZone: deps.config.appTimezone,
@@ -174,7 +188,7 @@ export async function createSeriesTx(deps: ReservationDeps, tx: Executor, actor:
         roomId: plan.room.id, userId: plan.owner.id, startTime: o.start, endTime: o.end, status: 'active' as const,
         // Lessons are released as no-shows only where the room says so for series.
         checkInRequired: plan.room.requiresCheckIn && plan.room.seriesRequireCheckIn,
-        seriesId: row.id, title: row.title, createdAt: now, updatedAt: now,
+        seriesId: row.id, title: row.title, approval, createdAt: now, updatedAt: now,
       }))).returning()
     } catch (error) {
       rethrowReservationWriteError(error)

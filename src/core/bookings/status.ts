@@ -6,9 +6,9 @@
  *   `cancelled`, with `cancel_reason: "no_show"`; `cancel_reason` is null on every other reservation.
  * The stored status keeps the finer state; effectiveStatus gives it for the code that needs it.
  */
-import type { ReservationStatus } from '../../db/schema'
+import type { BookingApproval, ReservationStatus } from '../../db/schema'
 import { formatUtc, formatUtcOrNull } from '../../lib/time'
-import type { CancelReason, ReportedStatus, ScheduleEntry } from './model'
+import { CANCEL_REASONS, type CancelReason, type ReportedStatus, type ScheduleEntry } from './model'
 
 export type { CancelReason, ReportedStatus } from './model'
 /** A reservation in a room's schedule or history, as the API answers it. */
@@ -25,10 +25,15 @@ export function reportedStatus(row: { status: ReservationStatus; endTime: Date }
   return status === 'released' ? 'cancelled' : status
 }
 
-/** `status` and `cancel_reason`, as every reservation JSON carries them. */
-export function statusFields(row: { status: ReservationStatus; endTime: Date; cancelReason?: string | null }, now: Date): { status: ReportedStatus; cancel_reason: CancelReason | null } {
-  const cancelReason = row.status === 'released' ? 'no_show' : row.status === 'cancelled' && row.cancelReason === 'bumped' ? 'bumped' : null
-  return { status: reportedStatus(row, now), cancel_reason: cancelReason }
+const isCancelReason = (value: string | null | undefined): value is CancelReason => (CANCEL_REASONS as readonly (string | null | undefined)[]).includes(value)
+
+/** `status`, `cancel_reason` and `approval`, as every reservation JSON carries them. */
+export function statusFields(
+  row: { status: ReservationStatus; endTime: Date; cancelReason?: string | null; approval?: BookingApproval | null },
+  now: Date,
+): { status: ReportedStatus; cancel_reason: CancelReason | null; approval: BookingApproval | null } {
+  const cancelReason = row.status === 'released' ? 'no_show' : row.status === 'cancelled' && isCancelReason(row.cancelReason) ? row.cancelReason : null
+  return { status: reportedStatus(row, now), cancel_reason: cancelReason, approval: row.approval ?? null }
 }
 
 export interface ScheduleRow {
@@ -38,6 +43,8 @@ export interface ScheduleRow {
   startTime: Date
   endTime: Date
   status: ReservationStatus
+  cancelReason?: string | null
+  approval?: BookingApproval | null
   checkInRequired: boolean
   checkedInAt: Date | null
 }
@@ -49,7 +56,7 @@ export function checkInFields(row: { checkInRequired: boolean; checkedInAt: Date
 
 /** A reservation as GET /reservations/mine and the booking routes answer it (the Reservation schema). */
 export function reservationJson(
-  row: { id: number; startTime: Date; endTime: Date; status: ReservationStatus; cancelReason?: string | null; checkInRequired: boolean; checkedInAt: Date | null },
+  row: { id: number; startTime: Date; endTime: Date; status: ReservationStatus; cancelReason?: string | null; approval?: BookingApproval | null; checkInRequired: boolean; checkedInAt: Date | null },
   room: { id: number; name: string },
   now: Date,
 ) {

@@ -3,6 +3,7 @@
  * - releases active reservations that needed a check-in and got none by start +
  *   auto_release_after_min (or by their end, if that comes first): status `released`, which takes
  *   them out of the exclusion constraint, so the slot is free at once; one `auto_release` audit row each;
+ * - releases bookings still awaiting an admin's approval at their start (approvals.ts);
  * - marks active reservations whose end has passed `finished` (every read already reports them so;
  *   this only makes the stored status agree, and is not audited).
  *
@@ -51,6 +52,8 @@ export async function releaseDue(
   options: { roomId?: number; now?: Date } = {},
 ): Promise<ReleasedReservation[]> {
   const now = options.now ?? deps.clock.now()
+  // Bookings still awaiting approval at their start give their slot back too (approvals.ts).
+  await expirePending(tx, now, options.roomId)
   const due = await tx
     .select({
       id: reservations.id, roomId: reservations.roomId, roomName: rooms.name, userId: reservations.userId,
@@ -100,6 +103,27 @@ export async function releaseDue(
     }
   }))
   return released.map(({ afterMin: _, ...r }) => r)
+}
+
+/**
+ * Releases the pending bookings whose start has come (optionally of one room) with `tx`; one audit
+ * row each. Rows another transaction holds (a decision in progress) are skipped.
+ */
+async function expirePending(tx: Executor, now: Date, roomId?: number): Promise<number[]> {
+  const due = await tx.select({ id: reservations.id, roomId: reservations.roomId, userId: reservations.userId, start: reservations.startTime, end: reservations.endTime })
+    .from(reservations)
+    .where(and(eq(reservations.approval, 'pending'), eq(reservations.status, 'active'), lte(reservations.startTime, now), roomId === undefined ? undefined : eq(reservations.roomId, roomId)))
+    .orderBy(asc(reservations.id))
+    .for('update', { skipLocked: true })
+  if (due.length === 0) return []
+  await tx.update(reservations).set({ status: 'cancelled', approval: 'rejected', cancelReason: 'not_approved', updatedAt: now })
+    .where(inArray(reservations.id, due.map((r) => r.id)))
+  await tx.insert(auditLogs).values(due.map((r) => ({
+    actorId: null, action: 'reject_reservation' as const, createdAt: now,
+    description: `reservation #${r.id} (${formatUtc(r.start)} - ${formatUtc(r.end)}) released: not approved before its start`,
+    payload: { reservation_id: r.id, room_id: r.roomId, user_id: r.userId, start_time: formatUtc(r.start), end_time: formatUtc(r.end), reason: 'not_approved' },
+  })))
+  return due.map((r) => r.id)
 }
 
 /** Marks active reservations whose end has passed `finished` (skipping rows others hold). */

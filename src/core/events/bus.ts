@@ -17,7 +17,7 @@ import type { Deps } from '../../deps'
 import { reservations, users } from '../../db/schema'
 import { formatUtc } from '../../lib/time'
 import { listRoomViews, type RoomView } from '../bookings/rooms'
-import { remainingToday } from '../bookings/occupancy'
+import { notPending, remainingToday } from '../bookings/occupancy'
 
 const ROOM_EVENTS_CHANNEL = 'qrbook_room_events'
 const BATCH_MS = 20
@@ -103,7 +103,7 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
       })
       .from(reservations)
       .innerJoin(users, eq(users.id, reservations.userId))
-      .where(and(inArray(reservations.roomId, rooms.map((r) => r.id)), remainingToday(now, ctx.config.appTimezone)))
+      .where(and(inArray(reservations.roomId, rooms.map((r) => r.id)), remainingToday(now, ctx.config.appTimezone), notPending))
       .orderBy(asc(reservations.startTime))
     return rooms.map((room) => ({
       room,

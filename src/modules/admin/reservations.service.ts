@@ -7,7 +7,7 @@
 import { and, asc, count, desc, eq, gt, gte, ilike, inArray, isNotNull, isNull, lte, or, type SQL } from 'drizzle-orm'
 import type { Ctx } from '../../context'
 import type { Executor } from '../../db/client'
-import { reservations, rooms, users, type ReservationStatus, type UserRole } from '../../db/schema'
+import { reservations, rooms, users, type BookingApproval, type ReservationStatus, type UserRole } from '../../db/schema'
 import { BadRequest, HttpError } from '../../lib/errors'
 import { paginationOf, parsePagination } from '../../lib/pagination'
 import { enumValues, idValue, likePattern, searchTerm } from '../../lib/query-params'
@@ -41,6 +41,8 @@ export interface AdminReservationRow {
   startTime: Date
   endTime: Date
   status: ReservationStatus
+  cancelReason: string | null
+  approval: BookingApproval | null
   checkInRequired: boolean
   checkedInAt: Date | null
   createdAt: Date
@@ -57,6 +59,8 @@ const columns = {
   startTime: reservations.startTime,
   endTime: reservations.endTime,
   status: reservations.status,
+  cancelReason: reservations.cancelReason,
+  approval: reservations.approval,
   checkInRequired: reservations.checkInRequired,
   checkedInAt: reservations.checkedInAt,
   createdAt: reservations.createdAt,

@@ -15,7 +15,7 @@ import { and, count, eq, sql } from 'drizzle-orm'
 import type { Ctx } from '../../context'
 import { reservations, rooms, users } from '../../db/schema'
 import { formatUtc } from '../../lib/time'
-import { holdsRoomAt } from '../../core/bookings/occupancy'
+import { holdsRoomAt, notPending } from '../../core/bookings/occupancy'
 
 const countWhere = (condition: ReturnType<typeof sql>) => sql<number>`count(*) filter (where ${condition})`.mapWith(Number)
 
@@ -23,7 +23,7 @@ export async function stats(ctx: Ctx) {
   const now = ctx.clock.now()
   const at = sql`${now.toISOString()}::timestamptz`
   const db = ctx.database.db
-  const occupied = sql`exists (${db.select({ one: sql`1` }).from(reservations).where(and(eq(reservations.roomId, rooms.id), holdsRoomAt(now)))})`
+  const occupied = sql`exists (${db.select({ one: sql`1` }).from(reservations).where(and(eq(reservations.roomId, rooms.id), holdsRoomAt(now), notPending))})`
   const notEnded = sql`${reservations.status} = 'active' and ${reservations.endTime} > ${at}`
   const [[r], [v], [u]] = await Promise.all([
     db.select({

@@ -4,7 +4,7 @@
  */
 import { Elysia } from 'elysia'
 import type { Ctx } from '../../context'
-import { BOOKING_MSG, ROOM_MSG, SERIES_MSG } from '../../core/bookings/messages'
+import { BOOKING_MSG, POLICY_403, ROOM_MSG, SERIES_MSG } from '../../core/bookings/messages'
 import { MAX_OCCURRENCES } from '../../core/bookings/recurrence'
 import { cancelSeries, createSeries, getSeries, listSeries, precheckSeries, updateSeries } from '../../core/bookings/series'
 import { TIME_MSG } from '../../lib/time'
@@ -23,7 +23,7 @@ const RULE_ERRORS = [
 ]
 const PLAN_ERRORS = {
   400: RULE_ERRORS,
-  403: [SERIES_MSG.forSomeoneElse, BOOKING_MSG.notBookable],
+  403: [SERIES_MSG.forSomeoneElse, BOOKING_MSG.notBookable, ...POLICY_403],
   404: [ROOM_MSG.notFound, BOOKING_MSG.userNotFound, SERIES_MSG.termNotFound],
   409: [BOOKING_MSG.blocked],
 }

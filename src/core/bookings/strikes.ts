@@ -1,0 +1,85 @@
+/**
+ * No-shows have consequences (issue 16): a user whose bookings were released as no-shows
+ * NO_SHOW_STRIKES times within NO_SHOW_WINDOW_DAYS cannot make new bookings for
+ * NO_SHOW_SUSPENSION_DAYS after the last of them. 0 strikes turns it off.
+ *
+ * Nothing is stored: the suspension is read from the released bookings themselves (each counts at
+ * its start, when the no-show happened), so the sweeper writes nothing more than it did, and a
+ * release never has to lock a users row under some room's lock. An admin lifts a suspension by
+ * setting users.no_shows_cleared_at: the no-shows before it no longer count.
+ */
+import { and, asc, eq, gt, lte, type SQL } from 'drizzle-orm'
+import type { Config } from '../../config'
+import type { Database, Executor } from '../../db/client'
+import { reservations, users } from '../../db/schema'
+import type { Clock } from '../../lib/clock'
+import { NotFound } from '../../lib/errors'
+import { formatUtc } from '../../lib/time'
+import { writeAudit } from '../audit'
+import { BOOKING_MSG } from './messages'
+
+const DAY = 24 * 3600_000
+
+export interface NoShowRecord {
+  /** no-shows within the window (after any lift) */
+  count: number
+  threshold: number
+  windowDays: number
+  /** when the suspension ends; null when the user may book */
+  suspendedUntil: Date | null
+}
+
+/**
+ * The user's no-shows and suspension as of `now`. The suspension ends `suspensionDays` after the
+ * no-show that made it `threshold` within `windowDays`; of several, the latest end counts.
+ */
+export async function noShowRecord(
+  deps: { config: Pick<Config, 'noShowStrikes' | 'noShowWindowDays' | 'noShowSuspensionDays'> },
+  executor: Executor,
+  user: { id: number; noShowsClearedAt: Date | null },
+  now: Date,
+): Promise<NoShowRecord> {
+  const { noShowStrikes: threshold, noShowWindowDays: windowDays, noShowSuspensionDays: suspensionDays } = deps.config
+  // Old enough no-shows can neither count nor suspend any more.
+  const lookBack = new Date(now.getTime() - (windowDays + suspensionDays) * DAY)
+  const since = user.noShowsClearedAt && user.noShowsClearedAt > lookBack ? user.noShowsClearedAt : lookBack
+  const rows = await executor.select({ start: reservations.startTime }).from(reservations)
+    .where(and(eq(reservations.userId, user.id), eq(reservations.status, 'released'), gt(reservations.startTime, since), lte(reservations.startTime, now)) as SQL)
+    .orderBy(asc(reservations.startTime))
+  const strikes = rows.map((r) => r.start.getTime())
+  const windowStart = now.getTime() - windowDays * DAY
+  const count = strikes.filter((s) => s > windowStart).length
+  let suspendedUntil: number | null = null
+  if (threshold > 0) {
+    for (let i = threshold - 1; i < strikes.length; i++) {
+      if (strikes[i]! - strikes[i - threshold + 1]! > windowDays * DAY) continue
+      const ends = strikes[i]! + suspensionDays * DAY
+      if (ends > now.getTime() && (suspendedUntil === null || ends > suspendedUntil)) suspendedUntil = ends
+    }
+  }
+  return { count, threshold, windowDays, suspendedUntil: suspendedUntil === null ? null : new Date(suspendedUntil) }
+}
+
+/**
+ * DELETE /admin/users/:id/suspension: the user's no-shows so far stop counting (a suspension ends
+ * now; the next ones count afresh). Audited. Idempotent.
+ */
+export async function liftSuspension(
+  deps: { database: Pick<Database, 'db'>; clock: Clock; config: Pick<Config, 'noShowStrikes' | 'noShowWindowDays' | 'noShowSuspensionDays'> },
+  admin: { id: number; name: string },
+  userId: number,
+) {
+  return deps.database.db.transaction(async (tx) => {
+    const now = deps.clock.now()
+    const [user] = await tx.select({ id: users.id, name: users.name, noShowsClearedAt: users.noShowsClearedAt }).from(users).where(eq(users.id, userId)).for('no key update')
+    if (!user) throw new NotFound(BOOKING_MSG.userNotFound)
+    const before = await noShowRecord(deps, tx, user, now)
+    await tx.update(users).set({ noShowsClearedAt: now, updatedAt: now }).where(eq(users.id, userId))
+    await writeAudit(tx, {
+      at: now, actorId: admin.id, action: 'lift_suspension',
+      description: `${admin.name} cleared ${user.name}'s no-shows (${before.count} in ${before.windowDays} days)${before.suspendedUntil ? `, lifting the suspension until ${formatUtc(before.suspendedUntil)}` : ''}`,
+      payload: { user_id: userId, no_shows: before.count, suspended_until: before.suspendedUntil ? formatUtc(before.suspendedUntil) : null },
+    })
+    return { user_id: userId, no_shows_cleared_at: formatUtc(now), lifted: before.suspendedUntil !== null }
+  })
+}
