@@ -100,10 +100,11 @@ describe('policies and their limits', () => {
   })
 
   test('the recommended set: one admin call, idempotent, visible in /policies/me', async () => {
-    const applied = await admin.post('/api/admin/policies/recommended', {})
+    expect((await admin.post('/api/admin/policies/recommended', {})).status).toBe(400)
+    const applied = await admin.post('/api/admin/policies/recommended', { set: 'college' })
     expect(applied.status).toBe(200)
     expect(applied.body.added).toHaveLength(2)
-    expect((await admin.post('/api/admin/policies/recommended', {})).body.added).toEqual([])
+    expect((await admin.post('/api/admin/policies/recommended', { set: 'college' })).body.added).toEqual([])
     expect((await admin.get('/api/admin/policies')).body.policies).toHaveLength(2)
     expect((await student.get('/api/policies/me')).body.limits).toMatchObject({ max_duration_min: 240, max_advance_days: 14, max_active: 3, max_minutes_per_week: 600 })
     expect((await teacher.get('/api/policies/me')).body.limits).toMatchObject({ max_duration_min: 480, max_advance_days: 180, max_active: null })

@@ -3,8 +3,8 @@
  * suspension (strikes.ts), checked inside the transaction of every booking, reschedule and series.
  *
  * Counting limits (max_active, max_minutes_per_week) read the owner's other bookings, so two
- * requests of one user at once could each see room for one more. The owner's users row is locked
- * (FOR NO KEY UPDATE) before counting: one user's writes queue, other users' do not, and the count
+ * requests of one user at once could each see room for one more. Where such a rule applies, the
+ * owner's users row is locked (FOR NO KEY UPDATE) before counting: one user's writes queue, other users' do not, and the count
  * each sees includes the rows of the one before. The lock is taken after the room's row lock, as
  * on every booking path, so the two never deadlock each other.
  *
@@ -56,13 +56,18 @@ function refuse(msg: string, rule: BookingPolicy, limit: LimitField | 'requires_
   throw new HttpError(403, msg, {}, { rule: { ...policyView(rule), limit } })
 }
 
-/** The owner of a booking as the policies see them: effective role, locked for counting. */
-async function lockOwner(tx: Executor, ownerId: number) {
-  const [row] = await tx.select({ id: users.id, role: users.role, teacherPending: users.teacherPending, noShowsClearedAt: users.noShowsClearedAt })
-    .from(users).where(eq(users.id, ownerId)).for('no key update')
+const ownerColumns = { id: users.id, role: users.role, teacherPending: users.teacherPending, noShowsClearedAt: users.noShowsClearedAt }
+
+/** The owner of a booking as the policies see them (effective role); `lock` before counting their bookings. */
+async function readOwner(tx: Executor, ownerId: number, lock: boolean) {
+  const query = tx.select(ownerColumns).from(users).where(eq(users.id, ownerId))
+  const [row] = lock ? await query.for('no key update') : await query
   if (!row) throw new NotFound(BOOKING_MSG.userNotFound)
   return { ...row, role: effectiveRole(row) }
 }
+
+/** Rules that count the owner's other bookings: only these need the owner's lock. */
+const counts = (rule: BookingPolicy) => rule.maxActive !== null || rule.maxMinutesPerWeek !== null
 
 const effectiveRole = (user: { role: UserRole; teacherPending: boolean }): UserRole =>
   user.role === 'teacher' && user.teacherPending ? 'student' : user.role
@@ -74,13 +79,15 @@ const effectiveRole = (user: { role: UserRole; teacherPending: boolean }): UserR
 export async function enforceFairUse(deps: FairUseDeps, tx: Executor, input: FairUseInput): Promise<{ approval: 'pending' | null }> {
   if (input.actor.role === 'admin') return { approval: null }
   const now = deps.clock.now()
-  const owner = await lockOwner(tx, input.ownerId)
+  const owner = await readOwner(tx, input.ownerId, false)
   if (owner.role === 'admin') return { approval: null }
-  if (input.isNew) {
+  if (input.isNew && deps.config.noShowStrikes > 0) {
     const record = await noShowRecord(deps, tx, owner, now)
     if (record.suspendedUntil) throw new Forbidden(POLICY_MSG.suspended(formatUtc(record.suspendedUntil), record.threshold, record.windowDays))
   }
   const rules = await matchingPolicies(tx, owner.role, input.room)
+  // Without a counting rule nothing needs the lock: bookings of one user stay as parallel as before.
+  if (rules.some(counts)) await readOwner(tx, owner.id, true)
   for (const rule of rules) await checkRule(deps, tx, rule, owner.id, input, now)
   const requiresApproval = rules.find((r) => r.requiresApproval)
   if (requiresApproval && input.walkUp) refuse(POLICY_MSG.walkUpNeedsApproval, requiresApproval, 'requires_approval')
@@ -227,10 +234,8 @@ export async function myPolicies(deps: FairUseDeps & { database: { db: Executor 
   const db = deps.database.db
   const now = deps.clock.now()
   const tz = deps.config.appTimezone
-  const [owner] = await db.select({ id: users.id, role: users.role, teacherPending: users.teacherPending, noShowsClearedAt: users.noShowsClearedAt })
-    .from(users).where(eq(users.id, user.id))
-  if (!owner) throw new NotFound(BOOKING_MSG.userNotFound)
-  const role = effectiveRole(owner)
+  const owner = await readOwner(db, user.id, false)
+  const role = owner.role
   const exempt = role === 'admin'
   const week = { start: weekStart(now, tz), end: nextWeekStart(weekStart(now, tz), tz) }
   const usageIn = async (scope: Pick<BookingPolicy, 'roomType' | 'roomId'>) => ({

@@ -49,6 +49,7 @@ export const adminFairUseRoutes = (ctx: Ctx) =>
     })
     .post('/policies/recommended', ({ user }) => applyRecommendedPolicies(ctx, user), {
       auth: 'admin',
+      body: t.Object({ set: t.Literal('college', { description: 'which recommended set (one so far)', error: 'set must be "college"' }) }, { examples: [{ set: 'college' }] }),
       response: { 200: RecommendedReply },
       limit: perMinute('admin.policies.write', 30),
       detail: {
