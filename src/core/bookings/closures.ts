@@ -48,7 +48,11 @@ export function closuresOverlapping(executor: Executor, roomId: number, from: Da
 
 /** 409 `room is closed: <reason>` when a closure of the room overlaps [start, end). */
 export async function checkNotClosed(executor: Executor, roomId: number, start: Date, end: Date): Promise<void> {
-  const [closure] = await closuresOverlapping(executor, roomId, start, end)
+  refuseClosed((await closuresOverlapping(executor, roomId, start, end))[0])
+}
+
+/** 409 `room is closed: <reason>` for a closure found (read by the caller with closuresOverlapping). */
+export function refuseClosed(closure: Closure | undefined): void {
   if (closure) throw new HttpError(409, CLOSURE_MSG.closed(closure.reason), {}, { closure: closureView(closure) })
 }
 

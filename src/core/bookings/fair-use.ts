@@ -12,16 +12,16 @@
  */
 import { and, eq, gt, inArray, lt, ne, sql, type SQL } from 'drizzle-orm'
 import type { Config } from '../../config'
-import type { Executor } from '../../db/client'
+import { rowsOf, type Executor } from '../../db/client'
 import { reservations, rooms, users, type BookingPolicy, type Room, type UserRole } from '../../db/schema'
 import type { Clock } from '../../lib/clock'
 import { Forbidden, HttpError, NotFound } from '../../lib/errors'
 import { formatUtc, localParts, localSecondsOfDay, zonedToUtc } from '../../lib/time'
 import { BOOKING_MSG, hoursInWords, POLICY_MSG } from './messages'
 import {
-  appliesEverywhere, LIMIT_FIELDS, limitOf, matchingPolicies, policiesOfRole, policyView, type LimitField, type PolicyView,
+  appliesEverywhere, LIMIT_FIELDS, limitOf, policiesOfRole, policyView, type LimitField, type PolicyView,
 } from './policies'
-import { noShowRecord, type NoShowRecord } from './strikes'
+import { noShowRecord, noShowRecordOf, type NoShowRecord } from './strikes'
 
 const MINUTE = 60_000
 const DAY = 24 * 3600_000
@@ -56,7 +56,7 @@ function refuse(msg: string, rule: BookingPolicy, limit: LimitField | 'requires_
   throw new HttpError(403, msg, {}, { rule: { ...policyView(rule), limit } })
 }
 
-const ownerColumns = { id: users.id, role: users.role, teacherPending: users.teacherPending, noShowsClearedAt: users.noShowsClearedAt }
+const ownerColumns = { id: users.id, role: users.role, teacherPending: users.teacherPending }
 
 /** The owner of a booking as the policies see them (effective role); `lock` before counting their bookings. */
 async function readOwner(tx: Executor, ownerId: number, lock: boolean) {
@@ -66,29 +66,74 @@ async function readOwner(tx: Executor, ownerId: number, lock: boolean) {
   return { ...row, role: effectiveRole(row) }
 }
 
+/** A rule as json_agg gives it (snake_case columns, timestamps as text). */
+type RuleRow = { [K in keyof BookingPolicy as K extends string ? SnakeCase<K> : never]: BookingPolicy[K] extends Date ? string : BookingPolicy[K] }
+type SnakeCase<S extends string> = S extends `${infer H}${infer T}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${SnakeCase<T>}` : S
+
+const ruleOf = (r: RuleRow): BookingPolicy => ({
+  id: r.id, role: r.role, roomType: r.room_type, roomId: r.room_id, maxDurationMin: r.max_duration_min, minNoticeMin: r.min_notice_min,
+  maxAdvanceDays: r.max_advance_days, maxActive: r.max_active, maxMinutesPerWeek: r.max_minutes_per_week,
+  slotGranularityMin: r.slot_granularity_min, requiresApproval: r.requires_approval, note: r.note,
+  createdAt: new Date(r.created_at), updatedAt: new Date(r.updated_at),
+})
+
+/**
+ * What the checks need about the owner, in one query (a booking is the hot write; three separate
+ * reads cost it a fifth of its throughput, docs/performance.md): their effective role, the rules
+ * that bind them in this room, and (for a new booking, when suspensions are on) the starts of
+ * their no-shows that may still count.
+ */
+async function bookingFacts(deps: FairUseDeps, tx: Executor, ownerId: number, roomId: number, now: Date, isNew: boolean) {
+  const withNoShows = isNew && deps.config.noShowStrikes > 0
+  const lookBack = new Date(now.getTime() - (deps.config.noShowWindowDays + deps.config.noShowSuspensionDays) * DAY)
+  const [row] = rowsOf<{ role: UserRole; rules: RuleRow[]; no_shows: number[] | null }>(await tx.execute(sql`
+    select e.role,
+      coalesce((select json_agg(p order by p.id) from booking_policies p
+        where p.role = e.role and (p.room_id is null or p.room_id = ${roomId})
+          and (p.room_type is null or p.room_type = (select type from rooms where id = ${roomId}))), '[]') as rules,
+      case when ${withNoShows} then (select json_agg(extract(epoch from r.start_time) * 1000 order by r.start_time) from reservations r
+        where r.user_id = u.id and r.status = 'released' and r.start_time <= ${now.toISOString()}::timestamptz
+          and r.start_time > greatest(${lookBack.toISOString()}::timestamptz, coalesce(u.no_shows_cleared_at, '-infinity'))) end as no_shows
+    from users u cross join lateral (select case when u.role = 'teacher' and u.teacher_pending then 'student'::user_role else u.role end as role) e
+    where u.id = ${ownerId}`))
+  if (!row) throw new NotFound(BOOKING_MSG.userNotFound)
+  return { role: row.role, rules: row.rules.map(ruleOf), noShows: (row.no_shows ?? []).map((ms) => new Date(Number(ms))) }
+}
+
 /** Rules that count the owner's other bookings: only these need the owner's lock. */
 const counts = (rule: BookingPolicy) => rule.maxActive !== null || rule.maxMinutesPerWeek !== null
 
 const effectiveRole = (user: { role: UserRole; teacherPending: boolean }): UserRole =>
   user.role === 'teacher' && user.teacherPending ? 'student' : user.role
 
+/** What the checks need about the owner: read by fairUseFacts, possibly sent beside other reads. */
+export type FairUseFacts = Awaited<ReturnType<typeof bookingFacts>> | null
+
+/**
+ * Reads what enforceFairUse needs (null for an admin, who is exempt): one query, which a write may
+ * send together with its other reads after the room's lock (pipelined: one round trip for all).
+ */
+export function fairUseFacts(deps: FairUseDeps, tx: Executor, input: Pick<FairUseInput, 'actor' | 'ownerId' | 'isNew'> & { roomId: number }): Promise<FairUseFacts> {
+  if (input.actor.role === 'admin') return Promise.resolve(null)
+  return bookingFacts(deps, tx, input.ownerId, input.roomId, deps.clock.now(), input.isNew)
+}
+
 /**
  * Checks every rule that binds the write and the owner's no-show record; returns whether the
- * bookings must wait for an admin's approval. Call inside the write's transaction, after the room lock.
+ * bookings must wait for an admin's approval. Call inside the write's transaction, after the room
+ * lock, with the facts read after it (fairUseFacts; read here when not given).
  */
-export async function enforceFairUse(deps: FairUseDeps, tx: Executor, input: FairUseInput): Promise<{ approval: 'pending' | null }> {
+export async function enforceFairUse(deps: FairUseDeps, tx: Executor, input: FairUseInput, given?: FairUseFacts): Promise<{ approval: 'pending' | null }> {
   if (input.actor.role === 'admin') return { approval: null }
   const now = deps.clock.now()
-  const owner = await readOwner(tx, input.ownerId, false)
-  if (owner.role === 'admin') return { approval: null }
-  if (input.isNew && deps.config.noShowStrikes > 0) {
-    const record = await noShowRecord(deps, tx, owner, now)
-    if (record.suspendedUntil) throw new Forbidden(POLICY_MSG.suspended(formatUtc(record.suspendedUntil), record.threshold, record.windowDays))
-  }
-  const rules = await matchingPolicies(tx, owner.role, input.room)
+  const facts = given !== undefined ? given : await fairUseFacts(deps, tx, { ...input, roomId: input.room.id })
+  if (!facts || facts.role === 'admin') return { approval: null }
+  const { rules, noShows } = facts
+  const record = noShowRecordOf(deps.config, noShows, now)
+  if (input.isNew && record.suspendedUntil) throw new Forbidden(POLICY_MSG.suspended(formatUtc(record.suspendedUntil), record.threshold, record.windowDays))
   // Without a counting rule nothing needs the lock: bookings of one user stay as parallel as before.
-  if (rules.some(counts)) await readOwner(tx, owner.id, true)
-  for (const rule of rules) await checkRule(deps, tx, rule, owner.id, input, now)
+  if (rules.some(counts)) await readOwner(tx, input.ownerId, true)
+  for (const rule of rules) await checkRule(deps, tx, rule, input.ownerId, input, now)
   const requiresApproval = rules.find((r) => r.requiresApproval)
   if (requiresApproval && input.walkUp) refuse(POLICY_MSG.walkUpNeedsApproval, requiresApproval, 'requires_approval')
   return { approval: requiresApproval ? 'pending' : null }
@@ -243,7 +288,7 @@ export async function myPolicies(deps: FairUseDeps & { database: { db: Executor 
     minutes_this_week: Math.round((await bookedMinutesByWeek(db, owner.id, scope, [week], tz)).get(week.start.getTime()) ?? 0),
   })
   const rules = exempt ? [] : await policiesOfRole(db, role)
-  const record: NoShowRecord = await noShowRecord(deps, db, owner, now)
+  const record: NoShowRecord = await noShowRecord(deps, db, owner.id, now)
   return {
     role,
     exempt,

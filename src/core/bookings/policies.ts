@@ -4,10 +4,10 @@
  * rules match a booking, and the recommended set for a college. The checks a booking must pass
  * live in fair-use.ts.
  */
-import { and, asc, eq, isNull, or } from 'drizzle-orm'
+import { asc, eq } from 'drizzle-orm'
 import type { Database, Executor } from '../../db/client'
 import { pgConstraint, pgErrorCode } from '../../db/client'
-import { bookingPolicies, type BookingPolicy, type Room, type RoomType, type UserRole } from '../../db/schema'
+import { bookingPolicies, type BookingPolicy, type RoomType, type UserRole } from '../../db/schema'
 import type { Clock } from '../../lib/clock'
 import { BadRequest, NotFound } from '../../lib/errors'
 import { formatUtc } from '../../lib/time'
@@ -51,15 +51,6 @@ export function policyView(rule: BookingPolicy) {
   }
 }
 export type PolicyView = ReturnType<typeof policyView>
-
-/** The rules that bind a booking of `role` in `room`: the role's own, its room type's and the room's. */
-export async function matchingPolicies(executor: Executor, role: UserRole, room: Pick<Room, 'id' | 'type'>): Promise<BookingPolicy[]> {
-  return executor.select().from(bookingPolicies).where(and(
-    eq(bookingPolicies.role, role),
-    or(isNull(bookingPolicies.roomType), eq(bookingPolicies.roomType, room.type)),
-    or(isNull(bookingPolicies.roomId), eq(bookingPolicies.roomId, room.id)),
-  )).orderBy(asc(bookingPolicies.id))
-}
 
 /** Every rule of a role (all scopes), for GET /policies/me. */
 export function policiesOfRole(executor: Executor, role: UserRole): Promise<BookingPolicy[]> {

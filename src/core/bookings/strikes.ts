@@ -8,7 +8,7 @@
  * release never has to lock a users row under some room's lock. An admin lifts a suspension by
  * setting users.no_shows_cleared_at: the no-shows before it no longer count.
  */
-import { and, asc, eq, gt, lte, type SQL } from 'drizzle-orm'
+import { and, asc, eq, gt, lte, sql, type SQL } from 'drizzle-orm'
 import type { Config } from '../../config'
 import type { Database, Executor } from '../../db/client'
 import { reservations, users } from '../../db/schema'
@@ -29,24 +29,31 @@ export interface NoShowRecord {
   suspendedUntil: Date | null
 }
 
+type StrikeConfig = Pick<Config, 'noShowStrikes' | 'noShowWindowDays' | 'noShowSuspensionDays'>
+
 /**
- * The user's no-shows and suspension as of `now`. The suspension ends `suspensionDays` after the
+ * The starts of the user's no-shows that may still count as of `now` (within the window plus a
+ * suspension's length, and after an admin's lift), ascending. One query: the lift is read in it.
+ */
+async function noShowStarts(executor: Executor, config: StrikeConfig, userId: number, now: Date): Promise<Date[]> {
+  // Old enough no-shows can neither count nor suspend any more.
+  const lookBack = new Date(now.getTime() - (config.noShowWindowDays + config.noShowSuspensionDays) * DAY)
+  const rows = await executor.select({ start: reservations.startTime }).from(reservations)
+    .where(and(
+      eq(reservations.userId, userId), eq(reservations.status, 'released'), gt(reservations.startTime, lookBack), lte(reservations.startTime, now),
+      sql`${reservations.startTime} > coalesce((select ${users.noShowsClearedAt} from ${users} where ${users.id} = ${userId}), '-infinity')`,
+    ) as SQL)
+    .orderBy(asc(reservations.startTime))
+  return rows.map((r) => r.start)
+}
+
+/**
+ * The record those no-shows make as of `now`. The suspension ends `suspensionDays` after the
  * no-show that made it `threshold` within `windowDays`; of several, the latest end counts.
  */
-export async function noShowRecord(
-  deps: { config: Pick<Config, 'noShowStrikes' | 'noShowWindowDays' | 'noShowSuspensionDays'> },
-  executor: Executor,
-  user: { id: number; noShowsClearedAt: Date | null },
-  now: Date,
-): Promise<NoShowRecord> {
-  const { noShowStrikes: threshold, noShowWindowDays: windowDays, noShowSuspensionDays: suspensionDays } = deps.config
-  // Old enough no-shows can neither count nor suspend any more.
-  const lookBack = new Date(now.getTime() - (windowDays + suspensionDays) * DAY)
-  const since = user.noShowsClearedAt && user.noShowsClearedAt > lookBack ? user.noShowsClearedAt : lookBack
-  const rows = await executor.select({ start: reservations.startTime }).from(reservations)
-    .where(and(eq(reservations.userId, user.id), eq(reservations.status, 'released'), gt(reservations.startTime, since), lte(reservations.startTime, now)) as SQL)
-    .orderBy(asc(reservations.startTime))
-  const strikes = rows.map((r) => r.start.getTime())
+export function noShowRecordOf(config: StrikeConfig, starts: Date[], now: Date): NoShowRecord {
+  const { noShowStrikes: threshold, noShowWindowDays: windowDays, noShowSuspensionDays: suspensionDays } = config
+  const strikes = starts.map((s) => s.getTime())
   const windowStart = now.getTime() - windowDays * DAY
   const count = strikes.filter((s) => s > windowStart).length
   let suspendedUntil: number | null = null
@@ -60,6 +67,11 @@ export async function noShowRecord(
   return { count, threshold, windowDays, suspendedUntil: suspendedUntil === null ? null : new Date(suspendedUntil) }
 }
 
+/** The user's no-shows and suspension as of `now`. */
+export async function noShowRecord(deps: { config: StrikeConfig }, executor: Executor, userId: number, now: Date): Promise<NoShowRecord> {
+  return noShowRecordOf(deps.config, await noShowStarts(executor, deps.config, userId, now), now)
+}
+
 /**
  * DELETE /admin/users/:id/suspension: the user's no-shows so far stop counting (a suspension ends
  * now; the next ones count afresh). Audited. Idempotent.
@@ -71,9 +83,9 @@ export async function liftSuspension(
 ) {
   return deps.database.db.transaction(async (tx) => {
     const now = deps.clock.now()
-    const [user] = await tx.select({ id: users.id, name: users.name, noShowsClearedAt: users.noShowsClearedAt }).from(users).where(eq(users.id, userId)).for('no key update')
+    const [user] = await tx.select({ id: users.id, name: users.name }).from(users).where(eq(users.id, userId)).for('no key update')
     if (!user) throw new NotFound(BOOKING_MSG.userNotFound)
-    const before = await noShowRecord(deps, tx, user, now)
+    const before = await noShowRecord(deps, tx, user.id, now)
     await tx.update(users).set({ noShowsClearedAt: now, updatedAt: now }).where(eq(users.id, userId))
     await writeAudit(tx, {
       at: now, actorId: admin.id, action: 'lift_suspension',

@@ -50,32 +50,13 @@ export async function releaseDue(
   deps: { clock: Clock },
   tx: Executor,
   options: { roomId?: number; now?: Date } = {},
-): Promise<ReleasedReservation[]> {
+): Promise<ReleasedReservation[] & { expired?: number }> {
   const now = options.now ?? deps.clock.now()
-  // Bookings still awaiting approval at their start give their slot back too (approvals.ts).
-  await expirePending(tx, now, options.roomId)
-  const due = await tx
-    .select({
-      id: reservations.id, roomId: reservations.roomId, roomName: rooms.name, userId: reservations.userId,
-      startTime: reservations.startTime, endTime: reservations.endTime, afterMin: rooms.autoReleaseAfterMin,
-    })
-    .from(reservations)
-    .innerJoin(rooms, eq(rooms.id, reservations.roomId))
-    .where(and(
-      eq(reservations.status, 'active'),
-      eq(reservations.checkInRequired, true),
-      isNull(reservations.checkedInAt),
-      eq(rooms.requiresCheckIn, true),
-      options.roomId === undefined ? undefined : eq(reservations.roomId, options.roomId),
-      lte(reservations.startTime, now),
-      or(
-        sql`${reservations.startTime} + ${rooms.autoReleaseAfterMin} * interval '1 minute' <= ${at(now)}`,
-        lte(reservations.endTime, now),
-      ),
-    ))
-    .orderBy(asc(reservations.id))
-    .for('update', { of: reservations, skipLocked: true })
-  if (due.length === 0) return []
+  // Bookings still awaiting approval at their start give their slot back too (approvals.ts). Both
+  // questions are sent at once (pipelined on the transaction's connection): one round trip.
+  const [expired, due] = await Promise.all([expirePending(tx, now, options.roomId), dueForRelease(tx, now, options.roomId)])
+  const none = Object.assign([] as ReleasedReservation[], { expired: expired.length })
+  if (due.length === 0) return none
 
   const changed = await tx.update(reservations)
     .set({ status: 'released', updatedAt: now })
@@ -83,7 +64,7 @@ export async function releaseDue(
     .returning({ id: reservations.id })
   const ids = new Set(changed.map((r) => r.id))
   const released = due.filter((r) => ids.has(r.id))
-  if (released.length === 0) return []
+  if (released.length === 0) return none
 
   await tx.insert(auditLogs).values(released.map((r) => {
     const deadline = new Date(r.startTime.getTime() + r.afterMin * 60_000)
@@ -102,7 +83,32 @@ export async function releaseDue(
       },
     }
   }))
-  return released.map(({ afterMin: _, ...r }) => r)
+  return Object.assign(released.map(({ afterMin: _, ...r }) => r), { expired: expired.length })
+}
+
+/** The no-shows due for release (optionally of one room), locked, skipping rows others hold. */
+function dueForRelease(tx: Executor, now: Date, roomId?: number) {
+  return tx
+    .select({
+      id: reservations.id, roomId: reservations.roomId, roomName: rooms.name, userId: reservations.userId,
+      startTime: reservations.startTime, endTime: reservations.endTime, afterMin: rooms.autoReleaseAfterMin,
+    })
+    .from(reservations)
+    .innerJoin(rooms, eq(rooms.id, reservations.roomId))
+    .where(and(
+      eq(reservations.status, 'active'),
+      eq(reservations.checkInRequired, true),
+      isNull(reservations.checkedInAt),
+      eq(rooms.requiresCheckIn, true),
+      roomId === undefined ? undefined : eq(reservations.roomId, roomId),
+      lte(reservations.startTime, now),
+      or(
+        sql`${reservations.startTime} + ${rooms.autoReleaseAfterMin} * interval '1 minute' <= ${at(now)}`,
+        lte(reservations.endTime, now),
+      ),
+    ))
+    .orderBy(asc(reservations.id))
+    .for('update', { of: reservations, skipLocked: true })
 }
 
 /**
