@@ -32,6 +32,14 @@ import { rateLimiterFor } from './plugins/rate-limit'
 import { requestLog } from './plugins/request-log'
 import { securityHeaders } from './plugins/security-headers'
 
+/** The services of each app built here (tests and the server stop its live feed through it). */
+const contexts = new WeakMap<object, Ctx>()
+export const appContext = (app: object): Ctx | undefined => contexts.get(app)
+
+/** Requests that never change a room or a booking: their success leaves the cached room views alone. */
+const READS = new Set(['GET', 'HEAD', 'OPTIONS'])
+const changesNoRoom = (path: string) => /^(\/api)?\/auth\//.test(path)
+
 /** The feature routes, without prefix. Called once per mount point. */
 function routes(ctx: Ctx) {
   return new Elysia()
@@ -66,13 +74,20 @@ export function createApp(deps: Deps) {
   // After the rate limiter: a refused over-deep body still spends the sender's default budget.
   app.use(bodyDepthLimit())
   if (deps.config.swaggerEnabled) app.use(docs(() => app, deps.clock))
-  return app
+  // A write of this process drops the cached room views before its answer leaves, so the writer
+  // reads its own write at once; other instances learn of it from the NOTIFY (view-cache.ts).
+  app.onAfterHandle({ as: 'global' }, ({ request, path }) => {
+    if (!READS.has(request.method) && !changesNoRoom(path)) ctx.roomViews.invalidateAll()
+  })
+  const built = app
     .group('/api', (api) => api.use(routes(ctx)))
     .use(routes(ctx))
     .use(qrRoutes(ctx))
     .use(scanPageRoutes(ctx))
     .use(displayRoutes(ctx))
     .use(homeRoutes(ctx))
+  contexts.set(built, ctx)
+  return built
 }
 
 export type App = ReturnType<typeof createApp>

@@ -8,6 +8,7 @@ import { createActorCache, type ActorCache } from './core/identity/actors'
 import { createAuthThrottle, type AuthThrottle } from './core/identity/throttle'
 import { createTokenService, type TokenService } from './core/identity/tokens'
 import { createRoomEventBus, type RoomEventBus } from './core/events/bus'
+import { createRoomViewCache, type RoomViewCache } from './core/bookings/view-cache'
 
 export interface Ctx extends Deps {
   tokens: TokenService
@@ -18,6 +19,8 @@ export interface Ctx extends Deps {
   rateLimitStore?: RateLimitStore
   /** live room state for SSE subscribers; starts listening on first use */
   events: RoomEventBus
+  /** the public room views served from memory, kept exact by the events bus (issue 17) */
+  roomViews: RoomViewCache
 }
 
 export function buildContext(deps: Deps): Ctx {
@@ -32,5 +35,6 @@ export function buildContext(deps: Deps): Ctx {
     throttle: createAuthThrottle(deps.config, rateLimitStore, deps.log),
   } as Ctx
   ctx.events = createRoomEventBus(ctx)
+  ctx.roomViews = createRoomViewCache(ctx, ctx.events)
   return ctx
 }

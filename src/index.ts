@@ -4,7 +4,7 @@
  * With WORKERS=N>1 this process prepares the database once, then runs N worker processes that
  * share the port and forwards SIGTERM/SIGINT to them.
  */
-import { createApp } from './app'
+import { appContext, createApp } from './app'
 import { ConfigError, loadConfig, type Config } from './config'
 import { systemClock } from './lib/clock'
 import { createLogger, type Logger } from './lib/log'
@@ -32,6 +32,9 @@ async function runServer(config: Config, log: Logger) {
   // Checked before listening, so the human line comes right with 'listening'.
   const defaultAccounts = !IS_WORKER && wantsHumanLine(config) ? await accountsWithDefaultPasswords(database) : undefined
   const app = createApp({ config, database, clock: systemClock, log, startedAt: Date.now() })
+  // The live feed that keeps the cached room views exact (and the SSE streams live): listening
+  // before the first request, so that one is served from memory too.
+  void appContext(app)?.events.start()
   const running = startServer(app, config, log)
   log.info('listening', { url: running.url.href, database: database.kind, pid: process.pid })
   if (defaultAccounts) console.log(humanStartLine(config, localUrl(running.url), defaultAccounts))
@@ -47,6 +50,7 @@ async function runServer(config: Config, log: Logger) {
     stopping = true
     log.info('shutting down', { signal })
     await Promise.all([running.stop(Math.min(config.timeoutS, 25) * 1000), sweeper?.stop()])
+    await appContext(app)?.events.stop()
     await database.close().catch((error) => log.warn('closing the database failed', { error: String(error) }))
     log.info('stopped')
     process.exit(0)

@@ -23,6 +23,11 @@ export type { Database, Db, DbOptions, Executor } from './database'
 const CONNECT_TIMEOUT_S = 3
 /** How long a LISTEN may take to be set up. */
 const LISTEN_TIMEOUT_MS = 5000
+/**
+ * How often the LISTEN connection is asked `select 1`, and how long it may take to answer: a hung
+ * connection is found within two of these, and the cached room views stop being used (issue 17).
+ */
+const LISTEN_HEARTBEAT_MS = 1000
 
 /**
  * postgres.js's delay before reconnecting a pool connection after a failed attempt (seconds).
@@ -117,12 +122,18 @@ async function listenPostgres(url: string, channel: string, onPayload: (payload:
       if (name === channel && !stopped) onPayload(payload)
     } },
     onclose: () => {
-      if (!listening || stopped) return
-      stopped = true
-      void connection.end({ timeout: 0 }).catch(() => {})
-      onLost?.(new Error('the LISTEN connection closed'))
+      if (!listening) return
+      lost(new Error('the LISTEN connection closed'))
     },
   })
+  const lost = (error: Error) => {
+    if (stopped) return
+    stopped = true
+    clearInterval(heartbeat)
+    void connection.end({ timeout: 0 }).catch(() => {})
+    onLost?.(error)
+  }
+  let heartbeat: ReturnType<typeof setInterval> | undefined
   try {
     await withTimeout(connection.unsafe(`listen "${channel.replace(/"/g, '""')}"`).then(() => {}), LISTEN_TIMEOUT_MS)
     listening = true
@@ -131,9 +142,17 @@ async function listenPostgres(url: string, channel: string, onPayload: (payload:
     void connection.end({ timeout: 0 }).catch(() => {})
     throw error
   }
+  // A connection that hangs (a network partition) never closes: without a question now and then,
+  // the listener would wait forever while the room views it keeps exact went stale. Each
+  // heartbeat must be answered within LISTEN_HEARTBEAT_MS, or the connection counts as lost.
+  heartbeat = setInterval(() => {
+    withTimeout(connection.unsafe('select 1').then(() => {}), LISTEN_HEARTBEAT_MS)
+      .catch((error: Error) => lost(new Error(`the LISTEN connection stopped answering: ${error.message}`)))
+  }, LISTEN_HEARTBEAT_MS)
   return async () => {
     if (stopped) return
     stopped = true
+    clearInterval(heartbeat)
     await connection.end({ timeout: 1 }).catch(() => {})
   }
 }

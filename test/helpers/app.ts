@@ -2,7 +2,7 @@
  * Builds the app exactly as production does (createApp) on a fresh test database, seeded, with a
  * config read from a fixed environment (not the machine's), and drives it in-process.
  */
-import { createApp, type App } from '../../src/app'
+import { appContext, createApp, type App } from '../../src/app'
 import { loadConfig, type Config } from '../../src/config'
 import type { Database, DbOptions } from '../../src/db/client'
 import { seed } from '../../src/db/seed'
@@ -56,6 +56,8 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     database,
     clock,
     async close() {
+      // the live feed of the cached room views holds a LISTEN connection of its own
+      await appContext(app)?.events.stop()
       await drop()
       await Bun.$`rm -rf ${qrDir}`.quiet().nothrow()
     },

@@ -205,7 +205,11 @@ const ROOM_VIEW_COLUMNS = {
 }
 type RoomViewFields = Pick<Room, keyof typeof ROOM_VIEW_COLUMNS>
 
-/** Builds the Room JSON from a room row and its current / next reservation. */
+/**
+ * Builds the Room JSON from a room row and its current / next reservation. Its keys are in the
+ * Room schema's order: the cached room views serialize this object as it is (view-cache.ts), and
+ * clients have always got this order.
+ */
 function roomView(
   config: Pick<Config, 'qrBaseUrl' | 'serverExternalBase' | 'staticQrPath' | 'frontendBaseUrl'>,
   room: RoomViewFields,
@@ -218,15 +222,15 @@ function roomView(
     is_blocked: room.isBlocked,
     qr_code_url: qrCodeUrl(config, room.id),
     status: room.isBlocked || reservationsNow.closure ? 'blocked' : reservationsNow.current ? 'occupied' : 'available',
-    closure: reservationsNow.closure,
     current_reservation: reservationsNow.current,
     next_reservation: reservationsNow.next,
     booking_window: { start: formatTimeOfDay(room.bookingStart), end: formatTimeOfDay(room.bookingEnd) },
     requires_check_in: room.requiresCheckIn,
-    series_require_check_in: room.seriesRequireCheckIn,
     check_in_opens_min: room.checkInOpensMin,
     auto_release_after_min: room.autoReleaseAfterMin,
     check_in_proof: room.checkInProof,
+    series_require_check_in: room.seriesRequireCheckIn,
+    closure: reservationsNow.closure,
   }
 }
 
@@ -292,21 +296,40 @@ export function freeSlots(
   return intersectIntervals(gaps, allowed).map((slot) => ({ start: formatUtc(slot.start), end: formatUtc(slot.end) }))
 }
 
-/** GET /rooms/:id: the room, its whole schedule (ascending) and its free slots for the next 24 h. */
-export async function roomDetail(deps: RoomDeps, id: number) {
+/** What GET /rooms/:id shows apart from the free slots, and what the free slots are made from. */
+export interface RoomDetailParts {
+  room: RoomView
+  schedule: ScheduleEntryView[]
+  /** active bookings and closures (those overlapping [now, closuresUntil)) */
+  busy: Interval[]
+}
+
+/**
+ * The parts of GET /rooms/:id as of `deps.clock.now()`; closures are read up to `closuresUntil`
+ * (default: the free-slot horizon), so a cache can compute free slots for a while longer.
+ */
+export async function roomDetailParts(deps: RoomDeps, id: number, closuresUntil?: Date): Promise<RoomDetailParts> {
   const now = deps.clock.now()
   const [room, schedule, closed] = await Promise.all([
-    getRoomView(deps, id), roomSchedule(deps, id), closuresOverlapping(deps.database.db, id, now, new Date(now.getTime() + FREE_SLOT_HORIZON_MS)),
+    getRoomView(deps, id), roomSchedule(deps, id),
+    closuresOverlapping(deps.database.db, id, now, closuresUntil ?? new Date(now.getTime() + FREE_SLOT_HORIZON_MS)),
   ])
   const busy = schedule
     .filter((entry) => entry.status === 'active')
     .map((entry) => ({ start: new Date(entry.start_time), end: new Date(entry.end_time) }))
     .concat(closed.map((c) => ({ start: c.startTime, end: c.endTime })))
-  return {
-    room,
-    schedule,
-    free_slots: freeSlots(busy, room.booking_window, now, deps.config.appTimezone),
-  }
+  return { room, schedule, busy }
+}
+
+/** The free slots of a room's detail at `now`. */
+export function detailFreeSlots(deps: Pick<RoomDeps, 'config'>, parts: Pick<RoomDetailParts, 'room' | 'busy'>, now: Date) {
+  return freeSlots(parts.busy, parts.room.booking_window, now, deps.config.appTimezone)
+}
+
+/** GET /rooms/:id: the room, its whole schedule (ascending) and its free slots for the next 24 h. */
+export async function roomDetail(deps: RoomDeps, id: number) {
+  const parts = await roomDetailParts(deps, id)
+  return { room: parts.room, schedule: parts.schedule, free_slots: detailFreeSlots(deps, parts, deps.clock.now()) }
 }
 
 // ---- creation ----

@@ -1,8 +1,10 @@
 /**
  * Live room state for subscribers (door displays, the frontend). Database triggers NOTIFY the
  * channel ROOM_EVENTS_CHANNEL with a room id whenever a room or one of its reservations changes,
- * whichever instance (or script) made the change; every instance LISTENs, recomputes the changed
- * rooms' state in one batch, and passes on only what really changed. Time alone also changes a
+ * whichever instance (or script) made the change ('*' when every room may have changed: a user
+ * renamed); every instance LISTENs, hands each change at once to the cached room views
+ * (onChange), and, while anyone is subscribed, recomputes the changed rooms' state in one batch
+ * and passes on only what really changed. Time alone also changes a
  * room's state (a booking starts or ends), so while anyone is subscribed the state is recomputed
  * every REFRESH_MS as well. Events are numbered per process; a short history lets a reconnecting
  * client resume with Last-Event-ID, and anything older gets a fresh snapshot instead.
@@ -64,6 +66,12 @@ export interface RoomEventBus {
   /** The id of the newest event (what a snapshot taken now is equivalent to). */
   currentId(): string
   subscribers(): number
+  /**
+   * Raw changes as they arrive, before any batching: a room id, or null for "every room" (a user
+   * renamed, or the feed (re)started or stopped: whatever was known may be stale). For caches of
+   * room views (src/core/bookings/view-cache.ts).
+   */
+  onChange(listener: (roomId: number | null) => void): () => void
   stop(): Promise<void>
 }
 
@@ -78,6 +86,7 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
   const known = new Map<number, string>()
   const history: RoomEvent[] = []
   const pending = new Set<number>()
+  const changeListeners = new Set<(roomId: number | null) => void>()
   let seq = 0
   let wanted = false
   let stopped = false
@@ -170,14 +179,33 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
     }
   }
 
+  function changed(roomId: number | null) {
+    for (const listener of changeListeners) {
+      try {
+        listener(roomId)
+      } catch (error) {
+        ctx.log.warn('room change listener failed', { error: String(error) })
+      }
+    }
+  }
+
   function onPayload(payload: string) {
-    const id = Number(payload)
-    if (Number.isInteger(id) && id > 0) schedule(id)
+    const id = payload === '*' ? null : Number(payload)
+    if (id !== null && !(Number.isInteger(id) && id > 0)) return
+    changed(id)
+    // Nobody to tell: recomputing room states would only cost every booking a query or two. What
+    // was known is stale now, so the next subscriber's first changes are all sent.
+    if (subscribers.size === 0) return void known.clear()
+    if (id === null) {
+      if (flushTimer === undefined) void refresh()
+    } else schedule(id)
   }
 
   /** Live updates stopped: tell the subscribers once, and drop the LISTEN connection if any. */
   function goDown() {
+    const was = listening
     listening = false
+    if (was) changed(null)
     pending.clear()
     const stop = unlisten
     unlisten = undefined
@@ -203,6 +231,7 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
     ctx.log.warn('room events: the LISTEN connection was lost; listening again', { error: error.message })
     unlisten = undefined
     listening = false
+    changed(null)
     // A dropped connection may be the first sign of an outage.
     ctx.database.breaker.suspect(error)
     ensureListening()
@@ -232,6 +261,7 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
         baselined = true
         unlisten = stop
         listening = true
+        changed(null)
         if (failures > 0) ctx.log.info('room events: listening again', { attempts: failures + 1 })
         failures = 0
         retryMs = RETRY_MIN_MS
@@ -290,6 +320,10 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
     },
     currentId: () => `${boot}-${seq}`,
     subscribers: () => subscribers.size,
+    onChange(listener) {
+      changeListeners.add(listener)
+      return () => changeListeners.delete(listener)
+    },
     async stop() {
       stopped = true
       offBreaker()
@@ -301,6 +335,8 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
       const stop = unlisten
       unlisten = undefined
       listening = false
+      changed(null)
+      changeListeners.clear()
       await stop?.()
     },
   }

@@ -1,0 +1,200 @@
+/**
+ * The public room views served from memory (issue 17): the room list (GET /rooms) and each room's
+ * detail (GET /rooms/:id), kept per process as serialized bytes with their ETag (and gzip, made
+ * once when first asked for), so a hit costs no query and no JSON work.
+ *
+ * An entry is used only while all of these hold (docs/decisions/023-room-views-from-memory.md):
+ * - the live feed runs: the room events bus LISTENs to the NOTIFY every write of a room, a
+ *   reservation or a closure sends at commit, from any instance or script; without it (never
+ *   started, connection lost, database down) every read is built afresh and nothing is kept;
+ * - no change arrived for it since it was built: a room id drops that room's detail and the list;
+ *   "every room" (a user renamed, the feed restarted or lost) drops everything. Each key has a
+ *   generation taken before the build, so a build that raced a change is answered but not kept;
+ * - the clock has not reached the next instant at which the answer changes by itself: a booking
+ *   of the room starts or ends (status, current and next booking, finished entries), a closure
+ *   starts or ends, or MAX_AGE_MS passed. The detail's free slots start "now", so they are
+ *   computed per request from the cached busy intervals (cheap); the rest of its bytes are cached.
+ * The writes of this process also drop everything at once (invalidateAll, called by the app after
+ * each write request), so a client reads its own write even before the NOTIFY comes back.
+ */
+import { gt, min } from 'drizzle-orm'
+import { closures } from '../../db/schema'
+import { cachedBody, type CachedBody } from '../../lib/http-cache'
+import type { Logger } from '../../lib/log'
+import type { RoomEventBus } from '../events/bus'
+import { detailFreeSlots, listRoomViews, roomDetailParts, type RoomDeps, type RoomDetailParts, type RoomView } from './rooms'
+
+/** An entry is rebuilt at least this often, whatever the feed says (a safety net, not the mechanism). */
+const MAX_AGE_MS = 5 * 60_000
+/** Details kept at most (one per room; the oldest goes first). */
+const MAX_DETAILS = 2000
+const FREE_SLOT_HORIZON_MS = 24 * 3600_000
+
+const encoder = new TextEncoder()
+
+interface Entry<T> {
+  value: T
+  builtAt: number
+  validUntil: number
+  /** the generation of its key when its build began */
+  gen: string
+}
+
+interface DetailValue {
+  /** `{"room":...,"schedule":[...],"free_slots":` */
+  prefix: Uint8Array<ArrayBuffer>
+  parts: Pick<RoomDetailParts, 'room' | 'busy'>
+  /** the last answer, reused while the free slots come out the same */
+  last?: { slots: string; body: CachedBody }
+}
+
+interface RoomViewCacheStats {
+  live: boolean
+  hits: number
+  misses: number
+  details: number
+  bytes: number
+}
+
+export interface RoomViewCache {
+  /** GET /rooms: `{"rooms":[...]}` */
+  roomList(): Promise<CachedBody>
+  /** GET /rooms/:id: `{"room":...,"schedule":[...],"free_slots":[...]}` as of now (404 like roomDetail). */
+  roomDetail(id: number): Promise<CachedBody>
+  /** Drops everything (this process wrote something). */
+  invalidateAll(): void
+  stats(): RoomViewCacheStats
+}
+
+/** The earliest instant after `now` among `times` (ISO strings or dates), or Infinity. */
+function nextInstant(now: number, times: (string | Date | null | undefined)[]): number {
+  let next = Infinity
+  for (const t of times) {
+    if (!t) continue
+    const ms = typeof t === 'string' ? Date.parse(t) : t.getTime()
+    if (ms > now && ms < next) next = ms
+  }
+  return next
+}
+
+/** When a room's own fields change by themselves: its current booking ends, its next one starts, its closure ends. */
+const roomInstants = (room: RoomView) => [room.current_reservation?.end_time, room.next_reservation?.start_time, room.closure?.end_time]
+
+export function createRoomViewCache(deps: RoomDeps & { log: Logger }, bus: Pick<RoomEventBus, 'start' | 'live' | 'onChange'>): RoomViewCache {
+  let list: Entry<CachedBody> | undefined
+  const details = new Map<number, Entry<DetailValue>>()
+  /** bumped by every change: the list's generation */
+  let listGen = 0
+  /** bumped by "every room": part of every detail's generation */
+  let allGen = 0
+  const roomGens = new Map<number, number>()
+  let hits = 0
+  let misses = 0
+  let starting: Promise<boolean> | undefined
+
+  const detailGen = (id: number) => `${allGen}:${roomGens.get(id) ?? 0}`
+  const listKey = () => `${listGen}`
+
+  function invalidateAll() {
+    allGen++
+    listGen++
+    list = undefined
+    details.clear()
+  }
+
+  bus.onChange((roomId) => {
+    if (roomId === null) return invalidateAll()
+    listGen++
+    list = undefined
+    roomGens.set(roomId, (roomGens.get(roomId) ?? 0) + 1)
+    details.delete(roomId)
+  })
+
+  /** Whether entries may be used and kept: the feed runs (started on first use). */
+  async function live(): Promise<boolean> {
+    if (bus.live()) return true
+    starting ??= bus.start().catch(() => false).finally(() => { starting = undefined })
+    // The first request waits for the feed; later ones (while it is down) do not.
+    return starting
+  }
+
+  const fresh = <T>(entry: Entry<T> | undefined, gen: string, now: number): entry is Entry<T> =>
+    entry !== undefined && entry.gen === gen && entry.builtAt <= now && now < entry.validUntil
+
+  /** The next start of a closure after now (any room: a closure's start changes the rooms it covers). */
+  async function nextClosureStart(now: Date): Promise<Date | null> {
+    const [row] = await deps.database.db.select({ at: min(closures.startTime) }).from(closures).where(gt(closures.startTime, now))
+    return row?.at ?? null
+  }
+
+  /** The deps of one build: one instant for every part of it. */
+  const frozenAt = (now: Date): RoomDeps => ({ ...deps, clock: { now: () => now } })
+
+  return {
+    async roomList() {
+      const isLive = await live()
+      const now = deps.clock.now()
+      if (isLive && fresh(list, listKey(), now.getTime())) {
+        hits++
+        return list.value
+      }
+      misses++
+      const gen = listKey()
+      const [{ rooms }, closureStart] = await Promise.all([listRoomViews(frozenAt(now)), nextClosureStart(now)])
+      const body = cachedBody(encoder.encode(JSON.stringify({ rooms })))
+      const validUntil = Math.min(
+        nextInstant(now.getTime(), [...rooms.flatMap(roomInstants), closureStart]),
+        now.getTime() + MAX_AGE_MS,
+      )
+      if (isLive && bus.live() && gen === listKey()) list = { value: body, builtAt: now.getTime(), validUntil, gen }
+      return body
+    },
+
+    async roomDetail(id) {
+      const isLive = await live()
+      const now = deps.clock.now()
+      let entry = details.get(id)
+      if (isLive && fresh(entry, detailGen(id), now.getTime())) hits++
+      else {
+        misses++
+        const gen = detailGen(id)
+        const until = now.getTime() + MAX_AGE_MS
+        // Closures far enough ahead for free slots computed until the entry expires.
+        const [parts, closureStart] = await Promise.all([
+          roomDetailParts(frozenAt(now), id, new Date(until + FREE_SLOT_HORIZON_MS)),
+          nextClosureStart(now),
+        ])
+        const { room, schedule } = parts
+        const prefix = encoder.encode(`{"room":${JSON.stringify(room)},"schedule":${JSON.stringify(schedule)},"free_slots":`)
+        const validUntil = Math.min(
+          nextInstant(now.getTime(), [...roomInstants(room), ...schedule.filter((e) => e.status === 'active').map((e) => e.end_time), closureStart]),
+          until,
+        )
+        entry = { value: { prefix, parts: { room, busy: parts.busy } }, builtAt: now.getTime(), validUntil, gen }
+        if (isLive && bus.live() && gen === detailGen(id)) {
+          details.delete(id)
+          details.set(id, entry)
+          if (details.size > MAX_DETAILS) details.delete(details.keys().next().value!)
+        }
+      }
+      const value = entry.value
+      const slots = JSON.stringify(detailFreeSlots(deps, value.parts, now))
+      if (value.last?.slots === slots) return value.last.body
+      const tail = encoder.encode(`${slots}}`)
+      const bytes = new Uint8Array(value.prefix.length + tail.length)
+      bytes.set(value.prefix)
+      bytes.set(tail, value.prefix.length)
+      const body = cachedBody(bytes)
+      value.last = { slots, body }
+      return body
+    },
+
+    invalidateAll,
+
+    stats() {
+      let bytes = list?.value.bytes.length ?? 0
+      for (const entry of details.values()) bytes += entry.value.prefix.length
+      return { live: bus.live(), hits, misses, details: details.size, bytes }
+    },
+  }
+}

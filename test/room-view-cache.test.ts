@@ -1,0 +1,269 @@
+/**
+ * Issue 17: the room list and room views served from memory, never stale. In-process on a fake
+ * clock (both databases): ETag / 304 / gzip, a write read back at once, a status that flips at the
+ * exact instant a booking starts and ends, a change made behind the app's back (another instance)
+ * arriving by NOTIFY, a rename, and no cache while the live feed is down. Across processes on
+ * PostgreSQL with the real clock: a booking on A visible on B within 100 ms, a start flipping both
+ * within 50 ms, and a LISTEN connection cut by a TCP proxy never leaving a stale answer.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { eq } from 'drizzle-orm'
+import postgres from 'postgres'
+import { appContext } from '../src/app'
+import { reservations, rooms, users } from '../src/db/schema'
+import { fixedClock } from '../src/lib/clock'
+import { loggedIn, testApp, type Client, type TestApp } from './helpers/app'
+import { timeShifter } from './helpers/clock'
+import { createPostgresDatabase, postgresServerUrl } from './helpers/db'
+import { killAll, processEnv, spawnServer } from './helpers/process'
+import { startTcpProxy } from './helpers/tcp-proxy'
+
+setDefaultTimeout(60_000) // see test/setup.ts
+
+const shifted = timeShifter('2030-09-10T08:00:00Z')
+const START = new Date(shifted('2030-09-10T08:00:00Z'))
+const SEC = 1000
+const MIN = 60 * SEC
+const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z')
+
+/** Waits until `check` passes (polling every 2 ms) or `ms` elapse; returns how long it took. */
+async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
+  const started = performance.now()
+  while (performance.now() - started < ms) {
+    if (await check()) return performance.now() - started
+    await Bun.sleep(2)
+  }
+  throw new Error(`not within ${ms} ms`)
+}
+
+describe('in process (fake clock)', () => {
+  let t: TestApp
+  let clock: ReturnType<typeof fixedClock>
+  let admin: Client, student: Client
+  let roomId: number
+  const stats = () => appContext(t.app)!.roomViews.stats()
+  const get = (path: string, headers: Record<string, string> = {}) => t.app.handle(new Request(`http://localhost${path}`, { headers }))
+  const listed = async () => ((await (await get('/api/rooms')).json()) as { rooms: any[] }).rooms.find((r) => r.id === roomId)
+
+  beforeAll(async () => {
+    clock = fixedClock(START)
+    t = await testApp({ clock })
+    ;[admin, student] = await Promise.all(['admin', 'student'].map((n) => loggedIn(t.app, n))) as [Client, Client]
+    const created = await admin.post('/api/admin/rooms', { name: 'C1', requires_check_in: false })
+    roomId = created.body.room.id
+  }, 120_000)
+  afterAll(() => t.close())
+
+  test('ETag and Cache-Control: no-cache; If-None-Match answers 304 without a body; gzip when accepted', async () => {
+    const first = await get('/api/rooms')
+    expect(first.status).toBe(200)
+    const etag = first.headers.get('etag')!
+    expect(etag).toMatch(/^"[0-9a-z]+-[0-9a-z]+"$/)
+    expect(first.headers.get('cache-control')).toBe('no-cache')
+    expect(first.headers.get('content-type')).toStartWith('application/json')
+    expect(first.headers.get('vary')).toContain('Accept-Encoding')
+    const body = await first.text()
+    expect(JSON.parse(body).rooms.length).toBeGreaterThan(1)
+
+    const again = await get('/api/rooms', { 'if-none-match': etag })
+    expect(again.status).toBe(304)
+    expect(await again.text()).toBe('')
+    expect(again.headers.get('etag')).toBe(etag)
+    expect((await get('/api/rooms', { 'if-none-match': `"other", W/${etag}` })).status).toBe(304)
+    expect((await get('/api/rooms', { 'if-none-match': '"other"' })).status).toBe(200)
+
+    const zipped = await get('/api/rooms', { 'accept-encoding': 'gzip, br' })
+    expect(zipped.headers.get('content-encoding')).toBe('gzip')
+    const raw = new Uint8Array(await zipped.arrayBuffer())
+    expect(raw.length).toBeLessThan(body.length)
+    expect(new TextDecoder().decode(Bun.gunzipSync(raw))).toBe(body)
+    expect((await get('/api/rooms', { 'accept-encoding': 'gzip;q=0' })).headers.get('content-encoding')).toBeNull()
+    // the same at the legacy mount, and a room view too; an unknown room is still 404
+    expect((await get('/rooms', { 'if-none-match': etag })).status).toBe(304)
+    const detail = await get(`/api/rooms/${roomId}`)
+    expect(detail.headers.get('etag')).toBeTruthy()
+    expect((await get(`/api/rooms/${roomId}`, { 'if-none-match': detail.headers.get('etag')! })).status).toBe(304)
+    expect((await get('/api/rooms/999999')).status).toBe(404)
+    // security headers and CORS are kept
+    const cors = await get('/api/rooms', { origin: 'http://frontend.test' })
+    expect(cors.headers.get('access-control-allow-origin')).toBe('http://frontend.test')
+    expect(cors.headers.get('x-content-type-options')).toBe('nosniff')
+  })
+
+  test('served from memory: repeated reads hit; a write of this process is read back at once', async () => {
+    await get('/api/rooms')
+    const before = stats()
+    expect(before.live).toBe(true)
+    await get('/api/rooms')
+    await get('/api/rooms')
+    expect(stats().hits).toBe(before.hits + 2)
+    const old = (await get('/api/rooms')).headers.get('etag')
+
+    const start = START.getTime() + 3 * 3600 * SEC
+    const booked = await student.post(`/api/rooms/${roomId}/reserve`, { start_time: iso(start), end_time: iso(start + 30 * MIN) })
+    expect(booked.status).toBe(201)
+    const after = await get('/api/rooms', { 'if-none-match': old! })
+    expect(after.status).toBe(200)
+    expect((await after.json() as any).rooms.find((r: any) => r.id === roomId).next_reservation).toMatchObject({ id: booked.body.reservation.id })
+    const detail = await (await get(`/api/rooms/${roomId}`)).json() as any
+    expect(detail.schedule.map((e: any) => e.id)).toContain(booked.body.reservation.id)
+    await student.delete(`/api/reservations/${booked.body.reservation.id}`)
+    expect((await listed()).next_reservation).toBeNull()
+  })
+
+  test('a status flips at the exact instant a booking starts and ends, not a moment later', async () => {
+    const start = START.getTime() + 10 * MIN
+    const booked = await student.post(`/api/rooms/${roomId}/reserve`, { start_time: iso(start), end_time: iso(start + 30 * MIN) })
+    expect(booked.status).toBe(201)
+    try {
+      expect((await listed()).status).toBe('available')
+      clock.set(new Date(start - 1))
+      expect((await listed()).status).toBe('available')
+      const hits = stats().hits
+      clock.set(new Date(start))
+      expect(await listed()).toMatchObject({ status: 'occupied', current_reservation: { id: booked.body.reservation.id } })
+      expect(stats().hits).toBe(hits) // rebuilt at the instant, not served from before it
+      const view = await (await get(`/api/rooms/${roomId}`)).json() as any
+      expect(view.room.status).toBe('occupied')
+      clock.set(new Date(start + 30 * MIN))
+      expect((await listed()).status).toBe('available')
+      const later = await (await get(`/api/rooms/${roomId}`)).json() as any
+      expect(later.schedule.find((e: any) => e.id === booked.body.reservation.id).status).toBe('finished')
+      // free slots start at the very instant asked (computed per request from the cached schedule)
+      clock.set(new Date(start + 31 * MIN + 7))
+      const slots = (await (await get(`/api/rooms/${roomId}`)).json() as any).free_slots
+      expect(slots[0].start).toBe(new Date(start + 31 * MIN + 7).toISOString())
+    } finally {
+      clock.set(START)
+    }
+  })
+
+  test('a change behind the app\'s back (another instance, a script) arrives by NOTIFY; a rename drops every view', async () => {
+    await get('/api/rooms')
+    await t.database.db.update(rooms).set({ isBlocked: true }).where(eq(rooms.id, roomId))
+    await within(100, async () => (await listed()).status === 'blocked')
+    await t.database.db.update(rooms).set({ isBlocked: false }).where(eq(rooms.id, roomId))
+    await within(100, async () => (await listed()).status === 'available')
+
+    const start = START.getTime() + 2 * 3600 * SEC
+    const booked = await student.post(`/api/rooms/${roomId}/reserve`, { start_time: iso(start), end_time: iso(start + 10 * MIN) })
+    expect(booked.status).toBe(201)
+    expect((await listed()).next_reservation.user_name).toBe('student')
+    const [row] = await t.database.db.select().from(users).where(eq(users.name, 'student'))
+    await t.database.db.update(users).set({ name: 'student-renamed' }).where(eq(users.id, row!.id))
+    try {
+      await within(100, async () => (await listed()).next_reservation?.user_name === 'student-renamed')
+    } finally {
+      await t.database.db.update(users).set({ name: 'student' }).where(eq(users.id, row!.id))
+      await t.database.db.delete(reservations).where(eq(reservations.id, booked.body.reservation.id))
+    }
+  })
+
+  test('while the live feed is down nothing is kept: every read is built afresh', async () => {
+    await appContext(t.app)!.events.stop()
+    expect(stats().live).toBe(false)
+    const misses = stats().misses
+    await t.database.db.update(rooms).set({ isBlocked: true }).where(eq(rooms.id, roomId))
+    // no NOTIFY is heard now, yet the very next read sees it
+    expect((await listed()).status).toBe('blocked')
+    await t.database.db.update(rooms).set({ isBlocked: false }).where(eq(rooms.id, roomId))
+    expect((await listed()).status).toBe('available')
+    expect(stats().misses).toBe(misses + 2)
+    expect(stats().details).toBe(0)
+  })
+})
+
+const PG_SERVER = await postgresServerUrl()
+
+describe('across processes on one PostgreSQL (real clock)', () => {
+  afterAll(() => killAll())
+
+  test.skipIf(!PG_SERVER)('a booking on A is read on B within 100 ms; a start flips both within 50 ms of it', async () => {
+    const database = await createPostgresDatabase('qrbook_cache', PG_SERVER!)
+    try {
+      const env = processEnv({ DATABASE_URL: database.url, RATELIMIT_ENABLED: 'false', SWEEP_INTERVAL_S: '0' })
+      const [a, b] = [spawnServer({ env }), spawnServer({ env })]
+      await Promise.all([a.waitForLog('listening'), b.waitForLog('listening')])
+      const roomOf = async (base: string, id: number) => ((await (await fetch(`${base}/api/rooms`)).json()) as { rooms: any[] }).rooms.find((r) => r.id === id)
+      const login = await (await fetch(`${a.base}/api/auth/login`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'guest', password: 'guest1234' }),
+      })).json() as { access_token: string }
+      const reserve = (id: number, start: number, end: number) => fetch(`${a.base}/api/rooms/${id}/reserve`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${login.access_token}` },
+        body: JSON.stringify({ start_time: new Date(start).toISOString(), end_time: new Date(end).toISOString() }),
+      })
+      const list = ((await (await fetch(`${b.base}/api/rooms`)).json()) as { rooms: any[] }).rooms
+      const b102 = list.find((r) => r.name === 'B102').id
+
+      // both caches are warm
+      await Promise.all([roomOf(a.base, b102), roomOf(b.base, b102), roomOf(a.base, b102), roomOf(b.base, b102)])
+      const soon = Date.now() + 60 * MIN
+      const booked = await reserve(b102, soon, soon + 30 * MIN)
+      expect(booked.status).toBe(201)
+      const id = ((await booked.json()) as any).reservation.id
+      const took = await within(100, async () => (await roomOf(b.base, b102)).next_reservation?.id === id)
+      expect(took).toBeLessThan(100)
+
+      // a booking that starts in 2 s (before the one above)
+      const start = Date.now() + 2000
+      expect((await reserve(b102, start, start + 10 * MIN)).status).toBe(201)
+      await within(100, async () => (await roomOf(b.base, b102)).status === 'available' && (await roomOf(a.base, b102)).status === 'available')
+      const flipped = await Promise.all([a.base, b.base].map(async (base) => {
+        while (true) {
+          const asked = Date.now()
+          const room = await roomOf(base, b102)
+          if (room.status === 'occupied') return asked
+          if (asked > start + 1000) throw new Error('never flipped')
+          await Bun.sleep(Math.max(0, Math.min(5, start - Date.now() - 5)))
+        }
+      }))
+      // the first request sent after the start saw it occupied (requests before it: available)
+      for (const at of flipped) expect(at - start).toBeLessThan(50)
+      await Promise.all([a.stop(), b.stop()])
+    } finally {
+      await killAll()
+      await database.drop()
+    }
+  })
+
+  test.skipIf(!PG_SERVER)('a LISTEN connection cut (TCP proxy) never leaves a stale answer behind', async () => {
+    const database = await createPostgresDatabase('qrbook_cache_cut', PG_SERVER!)
+    const target = new URL(database.url)
+    const proxy = startTcpProxy({ hostname: target.hostname, port: Number(target.port || 5432) })
+    const direct = postgres(database.url, { max: 1, onnotice: () => {} })
+    try {
+      const env = processEnv({ DATABASE_URL: proxy.urlFor(database.url), RATELIMIT_ENABLED: 'false', SWEEP_INTERVAL_S: '0' })
+      const server = spawnServer({ env })
+      await server.waitForLog('listening')
+      const b101 = async () => {
+        const response = await fetch(`${server.base}/api/rooms`)
+        return response.status === 200 ? ((await response.json()) as { rooms: any[] }).rooms.find((r) => r.name === 'B101') : undefined
+      }
+      expect((await b101()).is_blocked).toBe(false)
+      await b101() // served from memory now
+
+      // The network hangs: the LISTEN connection neither answers nor closes. A change made
+      // meanwhile by another instance (here: directly) is never notified to this one.
+      proxy.setMode('stall')
+      await direct`update rooms set is_blocked = true where name = 'B101'`
+      // Whatever the app answers from now on is never the stale "not blocked" beyond the heartbeat
+      // (1 s to ask, 1 s to give up): 503 while the database is out of reach, then the truth.
+      const cut = Date.now()
+      let stale = 0
+      while (Date.now() - cut < 4000) {
+        const room = await b101().catch(() => undefined)
+        if (room && room.is_blocked === false) stale = Date.now() - cut
+        await Bun.sleep(50)
+      }
+      expect(stale).toBeLessThan(2500)
+      proxy.setMode('pass')
+      await within(5000, async () => (await b101().catch(() => undefined))?.is_blocked === true)
+      await server.stop()
+    } finally {
+      await killAll()
+      proxy.close()
+      await direct.end({ timeout: 1 })
+      await database.drop()
+    }
+  })
+})
