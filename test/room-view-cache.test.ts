@@ -111,6 +111,15 @@ describe('in process (fake clock)', () => {
     expect((await listed()).next_reservation).toBeNull()
   })
 
+  test('readers who miss at once share one build', async () => {
+    appContext(t.app)!.roomViews.invalidateAll()
+    const before = stats()
+    const answers = await Promise.all(Array.from({ length: 20 }, () => get('/api/rooms')))
+    expect(new Set(answers.map((a) => a.headers.get('etag'))).size).toBe(1)
+    expect(stats().misses).toBe(before.misses + 20)
+    expect(stats().builds).toBe(before.builds + 1)
+  })
+
   test('a status flips at the exact instant a booking starts and ends, not a moment later', async () => {
     const start = START.getTime() + 10 * MIN
     const booked = await student.post(`/api/rooms/${roomId}/reserve`, { start_time: iso(start), end_time: iso(start + 30 * MIN) })

@@ -52,6 +52,8 @@ interface RoomViewCacheStats {
   live: boolean
   hits: number
   misses: number
+  /** builds run (misses that joined a running build do not count) */
+  builds: number
   details: number
   bytes: number
 }
@@ -90,6 +92,7 @@ export function createRoomViewCache(deps: RoomDeps & { log: Logger }, bus: Pick<
   const roomGens = new Map<number, number>()
   let hits = 0
   let misses = 0
+  let builds = 0
   let starting: Promise<boolean> | undefined
 
   const detailGen = (id: number) => `${allGen}:${roomGens.get(id) ?? 0}`
@@ -127,6 +130,32 @@ export function createRoomViewCache(deps: RoomDeps & { log: Logger }, bus: Pick<
     return row?.at ?? null
   }
 
+  /** Builds in progress, by key: a miss joins the one running for the same generation instead of building again. */
+  const inflight = new Map<string, { gen: string; promise: Promise<Entry<any>> }>()
+
+  /**
+   * The entry a build gives, shared by every miss of the same key and generation while it runs
+   * (32 readers arriving after a booking cost one build, not 32). A joiner takes it only if it is
+   * valid at the joiner's own instant (no change since, the build began before it, the next
+   * instant not reached); otherwise it builds its own. Without the live feed nothing is shared.
+   */
+  async function shared<T>(key: string, gen: string, now: Date, isLive: boolean, build: () => Promise<Entry<T>>): Promise<Entry<T>> {
+    const running = isLive ? inflight.get(key) : undefined
+    if (running && running.gen === gen) {
+      const entry = (await running.promise) as Entry<T>
+      if (fresh(entry, gen, now.getTime())) return entry
+    }
+    builds++
+    const promise = build()
+    if (!isLive) return promise
+    inflight.set(key, { gen, promise })
+    try {
+      return await promise
+    } finally {
+      if (inflight.get(key)?.promise === promise) inflight.delete(key)
+    }
+  }
+
   /** The deps of one build: one instant for every part of it. */
   const frozenAt = (now: Date): RoomDeps => ({ ...deps, clock: { now: () => now } })
 
@@ -140,14 +169,13 @@ export function createRoomViewCache(deps: RoomDeps & { log: Logger }, bus: Pick<
       }
       misses++
       const gen = listKey()
-      const [{ rooms }, closureStart] = await Promise.all([listRoomViews(frozenAt(now)), nextClosureStart(now)])
-      const body = cachedBody(encoder.encode(JSON.stringify({ rooms })))
-      const validUntil = Math.min(
-        nextInstant(now.getTime(), [...rooms.flatMap(roomInstants), closureStart]),
-        now.getTime() + MAX_AGE_MS,
-      )
-      if (isLive && bus.live() && gen === listKey()) list = { value: body, builtAt: now.getTime(), validUntil, gen }
-      return body
+      const entry = await shared('list', gen, now, isLive, async () => {
+        const [{ rooms }, closureStart] = await Promise.all([listRoomViews(frozenAt(now)), nextClosureStart(now)])
+        const validUntil = Math.min(nextInstant(now.getTime(), [...rooms.flatMap(roomInstants), closureStart]), now.getTime() + MAX_AGE_MS)
+        return { value: cachedBody(encoder.encode(JSON.stringify({ rooms }))), builtAt: now.getTime(), validUntil, gen }
+      })
+      if (isLive && bus.live() && gen === listKey() && entry.builtAt === now.getTime()) list = entry
+      return entry.value
     },
 
     async roomDetail(id) {
@@ -158,20 +186,22 @@ export function createRoomViewCache(deps: RoomDeps & { log: Logger }, bus: Pick<
       else {
         misses++
         const gen = detailGen(id)
-        const until = now.getTime() + MAX_AGE_MS
-        // Closures far enough ahead for free slots computed until the entry expires.
-        const [parts, closureStart] = await Promise.all([
-          roomDetailParts(frozenAt(now), id, new Date(until + FREE_SLOT_HORIZON_MS)),
-          nextClosureStart(now),
-        ])
-        const { room, schedule } = parts
-        const prefix = encoder.encode(`{"room":${JSON.stringify(room)},"schedule":${JSON.stringify(schedule)},"free_slots":`)
-        const validUntil = Math.min(
-          nextInstant(now.getTime(), [...roomInstants(room), ...schedule.filter((e) => e.status === 'active').map((e) => e.end_time), closureStart]),
-          until,
-        )
-        entry = { value: { prefix, parts: { room, busy: parts.busy } }, builtAt: now.getTime(), validUntil, gen }
-        if (isLive && bus.live() && gen === detailGen(id)) {
+        entry = await shared(`room:${id}`, gen, now, isLive, async () => {
+          const until = now.getTime() + MAX_AGE_MS
+          // Closures far enough ahead for free slots computed until the entry expires.
+          const [parts, closureStart] = await Promise.all([
+            roomDetailParts(frozenAt(now), id, new Date(until + FREE_SLOT_HORIZON_MS)),
+            nextClosureStart(now),
+          ])
+          const { room, schedule } = parts
+          const prefix = encoder.encode(`{"room":${JSON.stringify(room)},"schedule":${JSON.stringify(schedule)},"free_slots":`)
+          const validUntil = Math.min(
+            nextInstant(now.getTime(), [...roomInstants(room), ...schedule.filter((e) => e.status === 'active').map((e) => e.end_time), closureStart]),
+            until,
+          )
+          return { value: { prefix, parts: { room, busy: parts.busy } }, builtAt: now.getTime(), validUntil, gen }
+        })
+        if (isLive && bus.live() && gen === detailGen(id) && entry.builtAt === now.getTime()) {
           details.delete(id)
           details.set(id, entry)
           if (details.size > MAX_DETAILS) details.delete(details.keys().next().value!)
@@ -194,7 +224,7 @@ export function createRoomViewCache(deps: RoomDeps & { log: Logger }, bus: Pick<
     stats() {
       let bytes = list?.value.bytes.length ?? 0
       for (const entry of details.values()) bytes += entry.value.prefix.length
-      return { live: bus.live(), hits, misses, details: details.size, bytes }
+      return { live: bus.live(), hits, misses, builds, details: details.size, bytes }
     },
   }
 }
