@@ -74,10 +74,10 @@ export function createApp(deps: Deps) {
   // After the rate limiter: a refused over-deep body still spends the sender's default budget.
   app.use(bodyDepthLimit())
   if (deps.config.swaggerEnabled) app.use(docs(() => app, deps.clock))
-  // A write of this process drops the cached room views before its answer leaves, so the writer
-  // reads its own write at once; other instances learn of it from the NOTIFY (view-cache.ts).
-  app.onAfterHandle({ as: 'global' }, ({ request, path }) => {
-    if (!READS.has(request.method) && !changesNoRoom(path)) ctx.roomViews.invalidateAll()
+  // A write of this process answers only once its NOTIFYs have updated the cached room views, so
+  // the writer reads its own write at once; other instances learn of it the same way (view-cache.ts).
+  app.onAfterHandle({ as: 'global' }, async ({ request, path }) => {
+    if (!READS.has(request.method) && !changesNoRoom(path)) await ctx.roomViews.afterLocalWrite()
   })
   const built = app
     .group('/api', (api) => api.use(routes(ctx)))

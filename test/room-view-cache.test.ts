@@ -90,7 +90,7 @@ describe('in process (fake clock)', () => {
     expect(cors.headers.get('x-content-type-options')).toBe('nosniff')
   })
 
-  test('served from memory: repeated reads hit; a write of this process is read back at once', async () => {
+  test('served from memory: repeated reads hit; a write of this process is read back at once, and drops only what it changed', async () => {
     await get('/api/rooms')
     const before = stats()
     expect(before.live).toBe(true)
@@ -99,9 +99,16 @@ describe('in process (fake clock)', () => {
     expect(stats().hits).toBe(before.hits + 2)
     const old = (await get('/api/rooms')).headers.get('etag')
 
+    // another room's view, cached: a booking in this room leaves it alone (its own NOTIFY drops
+    // only this room and the list, and the answer waits for it)
+    const other = (await admin.post('/api/admin/rooms', { name: 'C2', requires_check_in: false })).body.room.id
+    await get(`/api/rooms/${other}`)
     const start = START.getTime() + 3 * 3600 * SEC
     const booked = await student.post(`/api/rooms/${roomId}/reserve`, { start_time: iso(start), end_time: iso(start + 30 * MIN) })
     expect(booked.status).toBe(201)
+    const hitsBefore = stats().hits
+    await get(`/api/rooms/${other}`)
+    expect(stats().hits).toBe(hitsBefore + 1)
     const after = await get('/api/rooms', { 'if-none-match': old! })
     expect(after.status).toBe(200)
     expect((await after.json() as any).rooms.find((r: any) => r.id === roomId).next_reservation).toMatchObject({ id: booked.body.reservation.id })

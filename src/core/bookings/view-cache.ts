@@ -14,8 +14,10 @@
  *   of the room starts or ends (status, current and next booking, finished entries), a closure
  *   starts or ends, or MAX_AGE_MS passed. The detail's free slots start "now", so they are
  *   computed per request from the cached busy intervals (cheap); the rest of its bytes are cached.
- * The writes of this process also drop everything at once (invalidateAll, called by the app after
- * each write request), so a client reads its own write even before the NOTIFY comes back.
+ * After each write request of this process, its answer waits until the write's own NOTIFYs came
+ * back over the LISTEN connection (afterLocalWrite: a marker NOTIFYed after the commit, about a
+ * millisecond), so a client reads its own write at once; if that cannot be known, everything is
+ * dropped.
  */
 import { gt, min } from 'drizzle-orm'
 import { closures } from '../../db/schema'
@@ -63,8 +65,14 @@ export interface RoomViewCache {
   roomList(): Promise<CachedBody>
   /** GET /rooms/:id: `{"room":...,"schedule":[...],"free_slots":[...]}` as of now (404 like roomDetail). */
   roomDetail(id: number): Promise<CachedBody>
-  /** Drops everything (this process wrote something). */
+  /** Drops everything. */
   invalidateAll(): void
+  /**
+   * After a write of this process, before its answer leaves: waits until the write's own NOTIFYs
+   * have dropped what they change (bus.sync), so the writer reads its write at once; drops
+   * everything when that cannot be known.
+   */
+  afterLocalWrite(): Promise<void>
   stats(): RoomViewCacheStats
 }
 
@@ -82,7 +90,7 @@ function nextInstant(now: number, times: (string | Date | null | undefined)[]): 
 /** When a room's own fields change by themselves: its current booking ends, its next one starts, its closure ends. */
 const roomInstants = (room: RoomView) => [room.current_reservation?.end_time, room.next_reservation?.start_time, room.closure?.end_time]
 
-export function createRoomViewCache(deps: RoomDeps & { log: Logger }, bus: Pick<RoomEventBus, 'start' | 'live' | 'onChange'>): RoomViewCache {
+export function createRoomViewCache(deps: RoomDeps & { log: Logger }, bus: Pick<RoomEventBus, 'start' | 'live' | 'onChange' | 'sync'>): RoomViewCache {
   let list: Entry<CachedBody> | undefined
   const details = new Map<number, Entry<DetailValue>>()
   /** bumped by every change: the list's generation */
@@ -220,6 +228,12 @@ export function createRoomViewCache(deps: RoomDeps & { log: Logger }, bus: Pick<
     },
 
     invalidateAll,
+
+    async afterLocalWrite() {
+      // Nothing is used while the feed is down, and everything is dropped when it comes back.
+      if (!bus.live()) return
+      if (!(await bus.sync())) invalidateAll()
+    },
 
     stats() {
       let bytes = list?.value.bytes.length ?? 0

@@ -14,7 +14,7 @@
  * at once when the circuit breaker sees the database return. Once listening again it recomputes
  * every room (emitting what changed meanwhile) and hands subscribers the current state (`resync`).
  */
-import { and, asc, eq, inArray } from 'drizzle-orm'
+import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import type { Deps } from '../../deps'
 import { reservations, users } from '../../db/schema'
 import { formatUtc } from '../../lib/time'
@@ -72,8 +72,17 @@ export interface RoomEventBus {
    * room views (src/core/bookings/view-cache.ts).
    */
   onChange(listener: (roomId: number | null) => void): () => void
+  /**
+   * Resolves once every change committed before the call has reached the onChange listeners
+   * (true), or false when that cannot be known (not listening, or no answer within SYNC_MS). A
+   * marker is NOTIFYed after the caller's commit; NOTIFYs reach a listener in commit order.
+   */
+  sync(): Promise<boolean>
   stop(): Promise<void>
 }
+
+/** How long sync() waits for its marker to come back over the LISTEN connection. */
+const SYNC_MS = 250
 
 /** Back-off between two attempts to LISTEN again (the breaker's recovery also triggers one at once). */
 const RETRY_MIN_MS = 250
@@ -87,6 +96,8 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
   const history: RoomEvent[] = []
   const pending = new Set<number>()
   const changeListeners = new Set<(roomId: number | null) => void>()
+  const syncWaiters = new Map<string, () => void>()
+  let syncs = 0
   let seq = 0
   let wanted = false
   let stopped = false
@@ -190,6 +201,7 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
   }
 
   function onPayload(payload: string) {
+    if (payload.startsWith('sync:')) return void syncWaiters.get(payload)?.()
     const id = payload === '*' ? null : Number(payload)
     if (id !== null && !(Number.isInteger(id) && id > 0)) return
     changed(id)
@@ -323,6 +335,24 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
     onChange(listener) {
       changeListeners.add(listener)
       return () => changeListeners.delete(listener)
+    },
+    async sync() {
+      if (!listening) return false
+      const marker = `sync:${boot}:${process.pid}:${++syncs}`
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const arrived = new Promise<boolean>((resolve) => {
+        syncWaiters.set(marker, () => resolve(true))
+        timer = setTimeout(() => resolve(false), SYNC_MS)
+      })
+      try {
+        await ctx.database.db.execute(sql`select pg_notify(${ROOM_EVENTS_CHANNEL}, ${marker})`)
+        return (await arrived) && listening
+      } catch {
+        return false
+      } finally {
+        clearTimeout(timer)
+        syncWaiters.delete(marker)
+      }
     },
     async stop() {
       stopped = true
