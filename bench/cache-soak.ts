@@ -1,11 +1,13 @@
 /**
- * `bun bench/cache-soak.ts [--seconds 300]`: does the memory of the cached room views grow with
+ * `bun bench/cache-soak.ts [--seconds 300] [--small-heap]`: does the memory of the cached room views grow with
  * bookings? On the bench dataset (200 rooms, 100,000 reservations), one app process serves the
  * room list and random rooms to wrk (bench/wrk/reads.lua: reads only, all 200 rooms' views
  * cached) while a booking is made every 100 ms beside it (each one drops cached views, which are
  * rebuilt by the next reads). RSS every 10 s; the verdict is the least-squares slope after the
  * first minute, as in the main soak ("no growth": under 1 MB/min). Each booking adds ~0.2 KB to
  * its room's schedule, so 3,000 bookings add ~0.6 MB of answers: the data's own growth.
+ * --small-heap runs the app with BUN_JSC_forceRAMSize=384 MiB (docs/performance.md, Memory): JSC
+ * then collects in small steps, so the RSS shows a trend instead of a 100 MB sawtooth.
  */
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -16,7 +18,7 @@ import { fmt, killChildren, rssMb, runWrk, slope, spawnLogged, waitFor200 } from
 import postgres from 'postgres'
 import os from 'node:os'
 
-const { values: flags } = parseArgs({ options: { seconds: { type: 'string' } } })
+const { values: flags } = parseArgs({ options: { seconds: { type: 'string' }, 'small-heap': { type: 'boolean' } } })
 const SECONDS = Number(flags.seconds ?? 300)
 const db = await createPostgresDatabase('qrbook_cache_soak', process.env.BENCH_DATABASE_URL ?? LOCAL_POSTGRES_URL)
 try {
@@ -29,6 +31,7 @@ try {
   const env = processEnv({
     SECRET_KEY: 'bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz', JWT_SECRET_KEY: 'bench-jwt-secret-key-0123456789abcdefghijklmnopqrstuv',
     PORT: String(port), DATABASE_URL: db.url, RATELIMIT_ENABLED: 'false', BOOKING_HORIZON_DAYS: '3660', LOG_LEVEL: 'warn',
+    ...(flags['small-heap'] ? { BUN_JSC_forceRAMSize: String(384 * 2 ** 20) } : {}),
   })
   const app = spawnLogged([process.execPath, 'src/index.ts'], env, port, path.join(os.tmpdir(), 'qrbook-cache-soak.log'))
   await waitFor200(`${app.base}/health`, performance.now(), app.proc)
@@ -72,7 +75,7 @@ try {
   const settle = Math.min(60, SECONDS / 5)
   const settled = samples.filter((s) => s.t >= settle)
   const perMinute = slope(settled.map((s) => s.t / 60), settled.map((s) => s.rss))
-  console.log(`cache soak, ${SECONDS} s: ${fmt(result.rps, 1)} req/s of room views, p99 ${(result.latency_us.p99 / 1000).toFixed(1)} ms, non-2xx ${result.non2xx}; `
+  console.log(`cache soak, ${SECONDS} s${flags['small-heap'] ? ' (BUN_JSC_forceRAMSize=384 MiB)' : ''}: ${fmt(result.rps, 1)} req/s of room views, p99 ${(result.latency_us.p99 / 1000).toFixed(1)} ms, non-2xx ${result.non2xx}; `
     + `a booking every 100 ms: ${fmt(side.sent)} sent, ${fmt(side.created)} x 201; RSS trend after ${settle} s: ${perMinute >= 0 ? '+' : ''}${perMinute.toFixed(2)} MB/min `
     + `(${perMinute < 1 ? 'no growth' : '**growth**'}); RSS ${samples.map((s) => s.rss.toFixed(0)).join(' ')}`)
   await app.stop()

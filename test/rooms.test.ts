@@ -9,6 +9,7 @@ import { and, desc, eq } from 'drizzle-orm'
 import { auditLogs, reservations, rooms, users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { freeSlots, getRoomView, listRoomViews } from '../src/core/bookings/rooms'
+import { appContext } from '../src/app'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
 import { stamped } from './helpers/db'
 
@@ -37,6 +38,11 @@ beforeAll(async () => {
 afterAll(() => t.close())
 
 const db = () => t.database.db
+/**
+ * After writing to the database behind the app's back (as another instance would): wait until the
+ * app's live feed has seen it, as its cached room views are dropped by NOTIFY (decision 023).
+ */
+const seen = () => appContext(t.app)!.events.sync()
 async function userId(name: string) {
   const [u] = await db().select({ id: users.id }).from(users).where(eq(users.name, name))
   return u!.id
@@ -95,6 +101,7 @@ describe('GET /rooms', () => {
   test('a blocked room is reported blocked, whatever its reservations', async () => {
     const id = await roomId('B101')
     await db().update(rooms).set({ isBlocked: true }).where(eq(rooms.id, id))
+    await seen()
     try {
       const room = (await anon.get('/api/rooms')).body.rooms.find((x: any) => x.id === id)
       expect(room.status).toBe('blocked')
@@ -102,6 +109,7 @@ describe('GET /rooms', () => {
       expect(room.current_reservation.user_name).toBe('teacher')
     } finally {
       await db().update(rooms).set({ isBlocked: false }).where(eq(rooms.id, id))
+      await seen()
     }
   })
 
@@ -110,12 +118,14 @@ describe('GET /rooms', () => {
     const [row] = await db().insert(reservations).values(stamped({
       roomId: id, userId: await userId('student'), startTime: new Date(at(-10)), endTime: new Date(at(10)), status: 'cancelled',
     })).returning()
+    await seen()
     try {
       const room = (await anon.get(`/api/rooms/${id}`)).body.room
       expect(room.status).toBe('available')
       expect(room.current_reservation).toBeNull()
     } finally {
       await db().delete(reservations).where(eq(reservations.id, row!.id))
+      await seen()
     }
   })
 })
@@ -154,6 +164,7 @@ describe('GET /rooms/:id', () => {
       stamped({ roomId: id, userId: student, startTime: new Date(at(60)), endTime: new Date(at(120)), status: 'cancelled' }),
       stamped({ roomId: id, userId: student, startTime: new Date(at(180)), endTime: new Date(at(240)) }),
     ]).returning()
+    await seen()
     try {
       const r = await anon.get(`/api/rooms/${id}`)
       expect(r.body.schedule.map((s: any) => s.status)).toEqual(['finished', 'cancelled', 'active'])
@@ -162,6 +173,7 @@ describe('GET /rooms/:id', () => {
       expect(r.body.free_slots).toEqual([{ start: at(0), end: at(180) }, { start: at(240), end: at(1440) }])
     } finally {
       for (const row of inserted) await db().delete(reservations).where(eq(reservations.id, row.id))
+      await seen()
     }
   })
 
@@ -224,6 +236,7 @@ describe('times are instants (issue 11)', () => {
     const after = await anon.get(`/api/rooms/${id}`)
     expect(after.body.free_slots[0]).toEqual({ start: '2030-01-15T13:00:00Z', end: '2030-01-16T09:00:00Z' })
     await db().delete(rooms).where(eq(rooms.id, id)) // the later tests count the rooms
+    await seen()
   })
 })
 
@@ -388,6 +401,7 @@ describe('listRoomViews (shared with GET /admin/rooms)', () => {
     expect(names((await listRoomViews(deps(), { types: ['service'] })).rooms)).toEqual(['S001', 'Svc1'])
     expect(names((await listRoomViews(deps(), { statuses: ['occupied'] })).rooms)).toEqual(['B101'])
     await db().update(rooms).set({ isBlocked: true }).where(eq(rooms.name, 'B101'))
+    await seen()
     try {
       expect(names((await listRoomViews(deps(), { statuses: ['occupied'] })).rooms)).toEqual([])
       expect(names((await listRoomViews(deps(), { statuses: ['blocked', 'occupied'] })).rooms)).toEqual(['B101'])
@@ -396,6 +410,7 @@ describe('listRoomViews (shared with GET /admin/rooms)', () => {
       expect(names(available.rooms)).toEqual(['B102'])
     } finally {
       await db().update(rooms).set({ isBlocked: false }).where(eq(rooms.name, 'B101'))
+      await seen()
     }
     expect(names((await listRoomViews(deps(), { ids: [await roomId('S001'), await roomId('A200')] })).rooms)).toEqual(['A200', 'S001'])
     expect((await listRoomViews(deps(), { ids: [] })).rooms).toEqual([])
@@ -441,7 +456,9 @@ describe('query count', () => {
     const seeded = ['A200', 'B101', 'B102', 'S001']
     const all = await db().select({ id: rooms.id, name: rooms.name }).from(rooms)
     for (const room of all) if (!seeded.includes(room.name)) await db().delete(rooms).where(eq(rooms.id, room.id))
+    await seen()
     await db().insert(rooms).values(stamped({ name: 'C000' }))
+    await seen()
 
     const small = await countQueries()
     expect(small.rooms).toBe(5)
@@ -456,6 +473,7 @@ describe('query count', () => {
       stamped({ roomId: id, userId: student, startTime: new Date(at(60)), endTime: new Date(at(90)) }),
       stamped({ roomId: id, userId: student, startTime: new Date(at(100)), endTime: new Date(at(110)), status: 'cancelled' as const }),
     ]))
+    await seen()
 
     const large = await countQueries()
     expect(large.rooms).toBe(200)
