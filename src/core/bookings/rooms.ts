@@ -268,7 +268,8 @@ export async function roomSchedule(
   return rows.map((row) => scheduleEntry(row, now))
 }
 
-const FREE_SLOT_HORIZON_MS = 24 * 3600_000
+/** How far ahead a room's free slots look. */
+export const FREE_SLOT_HORIZON_MS = 24 * 3600_000
 
 /**
  * Free slots from now to now + 24 h: the gaps between active reservations, clipped to the room's

@@ -22,15 +22,13 @@
 import { gt, min } from 'drizzle-orm'
 import { closures } from '../../db/schema'
 import { cachedBody, type CachedBody } from '../../lib/http-cache'
-import type { Logger } from '../../lib/log'
 import type { RoomEventBus } from '../events/bus'
-import { detailFreeSlots, listRoomViews, roomDetailParts, type RoomDeps, type RoomDetailParts, type RoomView } from './rooms'
+import { detailFreeSlots, FREE_SLOT_HORIZON_MS, listRoomViews, roomDetailParts, type RoomDeps, type RoomDetailParts, type RoomView } from './rooms'
 
 /** An entry is rebuilt at least this often, whatever the feed says (a safety net, not the mechanism). */
 const MAX_AGE_MS = 5 * 60_000
 /** Details kept at most (one per room; the oldest goes first). */
 const MAX_DETAILS = 2000
-const FREE_SLOT_HORIZON_MS = 24 * 3600_000
 
 const encoder = new TextEncoder()
 
@@ -90,7 +88,7 @@ function nextInstant(now: number, times: (string | Date | null | undefined)[]): 
 /** When a room's own fields change by themselves: its current booking ends, its next one starts, its closure ends. */
 const roomInstants = (room: RoomView) => [room.current_reservation?.end_time, room.next_reservation?.start_time, room.closure?.end_time]
 
-export function createRoomViewCache(deps: RoomDeps & { log: Logger }, bus: Pick<RoomEventBus, 'start' | 'live' | 'onChange' | 'sync'>): RoomViewCache {
+export function createRoomViewCache(deps: RoomDeps, bus: Pick<RoomEventBus, 'start' | 'live' | 'onChange' | 'sync'>): RoomViewCache {
   let list: Entry<CachedBody> | undefined
   const details = new Map<number, Entry<DetailValue>>()
   /** bumped by every change: the list's generation */
@@ -139,7 +137,7 @@ export function createRoomViewCache(deps: RoomDeps & { log: Logger }, bus: Pick<
   }
 
   /** Builds in progress, by key: a miss joins the one running for the same generation instead of building again. */
-  const inflight = new Map<string, { gen: string; promise: Promise<Entry<any>> }>()
+  const inflight = new Map<string, { gen: string; promise: Promise<Entry<unknown>> }>()
 
   /**
    * The entry a build gives, shared by every miss of the same key and generation while it runs
