@@ -1,5 +1,5 @@
 /**
- * `bun bench/cache-soak.ts [--seconds 300] [--small-heap]`: does the memory of the cached room views grow with
+ * `bun bench/cache-soak.ts [--seconds 300] [--small-heap] [--list-only]`: does the memory of the cached room views grow with
  * bookings? On the bench dataset (200 rooms, 100,000 reservations), one app process serves the
  * room list and random rooms to wrk (bench/wrk/reads.lua: reads only, all 200 rooms' views
  * cached) while a booking is made every 100 ms beside it (each one drops cached views, which are
@@ -8,6 +8,8 @@
  * its room's schedule, so 3,000 bookings add ~0.6 MB of answers: the data's own growth.
  * --small-heap runs the app with BUN_JSC_forceRAMSize=384 MiB (docs/performance.md, Memory): JSC
  * then collects in small steps, so the RSS shows a trend instead of a 100 MB sawtooth.
+ * --list-only reads only the list (served as cached bytes, nothing allocated per request for its
+ * body), to tell the cache's memory from the room answers' per-request bodies.
  */
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -18,7 +20,7 @@ import { fmt, killChildren, rssMb, runWrk, slope, spawnLogged, waitFor200 } from
 import postgres from 'postgres'
 import os from 'node:os'
 
-const { values: flags } = parseArgs({ options: { seconds: { type: 'string' }, 'small-heap': { type: 'boolean' } } })
+const { values: flags } = parseArgs({ options: { seconds: { type: 'string' }, 'small-heap': { type: 'boolean' }, 'list-only': { type: 'boolean' } } })
 const SECONDS = Number(flags.seconds ?? 300)
 const db = await createPostgresDatabase('qrbook_cache_soak', process.env.BENCH_DATABASE_URL ?? LOCAL_POSTGRES_URL)
 try {
@@ -67,7 +69,7 @@ try {
   })()
   sample()
   const timer = setInterval(sample, 10_000)
-  const result = await runWrk({ url: app.base, script: 'reads.lua', seconds: SECONDS, connections: 32, threads: 2, env: { BENCH_ALL_ROOMS: allRooms } })
+  const result = await runWrk({ url: app.base, script: 'reads.lua', seconds: SECONDS, connections: 32, threads: 2, env: { BENCH_ALL_ROOMS: allRooms, BENCH_LIST_PERCENT: flags['list-only'] ? '100' : '60' } })
   running = false
   await booking
   clearInterval(timer)
@@ -75,7 +77,7 @@ try {
   const settle = Math.min(60, SECONDS / 5)
   const settled = samples.filter((s) => s.t >= settle)
   const perMinute = slope(settled.map((s) => s.t / 60), settled.map((s) => s.rss))
-  console.log(`cache soak, ${SECONDS} s${flags['small-heap'] ? ' (BUN_JSC_forceRAMSize=384 MiB)' : ''}: ${fmt(result.rps, 1)} req/s of room views, p99 ${(result.latency_us.p99 / 1000).toFixed(1)} ms, non-2xx ${result.non2xx}; `
+  console.log(`cache soak, ${SECONDS} s${flags['small-heap'] ? ' (BUN_JSC_forceRAMSize=384 MiB)' : ''}${flags['list-only'] ? ', the list only' : ''}: ${fmt(result.rps, 1)} req/s of room views, p99 ${(result.latency_us.p99 / 1000).toFixed(1)} ms, non-2xx ${result.non2xx}; `
     + `a booking every 100 ms: ${fmt(side.sent)} sent, ${fmt(side.created)} x 201; RSS trend after ${settle} s: ${perMinute >= 0 ? '+' : ''}${perMinute.toFixed(2)} MB/min `
     + `(${perMinute < 1 ? 'no growth' : '**growth**'}); RSS ${samples.map((s) => s.rss.toFixed(0)).join(' ')}`)
   await app.stop()
