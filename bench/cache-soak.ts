@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util'
 import { BENCH_PASSWORD, bookableRoomIds, buildDataset } from './dataset'
 import { createPostgresDatabase, LOCAL_POSTGRES_URL } from '../test/helpers/db'
 import { freePort, processEnv } from '../test/helpers/process'
-import { fmt, killChildren, rssMb, runWrk, slope, spawnLogged, waitFor200 } from './lib'
+import { bookEvery, fmt, killChildren, rssMb, runWrk, slope, spawnLogged, waitFor200 } from './lib'
 import postgres from 'postgres'
 import os from 'node:os'
 
@@ -50,28 +50,11 @@ try {
     samples.push({ t, rss })
     console.log(`  t=${String(t).padStart(3)} s  RSS ${rss.toFixed(1)} MB`)
   }
-  const side = { sent: 0, created: 0 }
-  let running = true
-  const base = Math.floor(Date.now() / 3600_000) * 3600 + 400 * 86400
-  const booking = (async () => {
-    while (running) {
-      const i = side.sent++
-      const start = (base + Math.floor(i / bookable.length) * 1800) * 1000
-      const res = await fetch(`${app.base}/api/rooms/${bookable[i % bookable.length]}/reserve`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', cookie: `access_token_cookie=${login.access_token}`, 'x-csrf-token': login.csrf_token },
-        body: JSON.stringify({ start_time: new Date(start).toISOString(), end_time: new Date(start + 1800_000).toISOString() }),
-      })
-      if (res.status === 201) side.created++
-      await res.arrayBuffer()
-      await Bun.sleep(100)
-    }
-  })()
+  const booker = bookEvery(app.base, { token: login.access_token, csrf: login.csrf_token }, bookable, Math.floor(Date.now() / 3600_000) * 3600 + 400 * 86400)
   sample()
   const timer = setInterval(sample, 10_000)
   const result = await runWrk({ url: app.base, script: 'reads.lua', seconds: SECONDS, connections: 32, threads: 2, env: { BENCH_ALL_ROOMS: allRooms, BENCH_LIST_PERCENT: flags['list-only'] ? '100' : '60' } })
-  running = false
-  await booking
+  const side = await booker.stop()
   clearInterval(timer)
   sample()
   const settle = Math.min(60, SECONDS / 5)

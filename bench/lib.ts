@@ -88,6 +88,39 @@ export function sampleRss(pid: number, intervalMs = 250) {
   }
 }
 
+/**
+ * Books a distinct 30-minute slot every `everyMs` (room i % rooms, from `baseEpochS` on, a block
+ * of its own) as the frontend does (session cookie and CSRF header), until stopped. Beside a read
+ * load: each booking drops cached room views (docs/performance.md, Room views from memory).
+ */
+export function bookEvery(base: string, user: { token: string; csrf: string }, rooms: number[], baseEpochS: number, everyMs = 100) {
+  const counts = { sent: 0, created: 0, other: 0 }
+  let running = true
+  const loop = (async () => {
+    while (running) {
+      const i = counts.sent++
+      const start = (baseEpochS + Math.floor(i / rooms.length) * 1800) * 1000
+      const res = await fetch(`${base}/api/rooms/${rooms[i % rooms.length]}/reserve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie: `access_token_cookie=${user.token}`, 'x-csrf-token': user.csrf },
+        body: JSON.stringify({ start_time: new Date(start).toISOString(), end_time: new Date(start + 1800_000).toISOString() }),
+      }).catch(() => undefined)
+      if (res?.status === 201) counts.created++
+      else counts.other++
+      await res?.arrayBuffer().catch(() => {})
+      await Bun.sleep(everyMs)
+    }
+  })()
+  return {
+    counts,
+    async stop() {
+      running = false
+      await loop
+      return counts
+    },
+  }
+}
+
 export interface WrkResult {
   requests: number
   duration_us: number

@@ -37,7 +37,7 @@ import { BENCH_PASSWORD, bookableRoomIds, buildDataset, type DatasetInfo } from 
 import { FAULT_TARGET, runFault, type FaultResult } from './fault'
 import { runTimetableImport, TIMETABLE_TARGET, type TimetableResult } from './timetable'
 import {
-  BENCH_DIR, fmt, killChildren, median, ms, rssMb, runWrk, sampleRss, slope, spawnLogged, waitFor200, type Proc, type WrkResult,
+  BENCH_DIR, bookEvery, fmt, killChildren, median, ms, rssMb, runWrk, sampleRss, slope, spawnLogged, waitFor200, type Proc, type WrkResult,
 } from './lib'
 
 const { values: flags } = parseArgs({
@@ -433,28 +433,9 @@ async function main() {
   const soakRss = sampleRss(app.pid, 250)
   // Beside the mixed load, a booking every 100 ms (each one drops cached views): the cache must
   // not grow with them.
-  const side = { sent: 0, created: 0, other: 0 }
-  const sideBase = nextBlock()
-  let sideRunning = true
-  const sideLoop = (async () => {
-    while (sideRunning) {
-      const i = side.sent++
-      const room = bookable[i % bookable.length]!
-      const start = (sideBase + Math.floor(i / bookable.length) * 1800) * 1000
-      const res = await fetch(`${app.base}/api/rooms/${room}/reserve`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', cookie: `access_token_cookie=${reserveUser.token}`, 'x-csrf-token': reserveUser.csrf },
-        body: JSON.stringify({ start_time: new Date(start).toISOString(), end_time: new Date(start + 1800_000).toISOString() }),
-      }).catch(() => undefined)
-      if (res?.status === 201) side.created++
-      else side.other++
-      await res?.arrayBuffer().catch(() => {})
-      await Bun.sleep(100)
-    }
-  })()
+  const booker = bookEvery(app.base, reserveUser, bookable, nextBlock())
   const soak = await runWrk({ url: app.base, script: 'mixed.lua', seconds: SOAK, connections: CONNECTIONS, threads: THREADS, env: soakEnv })
-  sideRunning = false
-  await sideLoop
+  const side = await booker.stop()
   const soakRssStats = soakRss.stop()
   clearInterval(soakTimer)
   sampleSoak()
