@@ -21,7 +21,7 @@ import { BOOKING_MSG, hoursInWords, POLICY_MSG } from './messages'
 import {
   appliesEverywhere, LIMIT_FIELDS, limitOf, policiesOfRole, policyView, type LimitField, type PolicyView,
 } from './policies'
-import { noShowRecord, noShowRecordOf, type NoShowRecord } from './strikes'
+import { noShowDates, noShowRecord, noShowRecordOf, noShowStartsSql, type NoShowRecord } from './strikes'
 
 const MINUTE = 60_000
 const DAY = 24 * 3600_000
@@ -85,19 +85,16 @@ const ruleOf = (r: RuleRow): BookingPolicy => ({
  */
 async function bookingFacts(deps: FairUseDeps, tx: Executor, ownerId: number, roomId: number, now: Date, isNew: boolean) {
   const withNoShows = isNew && deps.config.noShowStrikes > 0
-  const lookBack = new Date(now.getTime() - (deps.config.noShowWindowDays + deps.config.noShowSuspensionDays) * DAY)
   const [row] = rowsOf<{ role: UserRole; rules: RuleRow[]; no_shows: number[] | null }>(await tx.execute(sql`
     select e.role,
       coalesce((select json_agg(p order by p.id) from booking_policies p
         where p.role = e.role and (p.room_id is null or p.room_id = ${roomId})
           and (p.room_type is null or p.room_type = (select type from rooms where id = ${roomId}))), '[]') as rules,
-      case when ${withNoShows} then (select json_agg(extract(epoch from r.start_time) * 1000 order by r.start_time) from reservations r
-        where r.user_id = u.id and r.status = 'released' and r.start_time <= ${now.toISOString()}::timestamptz
-          and r.start_time > greatest(${lookBack.toISOString()}::timestamptz, coalesce(u.no_shows_cleared_at, '-infinity'))) end as no_shows
+      case when ${withNoShows} then ${noShowStartsSql(deps.config, sql`u.id`, sql`u.no_shows_cleared_at`, now)} end as no_shows
     from users u cross join lateral (select case when u.role = 'teacher' and u.teacher_pending then 'student'::user_role else u.role end as role) e
     where u.id = ${ownerId}`))
   if (!row) throw new NotFound(BOOKING_MSG.userNotFound)
-  return { role: row.role, rules: row.rules.map(ruleOf), noShows: (row.no_shows ?? []).map((ms) => new Date(Number(ms))) }
+  return { role: row.role, rules: row.rules.map(ruleOf), noShows: noShowDates(row.no_shows) }
 }
 
 /** Rules that count the owner's other bookings: only these need the owner's lock. */

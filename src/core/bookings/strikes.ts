@@ -8,10 +8,10 @@
  * release never has to lock a users row under some room's lock. An admin lifts a suspension by
  * setting users.no_shows_cleared_at: the no-shows before it no longer count.
  */
-import { and, asc, eq, gt, lte, sql, type SQL } from 'drizzle-orm'
+import { eq, sql, type SQL } from 'drizzle-orm'
 import type { Config } from '../../config'
-import type { Database, Executor } from '../../db/client'
-import { reservations, users } from '../../db/schema'
+import { rowsOf, type Database, type Executor } from '../../db/client'
+import { users } from '../../db/schema'
 import type { Clock } from '../../lib/clock'
 import { NotFound } from '../../lib/errors'
 import { formatUtc } from '../../lib/time'
@@ -32,19 +32,26 @@ export interface NoShowRecord {
 type StrikeConfig = Pick<Config, 'noShowStrikes' | 'noShowWindowDays' | 'noShowSuspensionDays'>
 
 /**
- * The starts of the user's no-shows that may still count as of `now` (within the window plus a
- * suspension's length, and after an admin's lift), ascending. One query: the lift is read in it.
+ * SQL for the starts (epoch milliseconds, ascending: a JSON array, or null for none) of a user's
+ * no-shows that may still count as of `now`: within the window plus a suspension's length, and
+ * after an admin's lift (`clearedAt`). One expression, so the booking path can ask it inside its
+ * single query (fair-use.ts) and the reads here ask it alone.
  */
-async function noShowStarts(executor: Executor, config: StrikeConfig, userId: number, now: Date): Promise<Date[]> {
+export function noShowStartsSql(config: StrikeConfig, userId: SQL | number, clearedAt: SQL, now: Date): SQL {
   // Old enough no-shows can neither count nor suspend any more.
   const lookBack = new Date(now.getTime() - (config.noShowWindowDays + config.noShowSuspensionDays) * DAY)
-  const rows = await executor.select({ start: reservations.startTime }).from(reservations)
-    .where(and(
-      eq(reservations.userId, userId), eq(reservations.status, 'released'), gt(reservations.startTime, lookBack), lte(reservations.startTime, now),
-      sql`${reservations.startTime} > coalesce((select ${users.noShowsClearedAt} from ${users} where ${users.id} = ${userId}), '-infinity')`,
-    ) as SQL)
-    .orderBy(asc(reservations.startTime))
-  return rows.map((r) => r.start)
+  return sql`(select json_agg(extract(epoch from r.start_time) * 1000 order by r.start_time) from reservations r
+    where r.user_id = ${userId} and r.status = 'released' and r.start_time <= ${now.toISOString()}::timestamptz
+      and r.start_time > greatest(${lookBack.toISOString()}::timestamptz, coalesce(${clearedAt}, '-infinity')))`
+}
+
+/** The no-show starts of noShowStartsSql as dates. */
+export const noShowDates = (starts: (number | string)[] | null): Date[] => (starts ?? []).map((ms) => new Date(Number(ms)))
+
+async function noShowStarts(executor: Executor, config: StrikeConfig, userId: number, now: Date): Promise<Date[]> {
+  const clearedAt = sql`(select ${users.noShowsClearedAt} from ${users} where ${users.id} = ${userId})`
+  const [row] = rowsOf<{ starts: number[] | null }>(await executor.execute(sql`select ${noShowStartsSql(config, userId, clearedAt, now)} as starts`))
+  return noShowDates(row?.starts ?? null)
 }
 
 /**
