@@ -145,10 +145,17 @@ describe('in process (fake clock)', () => {
       expect((await listed()).status).toBe('available')
       const later = await (await get(`/api/rooms/${roomId}`)).json() as any
       expect(later.schedule.find((e: any) => e.id === booked.body.reservation.id).status).toBe('finished')
-      // free slots start at the very instant asked (computed per request from the cached schedule)
+      // free slots start at the instant asked, rounded up to the whole second (from the cached schedule);
+      // within that second the same bytes are served, the next second brings the next start
       clock.set(new Date(start + 31 * MIN + 7))
-      const slots = (await (await get(`/api/rooms/${roomId}`)).json() as any).free_slots
-      expect(slots[0].start).toBe(new Date(start + 31 * MIN + 7).toISOString())
+      const first = await get(`/api/rooms/${roomId}`)
+      expect((await first.json() as any).free_slots[0].start).toBe(new Date(start + 31 * MIN + 1000).toISOString().replace('.000Z', 'Z'))
+      clock.set(new Date(start + 31 * MIN + 999))
+      const same = await get(`/api/rooms/${roomId}`)
+      expect(same.headers.get('etag')).toBe(first.headers.get('etag'))
+      clock.set(new Date(start + 31 * MIN + 1001))
+      const next = await get(`/api/rooms/${roomId}`)
+      expect((await next.json() as any).free_slots[0].start).toBe(new Date(start + 31 * MIN + 2000).toISOString().replace('.000Z', 'Z'))
     } finally {
       clock.set(START)
     }

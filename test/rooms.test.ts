@@ -238,6 +238,24 @@ describe('times are instants (issue 11)', () => {
     await db().delete(rooms).where(eq(rooms.id, id)) // the later tests count the rooms
     await seen()
   })
+
+  test('between whole seconds the free slots start at the next second, and booking that start is accepted', async () => {
+    const created = await admin.post('/api/rooms', { name: 'Between seconds' })
+    const id = created.body.room.id
+    clock.set(new Date('2030-01-15T09:00:00.250Z'))
+    try {
+      const detail = await anon.get(`/api/rooms/${id}`)
+      expect(detail.body.free_slots).toEqual([{ start: '2030-01-15T09:00:01Z', end: '2030-01-16T09:00:01Z' }])
+      const booked = await student.post(`/api/rooms/${id}/reserve`, { start_time: detail.body.free_slots[0].start, end_time: '2030-01-15T10:00:00Z' })
+      expect(booked.status).toBe(201)
+      expect(booked.body.reservation.start_time).toBe('2030-01-15T09:00:01Z')
+    } finally {
+      clock.set(NOW)
+      await db().delete(reservations).where(eq(reservations.roomId, id))
+      await db().delete(rooms).where(eq(rooms.id, id))
+      await seen()
+    }
+  })
 })
 
 describe('free slot computation', () => {

@@ -116,7 +116,7 @@ const FreeSlot = t.Object({ start: Timestamp, end: Timestamp }, { title: 'FreeSl
 export const RoomDetail = t.Object({
   room: Room,
   schedule: t.Array(ScheduleEntry),
-  free_slots: t.Array(FreeSlot),
+  free_slots: t.Array(FreeSlot, { description: 'Gaps between active bookings and closures for the next 24 hours, clipped to the booking window, from now rounded up to the whole second.' }),
 }, { title: 'RoomDetail' })
 
 /** The check-in policy fields of the room write bodies; checked by the service for clear messages. */

@@ -272,6 +272,20 @@ export async function roomSchedule(
 export const FREE_SLOT_HORIZON_MS = 24 * 3600_000
 
 /**
+ * A room's detail lists free slots from "now" rounded up to the whole second (decision 016, amended
+ * 2026-12-04): every request within one second gets the same bytes, so the served-from-memory
+ * detail is not rebuilt and re-hashed for each request (issue 17), and a slot still never starts
+ * before the instant it is shown, so booking it exactly as advertised is never "in the past".
+ * Booking ends and starts inside the slots stay exact to the millisecond.
+ */
+export const FREE_SLOT_STEP_MS = 1000
+
+/** The instant a room's detail lists free slots from at `now`: the next whole second (or now, when whole). */
+export function freeSlotsFrom(now: Date): Date {
+  return new Date(Math.ceil(now.getTime() / FREE_SLOT_STEP_MS) * FREE_SLOT_STEP_MS)
+}
+
+/**
  * Free slots from now to now + 24 h: the gaps between active reservations, clipped to the room's
  * daily booking window (local time in `timeZone`) on each day.
  */
@@ -313,7 +327,7 @@ export async function roomDetailParts(deps: RoomDeps, id: number, closuresUntil?
   const now = deps.clock.now()
   const [room, schedule, closed] = await Promise.all([
     getRoomView(deps, id), roomSchedule(deps, id),
-    closuresOverlapping(deps.database.db, id, now, closuresUntil ?? new Date(now.getTime() + FREE_SLOT_HORIZON_MS)),
+    closuresOverlapping(deps.database.db, id, now, closuresUntil ?? new Date(now.getTime() + FREE_SLOT_HORIZON_MS + FREE_SLOT_STEP_MS)),
   ])
   const busy = schedule
     .filter((entry) => entry.status === 'active')
@@ -322,9 +336,9 @@ export async function roomDetailParts(deps: RoomDeps, id: number, closuresUntil?
   return { room, schedule, busy }
 }
 
-/** The free slots of a room's detail at `now`. */
+/** The free slots of a room's detail at `now` (from freeSlotsFrom(now)). */
 export function detailFreeSlots(deps: Pick<RoomDeps, 'config'>, parts: Pick<RoomDetailParts, 'room' | 'busy'>, now: Date) {
-  return freeSlots(parts.busy, parts.room.booking_window, now, deps.config.appTimezone)
+  return freeSlots(parts.busy, parts.room.booking_window, freeSlotsFrom(now), deps.config.appTimezone)
 }
 
 /** GET /rooms/:id: the room, its whole schedule (ascending) and its free slots for the next 24 h. */

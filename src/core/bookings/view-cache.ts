@@ -12,8 +12,9 @@
  *   generation taken before the build, so a build that raced a change is answered but not kept;
  * - the clock has not reached the next instant at which the answer changes by itself: a booking
  *   of the room starts or ends (status, current and next booking, finished entries), a closure
- *   starts or ends, or MAX_AGE_MS passed. The detail's free slots start "now", so they are
- *   computed per request from the cached busy intervals (cheap); the rest of its bytes are cached.
+ *   starts or ends, or MAX_AGE_MS passed. The detail's free slots start "now" (rounded up to the
+ *   whole second), so they are computed once per second from the cached busy intervals and kept
+ *   with the rest of its bytes until the next second.
  * After each write request of this process, its answer waits until the write's own NOTIFYs came
  * back over the LISTEN connection (afterLocalWrite: a marker NOTIFYed after the commit, about a
  * millisecond), so a client reads its own write at once; if that cannot be known, everything is
@@ -23,7 +24,7 @@ import { gt, min } from 'drizzle-orm'
 import { closures } from '../../db/schema'
 import { cachedBody, type CachedBody } from '../../lib/http-cache'
 import type { RoomEventBus } from '../events/bus'
-import { detailFreeSlots, FREE_SLOT_HORIZON_MS, listRoomViews, roomDetailParts, type RoomDeps, type RoomDetailParts, type RoomView } from './rooms'
+import { detailFreeSlots, FREE_SLOT_HORIZON_MS, FREE_SLOT_STEP_MS, freeSlotsFrom, listRoomViews, roomDetailParts, type RoomDeps, type RoomDetailParts, type RoomView } from './rooms'
 
 /** An entry is rebuilt at least this often, whatever the feed says (a safety net, not the mechanism). */
 const MAX_AGE_MS = 5 * 60_000
@@ -44,8 +45,8 @@ interface DetailValue {
   /** `{"room":...,"schedule":[...],"free_slots":` */
   prefix: Uint8Array<ArrayBuffer>
   parts: Pick<RoomDetailParts, 'room' | 'busy'>
-  /** the last answer, reused while the free slots come out the same */
-  last?: { slots: string; body: CachedBody }
+  /** the last answer: reused as it is within the same second (its slots start there), and while the slots come out the same */
+  last?: { from: number; slots: string; body: CachedBody }
 }
 
 interface RoomViewCacheStats {
@@ -196,7 +197,7 @@ export function createRoomViewCache(deps: RoomDeps, bus: Pick<RoomEventBus, 'sta
           const until = now.getTime() + MAX_AGE_MS
           // Closures far enough ahead for free slots computed until the entry expires.
           const [parts, closureStart] = await Promise.all([
-            roomDetailParts(frozenAt(now), id, new Date(until + FREE_SLOT_HORIZON_MS)),
+            roomDetailParts(frozenAt(now), id, new Date(until + FREE_SLOT_HORIZON_MS + FREE_SLOT_STEP_MS)),
             nextClosureStart(now),
           ])
           const { room, schedule } = parts
@@ -214,14 +215,19 @@ export function createRoomViewCache(deps: RoomDeps, bus: Pick<RoomEventBus, 'sta
         }
       }
       const value = entry.value
+      const from = freeSlotsFrom(now).getTime()
+      if (value.last?.from === from) return value.last.body
       const slots = JSON.stringify(detailFreeSlots(deps, value.parts, now))
-      if (value.last?.slots === slots) return value.last.body
+      if (value.last?.slots === slots) {
+        value.last.from = from
+        return value.last.body
+      }
       const tail = encoder.encode(`${slots}}`)
       const bytes = new Uint8Array(value.prefix.length + tail.length)
       bytes.set(value.prefix)
       bytes.set(tail, value.prefix.length)
       const body = cachedBody(bytes)
-      value.last = { slots, body }
+      value.last = { from, slots, body }
       return body
     },
 
