@@ -9,8 +9,10 @@ WORKDIR /app
 ENV NODE_ENV=production \
     PORT=8080
 
-# Production dependencies only, exactly as locked.
+# Production dependencies only, exactly as locked, with the patches bun.lock names applied
+# (patches/: a fix to postgres.js that upstream has not released, see patches/README.md).
 COPY package.json bun.lock ./
+COPY patches ./patches
 RUN bun install --production --frozen-lockfile && rm -rf /root/.bun/install/cache
 
 # The application, its migrations (applied at every start, before listening) and the operator's

@@ -216,6 +216,10 @@ describe("the image's own steps, run in a temp root with the deployment guide's 
     for (const dev of Object.keys(pkg.devDependencies).filter((d) => !peersOfProductionDeps.includes(d)))
       expect({ dev, installed: existsSync(path.join(appDir, 'node_modules', dev)) }).toEqual({ dev, installed: false })
     for (const dep of Object.keys(pkg.dependencies)) expect(existsSync(path.join(appDir, 'node_modules', dep))).toBe(true)
+    // The install applied the patch to postgres.js (patches/README.md): without it a dropped
+    // database connection can end the process.
+    const driver = await Bun.file(path.join(appDir, 'node_modules/postgres/src/connection.js')).text()
+    expect(driver).toContain('qrbook patch')
 
     // The bun user's home, as the base image has it.
     const home = inRoot(root, '/home/bun')

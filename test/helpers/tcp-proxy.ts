@@ -11,10 +11,15 @@
  * - down:   every open connection is closed and nothing listens on the port any more, so new
  *           connections are refused (ECONNREFUSED): what a stopped PostgreSQL server looks like.
  *           Switching back to pass listens again on the same port.
+ *
+ * Open connections are closed with a reset (RST) by default; `{ close: 'fin' }` ends them in order
+ * (FIN), as PgBouncer, a load balancer or a server-side timeout does. The two reach different paths
+ * of the driver (patches/README.md).
  */
 import type { Socket, SocketHandler, TCPSocketListener } from 'bun'
 
 type ProxyMode = 'pass' | 'stall' | 'refuse' | 'down'
+type CloseHow = 'reset' | 'fin'
 
 interface Pipe {
   client: Socket<Pipe>
@@ -29,7 +34,9 @@ export interface TcpProxy {
   readonly mode: ProxyMode
   /** Connections accepted so far (to check that traffic really goes through the proxy). */
   readonly accepted: number
-  setMode(mode: ProxyMode): void
+  setMode(mode: ProxyMode, options?: { close?: CloseHow }): void
+  /** Connections open through the proxy now. */
+  readonly open: number
   /** `url` with its host and port replaced by the proxy's. */
   urlFor(url: string): string
   close(): void
@@ -53,12 +60,17 @@ export function startTcpProxy(target: { hostname: string; port: number }): TcpPr
   let accepted = 0
   const pipes = new Set<Pipe>()
 
-  const shut = (pipe: Pipe) => {
+  const shut = (pipe: Pipe, how: CloseHow = 'reset') => {
     if (pipe.closed) return
     pipe.closed = true
     pipes.delete(pipe)
-    pipe.client.terminate()
-    pipe.upstream?.terminate()
+    if (how === 'fin') {
+      pipe.client.end()
+      pipe.upstream?.end()
+    } else {
+      pipe.client.terminate()
+      pipe.upstream?.terminate()
+    }
   }
   const pump = (pipe: Pipe) => {
     if (mode !== 'pass' || pipe.closed) return
@@ -124,10 +136,13 @@ export function startTcpProxy(target: { hostname: string; port: number }): TcpPr
     get accepted() {
       return accepted
     },
-    setMode(next) {
+    get open() {
+      return pipes.size
+    },
+    setMode(next, options = {}) {
       if (closed) throw new Error('the proxy is closed')
       mode = next
-      if (next === 'refuse' || next === 'down') for (const pipe of [...pipes]) shut(pipe)
+      if (next === 'refuse' || next === 'down') for (const pipe of [...pipes]) shut(pipe, options.close)
       if (next === 'down') {
         listener?.stop(true)
         listener = undefined
