@@ -1,13 +1,14 @@
 /**
  * Serves the app with Bun.serve: refuses request bodies over MAX_BODY_BYTES with 413 {msg},
  * records each request's socket address (for rate limits and logs), bounds every request by
- * TIMEOUT, and stops gracefully. The answers it writes itself (413, 503, a last-resort 500)
+ * TIMEOUT (a 503 for a timeout means nothing of the request was kept), and stops gracefully. The answers it writes itself (413, 503, a last-resort 500)
  * carry the same security headers as the app's (securityHeaderSet).
  */
 import type { Server } from 'bun'
 import type { App } from './app'
 import type { Config } from './config'
 import type { Logger } from './lib/log'
+import { Work, runWork } from './db/work-scope'
 import { recordSocketIp, metaOf } from './plugins/request-context'
 import { securityHeaderSet } from './plugins/security-headers'
 
@@ -88,12 +89,20 @@ export function startServer(app: App, config: ServerConfig, log?: Logger): Runni
       const request = await withinBodyLimit(incoming)
       if (!request) return bodyTooLarge(incoming)
       recordSocketIp(request, srv.requestIP(incoming)?.address)
+      // The request's database work is bound to it (db/work-scope.ts): at the deadline it is
+      // abandoned, so its transactions roll back instead of committing after the 503. If a commit
+      // is already under way or done, the deadline cannot take it back: the client waits for the
+      // real answer instead of being told a saved change failed.
+      const work = new Work()
       let timer: ReturnType<typeof setTimeout> | undefined
       const deadline = new Promise<Response>((resolve) => {
-        timer = setTimeout(() => resolve(timedOut(request)), timeoutMs)
+        timer = setTimeout(() => {
+          if (work.abandon()) resolve(timedOut(request))
+          else log?.warn('request past its deadline while committing; answering when it is done', { request_id: metaOf(request).id })
+        }, timeoutMs)
       })
       try {
-        return await Promise.race([app.handle(request), deadline])
+        return await Promise.race([runWork(work, () => app.handle(request)), deadline])
       } finally {
         clearTimeout(timer)
       }

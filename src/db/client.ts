@@ -12,6 +12,7 @@ import type { DatabaseTarget } from '../config'
 import { createCircuitBreaker, type CircuitBreaker, type RunHandle } from './circuit-breaker'
 import { queryLogger, withTimeout, type Database, type Db, type DbOptions } from './database'
 import { DatabaseUnavailableError, isConnectionFailure } from './errors'
+import { AbandonedWorkError, statementOfWork, transactionOfWork, type Work } from './work-scope'
 import * as schema from './schema'
 
 export { pgErrorCode } from './errors'
@@ -170,20 +171,23 @@ function guardClient(client: Sql, breaker: CircuitBreaker): Sql {
       if (prop === 'unsafe') {
         return (...args: Parameters<Sql['unsafe']>) => {
           const query = target.unsafe(...args)
-          return deferred(query, () => breaker.run(() => query))
+          return deferred(query, () => statementOfWork(String(args[0]), () => breaker.run(() => query)))
         }
       }
       if (prop === 'begin') {
         return (...args: unknown[]) => {
           const fn = args.pop() as (sql: unknown) => unknown
-          return breaker.run((handle) => (target.begin as (...a: unknown[]) => Promise<unknown>)(...args, async (sql: Sql) => {
-            if (handle.abandoned) throw abandonedError()
-            handle.progress() // BEGIN was answered
-            const result = await fn(guardTransaction(sql, handle))
-            // The caller was answered 503 meanwhile: roll back rather than commit behind its back.
-            if (handle.abandoned) throw abandonedError()
-            return result
-          }))
+          return breaker.run((handle) => transactionOfWork<Sql, unknown>(
+            (body) => (target.begin as (...a: unknown[]) => Promise<unknown>)(...args, body),
+            async (sql, work) => {
+              if (handle.abandoned) throw abandonedError()
+              handle.progress() // BEGIN was answered
+              const result = await fn(guardTransaction(sql, handle, work))
+              // The caller was answered 503 meanwhile: roll back rather than commit behind its back.
+              if (handle.abandoned) throw abandonedError()
+              return result
+            },
+          ))
         }
       }
       return Reflect.get(target, prop, receiver)
@@ -191,8 +195,11 @@ function guardClient(client: Sql, breaker: CircuitBreaker): Sql {
   })
 }
 
-/** Inside a transaction: each statement restarts the deadline, and none is sent once the caller has gone. */
-function guardTransaction(sql: Sql, handle: RunHandle): Sql {
+/**
+ * Inside a transaction: each statement restarts the deadline, and none is sent once the caller has
+ * gone (released by the breaker, or its request's deadline passed: work-scope.ts).
+ */
+function guardTransaction(sql: Sql, handle: RunHandle, work: Work | undefined): Sql {
   return new Proxy(sql, {
     get(target, prop, receiver) {
       if (prop === 'unsafe') {
@@ -200,6 +207,7 @@ function guardTransaction(sql: Sql, handle: RunHandle): Sql {
           const query = target.unsafe(...args)
           return deferred(query, () => {
             if (handle.abandoned) return Promise.reject(abandonedError())
+            if (work?.abandoned) return Promise.reject(new AbandonedWorkError())
             return query.then(
               (value) => (handle.progress(), value),
               (error) => {
@@ -213,7 +221,7 @@ function guardTransaction(sql: Sql, handle: RunHandle): Sql {
       if (prop === 'savepoint') {
         return (...args: unknown[]) => {
           const fn = args.pop() as (sql: unknown) => unknown
-          return ((target as unknown as { savepoint: (...a: unknown[]) => Promise<unknown> }).savepoint)(...args, (inner: Sql) => fn(guardTransaction(inner, handle)))
+          return ((target as unknown as { savepoint: (...a: unknown[]) => Promise<unknown> }).savepoint)(...args, (inner: Sql) => fn(guardTransaction(inner, handle, work)))
         }
       }
       return Reflect.get(target, prop, receiver)

@@ -11,6 +11,7 @@ import { alwaysClosedBreaker } from './circuit-breaker'
 import { lockDataDir } from './data-dir-lock'
 import { queryLogger, withTimeout, type Database, type Db, type DbOptions } from './database'
 import * as schema from './schema'
+import { statementOfWork, transactionOfWork, type Work } from './work-scope'
 
 export function pgliteExtensions() {
   return { btree_gist }
@@ -33,7 +34,7 @@ export async function createPgliteDb(target: Exclude<DatabaseTarget, { kind: 'po
 
 /** Wraps an already open PGlite (tests clone a migrated template instead of migrating each time). */
 export function wrapPglite(client: PGlite | PGliteInterface, options: DbOptions = {}, onClosed?: () => void): Database {
-  const db = drizzlePglite({ client: client as PGlite, schema, logger: queryLogger(options) }) as unknown as Db
+  const db = drizzlePglite({ client: guardClient(client as PGlite), schema, logger: queryLogger(options) }) as unknown as Db
   let closed = false
   return {
     db,
@@ -56,4 +57,44 @@ export function wrapPglite(client: PGlite | PGliteInterface, options: DbOptions 
       }
     },
   }
+}
+
+type Query = PGlite['query']
+type Transaction = Parameters<Parameters<PGlite['transaction']>[0]>[0]
+
+/**
+ * PGlite as Drizzle sees it: its queries and transactions belong to the request that sends them
+ * (work-scope.ts), so a request answered 503 for its deadline keeps nothing, as on PostgreSQL.
+ * Methods are bound to the real client (PGlite keeps private fields).
+ */
+function guardClient(client: PGlite): PGlite {
+  return new Proxy(client, {
+    get(target, prop) {
+      if (prop === 'query') {
+        return (...args: Parameters<Query>) => statementOfWork(String(args[0]), () => target.query(...args))
+      }
+      if (prop === 'transaction') {
+        return <T>(fn: (tx: Transaction) => Promise<T>) =>
+          transactionOfWork<Transaction, T>((body) => target.transaction(body), (tx, work) => fn(work ? guardTransaction(tx, work) : tx))
+      }
+      const value = Reflect.get(target, prop, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
+/** Inside a transaction: no statement is sent once the request's deadline passed. */
+function guardTransaction(tx: Transaction, work: Work): Transaction {
+  return new Proxy(tx, {
+    get(target, prop) {
+      if (prop === 'query') {
+        return (...args: Parameters<Transaction['query']>) => {
+          work.assertActive()
+          return target.query(...args)
+        }
+      }
+      const value = Reflect.get(target, prop, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
 }

@@ -17,6 +17,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import type { Deps } from '../../deps'
 import { reservations, users } from '../../db/schema'
+import { outsideWork } from '../../db/work-scope'
 import { formatUtc } from '../../lib/time'
 import { listRoomViews, type RoomView } from '../bookings/rooms'
 import { notPending, remainingToday } from '../bookings/occupancy'
@@ -183,7 +184,7 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
   }
 
   function updateRefreshTimer() {
-    if (subscribers.size > 0 && !refreshTimer) refreshTimer = setInterval(() => void refresh(), refreshMs)
+    if (subscribers.size > 0 && !refreshTimer) refreshTimer = outsideWork(() => setInterval(() => void refresh(), refreshMs))
     if (subscribers.size === 0 && refreshTimer) {
       clearInterval(refreshTimer)
       refreshTimer = undefined
@@ -253,7 +254,9 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
     if (stopped || !wanted || listening || connecting) return
     clearTimeout(retryTimer)
     retryTimer = undefined
-    connecting = (async () => {
+    // The feed outlives the request that may have started it (its first reader): not part of that
+    // request's work (db/work-scope.ts), whatever becomes of it.
+    connecting = outsideWork(async () => {
       let stop: (() => Promise<void>) | undefined
       let established = false
       let lostEarly: Error | undefined
@@ -286,7 +289,7 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
         goDown()
         retryLater()
       }
-    })().finally(() => {
+    }).finally(() => {
       connecting = undefined
     })
   }
