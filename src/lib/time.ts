@@ -128,19 +128,30 @@ export function localSecondsOfDay(date: Date, timeZone: string): number {
   return p.hour * 3600 + p.minute * 60 + p.second
 }
 
+/** Date.UTC of a date's midnight, exact for every year: Date.UTC reads the years 0-99 as 1900-1999. */
+function utcMidnight(year: number, month: number, day: number): number {
+  return new Date(0).setUTCFullYear(year, month - 1, day)
+}
+
 /** Offset of the zone from UTC at an instant, in milliseconds (local = utc + offset). */
 function zoneOffsetMs(utcMs: number, timeZone: string): number {
-  const p = localParts(new Date(utcMs), timeZone)
-  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second)
-  return asUtc - Math.floor(utcMs / 1000) * 1000
+  const utc = new Date(Math.floor(utcMs / 1000) * 1000)
+  const p = localParts(utc, timeZone)
+  // The local date is the UTC date or a day next to it, so its year is the UTC year, or the one
+  // after or before it at New Year. Intl's own year is no use before year 1 (it writes "1 BC").
+  const monthStep = p.month - 1 - utc.getUTCMonth()
+  const year = utc.getUTCFullYear() + (monthStep === -11 ? 1 : monthStep === 11 ? -1 : 0)
+  const asUtc = utcMidnight(year, p.month, p.day) + ((p.hour * 60 + p.minute) * 60 + p.second) * 1000
+  return asUtc - utc.getTime()
 }
 
 /**
  * The UTC instant of a local wall-clock time (`seconds` after midnight of the local date
- * year-month-day, may be 86400 for the next midnight). In a DST gap the later offset is used.
+ * year-month-day, may be 86400 for the next midnight), for every year. In a DST gap the later
+ * offset is used.
  */
 export function zonedToUtc(year: number, month: number, day: number, seconds: number, timeZone: string): Date {
-  const wall = Date.UTC(year, month - 1, day) + seconds * 1000
+  const wall = utcMidnight(year, month, day) + seconds * 1000
   let guess = wall - zoneOffsetMs(wall, timeZone)
   const second = wall - zoneOffsetMs(guess, timeZone)
   if (second !== guess) guess = Math.max(guess, second)

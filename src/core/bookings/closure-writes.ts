@@ -146,17 +146,87 @@ export async function deleteClosure(deps: ReservationDeps, actor: ActingUser, id
   return { status: 'deleted' }
 }
 
-/** An iCalendar time as an instant: all-day dates and floating times are local to `timeZone`. */
+/**
+ * An iCalendar time as an instant: all-day dates and floating times are local to `timeZone`.
+ * UTC goes through zonedToUtc too: ical.js's toJSDate reads the years 0-99 as 1900-1999.
+ */
 function icalInstant(time: ICAL.Time, timeZone: string): Date {
-  if (time.isDate) return zonedToUtc(time.year, time.month, time.day, 0, timeZone)
+  const seconds = time.isDate ? 0 : time.hour * 3600 + time.minute * 60 + time.second
   const tzid = time.zone?.tzid
-  if (!tzid || tzid === 'floating') return zonedToUtc(time.year, time.month, time.day, time.hour * 3600 + time.minute * 60 + time.second, timeZone)
-  if (tzid === 'UTC' || tzid === 'Z') return time.toJSDate()
+  if (time.isDate || !tzid || tzid === 'floating') return zonedToUtc(time.year, time.month, time.day, seconds, timeZone)
+  if (tzid === 'UTC' || tzid === 'Z') return zonedToUtc(time.year, time.month, time.day, seconds, 'UTC')
   try {
-    return zonedToUtc(time.year, time.month, time.day, time.hour * 3600 + time.minute * 60 + time.second, tzid)
+    return zonedToUtc(time.year, time.month, time.day, seconds, tzid)
   } catch {
+    // Not a zone Intl knows (a VTIMEZONE of the file's own): ical.js converts with its rules.
     return time.toJSDate()
   }
+}
+
+/** Why importClosures refuses an event; it names the event in front of this. */
+class EventProblem extends Error {}
+
+/** The years a closure may lie in, as parseClosureTime says. */
+const inClosureYears = (year: number) => year >= 1900 && year <= 9999
+
+/** A property's value as ical.js reads it: lazily, so a malformed value throws only now. */
+function readValue<T>(name: string, read: () => T): T {
+  try {
+    return read()
+  } catch (error) {
+    throw new EventProblem(`has an invalid ${name}: ${String((error as Error).message).slice(0, 100)}`)
+  }
+}
+
+/** DATE and DATE-TIME values as jCal writes them: 2040-01-05, 2040-01-05T10:00:00, 2040-01-05T10:00:00Z. */
+const JCAL_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})Z?)?$/
+
+/**
+ * A DTSTART or DTEND as written, checked: a date or date-time that exists (ical.js turns February
+ * 30 into March 1 and 25:00 into the next day: what it read must be what was written).
+ */
+function checkWritten(event: ICAL.Event, name: 'DTSTART' | 'DTEND', time: ICAL.Time): void {
+  const written: unknown = event.component.getFirstProperty(name.toLowerCase())?.jCal[3]
+  const fields = (typeof written === 'string' ? JCAL_TIME.exec(written) : null)?.slice(1).map((field) => Number(field ?? 0))
+  const read = [time.year, time.month, time.day, time.hour, time.minute, time.second]
+  if (!fields || fields.some((field, i) => field !== read[i])) throw new EventProblem(`has an invalid ${name}: not a date or date-time that exists`)
+}
+
+/** An event's start or end as an instant in the closure years, checked before and after conversion. */
+function eventInstant(time: unknown, edge: 'starts' | 'ends', timeZone: string): Date {
+  if (!(time instanceof ICAL.Time)) throw new EventProblem(`${edge} at something that is not a date or a date-time`)
+  if (!inClosureYears(time.year)) throw new EventProblem(`${edge} outside the years 1900-9999`)
+  const instant = icalInstant(time, timeZone)
+  if (Number.isNaN(instant.getTime())) throw new EventProblem(`${edge} at a time that cannot be converted`)
+  if (!inClosureYears(instant.getUTCFullYear())) throw new EventProblem(`${edge} outside the years 1900-9999`)
+  return instant
+}
+
+/** The closure an event asks for; EventProblem (or whatever ical.js throws) when it cannot be one. */
+function wantedClosure(event: ICAL.Event, timeZone: string): { uid: string; start: Date; end: Date; reason: string } {
+  const uid = String(event.uid ?? '').trim().slice(0, 300)
+  if (!uid) throw new EventProblem('has no UID')
+  if (!event.component.hasProperty('dtstart')) throw new EventProblem('has no DTSTART')
+  const startTime = readValue('DTSTART', () => event.startDate)
+  if (startTime instanceof ICAL.Time) checkWritten(event, 'DTSTART', startTime)
+  const start = eventInstant(startTime, 'starts', timeZone)
+  // Without DTEND ical.js adds DURATION to DTSTART, or a day to an all-day date.
+  const hasEnd = event.component.hasProperty('dtend')
+  const endTime = readValue(hasEnd ? 'DTEND' : 'DURATION', () => event.endDate)
+  if (hasEnd && endTime instanceof ICAL.Time) checkWritten(event, 'DTEND', endTime)
+  const end = eventInstant(endTime, 'ends', timeZone)
+  if (!(end > start)) throw new EventProblem('does not end after it starts')
+  const reason = String(event.summary ?? '').trim().slice(0, MAX_REASON) || 'holiday'
+  return { uid, start, end, reason }
+}
+
+/** "3 (UID xmas@school)": the event's number in the file, and its UID when it can be read. */
+function eventLabel(event: ICAL.Event, index: number): string {
+  let uid = ''
+  try {
+    uid = String(event.uid ?? '').trim().slice(0, 100)
+  } catch {}
+  return uid ? `${index + 1} (UID ${uid})` : String(index + 1)
 }
 
 const MAX_IMPORTED_EVENTS = 2000
@@ -176,15 +246,14 @@ export async function importClosures(deps: ReservationDeps & { config: { appTime
   }
   if (events.length > MAX_IMPORTED_EVENTS) throw new BadRequest(CLOSURE_MSG.badCalendar(`more than ${MAX_IMPORTED_EVENTS} events`))
   const tz = deps.config.appTimezone
+  // Every event is read and checked before anything is written: one refused event refuses the file.
   const wanted = events.map((event, i) => {
-    const uid = (event.uid || '').trim().slice(0, 300)
-    if (!uid) throw new BadRequest(CLOSURE_MSG.badCalendar(`event ${i + 1} has no UID`))
-    if (!event.startDate) throw new BadRequest(CLOSURE_MSG.badCalendar(`event ${uid} has no DTSTART`))
-    const start = icalInstant(event.startDate, tz)
-    const end = event.endDate ? icalInstant(event.endDate, tz) : event.startDate.isDate ? new Date(start.getTime() + 24 * 3600_000) : start
-    if (!(end > start)) throw new BadRequest(CLOSURE_MSG.badCalendar(`event ${uid} ends before it starts`))
-    const reason = (event.summary || 'holiday').trim().slice(0, MAX_REASON) || 'holiday'
-    return { uid, start, end, reason }
+    try {
+      return wantedClosure(event, tz)
+    } catch (error) {
+      const problem = error instanceof EventProblem ? error.message : `cannot be read: ${String((error as Error).message).slice(0, 100)}`
+      throw new BadRequest(CLOSURE_MSG.badCalendar(`event ${eventLabel(event, i)} ${problem}`))
+    }
   })
   return deps.database.db.transaction(async (tx) => {
     const now = deps.clock.now()

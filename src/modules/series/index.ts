@@ -19,6 +19,9 @@ import {
 const RULE_ERRORS = [
   TIME_MSG.invalid, TIME_MSG.required, BOOKING_MSG.badRange, BOOKING_MSG.past, SERIES_MSG.rruleRequired, SERIES_MSG.rruleUnknownPart('<PART>'),
   SERIES_MSG.rruleFreq, SERIES_MSG.rruleNoEnd, SERIES_MSG.rruleBothEnds, SERIES_MSG.tooMany(MAX_OCCURRENCES), SERIES_MSG.none,
+  SERIES_MSG.rruleCharacter('<character>'), SERIES_MSG.rrulePartForm('<part>'), SERIES_MSG.rruleRepeated('<PART>'),
+  SERIES_MSG.rruleValue('<PART>', '<what it must be>'), SERIES_MSG.rruleNotWith('<PART>', '<other>'), SERIES_MSG.rruleSetPosAlone,
+  SERIES_MSG.rruleInvalid('<what>'),
   BOOKING_MSG.tooFarAhead('<BOOKING_HORIZON_DAYS>'), BOOKING_MSG.startsEarly, BOOKING_MSG.endsLate,
 ]
 const PLAN_ERRORS = {
