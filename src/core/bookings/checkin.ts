@@ -28,6 +28,7 @@ import { releaseDue } from './sweeper'
 import { holdsRoomAt, remainingToday } from './occupancy'
 import { APPROVAL_MSG, BOOK_NOW_MIN_MINUTES, BOOK_NOW_MINUTES, CHECK_IN_MSG } from './messages'
 import { reservationJson } from './status'
+import { closuresOverlapping } from './closures'
 
 export interface CheckInDeps {
   config: Config
@@ -189,7 +190,7 @@ export async function checkOut(deps: CheckInDeps, actor: ActingUser, id: number)
 type ScanAction = 'check_in' | 'book_now' | 'login' | 'view'
 /** Why a logged-in viewer gets no action (`view`). */
 export type ViewReason =
-  | 'key_missing' | 'key_invalid' | 'key_outdated' | 'key_stale' | 'key_needs_display' | 'blocked' | 'not_bookable'
+  | 'key_missing' | 'key_invalid' | 'key_outdated' | 'key_stale' | 'key_needs_display' | 'blocked' | 'closed' | 'not_bookable'
   | 'occupied' | 'outside_hours' | 'too_short' | 'checked_in' | 'check_in_not_open' | null
 
 interface TodayEntry {
@@ -217,7 +218,12 @@ export interface ScanView {
   today: TodayEntry[]
 }
 
-/** When the room stops being free (next booking, end of the daily window, or the horizon); null if it is not free now or cannot be booked now. */
+/**
+ * When the room stops being free (next booking, start of a closure, end of the daily window, or
+ * the horizon); null if it is not free now or cannot be booked now. A closure covering now is not
+ * looked at here: the scan view reads it from the room view (reason `closed`), and a walk-up
+ * booking is refused by the booking rules, with the closure's own message (checkNotClosed).
+ */
 async function freeUntil(deps: CheckInDeps, executor: Executor, room: Room, now: Date): Promise<{ until: Date | null; reason: ViewReason }> {
   const horizon = new Date(now.getTime() + FREE_HORIZON_MS)
   const [busy] = await executor.select({ id: reservations.id }).from(reservations)
@@ -233,6 +239,9 @@ async function freeUntil(deps: CheckInDeps, executor: Executor, room: Room, now:
     .limit(1)
   let until = window.end < horizon ? window.end : horizon
   if (next && next.start < until) until = next.start
+  // Those overlapping [now, until) come earliest first: the first one still to come ends the free time.
+  const closureAhead = (await closuresOverlapping(executor, room.id, now, until)).find((c) => c.startTime > now)
+  if (closureAhead) until = closureAhead.startTime
   return { until, reason: null }
 }
 
@@ -267,7 +276,7 @@ export async function scanView(deps: CheckInDeps, viewer: ActingUser | undefined
   const db = deps.database.db
   const proof = proofOf(deps, room, key, now)
 
-  const [view, todayRows, free, mine] = await Promise.all([
+  const [view, todayRows, freeIfOpen, mine] = await Promise.all([
     getRoomView(deps, roomId),
     db.select({
       id: reservations.id, userId: reservations.userId, userName: users.name, startTime: reservations.startTime,
@@ -285,6 +294,9 @@ export async function scanView(deps: CheckInDeps, viewer: ActingUser | undefined
       : Promise.resolve([] as Reservation[]),
   ])
 
+  // A closure covering now (the room view's, which the page's status line shows) leaves nothing to
+  // book, whatever freeUntil found around it.
+  const free = view.closure ? { until: null, reason: 'closed' as ViewReason } : freeIfOpen
   const own = mine[0]
   const options = bookNowOptions(now, free.until)
   let action: ScanAction = 'view'
@@ -331,8 +343,8 @@ export async function scanView(deps: CheckInDeps, viewer: ActingUser | undefined
 }
 
 /**
- * Walk-up booking at the door: from now for 30, 60 or 90 minutes, capped at the next booking and
- * the room's daily window. With the proof of presence the room requires it is booked already
+ * Walk-up booking at the door: from now for 30, 60 or 90 minutes, capped at the next booking, the
+ * next closure and the room's daily window. With the proof of presence the room requires it is booked already
  * checked in (the booker is at the door); without a key (the public qr_code_url) it is an ordinary
  * booking from now, which still needs a check-in if the room requires one; a key that proves
  * nothing (stale, replaced, invalid, a poster in a `display` room) is refused, saying what to

@@ -35,7 +35,7 @@ const ROOM_EXAMPLE = {
 }
 const SCHEDULE_ENTRY_EXAMPLE = {
   id: 7, user_id: 3, user_name: 'student', start_time: '2026-11-26T12:00:00Z', end_time: '2026-11-26T13:00:00Z',
-  status: 'cancelled', cancel_reason: 'no_show', approval: null, check_in_required: true, checked_in_at: null,
+  status: 'cancelled', cancel_reason: null, approval: null, check_in_required: true, checked_in_at: null,
 }
 const RESERVATION_EXAMPLE = {
   id: 8, room_id: 1, room_name: 'B101', start_time: '2026-11-27T10:00:00Z', end_time: '2026-11-27T11:00:00Z',
@@ -109,7 +109,11 @@ export const ScheduleEntry = t.Object({
   end_time: Timestamp,
   ...StatusFields,
   ...CheckInFields,
-}, { title: 'ScheduleEntry', examples: [SCHEDULE_ENTRY_EXAMPLE] })
+}, {
+  title: 'ScheduleEntry',
+  description: "A reservation in a room's schedule or history. Why a booking ended is its owner's business: a cancelled entry has cancel_reason and approval null (the owner sees them in GET /reservations/mine); an active entry keeps approval (pending holds its slot).",
+  examples: [SCHEDULE_ENTRY_EXAMPLE],
+})
 
 const FreeSlot = t.Object({ start: Timestamp, end: Timestamp }, { title: 'FreeSlot' })
 

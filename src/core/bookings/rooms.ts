@@ -241,7 +241,11 @@ export async function getRoomView(deps: RoomDeps, id: number, executor?: Executo
   return found[0]
 }
 
-/** All reservations of a room, every status, with their user names, ascending by start (the schedule and the history). */
+/**
+ * All reservations of a room, every status, with their user names, ascending by start (the
+ * schedule and the history). These are views of the room, read by others than the owners: the
+ * cancel reason is not even read, since why a booking ended is not shown there (scheduleEntry).
+ */
 export async function roomSchedule(
   deps: RoomDeps,
   roomId: number,
@@ -256,7 +260,6 @@ export async function roomSchedule(
       startTime: reservations.startTime,
       endTime: reservations.endTime,
       status: reservations.status,
-      cancelReason: reservations.cancelReason,
       approval: reservations.approval,
       checkInRequired: reservations.checkInRequired,
       checkedInAt: reservations.checkedInAt,

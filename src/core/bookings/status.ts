@@ -71,14 +71,25 @@ export function reservationJson(
   }
 }
 
+/**
+ * A reservation in a room's schedule (GET /rooms/:id, served to everyone as the same cached bytes,
+ * and GET /reservations/room/:id/history). Why someone else's booking ended (a no-show, bumped,
+ * rejected, not approved) is the owner's and the admins' business, not the room's: a cancelled
+ * entry says only `cancelled`, with cancel_reason and approval null. An entry still standing keeps
+ * its approval, since a `pending` booking holds its slot and that is public. The owner reads the
+ * reason in GET /reservations/mine, the admins in /admin/reservations (reservationJson).
+ */
 export function scheduleEntry(row: ScheduleRow, now: Date): ScheduleEntryView {
+  const { status, approval } = statusFields(row, now)
   return {
     id: row.id,
     user_id: row.userId,
     user_name: row.userName,
     start_time: formatUtc(row.startTime),
     end_time: formatUtc(row.endTime),
-    ...statusFields(row, now),
+    status,
+    cancel_reason: null,
+    approval: status === 'cancelled' ? null : approval,
     ...checkInFields(row),
   }
 }

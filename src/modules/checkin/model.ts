@@ -18,7 +18,7 @@ export const CheckInBody = t.Object({ k: Key }, { examples: [{ k: 'Xy3kP0q9Lm2A'
 
 export const BookNowBody = t.Object({
   k: Key,
-  minutes: t.Optional(t.Unknown({ description: '30, 60 or 90: capped at the next booking and the daily window', examples: [30] })),
+  minutes: t.Optional(t.Unknown({ description: '30, 60 or 90: capped at the next booking, the next closure and the daily window', examples: [30] })),
 }, { examples: [{ k: 'Xy3kP0q9Lm2A', minutes: 30 }] })
 
 
@@ -33,10 +33,10 @@ export const ScanReply = t.Object({
   key_kind: t.Nullable(t.UnionEnum(['poster', 'display'], { description: 'where a recognised k comes from' })),
   proof_ok: t.Boolean({ description: "k proves presence as the room's check_in_proof requires: check-in is possible and book now is checked in at once" }),
   reason: t.Nullable(t.String({
-    description: 'why a logged-in viewer gets "view" (or, with book_now, why it will not be checked in at once): key_missing, key_invalid, key_outdated, key_stale, key_needs_display, blocked, not_bookable, occupied, outside_hours, too_short, checked_in, check_in_not_open',
+    description: 'why a logged-in viewer gets "view" (or, with book_now, why it will not be checked in at once): key_missing, key_invalid, key_outdated, key_stale, key_needs_display, blocked, closed (a closure covers the room now), not_bookable, occupied, outside_hours, too_short, checked_in, check_in_not_open',
   })),
   reservation: t.Nullable(CheckInReservation),
-  free_until: t.Nullable(t.String({ description: 'the room is free until then (next booking, end of the daily window, at most 24 h); null when not free now' })),
+  free_until: t.Nullable(t.String({ description: 'the room is free until then (next booking, start of a closure, end of the daily window, at most 24 h); null when not free now' })),
   book_now: t.Array(t.Object({ minutes: t.Integer(), end_time: Timestamp }), { description: 'walk-up lengths on offer' }),
   today: t.Array(t.Object({
     id: t.Integer(), user_name: t.String(), start_time: Timestamp, end_time: Timestamp, ...CheckInFields, mine: t.Boolean(),
