@@ -4,12 +4,15 @@
  * exact instant a booking starts and ends, a change made behind the app's back (another instance)
  * arriving by NOTIFY, a rename, and no cache while the live feed is down. Across processes on
  * PostgreSQL with the real clock: a booking on A visible on B within 100 ms, a start flipping both
- * at its very instant (a request sent after it is never answered from before it), and a LISTEN connection cut by a TCP proxy never leaving a stale answer.
+ * at its very instant (a request sent after it is never answered from before it), a LISTEN
+ * connection cut by a TCP proxy never leaving a stale answer, and (issue 24) a LISTEN connection
+ * partitioned alone (the pool still answers) serving another instance's change within LIVENESS_MS.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { eq } from 'drizzle-orm'
 import postgres from 'postgres'
 import { appContext } from '../src/app'
+import { LIVENESS_MS } from '../src/core/events/bus'
 import { reservations, rooms, users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { loggedIn, testApp, type Client, type TestApp } from './helpers/app'
@@ -253,6 +256,82 @@ describe('across processes on one PostgreSQL (real clock)', () => {
       await Promise.all([a.stop(), b.stop()])
     } finally {
       await killAll()
+      await database.drop()
+    }
+  })
+
+  test.skipIf(!PG_SERVER)(`only the LISTEN connection partitioned: another instance's booking is served within ${LIVENESS_MS} ms, and not stale at all once the partition is older than that`, async () => {
+    const database = await createPostgresDatabase('qrbook_cache_partition', PG_SERVER!)
+    const target = new URL(database.url)
+    const proxy = startTcpProxy({ hostname: target.hostname, port: Number(target.port || 5432) })
+    try {
+      const base = { RATELIMIT_ENABLED: 'false', SWEEP_INTERVAL_S: '0' }
+      const a = spawnServer({ env: processEnv({ ...base, DATABASE_URL: database.url }) })
+      await a.waitForLog('listening')
+      // B reaches PostgreSQL through the proxy: its pool and its LISTEN connection
+      const b = spawnServer({ env: processEnv({ ...base, DATABASE_URL: proxy.urlFor(database.url) }) })
+      await b.waitForLog('listening')
+      const login = await (await fetch(`${a.base}/api/auth/login`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'guest', password: 'guest1234' }),
+      })).json() as { access_token: string }
+      const b101 = ((await (await fetch(`${b.base}/api/rooms`)).json()) as { rooms: any[] }).rooms.find((r) => r.name === 'B101').id
+      let slot = Date.now() + 2 * 3600_000
+      /** Books B101 on A; resolves when A answered 201 (the booking is committed), with the time. */
+      const bookOnA = async () => {
+        slot += 3600_000
+        const res = await fetch(`${a.base}/api/rooms/${b101}/reserve`, {
+          method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${login.access_token}` },
+          body: JSON.stringify({ start_time: new Date(slot).toISOString(), end_time: new Date(slot + 30 * MIN).toISOString() }),
+        })
+        expect(res.status).toBe(201)
+        return { id: ((await res.json()) as any).reservation.id as number, at: performance.now() }
+      }
+      const seenOnB = async (id: number) => {
+        const res = await fetch(`${b.base}/api/rooms/${b101}`)
+        expect(res.status).toBe(200)
+        return ((await res.json()) as { schedule: { id: number }[] }).schedule.some((e) => e.id === id)
+      }
+      /** Reads B's view of the room until `ms` after `from`: how long after `from` the last stale answer came (0: none). */
+      let slowestRead = 0
+      const staleFor = async (id: number, from: number, ms: number) => {
+        let stale = 0
+        while (performance.now() - from < ms) {
+          const sent = performance.now()
+          if (!(await seenOnB(id))) stale = sent - from
+          slowestRead = Math.max(slowestRead, performance.now() - sent)
+          await Bun.sleep(10)
+        }
+        return stale
+      }
+
+      // warm: B serves the room from memory, and a booking on A reaches B by NOTIFY at once
+      await seenOnB(0)
+      const warm = await bookOnA()
+      await within(200, () => seenOnB(warm.id))
+
+      // 1. the partition begins and A books at once: B may answer from memory only until LIVENESS_MS
+      //    after its LISTEN connection was last heard, i.e. at most that long after the booking
+      proxy.stallWhere((first) => first.includes('qrbook-listen'))
+      const first = await bookOnA()
+      const staleAtOnce = await staleFor(first.id, first.at, 2000)
+      // 2. the partition is older than LIVENESS_MS: B does not trust its memory, so never stale
+      const second = await bookOnA()
+      const staleLater = await staleFor(second.id, second.at, 1000)
+      console.log(`LISTEN partitioned: stale for ${staleAtOnce.toFixed(0)} ms after a booking at the partition, ${staleLater.toFixed(0)} ms after one ${(second.at - first.at).toFixed(0)} ms into it; slowest read ${slowestRead.toFixed(0)} ms`)
+      expect(staleAtOnce).toBeLessThan(LIVENESS_MS)
+      expect(staleLater).toBe(0)
+      // and B kept answering at once meanwhile (built afresh), not after its LISTEN gave up
+      expect(slowestRead).toBeLessThan(500)
+
+      // healed: B listens again and serves from memory, exact
+      proxy.stallWhere(null)
+      await within(8000, () => seenOnB(second.id))
+      const third = await bookOnA()
+      await within(200, () => seenOnB(third.id))
+      await Promise.all([a.stop(), b.stop()])
+    } finally {
+      await killAll()
+      proxy.close()
       await database.drop()
     }
   })

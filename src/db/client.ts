@@ -10,14 +10,14 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import postgres from 'postgres'
 import type { DatabaseTarget } from '../config'
 import { createCircuitBreaker, type CircuitBreaker, type RunHandle } from './circuit-breaker'
-import { queryLogger, withTimeout, type Database, type Db, type DbOptions } from './database'
+import { queryLogger, withTimeout, type Database, type Db, type DbOptions, type Listening } from './database'
 import { DatabaseUnavailableError, isConnectionFailure } from './errors'
 import { AbandonedWorkError, statementOfWork, transactionOfWork, type Work } from './work-scope'
 import * as schema from './schema'
 
 export { pgErrorCode } from './errors'
 
-export type { Database, Db, DbOptions, Executor } from './database'
+export type { Database, Db, DbOptions, Executor, Listening } from './database'
 
 
 /** Seconds postgres.js waits for a TCP connection and the start-up handshake. */
@@ -25,10 +25,14 @@ const CONNECT_TIMEOUT_S = 3
 /** How long a LISTEN may take to be set up. */
 const LISTEN_TIMEOUT_MS = 5000
 /**
- * How often the LISTEN connection is asked `select 1`, and how long it may take to answer: a hung
- * connection is found within two of these, and the cached room views stop being used (issue 17).
+ * How often the LISTEN connection is asked `select 1`. Each answer proves that every NOTIFY
+ * committed before the question was sent has arrived (PostgreSQL hands notifications to an idle
+ * session before it reads the next command), so it is what lets the cached room views be trusted
+ * (Listening.heardUpTo, the events bus's liveness: decision 025).
  */
-const LISTEN_HEARTBEAT_MS = 1000
+const LISTEN_HEARTBEAT_MS = 250
+/** A heartbeat without an answer this long: the connection counts as lost and is replaced. */
+const LISTEN_HEARTBEAT_TIMEOUT_MS = 1000
 
 /**
  * postgres.js's delay before reconnecting a pool connection after a failed attempt (seconds).
@@ -107,9 +111,10 @@ async function probePostgres(url: string, timeoutMs: number): Promise<void> {
 }
 
 /** LISTEN on a dedicated connection that reports its loss instead of reconnecting by itself. */
-async function listenPostgres(url: string, channel: string, onPayload: (payload: string) => void, onLost?: (error: Error) => void) {
+async function listenPostgres(url: string, channel: string, onPayload: (payload: string) => void, onLost?: (error: Error) => void): Promise<Listening> {
   let listening = false
   let stopped = false
+  let heardUpTo = performance.now()
   const connection = postgres(url, {
     max: 1,
     connect_timeout: CONNECT_TIMEOUT_S,
@@ -136,7 +141,9 @@ async function listenPostgres(url: string, channel: string, onPayload: (payload:
   }
   let heartbeat: ReturnType<typeof setInterval> | undefined
   try {
+    const sent = performance.now()
     await withTimeout(connection.unsafe(`listen "${channel.replace(/"/g, '""')}"`).then(() => {}), LISTEN_TIMEOUT_MS)
+    heardUpTo = sent
     listening = true
   } catch (error) {
     stopped = true
@@ -144,17 +151,23 @@ async function listenPostgres(url: string, channel: string, onPayload: (payload:
     throw error
   }
   // A connection that hangs (a network partition) never closes: without a question now and then,
-  // the listener would wait forever while the room views it keeps exact went stale. Each
-  // heartbeat must be answered within LISTEN_HEARTBEAT_MS, or the connection counts as lost.
+  // the listener would wait forever while the room views it keeps exact went stale. Each answer
+  // moves heardUpTo to when its question was sent; a question unanswered for
+  // LISTEN_HEARTBEAT_TIMEOUT_MS makes the connection count as lost.
   heartbeat = setInterval(() => {
-    withTimeout(connection.unsafe('select 1').then(() => {}), LISTEN_HEARTBEAT_MS)
+    const sent = performance.now()
+    withTimeout(connection.unsafe('select 1').then(() => {}), LISTEN_HEARTBEAT_TIMEOUT_MS)
+      .then(() => { heardUpTo = Math.max(heardUpTo, sent) })
       .catch((error: Error) => lost(new Error(`the LISTEN connection stopped answering: ${error.message}`)))
   }, LISTEN_HEARTBEAT_MS)
-  return async () => {
-    if (stopped) return
-    stopped = true
-    clearInterval(heartbeat)
-    await connection.end({ timeout: 1 }).catch(() => {})
+  return {
+    heardUpTo: () => heardUpTo,
+    async stop() {
+      if (stopped) return
+      stopped = true
+      clearInterval(heartbeat)
+      await connection.end({ timeout: 1 }).catch(() => {})
+    },
   }
 }
 

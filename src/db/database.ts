@@ -26,13 +26,24 @@ export interface Database {
   withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T>
   /**
    * LISTEN on a channel: onPayload gets every NOTIFY payload, from any process on PostgreSQL
-   * (on a dedicated connection), from this process on PGlite. Resolves to a function that stops
-   * listening; rejects when the LISTEN cannot be set up. If the connection is lost later, onLost
-   * is called once and nothing more arrives: the caller listens again (and catches up on what it
-   * missed). PGlite's never drops.
+   * (on a dedicated connection), from this process on PGlite. Resolves to the Listening; rejects
+   * when the LISTEN cannot be set up. If the connection is lost later, onLost is called once and
+   * nothing more arrives: the caller listens again (and catches up on what it missed). PGlite's
+   * never drops.
    */
-  listen(channel: string, onPayload: (payload: string) => void, onLost?: (error: Error) => void): Promise<() => Promise<void>>
+  listen(channel: string, onPayload: (payload: string) => void, onLost?: (error: Error) => void): Promise<Listening>
   close(): Promise<void>
+}
+
+/** A LISTEN that runs. */
+export interface Listening {
+  stop(): Promise<void>
+  /**
+   * performance.now() of the latest instant known to be heard up to: every NOTIFY committed before
+   * it has reached onPayload. On PostgreSQL the send time of the last heartbeat answered on the
+   * LISTEN connection (a network partition stops it from moving); on PGlite, in the process, now.
+   */
+  heardUpTo(): number
 }
 
 export interface DbOptions {

@@ -45,7 +45,8 @@ export function wrapPglite(client: PGlite | PGliteInterface, options: DbOptions 
     withAdvisoryLock: (_key, fn) => fn(),
     async listen(channel, onPayload) {
       const stop = await client.listen(channel, onPayload)
-      return async () => { if (!closed) await stop() }
+      // In the process: a NOTIFY is handed over at its commit, nothing can be in flight.
+      return { stop: async () => { if (!closed) await stop() }, heardUpTo: () => performance.now() }
     },
     close: async () => {
       if (closed) return

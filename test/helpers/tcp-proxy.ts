@@ -15,6 +15,10 @@
  * Open connections are closed with a reset (RST) by default; `{ close: 'fin' }` ends them in order
  * (FIN), as PgBouncer, a load balancer or a server-side timeout does. The two reach different paths
  * of the driver (patches/README.md).
+ *
+ * stallWhere(match) partitions only some connections: those whose first bytes from the client (for
+ * PostgreSQL, the start-up message with its application_name) match, now and later, stay open and
+ * forward nothing, while the others pass (e.g. the LISTEN connection cut off, the pool not).
  */
 import type { Socket, SocketHandler, TCPSocketListener } from 'bun'
 
@@ -27,6 +31,8 @@ interface Pipe {
   toUpstream: Uint8Array[]
   toClient: Uint8Array[]
   closed: boolean
+  /** the client's first bytes, as latin1 text (what stallWhere matches) */
+  first?: string
 }
 
 export interface TcpProxy {
@@ -37,6 +43,8 @@ export interface TcpProxy {
   setMode(mode: ProxyMode, options?: { close?: CloseHow }): void
   /** Connections open through the proxy now. */
   readonly open: number
+  /** Stalls the connections (open and future) whose client's first bytes match; null lets them pass again. */
+  stallWhere(match: ((firstBytes: string) => boolean) | null): void
   /** `url` with its host and port replaced by the proxy's. */
   urlFor(url: string): string
   close(): void
@@ -72,8 +80,10 @@ export function startTcpProxy(target: { hostname: string; port: number }): TcpPr
       pipe.upstream?.terminate()
     }
   }
+  let stallMatch: ((firstBytes: string) => boolean) | null = null
+  const stalled = (pipe: Pipe) => stallMatch !== null && pipe.first !== undefined && stallMatch(pipe.first)
   const pump = (pipe: Pipe) => {
-    if (mode !== 'pass' || pipe.closed) return
+    if (mode !== 'pass' || pipe.closed || stalled(pipe)) return
     flush(pipe.upstream, pipe.toUpstream)
     flush(pipe.client, pipe.toClient)
   }
@@ -110,6 +120,7 @@ export function startTcpProxy(target: { hostname: string; port: number }): TcpPr
     },
     data(client, chunk) {
       if (!client.data) return
+      client.data.first ??= Buffer.from(chunk).toString('latin1')
       client.data.toUpstream.push(new Uint8Array(chunk))
       pump(client.data)
     },
@@ -150,6 +161,10 @@ export function startTcpProxy(target: { hostname: string; port: number }): TcpPr
         listener = Bun.listen<Pipe>({ hostname: '127.0.0.1', port, socket: handlers })
       }
       if (next === 'pass') for (const pipe of pipes) pump(pipe)
+    },
+    stallWhere(match) {
+      stallMatch = match
+      if (match === null) for (const pipe of pipes) pump(pipe)
     },
     urlFor(url) {
       const u = new URL(url)

@@ -101,6 +101,7 @@ export function createRoomViewCache(deps: RoomDeps, bus: Pick<RoomEventBus, 'sta
   let misses = 0
   let builds = 0
   let starting: Promise<boolean> | undefined
+  let started = false
 
   const detailGen = (id: number) => `${allGen}:${roomGens.get(id) ?? 0}`
   const listKey = () => `${listGen}`
@@ -120,12 +121,15 @@ export function createRoomViewCache(deps: RoomDeps, bus: Pick<RoomEventBus, 'sta
     details.delete(roomId)
   })
 
-  /** Whether entries may be used and kept: the feed runs (started on first use). */
+  /** Whether entries may be used and kept: the feed runs and was heard lately (started on first use). */
   async function live(): Promise<boolean> {
     if (bus.live()) return true
+    const first = !started
+    started = true
     starting ??= bus.start().catch(() => false).finally(() => { starting = undefined })
-    // The first request waits for the feed; later ones (while it is down) do not.
-    return starting
+    // The first request waits for the feed; later ones (while it is down, or while a partitioned
+    // LISTEN connection is being replaced, which may take seconds) are built afresh at once.
+    return first ? starting : false
   }
 
   const fresh = <T>(entry: Entry<T> | undefined, gen: string, now: number): entry is Entry<T> =>

@@ -16,6 +16,7 @@
  */
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import type { Deps } from '../../deps'
+import type { Listening } from '../../db/client'
 import { reservations, users } from '../../db/schema'
 import { outsideWork } from '../../db/work-scope'
 import { formatUtc } from '../../lib/time'
@@ -55,9 +56,9 @@ interface Subscriber {
 }
 
 export interface RoomEventBus {
-  /** Starts listening if it is not (idempotent); resolves to whether the live feed runs. */
+  /** Starts listening if it is not (idempotent); resolves to whether the live feed runs (live()). */
   start(): Promise<boolean>
-  /** True while the LISTEN runs: events arrive as changes happen. */
+  /** True while the LISTEN runs and was heard within LIVENESS_MS: every change committed before then has arrived. */
   live(): boolean
   subscribe(roomId: number | null, subscriber: Subscriber): () => void
   /** Current state of one room, or of every room (ordered by name). */
@@ -81,6 +82,12 @@ export interface RoomEventBus {
   sync(): Promise<boolean>
   stop(): Promise<void>
 }
+
+/**
+ * How recently the LISTEN connection must have been heard for the feed to count as live: two of
+ * its heartbeats (client.ts). The bound on how stale a cached room view can be (decision 025).
+ */
+export const LIVENESS_MS = 500
 
 /** How long sync() waits for its marker to come back over the LISTEN connection. */
 const SYNC_MS = 250
@@ -106,7 +113,8 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
   let baselined = false
   let downNotified = false
   let connecting: Promise<void> | undefined
-  let unlisten: (() => Promise<void>) | undefined
+  /** the LISTEN that runs (set while `listening`) */
+  let listener: Listening | undefined
   let retryTimer: ReturnType<typeof setTimeout> | undefined
   let retryMs = RETRY_MIN_MS
   let failures = 0
@@ -220,9 +228,9 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
     listening = false
     if (was) changed(null)
     pending.clear()
-    const stop = unlisten
-    unlisten = undefined
-    if (stop) void stop()
+    const running = listener
+    listener = undefined
+    if (running) void running.stop()
     if (!downNotified && subscribers.size > 0) {
       downNotified = true
       each((subscriber) => subscriber.down?.())
@@ -242,7 +250,7 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
   function onLost(error: Error) {
     if (stopped) return
     ctx.log.warn('room events: the LISTEN connection was lost; listening again', { error: error.message })
-    unlisten = undefined
+    listener = undefined
     listening = false
     changed(null)
     // A dropped connection may be the first sign of an outage.
@@ -257,24 +265,24 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
     // The feed outlives the request that may have started it (its first reader): not part of that
     // request's work (db/work-scope.ts), whatever becomes of it.
     connecting = outsideWork(async () => {
-      let stop: (() => Promise<void>) | undefined
+      let started: Listening | undefined
       let established = false
       let lostEarly: Error | undefined
       try {
         if (ctx.database.breaker.state === 'open') throw new Error('database unavailable')
-        stop = await ctx.database.listen(ROOM_EVENTS_CHANNEL, onPayload, (error) => {
+        started = await ctx.database.listen(ROOM_EVENTS_CHANNEL, onPayload, (error) => {
           if (established) onLost(error)
           else lostEarly = error
         })
         // The baseline, or after an interruption what changed while nobody listened.
         const all = await states()
-        if (stopped) return void (await stop())
+        if (stopped) return void (await started.stop())
         if (lostEarly) throw lostEarly
         established = true
         if (baselined) apply(all)
         else for (const state of all) known.set(state.room.id, JSON.stringify(state))
         baselined = true
-        unlisten = stop
+        listener = started
         listening = true
         changed(null)
         if (failures > 0) ctx.log.info('room events: listening again', { attempts: failures + 1 })
@@ -284,7 +292,7 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
         const id = bus.currentId()
         each((subscriber) => subscriber.resync?.(all, id))
       } catch (error) {
-        if (stop) void stop()
+        if (started) void started.stop()
         if (failures++ === 0) ctx.log.warn('room events: cannot LISTEN; retrying with back-off', { error: (error as Error).message })
         goDown()
         retryLater()
@@ -305,14 +313,24 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
     }
   })
 
+  /**
+   * The feed runs and is known to be heard: the LISTEN connection answered a heartbeat sent at most
+   * LIVENESS_MS ago, so every change committed before then has arrived. A partitioned connection
+   * neither answers nor closes; from LIVENESS_MS after its last answer on, the feed is not live and
+   * the cached room views are bypassed, long before the heartbeat gives the connection up.
+   */
+  function live(): boolean {
+    return listening && listener !== undefined && performance.now() - listener.heardUpTo() <= LIVENESS_MS
+  }
+
   const bus: RoomEventBus = {
     async start() {
       wanted = true
       ensureListening()
       await connecting
-      return listening
+      return live()
     },
-    live: () => listening,
+    live,
     subscribe(roomId, subscriber) {
       subscribers.set(subscriber, roomId)
       updateRefreshTimer()
@@ -365,12 +383,12 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
       clearTimeout(flushTimer)
       clearTimeout(retryTimer)
       await connecting
-      const stop = unlisten
-      unlisten = undefined
+      const running = listener
+      listener = undefined
       listening = false
       changed(null)
       changeListeners.clear()
-      await stop?.()
+      await running?.stop()
     },
   }
   return bus
