@@ -145,6 +145,18 @@ export const reservations = pgTable('reservations', {
   cancelReason: varchar('cancel_reason', { length: 40 }),
   /** Null unless its room's policy required an admin's approval when it was made (issue 16). */
   approval: bookingApproval('approval'),
+  /**
+   * When it was cancelled (any cancel: the owner, a teacher's bump, a closure, an admin); null for
+   * every other status. A booking cancelled after its start used its room until then: fair use
+   * counts that time (issue 24).
+   */
+  cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
+  /**
+   * Whether its owner chose its time: booked it or last moved it themselves. A booking someone
+   * else made or moved for them (an admin on their behalf, a teacher's move, an imported lesson)
+   * never counts as a no-show strike against them (issue 24). Existing rows count as the owner's.
+   */
+  setByOwner: boolean('set_by_owner').notNull().default(true),
   ...timestamps,
 }, (table) => [
   index('reservations_series_idx').on(table.seriesId, table.startTime),

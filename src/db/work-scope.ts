@@ -71,11 +71,6 @@ export function runWork<T>(work: Work, fn: () => T): T {
   return storage.run(work, fn)
 }
 
-/** The work the caller runs in, if any. */
-export function currentWork(): Work | undefined {
-  return storage.getStore()
-}
-
 /** Runs fn outside any request's work: for background tasks that outlive the request that started them. */
 export function outsideWork<T>(fn: () => T): T {
   return storage.exit(fn)

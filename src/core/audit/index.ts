@@ -3,5 +3,5 @@
  * write appends its row in its own transaction (service.ts), and reads map the stored actions to
  * the original backend's vocabulary (vocabulary.ts). Other modules use it through this file.
  */
-export { writeAudit } from './service'
+export { writeAudit, writeAudits } from './service'
 export { AUDIT_ACTIONS, AUDIT_EVENTS, auditFilter, reportedAudit } from './vocabulary'

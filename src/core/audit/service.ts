@@ -15,11 +15,21 @@ export interface AuditEntry {
 }
 
 export async function writeAudit(tx: Executor, entry: AuditEntry): Promise<void> {
-  await tx.insert(auditLogs).values({
-    actorId: entry.actorId,
-    action: entry.action,
-    description: entry.description,
-    payload: entry.payload ?? {},
-    createdAt: entry.at,
-  })
+  await writeAudits(tx, [entry])
+}
+
+/** Rows per INSERT: PostgreSQL takes at most 65,535 parameters in one statement. */
+const CHUNK = 5000
+
+/** Many audit rows at once (a timetable import writes one per series), in the change's transaction. */
+export async function writeAudits(tx: Executor, entries: AuditEntry[]): Promise<void> {
+  for (let i = 0; i < entries.length; i += CHUNK) {
+    await tx.insert(auditLogs).values(entries.slice(i, i + CHUNK).map((entry) => ({
+      actorId: entry.actorId,
+      action: entry.action,
+      description: entry.description,
+      payload: entry.payload ?? {},
+      createdAt: entry.at,
+    })))
+  }
 }

@@ -60,7 +60,7 @@ export async function decideApproval(
     const approve = input.decision === 'approve'
     const [updated] = await tx.update(reservations).set(approve
       ? { approval: 'approved', updatedAt: now }
-      : { approval: 'rejected', status: 'cancelled', cancelReason: 'rejected', updatedAt: now })
+      : { approval: 'rejected', status: 'cancelled', cancelReason: 'rejected', cancelledAt: now, updatedAt: now })
       .where(eq(reservations.id, id)).returning()
     const reason = input.reason?.trim() || null
     const [room] = await tx.select({ id: rooms.id, name: rooms.name }).from(rooms).where(eq(rooms.id, row.roomId))

@@ -10,7 +10,7 @@
  *
  * Admins are exempt (as actors, and as owners). A teacher awaiting approval counts as a student.
  */
-import { and, eq, gt, inArray, lt, ne, sql, type SQL } from 'drizzle-orm'
+import { and, eq, gt, inArray, lt, ne, or, sql, type SQL } from 'drizzle-orm'
 import type { Config } from '../../config'
 import { rowsOf, type Executor } from '../../db/client'
 import { reservations, rooms, users, type BookingPolicy, type Room, type UserRole } from '../../db/schema'
@@ -227,8 +227,10 @@ async function activeCount(tx: Executor, ownerId: number, rule: Pick<BookingPoli
 }
 
 /**
- * Minutes the owner has booked in each week (active or finished bookings: used time counts,
- * cancelled and released ones do not), in the rule's scope.
+ * Minutes the owner has booked in each week, in the rule's scope: active and finished bookings,
+ * and of a booking cancelled after it began the time up to its cancel (it held the room until
+ * then: cancelling a running booking must not hand back time already used, issue 24). Released
+ * no-shows and bookings cancelled before their start count nothing.
  */
 async function bookedMinutesByWeek(
   tx: Executor, ownerId: number, rule: Pick<BookingPolicy, 'roomType' | 'roomId'>, weeks: Interval[], timeZone: string, excludeId?: number,
@@ -236,11 +238,16 @@ async function bookedMinutesByWeek(
   if (weeks.length === 0) return new Map()
   const from = new Date(Math.min(...weeks.map((w) => w.start.getTime())))
   const to = new Date(Math.max(...weeks.map((w) => w.end.getTime())))
-  const rows = await tx.select({ start: reservations.startTime, end: reservations.endTime }).from(reservations)
+  const usedUntil = sql<Date>`case when ${reservations.status} = 'cancelled' then least(${reservations.endTime}, ${reservations.cancelledAt}) else ${reservations.endTime} end`
+  const rows = await tx.select({ start: reservations.startTime, end: usedUntil.mapWith(reservations.endTime) }).from(reservations)
     .innerJoin(rooms, eq(rooms.id, reservations.roomId))
     .where(and(
-      eq(reservations.userId, ownerId), inArray(reservations.status, ['active', 'finished']),
-      lt(reservations.startTime, to), gt(reservations.endTime, from), inScope(rule),
+      eq(reservations.userId, ownerId),
+      or(
+        inArray(reservations.status, ['active', 'finished']),
+        and(eq(reservations.status, 'cancelled'), gt(reservations.cancelledAt, reservations.startTime)),
+      ),
+      lt(reservations.startTime, to), gt(usedUntil, from), inScope(rule),
       excludeId === undefined ? undefined : ne(reservations.id, excludeId),
     ))
   const clipped = rows.map((r) => ({ start: r.start < from ? from : r.start, end: r.end > to ? to : r.end }))

@@ -50,8 +50,8 @@ function checkTimeRange(start: Date, end: Date): void {
  */
 const PAST_GRACE_MS = 60_000
 
-export function checkNotPast(start: Date, now: Date): void {
-  if (start.getTime() < now.getTime() - PAST_GRACE_MS) throw new BadRequest(MSG.past)
+export function checkNotPast(start: Date, now: Date, graceMs = PAST_GRACE_MS): void {
+  if (start.getTime() < now.getTime() - graceMs) throw new BadRequest(MSG.past)
 }
 
 const DAY_MS = 24 * 3600_000
@@ -196,6 +196,8 @@ export async function createReservation(
         checkInRequired: room.requiresCheckIn,
         checkedInAt: input.checkedIn ? deps.clock.now() : null,
         approval,
+        // Booked for someone else (an admin on their behalf): not a no-show strike of theirs.
+        setByOwner: input.userId === input.actor.id,
         createdAt: deps.clock.now(), updatedAt: deps.clock.now(),
       })
       .returning()) as [Reservation]
@@ -228,10 +230,15 @@ interface SlotHolder {
   seriesId: number | null
 }
 
-/** The active bookings of a room overlapping [start, end), with their owners (read under the room lock). */
+/**
+ * The active bookings of a room overlapping [start, end), with their owners (read under the room
+ * lock). A teacher whose account awaits approval is a student here too (decision 021): a lesson
+ * bumps their booking like any student's.
+ */
 async function slotHolders(tx: Executor, roomId: number, start: Date, end: Date): Promise<SlotHolder[]> {
   return tx.select({
-    id: reservations.id, userId: reservations.userId, userName: users.name, role: users.role,
+    id: reservations.id, userId: reservations.userId, userName: users.name,
+    role: sql<UserRole>`case when ${users.role} = 'teacher' and ${users.teacherPending} then 'student'::user_role else ${users.role} end`,
     startTime: reservations.startTime, endTime: reservations.endTime, seriesId: reservations.seriesId,
   }).from(reservations).innerJoin(users, eq(users.id, reservations.userId))
     .where(and(eq(reservations.roomId, roomId), eq(reservations.status, 'active'), lt(reservations.startTime, end), gt(reservations.endTime, start)))
@@ -244,7 +251,7 @@ const holderView = (h: SlotHolder) => ({ id: h.id, user_name: h.userName, start_
 async function bumpBooking(deps: ReservationDeps, tx: Executor, holder: SlotHolder, actor: { id: number; name?: string }, roomName: string): Promise<void> {
   const now = deps.clock.now()
   await tx.update(reservations).set({
-    status: 'cancelled', cancelReason: 'bumped', updatedAt: now, ...(holder.seriesId !== null ? { seriesException: true } : {}),
+    status: 'cancelled', cancelReason: 'bumped', cancelledAt: now, updatedAt: now, ...(holder.seriesId !== null ? { seriesException: true } : {}),
   }).where(eq(reservations.id, holder.id))
   await writeAudit(tx, {
     at: now, actorId: actor.id, action: 'cancel_reservation',
@@ -290,6 +297,22 @@ export async function lockReservation(tx: Executor, id: number): Promise<Reserva
   return row
 }
 
+/**
+ * Locks a reservation for a change that also takes its room's lock (a move): the room first, then
+ * the reservation, the one lock order of every write (docs/reliability.md: rooms, then
+ * reservations, then users). Locking the reservation first, a move and a bump of the same booking
+ * (which locks the room, then cancels the booking) waited for each other until one gave up
+ * (issue 24). A reservation never changes rooms, so the room read before its lock is its room.
+ */
+export async function lockReservationAndRoom(tx: Executor, id: number): Promise<{ reservation: Reservation; room: Room }> {
+  const [found] = await tx.select({ roomId: reservations.roomId }).from(reservations).where(eq(reservations.id, id))
+  if (!found) throw new NotFound(MSG.notFound)
+  const room = await lockRoom(tx, found.roomId)
+  const reservation = await lockReservation(tx, id)
+  if (!room) throw new NotFound(ROOM_MSG.notFound)
+  return { reservation, room }
+}
+
 export interface RescheduleInput {
   id: number
   start: Date
@@ -305,7 +328,7 @@ export interface RescheduleInput {
   /** refuse a reservation that is not active now (default true) */
   requireActive?: boolean
   /** extra fields to set in the same UPDATE (e.g. an admin's user_id change) */
-  extra?: Partial<Pick<Reservation, 'userId' | 'status' | 'checkInRequired'>>
+  extra?: Partial<Pick<Reservation, 'userId' | 'status' | 'checkInRequired' | 'cancelledAt'>>
 }
 
 /**
@@ -319,14 +342,16 @@ export async function rescheduleReservation(
   input: RescheduleInput,
 ): Promise<Reservation> {
   const now = deps.clock.now()
-  const current = await lockReservation(tx, input.id)
+  const { reservation: current, room } = await lockReservationAndRoom(tx, input.id)
   if (input.requireActive !== false && effectiveStatus(current, now) !== 'active') throw new BadRequest(MSG.notActive)
   checkTimeRange(input.start, input.end)
   // Extending a reservation that has already begun keeps its start: only a moved start is checked.
-  if (input.enforcePast !== false && input.start.getTime() !== current.startTime.getTime()) checkNotPast(input.start, now)
+  // No one but an admin may move a start into the past at all (a booking moved to have begun
+  // before anyone could reach the door was a way to make no-shows, issue 24); admins keep the
+  // grace a client's clock needs.
+  if (input.enforcePast !== false && input.start.getTime() !== current.startTime.getTime())
+    checkNotPast(input.start, now, input.actor.role === 'admin' ? PAST_GRACE_MS : 0)
   checkBookingLimits(deps.config, input.actor.role, input.start, input.end, now)
-  const room = await lockRoom(tx, current.roomId)
-  if (!room) throw new NotFound(ROOM_MSG.notFound)
   if (input.enforceRoomRules !== false) checkRoomAccess(room)
   if (input.enforceWindow !== false) checkBookingWindow(room, input.start, input.end, deps.config.appTimezone)
   if (input.enforceRoomRules !== false) await checkNotClosed(tx, room.id, input.start, input.end)
@@ -337,12 +362,16 @@ export async function rescheduleReservation(
   })
   await releaseDue(deps, tx, { roomId: room.id })
 
+  const ownerId = input.extra?.userId ?? current.userId
   let updated: Reservation
   try {
     ;[updated] = (await tx.update(reservations)
       .set({
         startTime: input.start, endTime: input.end, updatedAt: now, ...(current.seriesId !== null ? { seriesException: true } : {}),
-        ...(approval ? { approval } : {}), ...input.extra,
+        ...(approval ? { approval } : {}),
+        // Its time is now the choice of whoever moved it: a strike only if that is its owner.
+        setByOwner: ownerId === input.actor.id,
+        ...input.extra,
       })
       .where(eq(reservations.id, current.id))
       .returning()) as [Reservation]
@@ -408,7 +437,7 @@ export async function cancelReservationTx(
   if (status === 'cancelled' || status === 'released') return { changed: false }
   if (status === 'finished' && !options.allowFinished) throw new BadRequest(MSG.finished)
   // A lesson cancelled on its own is an exception of its series: later series edits leave it alone.
-  await tx.update(reservations).set({ status: 'cancelled', updatedAt: now, ...(reservation.seriesId !== null ? { seriesException: true } : {}) })
+  await tx.update(reservations).set({ status: 'cancelled', cancelledAt: now, updatedAt: now, ...(reservation.seriesId !== null ? { seriesException: true } : {}) })
     .where(eq(reservations.id, reservation.id))
   await writeAudit(tx, {
     at: deps.clock.now(),

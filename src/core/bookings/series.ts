@@ -10,10 +10,10 @@
  */
 import { and, asc, desc, eq, gt, gte, inArray, lt } from 'drizzle-orm'
 import type { Executor } from '../../db/client'
-import { reservations, rooms, series, terms, type Reservation, type Room, type Series } from '../../db/schema'
+import { reservations, rooms, series, terms, type Closure, type Reservation, type Room, type Series } from '../../db/schema'
 import { BadRequest, Forbidden, HttpError, NotFound } from '../../lib/errors'
 import { formatUtc, parseIsoInput, zonedToUtc } from '../../lib/time'
-import { writeAudit } from '../audit'
+import { writeAudit, writeAudits } from '../audit'
 import { closuresOverlapping } from './closures'
 import { BOOKING_MSG, CLOSURE_MSG, ROOM_MSG, SERIES_MSG } from './messages'
 import { expandRule, normalizeRule, rruleUtc, type Occurrence } from './recurrence'
@@ -44,16 +44,19 @@ export interface SeriesConflict {
   msg: string
 }
 
-interface PlannedOccurrence extends Occurrence {
-  conflict: SeriesConflict | null
+/** An occurrence and what it overlaps (null: free). A timetable import knows more kinds of conflict. */
+interface PlannedOccurrence<C extends { msg: string } = SeriesConflict> extends Occurrence {
+  conflict: C | null
 }
 
-interface Plan {
+/** A series as it will be written: checked, with the conflict of each occurrence. */
+export interface SeriesPlan<C extends { msg: string } = SeriesConflict> {
   room: Room
   owner: { id: number; name: string }
   rule: string
+  title: string | null
   untilTermId: number | null
-  occurrences: PlannedOccurrence[]
+  occurrences: PlannedOccurrence<C>[]
 }
 
 const DAY_MS = 24 * 3600_000
@@ -67,56 +70,79 @@ async function termEnd(tx: Executor, termId: number, timeZone: string): Promise<
   return new Date(zonedToUtc(nextDay.getUTCFullYear(), nextDay.getUTCMonth() + 1, nextDay.getUTCDate(), 0, timeZone).getTime() - 1000)
 }
 
-/**
- * Everything a series would be, checked, with the conflict of each occurrence (an active booking
- * or a closure of the room overlapping it), under the room's row lock (inside a transaction).
- */
-/** What a caller that writes many series at once (the timetable import) already knows or has done. */
-export interface BatchHints {
-  /** the owner (input.user_id), already looked up */
-  owner?: { id: number; name: string }
-  /** due no-shows were released once for the whole batch */
-  released?: boolean
-}
-
-async function planSeries(deps: ReservationDeps, tx: Executor, actor: ActingUser, input: SeriesInput, hints: BatchHints = {}): Promise<Plan> {
-  const now = deps.clock.now()
-  const tz = deps.config.appTimezone
+/** The times and rule of a series request (400 naming the problem), before anything is read. */
+export function parseSeriesRequest(input: Pick<SeriesInput, 'start_time' | 'end_time' | 'rrule'>, until?: Date): { start: Date; end: Date; rule: string } {
   const start = parseIsoInput(input.start_time)
   const end = parseIsoInput(input.end_time)
   if (start >= end) throw new BadRequest(BOOKING_MSG.badRange)
-  const ownerId = input.user_id ?? actor.id
-  if (ownerId !== actor.id && actor.role !== 'admin') throw new Forbidden(SERIES_MSG.forSomeoneElse)
-  const until = input.until_term === undefined ? undefined : await termEnd(tx, input.until_term, tz)
-  const rule = normalizeRule(input.rrule, until)
-  const expanded = expandRule(rule, { start, end }, tz)
+  return { start, end, rule: normalizeRule(input.rrule, until) }
+}
 
-  const room = await lockRoom(tx, input.room_id)
-  if (!room) throw new NotFound(ROOM_MSG.notFound)
-  const owner = ownerId === actor.id ? actor : hints.owner?.id === ownerId ? hints.owner : await requireUser(tx, ownerId)
+/**
+ * Every occurrence of the rule, checked as a booking of each would be by `actor` (room type and
+ * block for non-admins, the past, the booking limits, the daily window): the checks that need
+ * nothing but the room. 400/403/409 naming the first problem.
+ */
+export function checkedOccurrences(deps: ReservationDeps, actor: ActingUser, room: Room, first: Occurrence, rule: string): Occurrence[] {
+  const now = deps.clock.now()
+  const tz = deps.config.appTimezone
+  const expanded = expandRule(rule, first, tz)
   if (actor.role !== 'admin') checkRoomAccess(room)
   checkNotPast(expanded[0]!.start, now)
   for (const o of expanded) {
     checkBookingLimits(deps.config, actor.role, o.start, o.end, now)
     checkBookingWindow(room, o.start, o.end, tz)
   }
-  // A no-show whose release is due but not yet swept must not count as a conflict.
-  if (!hints.released) await releaseDue(deps, tx, { roomId: room.id })
+  return expanded
+}
 
-  const from = expanded[0]!.start
-  const to = expanded[expanded.length - 1]!.end
+/** A room's active bookings (disjoint: the overlap constraint) and closures, as read for conflicts. */
+export interface RoomHolders {
+  booked: { id: number; start: Date; end: Date }[]
+  closed: Pick<Closure, 'id' | 'startTime' | 'endTime' | 'reason'>[]
+}
+
+/** What an occurrence overlaps in the room: a closure first, then a booking; null when it is free. */
+export function conflictOf(o: Occurrence, holders: RoomHolders): SeriesConflict | null {
+  const closure = holders.closed.find((c) => c.startTime < o.end && c.endTime > o.start)
+  if (closure) return { kind: 'closure', id: closure.id, msg: CLOSURE_MSG.closed(closure.reason) }
+  const booking = holders.booked.find((b) => b.start < o.end && b.end > o.start)
+  return booking ? { kind: 'booking', id: booking.id, msg: BOOKING_MSG.conflict } : null
+}
+
+/** The room's active bookings and closures between `from` and `to` (inside a write, after its room lock). */
+async function roomHolders(tx: Executor, roomId: number, from: Date, to: Date): Promise<RoomHolders> {
   const [booked, closed] = await Promise.all([
     tx.select({ id: reservations.id, start: reservations.startTime, end: reservations.endTime }).from(reservations)
-      .where(and(eq(reservations.roomId, room.id), eq(reservations.status, 'active'), lt(reservations.startTime, to), gt(reservations.endTime, from))),
-    closuresOverlapping(tx, room.id, from, to),
+      .where(and(eq(reservations.roomId, roomId), eq(reservations.status, 'active'), lt(reservations.startTime, to), gt(reservations.endTime, from))),
+    closuresOverlapping(tx, roomId, from, to),
   ])
-  const occurrences = expanded.map((o): PlannedOccurrence => {
-    const closure = closed.find((c) => c.startTime < o.end && c.endTime > o.start)
-    if (closure) return { ...o, conflict: { kind: 'closure', id: closure.id, msg: CLOSURE_MSG.closed(closure.reason) } }
-    const booking = booked.find((b) => b.start < o.end && b.end > o.start)
-    return { ...o, conflict: booking ? { kind: 'booking', id: booking.id, msg: BOOKING_MSG.conflict } : null }
-  })
-  return { room, owner, rule, untilTermId: input.until_term ?? null, occurrences }
+  return { booked, closed }
+}
+
+/**
+ * Everything a series would be, checked, with the conflict of each occurrence (an active booking
+ * or a closure of the room overlapping it), under the room's row lock (inside a transaction).
+ */
+async function planSeries(deps: ReservationDeps, tx: Executor, actor: ActingUser, input: SeriesInput): Promise<SeriesPlan> {
+  const ownerId = input.user_id ?? actor.id
+  if (ownerId !== actor.id && actor.role !== 'admin') throw new Forbidden(SERIES_MSG.forSomeoneElse)
+  const until = input.until_term === undefined ? undefined : await termEnd(tx, input.until_term, deps.config.appTimezone)
+  const { start, end, rule } = parseSeriesRequest(input, until)
+  // Expanded before the room is locked: a rule refused (400) never waits for the room.
+  expandRule(rule, { start, end }, deps.config.appTimezone)
+
+  const room = await lockRoom(tx, input.room_id)
+  if (!room) throw new NotFound(ROOM_MSG.notFound)
+  const owner = ownerId === actor.id ? actor : await requireUser(tx, ownerId)
+  const expanded = checkedOccurrences(deps, actor, room, { start, end }, rule)
+  // A no-show whose release is due but not yet swept must not count as a conflict.
+  await releaseDue(deps, tx, { roomId: room.id })
+  const holders = await roomHolders(tx, room.id, expanded[0]!.start, expanded[expanded.length - 1]!.end)
+  return {
+    room, owner, rule, title: input.title?.trim() || null, untilTermId: input.until_term ?? null,
+    occurrences: expanded.map((o) => ({ ...o, conflict: conflictOf(o, holders) })),
+  }
 }
 
 const occurrenceTimes = (o: Occurrence) => ({ start_time: formatUtc(o.start), end_time: formatUtc(o.end) })
@@ -125,7 +151,7 @@ const occurrenceTimes = (o: Occurrence) => ({ start_time: formatUtc(o.start), en
  * The owner's fair-use rules over the occurrences to be created (issue 16): each counts like a
  * booking (length, notice, advance, grid, active bookings, weekly minutes); whether they await approval.
  */
-function seriesFairUse(deps: ReservationDeps, tx: Executor, actor: ActingUser, plan: Plan, occurrences: Occurrence[]) {
+function seriesFairUse(deps: ReservationDeps, tx: Executor, actor: ActingUser, plan: SeriesPlan, occurrences: Occurrence[]) {
   return enforceFairUse(deps, tx, { actor, ownerId: plan.owner.id, room: plan.room, bookings: occurrences, isNew: true })
 }
 
@@ -161,48 +187,83 @@ export interface SeriesOutcome {
   skipped: { start_time: string; end_time: string; reason: string; conflict: SeriesConflict }[]
 }
 
+/** Rows per INSERT: PostgreSQL takes at most 65,535 parameters in one statement. */
+const INSERT_CHUNK = 2000
+
+async function insertChunked<T>(rows: T[], insert: (chunk: T[]) => Promise<unknown[]>): Promise<unknown[]> {
+  const out: unknown[] = []
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) out.push(...await insert(rows.slice(i, i + INSERT_CHUNK)))
+  return out
+}
+
+/** A written series: its view and the occurrences created. */
+export interface WrittenSeries {
+  series: ReturnType<typeof seriesView>
+  created: ReturnType<typeof occurrenceView>[]
+}
+
+/**
+ * Writes checked series with `tx` (their rooms locked, their conflicts read under the locks): each
+ * series row, its free occurrences as reservations, one create_series audit row each; the
+ * conflicting occurrences are left out. Many at once (a timetable import) in a few statements.
+ * `approval` per plan: fair use (seriesFairUse) decided it.
+ */
+export async function writeSeries<C extends { msg: string }>(
+  deps: ReservationDeps, tx: Executor, actor: ActingUser, plans: { plan: SeriesPlan<C>; approval: 'pending' | null }[],
+): Promise<WrittenSeries[]> {
+  if (plans.length === 0) return []
+  const now = deps.clock.now()
+  const seriesRows = await insertChunked(plans, (chunk) => tx.insert(series).values(chunk.map(({ plan }) => ({
+    roomId: plan.room.id, userId: plan.owner.id, title: plan.title, rrule: plan.rule, timeZone: deps.config.appTimezone,
+    firstStart: plan.occurrences[0]!.start, firstEnd: plan.occurrences[0]!.end, until: plan.occurrences[plan.occurrences.length - 1]!.start,
+    untilTermId: plan.untilTermId, createdAt: now, updatedAt: now,
+  }))).returning()) as Series[]
+  // RETURNING gives the rows of a multi-row INSERT in the order of its VALUES.
+  const wanted = plans.flatMap(({ plan, approval }, i) => plan.occurrences.filter((o) => !o.conflict).map((o) => ({
+    roomId: plan.room.id, userId: plan.owner.id, startTime: o.start, endTime: o.end, status: 'active' as const,
+    // Lessons are released as no-shows only where the room says so for series.
+    checkInRequired: plan.room.requiresCheckIn && plan.room.seriesRequireCheckIn,
+    seriesId: seriesRows[i]!.id, title: seriesRows[i]!.title, approval, setByOwner: plan.owner.id === actor.id, createdAt: now, updatedAt: now,
+  })))
+  let inserted: Reservation[]
+  try {
+    inserted = await insertChunked(wanted, (chunk) => tx.insert(reservations).values(chunk).returning()) as Reservation[]
+  } catch (error) {
+    rethrowReservationWriteError(error)
+  }
+  const bySeries = Map.groupBy(inserted, (r) => r.seriesId!)
+  const outcomes = plans.map(({ plan }, i) => {
+    const row = seriesRows[i]!
+    const skipped = plan.occurrences.filter((o) => o.conflict).map((o) => formatUtc(o.start))
+    return { row, series: seriesView(row), created: (bySeries.get(row.id) ?? []).map((r) => occurrenceView(r, plan.room.name, now)), skipped }
+  })
+  await writeAudits(tx, outcomes.map(({ row, created, skipped }, i) => {
+    const { plan } = plans[i]!
+    return {
+      at: now, actorId: actor.id, action: 'create_series' as const,
+      description: `${actor.name} created series #${row.id} in ${plan.room.name}${plan.owner.id !== actor.id ? ` for ${plan.owner.name}` : ''}: ${created.length} bookings (${plan.rule})${skipped.length ? `, ${skipped.length} skipped` : ''}`,
+      payload: {
+        series_id: row.id, room_id: plan.room.id, user_id: plan.owner.id, rrule: plan.rule, title: row.title,
+        reservation_ids: created.map((r) => r.id), skipped,
+      },
+    }
+  }))
+  return outcomes.map(({ series, created }) => ({ series, created }))
+}
+
 /**
  * Creates a series with `tx`: without skip_conflicts any conflict is 409 {msg, conflicts} and
  * nothing is written; with it the conflicting occurrences are left out (`skipped`).
  */
-export async function createSeriesTx(deps: ReservationDeps, tx: Executor, actor: ActingUser, input: SeriesInput, hints: BatchHints = {}): Promise<SeriesOutcome> {
-  const plan = await planSeries(deps, tx, actor, input, hints)
+async function createSeriesTx(deps: ReservationDeps, tx: Executor, actor: ActingUser, input: SeriesInput): Promise<SeriesOutcome> {
+  const plan = await planSeries(deps, tx, actor, input)
   const conflicting = plan.occurrences.filter((o) => o.conflict)
-  const skipped = conflicting.map((o) => ({ ...occurrenceTimes(o), reason: o.conflict!.msg, conflict: o.conflict! }))
   if (conflicting.length && !input.skip_conflicts) {
-    throw new HttpError(409, SERIES_MSG.conflicts, {}, { conflicts: skipped.map(({ start_time, end_time, conflict }) => ({ start_time, end_time, conflict })) })
+    throw new HttpError(409, SERIES_MSG.conflicts, {}, { conflicts: conflicting.map((o) => ({ ...occurrenceTimes(o), conflict: o.conflict! })) })
   }
-  const now = deps.clock.now()
-  const free = plan.occurrences.filter((o) => !o.conflict)
-  const { approval } = await seriesFairUse(deps, tx, actor, plan, free)
-  const last = plan.occurrences[plan.occurrences.length - 1]!
-  const [row] = await tx.insert(series).values({
-    roomId: plan.room.id, userId: plan.owner.id, title: input.title?.trim() || null, rrule: plan.rule, timeZone: deps.config.appTimezone,
-    firstStart: plan.occurrences[0]!.start, firstEnd: plan.occurrences[0]!.end, until: last.start, untilTermId: plan.untilTermId,
-    createdAt: now, updatedAt: now,
-  }).returning() as [Series]
-  let inserted: Reservation[] = []
-  if (free.length) {
-    try {
-      inserted = await tx.insert(reservations).values(free.map((o) => ({
-        roomId: plan.room.id, userId: plan.owner.id, startTime: o.start, endTime: o.end, status: 'active' as const,
-        // Lessons are released as no-shows only where the room says so for series.
-        checkInRequired: plan.room.requiresCheckIn && plan.room.seriesRequireCheckIn,
-        seriesId: row.id, title: row.title, approval, createdAt: now, updatedAt: now,
-      }))).returning()
-    } catch (error) {
-      rethrowReservationWriteError(error)
-    }
-  }
-  await writeAudit(tx, {
-    at: now, actorId: actor.id, action: 'create_series',
-    description: `${actor.name} created series #${row.id} in ${plan.room.name}${plan.owner.id !== actor.id ? ` for ${plan.owner.name}` : ''}: ${inserted.length} bookings (${plan.rule})${skipped.length ? `, ${skipped.length} skipped` : ''}`,
-    payload: {
-      series_id: row.id, room_id: plan.room.id, user_id: plan.owner.id, rrule: plan.rule, title: row.title,
-      reservation_ids: inserted.map((r) => r.id), skipped: skipped.map((s) => s.start_time),
-    },
-  })
-  return { series: seriesView(row), created: inserted.map((r) => occurrenceView(r, plan.room.name, now)), skipped }
+  const { approval } = await seriesFairUse(deps, tx, actor, plan, plan.occurrences.filter((o) => !o.conflict))
+  const [written] = await writeSeries(deps, tx, actor, [{ plan, approval }])
+  return { ...written!, skipped: conflicting.map((o) => ({ ...occurrenceTimes(o), reason: o.conflict!.msg, conflict: o.conflict! })) }
 }
 
 /** POST /series */
@@ -251,7 +312,7 @@ async function cancelOccurrences(deps: ReservationDeps, tx: Executor, actor: Act
     eq(reservations.seriesId, row.id), eq(reservations.status, 'active'), eq(reservations.seriesException, false), gte(reservations.startTime, from),
   )).for('update')
   const ids = doomed.map((r) => r.id)
-  if (ids.length) await tx.update(reservations).set({ status: 'cancelled', updatedAt: now }).where(inArray(reservations.id, ids))
+  if (ids.length) await tx.update(reservations).set({ status: 'cancelled', cancelledAt: now, updatedAt: now }).where(inArray(reservations.id, ids))
   await writeAudit(tx, {
     at: now, actorId: actor.id, action: 'cancel_series',
     description: `${actor.name} cancelled ${ids.length} bookings of series #${row.id} from ${formatUtc(from)} (${why})`,

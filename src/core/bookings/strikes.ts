@@ -7,6 +7,11 @@
  * its start, when the no-show happened), so the sweeper writes nothing more than it did, and a
  * release never has to lock a users row under some room's lock. An admin lifts a suspension by
  * setting users.no_shows_cleared_at: the no-shows before it no longer count.
+ *
+ * Only a no-show of a booking whose time its owner chose counts (reservations.set_by_owner: they
+ * booked it or last moved it themselves). One an admin booked for them, a teacher moved, or a
+ * timetable import made never does: otherwise moving a student's bookings to start a minute ago
+ * in rooms that release after one minute suspended any student at will (issue 24).
  */
 import { eq, sql, type SQL } from 'drizzle-orm'
 import type { Config } from '../../config'
@@ -41,7 +46,7 @@ export function noShowStartsSql(config: StrikeConfig, userId: SQL | number, clea
   // Old enough no-shows can neither count nor suspend any more.
   const lookBack = new Date(now.getTime() - (config.noShowWindowDays + config.noShowSuspensionDays) * DAY)
   return sql`(select json_agg(extract(epoch from r.start_time) * 1000 order by r.start_time) from reservations r
-    where r.user_id = ${userId} and r.status = 'released' and r.start_time <= ${now.toISOString()}::timestamptz
+    where r.user_id = ${userId} and r.status = 'released' and r.set_by_owner and r.start_time <= ${now.toISOString()}::timestamptz
       and r.start_time > greatest(${lookBack.toISOString()}::timestamptz, coalesce(${clearedAt}, '-infinity')))`
 }
 

@@ -13,7 +13,7 @@
  * sweeps (or a sweep and a booking's own releaseDue) never release a reservation twice and never
  * wait on each other. On single-process PGlite the lock is not needed and not taken.
  */
-import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm'
 import type { Database, Executor } from '../../db/client'
 import { rowsOf } from '../../db/client'
 import { auditLogs, reservations, rooms } from '../../db/schema'
@@ -86,6 +86,18 @@ export async function releaseDue(
   return Object.assign(released.map(({ afterMin: _, ...r }) => r), { expired: expired.length })
 }
 
+/**
+ * SQL over reservations joined with rooms: an active booking that the next release gives back
+ * (a no-show due for release, or one still awaiting approval at its start). Reads that ask which
+ * bookings hold a slot without releasing first (a timetable import's plan) leave these out.
+ */
+export function releasableAt(now: Date): SQL {
+  return sql`(${reservations.status} = 'active' and ${reservations.startTime} <= ${at(now)} and (
+    (${reservations.approval} = 'pending')
+    or (${reservations.checkInRequired} and ${reservations.checkedInAt} is null and ${rooms.requiresCheckIn}
+      and (${reservations.startTime} + ${rooms.autoReleaseAfterMin} * interval '1 minute' <= ${at(now)} or ${reservations.endTime} <= ${at(now)}))))`
+}
+
 /** The no-shows due for release (optionally of one room), locked, skipping rows others hold. */
 function dueForRelease(tx: Executor, now: Date, roomId?: number) {
   return tx
@@ -122,7 +134,7 @@ async function expirePending(tx: Executor, now: Date, roomId?: number): Promise<
     .orderBy(asc(reservations.id))
     .for('update', { skipLocked: true })
   if (due.length === 0) return []
-  await tx.update(reservations).set({ status: 'cancelled', approval: 'rejected', cancelReason: 'not_approved', updatedAt: now })
+  await tx.update(reservations).set({ status: 'cancelled', approval: 'rejected', cancelReason: 'not_approved', cancelledAt: now, updatedAt: now })
     .where(inArray(reservations.id, due.map((r) => r.id)))
   await tx.insert(auditLogs).values(due.map((r) => ({
     actorId: null, action: 'reject_reservation' as const, createdAt: now,

@@ -15,7 +15,7 @@ import { formatUtc, parseIsoInput } from '../../lib/time'
 import { writeAudit } from '../../core/audit'
 import type { Actor } from '../../core/identity/actors'
 import {
-  cancelReservationTx, checkInFields, lockReservation, requireUser, rescheduleReservation, rethrowReservationWriteError,
+  cancelReservationTx, checkInFields, lockReservationAndRoom, requireUser, rescheduleReservation, rethrowReservationWriteError,
 } from '../../core/bookings/reservations'
 import { reportedStatus, statusFields } from '../../core/bookings/status'
 import { RESERVATION_STATUSES } from './model'
@@ -193,12 +193,15 @@ export async function updateReservation(
     throw new BadRequest('nothing to update: send start_time and end_time, user_id and/or status')
 
   return ctx.database.db.transaction(async (tx) => {
-    const current = await lockReservation(tx, id)
+    // The room's lock before the reservation's, as every write takes them (a move may follow).
+    const { reservation: current } = await lockReservationAndRoom(tx, id)
     if (body.user_id !== undefined) await requireUser(tx, body.user_id)
     const before = reportedStatus(current, ctx.clock.now())
-    const extra: { userId?: number; status?: ReservationStatus; checkInRequired?: boolean } = {}
+    const extra: { userId?: number; status?: ReservationStatus; checkInRequired?: boolean; cancelledAt?: Date | null; setByOwner?: boolean } = {}
     if (body.user_id !== undefined && body.user_id !== current.userId) extra.userId = body.user_id
     if (status !== undefined && status !== before) extra.status = status
+    if (extra.status === 'cancelled') extra.cancelledAt = ctx.clock.now()
+    if (extra.status === 'active') extra.cancelledAt = null
     // An admin who brings a released (no-show) booking back means it: it is not released again.
     if (extra.status === 'active' && current.status === 'released' && current.checkInRequired) extra.checkInRequired = false
 
@@ -212,7 +215,9 @@ export async function updateReservation(
       await cancelReservationTx(ctx, tx, current, actor, { allowFinished: true })
     } else if (Object.keys(extra).length > 0) {
       try {
-        await tx.update(reservations).set({ ...extra, updatedAt: ctx.clock.now() }).where(eq(reservations.id, id))
+        // Given to someone else: its time was not their choice (no no-show strike, issue 24).
+        const setByOwner = extra.userId !== undefined ? { setByOwner: false } : {}
+        await tx.update(reservations).set({ ...extra, ...setByOwner, updatedAt: ctx.clock.now() }).where(eq(reservations.id, id))
       } catch (error) {
         rethrowReservationWriteError(error)
       }

@@ -53,7 +53,13 @@ const ImportRow = t.Object({
   line: t.Integer(), room: t.String(), teacher: t.String(), weekday: t.String(), start: t.String(), end: t.String(), from: t.String(), until: t.String(),
   title: t.Nullable(t.String()), rrule: t.Nullable(t.String()), series_id: t.Nullable(t.Integer({ description: 'null in a dry run or a failed import' })),
   occurrences: t.Integer(), created: t.Integer(),
-  conflicts: t.Array(t.Object({ start_time: t.String(), end_time: t.String(), kind: t.String(), id: t.Integer(), msg: t.String() })),
+  conflicts: t.Array(t.Object({
+    start_time: t.String(), end_time: t.String(),
+    kind: t.UnionEnum(['booking', 'closure', 'row'], { description: 'what the lesson overlaps: a booking or closure of its room, or a lesson of an earlier row of this file' }),
+    id: t.Nullable(t.Integer({ description: 'the booking or closure; null for a row of the file' })),
+    line: t.Optional(t.Integer({ description: 'kind row: the line of the file it overlaps' })),
+    msg: t.String(),
+  })),
   errors: t.Array(t.String()),
 })
 const ImportReport = t.Object({
