@@ -210,6 +210,7 @@ export interface WrittenSeries {
  */
 export async function writeSeries<C extends { msg: string }>(
   deps: ReservationDeps, tx: Executor, actor: ActingUser, plans: { plan: SeriesPlan<C>; approval: 'pending' | null }[],
+  options: { views?: boolean } = {},
 ): Promise<WrittenSeries[]> {
   if (plans.length === 0) return []
   const now = deps.clock.now()
@@ -225,9 +226,13 @@ export async function writeSeries<C extends { msg: string }>(
     checkInRequired: plan.room.requiresCheckIn && plan.room.seriesRequireCheckIn,
     seriesId: seriesRows[i]!.id, title: seriesRows[i]!.title, approval, setByOwner: plan.owner.id === actor.id, createdAt: now, updatedAt: now,
   })))
-  let inserted: Reservation[]
+  // Without views (a timetable import answers counts), only the ids come back: less to read while the rooms are held.
+  const withViews = options.views !== false
+  let inserted: Pick<Reservation, 'id' | 'seriesId'>[]
   try {
-    inserted = await insertChunked(wanted, (chunk) => tx.insert(reservations).values(chunk).returning()) as Reservation[]
+    inserted = await insertChunked(wanted, (chunk) => withViews
+      ? tx.insert(reservations).values(chunk).returning()
+      : tx.insert(reservations).values(chunk).returning({ id: reservations.id, seriesId: reservations.seriesId })) as Pick<Reservation, 'id' | 'seriesId'>[]
   } catch (error) {
     rethrowReservationWriteError(error)
   }
@@ -235,20 +240,20 @@ export async function writeSeries<C extends { msg: string }>(
   const outcomes = plans.map(({ plan }, i) => {
     const row = seriesRows[i]!
     const skipped = plan.occurrences.filter((o) => o.conflict).map((o) => formatUtc(o.start))
-    return { row, series: seriesView(row), created: (bySeries.get(row.id) ?? []).map((r) => occurrenceView(r, plan.room.name, now)), skipped }
+    return { row, plan, ids: (bySeries.get(row.id) ?? []).map((r) => r.id), rows: bySeries.get(row.id) ?? [], skipped }
   })
-  await writeAudits(tx, outcomes.map(({ row, created, skipped }, i) => {
-    const { plan } = plans[i]!
-    return {
-      at: now, actorId: actor.id, action: 'create_series' as const,
-      description: `${actor.name} created series #${row.id} in ${plan.room.name}${plan.owner.id !== actor.id ? ` for ${plan.owner.name}` : ''}: ${created.length} bookings (${plan.rule})${skipped.length ? `, ${skipped.length} skipped` : ''}`,
-      payload: {
-        series_id: row.id, room_id: plan.room.id, user_id: plan.owner.id, rrule: plan.rule, title: row.title,
-        reservation_ids: created.map((r) => r.id), skipped,
-      },
-    }
+  await writeAudits(tx, outcomes.map(({ row, plan, ids, skipped }) => ({
+    at: now, actorId: actor.id, action: 'create_series' as const,
+    description: `${actor.name} created series #${row.id} in ${plan.room.name}${plan.owner.id !== actor.id ? ` for ${plan.owner.name}` : ''}: ${ids.length} bookings (${plan.rule})${skipped.length ? `, ${skipped.length} skipped` : ''}`,
+    payload: {
+      series_id: row.id, room_id: plan.room.id, user_id: plan.owner.id, rrule: plan.rule, title: row.title,
+      reservation_ids: ids, skipped,
+    },
+  })))
+  return outcomes.map(({ row, plan, rows }) => ({
+    series: seriesView(row),
+    created: withViews ? (rows as Reservation[]).map((r) => occurrenceView(r, plan.room.name, now)) : [],
   }))
-  return outcomes.map(({ series, created }) => ({ series, created }))
 }
 
 /**

@@ -21,7 +21,6 @@ const RULE_ERRORS = [
   SERIES_MSG.rruleFreq, SERIES_MSG.rruleNoEnd, SERIES_MSG.rruleBothEnds, SERIES_MSG.tooMany(MAX_OCCURRENCES), SERIES_MSG.none,
   SERIES_MSG.rruleCharacter('<character>'), SERIES_MSG.rrulePartForm('<part>'), SERIES_MSG.rruleRepeated('<PART>'),
   SERIES_MSG.rruleValue('<PART>', '<what it must be>'), SERIES_MSG.rruleNotWith('<PART>', '<other>'), SERIES_MSG.rruleSetPosAlone,
-  SERIES_MSG.rruleInvalid('<what>'),
   BOOKING_MSG.tooFarAhead('<BOOKING_HORIZON_DAYS>'), BOOKING_MSG.startsEarly, BOOKING_MSG.endsLate,
 ]
 const PLAN_ERRORS = {

@@ -1,0 +1,32 @@
+/**
+ * The worker thread a timetable import plans in (timetable-plan.ts, started by
+ * timetable-import.ts): one file, one worker. Messages: `plan` (the PlanInput) answered with the
+ * span, then `assign` (the holders, as often as asked) answered with the report and the writable
+ * rows. A refusal (HttpError) comes back as `refused` with its status, message and extra fields.
+ */
+import { HttpError } from '../../lib/errors'
+import { TimetablePlanner, type PlanInput } from './timetable-plan'
+import type { RoomHolders } from './series'
+
+declare const self: Worker
+
+export type PlanRequest = { kind: 'plan'; input: PlanInput } | { kind: 'assign'; holders: Map<number, RoomHolders> }
+
+let planner: TimetablePlanner | undefined
+
+self.onmessage = (event: MessageEvent<PlanRequest>) => {
+  try {
+    const request = event.data
+    if (request.kind === 'plan') {
+      planner = new TimetablePlanner(request.input)
+      self.postMessage({ kind: 'planned', span: planner.span() })
+    } else {
+      const assigned = planner!.assign(request.holders)
+      const buffers = assigned.rows.flatMap((row) => [row.lessons.buffer as ArrayBuffer, row.conflicting.buffer as ArrayBuffer])
+      self.postMessage({ kind: 'assigned', ...assigned }, buffers)
+    }
+  } catch (error) {
+    if (error instanceof HttpError) self.postMessage({ kind: 'refused', status: error.status, msg: error.message, extra: error.extra })
+    else self.postMessage({ kind: 'failed', msg: error instanceof Error ? `${error.name}: ${error.message}` : String(error) })
+  }
+}
