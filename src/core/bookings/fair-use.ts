@@ -247,7 +247,8 @@ async function bookedMinutesByWeek(
         inArray(reservations.status, ['active', 'finished']),
         and(eq(reservations.status, 'cancelled'), gt(reservations.cancelledAt, reservations.startTime)),
       ),
-      lt(reservations.startTime, to), gt(usedUntil, from), inScope(rule),
+      // (a raw expression has no column to encode a Date with: the instant goes as text)
+      lt(reservations.startTime, to), gt(usedUntil, sql`${from.toISOString()}::timestamptz`), inScope(rule),
       excludeId === undefined ? undefined : ne(reservations.id, excludeId),
     ))
   const clipped = rows.map((r) => ({ start: r.start < from ? from : r.start, end: r.end > to ? to : r.end }))

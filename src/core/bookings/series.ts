@@ -8,8 +8,8 @@
  * first's rows as conflicts. An occurrence moved or cancelled on its own becomes an exception
  * (reservations.series_exception): later series edits leave it alone.
  */
-import { and, asc, desc, eq, gt, gte, inArray, lt } from 'drizzle-orm'
-import type { Executor } from '../../db/client'
+import { and, asc, desc, eq, gt, gte, inArray, lt, sql } from 'drizzle-orm'
+import { rowsOf, type Executor } from '../../db/client'
 import { reservations, rooms, series, terms, type Closure, type Reservation, type Room, type Series } from '../../db/schema'
 import { BadRequest, Forbidden, HttpError, NotFound } from '../../lib/errors'
 import { formatUtc, parseIsoInput, zonedToUtc } from '../../lib/time'
@@ -203,6 +203,29 @@ export interface WrittenSeries {
 }
 
 /**
+ * Many lessons in one statement, for a timetable import (tens of thousands while its rooms are
+ * locked): the rows go as one JSON parameter, read by json_to_recordset. A multi-row INSERT of the
+ * same rows spent three quarters of its time building and sending 15 parameters a row (4.0 s for
+ * 25,500 lessons on PostgreSQL; the database's own work is about 1.1 s). Only the ids come back.
+ */
+async function insertLessons(tx: Executor, rows: (typeof reservations.$inferInsert)[]): Promise<Pick<Reservation, 'id' | 'seriesId'>[]> {
+  if (rows.length === 0) return []
+  const json = JSON.stringify(rows.map((r) => ({
+    room_id: r.roomId, user_id: r.userId, start_time: r.startTime, end_time: r.endTime, check_in_required: r.checkInRequired,
+    series_id: r.seriesId, title: r.title, approval: r.approval, set_by_owner: r.setByOwner,
+  })))
+  const { createdAt, status } = rows[0]!
+  const result = await tx.execute(sql`
+    insert into reservations (room_id, user_id, start_time, end_time, status, check_in_required, series_id, title, approval, set_by_owner, created_at, updated_at)
+    select l.room_id, l.user_id, l.start_time, l.end_time, ${status}::reservation_status, l.check_in_required, l.series_id, l.title,
+      l.approval::booking_approval, l.set_by_owner, ${createdAt!.toISOString()}::timestamptz, ${createdAt!.toISOString()}::timestamptz
+    from json_to_recordset(${json}::json) as l(room_id int, user_id int, start_time timestamptz, end_time timestamptz, check_in_required boolean,
+      series_id int, title text, approval text, set_by_owner boolean)
+    returning id, series_id`)
+  return rowsOf<{ id: number; series_id: number }>(result).map((r) => ({ id: r.id, seriesId: r.series_id }))
+}
+
+/**
  * Writes checked series with `tx` (their rooms locked, their conflicts read under the locks): each
  * series row, its free occurrences as reservations, one create_series audit row each; the
  * conflicting occurrences are left out. Many at once (a timetable import) in a few statements.
@@ -226,13 +249,12 @@ export async function writeSeries<C extends { msg: string }>(
     checkInRequired: plan.room.requiresCheckIn && plan.room.seriesRequireCheckIn,
     seriesId: seriesRows[i]!.id, title: seriesRows[i]!.title, approval, setByOwner: plan.owner.id === actor.id, createdAt: now, updatedAt: now,
   })))
-  // Without views (a timetable import answers counts), only the ids come back: less to read while the rooms are held.
   const withViews = options.views !== false
   let inserted: Pick<Reservation, 'id' | 'seriesId'>[]
   try {
-    inserted = await insertChunked(wanted, (chunk) => withViews
-      ? tx.insert(reservations).values(chunk).returning()
-      : tx.insert(reservations).values(chunk).returning({ id: reservations.id, seriesId: reservations.seriesId })) as Pick<Reservation, 'id' | 'seriesId'>[]
+    inserted = withViews
+      ? await insertChunked(wanted, (chunk) => tx.insert(reservations).values(chunk).returning()) as Reservation[]
+      : await insertLessons(tx, wanted)
   } catch (error) {
     rethrowReservationWriteError(error)
   }

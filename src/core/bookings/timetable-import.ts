@@ -1,9 +1,9 @@
 import { and, asc, eq, gt, inArray, lt, not } from 'drizzle-orm'
 import type { Executor } from '../../db/client'
 import { closures, reservations, rooms, users } from '../../db/schema'
-import { HttpError } from '../../lib/errors'
+import { HttpError, NotFound } from '../../lib/errors'
 import { enforceFairUse } from './fair-use'
-import { IMPORT_MSG } from './messages'
+import { IMPORT_MSG, ROOM_MSG } from './messages'
 import type { ActingUser, ReservationDeps } from './reservations'
 import { writeSeries, type RoomHolders, type SeriesPlan } from './series'
 import { releasableAt, releaseDue } from './sweeper'
@@ -46,7 +46,8 @@ async function holdersOf(db: Executor, span: PlanSpan | null, now: Date, release
 
 type PlanReply =
   | { kind: 'planned'; span: PlanSpan | null }
-  | { kind: 'assigned'; report: ImportReport; rows: WritableRow[] }
+  | { kind: 'assigned'; totals: ImportReport['totals']; rows: WritableRow[] }
+  | { kind: 'report'; json: string }
   | { kind: 'refused'; status: number; msg: string; extra: Record<string, unknown> }
   | { kind: 'failed'; msg: string }
 
@@ -80,7 +81,8 @@ async function startPlanner() {
   })
   return {
     plan: (input: PlanInput) => ask({ kind: 'plan', input }, 'planned'),
-    assign: (holders: Map<number, RoomHolders>) => ask({ kind: 'assign', holders }, 'assigned'),
+    assign: (holders: Map<number, RoomHolders>, writable: boolean) => ask({ kind: 'assign', holders, writable }, 'assigned'),
+    report: async (seriesIds: [number, number][] = []) => (await ask({ kind: 'report', seriesIds }, 'report')).json,
     stop: () => {
       worker.terminate()
       release()
@@ -97,19 +99,20 @@ function seriesPlanOf(row: WritableRow, room: SeriesPlan['room']): SeriesPlan<{ 
 }
 
 /** 400 with the report when a row has an error, 409 when one has a conflict and conflicts are not skipped. */
-function refuseFailed(report: ImportReport, skipConflicts: boolean): void {
-  if (report.totals.errors > 0) throw new HttpError(400, IMPORT_MSG.failed, {}, { report })
-  if (report.totals.conflicts > 0 && !skipConflicts) throw new HttpError(409, IMPORT_MSG.failed, {}, { report })
+async function refuseFailed(totals: ImportReport['totals'], skipConflicts: boolean, report: () => Promise<string>): Promise<void> {
+  const status = totals.errors > 0 ? 400 : totals.conflicts > 0 && !skipConflicts ? 409 : undefined
+  if (status) throw new HttpError(status, IMPORT_MSG.failed, {}, { report: JSON.parse(await report()) as ImportReport })
 }
 
 /**
  * POST /admin/timetable/import. The admin (actor) creates each series for its teacher. Answers the
- * report: with dry_run nothing is kept; otherwise everything is kept, or (any error, or a conflict
- * without skip_conflicts) nothing, and the report comes with an HttpError 400/409.
+ * report, as JSON (ImportReport): with dry_run nothing is kept; otherwise everything is kept, or
+ * (any error, or a conflict without skip_conflicts) nothing, and the report comes with an
+ * HttpError 400/409.
  */
 export async function importTimetable(
   deps: ReservationDeps, actor: ActingUser, text: string, options: { dryRun: boolean; skipConflicts: boolean },
-): Promise<ImportReport> {
+): Promise<string> {
   // A file that cannot be a timetable is refused before a thread is started for it.
   if (!mayHaveHeader(text)) throw new HttpError(400, IMPORT_MSG.header)
   const db = deps.database.db
@@ -120,19 +123,21 @@ export async function importTimetable(
       text, lookup: await lookupRows(db), now: deps.clock.now(), actor, dryRun: options.dryRun, skipConflicts: options.skipConflicts,
       config: { appTimezone: deps.config.appTimezone, bookingHorizonDays: deps.config.bookingHorizonDays, studentMaxBookingHours: deps.config.studentMaxBookingHours },
     })
-    let { report, rows: writable } = await planner.assign(await holdersOf(db, span, deps.clock.now(), false))
-    if (options.dryRun) return report
-    refuseFailed(report, options.skipConflicts)
+    const { totals } = await planner.assign(await holdersOf(db, span, deps.clock.now(), false), false)
+    if (options.dryRun) return await planner.report()
+    await refuseFailed(totals, options.skipConflicts, planner.report)
 
     // Step 2: the write, holding the file's rooms only for it.
-    await db.transaction(async (tx) => {
+    const seriesIds = await db.transaction(async (tx) => {
       const locked = span
         ? await tx.select().from(rooms).where(inArray(rooms.id, span.roomIds)).orderBy(asc(rooms.id)).for('no key update')
         : []
       // Due no-shows must not count as conflicts: release them once, not once per row.
       await releaseDue(deps, tx)
-      ;({ report, rows: writable } = await planner.assign(await holdersOf(tx, span, deps.clock.now(), true)))
-      refuseFailed(report, options.skipConflicts)
+      const { totals: underLock, rows: writable } = await planner.assign(await holdersOf(tx, span, deps.clock.now(), true), true)
+      await refuseFailed(underLock, options.skipConflicts, planner.report)
+      // A room removed since the plan: nothing is written (the admin imports again).
+      if (span && locked.length < span.roomIds.length) throw new NotFound(ROOM_MSG.notFound)
       const roomById = new Map(locked.map((room) => [room.id, room]))
       const plans = writable.map((row) => seriesPlanOf(row, roomById.get(row.roomId)!))
       // Admins are exempt from fair use (decision 022); asked all the same, so a rule for them would apply here too.
@@ -140,10 +145,9 @@ export async function importTimetable(
         actor, ownerId: plan.owner.id, room: plan.room, bookings: plan.occurrences.filter((o) => !o.conflict), isNew: true,
       })))
       const written = await writeSeries(deps, tx, actor, plans.map((plan, i) => ({ plan, approval: approvals[i]!.approval })), { views: false })
-      const byLine = new Map(report.rows.map((entry) => [entry.line, entry]))
-      writable.forEach((row, i) => { byLine.get(row.line)!.series_id = written[i]!.series.id })
+      return writable.map((row, i): [number, number] => [row.line, written[i]!.series.id])
     })
-    return report
+    return await planner.report(seriesIds)
   } finally {
     planner.stop()
   }

@@ -1,8 +1,9 @@
 /**
  * The worker thread a timetable import plans in (timetable-plan.ts, started by
  * timetable-import.ts): one file, one worker. Messages: `plan` (the PlanInput) answered with the
- * span, then `assign` (the holders, as often as asked) answered with the report and the writable
- * rows. A refusal (HttpError) comes back as `refused` with its status, message and extra fields.
+ * span; `assign` (the holders, as often as asked) answered with the totals and, to write, the
+ * writable rows; `report` (the series written, by line) answered with the report as JSON. A refusal
+ * (HttpError) comes back as `refused` with its status, message and extra fields.
  */
 import { HttpError } from '../../lib/errors'
 import { TimetablePlanner, type PlanInput } from './timetable-plan'
@@ -10,7 +11,10 @@ import type { RoomHolders } from './series'
 
 declare const self: Worker
 
-export type PlanRequest = { kind: 'plan'; input: PlanInput } | { kind: 'assign'; holders: Map<number, RoomHolders> }
+export type PlanRequest =
+  | { kind: 'plan'; input: PlanInput }
+  | { kind: 'assign'; holders: Map<number, RoomHolders>; writable: boolean }
+  | { kind: 'report'; seriesIds: [number, number][] }
 
 let planner: TimetablePlanner | undefined
 
@@ -20,10 +24,12 @@ self.onmessage = (event: MessageEvent<PlanRequest>) => {
     if (request.kind === 'plan') {
       planner = new TimetablePlanner(request.input)
       self.postMessage({ kind: 'planned', span: planner.span() })
-    } else {
-      const assigned = planner!.assign(request.holders)
+    } else if (request.kind === 'assign') {
+      const assigned = planner!.assign(request.holders, request.writable)
       const buffers = assigned.rows.flatMap((row) => [row.lessons.buffer as ArrayBuffer, row.conflicting.buffer as ArrayBuffer])
       self.postMessage({ kind: 'assigned', ...assigned }, buffers)
+    } else {
+      self.postMessage({ kind: 'report', json: planner!.reportJson(request.seriesIds) })
     }
   } catch (error) {
     if (error instanceof HttpError) self.postMessage({ kind: 'refused', status: error.status, msg: error.message, extra: error.extra })
