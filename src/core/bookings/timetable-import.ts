@@ -10,8 +10,6 @@ import { releasableAt, releaseDue } from './sweeper'
 import { mayHaveHeader, type ImportReport, type LookupRows, type PlanInput, type PlanSpan, type WritableRow } from './timetable-plan'
 import type { PlanRequest } from './timetable-plan.worker'
 
-export type { ImportReport } from './timetable-plan'
-
 /** The rooms and users a file may name. */
 async function lookupRows(db: Executor): Promise<LookupRows> {
   const [roomRows, userRows] = await Promise.all([
