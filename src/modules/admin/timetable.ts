@@ -155,7 +155,7 @@ export const adminTimetableRoutes = (ctx: Ctx) =>
       // The report comes serialized from the import's worker thread (a megabyte for 5,000 rows):
       // answered as it is, not parsed and serialized again here.
       const report = await importTimetable(ctx, user, text(body), { dryRun, skipConflicts: on(query.skip_conflicts) })
-      return new Response(report, { status: dryRun ? 200 : 201, headers: { ...(set.headers as Record<string, string>), 'content-type': 'application/json' } })
+      return new Response(report, { status: dryRun ? 200 : 201, headers: { ...(set.headers as Record<string, string>), 'content-type': 'application/json;charset=utf-8' } })
     }, {
       auth: 'admin',
       parse: 'text',
