@@ -27,12 +27,14 @@ let serverUrl: Promise<string | undefined> | undefined
 
 /**
  * The server that PostgreSQL-only tests (two-process races, WORKERS, a cut connection) create
- * their own databases on: TEST_DATABASE_URL, else the local server if it answers, so that those
- * tests also run in the embedded-database pass. Undefined when there is no PostgreSQL at all.
+ * their own databases on: TEST_DATABASE_URL, else the local server if it answers, so that a plain
+ * `bun test` runs them too. Undefined when there is no PostgreSQL at all, or with
+ * TEST_LOCAL_POSTGRES=off (CI's embedded pass: they run once, in its PostgreSQL pass).
  */
 export function postgresServerUrl(): Promise<string | undefined> {
   serverUrl ??= (async () => {
     if (POSTGRES_ADMIN_URL) return POSTGRES_ADMIN_URL
+    if (process.env.TEST_LOCAL_POSTGRES === 'off') return undefined
     const sql = postgres(LOCAL_POSTGRES_URL, { max: 1, connect_timeout: 2, onnotice: () => {} })
     try {
       await sql`select 1`
