@@ -129,7 +129,7 @@ export function localSecondsOfDay(date: Date, timeZone: string): number {
 }
 
 /** Date.UTC of a date's midnight, exact for every year: Date.UTC reads the years 0-99 as 1900-1999. */
-function utcMidnight(year: number, month: number, day: number): number {
+export function utcMidnight(year: number, month: number, day: number): number {
   return new Date(0).setUTCFullYear(year, month - 1, day)
 }
 

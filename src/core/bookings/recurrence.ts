@@ -9,7 +9,7 @@
 import ICAL from 'ical.js'
 import { RRuleTemporal } from 'rrule-temporal'
 import { BadRequest } from '../../lib/errors'
-import { localParts, zonedToUtc } from '../../lib/time'
+import { localParts, utcMidnight, zonedToUtc } from '../../lib/time'
 import { SERIES_MSG } from './messages'
 
 export const MAX_OCCURRENCES = 200
@@ -52,9 +52,6 @@ function isByDayEntry(entry: string): boolean {
   const match = BYDAY_ENTRY.exec(entry)
   return match !== null && (match[1] === undefined || Number(match[1]) <= 53)
 }
-
-/** The midnight of a date in UTC, for every year (Date.UTC reads the years 0-99 as 1900-1999). */
-const utcMidnight = (year: number, month: number, day: number) => new Date(0).setUTCFullYear(year, month - 1, day)
 
 /** A date and time that exist: ical.js would quietly turn February 30 into March 2. */
 function isUntil(value: string): boolean {

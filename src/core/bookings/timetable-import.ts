@@ -1,3 +1,21 @@
+/**
+ * Importing a term's timetable (issue 15): a CSV (comma or semicolon) with one weekly lesson per
+ * row, `room,teacher,weekday,start,end,from,until,title`. Each row becomes a series
+ * (FREQ=WEEKLY;BYDAY=..;UNTIL=..) checked by the same code as POST /series; a lesson conflicts with
+ * the bookings and closures of its room and with the file's earlier rows.
+ *
+ * In two steps, so that nobody waits for a big file (issue 24, decision 026):
+ * 1. The plan, with reads only: no transaction, no lock. The file is read, every row checked and
+ *    expanded, and its conflicts found (against the bookings and closures as they are now, read
+ *    here, and against the earlier rows) in a worker thread (timetable-plan.ts), so the seconds of
+ *    CPU a big file takes never hold the event loop. A dry run is this step alone: it reports what
+ *    the import would do and blocks no booking.
+ * 2. Unless a row has an error or a conflict without skip_conflicts (400/409, nothing written), one
+ *    short transaction: the file's rooms are locked (in id order), their bookings and closures read
+ *    again under the locks and the conflicts found again (someone may have booked meanwhile; the
+ *    answer reports those), and every series, lesson and audit row written in a few statements
+ *    (series.ts writeSeries). Rooms are held for the writing only, not for the checking.
+ */
 import { and, asc, eq, gt, inArray, lt, not } from 'drizzle-orm'
 import type { Executor } from '../../db/client'
 import { closures, reservations, rooms, users } from '../../db/schema'

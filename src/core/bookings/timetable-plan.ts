@@ -232,9 +232,10 @@ function assignConflicts(planned: PlannedRow[], holders: Map<number, RoomHolders
     const taken = accepted.get(plan.room.id) ?? []
     accepted.set(plan.room.id, taken)
     for (const o of plan.lessons) {
+      // As for POST /series (conflictOf: a closure first, then a booking); of the room's bookings,
+      // only the one a binary search finds overlapping is handed over, not the whole term's.
       const booking = overlapping(room.booked, o.start, o.end)
-      const closure = room.closed.find((c) => c.startTime < o.end && c.endTime > o.start)
-      const existing: ImportConflict | null = closure || booking ? conflictOf(o, { booked: booking ? [booking] : [], closed: closure ? [closure] : [] }) : null
+      const existing: ImportConflict | null = conflictOf(o, { booked: booking ? [booking] : [], closed: room.closed })
       const earlier = existing ? undefined : overlapping(taken, o.start, o.end)
       o.conflict = existing ?? (earlier ? { kind: 'row', id: null, line: earlier.line, msg: IMPORT_MSG.earlierRow(earlier.line) } : null)
       if (!o.conflict) taken.splice(insertionIndex(taken, o.start), 0, { start: o.start, end: o.end, line: entry.line })
