@@ -8,7 +8,7 @@ import { createActorCache, type ActorCache } from './core/identity/actors'
 import { createAuthThrottle, type AuthThrottle } from './core/identity/throttle'
 import { createTokenService, type TokenService } from './core/identity/tokens'
 import { createRoomEventBus, type RoomEventBus } from './core/events/bus'
-import { createRoomViewCache, type RoomViewCache } from './core/bookings/view-cache'
+import { createRoomViewCache, type RoomViewCache } from './core/bookings/views/view-cache'
 
 export interface Ctx extends Deps {
   tokens: TokenService

@@ -213,3 +213,16 @@ export const Closure = t.Object({
   end_time: Timestamp,
   uid: t.Nullable(t.String({ description: 'the iCalendar UID of an imported closure' })),
 }, { title: 'Closure' })
+
+const TimeOfDayInput = (description: string) =>
+  t.Optional(t.Nullable(t.String({ maxLength: 8, description: `${description} "HH:MM" (APP_TIMEZONE), or null for none` })))
+
+export const UpdateRoomBody = t.Object({
+  name: t.Optional(t.String({ maxLength: 200 })),
+  type: t.Optional(t.String({ maxLength: 20, description: 'public, admin or service' })),
+  room_type: t.Optional(t.String({ maxLength: 20, description: 'synonym of type' })),
+  is_blocked: t.Optional(BoolIsh('is_blocked')),
+  booking_start: TimeOfDayInput('daily window start'),
+  booking_end: TimeOfDayInput('daily window end'),
+  ...CheckInPolicyInput,
+}, { examples: [{ is_blocked: true }, { booking_start: '08:00', booking_end: '20:00' }, { requires_check_in: true, check_in_opens_min: 10, auto_release_after_min: 15 }, { check_in_proof: 'display' }] })

@@ -20,8 +20,8 @@ import type { Listening } from '../../db/client'
 import { reservations, users } from '../../db/schema'
 import { outsideWork } from '../../db/work-scope'
 import { formatUtc } from '../../lib/time'
-import { listRoomViews, type RoomView } from '../bookings/rooms'
-import { notPending, remainingToday } from '../bookings/occupancy'
+import { listRoomViews, type RoomView } from '../bookings/views/rooms'
+import { notPending, remainingToday } from '../bookings/views/occupancy'
 
 const ROOM_EVENTS_CHANNEL = 'qrbook_room_events'
 const BATCH_MS = 20

@@ -10,10 +10,14 @@
  */
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { asc, inArray } from 'drizzle-orm'
 import QRCode from 'qrcode'
 import type { Config } from '../../config'
+import type { Executor } from '../../db/client'
+import { rooms } from '../../db/schema'
+import { NotFound } from '../../lib/errors'
 import type { Logger } from '../../lib/log'
-import { scanKey } from '../bookings/keys'
+import { scanKey } from '../bookings/checkin/keys'
 
 export type QrFormat = 'png' | 'svg'
 type QrConfig = Pick<Config, 'staticQrPath' | 'frontendBaseUrl' | 'serverExternalBase' | 'qrBaseUrl' | 'secretKey'>
@@ -178,4 +182,13 @@ export async function qrImage(config: QrConfig, roomId: number, format: QrFormat
 export async function generateRoomQr(config: QrConfig, roomId: number, log?: Logger): Promise<string> {
   await Promise.all([qrImage(config, roomId, 'png', log), qrImage(config, roomId, 'svg', log)])
   return qrCodeUrl(config, roomId)
+}
+
+/** The rooms whose posters are printed (name order, with the QR version their keys are signed with); all when ids is empty. Unknown ids are a 404. */
+export async function roomsToPrint(db: Executor, ids: number[]): Promise<{ id: number; name: string; qrVersion: number }[]> {
+  const query = db.select({ id: rooms.id, name: rooms.name, qrVersion: rooms.qrVersion }).from(rooms)
+  const rows = await (ids.length ? query.where(inArray(rooms.id, ids)) : query).orderBy(asc(rooms.name))
+  const missing = ids.filter((id) => !rows.some((r) => r.id === id))
+  if (missing.length) throw new NotFound(`room not found: ${missing.join(', ')}`)
+  return rows
 }

@@ -11,7 +11,7 @@ import { authGuard } from '../../plugins/auth'
 import { perMinute } from '../../plugins/rate-limit'
 import { routeRules } from '../../plugins/route-rules'
 import { AUDIT_ACTIONS } from '../../core/audit'
-import { listLogs } from './audit.service'
+import { listLogs } from '../../core/audit/log'
 import { AuditLogList, AuditLogQuery } from './model'
 
 export const adminAuditRoutes = (ctx: Ctx) =>

@@ -8,7 +8,7 @@ import { ROLES, Role } from '../../core/identity/model'
 import { CheckInFields, CheckInPolicyInput, Room, StatusFields, TimeRangeBody, Timestamp } from '../../core/bookings/model'
 
 export { ROLES }
-export { CreateRoomBody, RoomReply, ROOM_STATUSES, ROOM_TYPES, RESERVATION_STATUSES } from '../../core/bookings/model'
+export { CreateRoomBody, RoomReply, ROOM_STATUSES, ROOM_TYPES, RESERVATION_STATUSES, UpdateRoomBody } from '../../core/bookings/model'
 
 
 export const IdParams = t.Object({ id: Id('id') })
@@ -167,19 +167,6 @@ export const RoomListQuery = t.Object({
   ...PaginationQuery,
 })
 export const AdminRoomList = t.Object({ rooms: t.Array(Room), pagination: Pagination })
-
-const TimeOfDayInput = (description: string) =>
-  t.Optional(t.Nullable(t.String({ maxLength: 8, description: `${description} "HH:MM" (APP_TIMEZONE), or null for none` })))
-
-export const UpdateRoomBody = t.Object({
-  name: t.Optional(t.String({ maxLength: 200 })),
-  type: t.Optional(t.String({ maxLength: 20, description: 'public, admin or service' })),
-  room_type: t.Optional(t.String({ maxLength: 20, description: 'synonym of type' })),
-  is_blocked: t.Optional(BoolIsh('is_blocked')),
-  booking_start: TimeOfDayInput('daily window start'),
-  booking_end: TimeOfDayInput('daily window end'),
-  ...CheckInPolicyInput,
-}, { examples: [{ is_blocked: true }, { booking_start: '08:00', booking_end: '20:00' }, { requires_check_in: true, check_in_opens_min: 10, auto_release_after_min: 15 }, { check_in_proof: 'display' }] })
 
 export const QrReply = t.Object({ qr_code_url: t.String() })
 

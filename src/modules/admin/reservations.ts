@@ -5,7 +5,7 @@ import { authGuard } from '../../plugins/auth'
 import {
   BulkCancelBody, BulkCancelReply, IdParams, ReservationList, ReservationListQuery, ReservationReply, UpdateReservationBody,
 } from './model'
-import * as service from './reservations.service'
+import * as service from '../../core/bookings/reservations/admin'
 import { routeRules } from '../../plugins/route-rules'
 import { perMinute } from '../../plugins/rate-limit'
 import { BOOKING_MSG } from '../../core/bookings/messages'

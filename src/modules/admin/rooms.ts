@@ -2,12 +2,12 @@
 import { Elysia } from 'elysia'
 import type { Ctx } from '../../context'
 import { authGuard } from '../../plugins/auth'
-import { createRoom } from '../../core/bookings/rooms'
+import { createRoom } from '../../core/bookings/views/rooms'
 import {
   AdminReserveBody, AdminReserveReply, AdminRoomList, BulkBlockBody, BulkBlockReply, CreateRoomBody, IdParams, QrReply,
   RoomListQuery, RoomReply, UpdateRoomBody,
 } from './model'
-import * as service from './rooms.service'
+import * as service from '../../core/bookings/rooms/admin'
 import { routeRules } from '../../plugins/route-rules'
 import { perMinute } from '../../plugins/rate-limit'
 import { BOOKING_ERRORS, ROOM_MSG } from '../../core/bookings/messages'

@@ -5,7 +5,7 @@ import { authGuard } from '../../plugins/auth'
 import { perMinute } from '../../plugins/rate-limit'
 import { routeRules } from '../../plugins/route-rules'
 import { Stats } from './model'
-import { stats } from './stats.service'
+import { stats } from '../../core/bookings/views/stats'
 
 export const adminStatsRoutes = (ctx: Ctx) =>
   new Elysia()

@@ -5,7 +5,7 @@
  */
 import { esc } from '../../lib/html'
 import { clockTime, labelledTime, zoneLabel } from '../../lib/time'
-import type { ScanView, ViewReason } from '../../core/bookings/checkin'
+import type { ScanView, ViewReason } from '../../core/bookings/checkin/checkin'
 
 export type Lang = 'en' | 'ru'
 

@@ -10,7 +10,7 @@ import { ACCESS_COOKIE, actorFor, authGuard, bearerToken, verifyAccess } from '.
 import type { Actor } from '../../core/identity/actors'
 import { ReservationCreated } from '../../core/bookings/model'
 import { BookNowBody, CheckInBody, CheckInReply, ReservationParams, ScanParams, ScanQuery, ScanReply } from './model'
-import { bookNow, checkIn, checkOut, scanView } from '../../core/bookings/checkin'
+import { bookNow, checkIn, checkOut, scanView } from '../../core/bookings/checkin/checkin'
 import { routeRules } from '../../plugins/route-rules'
 import { BOOKING_ERRORS, ROOM_MSG } from '../../core/bookings/messages'
 

@@ -1,7 +1,7 @@
 /** GET /closures (issue 15): when rooms cannot be booked; public, like the room list. */
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
-import { listClosures } from '../../core/bookings/closures'
+import { listClosures } from '../../core/bookings/timetable/closures'
 import { Closure } from '../../core/bookings/model'
 import { TIME_MSG } from '../../lib/time'
 import { perMinute } from '../../plugins/rate-limit'

@@ -7,7 +7,7 @@
 import QRCode from 'qrcode'
 import type { Config } from '../../config'
 import { formatUtc } from '../../lib/time'
-import { codeStep, displayCode, displayToken, stepStart } from '../../core/bookings/keys'
+import { codeStep, displayCode, displayToken, stepStart } from '../../core/bookings/checkin/keys'
 import { scanUrlWithKey } from '../../core/qr/codes'
 
 type CodeConfig = Pick<Config, 'secretKey' | 'serverExternalBase' | 'displayCodePeriodS'>

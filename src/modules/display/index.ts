@@ -11,7 +11,7 @@ import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
 import { Forbidden, NotFound } from '../../lib/errors'
 import { authGuard } from '../../plugins/auth'
-import { checkDisplayToken } from '../../core/bookings/keys'
+import { checkDisplayToken } from '../../core/bookings/checkin/keys'
 import { currentCode, displayLink } from './code'
 import { DISPLAY_CSP, DISPLAY_SCRIPT, renderDisplay } from './page'
 import { frame, SSE_HEADERS } from '../../lib/sse'
@@ -19,7 +19,7 @@ import { displayEventStream } from './stream'
 import { Id } from '../../lib/input'
 import { routeRules } from '../../plugins/route-rules'
 import { ROOM_MSG } from '../../core/bookings/messages'
-import { roomKey } from '../../core/bookings/rooms'
+import { roomKey } from '../../core/bookings/views/rooms'
 
 const RoomId = t.Object({ id: Id('room id') })
 const Token = t.Object({ t: t.Optional(t.String({ maxLength: 64 })) })

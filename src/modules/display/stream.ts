@@ -8,11 +8,11 @@
  * stream sends `unpaired` and ends.
  */
 import type { Ctx } from '../../context'
-import { codeStep, stepStart } from '../../core/bookings/keys'
+import { codeStep, stepStart } from '../../core/bookings/checkin/keys'
 import { oneRoomStream } from '../../core/events/stream'
 import { frame } from '../../lib/sse'
 import { currentCode } from './code'
-import { roomKey } from '../../core/bookings/rooms'
+import { roomKey } from '../../core/bookings/views/rooms'
 
 /** The longest the stream goes without looking at the clock. */
 const CODE_TICK_MS = 1000

@@ -5,8 +5,8 @@
  */
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
-import { isDatabaseUnavailable } from '../../db/errors'
-import { getRoomView } from '../../core/bookings/rooms'
+import { isDatabaseUnavailable } from '../../plugins/errors'
+import { getRoomView } from '../../core/bookings/views/rooms'
 import { oneRoomStream, roomEventStream } from '../../core/events/stream'
 import { Id } from '../../lib/input'
 import { SSE_HEADERS } from '../../lib/sse'

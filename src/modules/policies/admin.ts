@@ -5,10 +5,10 @@
  */
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
-import { decideApproval, listPendingApprovals } from '../../core/bookings/approvals'
+import { decideApproval, listPendingApprovals } from '../../core/bookings/fair-use/approvals'
 import { APPROVAL_MSG, BOOKING_MSG, POLICY_MSG, ROOM_MSG } from '../../core/bookings/messages'
-import { applyRecommendedPolicies, createPolicy, deletePolicy, listPolicies, updatePolicy } from '../../core/bookings/policies'
-import { liftSuspension } from '../../core/bookings/strikes'
+import { applyRecommendedPolicies, createPolicy, deletePolicy, listPolicies, updatePolicy } from '../../core/bookings/fair-use/policies'
+import { liftSuspension } from '../../core/bookings/fair-use/strikes'
 import { Id } from '../../lib/input'
 import { authGuard } from '../../plugins/auth'
 import { perMinute } from '../../plugins/rate-limit'

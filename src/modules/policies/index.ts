@@ -1,7 +1,7 @@
 /** GET /policies/me (issue 16): the caller's booking limits and how much of them is used. */
 import { Elysia } from 'elysia'
 import type { Ctx } from '../../context'
-import { myPolicies } from '../../core/bookings/fair-use'
+import { myPolicies } from '../../core/bookings/fair-use/fair-use'
 import { authGuard } from '../../plugins/auth'
 import { routeRules } from '../../plugins/route-rules'
 import { MyPolicies } from './model'

@@ -4,14 +4,11 @@
  * that URL in short, and how to use it in Russian and English. PDF with pdf-lib (pure JavaScript)
  * and DejaVu Sans embedded, since the standard PDF fonts have no Cyrillic; SVG for a single room.
  */
-import { asc, inArray } from 'drizzle-orm'
 import type { Color, PDFFont, PDFPage } from 'pdf-lib'
 import QRCode from 'qrcode'
 import type { Ctx } from '../../context'
-import { rooms } from '../../db/schema'
-import { NotFound } from '../../lib/errors'
 import { localhostCodesWarning } from '../../notices'
-import { posterScanUrl } from '../../core/qr/codes'
+import { posterScanUrl, roomsToPrint } from '../../core/qr/codes'
 
 const FONT_DIR = `${Bun.resolveSync('dejavu-fonts-ttf/package.json', import.meta.dir).replace(/package\.json$/, '')}ttf`
 const A4 = { width: 595.28, height: 841.89 }
@@ -30,10 +27,7 @@ export interface PosterRoom {
 
 /** The rooms to print, in name order; all rooms when ids is empty. Unknown ids are a 404. */
 export async function posterRooms(ctx: Ctx, ids: number[]): Promise<PosterRoom[]> {
-  const query = ctx.database.db.select({ id: rooms.id, name: rooms.name, qrVersion: rooms.qrVersion }).from(rooms)
-  const rows = await (ids.length ? query.where(inArray(rooms.id, ids)) : query).orderBy(asc(rooms.name))
-  const missing = ids.filter((id) => !rows.some((r) => r.id === id))
-  if (missing.length) throw new NotFound(`room not found: ${missing.join(', ')}`)
+  const rows = await roomsToPrint(ctx.database.db, ids)
   // Every printed poster would send people to this machine: say so with every print.
   const localhost = localhostCodesWarning(ctx.config)
   if (localhost) ctx.log.warn(localhost, { room_ids: rows.map((r) => r.id) })

@@ -2,11 +2,11 @@
 import { Elysia } from 'elysia'
 import type { Ctx } from '../../context'
 import { authGuard } from '../../plugins/auth'
-import { reserveRoom } from '../../core/bookings/reservations'
+import { reserveRoom } from '../../core/bookings/reservations/writes'
 import {
   CreateRoomBody, ReservationCreated, RoomDetail, RoomIdParams, RoomList, RoomReply,
 } from '../../core/bookings/model'
-import { createRoom } from '../../core/bookings/rooms'
+import { createRoom } from '../../core/bookings/views/rooms'
 import { cachedJsonResponse } from '../../lib/http-cache'
 import { routeRules } from '../../plugins/route-rules'
 import { perMinute } from '../../plugins/rate-limit'

@@ -1,14 +1,14 @@
 /** Writing closures (issue 15): create, change, remove, import from iCalendar. See closures.ts. */
 import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm'
 import ICAL from 'ical.js'
-import type { Executor } from '../../db/client'
-import { closures, reservations, rooms, type Closure, type ClosureKind } from '../../db/schema'
-import { BadRequest, NotFound } from '../../lib/errors'
-import { formatUtc, parseIsoInput, TIME_MSG, zonedToUtc } from '../../lib/time'
-import { writeAudit } from '../audit'
+import type { Executor } from '../../../db/client'
+import { closures, reservations, rooms, type Closure, type ClosureKind } from '../../../db/schema'
+import { BadRequest, NotFound } from '../../../lib/errors'
+import { formatUtc, parseIsoInput, TIME_MSG, zonedToUtc } from '../../../lib/time'
+import { writeAudit } from '../../audit'
 import { closureView, type ClosureView } from './closures'
-import { BOOKING_MSG, CLOSURE_MSG } from './messages'
-import { cancelReservationTx, type ActingUser, type ReservationDeps } from './reservations'
+import { BOOKING_MSG, CLOSURE_MSG } from '../messages'
+import { cancelReservationTx, type ActingUser, type ReservationDeps } from '../reservations/writes'
 
 const MAX_REASON = 300
 

@@ -7,12 +7,12 @@
  * never holds the event loop every request shares (issue 24).
  */
 import { parse } from 'csv-parse/sync'
-import type { Room, UserRole } from '../../db/schema'
-import { HttpError } from '../../lib/errors'
-import { formatUtc, parseTimeOfDay, secondsOfDay, zonedToUtc } from '../../lib/time'
-import { IMPORT_MSG } from './messages'
+import type { Room, UserRole } from '../../../db/schema'
+import { HttpError } from '../../../lib/errors'
+import { formatUtc, parseTimeOfDay, secondsOfDay, zonedToUtc } from '../../../lib/time'
+import { IMPORT_MSG } from '../messages'
 import { rruleUtc, type Occurrence } from './recurrence'
-import type { ActingUser, ReservationDeps } from './reservations'
+import type { ActingUser, ReservationDeps } from '../reservations/writes'
 import { checkedOccurrences, conflictOf, parseSeriesRequest, type RoomHolders, type SeriesConflict } from './series'
 import { parseDate } from './terms'
 

@@ -5,7 +5,7 @@ import { auditLogs, type AuditLog } from '../../db/schema'
 import { paginationOf, parsePagination } from '../../lib/pagination'
 import { enumValues } from '../../lib/query-params'
 import { formatUtc } from '../../lib/time'
-import { AUDIT_ACTIONS, AUDIT_EVENTS, auditFilter, reportedAudit } from '../../core/audit'
+import { AUDIT_ACTIONS, AUDIT_EVENTS, auditFilter, reportedAudit } from './vocabulary'
 
 const DEFAULT_LOG_LIMIT = 200
 

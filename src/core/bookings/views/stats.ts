@@ -12,10 +12,10 @@
  *   (not ended), needing a check-in and without one yet.
  */
 import { and, count, eq, sql } from 'drizzle-orm'
-import type { Ctx } from '../../context'
-import { reservations, rooms, users } from '../../db/schema'
-import { formatUtc } from '../../lib/time'
-import { holdsRoomAt, notPending } from '../../core/bookings/occupancy'
+import type { Ctx } from '../../../context'
+import { reservations, rooms, users } from '../../../db/schema'
+import { formatUtc } from '../../../lib/time'
+import { holdsRoomAt, notPending } from './occupancy'
 
 const countWhere = (condition: ReturnType<typeof sql>) => sql<number>`count(*) filter (where ${condition})`.mapWith(Number)
 

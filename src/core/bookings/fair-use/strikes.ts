@@ -14,14 +14,14 @@
  * in rooms that release after one minute suspended any student at will (issue 24).
  */
 import { eq, sql, type SQL } from 'drizzle-orm'
-import type { Config } from '../../config'
-import { rowsOf, type Database, type Executor } from '../../db/client'
-import { users } from '../../db/schema'
-import type { Clock } from '../../lib/clock'
-import { NotFound } from '../../lib/errors'
-import { formatUtc } from '../../lib/time'
-import { writeAudit } from '../audit'
-import { BOOKING_MSG } from './messages'
+import type { Config } from '../../../config'
+import { rowsOf, type Database, type Executor } from '../../../db/client'
+import { users } from '../../../db/schema'
+import type { Clock } from '../../../lib/clock'
+import { NotFound } from '../../../lib/errors'
+import { formatUtc } from '../../../lib/time'
+import { writeAudit } from '../../audit'
+import { BOOKING_MSG } from '../messages'
 
 const DAY = 24 * 3600_000
 

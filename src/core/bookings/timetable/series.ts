@@ -9,21 +9,21 @@
  * (reservations.series_exception): later series edits leave it alone.
  */
 import { and, asc, desc, eq, gt, gte, inArray, lt, sql } from 'drizzle-orm'
-import { rowsOf, type Executor } from '../../db/client'
-import { reservations, rooms, series, terms, type Closure, type Reservation, type Room, type Series } from '../../db/schema'
-import { BadRequest, Forbidden, HttpError, NotFound } from '../../lib/errors'
-import { formatUtc, parseIsoInput, zonedToUtc } from '../../lib/time'
-import { writeAudit, writeAudits } from '../audit'
+import { rowsOf, type Executor } from '../../../db/client'
+import { reservations, rooms, series, terms, type Closure, type Reservation, type Room, type Series } from '../../../db/schema'
+import { BadRequest, Forbidden, HttpError, NotFound } from '../../../lib/errors'
+import { formatUtc, parseIsoInput, zonedToUtc } from '../../../lib/time'
+import { writeAudit, writeAudits } from '../../audit'
 import { closuresOverlapping } from './closures'
-import { BOOKING_MSG, CLOSURE_MSG, ROOM_MSG, SERIES_MSG } from './messages'
+import { BOOKING_MSG, CLOSURE_MSG, ROOM_MSG, SERIES_MSG } from '../messages'
 import { expandRule, normalizeRule, rruleUtc, type Occurrence } from './recurrence'
 import {
   checkBookingLimits, checkBookingWindow, checkNotPast, checkRoomAccess, lockRoom, requireUser, rethrowReservationWriteError,
   type ActingUser, type ReservationDeps,
-} from './reservations'
-import { reservationJson } from './status'
-import { enforceFairUse } from './fair-use'
-import { releaseDue } from './sweeper'
+} from '../reservations/writes'
+import { reservationJson } from '../views/status'
+import { enforceFairUse } from '../fair-use/fair-use'
+import { releaseDue } from '../checkin/sweeper'
 
 export interface SeriesInput {
   room_id: number

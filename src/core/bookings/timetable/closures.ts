@@ -6,12 +6,12 @@
  * Their writes are in closure-writes.ts.
  */
 import { and, asc, gt, lt, sql, type SQL } from 'drizzle-orm'
-import type { Executor } from '../../db/client'
-import { closures, rooms, type Closure, type ClosureKind } from '../../db/schema'
-import { HttpError } from '../../lib/errors'
-import type { Clock } from '../../lib/clock'
-import { formatUtc, parseIsoInput } from '../../lib/time'
-import { CLOSURE_MSG } from './messages'
+import type { Executor } from '../../../db/client'
+import { closures, rooms, type Closure, type ClosureKind } from '../../../db/schema'
+import { HttpError } from '../../../lib/errors'
+import type { Clock } from '../../../lib/clock'
+import { formatUtc, parseIsoInput } from '../../../lib/time'
+import { CLOSURE_MSG } from '../messages'
 
 export interface ClosureView {
   id: number

@@ -13,7 +13,7 @@
  * The public QR image (qr_code_url) carries no key at all.
  */
 import { createHmac } from 'node:crypto'
-import { sameSecret } from '../../lib/same-secret'
+import { sameSecret } from '../../../lib/same-secret'
 
 const SCAN_KEY_LENGTH = 12
 const DISPLAY_TOKEN_LENGTH = 22

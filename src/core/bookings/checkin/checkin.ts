@@ -10,25 +10,25 @@
  * window; each refusal has its own message (CHECK_IN_MSG), saying what to scan.
  */
 import { and, asc, eq, gt, lt } from 'drizzle-orm'
-import type { Config } from '../../config'
-import type { Database, Executor } from '../../db/client'
-import { reservations, rooms, users, type CheckInProof, type Reservation, type Room } from '../../db/schema'
-import type { Clock } from '../../lib/clock'
-import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../lib/errors'
-import { formatUtc, windowIntervals } from '../../lib/time'
-import { writeAudit } from '../audit'
+import type { Config } from '../../../config'
+import type { Database, Executor } from '../../../db/client'
+import { reservations, rooms, users, type CheckInProof, type Reservation, type Room } from '../../../db/schema'
+import type { Clock } from '../../../lib/clock'
+import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../../lib/errors'
+import { formatUtc, windowIntervals } from '../../../lib/time'
+import { writeAudit } from '../../audit'
 import {
   checkInFields, createReservation, effectiveStatus, lockReservation, type ActingUser, type CreatedReservation,
-} from './reservations'
-import type { CheckInReservation } from './model'
-import { getRoomView, type RoomView } from './rooms'
-import { ROOM_MSG } from './messages'
+} from '../reservations/writes'
+import type { CheckInReservation } from '../model'
+import { getRoomView, type RoomView } from '../views/rooms'
+import { ROOM_MSG } from '../messages'
 import { checkScanKey, type KeyCheck, type KeyKind, type KeyStatus } from './keys'
 import { releaseDue } from './sweeper'
-import { holdsRoomAt, remainingToday } from './occupancy'
-import { APPROVAL_MSG, BOOK_NOW_MIN_MINUTES, BOOK_NOW_MINUTES, CHECK_IN_MSG } from './messages'
-import { reservationJson } from './status'
-import { closuresOverlapping } from './closures'
+import { holdsRoomAt, remainingToday } from '../views/occupancy'
+import { APPROVAL_MSG, BOOK_NOW_MIN_MINUTES, BOOK_NOW_MINUTES, CHECK_IN_MSG } from '../messages'
+import { reservationJson } from '../views/status'
+import { closuresOverlapping } from '../timetable/closures'
 
 export interface CheckInDeps {
   config: Config

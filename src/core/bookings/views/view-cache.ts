@@ -21,9 +21,9 @@
  * dropped.
  */
 import { gt, min } from 'drizzle-orm'
-import { closures } from '../../db/schema'
-import { cachedBody, type CachedBody } from '../../lib/http-cache'
-import type { RoomEventBus } from '../events/bus'
+import { closures } from '../../../db/schema'
+import { cachedBody, type CachedBody } from '../../../lib/http-cache'
+import type { RoomEventBus } from '../../events/bus'
 import { detailFreeSlots, FREE_SLOT_HORIZON_MS, FREE_SLOT_STEP_MS, freeSlotsFrom, listRoomViews, roomDetailParts, type RoomDeps, type RoomDetailParts, type RoomView } from './rooms'
 
 /** An entry is rebuilt at least this often, whatever the feed says (a safety net, not the mechanism). */

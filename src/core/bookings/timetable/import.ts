@@ -17,16 +17,16 @@
  *    (series.ts writeSeries). Rooms are held for the writing only, not for the checking.
  */
 import { and, asc, eq, gt, inArray, lt, not } from 'drizzle-orm'
-import type { Executor } from '../../db/client'
-import { closures, reservations, rooms, users } from '../../db/schema'
-import { HttpError, NotFound } from '../../lib/errors'
-import { enforceFairUse } from './fair-use'
-import { IMPORT_MSG, ROOM_MSG } from './messages'
-import type { ActingUser, ReservationDeps } from './reservations'
+import type { Executor } from '../../../db/client'
+import { closures, reservations, rooms, users } from '../../../db/schema'
+import { HttpError, NotFound } from '../../../lib/errors'
+import { enforceFairUse } from '../fair-use/fair-use'
+import { IMPORT_MSG, ROOM_MSG } from '../messages'
+import type { ActingUser, ReservationDeps } from '../reservations/writes'
 import { writeSeries, type RoomHolders, type SeriesPlan } from './series'
-import { releasableAt, releaseDue } from './sweeper'
-import { mayHaveHeader, type ImportReport, type LookupRows, type PlanInput, type PlanSpan, type WritableRow } from './timetable-plan'
-import type { PlanRequest } from './timetable-plan.worker'
+import { releasableAt, releaseDue } from '../checkin/sweeper'
+import { mayHaveHeader, type ImportReport, type LookupRows, type PlanInput, type PlanSpan, type WritableRow } from './plan'
+import type { PlanRequest } from './plan.worker'
 
 /** The rooms and users a file may name. */
 async function lookupRows(db: Executor): Promise<LookupRows> {
@@ -84,7 +84,7 @@ async function plannerSlot(): Promise<() => void> {
 /** The worker thread of one import (timetable-plan.worker.ts): one question at a time. */
 async function startPlanner() {
   const release = await plannerSlot()
-  const worker = new Worker(new URL('./timetable-plan.worker.ts', import.meta.url).href)
+  const worker = new Worker(new URL('./plan.worker.ts', import.meta.url).href)
   const ask = <K extends PlanReply['kind']>(request: PlanRequest, expect: K) => new Promise<Extract<PlanReply, { kind: K }>>((resolve, reject) => {
     worker.onmessage = (event: MessageEvent<PlanReply>) => {
       const reply = event.data

@@ -1,13 +1,13 @@
 /** Academic terms (issue 15): named date ranges a series may run until (until_term). */
 import { asc } from 'drizzle-orm'
-import { pgErrorCode } from '../../db/client'
-import { terms, type Term } from '../../db/schema'
-import { BadRequest, Conflict } from '../../lib/errors'
-import { normalizeName } from '../../lib/names'
-import { formatUtc } from '../../lib/time'
-import { writeAudit } from '../audit'
-import { CLOSURE_MSG } from './messages'
-import type { ActingUser, ReservationDeps } from './reservations'
+import { pgErrorCode } from '../../../db/client'
+import { terms, type Term } from '../../../db/schema'
+import { BadRequest, Conflict } from '../../../lib/errors'
+import { normalizeName } from '../../../lib/names'
+import { formatUtc } from '../../../lib/time'
+import { writeAudit } from '../../audit'
+import { CLOSURE_MSG } from '../messages'
+import type { ActingUser, ReservationDeps } from '../reservations/writes'
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
 

@@ -4,8 +4,8 @@
  * the live events and the scan page all ask these questions; they must get the same answers.
  */
 import { and, eq, gt, lt, sql, type SQL } from 'drizzle-orm'
-import { reservations } from '../../db/schema'
-import { localParts, zonedToUtc } from '../../lib/time'
+import { reservations } from '../../../db/schema'
+import { localParts, zonedToUtc } from '../../../lib/time'
 
 /**
  * The active booking that holds its room at `at`: start <= at < end. Written as the exact

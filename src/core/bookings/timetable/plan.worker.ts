@@ -5,8 +5,8 @@
  * writable rows; `report` (the series written, by line) answered with the report as JSON. A refusal
  * (HttpError) comes back as `refused` with its status, message and extra fields.
  */
-import { HttpError } from '../../lib/errors'
-import { TimetablePlanner, type PlanInput } from './timetable-plan'
+import { HttpError } from '../../../lib/errors'
+import { TimetablePlanner, type PlanInput } from './plan'
 import type { RoomHolders } from './series'
 
 declare const self: Worker

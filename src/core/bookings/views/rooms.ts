@@ -14,25 +14,25 @@
  * 500 per room, see docs/performance.md). Active reservations never overlap, so there is at most one.
  */
 import { and, asc, eq, gt, ilike, inArray, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm'
-import type { Config } from '../../config'
-import type { Database, Executor } from '../../db/client'
-import { pgConstraint, pgErrorCode } from '../../db/client'
-import { closures, reservations, rooms, users, type CheckInProof, type Room, type RoomType } from '../../db/schema'
-import type { Clock } from '../../lib/clock'
-import { BadRequest, Conflict, NotFound } from '../../lib/errors'
-import type { Logger } from '../../lib/log'
-import { normalizeName } from '../../lib/names'
+import type { Config } from '../../../config'
+import type { Database, Executor } from '../../../db/client'
+import { pgConstraint, pgErrorCode } from '../../../db/client'
+import { closures, reservations, rooms, users, type CheckInProof, type Room, type RoomType } from '../../../db/schema'
+import type { Clock } from '../../../lib/clock'
+import { BadRequest, Conflict, NotFound } from '../../../lib/errors'
+import type { Logger } from '../../../lib/log'
+import { normalizeName } from '../../../lib/names'
 import {
   formatTimeOfDay, formatUtc, formatUtcOrNull, intersectIntervals, parseTimeOfDay, windowIntervals, type Interval,
-} from '../../lib/time'
-import { writeAudit } from '../audit'
-import { generateRoomQr, qrCodeUrl } from '../qr/codes'
+} from '../../../lib/time'
+import { writeAudit } from '../../audit'
+import { generateRoomQr, qrCodeUrl } from '../../qr/codes'
 import { scheduleEntry, type ScheduleEntryView } from './status'
-import { ROOM_STATUSES, ROOM_TYPES, type Room as RoomSchema } from './model'
-import { likePattern } from '../../lib/query-params'
+import { ROOM_STATUSES, ROOM_TYPES, type Room as RoomSchema } from '../model'
+import { likePattern } from '../../../lib/query-params'
 import { holdsRoomAt, notPending } from './occupancy'
-import { ROOM_MSG } from './messages'
-import { closuresOverlapping, coversRoom } from './closures'
+import { ROOM_MSG } from '../messages'
+import { closuresOverlapping, coversRoom } from '../timetable/closures'
 
 type RoomStatus = (typeof ROOM_STATUSES)[number]
 

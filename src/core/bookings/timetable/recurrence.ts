@@ -8,9 +8,9 @@
  */
 import ICAL from 'ical.js'
 import { RRuleTemporal } from 'rrule-temporal'
-import { BadRequest } from '../../lib/errors'
-import { localParts, utcMidnight, zonedToUtc } from '../../lib/time'
-import { SERIES_MSG } from './messages'
+import { BadRequest } from '../../../lib/errors'
+import { localParts, utcMidnight, zonedToUtc } from '../../../lib/time'
+import { SERIES_MSG } from '../messages'
 
 export const MAX_OCCURRENCES = 200
 const MAX_RRULE_LENGTH = 500

@@ -7,22 +7,22 @@
  * requests can never double-book and a cancelled reservation never blocks a slot.
  */
 import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm'
-import type { Config } from '../../config'
-import type { Database, Executor } from '../../db/client'
-import { pgConstraint, pgErrorCode } from '../../db/client'
-import { reservations, rooms, users, type Reservation, type Room, type UserRole } from '../../db/schema'
-import type { Clock } from '../../lib/clock'
-import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../lib/errors'
-import { formatUtc, localSecondsOfDay, parseIsoInput, secondsOfDay, windowIntervals } from '../../lib/time'
-import { writeAudit } from '../audit'
-import { releaseDue } from './sweeper'
-import { checkInFields, effectiveStatus, reservationJson, statusFields, type CancelReason, type ReportedStatus } from './status'
-import { BOOKING_MSG, ROOM_MSG } from './messages'
-import { checkNotClosed, closuresOverlapping, refuseClosed } from './closures'
-import { enforceFairUse, fairUseFacts } from './fair-use'
-import type { UserReservation } from './model'
+import type { Config } from '../../../config'
+import type { Database, Executor } from '../../../db/client'
+import { pgConstraint, pgErrorCode } from '../../../db/client'
+import { reservations, rooms, users, type Reservation, type Room, type UserRole } from '../../../db/schema'
+import type { Clock } from '../../../lib/clock'
+import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../../lib/errors'
+import { formatUtc, localSecondsOfDay, parseIsoInput, secondsOfDay, windowIntervals } from '../../../lib/time'
+import { writeAudit } from '../../audit'
+import { releaseDue } from '../checkin/sweeper'
+import { checkInFields, effectiveStatus, reservationJson, statusFields, type CancelReason, type ReportedStatus } from '../views/status'
+import { BOOKING_MSG, ROOM_MSG } from '../messages'
+import { checkNotClosed, closuresOverlapping, refuseClosed } from '../timetable/closures'
+import { enforceFairUse, fairUseFacts } from '../fair-use/fair-use'
+import type { UserReservation } from '../model'
 
-export { checkInFields, effectiveStatus } from './status'
+export { checkInFields, effectiveStatus } from '../views/status'
 
 /** What the reservation functions need; a Ctx satisfies it. */
 export interface ReservationDeps {

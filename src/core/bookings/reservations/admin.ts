@@ -5,20 +5,20 @@
  * (cancel_reason no_show).
  */
 import { and, asc, count, desc, eq, gt, gte, ilike, inArray, isNotNull, isNull, lte, or, type SQL } from 'drizzle-orm'
-import type { Ctx } from '../../context'
-import type { Executor } from '../../db/client'
-import { reservations, rooms, users, type BookingApproval, type ReservationStatus, type UserRole } from '../../db/schema'
-import { BadRequest, HttpError } from '../../lib/errors'
-import { paginationOf, parsePagination } from '../../lib/pagination'
-import { enumValues, idValue, likePattern, searchTerm } from '../../lib/query-params'
-import { formatUtc, parseIsoInput } from '../../lib/time'
-import { writeAudit } from '../../core/audit'
-import type { Actor } from '../../core/identity/actors'
+import type { Ctx } from '../../../context'
+import type { Executor } from '../../../db/client'
+import { reservations, rooms, users, type BookingApproval, type ReservationStatus, type UserRole } from '../../../db/schema'
+import { BadRequest, HttpError } from '../../../lib/errors'
+import { paginationOf, parsePagination } from '../../../lib/pagination'
+import { enumValues, idValue, likePattern, searchTerm } from '../../../lib/query-params'
+import { formatUtc, parseIsoInput } from '../../../lib/time'
+import { writeAudit } from '../../audit'
+import type { Actor } from '../../identity/actors'
 import {
   cancelReservationTx, checkInFields, lockReservationAndRoom, requireUser, rescheduleReservation, rethrowReservationWriteError,
-} from '../../core/bookings/reservations'
-import { reportedStatus, statusFields } from '../../core/bookings/status'
-import { RESERVATION_STATUSES } from './model'
+} from './writes'
+import { reportedStatus, statusFields } from '../views/status'
+import { RESERVATION_STATUSES } from '../model'
 
 /** Thrown here and documented by the routes (reservations.ts). */
 export const ADMIN_RESERVATION_MSG = {

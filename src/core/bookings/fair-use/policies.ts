@@ -5,14 +5,14 @@
  * live in fair-use.ts.
  */
 import { asc, eq } from 'drizzle-orm'
-import type { Database, Executor } from '../../db/client'
-import { pgConstraint, pgErrorCode } from '../../db/client'
-import { bookingPolicies, type BookingPolicy, type RoomType, type UserRole } from '../../db/schema'
-import type { Clock } from '../../lib/clock'
-import { BadRequest, NotFound } from '../../lib/errors'
-import { formatUtc } from '../../lib/time'
-import { writeAudit } from '../audit'
-import { POLICY_MSG, ROOM_MSG } from './messages'
+import type { Database, Executor } from '../../../db/client'
+import { pgConstraint, pgErrorCode } from '../../../db/client'
+import { bookingPolicies, type BookingPolicy, type RoomType, type UserRole } from '../../../db/schema'
+import type { Clock } from '../../../lib/clock'
+import { BadRequest, NotFound } from '../../../lib/errors'
+import { formatUtc } from '../../../lib/time'
+import { writeAudit } from '../../audit'
+import { POLICY_MSG, ROOM_MSG } from '../messages'
 
 /** The limits of a rule, by their API names; null = no limit. */
 export const LIMIT_FIELDS = [

@@ -6,11 +6,11 @@
  *   `cancelled`, with `cancel_reason: "no_show"`; `cancel_reason` is null on every other reservation.
  * The stored status keeps the finer state; effectiveStatus gives it for the code that needs it.
  */
-import type { BookingApproval, ReservationStatus } from '../../db/schema'
-import { formatUtc, formatUtcOrNull } from '../../lib/time'
-import { CANCEL_REASONS, type CancelReason, type ReportedStatus, type ScheduleEntry } from './model'
+import type { BookingApproval, ReservationStatus } from '../../../db/schema'
+import { formatUtc, formatUtcOrNull } from '../../../lib/time'
+import { CANCEL_REASONS, type CancelReason, type ReportedStatus, type ScheduleEntry } from '../model'
 
-export type { CancelReason, ReportedStatus } from './model'
+export type { CancelReason, ReportedStatus } from '../model'
 /** A reservation in a room's schedule or history, as the API answers it. */
 export type ScheduleEntryView = typeof ScheduleEntry.static
 

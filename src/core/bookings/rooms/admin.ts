@@ -4,22 +4,21 @@
  * booking rules come from the rooms and reservations modules.
  */
 import { and, eq, inArray, ne, sql } from 'drizzle-orm'
-import type { Ctx } from '../../context'
-import { rooms, type Room } from '../../db/schema'
-import { BadRequest, HttpError, NotFound } from '../../lib/errors'
-import { paginationOf, parsePagination } from '../../lib/pagination'
-import { enumValues, searchTerm } from '../../lib/query-params'
-import { formatTimeOfDay, parseIsoInput, parseTimeOfDay } from '../../lib/time'
-import { writeAudit } from '../../core/audit'
-import type { Actor } from '../../core/identity/actors'
-import { ROOM_MSG } from '../../core/bookings/messages'
-import { generateRoomQr, qrCodeUrl } from '../../core/qr/codes'
-import { createReservation, requireUser } from '../../core/bookings/reservations'
+import type { Ctx } from '../../../context'
+import { rooms, type Room } from '../../../db/schema'
+import { BadRequest, HttpError, NotFound } from '../../../lib/errors'
+import { paginationOf, parsePagination } from '../../../lib/pagination'
+import { enumValues, searchTerm } from '../../../lib/query-params'
+import { formatTimeOfDay, parseIsoInput, parseTimeOfDay } from '../../../lib/time'
+import { writeAudit } from '../../audit'
+import type { Actor } from '../../identity/actors'
+import { ROOM_MSG } from '../messages'
+import { generateRoomQr, qrCodeUrl } from '../../qr/codes'
+import { createReservation, requireUser } from '../reservations/writes'
 import {
   findRoom, getRoomView, listRoomViews, parseCheckInPolicy, parseRoomName, parseRoomType, rethrowRoomWriteError,
-} from '../../core/bookings/rooms'
-import { ROOM_STATUSES, ROOM_TYPES } from './model'
-import type { UpdateRoomBody } from './model'
+} from '../views/rooms'
+import { ROOM_STATUSES, ROOM_TYPES, type UpdateRoomBody } from '../model'
 
 export async function listRooms(ctx: Ctx, query: {
   q?: string; status?: string | string[]; type?: string | string[]; is_blocked?: boolean; page?: string; per_page?: string

@@ -7,11 +7,11 @@ import { BadRequest, Conflict, NotFound } from '../../lib/errors'
 import { paginationOf, parsePagination } from '../../lib/pagination'
 import { enumValues, likePattern, searchTerm } from '../../lib/query-params'
 import { formatUtc } from '../../lib/time'
-import { writeAudit } from '../../core/audit'
-import type { Actor } from '../../core/identity/actors'
-import { insertUser, setPassword, userNameColumns } from '../../core/identity/users'
+import { writeAudit } from '../audit'
+import type { Actor } from './actors'
+import { insertUser, setPassword, userNameColumns } from './users'
 import { ROLES } from './model'
-import { ACCOUNT_MSG } from '../../core/identity/messages'
+import { ACCOUNT_MSG } from './messages'
 
 function adminUser(user: User) {
   return { id: user.id, name: user.name, role: user.role, teacher_pending: user.teacherPending, created_at: formatUtc(user.createdAt), updated_at: formatUtc(user.updatedAt) }

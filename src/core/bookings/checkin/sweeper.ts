@@ -14,12 +14,12 @@
  * wait on each other. On single-process PGlite the lock is not needed and not taken.
  */
 import { and, asc, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm'
-import type { Database, Executor } from '../../db/client'
-import { rowsOf } from '../../db/client'
-import { auditLogs, reservations, rooms } from '../../db/schema'
-import type { Clock } from '../../lib/clock'
-import type { Logger } from '../../lib/log'
-import { formatUtc } from '../../lib/time'
+import type { Database, Executor } from '../../../db/client'
+import { rowsOf } from '../../../db/client'
+import { auditLogs, reservations, rooms } from '../../../db/schema'
+import type { Clock } from '../../../lib/clock'
+import type { Logger } from '../../../lib/log'
+import { formatUtc } from '../../../lib/time'
 
 /** Arbitrary constant shared by every QRBOOK process: "QRBS" in ASCII. */
 export const SWEEP_LOCK_KEY = 0x51524253

@@ -11,13 +11,13 @@
  * Admins are exempt (as actors, and as owners). A teacher awaiting approval counts as a student.
  */
 import { and, eq, gt, inArray, lt, ne, or, sql, type SQL } from 'drizzle-orm'
-import type { Config } from '../../config'
-import { rowsOf, type Executor } from '../../db/client'
-import { reservations, rooms, users, type BookingPolicy, type Room, type UserRole } from '../../db/schema'
-import type { Clock } from '../../lib/clock'
-import { Forbidden, HttpError, NotFound } from '../../lib/errors'
-import { formatUtc, localParts, localSecondsOfDay, zonedToUtc } from '../../lib/time'
-import { BOOKING_MSG, hoursInWords, POLICY_MSG } from './messages'
+import type { Config } from '../../../config'
+import { rowsOf, type Executor } from '../../../db/client'
+import { reservations, rooms, users, type BookingPolicy, type Room, type UserRole } from '../../../db/schema'
+import type { Clock } from '../../../lib/clock'
+import { Forbidden, HttpError, NotFound } from '../../../lib/errors'
+import { formatUtc, localParts, localSecondsOfDay, zonedToUtc } from '../../../lib/time'
+import { BOOKING_MSG, hoursInWords, POLICY_MSG } from '../messages'
 import {
   appliesEverywhere, LIMIT_FIELDS, limitOf, policiesOfRole, policyView, type LimitField, type PolicyView,
 } from './policies'

@@ -8,15 +8,15 @@
  * Every decision is audited.
  */
 import { and, asc, eq, gt } from 'drizzle-orm'
-import type { Database, Executor } from '../../db/client'
-import { reservations, rooms, users } from '../../db/schema'
-import type { Clock } from '../../lib/clock'
-import { HttpError } from '../../lib/errors'
-import { formatUtc } from '../../lib/time'
-import { writeAudit } from '../audit'
-import { APPROVAL_MSG } from './messages'
-import { lockReservation } from './reservations'
-import { reservationJson } from './status'
+import type { Database, Executor } from '../../../db/client'
+import { reservations, rooms, users } from '../../../db/schema'
+import type { Clock } from '../../../lib/clock'
+import { HttpError } from '../../../lib/errors'
+import { formatUtc } from '../../../lib/time'
+import { writeAudit } from '../../audit'
+import { APPROVAL_MSG } from '../messages'
+import { lockReservation } from '../reservations/writes'
+import { reservationJson } from '../views/status'
 
 interface ApprovalDeps {
   database: Pick<Database, 'db'>
