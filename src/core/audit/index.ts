@@ -4,4 +4,4 @@
  * the original backend's vocabulary (vocabulary.ts). Other modules use it through this file.
  */
 export { writeAudit, writeAudits } from './service'
-export { AUDIT_ACTIONS, AUDIT_EVENTS, auditFilter, reportedAudit } from './vocabulary'
+export { AUDIT_ACTIONS, AUDIT_EVENTS } from './vocabulary'

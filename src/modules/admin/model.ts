@@ -7,8 +7,7 @@ import { AUDIT_ACTIONS, AUDIT_EVENTS } from '../../core/audit'
 import { ROLES, Role } from '../../core/identity/model'
 import { CheckInFields, CheckInPolicyInput, Room, StatusFields, TimeRangeBody, Timestamp } from '../../core/bookings/model'
 
-export { ROLES }
-export { CreateRoomBody, RoomReply, ROOM_STATUSES, ROOM_TYPES, RESERVATION_STATUSES, UpdateRoomBody } from '../../core/bookings/model'
+export { CreateRoomBody, RoomReply, UpdateRoomBody } from '../../core/bookings/model'
 
 
 export const IdParams = t.Object({ id: Id('id') })

@@ -2,7 +2,7 @@
 import { Elysia } from 'elysia'
 import type { Ctx } from '../../context'
 import { authGuard } from '../../plugins/auth'
-import { createRoom } from '../../core/bookings/views/rooms'
+import { createRoom } from '../../core/bookings/rooms/writes'
 import {
   AdminReserveBody, AdminReserveReply, AdminRoomList, BulkBlockBody, BulkBlockReply, CreateRoomBody, IdParams, QrReply,
   RoomListQuery, RoomReply, UpdateRoomBody,

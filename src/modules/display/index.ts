@@ -19,7 +19,7 @@ import { displayEventStream } from './stream'
 import { Id } from '../../lib/input'
 import { routeRules } from '../../plugins/route-rules'
 import { ROOM_MSG } from '../../core/bookings/messages'
-import { roomKey } from '../../core/bookings/views/rooms'
+import { roomKey } from '../../core/bookings/rooms/writes'
 
 const RoomId = t.Object({ id: Id('room id') })
 const Token = t.Object({ t: t.Optional(t.String({ maxLength: 64 })) })

@@ -12,7 +12,7 @@ import { codeStep, stepStart } from '../../core/bookings/checkin/keys'
 import { oneRoomStream } from '../../core/events/stream'
 import { frame } from '../../lib/sse'
 import { currentCode } from './code'
-import { roomKey } from '../../core/bookings/views/rooms'
+import { roomKey } from '../../core/bookings/rooms/writes'
 
 /** The longest the stream goes without looking at the clock. */
 const CODE_TICK_MS = 1000

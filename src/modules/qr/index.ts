@@ -11,7 +11,7 @@ import { NotFound } from '../../lib/errors'
 import { localhostCodesWarning } from '../../notices'
 import { qrImage, type QrFormat } from '../../core/qr/codes'
 import { MAX_ID } from '../../lib/input'
-import { roomKey } from '../../core/bookings/views/rooms'
+import { roomKey } from '../../core/bookings/rooms/writes'
 
 const FILE_NAME = /^([1-9]\d{0,9})\.(png|svg)$/
 const CONTENT_TYPES: Record<QrFormat, string> = { png: 'image/png', svg: 'image/svg+xml' }

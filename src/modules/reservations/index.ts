@@ -3,7 +3,8 @@ import { Elysia } from 'elysia'
 import type { Ctx } from '../../context'
 import { authGuard } from '../../plugins/auth'
 import { NotFound } from '../../lib/errors'
-import { findRoom, roomSchedule } from '../../core/bookings/views/rooms'
+import { roomSchedule } from '../../core/bookings/views/rooms'
+import { findRoom } from '../../core/bookings/rooms/writes'
 import { ROOM_MSG } from '../../core/bookings/messages'
 import {
   CancelledReply, MyReservations, RescheduledReply, ReservationIdParams, RoomHistory, RoomIdParams, TimeRangeBody,

@@ -6,7 +6,7 @@ import { reserveRoom } from '../../core/bookings/reservations/writes'
 import {
   CreateRoomBody, ReservationCreated, RoomDetail, RoomIdParams, RoomList, RoomReply,
 } from '../../core/bookings/model'
-import { createRoom } from '../../core/bookings/views/rooms'
+import { createRoom } from '../../core/bookings/rooms/writes'
 import { cachedJsonResponse } from '../../lib/http-cache'
 import { routeRules } from '../../plugins/route-rules'
 import { perMinute } from '../../plugins/rate-limit'

@@ -15,9 +15,8 @@ import type { Actor } from '../../identity/actors'
 import { ROOM_MSG } from '../messages'
 import { generateRoomQr, qrCodeUrl } from '../../qr/codes'
 import { createReservation, requireUser } from '../reservations/writes'
-import {
-  findRoom, getRoomView, listRoomViews, parseCheckInPolicy, parseRoomName, parseRoomType, rethrowRoomWriteError,
-} from '../views/rooms'
+import { getRoomView, listRoomViews } from '../views/rooms'
+import { findRoom, parseCheckInPolicy, parseRoomName, parseRoomType, rethrowRoomWriteError } from '../rooms/writes'
 import { ROOM_STATUSES, ROOM_TYPES, type UpdateRoomBody } from '../model'
 
 export async function listRooms(ctx: Ctx, query: {
