@@ -11,7 +11,7 @@ import { users } from '../src/db/schema'
 import { systemClock } from '../src/lib/clock'
 import { createLogger } from '../src/lib/log'
 import { HttpError } from '../src/lib/errors'
-import { writeAudit } from '../src/core/audit/service'
+import { recordChange, writeTransaction } from '../src/core/changes'
 import { setPassword } from '../src/core/identity/users'
 import { openDatabase, prepareDatabase } from '../src/startup'
 
@@ -37,13 +37,13 @@ const log = createLogger('warn')
 // On the embedded database this fails at once while the server holds the directory (data-dir-lock.ts).
 const database = await openDatabase(config, log).catch((error: Error) => fail(error.message))
 try {
-  await prepareDatabase(database, systemClock, log, config.seed)
+  await prepareDatabase(database, systemClock, log, config.seed, config.passwordHashCost)
   const ctx = buildContext({ config, database, clock: systemClock, log, startedAt: Date.now() })
   const [user] = await database.db.select().from(users).where(eq(users.name, name))
   if (!user) fail(`no user named "${name}"`)
-  await database.db.transaction(async (tx) => {
+  await writeTransaction(database, async (tx) => {
     await setPassword(ctx, tx, user, password)
-    await writeAudit(tx, { at: systemClock.now(), actorId: null, action: 'reset_password', description: `password of ${user.name} set from the command line`, payload: { user_id: user.id, via: 'cli' } })
+    recordChange(tx, { at: systemClock.now(), actorId: null, event: 'user.password_reset', description: `password of ${user.name} set from the command line`, data: { user_id: user.id, via: 'cli' } })
   })
   console.log(`password of "${name}" updated; their sessions were ended`)
 } catch (error) {

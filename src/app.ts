@@ -36,10 +36,6 @@ import { securityHeaders } from './plugins/security-headers'
 const contexts = new WeakMap<object, Ctx>()
 export const appContext = (app: object): Ctx | undefined => contexts.get(app)
 
-/** Requests that never change a room or a booking: their success leaves the cached room views alone. */
-const READS = new Set(['GET', 'HEAD', 'OPTIONS'])
-const changesNoRoom = (path: string) => /^(\/api)?\/auth\//.test(path)
-
 /** The feature routes, without prefix. Called once per mount point. */
 function routes(ctx: Ctx) {
   return new Elysia()
@@ -74,11 +70,6 @@ export function createApp(deps: Deps) {
   // After the rate limiter: a refused over-deep body still spends the sender's default budget.
   app.use(bodyDepthLimit())
   if (deps.config.swaggerEnabled) app.use(docs(() => app, deps.clock))
-  // A write of this process answers only once its NOTIFYs have updated the cached room views, so
-  // the writer reads its own write at once; other instances learn of it the same way (view-cache.ts).
-  app.onAfterHandle({ as: 'global' }, async ({ request, path }) => {
-    if (!READS.has(request.method) && !changesNoRoom(path)) await ctx.roomViews.afterLocalWrite()
-  })
   const built = app
     .group('/api', (api) => api.use(routes(ctx)))
     .use(routes(ctx))

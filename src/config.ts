@@ -3,6 +3,7 @@
  * validated, and turned into one typed object. A bad value throws ConfigError with a single line
  * naming the variable and what it expects; src/index.ts prints that line and exits non-zero.
  */
+import { DEFAULT_PASSWORD_HASH_COST, type PasswordHashCost } from './lib/passwords'
 import { parseRateLimits, type RateLimit } from './lib/rate-limit-spec'
 
 export class ConfigError extends Error {
@@ -90,6 +91,12 @@ export interface Config {
    * more period of grace, so a photo of the display is useless after at most two periods).
    */
   displayCodePeriodS: number
+  /**
+   * The argon2id cost of new password hashes (PASSWORD_HASH_MEMORY_COST in KiB,
+   * PASSWORD_HASH_TIME_COST passes). Production refuses less than the default (19456 KiB, 2
+   * passes); the tests use the least Bun allows so that their thousands of logins stay cheap.
+   */
+  passwordHashCost: PasswordHashCost
 }
 
 type Env = Record<string, string | undefined>
@@ -263,6 +270,20 @@ function secret(env: Env, name: string, production: boolean): string | undefined
   return value
 }
 
+function parsePasswordHashCost(env: Env, production: boolean): PasswordHashCost {
+  const floor = DEFAULT_PASSWORD_HASH_COST
+  const cost = {
+    memoryCost: parseInteger(env, 'PASSWORD_HASH_MEMORY_COST', floor.memoryCost, 8, 4_194_304),
+    timeCost: parseInteger(env, 'PASSWORD_HASH_TIME_COST', floor.timeCost, 1, 100),
+  }
+  // A cheaper hash is a test setting: in production it would make stolen hashes cheaper to crack.
+  if (production && cost.memoryCost < floor.memoryCost)
+    throw new ConfigError('PASSWORD_HASH_MEMORY_COST', `must be at least ${floor.memoryCost} (KiB) in production; unset it`, String(cost.memoryCost))
+  if (production && cost.timeCost < floor.timeCost)
+    throw new ConfigError('PASSWORD_HASH_TIME_COST', `must be at least ${floor.timeCost} in production; unset it`, String(cost.timeCost))
+  return cost
+}
+
 function randomSecret(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')
 }
@@ -357,5 +378,6 @@ export function loadConfig(env: Env = process.env): Config {
     noShowWindowDays: parseInteger(env, 'NO_SHOW_WINDOW_DAYS', 30, 1, 3660),
     noShowSuspensionDays: parseInteger(env, 'NO_SHOW_SUSPENSION_DAYS', 7, 1, 3660),
     displayCodePeriodS: parseInteger(env, 'DISPLAY_CODE_PERIOD_S', 30, 10, 300),
+    passwordHashCost: parsePasswordHashCost(env, production),
   }
 }

@@ -25,7 +25,7 @@ function fail(message: string): never {
 async function runServer(config: Config, log: Logger) {
   const database = await openDatabase(config, log)
   if (!IS_WORKER) {
-    await prepareDatabase(database, systemClock, log, config.seed)
+    await prepareDatabase(database, systemClock, log, config.seed, config.passwordHashCost)
     if (config.production) await warnAboutDefaultPasswords(database, log)
   }
   await checkQrDirectory(config, IS_WORKER ? undefined : log)
@@ -61,7 +61,7 @@ async function runServer(config: Config, log: Logger) {
 
 async function runPrimary(config: Config, log: Logger) {
   const database = await openDatabase(config, log)
-  await prepareDatabase(database, systemClock, log, config.seed)
+  await prepareDatabase(database, systemClock, log, config.seed, config.passwordHashCost)
   if (config.production) await warnAboutDefaultPasswords(database, log)
   await database.close()
 

@@ -12,7 +12,7 @@ import { backfillNameKeys } from './db/name-keys'
 import { inArray } from 'drizzle-orm'
 import { SEED_ACCOUNTS, seed } from './db/seed'
 import { users } from './db/schema'
-import { verifyPassword } from './lib/passwords'
+import { DEFAULT_PASSWORD_HASH_COST, verifyPassword, type PasswordHashCost } from './lib/passwords'
 import type { Clock } from './lib/clock'
 import type { Logger } from './lib/log'
 
@@ -54,10 +54,10 @@ const SEEDED: Record<SeedMode, string> = {
   none: '',
 }
 
-export async function prepareDatabase(database: Database, clock: Clock, log: Logger, seedMode: SeedMode = 'demo'): Promise<void> {
+export async function prepareDatabase(database: Database, clock: Clock, log: Logger, seedMode: SeedMode = 'demo', hashCost: PasswordHashCost = DEFAULT_PASSWORD_HASH_COST): Promise<void> {
   await database.withAdvisoryLock(MIGRATION_LOCK_KEY, async () => {
     await migrate(database)
-    if (await seed(database.db, clock, seedMode)) log.info(SEEDED[seedMode], { seed: seedMode })
+    if (await seed(database.db, clock, seedMode, hashCost)) log.info(SEEDED[seedMode], { seed: seedMode })
     await backfillNameKeys(database.db, log)
   })
 }

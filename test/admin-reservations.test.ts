@@ -1,6 +1,6 @@
 import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { and, desc, eq, inArray } from 'drizzle-orm'
-import { auditLogs, reservations } from '../src/db/schema'
+import { changes, reservations } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
 import { stamped } from './helpers/db'
@@ -30,8 +30,8 @@ afterAll(() => t.close())
 const db = () => t.database.db
 const ids = (r: { body: { reservations: { id: number }[] } }) => r.body.reservations.map((x) => x.id)
 async function audits(action?: string) {
-  const rows = await db().select().from(auditLogs).orderBy(desc(auditLogs.id))
-  return action ? rows.filter((r) => r.action === action) : rows
+  const rows = await db().select().from(changes).orderBy(desc(changes.position))
+  return action ? rows.filter((r) => r.event === action) : rows
 }
 async function statusOf(id: number) {
   const [row] = await db().select().from(reservations).where(eq(reservations.id, id))
@@ -148,8 +148,8 @@ describe('PATCH /admin/reservations/:id', () => {
     expect(row!.startTime.toISOString()).toBe('2030-03-10T19:00:00.000Z')
     const all = await audits()
     expect(all.length).toBe(before + 1)
-    expect(all[0]!.action).toBe('update_reservation')
-    expect(all[0]!.payload).toMatchObject({ reservation_id: R[3], to: { start_time: '2030-03-10T19:00:00Z', end_time: '2030-03-10T21:00:00Z' } })
+    expect(all[0]!.event).toBe('reservation.updated')
+    expect(all[0]!.data).toMatchObject({ reservation_id: R[3], to: { start_time: '2030-03-10T19:00:00Z', end_time: '2030-03-10T21:00:00Z' } })
   })
 
   test('time errors: pair, format, range, past', async () => {
@@ -185,8 +185,8 @@ describe('PATCH /admin/reservations/:id', () => {
     expect(r.status).toBe(200)
     expect(r.body.reservation.user).toEqual({ id: 4, name: 'guest', role: 'student' })
     const [audit] = await audits()
-    expect(audit!.action).toBe('update_reservation')
-    expect(audit!.payload).toEqual({ reservation_id: R[2], room_id: 2, changes: { user_id: { from: 3, to: 4 } } })
+    expect(audit!.event).toBe('reservation.updated')
+    expect(audit!.data).toEqual({ reservation_id: R[2], room_id: 2, changes: { user_id: { from: 3, to: 4 } } })
     const missing = await admin.patch(`/api/admin/reservations/${R[2]}`, { user_id: 99999 })
     expect(missing.status).toBe(404)
     expect(missing.body).toEqual({ msg: 'user not found' })
@@ -196,7 +196,7 @@ describe('PATCH /admin/reservations/:id', () => {
     const r = await admin.patch(`/api/admin/reservations/${R[2]}`, { status: 'cancelled' })
     expect(r.status).toBe(200)
     expect(r.body.reservation.status).toBe('cancelled')
-    expect((await audits())[0]!.action).toBe('cancel_reservation')
+    expect((await audits())[0]!.event).toBe('reservation.cancelled')
     const count = (await audits()).length
     expect((await admin.patch(`/api/admin/reservations/${R[2]}`, { status: 'cancelled' })).status).toBe(200)
     expect((await audits()).length).toBe(count)
@@ -216,7 +216,7 @@ describe('PATCH /admin/reservations/:id', () => {
     })
     expect(moved.status).toBe(200)
     expect(moved.body.reservation).toMatchObject({ status: 'active', start_time: '2030-03-11T10:00:00Z' })
-    expect((await audits())[0]!.payload).toMatchObject({ reservation_id: R[2], status: 'active' })
+    expect((await audits())[0]!.data).toMatchObject({ reservation_id: R[2], status: 'active' })
   })
 
   test('an admin may set any status, from any status (as the original); same status is no change', async () => {
@@ -298,7 +298,7 @@ describe('POST /admin/reservations/bulk-cancel', () => {
   })
 
   test('cancels every one not cancelled yet, finished included; one audit row each; slot bookable again', async () => {
-    const before = (await audits('cancel_reservation')).length
+    const before = (await audits('reservation.cancelled')).length
     const r = await admin.post('/api/admin/reservations/bulk-cancel', { reservation_ids: [R[1], R[3], R[3], R[5], R[4], R[6], 99999] })
     expect(r.status).toBe(200)
     // R5 was cancelled already; R4 (over) and R6 (stored finished) are cancelled too, as the original did
@@ -307,9 +307,9 @@ describe('POST /admin/reservations/bulk-cancel', () => {
     expect(Object.fromEntries(rows.map((x) => [x.id, x.status]))).toEqual({
       [R[1]]: 'cancelled', [R[3]]: 'cancelled', [R[4]]: 'cancelled', [R[5]]: 'cancelled', [R[6]]: 'cancelled',
     })
-    const cancels = await audits('cancel_reservation')
+    const cancels = await audits('reservation.cancelled')
     expect(cancels.length).toBe(before + 4)
-    expect(cancels.slice(0, 4).map((a) => a.payload.reservation_id).sort()).toEqual([R[1], R[3], R[4], R[6]].sort())
+    expect(cancels.slice(0, 4).map((a) => a.data.reservation_id).sort()).toEqual([R[1], R[3], R[4], R[6]].sort())
 
     const again = await admin.post('/api/admin/rooms/3/reserve', { user_id: 4, start_time: '2030-03-10T19:00:00Z', end_time: '2030-03-10T21:00:00Z' })
     expect(again.status).toBe(201)

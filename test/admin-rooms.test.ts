@@ -2,7 +2,7 @@ import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from '
 import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { desc, eq, gt, inArray } from 'drizzle-orm'
-import { auditLogs, reservations, rooms } from '../src/db/schema'
+import { changes, reservations, rooms } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
 import { stamped } from './helpers/db'
@@ -26,8 +26,8 @@ afterAll(() => t.close())
 const db = () => t.database.db
 const names = (r: { body: { rooms: { name: string }[] } }) => r.body.rooms.map((x) => x.name)
 async function audits(action?: string) {
-  const rows = await db().select().from(auditLogs).orderBy(desc(auditLogs.id))
-  return action ? rows.filter((r) => r.action === action) : rows
+  const rows = await db().select().from(changes).orderBy(desc(changes.position))
+  return action ? rows.filter((r) => r.event === action) : rows
 }
 async function roomRow(id: number) {
   const [row] = await db().select().from(rooms).where(eq(rooms.id, id))
@@ -126,8 +126,8 @@ describe('POST /admin/rooms', () => {
     })
     expect(existsSync(join(t.config.staticQrPath, `${r.body.room.id}.png`))).toBe(true)
     const [audit] = await audits()
-    expect(audit!.action).toBe('create_room')
-    expect(audit!.payload).toMatchObject({ room_id: r.body.room.id, name: 'C300', type: 'service' })
+    expect(audit!.event).toBe('room.created')
+    expect(audit!.data).toMatchObject({ room_id: r.body.room.id, name: 'C300', type: 'service' })
     // reported with the original's action name (it logged room creation as update_room)
     const [log] = (await admin.get('/api/admin/audit/logs?per_page=1')).body.logs
     expect(log).toMatchObject({ action: 'update_room', event: 'room.created', payload: { room_id: r.body.room.id } })
@@ -162,10 +162,10 @@ describe('PATCH /admin/rooms/:id', () => {
     const row = await roomRow(4)
     expect(row).toMatchObject({ name: 'S002', type: 'public', isBlocked: true, bookingStart: '07:30:00', bookingEnd: null })
     const [audit] = await audits()
-    expect(audit!.action).toBe('update_room')
+    expect(audit!.event).toBe('room.updated')
     const [log] = (await admin.get('/api/admin/audit/logs?per_page=1')).body.logs
     expect(log).toMatchObject({ action: 'update_room', event: 'room.updated' })
-    expect(audit!.payload).toEqual({
+    expect(audit!.data).toEqual({
       room_id: 4,
       changes: {
         name: { from: 'S001', to: 'S002' }, type: { from: 'service', to: 'public' },
@@ -207,7 +207,7 @@ describe('PATCH /admin/rooms/:id is_blocked', () => {
       expect(r.body.room).toMatchObject({ is_blocked: blocked, status: blocked ? 'blocked' : 'available' })
     }
     const [audit] = await audits()
-    expect(audit).toMatchObject({ action: 'block_room', payload: { room_id: 2, is_blocked: false, changes: { is_blocked: { from: true, to: false } } } })
+    expect(audit).toMatchObject({ event: 'room.unblocked', data: { room_id: 2, is_blocked: false, changes: { is_blocked: { from: true, to: false } } } })
     const logs = (await admin.get('/api/admin/audit/logs?per_page=2')).body.logs
     expect(logs.map((l: any) => [l.action, l.event])).toEqual([['update_room', 'room.unblocked'], ['update_room', 'room.blocked']])
   })
@@ -267,15 +267,15 @@ describe('POST /admin/rooms/bulk/block', () => {
   })
 
   test('blocks and unblocks; counts and audits only changed rooms', async () => {
-    const before = (await audits('block_room')).length
+    const before = (await audits('room.blocked')).length
     const r = await admin.post('/api/admin/rooms/bulk/block', { room_ids: [1, 2, 4, 2], is_blocked: true })
     expect(r.status).toBe(200)
     expect(r.body).toEqual({ updated: 2, missing_ids: [] }) // room 4 was already blocked
     const rows = await db().select().from(rooms).where(inArray(rooms.id, [1, 2, 3, 4]))
     expect(Object.fromEntries(rows.map((x) => [x.id, x.isBlocked]))).toEqual({ 1: true, 2: true, 3: false, 4: true })
-    const blocks = await audits('block_room')
+    const blocks = await audits('room.blocked')
     expect(blocks.length).toBe(before + 2)
-    expect(blocks.slice(0, 2).map((a) => a.payload.room_id).sort()).toEqual([1, 2])
+    expect(blocks.slice(0, 2).map((a) => a.data.room_id).sort()).toEqual([1, 2])
     expect(names(await admin.get('/api/admin/rooms?is_blocked=true'))).toEqual(['B101', 'B102', 'S002'])
     // The journal reports them with the original's action and the precise event.
     const logs = (await admin.get('/api/admin/audit/logs?per_page=2')).body.logs
@@ -301,8 +301,8 @@ describe('POST /admin/rooms/:id/generate-qr', () => {
     expect(png.status).toBe(200)
     expect(png.headers.get('content-type')).toBe('image/png')
     const [audit] = await audits()
-    expect(audit!.action).toBe('generate_qr')
-    expect(audit!.payload).toMatchObject({ room_id: 2 })
+    expect(audit!.event).toBe('room.qr_regenerated')
+    expect(audit!.data).toMatchObject({ room_id: 2 })
     const [log] = (await admin.get('/api/admin/audit/logs?per_page=1')).body.logs
     expect(log).toMatchObject({ action: 'update_room', event: 'room.qr_regenerated', payload: { room_id: 2 } })
     const missing = await admin.post('/api/admin/rooms/99999/generate-qr')
@@ -324,9 +324,9 @@ describe('POST /admin/rooms/:id/reserve', () => {
     expect(row).toMatchObject({ roomId: 3, userId: 3, status: 'active' })
     expect(row!.startTime.toISOString()).toBe('2030-03-11T10:00:00.000Z')
     const [audit] = await audits()
-    expect(audit!.action).toBe('create_reservation')
+    expect(audit!.event).toBe('reservation.created')
     expect(audit!.actorId).toBe(1)
-    expect(audit!.payload).toMatchObject({ reservation_id: r.body.reservation_id, user_id: 3, on_behalf: true })
+    expect(audit!.data).toMatchObject({ reservation_id: r.body.reservation_id, user_id: 3, on_behalf: true })
   })
 
   test('errors: 409 overlap, 404 room or user, 400 bad input', async () => {

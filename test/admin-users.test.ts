@@ -1,6 +1,6 @@
 import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { desc, eq } from 'drizzle-orm'
-import { auditLogs, users } from '../src/db/schema'
+import { changes, users } from '../src/db/schema'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
 
 setDefaultTimeout(30_000) // see test/setup.ts
@@ -16,11 +16,11 @@ afterAll(() => t.close())
 
 const db = () => t.database.db
 async function lastAudit() {
-  const [row] = await db().select().from(auditLogs).orderBy(desc(auditLogs.id)).limit(1)
+  const [row] = await db().select().from(changes).orderBy(desc(changes.position)).limit(1)
   return row!
 }
 async function auditCount() {
-  return (await db().select({ id: auditLogs.id }).from(auditLogs)).length
+  return (await db().select({ id: changes.position }).from(changes)).length
 }
 
 describe('access', () => {
@@ -112,8 +112,8 @@ describe('POST /admin/users', () => {
     expect(row!.role).toBe('student')
     expect(await auditCount()).toBe(before + 1)
     const audit = await lastAudit()
-    expect(audit.action).toBe('create_user')
-    expect(audit.payload).toMatchObject({ user_id: r.body.user.id, role: 'student' })
+    expect(audit.event).toBe('user.created')
+    expect(audit.data).toMatchObject({ user_id: r.body.user.id, role: 'student' })
     expect(audit.actorId).toBe(1)
     await loggedIn(t.app, 'newbie', 'plum-tree-42')
   })
@@ -148,8 +148,8 @@ describe('PATCH /admin/users/:id', () => {
     expect(r.status).toBe(200)
     expect(r.body.user).toMatchObject({ id: created.id, name: 'renamed', role: 'student' })
     const audit = await lastAudit()
-    expect(audit.action).toBe('update_user')
-    expect(audit.payload).toEqual({ user_id: created.id, changes: { name: { from: 'renameme', to: 'renamed' } } })
+    expect(audit.event).toBe('user.updated')
+    expect(audit.data).toEqual({ user_id: created.id, changes: { name: { from: 'renameme', to: 'renamed' } } })
   })
 
   test('unchanged values write no audit row', async () => {
@@ -183,7 +183,7 @@ describe('PATCH /admin/users/:id', () => {
     expect(up.body.user.role).toBe('admin')
     expect((await boss.get('/api/admin/users')).status).toBe(200)
     const audit = await lastAudit()
-    expect(audit.payload).toEqual({ user_id: created.id, changes: { role: { from: 'student', to: 'admin' } } })
+    expect(audit.data).toEqual({ user_id: created.id, changes: { role: { from: 'student', to: 'admin' } } })
 
     const down = await admin.patch(`/api/admin/users/${created.id}`, { role: 'student' })
     expect(down.status).toBe(200)
@@ -210,8 +210,8 @@ describe('POST /admin/users/:id/reset-password', () => {
     const refresh = await session.post('/api/auth/refresh', undefined, { csrf: session.cookies.get('csrf_refresh_token')! })
     expect(refresh.status).toBe(401)
     const audit = await lastAudit()
-    expect(audit.action).toBe('reset_password')
-    expect(audit.payload).toEqual({ user_id: created.id })
+    expect(audit.event).toBe('user.password_reset')
+    expect(audit.data).toEqual({ user_id: created.id })
     expect(JSON.stringify(audit)).not.toContain('brand-new-pass')
     await expect(loggedIn(t.app, 'forgetful', 'plum-tree-42')).rejects.toThrow()
     await loggedIn(t.app, 'forgetful', 'brand-new-pass')

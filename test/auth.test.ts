@@ -1,7 +1,7 @@
 /** Section 2 of the contract: login, cookies, CSRF, refresh rotation, logout, signup, register, roles. */
 import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { and, eq, isNull } from 'drizzle-orm'
-import { auditLogs, sessions, users } from '../src/db/schema'
+import { changes, sessions, users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
 import { stampedUser } from './helpers/db'
@@ -79,7 +79,7 @@ describe('login', () => {
   test('a successful login is audited', async () => {
     await loggedIn(t.app, 'teacher')
     const [teacher] = await t.database.db.select().from(users).where(eq(users.name, 'teacher'))
-    const rows = await t.database.db.select().from(auditLogs).where(and(eq(auditLogs.action, 'login'), eq(auditLogs.actorId, teacher!.id)))
+    const rows = await t.database.db.select().from(changes).where(and(eq(changes.event, 'user.logged_in'), eq(changes.actorId, teacher!.id)))
     expect(rows.length).toBeGreaterThan(0)
   })
 })
@@ -277,8 +277,8 @@ describe('signup and register', () => {
     expect(created.status).toBe(201)
     const [row] = await t.database.db.select().from(users).where(eq(users.id, created.body.id))
     expect(row!.role).toBe('teacher')
-    const audit = await t.database.db.select().from(auditLogs).where(eq(auditLogs.action, 'create_user'))
-    expect(audit.some((a) => (a.payload as any).user_id === created.body.id)).toBe(true)
+    const audit = await t.database.db.select().from(changes).where(eq(changes.event, 'user.created'))
+    expect(audit.some((a) => (a.data as any).user_id === created.body.id)).toBe(true)
 
     expect((await admin.post('/api/auth/register', { name: 'made-teacher', password: 'plum-tree-42' })).status).toBe(409)
     expect((await admin.post('/api/auth/register', { name: 'bad-role', password: 'plum-tree-42', role: 'janitor' })).status).toBe(400)

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { and, eq } from 'drizzle-orm'
-import { auditLogs, reservations, rooms } from '../src/db/schema'
+import { changes, reservations, rooms } from '../src/db/schema'
 import { loggedIn, testApp, type Client, type TestApp } from './helpers/app'
 
 setDefaultTimeout(30_000) // see test/setup.ts
@@ -42,8 +42,8 @@ describe('bump', () => {
     const mine = (await student.get('/api/reservations/mine')).body.reservations
     for (const id of [a.body.reservation.id, b.body.reservation.id])
       expect(mine.find((r: { id: number }) => r.id === id)).toMatchObject({ status: 'cancelled', cancel_reason: 'bumped' })
-    const audit = await t.database.db.select().from(auditLogs).where(eq(auditLogs.action, 'cancel_reservation'))
-    expect(audit.filter((row) => row.payload.reason === 'bumped' && row.description.startsWith('teacher bumped student'))).toHaveLength(2)
+    const audit = await t.database.db.select().from(changes).where(eq(changes.event, 'reservation.cancelled'))
+    expect(audit.filter((row) => row.data.reason === 'bumped' && row.description.startsWith('teacher bumped student'))).toHaveLength(2)
   })
 
   test("a teacher's booking is never bumped; students cannot bump", async () => {

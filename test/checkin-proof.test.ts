@@ -12,7 +12,7 @@
  */
 import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { desc, eq } from 'drizzle-orm'
-import { auditLogs, reservations } from '../src/db/schema'
+import { changes, reservations } from '../src/db/schema'
 import { ConfigError, loadConfig } from '../src/config'
 import { fixedClock } from '../src/lib/clock'
 import { createHmac } from 'node:crypto'
@@ -125,8 +125,8 @@ describe('the room policy check_in_proof', () => {
     const patched = await admin.patch(`/api/admin/rooms/${plain.body.room.id}`, { check_in_proof: 'display' })
     expect(patched.status).toBe(200)
     expect(patched.body.room.check_in_proof).toBe('display')
-    const [audit] = await t.database.db.select().from(auditLogs).where(eq(auditLogs.action, 'update_room')).orderBy(desc(auditLogs.id)).limit(1)
-    expect(audit!.payload).toMatchObject({ changes: { check_in_proof: { from: 'poster', to: 'display' } } })
+    const [audit] = await t.database.db.select().from(changes).where(eq(changes.event, 'room.updated')).orderBy(desc(changes.position)).limit(1)
+    expect(audit!.data).toMatchObject({ changes: { check_in_proof: { from: 'poster', to: 'display' } } })
 
     for (const bad of ['Display', 'qr', '', 1, null, true]) {
       const r = await admin.patch(`/api/admin/rooms/${plain.body.room.id}`, { check_in_proof: bad })
@@ -152,8 +152,8 @@ describe('what each proof checks in', () => {
     const ok = await checkIn('student', inPoster, posterKey('P1'))
     expect(ok.status).toBe(200)
     expect(ok.body.reservation.checked_in_at).toBe(iso(on(1, '10:00:05')))
-    const [audit] = await t.database.db.select().from(auditLogs).where(eq(auditLogs.action, 'check_in')).orderBy(desc(auditLogs.id)).limit(1)
-    expect(audit!.payload).toMatchObject({ reservation_id: inPoster, proof: 'poster' })
+    const [audit] = await t.database.db.select().from(changes).where(eq(changes.event, 'reservation.checked_in')).orderBy(desc(changes.position)).limit(1)
+    expect(audit!.data).toMatchObject({ reservation_id: inPoster, proof: 'poster' })
   })
 
   test('a display code checks in now, is accepted in the next period (grace) and refused after', async () => {
@@ -167,8 +167,8 @@ describe('what each proof checks in', () => {
     const code = displayKey('D1')
     const now = await checkIn('student', first, code)
     expect(now.status).toBe(200)
-    const [audit] = await t.database.db.select().from(auditLogs).where(eq(auditLogs.action, 'check_in')).orderBy(desc(auditLogs.id)).limit(1)
-    expect(audit!.payload).toMatchObject({ reservation_id: first, proof: 'display' })
+    const [audit] = await t.database.db.select().from(changes).where(eq(changes.event, 'reservation.checked_in')).orderBy(desc(changes.position)).limit(1)
+    expect(audit!.data).toMatchObject({ reservation_id: first, proof: 'display' })
 
     // Photographed at 10:50:05 and used in the next period (grace): accepted.
     clock.set(on(2, '10:50:05'))
@@ -238,8 +238,8 @@ describe('book now', () => {
     const plain = await student.post(`/api/scan/${ids.D1}/book`, { minutes: 30 })
     expect(plain.status).toBe(201)
     expect(plain.body.reservation).toMatchObject({ start_time: iso(on(5, '09:00:00')), end_time: iso(on(5, '09:30:00')), checked_in_at: null, check_in_required: true })
-    const [audit] = await t.database.db.select().from(auditLogs).where(eq(auditLogs.action, 'create_reservation')).orderBy(desc(auditLogs.id)).limit(1)
-    expect(audit!.payload).toMatchObject({ reservation_id: plain.body.reservation.id, walk_up: true, checked_in: false })
+    const [audit] = await t.database.db.select().from(changes).where(eq(changes.event, 'reservation.created')).orderBy(desc(changes.position)).limit(1)
+    expect(audit!.data).toMatchObject({ reservation_id: plain.body.reservation.id, walk_up: true, checked_in: false })
 
     clock.set(on(5, '09:30:00'))
     const poster = await (await as('guest')).post(`/api/scan/${ids.D1}/book`, { k: posterKey('D1'), minutes: 30 })

@@ -9,10 +9,10 @@ import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from '
 import { and, desc, eq } from 'drizzle-orm'
 import jsQR from 'jsqr'
 import { PNG } from 'pngjs'
-import { auditLogs, reservations, rooms } from '../src/db/schema'
+import { changes, reservations, rooms } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
-import { scanKey } from '../src/core/bookings/keys'
-import { sweepOnce } from '../src/core/bookings/sweeper'
+import { scanKey } from '../src/core/bookings/checkin/keys'
+import { sweepOnce } from '../src/core/bookings/checkin/sweeper'
 import { Client, loggedIn, TEST_ENV, testApp, type TestApp } from './helpers/app'
 import { timeShifter } from './helpers/clock'
 
@@ -64,9 +64,9 @@ async function row(id: number) {
   return r!
 }
 
-async function auditsFor(action: 'check_in' | 'check_out' | 'auto_release', id: number) {
-  const rows = await db().select().from(auditLogs).where(eq(auditLogs.action, action)).orderBy(desc(auditLogs.id))
-  return rows.filter((a) => (a.payload as { reservation_id?: number }).reservation_id === id)
+async function auditsFor(event: 'reservation.checked_in' | 'reservation.checked_out' | 'reservation.released', id: number) {
+  const rows = await db().select().from(changes).where(eq(changes.event, event)).orderBy(desc(changes.position))
+  return rows.filter((a) => (a.data as { reservation_id?: number }).reservation_id === id)
 }
 
 describe('fresh start', () => {
@@ -105,9 +105,9 @@ describe('check-in window (opens 10 min before the start, closes at +15 min)', (
       check_in_opens_at: shifted('2030-03-11T09:50:00Z'), check_in_closes_at: shifted('2030-03-11T10:15:00Z'),
     })
     expect((await row(id)).checkedInAt?.toISOString()).toBe(shifted('2030-03-11T09:50:00.000Z'))
-    const [audit] = await auditsFor('check_in', id)
-    expect(audit).toMatchObject({ action: 'check_in', actorId: 3 })
-    expect(audit!.payload).toMatchObject({ reservation_id: id, room_id: ids.C1, checked_in_at: shifted('2030-03-11T09:50:00Z') })
+    const [audit] = await auditsFor('reservation.checked_in', id)
+    expect(audit).toMatchObject({ event: 'reservation.checked_in', actorId: 3 })
+    expect(audit!.data).toMatchObject({ reservation_id: id, room_id: ids.C1, checked_in_at: shifted('2030-03-11T09:50:00Z') })
     // the journal reports it under the original's action for a change of a reservation
     const [log] = (await (await as('admin')).get('/api/admin/audit/logs?event=reservation.checked_in')).body.logs
     expect(log).toMatchObject({ action: 'update_reservation', event: 'reservation.checked_in', payload: { reservation_id: id } })
@@ -117,7 +117,7 @@ describe('check-in window (opens 10 min before the start, closes at +15 min)', (
     const again = await checkIn('student', id, key('C1'))
     expect(again.status).toBe(200)
     expect(again.body.reservation.checked_in_at).toBe(shifted('2030-03-11T09:50:00Z'))
-    expect(await auditsFor('check_in', id)).toHaveLength(1)
+    expect(await auditsFor('reservation.checked_in', id)).toHaveLength(1)
   })
 
   test('still open at +15 min - 1 ms, closed at exactly +15 min', async () => {
@@ -225,13 +225,13 @@ describe('automatic release', () => {
     expect(result.skipped).toBe(false)
     expect(result.released.map((r) => r.id)).toEqual([id])
     expect((await row(id)).status).toBe('released')
-    const audits = await auditsFor('auto_release', id)
+    const audits = await auditsFor('reservation.released', id)
     expect(audits).toHaveLength(1)
-    expect(audits[0]).toMatchObject({ actorId: null, action: 'auto_release' })
-    expect(audits[0]!.payload).toMatchObject({ reservation_id: id, room_id: ids.C1, user_id: 4, auto_release_after_min: 15, released_at: shifted('2030-03-15T10:15:00Z') })
+    expect(audits[0]).toMatchObject({ actorId: null, event: 'reservation.released' })
+    expect(audits[0]!.data).toMatchObject({ reservation_id: id, room_id: ids.C1, user_id: 4, auto_release_after_min: 15, released_at: shifted('2030-03-15T10:15:00Z') })
     expect(audits[0]!.description).toContain('not checked in within 15 minutes of its start')
     expect((await sweep()).released).toEqual([]) // idempotent
-    expect(await auditsFor('auto_release', id)).toHaveLength(1)
+    expect(await auditsFor('reservation.released', id)).toHaveLength(1)
 
     // Every route of the original contract reports it in the original's vocabulary: cancelled,
     // with cancel_reason no_show (issue 11). The owner sees that; check-in is refused with the
@@ -288,7 +288,7 @@ describe('automatic release', () => {
     const taken = await (await as('student')).post(`/api/rooms/${ids.C1}/reserve`, { start_time: iso(on(6, '10:15')), end_time: iso(on(6, '10:45')) })
     expect(taken.status).toBe(201)
     expect((await row(noShow)).status).toBe('released')
-    expect(await auditsFor('auto_release', noShow)).toHaveLength(1)
+    expect(await auditsFor('reservation.released', noShow)).toHaveLength(1)
     expect((await sweep()).released).toEqual([])
   })
 
@@ -318,7 +318,7 @@ describe('automatic release', () => {
     expect(result.released).toEqual([])
     expect(result.finished).toBeGreaterThanOrEqual(1)
     expect((await row(id)).status).toBe('finished')
-    expect(await auditsFor('auto_release', id)).toHaveLength(0)
+    expect(await auditsFor('reservation.released', id)).toHaveLength(0)
   })
 
   test('a booking made before its room required check-in is never released', async () => {
@@ -345,7 +345,7 @@ describe('automatic release', () => {
     const id = await book('guest', 'C1', on(10, '10:00'), on(10, '10:10'))
     clock.set(on(10, '10:10'))
     expect((await sweep()).released.map((r) => r.id)).toEqual([id])
-    const [audit] = await auditsFor('auto_release', id)
+    const [audit] = await auditsFor('reservation.released', id)
     expect(audit!.description).toContain('not checked in before its end')
   })
 
@@ -412,8 +412,8 @@ describe('check-out', () => {
     const stored = await row(id)
     expect(stored.status).toBe('finished')
     expect(stored.endTime.toISOString()).toBe(shifted('2030-03-23T10:40:00.000Z'))
-    const [audit] = await auditsFor('check_out', id)
-    expect(audit!.payload).toMatchObject({ end_time: shifted('2030-03-23T10:40:00Z'), booked_end_time: shifted('2030-03-23T12:00:00Z') })
+    const [audit] = await auditsFor('reservation.checked_out', id)
+    expect(audit!.data).toMatchObject({ end_time: shifted('2030-03-23T10:40:00Z'), booked_end_time: shifted('2030-03-23T12:00:00Z') })
     const [log] = (await (await as('admin')).get('/api/admin/audit/logs?event=reservation.checked_out&per_page=1')).body.logs
     expect(log).toMatchObject({ action: 'update_reservation', event: 'reservation.checked_out', payload: { reservation_id: id } })
 
@@ -456,8 +456,8 @@ describe('walk-up booking (book now)', () => {
       room_id: ids.C1, start_time: shifted('2030-03-25T09:15:00Z'), end_time: shifted('2030-03-25T09:45:00Z'), status: 'active',
       check_in_required: true, checked_in_at: shifted('2030-03-25T09:15:00Z'),
     })
-    const [audit] = await db().select().from(auditLogs).where(eq(auditLogs.action, 'create_reservation')).orderBy(desc(auditLogs.id)).limit(1)
-    expect(audit!.payload).toMatchObject({ reservation_id: r.body.reservation.id, walk_up: true, checked_in: true })
+    const [audit] = await db().select().from(changes).where(eq(changes.event, 'reservation.created')).orderBy(desc(changes.position)).limit(1)
+    expect(audit!.data).toMatchObject({ reservation_id: r.body.reservation.id, walk_up: true, checked_in: true })
 
     // 90 minutes asked at 09:45 is capped at the 10:00 booking.
     clock.set(on(15, '09:45'))
@@ -578,8 +578,8 @@ describe('QR codes: the public one has no key, the poster has; generate-qr retir
     expect(regenerated.body).toEqual({ qr_code_url: room.qr_code_url })
     const [stored] = await db().select().from(rooms).where(eq(rooms.id, ids.C1!))
     expect(stored!.qrVersion).toBe(2)
-    const [audit] = await db().select().from(auditLogs).where(and(eq(auditLogs.action, 'generate_qr'))).orderBy(desc(auditLogs.id)).limit(1)
-    expect(audit!.payload).toMatchObject({ room_id: ids.C1, qr_version: 2 })
+    const [audit] = await db().select().from(changes).where(and(eq(changes.event, 'room.qr_regenerated'))).orderBy(desc(changes.position)).limit(1)
+    expect(audit!.data).toMatchObject({ room_id: ids.C1, qr_version: 2 })
 
     const second = await png(room.qr_code_url)
     expect(decode(second.bytes)).toBe(`http://qrbook.test/r/${ids.C1}`)
@@ -633,8 +633,8 @@ describe('room policy in the admin routes', () => {
     expect((await admin.patch(`/api/admin/rooms/${svc.body.room.id}`, { requires_check_in: false })).status).toBe(200)
     const r = await admin.patch(`/api/admin/rooms/${svc.body.room.id}`, { requires_check_in: true, auto_release_after_min: 30 })
     expect(r.body.room).toMatchObject({ requires_check_in: true, auto_release_after_min: 30 })
-    const [audit] = await db().select().from(auditLogs).where(eq(auditLogs.action, 'update_room')).orderBy(desc(auditLogs.id)).limit(1)
-    expect(audit!.payload).toMatchObject({
+    const [audit] = await db().select().from(changes).where(eq(changes.event, 'room.updated')).orderBy(desc(changes.position)).limit(1)
+    expect(audit!.data).toMatchObject({
       changes: { requires_check_in: { from: false, to: true }, auto_release_after_min: { from: 15, to: 30 } },
     })
   })

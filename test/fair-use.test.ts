@@ -8,8 +8,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { and, eq, gt } from 'drizzle-orm'
-import { sweepOnce } from '../src/core/bookings/sweeper'
-import { auditLogs, bookingPolicies, reservations, users } from '../src/db/schema'
+import { sweepOnce } from '../src/core/bookings/checkin/sweeper'
+import { changes, bookingPolicies, reservations, users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { zonedToUtc } from '../src/lib/time'
 import { loggedIn, testApp, type Client, type TestApp } from './helpers/app'
@@ -109,7 +109,7 @@ describe('policies and their limits', () => {
     expect((await student.get('/api/policies/me')).body.limits).toMatchObject({ max_duration_min: 240, max_advance_days: 14, max_active: 3, max_minutes_per_week: 600 })
     expect((await teacher.get('/api/policies/me')).body.limits).toMatchObject({ max_duration_min: 480, max_advance_days: 180, max_active: null })
     expect((await admin.get('/api/policies/me')).body).toMatchObject({ role: 'admin', exempt: true, rules: [] })
-    const audit = await w.t.database.db.select().from(auditLogs).where(eq(auditLogs.action, 'create_policy'))
+    const audit = await w.t.database.db.select().from(changes).where(eq(changes.event, 'policy.created'))
     expect(audit.length).toBeGreaterThanOrEqual(2)
   })
 
@@ -234,8 +234,8 @@ describe('policies and their limits', () => {
     expect((await admin.patch(`/api/admin/policies/${rule.id}`, { max_duration_min: null })).status).toBe(400)
     expect((await admin.delete(`/api/admin/policies/${rule.id}`)).body).toEqual({ status: 'deleted' })
     expect((await admin.delete(`/api/admin/policies/${rule.id}`)).status).toBe(404)
-    const kinds = (await w.t.database.db.select().from(auditLogs)).map((a) => a.action)
-    for (const kind of ['create_policy', 'update_policy', 'delete_policy'] as const) expect(kinds).toContain(kind)
+    const kinds = (await w.t.database.db.select().from(changes)).map((a) => a.event)
+    for (const kind of ['policy.created', 'policy.updated', 'policy.deleted'] as const) expect(kinds).toContain(kind)
   })
 })
 
@@ -278,8 +278,8 @@ describe('approval of bookings', () => {
     expect((await admin.post(`/api/admin/approvals/${id}`, { decision: 'reject' })).status).toBe(409)
     expect((await student.get(`/api/rooms/${w.ids.F1}`)).body.room.next_reservation).toMatchObject({ id })
     expect((await student.post(`/api/reservations/${id}/check-in`, {})).status).toBe(200)
-    const audit = await w.t.database.db.select().from(auditLogs).where(eq(auditLogs.action, 'approve_reservation'))
-    expect(audit.map((a) => a.payload.reservation_id)).toContain(id)
+    const audit = await w.t.database.db.select().from(changes).where(eq(changes.event, 'reservation.approved'))
+    expect(audit.map((a) => a.data.reservation_id)).toContain(id)
   })
 
   test('rejected: cancelled with cancel_reason rejected, the slot is free again', async () => {
@@ -291,7 +291,7 @@ describe('approval of bookings', () => {
     const mine = (await student.get('/api/reservations/mine')).body.reservations
     expect(mine.find((x: { id: number }) => x.id === id)).toMatchObject({ status: 'cancelled', cancel_reason: 'rejected' })
     expect((await book(admin, w.ids.F1!, local('2030-08-20', '10:00'), local('2030-08-20', '11:00'))).status).toBe(201)
-    const [row] = await w.t.database.db.select().from(auditLogs).where(eq(auditLogs.action, 'reject_reservation'))
+    const [row] = await w.t.database.db.select().from(changes).where(eq(changes.event, 'reservation.rejected'))
     expect(row!.description).toContain('exam preparation')
   })
 
@@ -306,8 +306,8 @@ describe('approval of bookings', () => {
       expect(row).toMatchObject({ status: 'cancelled', approval: 'rejected', cancelReason: 'not_approved' })
       const late = await (await w.as('admin')).post(`/api/admin/approvals/${id}`, { decision: 'approve' })
       expect(late.status).toBe(409)
-      const audit = await w.t.database.db.select().from(auditLogs).where(eq(auditLogs.action, 'reject_reservation'))
-      expect(audit.find((a) => a.payload.reservation_id === id)).toMatchObject({ actorId: null })
+      const audit = await w.t.database.db.select().from(changes).where(eq(changes.event, 'reservation.rejected'))
+      expect(audit.find((a) => a.data.reservation_id === id)).toMatchObject({ actorId: null })
     } finally {
       w.clock.set(START)
     }
@@ -364,7 +364,7 @@ describe('no-shows have consequences', () => {
     expect(lifted.body).toMatchObject({ user_id: w.ids.student, lifted: true })
     expect((await book(student, w.ids.F2!, local('2030-09-04', '12:00'), local('2030-09-04', '13:00'))).status).toBe(201)
     expect((await student.get('/api/policies/me')).body.no_shows).toMatchObject({ count: 0, suspended_until: null })
-    const audit = await w.t.database.db.select().from(auditLogs).where(eq(auditLogs.action, 'lift_suspension'))
+    const audit = await w.t.database.db.select().from(changes).where(eq(changes.event, 'user.suspension_lifted'))
     expect(audit).toHaveLength(1)
   })
 })

@@ -6,7 +6,7 @@
  */
 import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { and, asc, desc, eq, gte, inArray } from 'drizzle-orm'
-import { auditLogs, reservations, rooms, users } from '../src/db/schema'
+import { changes, reservations, rooms, users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { hashPassword } from '../src/lib/passwords'
 import { formatUtc, parseIsoInput } from '../src/lib/time'
@@ -39,11 +39,11 @@ afterAll(() => t.close())
 
 const db = () => t.database.db
 async function lastAudit() {
-  const [row] = await db().select().from(auditLogs).orderBy(desc(auditLogs.id)).limit(1)
+  const [row] = await db().select().from(changes).orderBy(desc(changes.position)).limit(1)
   return row!
 }
 async function auditCount() {
-  return (await db().select({ id: auditLogs.id }).from(auditLogs)).length
+  return (await db().select({ id: changes.position }).from(changes)).length
 }
 async function reservationRow(id: number) {
   const [row] = await db().select().from(reservations).where(eq(reservations.id, id))
@@ -93,8 +93,8 @@ describe('POST /rooms/:id/reserve', () => {
     expect(row).toMatchObject({ roomId: ids.B102, userId: ids.student, status: 'active' })
     expect(row.startTime.toISOString()).toBe(new Date(at(300)).toISOString())
     const audit = await lastAudit()
-    expect(audit).toMatchObject({ actorId: ids.student, action: 'create_reservation' })
-    expect(audit.payload).toMatchObject({ reservation_id: r.body.reservation.id, room_id: ids.B102, user_id: ids.student, start_time: at(300), end_time: at(360) })
+    expect(audit).toMatchObject({ actorId: ids.student, event: 'reservation.created' })
+    expect(audit.data).toMatchObject({ reservation_id: r.body.reservation.id, room_id: ids.B102, user_id: ids.student, start_time: at(300), end_time: at(360) })
   })
 
   test('times with an offset are stored and answered in UTC; the legacy path works', async () => {
@@ -297,8 +297,8 @@ describe('PATCH /reservations/:id', () => {
     expect(formatUtc(row.endTime)).toBe(at(1060))
     expect(row.userId).toBe(ids.student!)
     const audit = await lastAudit()
-    expect(audit).toMatchObject({ actorId: ids.teacher, action: 'update_reservation' })
-    expect(audit.payload).toMatchObject({
+    expect(audit).toMatchObject({ actorId: ids.teacher, event: 'reservation.updated' })
+    expect(audit.data).toMatchObject({
       reservation_id: id,
       from: { start_time: at(900), end_time: at(960) },
       to: { start_time: at(1000), end_time: at(1060) },
@@ -372,8 +372,8 @@ describe('DELETE /reservations/:id', () => {
     expect(r.body).toEqual({ status: 'cancelled' })
     expect((await reservationRow(id)).status).toBe('cancelled')
     const audit = await lastAudit()
-    expect(audit).toMatchObject({ actorId: ids.student, action: 'cancel_reservation' })
-    expect(audit.payload).toMatchObject({ reservation_id: id, room_id: ids.B102, user_id: ids.student })
+    expect(audit).toMatchObject({ actorId: ids.student, event: 'reservation.cancelled' })
+    expect(audit.data).toMatchObject({ reservation_id: id, room_id: ids.B102, user_id: ids.student })
     const count = await auditCount()
     const again = await student.delete(`/reservations/${id}`)
     expect(again.status).toBe(200)
@@ -456,7 +456,7 @@ describe('race for one slot', () => {
   const N = onPostgres ? 50 : 20
 
   test(`${N} users book overlapping slots of one room at once: exactly one 201, the rest 409`, async () => {
-    const hash = await hashPassword('racer-password')
+    const hash = await hashPassword('racer-password', t.config.passwordHashCost)
     const created = await db().insert(users)
       .values(Array.from({ length: N }, (_, i) => stampedUser({ name: `racer${i}`, passwordHash: hash, role: 'student' as const })))
       .returning({ name: users.name })
@@ -472,8 +472,8 @@ describe('race for one slot', () => {
       .where(and(eq(reservations.roomId, ids.B101!), gte(reservations.startTime, new Date(at(base))), eq(reservations.status, 'active')))
       .orderBy(asc(reservations.id))
     expect(rows.length).toBe(1)
-    const audits = await db().select().from(auditLogs)
-      .where(and(eq(auditLogs.action, 'create_reservation'), inArray(auditLogs.actorId, rows.map((r) => r.userId))))
+    const audits = await db().select().from(changes)
+      .where(and(eq(changes.event, 'reservation.created'), inArray(changes.actorId, rows.map((r) => r.userId))))
     expect(audits.length).toBe(1)
   })
 })

@@ -6,12 +6,13 @@ import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from '
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { and, desc, eq } from 'drizzle-orm'
-import { auditLogs, reservations, rooms, users } from '../src/db/schema'
+import { changes, reservations, rooms, users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
-import { freeSlots, getRoomView, listRoomViews } from '../src/core/bookings/rooms'
+import { freeSlots, getRoomView, listRoomViews } from '../src/core/bookings/views/rooms'
 import { appContext } from '../src/app'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
 import { stamped } from './helpers/db'
+import { recordChange, writeTransaction } from '../src/core/changes'
 
 setDefaultTimeout(30_000) // see test/setup.ts
 
@@ -39,10 +40,14 @@ afterAll(() => t.close())
 
 const db = () => t.database.db
 /**
- * After writing to the database behind the app's back (as another instance would): wait until the
- * app's live feed has seen it, as its cached room views are dropped by NOTIFY (decision 023).
+ * After writing to the database behind the app's back: record the change as another instance's
+ * core would (every room, the test does not say which), and wait until the app's live feed has
+ * heard it (decision 027).
  */
-const seen = () => appContext(t.app)!.events.sync()
+async function seen() {
+  await writeTransaction(t.database, async (tx) => recordChange(tx, { event: 'room.updated', actorId: null, rooms: 'all', description: 'changed behind the app', at: clock.now() }))
+  expect(await appContext(t.app)!.events.readBarrier()).toBe(true)
+}
 async function userId(name: string) {
   const [u] = await db().select({ id: users.id }).from(users).where(eq(users.name, name))
   return u!.id
@@ -52,7 +57,7 @@ async function roomId(name: string) {
   return r!.id
 }
 async function lastAudit() {
-  const [row] = await db().select().from(auditLogs).orderBy(desc(auditLogs.id)).limit(1)
+  const [row] = await db().select().from(changes).orderBy(desc(changes.position)).limit(1)
   return row!
 }
 
@@ -332,8 +337,8 @@ describe('POST /rooms (admin)', () => {
     const [row] = await db().select().from(rooms).where(eq(rooms.id, room.id))
     expect(row).toMatchObject({ name: 'TestRoom', type: 'public', isBlocked: false, bookingStart: null, bookingEnd: null })
     const audit = await lastAudit()
-    expect(audit).toMatchObject({ actorId: await userId('admin'), action: 'create_room' })
-    expect(audit.payload).toMatchObject({ room_id: room.id, name: 'TestRoom', type: 'public' })
+    expect(audit).toMatchObject({ actorId: await userId('admin'), event: 'room.created' })
+    expect(audit.data).toMatchObject({ room_id: room.id, name: 'TestRoom', type: 'public' })
     expect(audit.description).toContain('TestRoom')
     expect(existsSync(join(t.config.staticQrPath, `${room.id}.png`))).toBe(true)
     expect(existsSync(join(t.config.staticQrPath, `${room.id}.svg`))).toBe(true)
@@ -356,11 +361,11 @@ describe('POST /rooms (admin)', () => {
   })
 
   test('duplicate name 409 `room already exists`, nothing written', async () => {
-    const before = (await db().select({ id: auditLogs.id }).from(auditLogs)).length
+    const before = (await db().select({ id: changes.position }).from(changes)).length
     const r = await admin.post('/api/rooms', { name: 'B101' })
     expect(r.status).toBe(409)
     expect(r.body).toEqual({ msg: 'room already exists' })
-    expect((await db().select({ id: auditLogs.id }).from(auditLogs)).length).toBe(before)
+    expect((await db().select({ id: changes.position }).from(changes)).length).toBe(before)
   })
 
   test('bad input is 400 with a message', async () => {

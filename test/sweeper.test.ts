@@ -5,8 +5,9 @@
  * - two transactions releasing the same room at once (no advisory lock: a booking's own releaseDue)
  *   never release twice and never wait on each other (FOR UPDATE SKIP LOCKED);
  * - two sweepers running side by side while time passes release every booking exactly once;
- * - the migration adds the enum values and the policy to an existing database (one transaction);
- * - `bun src/index.ts` sweeps every SWEEP_INTERVAL_S, also with WORKERS=2 on PostgreSQL.
+ * - the migration adds the enum values and the policy to an existing database (one transaction).
+ * That `bun src/index.ts` sweeps every SWEEP_INTERVAL_S, also with WORKERS=2 on PostgreSQL, is in
+ * the system tier: test/system/sweeper-process.test.ts.
  */
 import { setDefaultTimeout, afterAll, describe, expect, test } from 'bun:test'
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -22,13 +23,11 @@ import { createDb, rowsOf, sql, type Database } from '../src/db/client'
 import { pgliteExtensions, wrapPglite } from '../src/db/pglite'
 import { MIGRATIONS_FOLDER } from '../src/db/migrate'
 import { seed } from '../src/db/seed'
-import { auditLogs, reservations, rooms } from '../src/db/schema'
-import { fixedClock, systemClock } from '../src/lib/clock'
+import { changes, reservations, rooms } from '../src/db/schema'
+import { fixedClock } from '../src/lib/clock'
 import { silentLogger } from '../src/lib/log'
-import { releaseDue, startSweeper, sweepOnce, SWEEP_LOCK_KEY } from '../src/core/bookings/sweeper'
-import { openDatabase, prepareDatabase } from '../src/startup'
-import { createPostgresDatabase, onPostgres, postgresServerUrl, testDatabase, type TestDatabase, stamped } from './helpers/db'
-import { killAll, processEnv, spawnServer } from './helpers/process'
+import { releaseDue, startSweeper, sweepOnce, SWEEP_LOCK_KEY } from '../src/core/bookings/checkin/sweeper'
+import { createPostgresDatabase, onPostgres, testDatabase, type TestDatabase, stamped } from './helpers/db'
 import { timeShifter } from './helpers/clock'
 
 setDefaultTimeout(60_000) // Bun's 5 s default is too short for tests that start databases and processes
@@ -37,11 +36,9 @@ const MIN = 60_000
 /** Instants of this file, moved into TEST_CLOCK_YEAR when CI sets it (test/helpers/clock.ts). */
 const shifted = timeShifter('2030-05-06T09:00:00Z')
 const NOW = shifted('2030-05-06T09:00:00Z')
-const PG = await postgresServerUrl()
 
 const cleanups: (() => Promise<unknown> | unknown)[] = []
 afterAll(async () => {
-  await killAll()
   for (const cleanup of cleanups.reverse()) await cleanup()
 })
 
@@ -67,10 +64,10 @@ async function noShows(database: Database, n: number, now: Date, agoMin: number)
 }
 
 async function releaseAudits(database: Database, ids: number[]) {
-  const rows = await database.db.select().from(auditLogs).where(eq(auditLogs.action, 'auto_release'))
+  const rows = await database.db.select().from(changes).where(eq(changes.event, 'reservation.released'))
   const byId = new Map<number, number>()
   for (const row of rows) {
-    const id = (row.payload as { reservation_id: number }).reservation_id
+    const id = (row.data as { reservation_id: number }).reservation_id
     if (ids.includes(id)) byId.set(id, (byId.get(id) ?? 0) + 1)
   }
   return ids.map((id) => byId.get(id) ?? 0)
@@ -212,6 +209,8 @@ describe('migrating an existing database', () => {
     await database.db.execute(sql`insert into rooms (name, type) values ('P1', 'public'), ('S1', 'service')`)
     await database.db.execute(sql`insert into reservations (room_id, user_id, start_time, end_time)
       select id, (select id from users), now() - interval '1 hour', now() + interval '1 hour' from rooms where name = 'P1'`)
+    await database.db.execute(sql`insert into audit_logs (actor_id, action, description, payload)
+      select id, 'create_reservation', 'u booked P1', jsonb_build_object('room_id', (select id from rooms where name = 'P1'), 'user_id', id) from users`)
     // Upgrade: every later migration in one run (one transaction), then use the new values.
     await run(MIGRATIONS_FOLDER)
     const roomRows = rowsOf<{ name: string; requires_check_in: boolean; qr_version: number; check_in_opens_min: number; auto_release_after_min: number }>(
@@ -227,71 +226,14 @@ describe('migrating an existing database', () => {
     const sweep = await sweepOnce({ database, clock: fixedClock(new Date(Date.now() + 30 * MIN)) })
     expect(sweep.released).toEqual([])
     await database.db.execute(sql`update reservations set status = 'released'`)
-    await database.db.execute(sql`insert into audit_logs (action, description, created_at) values ('auto_release', 'x', now()), ('check_in', 'y', now()), ('check_out', 'z', now())`)
-  })
-})
-
-describe('the server process sweeps', () => {
-  const SECRETS = { SECRET_KEY: 'sweeper-secret-key-0123456789abcdefghijkl', JWT_SECRET_KEY: 'sweeper-jwt-key-0123456789abcdefghijklmno' }
-
-  async function dueBookings(database: Database, n: number): Promise<number[]> {
-    const now = new Date()
-    const [room] = await database.db.select().from(rooms).where(eq(rooms.name, 'B102'))
-    const rows = await database.db.insert(reservations).values(Array.from({ length: n }, (_, i) => stamped({
-      roomId: room!.id, userId: 3, checkInRequired: true,
-      startTime: new Date(now.getTime() - (20 + i * 120) * MIN),
-      endTime: new Date(now.getTime() - (20 + i * 120) * MIN + 60 * MIN),
-    }))).returning({ id: reservations.id })
-    return rows.map((r) => r.id)
-  }
-
-  test('every SWEEP_INTERVAL_S on PGlite; the seeded checked-in booking stays', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'qrbook-sweeper-'))
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
-    const config = loadConfig({ ...SECRETS, DATABASE_URL: `pglite://${dir}` })
-    let database = await openDatabase(config, silentLogger)
-    await prepareDatabase(database, systemClock, silentLogger)
-    const ids = await dueBookings(database, 2)
-    await database.close()
-
-    const server = spawnServer({ env: processEnv({ ...SECRETS, DATABASE_URL: `pglite://${dir}`, SWEEP_INTERVAL_S: '1' }) })
-    const [line] = await server.waitForLog('sweep')
-    expect(line!.released).toEqual(ids)
-    // The contract routes report the released no-shows in the original's vocabulary (issue 11):
-    // cancelled (the room's public schedule without the reason: test/schedule-privacy.test.ts);
-    // the journal under cancel_reservation.
-    const detail = await (await fetch(`${server.base}/api/rooms/2`)).json() as { schedule: { id: number; status: string; cancel_reason: string | null }[] }
-    expect(detail.schedule.filter((e) => ids.includes(e.id)).map((e) => [e.status, e.cancel_reason])).toEqual(ids.map(() => ['cancelled', null]))
-    for (const e of detail.schedule) expect(['active', 'finished', 'cancelled']).toContain(e.status)
-    expect(await server.stop('SIGTERM')).toBe(0)
-
-    database = await openDatabase(config, silentLogger)
-    try {
-      expect(await releaseAudits(database, ids)).toEqual([1, 1])
-      const [b101] = await database.db.select().from(reservations).where(eq(reservations.roomId, 1))
-      expect(b101).toMatchObject({ status: 'active' })
-      expect(b101!.checkedInAt).not.toBeNull()
-    } finally {
-      await database.close()
-    }
-  })
-
-  test.skipIf(!PG)('WORKERS=2 on PostgreSQL: both sweep, each booking is released once', async () => {
-    const created = await createPostgresDatabase('qrbook_sweep_workers', PG)
-    cleanups.push(() => created.drop())
-    const config = loadConfig({ ...SECRETS, DATABASE_URL: created.url })
-    const database = await openDatabase(config, silentLogger)
-    cleanups.push(() => database.close())
-    await prepareDatabase(database, systemClock, silentLogger)
-    const ids = await dueBookings(database, 5)
-
-    const server = spawnServer({ env: processEnv({ ...SECRETS, DATABASE_URL: created.url, WORKERS: '2', SWEEP_INTERVAL_S: '1' }) })
-    await server.waitForLog('listening', 2)
-    const [line] = await server.waitForLog('sweep')
-    expect(line!.released).toEqual(ids)
-    await Bun.sleep(2500) // several more rounds of both workers
-    expect(await server.stop('SIGTERM')).toBe(0)
-    expect(server.logs().filter((l) => l.msg === 'sweep')).toHaveLength(1)
-    expect(await releaseAudits(database, ids)).toEqual(ids.map(() => 1))
+    // The audit rows became the first changes of the record (migration 0015), with their rooms and users.
+    const carried = rowsOf<{ position: string; event: string; room_ids: number[]; user_ids: number[] }>(
+      await database.db.execute(sql`select position, event, room_ids, user_ids from changes order by position`))
+    const [p1] = rowsOf<{ id: number }>(await database.db.execute(sql`select id from rooms where name = 'P1'`))
+    expect(carried.map((c) => ({ ...c, position: Number(c.position) }))).toEqual([{ position: 1, event: 'reservation.created', room_ids: [p1!.id], user_ids: [expect.any(Number)] }])
+    await database.db.execute(sql`insert into changes (position, event, description, at)
+      values (nextval('changes_position_seq'), 'reservation.released', 'x', now()), (nextval('changes_position_seq'), 'reservation.checked_in', 'y', now())`)
+    const [newest] = rowsOf<{ position: string }>(await database.db.execute(sql`select max(position) as position from changes`))
+    expect(Number(newest!.position)).toBe(3)
   })
 })

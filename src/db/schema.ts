@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm'
 import {
-  boolean, check, date, index, integer, jsonb, pgEnum, pgTable, serial, text, time, timestamp, uniqueIndex, uuid, varchar,
+  bigint, boolean, check, date, index, integer, jsonb, pgEnum, pgSequence, pgTable, serial, text, time, timestamp, uniqueIndex, uuid, varchar,
 } from 'drizzle-orm/pg-core'
 
 export const userRole = pgEnum('user_role', ['student', 'teacher', 'admin'])
@@ -18,17 +18,6 @@ export const reservationStatus = pgEnum('reservation_status', ['active', 'finish
  * (or the display's code), or nothing.
  */
 export const checkInProof = pgEnum('check_in_proof', ['display', 'poster', 'none'])
-export const auditAction = pgEnum('audit_action', [
-  'create_reservation', 'cancel_reservation', 'update_reservation',
-  'create_room', 'update_room', 'block_room', 'generate_qr',
-  'create_user', 'update_user', 'reset_password', 'change_password', 'signup',
-  'login', 'logout',
-  'check_in', 'check_out', 'auto_release',
-  // timetables (issue 15)
-  'create_series', 'update_series', 'cancel_series', 'create_closure', 'update_closure', 'delete_closure', 'create_term',
-  // fair use (issue 16)
-  'create_policy', 'update_policy', 'delete_policy', 'approve_reservation', 'reject_reservation', 'lift_suspension',
-])
 /**
  * Where a booking stands with an admin, for rooms whose policy requires approval (issue 16): a
  * pending booking holds its slot but is not shown as the room's current or next booking.
@@ -252,25 +241,41 @@ export const bookingPolicies = pgTable('booking_policies', {
     and ${table.maxActive} >= 0 and ${table.maxMinutesPerWeek} >= 0 and ${table.slotGranularityMin} between 1 and 1440`),
 ])
 
-export const auditLogs = pgTable('audit_logs', {
-  id: serial('id').primaryKey(),
+/**
+ * The change record (docs/decisions/027-one-record-of-every-change.md): one row per state change,
+ * written in the change's own transaction by src/core/changes. `position` is taken from
+ * changes_position_seq under a transaction-level advisory lock held until COMMIT, so positions
+ * are in commit order: a follower that has read up to N has seen every change committed before N.
+ * Inserting a row NOTIFYs `position:room ids` (or `position:*`), the live feed of every instance.
+ */
+export const changePosition = pgSequence('changes_position_seq')
+export const changes = pgTable('changes', {
+  position: bigint('position', { mode: 'number' }).primaryKey(),
+  /** what happened, e.g. reservation.created (src/core/changes/events.ts) */
+  event: text('event').notNull(),
   actorId: integer('actor_id').references(() => users.id, { onDelete: 'set null' }),
-  action: auditAction('action').notNull(),
+  /** the rooms whose views it changes */
+  roomIds: integer('room_ids').array().notNull().default(sql`'{}'`),
+  /** it may change every room's view (a closure of every room, a user renamed) */
+  allRooms: boolean('all_rooms').notNull().default(false),
+  /** the users it concerns (the booker, the bumped student, the user changed) */
+  userIds: integer('user_ids').array().notNull().default(sql`'{}'`),
   description: text('description').notNull(),
-  payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
-}, (table) => [index('audit_logs_created_idx').on(table.createdAt)])
+  /** the facts that matter: ids, before and after */
+  data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+  /** the instant, from the application's clock */
+  at: timestamp('at', { withTimezone: true }).notNull(),
+}, (table) => [index('changes_at_idx').on(table.at, table.position)])
 
 export type User = typeof users.$inferSelect
 export type Room = typeof rooms.$inferSelect
 export type Reservation = typeof reservations.$inferSelect
-export type AuditLog = typeof auditLogs.$inferSelect
+export type ChangeRow = typeof changes.$inferSelect
 export type Session = typeof sessions.$inferSelect
 export type UserRole = (typeof userRole.enumValues)[number]
 export type RoomType = (typeof roomType.enumValues)[number]
 export type ReservationStatus = (typeof reservationStatus.enumValues)[number]
 export type CheckInProof = (typeof checkInProof.enumValues)[number]
-export type AuditAction = (typeof auditAction.enumValues)[number]
 export type ClosureKind = (typeof closureKind.enumValues)[number]
 export type Series = typeof series.$inferSelect
 export type Closure = typeof closures.$inferSelect

@@ -11,7 +11,7 @@ import { count } from 'drizzle-orm'
 import type { SeedMode } from '../config'
 import type { Clock } from '../lib/clock'
 import { nameKey } from '../lib/names'
-import { hashPassword } from '../lib/passwords'
+import { DEFAULT_PASSWORD_HASH_COST, hashPassword, type PasswordHashCost } from '../lib/passwords'
 import type { Db } from './client'
 import { reservations, rooms, users, type RoomType, type UserRole } from './schema'
 
@@ -31,10 +31,13 @@ const SEED_ROOMS: { name: string; type: RoomType }[] = [
 
 const MINUTE = 60_000
 
-/** Returns true when it seeded, false when users already existed (or mode is `none`). */
-export async function seed(db: Db, clock: Clock, mode: SeedMode = 'demo'): Promise<boolean> {
+/**
+ * Returns true when it seeded, false when users already existed (or mode is `none`). The accounts'
+ * passwords are hashed at `cost` (config.passwordHashCost; production's when not given).
+ */
+export async function seed(db: Db, clock: Clock, mode: SeedMode = 'demo', cost: PasswordHashCost = DEFAULT_PASSWORD_HASH_COST): Promise<boolean> {
   if (mode === 'none') return false
-  const hashes = await Promise.all(SEED_ACCOUNTS.map((a) => hashPassword(a.password)))
+  const hashes = await Promise.all(SEED_ACCOUNTS.map((a) => hashPassword(a.password, cost)))
   return db.transaction(async (tx) => {
     const [{ users: existing }] = (await tx.select({ users: count() }).from(users)) as [{ users: number }]
     if (Number(existing) > 0) return false

@@ -3,7 +3,8 @@
  * change-password, `bun run set-password`) must pass passwordProblem(); login never checks
  * strength, so existing accounts keep working. Hashing is Bun.password (argon2id). Hashes carried
  * over from the Flask database are bcrypt ($2a$/$2b$/$2y$); they still verify, and needsRehash()
- * tells login to upgrade them.
+ * tells login to upgrade them. The argon2id cost comes from the configuration
+ * (PASSWORD_HASH_MEMORY_COST, PASSWORD_HASH_TIME_COST): every caller passes config.passwordHashCost.
  */
 import { readFileSync } from 'node:fs'
 
@@ -40,10 +41,20 @@ export function passwordProblem(password: unknown, name?: unknown): string | und
     return 'password is one of the most common passwords; choose one that is harder to guess'
   return undefined
 }
-const ARGON2 = { algorithm: 'argon2id', memoryCost: 19456, timeCost: 2 } as const
+/** The argon2id cost of new hashes: memory in KiB and passes (parallelism is always 1). */
+export interface PasswordHashCost {
+  memoryCost: number
+  timeCost: number
+}
 
-export function hashPassword(password: string): Promise<string> {
-  return Bun.password.hash(password, ARGON2)
+/**
+ * Production's cost, and the least production accepts (src/config.ts): OWASP's argon2id minimum,
+ * 19 MiB and 2 passes, about 20 ms a hash. Only the tests hash cheaper.
+ */
+export const DEFAULT_PASSWORD_HASH_COST: PasswordHashCost = { memoryCost: 19456, timeCost: 2 }
+
+export function hashPassword(password: string, cost: PasswordHashCost): Promise<string> {
+  return Bun.password.hash(password, { algorithm: 'argon2id', memoryCost: cost.memoryCost, timeCost: cost.timeCost })
 }
 
 export async function verifyPassword(password: string, hash: string): Promise<boolean> {
@@ -60,9 +71,14 @@ export function needsRehash(hash: string): boolean {
   return !hash.startsWith('$argon2id$')
 }
 
-/** A real argon2id hash of a random password: verifying against it costs what a real login costs. */
-let dummyHash: Promise<string> | undefined
-export function dummyPasswordHash(): Promise<string> {
-  dummyHash ??= hashPassword(crypto.randomUUID())
-  return dummyHash
+/**
+ * A real argon2id hash of a random password at the given cost (the one new hashes get): verifying
+ * against it costs what a real login costs. Made once per cost.
+ */
+const dummyHashes = new Map<string, Promise<string>>()
+export function dummyPasswordHash(cost: PasswordHashCost): Promise<string> {
+  const key = `${cost.memoryCost},${cost.timeCost}`
+  let hash = dummyHashes.get(key)
+  if (!hash) dummyHashes.set(key, (hash = hashPassword(crypto.randomUUID(), cost)))
+  return hash
 }

@@ -1,7 +1,6 @@
 /**
- * The audit trail, a module without routes (the admin module serves GET /admin/audit/logs): every
- * write appends its row in its own transaction (service.ts), and reads map the stored actions to
- * the original backend's vocabulary (vocabulary.ts). Other modules use it through this file.
+ * The audit log, a module without routes (the admin module serves GET /admin/audit/logs): the
+ * change record (src/core/changes) read in the original backend's vocabulary (vocabulary.ts).
  */
-export { writeAudit, writeAudits } from './service'
+export { listLogs } from './log'
 export { AUDIT_ACTIONS, AUDIT_EVENTS } from './vocabulary'

@@ -1,7 +1,7 @@
-/** The audit log as GET /admin/audit/logs reads it (audit.ts has the route). */
+/** The audit log as GET /admin/audit/logs reads it: the change record, newest first (the admin module's audit.ts has the route). */
 import { count, desc } from 'drizzle-orm'
 import type { Ctx } from '../../context'
-import { auditLogs, type AuditLog } from '../../db/schema'
+import { changes, type ChangeRow } from '../../db/schema'
 import { paginationOf, parsePagination } from '../../lib/pagination'
 import { enumValues } from '../../lib/query-params'
 import { formatUtc } from '../../lib/time'
@@ -9,15 +9,15 @@ import { AUDIT_ACTIONS, AUDIT_EVENTS, auditFilter, reportedAudit } from './vocab
 
 const DEFAULT_LOG_LIMIT = 200
 
-function logEntry(row: AuditLog) {
-  const payload = row.payload ?? {}
+/** A change as the audit log reports it: its position is the entry's id, its data the payload. */
+function logEntry(row: ChangeRow) {
   return {
-    id: row.id,
+    id: row.position,
     actor_id: row.actorId,
-    ...reportedAudit({ action: row.action, payload }),
+    ...reportedAudit(row.event),
     description: row.description,
-    payload,
-    created_at: formatUtc(row.createdAt),
+    payload: row.data,
+    created_at: formatUtc(row.at),
   }
 }
 
@@ -26,15 +26,15 @@ export async function listLogs(ctx: Ctx, query: {
 }) {
   const db = ctx.database.db
   const where = auditFilter(enumValues(query.action, AUDIT_ACTIONS, 'action'), enumValues(query.event, AUDIT_EVENTS, 'event'))
-  const newestFirst = [desc(auditLogs.createdAt), desc(auditLogs.id)]
+  const newestFirst = [desc(changes.at), desc(changes.position)]
   if (query.page === undefined && query.per_page === undefined) {
-    const rows = await db.select().from(auditLogs).where(where).orderBy(...newestFirst).limit(DEFAULT_LOG_LIMIT)
+    const rows = await db.select().from(changes).where(where).orderBy(...newestFirst).limit(DEFAULT_LOG_LIMIT)
     return { logs: rows.map(logEntry) }
   }
   const page = parsePagination(query, { maxPerPage: DEFAULT_LOG_LIMIT })
   const [rows, [totals]] = await Promise.all([
-    db.select().from(auditLogs).where(where).orderBy(...newestFirst).limit(page.limit).offset(page.offset),
-    db.select({ total: count() }).from(auditLogs).where(where),
+    db.select().from(changes).where(where).orderBy(...newestFirst).limit(page.limit).offset(page.offset),
+    db.select({ total: count() }).from(changes).where(where),
   ])
   return { logs: rows.map(logEntry), pagination: paginationOf(page, Number(totals?.total ?? 0)) }
 }

@@ -1,10 +1,11 @@
 /**
- * Live room state for subscribers (door displays, the frontend). Database triggers NOTIFY the
- * channel ROOM_EVENTS_CHANNEL with a room id whenever a room or one of its reservations changes,
- * whichever instance (or script) made the change ('*' when every room may have changed: a user
- * renamed); every instance LISTENs, hands each change at once to the cached room views
- * (onChange), and, while anyone is subscribed, recomputes the changed rooms' state in one batch
- * and passes on only what really changed. Time alone also changes a
+ * Live room state for subscribers (door displays, the frontend), following the change record
+ * (src/core/changes, decision 027). Each change NOTIFYs the channel ROOM_EVENTS_CHANNEL with
+ * `position:rooms` (room ids, or '*' when every room may have changed: a user renamed, a closure
+ * of every room), whichever instance (or script) made it, in commit order; every instance
+ * LISTENs, hands each change at once to the cached room views (onChange), records the position it
+ * has heard up to (readBarrier waits on it), and, while anyone is subscribed, recomputes the
+ * changed rooms' state in one batch and passes on only what really changed. Time alone also changes a
  * room's state (a booking starts or ends), so while anyone is subscribed the state is recomputed
  * every REFRESH_MS as well. Events are numbered per process; a short history lets a reconnecting
  * client resume with Last-Event-ID, and anything older gets a fresh snapshot instead.
@@ -17,9 +18,10 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import type { Deps } from '../../deps'
 import type { Listening } from '../../db/client'
-import { reservations, users } from '../../db/schema'
+import { changes, reservations, users } from '../../db/schema'
 import { outsideWork } from '../../db/work-scope'
 import { formatUtc } from '../../lib/time'
+import { committedPosition } from '../changes'
 import { listRoomViews, type RoomView } from '../bookings/views/rooms'
 import { notPending, remainingToday } from '../bookings/views/occupancy'
 
@@ -76,10 +78,15 @@ export interface RoomEventBus {
   onChange(listener: (roomId: number | null) => void): () => void
   /**
    * Resolves once every change committed before the call has reached the onChange listeners
-   * (true), or false when that cannot be known (not listening, or no answer within SYNC_MS). A
-   * marker is NOTIFYed after the caller's commit; NOTIFYs reach a listener in commit order.
+   * (true), or false when that cannot be known within BARRIER_MS (not listening, the database
+   * does not answer). On PostgreSQL (other instances and scripts write too) it asks the database
+   * for the newest committed position, one query shared by the callers that arrived while the
+   * previous one ran, and waits until the feed has heard it; on the embedded database (this
+   * process is the only writer) it waits for the newest position this process committed.
    */
-  sync(): Promise<boolean>
+  readBarrier(): Promise<boolean>
+  /** The newest change position the feed has heard (0 before the first). */
+  heardPosition(): number
   stop(): Promise<void>
 }
 
@@ -89,8 +96,8 @@ export interface RoomEventBus {
  */
 export const LIVENESS_MS = 500
 
-/** How long sync() waits for its marker to come back over the LISTEN connection. */
-const SYNC_MS = 250
+/** How long readBarrier() waits for the feed to hear the newest committed position. */
+const BARRIER_MS = 250
 
 /** Back-off between two attempts to LISTEN again (the breaker's recovery also triggers one at once). */
 const RETRY_MIN_MS = 250
@@ -104,8 +111,12 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
   const history: RoomEvent[] = []
   const pending = new Set<number>()
   const changeListeners = new Set<(roomId: number | null) => void>()
-  const syncWaiters = new Map<string, () => void>()
-  let syncs = 0
+  /** the newest position heard, and the readers waiting for a position */
+  let heard = 0
+  const positionWaiters = new Set<{ position: number; resolve: (ok: boolean) => void }>()
+  /** the newest-committed-position query running, and the one queued behind it (readBarrier) */
+  let asking: Promise<number> | undefined
+  let askingNext: Promise<number> | undefined
   let seq = 0
   let wanted = false
   let stopped = false
@@ -209,23 +220,80 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
     }
   }
 
+  /** The feed has heard every change up to `position`: wake the readers waiting for it. */
+  function hear(position: number) {
+    if (position <= heard) return
+    heard = position
+    for (const waiter of positionWaiters) {
+      if (waiter.position <= heard) {
+        positionWaiters.delete(waiter)
+        waiter.resolve(true)
+      }
+    }
+  }
+
+  /** `position:rooms` (migration 0015's trigger): the rooms first, then the position, so a reader woken by it finds them dropped. */
   function onPayload(payload: string) {
-    if (payload.startsWith('sync:')) return void syncWaiters.get(payload)?.()
-    const id = payload === '*' ? null : Number(payload)
-    if (id !== null && !(Number.isInteger(id) && id > 0)) return
-    changed(id)
+    const match = /^(\d+):(\*|[\d,]*)$/.exec(payload)
+    if (!match) return
+    const ids = match[2] === '*' ? null : match[2]!.split(',').filter(Boolean).map(Number)
+    if (ids === null) changed(null)
+    else for (const id of ids) changed(id)
+    hear(Number(match[1]))
+    if (ids !== null && ids.length === 0) return
     // Nobody to tell: recomputing room states would only cost every booking a query or two. What
     // was known is stale now, so the next subscriber's first changes are all sent.
     if (subscribers.size === 0) return void known.clear()
-    if (id === null) {
+    if (ids === null) {
       if (flushTimer === undefined) void refresh()
-    } else schedule(id)
+    } else for (const id of ids) schedule(id)
+  }
+
+  /** The newest position committed, as the database says now. */
+  const newestCommitted = () => outsideWork(async () => {
+    const [row] = await ctx.database.db.select({ position: sql<string>`coalesce(max(${changes.position}), 0)` }).from(changes)
+    return Number(row?.position ?? 0)
+  })
+
+  /**
+   * The newest committed position from a query that began after the call: the running one
+   * began earlier, so a caller arriving while it runs waits for the next one, which every
+   * caller arriving meanwhile shares (ReadIndex, as in Raft: one query per round, not per read).
+   */
+  function committedSinceCall(): Promise<number> {
+    if (!asking) {
+      asking = newestCommitted().finally(() => { asking = undefined })
+      return asking
+    }
+    askingNext ??= asking.catch(() => 0).then(() => {
+      askingNext = undefined
+      return committedSinceCall()
+    })
+    return askingNext
+  }
+
+  /** Resolves true once the feed has heard `position`, false after BARRIER_MS or when it stops listening. */
+  function heardBy(position: number): Promise<boolean> {
+    if (position <= heard) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const waiter = { position, resolve }
+      positionWaiters.add(waiter)
+      setTimeout(() => {
+        if (positionWaiters.delete(waiter)) resolve(false)
+      }, BARRIER_MS)
+    })
+  }
+
+  function dropWaiters() {
+    for (const waiter of positionWaiters) waiter.resolve(false)
+    positionWaiters.clear()
   }
 
   /** Live updates stopped: tell the subscribers once, and drop the LISTEN connection if any. */
   function goDown() {
     const was = listening
     listening = false
+    dropWaiters()
     if (was) changed(null)
     pending.clear()
     const running = listener
@@ -252,6 +320,7 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
     ctx.log.warn('room events: the LISTEN connection was lost; listening again', { error: error.message })
     listener = undefined
     listening = false
+    dropWaiters()
     changed(null)
     // A dropped connection may be the first sign of an outage.
     ctx.database.breaker.suspect(error)
@@ -274,7 +343,10 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
           if (established) onLost(error)
           else lostEarly = error
         })
-        // The baseline, or after an interruption what changed while nobody listened.
+        // The baseline, or after an interruption what changed while nobody listened. Everything
+        // committed up to `since` is in what is read from here on (every cached view is dropped
+        // below), so the feed counts as having heard it.
+        const since = await newestCommitted()
         const all = await states()
         if (stopped) return void (await started.stop())
         if (lostEarly) throw lostEarly
@@ -285,6 +357,7 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
         listener = started
         listening = true
         changed(null)
+        hear(since)
         if (failures > 0) ctx.log.info('room events: listening again', { attempts: failures + 1 })
         failures = 0
         retryMs = RETRY_MIN_MS
@@ -357,24 +430,16 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
       changeListeners.add(listener)
       return () => changeListeners.delete(listener)
     },
-    async sync() {
+    async readBarrier() {
       if (!listening) return false
-      const marker = `sync:${boot}:${process.pid}:${++syncs}`
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const arrived = new Promise<boolean>((resolve) => {
-        syncWaiters.set(marker, () => resolve(true))
-        timer = setTimeout(() => resolve(false), SYNC_MS)
-      })
       try {
-        await ctx.database.db.execute(sql`select pg_notify(${ROOM_EVENTS_CHANNEL}, ${marker})`)
-        return (await arrived) && listening
+        const position = ctx.database.kind === 'postgres' ? await committedSinceCall() : committedPosition(ctx.database)
+        return (await heardBy(position)) && listening
       } catch {
         return false
-      } finally {
-        clearTimeout(timer)
-        syncWaiters.delete(marker)
       }
     },
+    heardPosition: () => heard,
     async stop() {
       stopped = true
       offBreaker()
@@ -386,6 +451,7 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
       const running = listener
       listener = undefined
       listening = false
+      dropWaiters()
       changed(null)
       changeListeners.clear()
       await running?.stop()

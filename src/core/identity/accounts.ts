@@ -4,12 +4,12 @@ import type { Ctx } from '../../context'
 import { users, type User, type UserRole } from '../../db/schema'
 import { BadRequest, Forbidden, NotFound, Unauthorized } from '../../lib/errors'
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../../lib/passwords'
-import { writeAudit } from '../audit'
 import type { Actor } from './actors'
 import { revokeSession, rotateSession, startSession, type TokenPair } from './sessions'
 import type { TokenClaims } from './tokens'
 import { cleanName, insertUser, setPassword } from './users'
 import { ACCOUNT_MSG } from './messages'
+import { recordChange, writeTransaction } from '../changes'
 
 /** A user as the auth routes answer it; `teacher_pending: true` while a self-signed-up teacher awaits approval. */
 export function publicUser(user: Pick<User, 'id' | 'name' | 'role'> & { teacherPending?: boolean }) {
@@ -26,11 +26,11 @@ async function authenticate(ctx: Ctx, name: string, password: string): Promise<U
   const forms = [...new Set([name, name.normalize('NFC')])]
   const found = await ctx.database.db.select().from(users).where(inArray(users.name, forms))
   const user = found.find((u) => u.name === name) ?? found[0]
-  const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()))
+  const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash(ctx.config.passwordHashCost)))
   if (!user || !ok) throw new Unauthorized(ACCOUNT_MSG.badCredentials)
   if (needsRehash(user.passwordHash)) {
     // A bcrypt hash from the Flask database: upgrade it now that we know the password.
-    await ctx.database.db.update(users).set({ passwordHash: await hashPassword(password) }).where(eq(users.id, user.id))
+    await ctx.database.db.update(users).set({ passwordHash: await hashPassword(password, ctx.config.passwordHashCost) }).where(eq(users.id, user.id))
   }
   return user
 }
@@ -56,9 +56,9 @@ export async function login(ctx: Ctx, body: { name?: string; username?: string; 
     throw error
   }
   await attempt.refund()
-  const pair = await ctx.database.db.transaction(async (tx) => {
+  const pair = await writeTransaction(ctx.database, async (tx) => {
     const created = await startSession(ctx, tx, user)
-    await writeAudit(tx, { at: ctx.clock.now(), actorId: user.id, action: 'login', description: `${user.name} logged in`, payload: { session: created.sessionId } })
+    recordChange(tx, { at: ctx.clock.now(), actorId: user.id, users: [user.id], event: 'user.logged_in', description: `${user.name} logged in`, data: { session: created.sessionId } })
     return created
   })
   return { user, pair }
@@ -72,10 +72,10 @@ export async function signup(ctx: Ctx, body: { name?: string; username?: string;
   if (role === 'teacher' && ctx.config.signupTeachers === 'off') throw new Forbidden(ACCOUNT_MSG.teacherSignupOff)
   const teacherPending = role === 'teacher' && ctx.config.signupTeachers === 'approve'
   const name = cleanName(body.name ?? body.username)
-  return ctx.database.db.transaction(async (tx) => {
-    const user = await insertUser(tx, { name, password: body.password ?? '', role, teacherPending }, ctx.clock.now())
+  return writeTransaction(ctx.database, async (tx) => {
+    const user = await insertUser(tx, { name, password: body.password ?? '', role, teacherPending }, ctx.clock.now(), ctx.config.passwordHashCost)
     const pair = await startSession(ctx, tx, user)
-    await writeAudit(tx, { at: ctx.clock.now(), actorId: user.id, action: 'signup', description: `${user.name} signed up as ${role}`, payload: { user_id: user.id, role, ...(teacherPending ? { teacher_pending: true } : {}) } })
+    recordChange(tx, { at: ctx.clock.now(), actorId: user.id, event: 'user.signed_up', description: `${user.name} signed up as ${role}`, data: { user_id: user.id, role, ...(teacherPending ? { teacher_pending: true } : {}) } })
     return { user, pair }
   })
 }
@@ -84,9 +84,9 @@ export async function register(ctx: Ctx, actor: Actor, body: { name?: string; pa
   const role = (body.role ?? 'student').toLowerCase()
   if (!['student', 'teacher', 'admin'].includes(role)) throw new BadRequest(ACCOUNT_MSG.anyRole)
   const name = cleanName(body.name)
-  return ctx.database.db.transaction(async (tx) => {
-    const user = await insertUser(tx, { name, password: body.password ?? '', role: role as UserRole }, ctx.clock.now())
-    await writeAudit(tx, { at: ctx.clock.now(), actorId: actor.id, action: 'create_user', description: `${actor.name} created user ${user.name} (${role})`, payload: { user_id: user.id, role } })
+  return writeTransaction(ctx.database, async (tx) => {
+    const user = await insertUser(tx, { name, password: body.password ?? '', role: role as UserRole }, ctx.clock.now(), ctx.config.passwordHashCost)
+    recordChange(tx, { at: ctx.clock.now(), actorId: actor.id, event: 'user.created', description: `${actor.name} created user ${user.name} (${role})`, data: { user_id: user.id, role } })
     return user
   })
 }
@@ -103,10 +103,10 @@ export function refresh(ctx: Ctx, token: string, claims: TokenClaims): Promise<T
 export async function logout(ctx: Ctx, claims: TokenClaims | undefined) {
   if (!claims) return
   const userId = Number(claims.sub)
-  await ctx.database.db.transaction(async (tx) => {
+  await writeTransaction(ctx.database, async (tx) => {
     if (claims.sid) await revokeSession(ctx, tx, claims.sid)
     const [user] = await tx.select({ id: users.id, name: users.name }).from(users).where(eq(users.id, userId))
-    if (user) await writeAudit(tx, { at: ctx.clock.now(), actorId: user.id, action: 'logout', description: `${user.name} logged out`, payload: { session: claims.sid ?? null } })
+    if (user) recordChange(tx, { at: ctx.clock.now(), actorId: user.id, users: [user.id], event: 'user.logged_out', description: `${user.name} logged out`, data: { session: claims.sid ?? null } })
   })
   ctx.actors.invalidate(userId)
 }
@@ -129,10 +129,10 @@ export async function changePassword(ctx: Ctx, actor: Actor, claims: TokenClaims
   if (!(await verifyPassword(body.current_password, user.passwordHash)))
     throw new BadRequest(ACCOUNT_MSG.wrongPassword)
   await attempt.refund()
-  const pair = await ctx.database.db.transaction(async (tx) => {
+  const pair = await writeTransaction(ctx.database, async (tx) => {
     const updated = await setPassword(ctx, tx, user, body.new_password, claims.sid)
     if (!updated) throw new NotFound(ACCOUNT_MSG.notFound)
-    await writeAudit(tx, { at: ctx.clock.now(), actorId: user.id, action: 'change_password', description: `${user.name} changed their password`, payload: {} })
+    recordChange(tx, { at: ctx.clock.now(), actorId: user.id, users: [user.id], event: 'user.password_changed', description: `${user.name} changed their password`, data: {} })
     // The caller stays logged in: fresh tokens (of the new generation) for a new session of their own.
     if (claims.sid) await revokeSession(ctx, tx, claims.sid)
     return startSession(ctx, tx, updated)

@@ -7,11 +7,11 @@ import { BadRequest, Conflict, NotFound } from '../../lib/errors'
 import { paginationOf, parsePagination } from '../../lib/pagination'
 import { enumValues, likePattern, searchTerm } from '../../lib/query-params'
 import { formatUtc } from '../../lib/time'
-import { writeAudit } from '../audit'
 import type { Actor } from './actors'
 import { insertUser, setPassword, userNameColumns } from './users'
 import { ROLES } from './model'
 import { ACCOUNT_MSG } from './messages'
+import { recordChange, writeTransaction } from '../changes'
 
 function adminUser(user: User) {
   return { id: user.id, name: user.name, role: user.role, teacher_pending: user.teacherPending, created_at: formatUtc(user.createdAt), updated_at: formatUtc(user.updatedAt) }
@@ -43,13 +43,13 @@ export async function listUsers(ctx: Ctx, query: { q?: string; role?: string | s
 
 export async function createUser(ctx: Ctx, actor: Actor, body: { name: string; password: string; role?: string }) {
   const role = roleOf(body.role, 'student')!
-  return ctx.database.db.transaction(async (tx) => {
-    const user = await insertUser(tx, { name: body.name, password: body.password, role }, ctx.clock.now())
-    await writeAudit(tx, {
+  return writeTransaction(ctx.database, async (tx) => {
+    const user = await insertUser(tx, { name: body.name, password: body.password, role }, ctx.clock.now(), ctx.config.passwordHashCost)
+    recordChange(tx, {
       at: ctx.clock.now(),
-      actorId: actor.id, action: 'create_user',
+      actorId: actor.id, event: 'user.created',
       description: `${actor.name} created user ${user.name} (${role})`,
-      payload: { user_id: user.id, name: user.name, role },
+      data: { user_id: user.id, name: user.name, role },
     })
     return adminUser(user)
   })
@@ -66,7 +66,7 @@ export async function updateUser(ctx: Ctx, actor: Actor, id: number, body: { nam
   const named = body.name === undefined ? undefined : userNameColumns(body.name)
   const name = named?.name
   const role = roleOf(body.role)
-  const updated = await ctx.database.db.transaction(async (tx) => {
+  const updated = await writeTransaction(ctx.database, async (tx) => {
     const before = await lockedUser(tx, id)
     const changes: Partial<Pick<User, 'name' | 'role' | 'teacherPending'>> = {}
     if (name !== undefined && name !== before.name) changes.name = name
@@ -93,10 +93,12 @@ export async function updateUser(ctx: Ctx, actor: Actor, id: number, body: { nam
       changes.role ? `changed the role of ${changes.name ?? before.name} from ${before.role} to ${changes.role}` : undefined,
       changes.teacherPending === false ? `approved ${changes.name ?? before.name} as a teacher` : changes.teacherPending ? `set ${changes.name ?? before.name} to await approval as a teacher` : undefined,
     ].filter(Boolean).join(' and ')
-    await writeAudit(tx, {
+    recordChange(tx, {
       at: ctx.clock.now(),
-      actorId: actor.id, action: 'update_user', description: `${actor.name} ${what}`,
-      payload: {
+      actorId: actor.id, event: 'user.updated', description: `${actor.name} ${what}`,
+      // a new name shows in every room view that names this user's bookings
+      rooms: changes.name ? 'all' : [],
+      data: {
         user_id: id,
         changes: Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, { from: before[k as keyof typeof changes], to: v }])),
       },
@@ -109,14 +111,14 @@ export async function updateUser(ctx: Ctx, actor: Actor, id: number, body: { nam
 }
 
 export async function resetPassword(ctx: Ctx, actor: Actor, id: number, password: string) {
-  const reply = await ctx.database.db.transaction(async (tx) => {
+  const reply = await writeTransaction(ctx.database, async (tx) => {
     const user = await lockedUser(tx, id)
     const updated = await setPassword(ctx, tx, user, password)
-    await writeAudit(tx, {
+    recordChange(tx, {
       at: ctx.clock.now(),
-      actorId: actor.id, action: 'reset_password',
+      actorId: actor.id, event: 'user.password_reset',
       description: `${actor.name} reset the password of ${user.name}`,
-      payload: { user_id: user.id },
+      data: { user_id: user.id },
     })
     return adminUser(updated ?? user)
   })

@@ -11,6 +11,7 @@ import { Unauthorized } from '../../lib/errors'
 import { olderGeneration } from './actors'
 import type { IssuedToken, TokenClaims, TokenSubject } from './tokens'
 import { TOKEN_MSG } from './messages'
+import { writeTransaction } from '../changes'
 
 /** How long the token a refresh replaced is refused quietly instead of being treated as stolen. */
 const ROTATION_GRACE_MS = 10_000
@@ -57,7 +58,7 @@ export async function startSession(ctx: Ctx, tx: Executor, user: TokenSubject): 
 export async function rotateSession(ctx: Ctx, token: string, claims: TokenClaims): Promise<TokenPair> {
   const userId = Number(claims.sub)
   const now = ctx.clock.now()
-  const result = await ctx.database.db.transaction(async (tx) => {
+  const result = await writeTransaction(ctx.database, async (tx) => {
     const [user] = await tx.select({
       id: users.id, role: users.role, tokenVersion: users.tokenVersion, passwordChangedAt: users.passwordChangedAt,
     }).from(users).where(eq(users.id, userId))

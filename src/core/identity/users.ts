@@ -8,7 +8,7 @@ import { pgErrorCode, type Executor } from '../../db/client'
 import { users, type User, type UserRole } from '../../db/schema'
 import { BadRequest, Conflict } from '../../lib/errors'
 import { nameKey, normalizeName } from '../../lib/names'
-import { hashPassword, passwordProblem } from '../../lib/passwords'
+import { hashPassword, passwordProblem, type PasswordHashCost } from '../../lib/passwords'
 import { revokeUserSessions } from './sessions'
 import { ACCOUNT_MSG } from './messages'
 
@@ -36,9 +36,12 @@ function checkPassword(password: unknown, name: unknown): string {
   return password as string
 }
 
-/** Inserts a user; `now` (the caller's clock) stamps created_at, updated_at and password_changed_at. */
-export async function insertUser(tx: Executor, input: { name: string; password: string; role: UserRole; teacherPending?: boolean }, now: Date): Promise<User> {
-  const passwordHash = await hashPassword(checkPassword(input.password, input.name))
+/**
+ * Inserts a user; `now` (the caller's clock) stamps created_at, updated_at and password_changed_at;
+ * `cost` is config.passwordHashCost.
+ */
+export async function insertUser(tx: Executor, input: { name: string; password: string; role: UserRole; teacherPending?: boolean }, now: Date, cost: PasswordHashCost): Promise<User> {
+  const passwordHash = await hashPassword(checkPassword(input.password, input.name), cost)
   try {
     const [user] = await tx.insert(users).values({
       ...userNameColumns(input.name), passwordHash, role: input.role, teacherPending: input.teacherPending ?? false, passwordChangedAt: now, createdAt: now, updatedAt: now,
@@ -58,7 +61,7 @@ export async function insertUser(tx: Executor, input: { name: string; password: 
  * cache the old generation again for ACTOR_CACHE_TTL_MS.
  */
 export async function setPassword(ctx: Ctx, tx: Executor, target: Pick<User, 'id' | 'name'>, password: string, keepSessionId?: string): Promise<User | undefined> {
-  const passwordHash = await hashPassword(checkPassword(password, target.name))
+  const passwordHash = await hashPassword(checkPassword(password, target.name), ctx.config.passwordHashCost)
   const now = ctx.clock.now()
   const [user] = await tx.update(users)
     .set({ passwordHash, passwordChangedAt: now, updatedAt: now, tokenVersion: sql`${users.tokenVersion} + 1` })

@@ -10,8 +10,7 @@ import { notOneOf } from '../../lib/query-params'
 import { authGuard } from '../../plugins/auth'
 import { perMinute } from '../../plugins/rate-limit'
 import { routeRules } from '../../plugins/route-rules'
-import { AUDIT_ACTIONS } from '../../core/audit'
-import { listLogs } from '../../core/audit/log'
+import { AUDIT_ACTIONS, listLogs } from '../../core/audit'
 import { AuditLogList, AuditLogQuery } from './model'
 
 export const adminAuditRoutes = (ctx: Ctx) =>

@@ -16,7 +16,6 @@ import { reservations, rooms, users, type CheckInProof, type Reservation, type R
 import type { Clock } from '../../../lib/clock'
 import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../../lib/errors'
 import { formatUtc, windowIntervals } from '../../../lib/time'
-import { writeAudit } from '../../audit'
 import {
   checkInFields, createReservation, effectiveStatus, lockReservation, type ActingUser, type CreatedReservation,
 } from '../reservations/writes'
@@ -29,6 +28,7 @@ import { holdsRoomAt, remainingToday } from '../views/occupancy'
 import { APPROVAL_MSG, BOOK_NOW_MIN_MINUTES, BOOK_NOW_MINUTES, CHECK_IN_MSG } from '../messages'
 import { reservationJson } from '../views/status'
 import { closuresOverlapping } from '../timetable/closures'
+import { recordChange, writeTransaction } from '../../changes'
 
 export interface CheckInDeps {
   config: Config
@@ -126,7 +126,7 @@ async function roomOf(tx: Executor, roomId: number): Promise<Room> {
  * records the kind of proof shown.
  */
 export async function checkIn(deps: CheckInDeps, actor: ActingUser, id: number, key: unknown): Promise<ReservationView> {
-  return deps.database.db.transaction(async (tx) => {
+  return writeTransaction(deps.database, async (tx) => {
     const now = deps.clock.now()
     const row = await lockReservation(tx, id)
     const room = await roomOf(tx, row.roomId)
@@ -141,12 +141,12 @@ export async function checkIn(deps: CheckInDeps, actor: ActingUser, id: number, 
     if (now >= window.closes)
       throw new HttpError(409, CHECK_IN_MSG.tooLate(formatUtc(window.closes)), {}, { check_in_closes_at: formatUtc(window.closes) })
     const [updated] = await tx.update(reservations).set({ checkedInAt: now, updatedAt: now }).where(eq(reservations.id, row.id)).returning()
-    await writeAudit(tx, {
+    recordChange(tx, {
       at: now,
       actorId: actor.id,
-      action: 'check_in',
+      event: 'reservation.checked_in',
       description: `${actor.name} checked in to ${room.name} (reservation #${row.id}, ${formatUtc(row.startTime)} - ${formatUtc(row.endTime)})`,
-      payload: {
+      data: {
         reservation_id: row.id, room_id: room.id, user_id: row.userId, checked_in_at: formatUtc(now), start_time: formatUtc(row.startTime),
         proof: proof.key.status === 'valid' ? proof.key.kind : 'none',
       },
@@ -160,7 +160,7 @@ export async function checkIn(deps: CheckInDeps, actor: ActingUser, id: number, 
  * the slot is free at once (end_time = now, status finished). One `check_out` audit row.
  */
 export async function checkOut(deps: CheckInDeps, actor: ActingUser, id: number): Promise<ReservationView> {
-  return deps.database.db.transaction(async (tx) => {
+  return writeTransaction(deps.database, async (tx) => {
     const now = deps.clock.now()
     const row = await lockReservation(tx, id)
     if (row.userId !== actor.id) throw new Forbidden(CHECK_IN_MSG.notOwnerCheckOut)
@@ -171,12 +171,12 @@ export async function checkOut(deps: CheckInDeps, actor: ActingUser, id: number)
       .set({ endTime: now, status: 'finished', updatedAt: now })
       .where(eq(reservations.id, row.id))
       .returning()
-    await writeAudit(tx, {
+    recordChange(tx, {
       at: now,
       actorId: actor.id,
-      action: 'check_out',
+      event: 'reservation.checked_out',
       description: `${actor.name} checked out of ${room.name} (reservation #${row.id}): ended at ${formatUtc(now)} instead of ${formatUtc(row.endTime)}`,
-      payload: {
+      data: {
         reservation_id: row.id, room_id: room.id, user_id: row.userId,
         start_time: formatUtc(row.startTime), end_time: formatUtc(now), booked_end_time: formatUtc(row.endTime),
       },
@@ -262,7 +262,7 @@ function bookNowOptions(now: Date, until: Date | null): { minutes: number; end: 
 
 /** Releases the room's due no-shows (so the view and a walk-up booking see the slot free at once). */
 async function releaseRoom(deps: CheckInDeps, roomId: number): Promise<void> {
-  await deps.database.db.transaction((tx) => releaseDue(deps, tx, { roomId }))
+  await writeTransaction(deps.database, (tx) => releaseDue(deps, tx, { roomId }))
 }
 
 /**
@@ -358,7 +358,7 @@ export async function bookNow(deps: CheckInDeps, actor: ActingUser, roomId: numb
   if (proof.status !== 'ok' && proof.status !== 'missing') throw proofError(room.checkInProof, proof.status)
   const checkedIn = proof.status === 'ok'
   await releaseRoom(deps, roomId)
-  return deps.database.db.transaction(async (tx) => {
+  return writeTransaction(deps.database, async (tx) => {
     const now = deps.clock.now()
     if (room.type === 'public' && !room.isBlocked) {
       const free = await freeUntil(deps, tx, room, now)

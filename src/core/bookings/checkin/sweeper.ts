@@ -16,10 +16,11 @@
 import { and, asc, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm'
 import type { Database, Executor } from '../../../db/client'
 import { rowsOf } from '../../../db/client'
-import { auditLogs, reservations, rooms } from '../../../db/schema'
+import { reservations, rooms } from '../../../db/schema'
 import type { Clock } from '../../../lib/clock'
 import type { Logger } from '../../../lib/log'
 import { formatUtc } from '../../../lib/time'
+import { recordChanges, writeTransaction } from '../../changes'
 
 /** Arbitrary constant shared by every QRBOOK process: "QRBS" in ASCII. */
 export const SWEEP_LOCK_KEY = 0x51524253
@@ -43,7 +44,7 @@ const at = (now: Date) => sql`${now.toISOString()}::timestamptz`
 
 /**
  * Releases the reservations that are due (optionally of one room) with `tx`, writing one
- * `auto_release` audit row per reservation actually released. Rows another transaction holds
+ * `reservation.released` change per reservation actually released. Rows another transaction holds
  * (a check-in in progress, another sweep) are skipped: that transaction decides their fate.
  */
 export async function releaseDue(
@@ -66,17 +67,17 @@ export async function releaseDue(
   const released = due.filter((r) => ids.has(r.id))
   if (released.length === 0) return none
 
-  await tx.insert(auditLogs).values(released.map((r) => {
+  recordChanges(tx, released.map((r) => {
     const deadline = new Date(r.startTime.getTime() + r.afterMin * 60_000)
     const reason = deadline <= r.endTime
       ? `not checked in within ${r.afterMin} minutes of its start`
       : 'not checked in before its end'
     return {
       actorId: null,
-      action: 'auto_release' as const,
-      createdAt: now,
+      event: 'reservation.released' as const,
+      at: now,
       description: `reservation #${r.id} in ${r.roomName} (${formatUtc(r.startTime)} - ${formatUtc(r.endTime)}) released: ${reason}`,
-      payload: {
+      data: {
         reservation_id: r.id, room_id: r.roomId, room_name: r.roomName, user_id: r.userId,
         start_time: formatUtc(r.startTime), end_time: formatUtc(r.endTime), auto_release_after_min: r.afterMin,
         released_at: formatUtc(now),
@@ -124,8 +125,8 @@ function dueForRelease(tx: Executor, now: Date, roomId?: number) {
 }
 
 /**
- * Releases the pending bookings whose start has come (optionally of one room) with `tx`; one audit
- * row each. Rows another transaction holds (a decision in progress) are skipped.
+ * Releases the pending bookings whose start has come (optionally of one room) with `tx`; one
+ * reservation.rejected change each. Rows another transaction holds (a decision in progress) are skipped.
  */
 async function expirePending(tx: Executor, now: Date, roomId?: number): Promise<number[]> {
   const due = await tx.select({ id: reservations.id, roomId: reservations.roomId, userId: reservations.userId, start: reservations.startTime, end: reservations.endTime })
@@ -136,10 +137,10 @@ async function expirePending(tx: Executor, now: Date, roomId?: number): Promise<
   if (due.length === 0) return []
   await tx.update(reservations).set({ status: 'cancelled', approval: 'rejected', cancelReason: 'not_approved', cancelledAt: now, updatedAt: now })
     .where(inArray(reservations.id, due.map((r) => r.id)))
-  await tx.insert(auditLogs).values(due.map((r) => ({
-    actorId: null, action: 'reject_reservation' as const, createdAt: now,
+  recordChanges(tx, due.map((r) => ({
+    actorId: null, event: 'reservation.rejected' as const, at: now,
     description: `reservation #${r.id} (${formatUtc(r.start)} - ${formatUtc(r.end)}) released: not approved before its start`,
-    payload: { reservation_id: r.id, room_id: r.roomId, user_id: r.userId, start_time: formatUtc(r.start), end_time: formatUtc(r.end), reason: 'not_approved' },
+    data: { reservation_id: r.id, room_id: r.roomId, user_id: r.userId, start_time: formatUtc(r.start), end_time: formatUtc(r.end), reason: 'not_approved' },
   })))
   return due.map((r) => r.id)
 }
@@ -169,7 +170,7 @@ export interface SweepResult {
 /** One sweep in one transaction, under the sweep advisory lock on PostgreSQL. */
 export async function sweepOnce(deps: SweepDeps): Promise<SweepResult> {
   const now = deps.clock.now()
-  return deps.database.db.transaction(async (tx) => {
+  return writeTransaction(deps.database, async (tx) => {
     if (deps.database.kind === 'postgres') {
       const [row] = rowsOf<{ locked: boolean }>(await tx.execute(sql`select pg_try_advisory_xact_lock(${SWEEP_LOCK_KEY}) as locked`))
       if (!row?.locked) return { skipped: true, released: [], finished: 0 }

@@ -13,10 +13,10 @@ import { reservations, rooms, users } from '../../../db/schema'
 import type { Clock } from '../../../lib/clock'
 import { HttpError } from '../../../lib/errors'
 import { formatUtc } from '../../../lib/time'
-import { writeAudit } from '../../audit'
 import { APPROVAL_MSG } from '../messages'
 import { lockReservation } from '../reservations/writes'
 import { reservationJson } from '../views/status'
+import { recordChange, writeTransaction } from '../../changes'
 
 interface ApprovalDeps {
   database: Pick<Database, 'db'>
@@ -51,7 +51,7 @@ export async function decideApproval(
   id: number,
   input: { decision: 'approve' | 'reject'; reason?: string },
 ) {
-  return deps.database.db.transaction(async (tx) => {
+  return writeTransaction(deps.database, async (tx) => {
     const now = deps.clock.now()
     const row = await lockReservation(tx, id)
     if (row.approval !== 'pending' || row.status !== 'active') throw new HttpError(409, APPROVAL_MSG.notPending, {}, { approval: row.approval })
@@ -64,10 +64,10 @@ export async function decideApproval(
       .where(eq(reservations.id, id)).returning()
     const reason = input.reason?.trim() || null
     const [room] = await tx.select({ id: rooms.id, name: rooms.name }).from(rooms).where(eq(rooms.id, row.roomId))
-    await writeAudit(tx, {
-      at: now, actorId: admin.id, action: approve ? 'approve_reservation' : 'reject_reservation',
+    recordChange(tx, {
+      at: now, actorId: admin.id, event: approve ? 'reservation.approved' : 'reservation.rejected',
       description: `${admin.name} ${approve ? 'approved' : 'rejected'} reservation #${id} in ${room?.name} (${formatUtc(row.startTime)} - ${formatUtc(row.endTime)})${reason ? `: ${reason}` : ''}`,
-      payload: { reservation_id: id, room_id: row.roomId, user_id: row.userId, decision: input.decision, ...(reason ? { reason } : {}) },
+      data: { reservation_id: id, room_id: row.roomId, user_id: row.userId, decision: input.decision, ...(reason ? { reason } : {}) },
     })
     return { reservation: reservationJson(updated!, room ?? { id: row.roomId, name: '' }, now), reason }
   })

@@ -11,8 +11,8 @@ import { bookingPolicies, type BookingPolicy, type RoomType, type UserRole } fro
 import type { Clock } from '../../../lib/clock'
 import { BadRequest, NotFound } from '../../../lib/errors'
 import { formatUtc } from '../../../lib/time'
-import { writeAudit } from '../../audit'
 import { POLICY_MSG, ROOM_MSG } from '../messages'
+import { recordChange, writeTransaction } from '../../changes'
 
 /** The limits of a rule, by their API names; null = no limit. */
 export const LIMIT_FIELDS = [
@@ -123,10 +123,10 @@ async function insertPolicy(deps: PolicyDeps, tx: Executor, admin: Admin, input:
   } catch (error) {
     rethrowPolicyWriteError(error)
   }
-  await writeAudit(tx, {
-    at: now, actorId: admin.id, action: 'create_policy',
+  recordChange(tx, {
+    at: now, actorId: admin.id, event: 'policy.created',
     description: `${admin.name} added booking policy #${row.id} for ${describeScope(row)}`,
-    payload: { policy: policyView(row) },
+    data: { policy: policyView(row) },
   })
   return row
 }
@@ -142,13 +142,13 @@ export async function listPolicies(deps: PolicyDeps) {
 
 /** POST /admin/policies */
 export async function createPolicy(deps: PolicyDeps, admin: Admin, input: PolicyInput & { role: UserRole }) {
-  const row = await deps.database.db.transaction((tx) => insertPolicy(deps, tx, admin, input))
+  const row = await writeTransaction(deps.database, (tx) => insertPolicy(deps, tx, admin, input))
   return { policy: policyView(row) }
 }
 
 /** PATCH /admin/policies/:id: changes the fields given (null removes a limit). */
 export async function updatePolicy(deps: PolicyDeps, admin: Admin, id: number, input: PolicyInput) {
-  return deps.database.db.transaction(async (tx) => {
+  return writeTransaction(deps.database, async (tx) => {
     const [current] = await tx.select().from(bookingPolicies).where(eq(bookingPolicies.id, id)).for('update')
     if (!current) throw new NotFound(POLICY_MSG.notFound)
     const now = deps.clock.now()
@@ -160,10 +160,10 @@ export async function updatePolicy(deps: PolicyDeps, admin: Admin, id: number, i
     } catch (error) {
       rethrowPolicyWriteError(error)
     }
-    await writeAudit(tx, {
-      at: now, actorId: admin.id, action: 'update_policy',
+    recordChange(tx, {
+      at: now, actorId: admin.id, event: 'policy.updated',
       description: `${admin.name} changed booking policy #${id} for ${describeScope(row)}`,
-      payload: { policy_id: id, before: policyView(current), after: policyView(row) },
+      data: { policy_id: id, before: policyView(current), after: policyView(row) },
     })
     return { policy: policyView(row) }
   })
@@ -171,13 +171,13 @@ export async function updatePolicy(deps: PolicyDeps, admin: Admin, id: number, i
 
 /** DELETE /admin/policies/:id */
 export async function deletePolicy(deps: PolicyDeps, admin: Admin, id: number) {
-  return deps.database.db.transaction(async (tx) => {
+  return writeTransaction(deps.database, async (tx) => {
     const [row] = await tx.delete(bookingPolicies).where(eq(bookingPolicies.id, id)).returning()
     if (!row) throw new NotFound(POLICY_MSG.notFound)
-    await writeAudit(tx, {
-      at: deps.clock.now(), actorId: admin.id, action: 'delete_policy',
+    recordChange(tx, {
+      at: deps.clock.now(), actorId: admin.id, event: 'policy.deleted',
       description: `${admin.name} removed booking policy #${id} for ${describeScope(row)}`,
-      payload: { policy: policyView(row) },
+      data: { policy: policyView(row) },
     })
     return { status: 'deleted' as const }
   })
@@ -202,7 +202,7 @@ const sameRule = (row: BookingPolicy, input: PolicyInput & { role: UserRole }) =
  * twice changes nothing). Other rules are kept.
  */
 export async function applyRecommendedPolicies(deps: PolicyDeps, admin: Admin) {
-  return deps.database.db.transaction(async (tx) => {
+  return writeTransaction(deps.database, async (tx) => {
     const existing = await tx.select().from(bookingPolicies)
     const added: BookingPolicy[] = []
     for (const rule of RECOMMENDED_POLICIES)

@@ -20,8 +20,8 @@ import { users } from '../../../db/schema'
 import type { Clock } from '../../../lib/clock'
 import { NotFound } from '../../../lib/errors'
 import { formatUtc } from '../../../lib/time'
-import { writeAudit } from '../../audit'
 import { BOOKING_MSG } from '../messages'
+import { recordChange, writeTransaction } from '../../changes'
 
 const DAY = 24 * 3600_000
 
@@ -93,16 +93,16 @@ export async function liftSuspension(
   admin: { id: number; name: string },
   userId: number,
 ) {
-  return deps.database.db.transaction(async (tx) => {
+  return writeTransaction(deps.database, async (tx) => {
     const now = deps.clock.now()
     const [user] = await tx.select({ id: users.id, name: users.name }).from(users).where(eq(users.id, userId)).for('no key update')
     if (!user) throw new NotFound(BOOKING_MSG.userNotFound)
     const before = await noShowRecord(deps, tx, user.id, now)
     await tx.update(users).set({ noShowsClearedAt: now, updatedAt: now }).where(eq(users.id, userId))
-    await writeAudit(tx, {
-      at: now, actorId: admin.id, action: 'lift_suspension',
+    recordChange(tx, {
+      at: now, actorId: admin.id, event: 'user.suspension_lifted',
       description: `${admin.name} cleared ${user.name}'s no-shows (${before.count} in ${before.windowDays} days)${before.suspendedUntil ? `, lifting the suspension until ${formatUtc(before.suspendedUntil)}` : ''}`,
-      payload: { user_id: userId, no_shows: before.count, suspended_until: before.suspendedUntil ? formatUtc(before.suspendedUntil) : null },
+      data: { user_id: userId, no_shows: before.count, suspended_until: before.suspendedUntil ? formatUtc(before.suspendedUntil) : null },
     })
     return { user_id: userId, no_shows_cleared_at: formatUtc(now), lifted: before.suspendedUntil !== null }
   })

@@ -12,13 +12,13 @@ import { BadRequest, HttpError } from '../../../lib/errors'
 import { paginationOf, parsePagination } from '../../../lib/pagination'
 import { enumValues, idValue, likePattern, searchTerm } from '../../../lib/query-params'
 import { formatUtc, parseIsoInput } from '../../../lib/time'
-import { writeAudit } from '../../audit'
 import type { Actor } from '../../identity/actors'
 import {
   cancelReservationTx, checkInFields, lockReservationAndRoom, requireUser, rescheduleReservation, rethrowReservationWriteError,
 } from './writes'
 import { reportedStatus, statusFields } from '../views/status'
 import { RESERVATION_STATUSES } from '../model'
+import { recordChange, writeTransaction } from '../../changes'
 
 /** Thrown here and documented by the routes (reservations.ts). */
 export const ADMIN_RESERVATION_MSG = {
@@ -192,7 +192,7 @@ export async function updateReservation(
   if (!times && body.user_id === undefined && status === undefined)
     throw new BadRequest('nothing to update: send start_time and end_time, user_id and/or status')
 
-  return ctx.database.db.transaction(async (tx) => {
+  return writeTransaction(ctx.database, async (tx) => {
     // The room's lock before the reservation's, as every write takes them (a move may follow).
     const { reservation: current } = await lockReservationAndRoom(tx, id)
     if (body.user_id !== undefined) await requireUser(tx, body.user_id)
@@ -225,12 +225,12 @@ export async function updateReservation(
       if (extra.userId !== undefined) changes.user_id = { from: current.userId, to: extra.userId }
       if (extra.status !== undefined) changes.status = { from: before, to: extra.status }
       if (extra.checkInRequired !== undefined) changes.check_in_required = { from: current.checkInRequired, to: extra.checkInRequired }
-      await writeAudit(tx, {
+      recordChange(tx, {
         at: ctx.clock.now(),
         actorId: actor.id,
-        action: 'update_reservation',
+        event: 'reservation.updated',
         description: `${actor.name} changed reservation #${id}: ${Object.keys(changes).join(', ')}`,
-        payload: { reservation_id: id, room_id: current.roomId, changes },
+        data: { reservation_id: id, room_id: current.roomId, changes },
       })
     }
     const [row] = await selectAdminReservations(tx).where(eq(reservations.id, id))
@@ -248,7 +248,7 @@ export async function updateReservation(
  */
 export async function bulkCancel(ctx: Ctx, actor: Actor, ids: number[]) {
   const wanted = [...new Set(ids)]
-  return ctx.database.db.transaction(async (tx) => {
+  return writeTransaction(ctx.database, async (tx) => {
     const found = await tx.select().from(reservations)
       .where(inArray(reservations.id, wanted)).orderBy(asc(reservations.id)).for('update')
     const known = new Set(found.map((r) => r.id))

@@ -14,13 +14,13 @@ import { reservations, rooms, users, type Reservation, type Room, type UserRole 
 import type { Clock } from '../../../lib/clock'
 import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../../lib/errors'
 import { formatUtc, localSecondsOfDay, parseIsoInput, secondsOfDay, windowIntervals } from '../../../lib/time'
-import { writeAudit } from '../../audit'
 import { releaseDue } from '../checkin/sweeper'
 import { checkInFields, effectiveStatus, reservationJson, statusFields, type CancelReason, type ReportedStatus } from '../views/status'
 import { BOOKING_MSG, ROOM_MSG } from '../messages'
 import { checkNotClosed, closuresOverlapping, refuseClosed } from '../timetable/closures'
 import { enforceFairUse, fairUseFacts } from '../fair-use/fair-use'
 import type { UserReservation } from '../model'
+import { recordChange, writeTransaction } from '../../changes'
 
 export { checkInFields, effectiveStatus } from '../views/status'
 
@@ -186,7 +186,7 @@ export async function createReservation(
   if (input.bump && input.actor.role !== 'teacher' && input.actor.role !== 'admin') throw new Forbidden(MSG.bumpNotAllowed)
   const bumped = input.bump ? holders.filter((h) => h.role === 'student') : []
   if (holders.length > bumped.length) throw new HttpError(409, MSG.conflict, {}, { held_by: holders.map(holderView) })
-  for (const holder of bumped) await bumpBooking(deps, tx, holder, input.actor, room.name)
+  for (const holder of bumped) await bumpBooking(deps, tx, holder, input.actor, room)
 
   let row: Reservation
   try {
@@ -205,12 +205,12 @@ export async function createReservation(
     rethrowReservationWriteError(error)
   }
   const onBehalf = input.userId !== input.actor.id
-  await writeAudit(tx, {
+  recordChange(tx, {
     at: deps.clock.now(),
     actorId: input.actor.id,
-    action: 'create_reservation',
+    event: 'reservation.created',
     description: `${input.actor.name ?? `user #${input.actor.id}`} reserved ${room.name} from ${formatUtc(start)} to ${formatUtc(end)}${onBehalf ? ` for user #${input.userId}` : ''}`,
-    payload: {
+    data: {
       reservation_id: row.id, room_id: room.id, room_name: room.name, user_id: input.userId,
       start_time: formatUtc(start), end_time: formatUtc(end), ...(onBehalf ? { on_behalf: true } : {}),
       ...(input.checkedIn || input.walkUp ? { walk_up: true, checked_in: Boolean(input.checkedIn) } : {}),
@@ -248,15 +248,15 @@ async function slotHolders(tx: Executor, roomId: number, start: Date, end: Date)
 const holderView = (h: SlotHolder) => ({ id: h.id, user_name: h.userName, start_time: formatUtc(h.startTime), end_time: formatUtc(h.endTime) })
 
 /** Cancels a student's booking for a lesson (cancel_reason bumped), audited with who bumped it. */
-async function bumpBooking(deps: ReservationDeps, tx: Executor, holder: SlotHolder, actor: { id: number; name?: string }, roomName: string): Promise<void> {
+async function bumpBooking(deps: ReservationDeps, tx: Executor, holder: SlotHolder, actor: { id: number; name?: string }, room: { id: number; name: string }): Promise<void> {
   const now = deps.clock.now()
   await tx.update(reservations).set({
     status: 'cancelled', cancelReason: 'bumped', cancelledAt: now, updatedAt: now, ...(holder.seriesId !== null ? { seriesException: true } : {}),
   }).where(eq(reservations.id, holder.id))
-  await writeAudit(tx, {
-    at: now, actorId: actor.id, action: 'cancel_reservation',
-    description: `${actor.name ?? `user #${actor.id}`} bumped ${holder.userName}'s booking #${holder.id} in ${roomName} (${formatUtc(holder.startTime)} - ${formatUtc(holder.endTime)}) for a lesson`,
-    payload: {
+  recordChange(tx, {
+    at: now, actorId: actor.id, event: 'reservation.bumped', rooms: [room.id],
+    description: `${actor.name ?? `user #${actor.id}`} bumped ${holder.userName}'s booking #${holder.id} in ${room.name} (${formatUtc(holder.startTime)} - ${formatUtc(holder.endTime)}) for a lesson`,
+    data: {
       reservation_id: holder.id, user_id: holder.userId, start_time: formatUtc(holder.startTime), end_time: formatUtc(holder.endTime),
       reason: 'bumped', bumped_by: actor.name ?? actor.id,
     },
@@ -272,7 +272,7 @@ export async function reserveRoom(
 ): Promise<CreatedReservation> {
   const start = parseIsoInput(body.start_time)
   const end = parseIsoInput(body.end_time)
-  return deps.database.db.transaction((tx) => createReservation(deps, tx, {
+  return writeTransaction(deps.database, (tx) => createReservation(deps, tx, {
     roomId, userId: actor.id, start, end, actor, enforceRoomRules: true, bump: body.bump === true,
   }))
 }
@@ -378,12 +378,12 @@ export async function rescheduleReservation(
   } catch (error) {
     rethrowReservationWriteError(error)
   }
-  await writeAudit(tx, {
+  recordChange(tx, {
     at: deps.clock.now(),
     actorId: input.actor.id,
-    action: 'update_reservation',
+    event: 'reservation.updated',
     description: `${input.actor.name ?? `user #${input.actor.id}`} moved reservation #${current.id} in ${room.name} to ${formatUtc(input.start)} - ${formatUtc(input.end)}`,
-    payload: {
+    data: {
       reservation_id: current.id, room_id: room.id,
       from: { start_time: formatUtc(current.startTime), end_time: formatUtc(current.endTime) },
       to: { start_time: formatUtc(input.start), end_time: formatUtc(input.end) },
@@ -402,7 +402,7 @@ export async function updateReservationTimes(
 ): Promise<{ id: number; start_time: string; end_time: string } & ReturnType<typeof statusFields> & ReturnType<typeof checkInFields>> {
   const start = parseIsoInput(body.start_time)
   const end = parseIsoInput(body.end_time)
-  const row = await deps.database.db.transaction((tx) => rescheduleReservation(deps, tx, { id, start, end, actor }))
+  const row = await writeTransaction(deps.database, (tx) => rescheduleReservation(deps, tx, { id, start, end, actor }))
   return {
     id: row.id,
     start_time: formatUtc(row.startTime),
@@ -439,12 +439,12 @@ export async function cancelReservationTx(
   // A lesson cancelled on its own is an exception of its series: later series edits leave it alone.
   await tx.update(reservations).set({ status: 'cancelled', cancelledAt: now, updatedAt: now, ...(reservation.seriesId !== null ? { seriesException: true } : {}) })
     .where(eq(reservations.id, reservation.id))
-  await writeAudit(tx, {
+  recordChange(tx, {
     at: deps.clock.now(),
     actorId: actor.id,
-    action: 'cancel_reservation',
+    event: 'reservation.cancelled',
     description: `${actor.name ?? `user #${actor.id}`} cancelled reservation #${reservation.id} (${formatUtc(reservation.startTime)} - ${formatUtc(reservation.endTime)})${options.reason ? `: ${options.reason}` : ''}`,
-    payload: {
+    data: {
       reservation_id: reservation.id, room_id: reservation.roomId, user_id: reservation.userId,
       start_time: formatUtc(reservation.startTime), end_time: formatUtc(reservation.endTime),
       ...(options.reason ? { reason: options.reason } : {}),
@@ -455,7 +455,7 @@ export async function cancelReservationTx(
 
 /** DELETE /reservations/:id: 404, 403 for another student, idempotent cancel. */
 export async function cancelReservation(deps: ReservationDeps, actor: ActingUser, id: number): Promise<{ status: 'cancelled' }> {
-  await deps.database.db.transaction(async (tx) => {
+  await writeTransaction(deps.database, async (tx) => {
     const row = await lockReservation(tx, id)
     if (!canCancel(actor, row)) throw new Forbidden(MSG.notYours)
     await cancelReservationTx(deps, tx, row, actor)

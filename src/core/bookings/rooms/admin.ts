@@ -10,7 +10,6 @@ import { BadRequest, HttpError, NotFound } from '../../../lib/errors'
 import { paginationOf, parsePagination } from '../../../lib/pagination'
 import { enumValues, searchTerm } from '../../../lib/query-params'
 import { formatTimeOfDay, parseIsoInput, parseTimeOfDay } from '../../../lib/time'
-import { writeAudit } from '../../audit'
 import type { Actor } from '../../identity/actors'
 import { ROOM_MSG } from '../messages'
 import { generateRoomQr, qrCodeUrl } from '../../qr/codes'
@@ -18,6 +17,7 @@ import { createReservation, requireUser } from '../reservations/writes'
 import { getRoomView, listRoomViews } from '../views/rooms'
 import { findRoom, parseCheckInPolicy, parseRoomName, parseRoomType, rethrowRoomWriteError } from '../rooms/writes'
 import { ROOM_STATUSES, ROOM_TYPES, type UpdateRoomBody } from '../model'
+import { recordChange, writeTransaction } from '../../changes'
 
 export async function listRooms(ctx: Ctx, query: {
   q?: string; status?: string | string[]; type?: string | string[]; is_blocked?: boolean; page?: string; per_page?: string
@@ -70,7 +70,7 @@ export async function updateRoom(ctx: Ctx, actor: Actor, id: number, body: Updat
     throw new BadRequest('nothing to update: send name, type, is_blocked, booking_start and/or booking_end (or the check-in policy: requires_check_in, series_require_check_in, check_in_opens_min, auto_release_after_min, check_in_proof)')
 
   try {
-    await ctx.database.db.transaction(async (tx) => {
+    await writeTransaction(ctx.database, async (tx) => {
       const [room] = await tx.select().from(rooms).where(eq(rooms.id, id)).for('update')
       if (!room) throw new NotFound(ROOM_MSG.notFound)
       const fields = (Object.keys(wanted) as (keyof RoomChanges)[]).filter((f) => wanted[f] !== room[f])
@@ -78,14 +78,14 @@ export async function updateRoom(ctx: Ctx, actor: Actor, id: number, body: Updat
       const changes = Object.fromEntries(fields.map((f) => [f, wanted[f]])) as RoomChanges
       await tx.update(rooms).set({ ...changes, updatedAt: ctx.clock.now() }).where(eq(rooms.id, id))
       const onlyBlock = fields.length === 1 && fields[0] === 'isBlocked'
-      await writeAudit(tx, {
+      recordChange(tx, {
         at: ctx.clock.now(),
         actorId: actor.id,
-        action: onlyBlock ? 'block_room' : 'update_room',
+        event: onlyBlock ? (changes.isBlocked ? 'room.blocked' : 'room.unblocked') : 'room.updated',
         description: onlyBlock
           ? `${actor.name} ${changes.isBlocked ? 'blocked' : 'unblocked'} room ${room.name}`
           : `${actor.name} updated room ${changes.name ?? room.name}: ${fields.map((f) => FIELD_NAMES[f]).join(', ')}`,
-        payload: {
+        data: {
           room_id: id,
           ...(onlyBlock ? { is_blocked: changes.isBlocked } : {}),
           changes: Object.fromEntries(fields.map((f) => [FIELD_NAMES[f], { from: shown(f, room[f]), to: shown(f, wanted[f]) }])),
@@ -102,12 +102,12 @@ export async function updateRoom(ctx: Ctx, actor: Actor, id: number, body: Updat
 /**
  * POST /admin/rooms/bulk/block: blocks or unblocks the listed rooms in one transaction, as the
  * original did: unknown ids are ignored (and listed in `missing_ids`); `updated` counts the rooms
- * whose state this request changed (one `block_room` audit row each); rooms already in the wanted
+ * whose state this request changed (one room.blocked / room.unblocked change each); rooms already in the wanted
  * state are left alone. The body's shape is checked by its schema (400, nothing changes).
  */
 export async function bulkBlock(ctx: Ctx, actor: Actor, roomIds: number[], isBlocked: boolean) {
   const ids = [...new Set(roomIds)]
-  return ctx.database.db.transaction(async (tx) => {
+  return writeTransaction(ctx.database, async (tx) => {
     const found = await tx.select({ id: rooms.id }).from(rooms).where(inArray(rooms.id, ids)).for('update')
     const known = new Set(found.map((r) => r.id))
     const missing = ids.filter((id) => !known.has(id))
@@ -117,12 +117,12 @@ export async function bulkBlock(ctx: Ctx, actor: Actor, roomIds: number[], isBlo
       .where(and(inArray(rooms.id, ids), ne(rooms.isBlocked, isBlocked)))
       .returning({ id: rooms.id, name: rooms.name })
     for (const room of changed.sort((a, b) => a.id - b.id)) {
-      await writeAudit(tx, {
+      recordChange(tx, {
         at: ctx.clock.now(),
         actorId: actor.id,
-        action: 'block_room',
+        event: isBlocked ? 'room.blocked' : 'room.unblocked',
         description: `${actor.name} ${isBlocked ? 'blocked' : 'unblocked'} room ${room.name}`,
-        payload: { room_id: room.id, is_blocked: isBlocked, bulk: true },
+        data: { room_id: room.id, is_blocked: isBlocked, bulk: true },
       })
     }
     return { updated: changed.length, missing_ids: missing }
@@ -136,18 +136,18 @@ export async function bulkBlock(ctx: Ctx, actor: Actor, roomIds: number[], isBlo
  * request, like a missing one.
  */
 export async function regenerateQr(ctx: Ctx, actor: Actor, id: number) {
-  const room = await ctx.database.db.transaction(async (tx) => {
+  const room = await writeTransaction(ctx.database, async (tx) => {
     const [row] = await tx.update(rooms)
       .set({ qrVersion: sql`${rooms.qrVersion} + 1`, updatedAt: ctx.clock.now() })
       .where(eq(rooms.id, id))
       .returning({ id: rooms.id, name: rooms.name, qrVersion: rooms.qrVersion })
     if (!row) throw new NotFound(ROOM_MSG.notFound)
-    await writeAudit(tx, {
+    recordChange(tx, {
       at: ctx.clock.now(),
       actorId: actor.id,
-      action: 'generate_qr',
+      event: 'room.qr_regenerated',
       description: `${actor.name} issued a new QR code for room ${row.name} (version ${row.qrVersion}); earlier codes no longer allow check-in`,
-      payload: { room_id: row.id, qr_code_url: qrCodeUrl(ctx.config, row.id), qr_version: row.qrVersion },
+      data: { room_id: row.id, qr_code_url: qrCodeUrl(ctx.config, row.id), qr_version: row.qrVersion },
     })
     return row
   })
@@ -168,7 +168,7 @@ export async function reserveOnBehalf(
 ) {
   const start = parseIsoInput(body.start_time)
   const end = parseIsoInput(body.end_time)
-  const created = await ctx.database.db.transaction(async (tx) => {
+  const created = await writeTransaction(ctx.database, async (tx) => {
     if (!(await findRoom(tx, roomId))) throw new NotFound(ROOM_MSG.notFound)
     await requireUser(tx, body.user_id)
     return createReservation(ctx, tx, { roomId, userId: body.user_id, start, end, actor, enforceRoomRules: false })

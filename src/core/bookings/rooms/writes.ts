@@ -7,11 +7,11 @@ import { BadRequest, Conflict } from '../../../lib/errors'
 import type { Logger } from '../../../lib/log'
 import { normalizeName } from '../../../lib/names'
 import { formatTimeOfDay, parseTimeOfDay } from '../../../lib/time'
-import { writeAudit } from '../../audit'
 import { generateRoomQr } from '../../qr/codes'
 import { ROOM_TYPES } from '../model'
 import { ROOM_MSG } from '../messages'
 import { getRoomView, type RoomDeps, type RoomView } from '../views/rooms'
+import { recordChange, writeTransaction } from '../../changes'
 
 /** A room type from a request: public, admin or service (case-insensitive), else 400. */
 export function parseRoomType(value: unknown, field = 'type'): RoomType {
@@ -103,16 +103,16 @@ export async function createRoom(
 
   let created: Room
   try {
-    created = await deps.database.db.transaction(async (tx) => {
+    created = await writeTransaction(deps.database, async (tx) => {
       const [row] = await tx.insert(rooms).values({
         name, type, bookingStart, bookingEnd, ...policy, requiresCheckIn, createdAt: deps.clock.now(), updatedAt: deps.clock.now(),
       }).returning()
-      await writeAudit(tx, {
+      recordChange(tx, {
         at: deps.clock.now(),
         actorId: actor.id,
-        action: 'create_room',
+        event: 'room.created',
         description: `${actor.name ?? `user #${actor.id}`} created room ${name} (${type})`,
-        payload: {
+        data: {
           room_id: row!.id, name, type, booking_start: formatTimeOfDay(bookingStart), booking_end: formatTimeOfDay(bookingEnd),
           requires_check_in: row!.requiresCheckIn, check_in_opens_min: row!.checkInOpensMin, auto_release_after_min: row!.autoReleaseAfterMin,
           check_in_proof: row!.checkInProof,

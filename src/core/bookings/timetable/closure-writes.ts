@@ -5,10 +5,10 @@ import type { Executor } from '../../../db/client'
 import { closures, reservations, rooms, type Closure, type ClosureKind } from '../../../db/schema'
 import { BadRequest, NotFound } from '../../../lib/errors'
 import { formatUtc, parseIsoInput, TIME_MSG, zonedToUtc } from '../../../lib/time'
-import { writeAudit } from '../../audit'
 import { closureView, type ClosureView } from './closures'
 import { BOOKING_MSG, CLOSURE_MSG } from '../messages'
 import { cancelReservationTx, type ActingUser, type ReservationDeps } from '../reservations/writes'
+import { recordChange, writeTransaction } from '../../changes'
 
 const MAX_REASON = 300
 
@@ -79,7 +79,7 @@ export async function createClosure(deps: ReservationDeps, actor: ActingUser, in
   const roomIds = [...new Set(input.room_ids ?? [])]
   const { start, end } = parseRange(input.start_time, input.end_time)
   const reason = parseReason(input.reason)
-  return deps.database.db.transaction(async (tx) => {
+  return writeTransaction(deps.database, async (tx) => {
     const now = deps.clock.now()
     const covered = await lockCoveredRooms(tx, { allRooms, roomIds })
     const [row] = await tx.insert(closures).values({
@@ -90,10 +90,10 @@ export async function createClosure(deps: ReservationDeps, actor: ActingUser, in
     if (input.cancel_affected) {
       for (const booking of affected) await cancelReservationTx(deps, tx, booking, actor, { reason: CLOSURE_MSG.closed(reason) })
     }
-    await writeAudit(tx, {
-      at: now, actorId: actor.id, action: 'create_closure',
+    recordChange(tx, {
+      at: now, actorId: actor.id, event: 'closure.created', rooms: allRooms ? 'all' : roomIds,
       description: `${actor.name} closed ${allRooms ? 'all rooms' : `rooms ${roomIds.join(', ')}`} from ${formatUtc(start)} to ${formatUtc(end)}: ${reason}`,
-      payload: { closure_id: row.id, kind: input.kind, all_rooms: allRooms, room_ids: allRooms ? null : roomIds, affected: affected.map((b) => b.id), cancelled: Boolean(input.cancel_affected) },
+      data: { closure_id: row.id, kind: input.kind, all_rooms: allRooms, room_ids: allRooms ? null : roomIds, affected: affected.map((b) => b.id), cancelled: Boolean(input.cancel_affected) },
     })
     return { closure: closureView(row), affected: affected.map((b) => b.id) }
   })
@@ -114,7 +114,7 @@ export async function updateClosure(
   const newStart = input.start_time === undefined ? undefined : parseClosureTime(input.start_time)
   const newEnd = input.end_time === undefined ? undefined : parseClosureTime(input.end_time)
   const newReason = input.reason === undefined ? undefined : parseReason(input.reason)
-  return deps.database.db.transaction(async (tx) => {
+  return writeTransaction(deps.database, async (tx) => {
     const now = deps.clock.now()
     const current = await lockClosure(tx, id)
     const covered = await lockCoveredRooms(tx, { allRooms: current.allRooms, roomIds: current.roomIds ?? [] })
@@ -124,9 +124,9 @@ export async function updateClosure(
     const reason = newReason ?? current.reason
     const [row] = await tx.update(closures).set({ startTime: start, endTime: end, kind: input.kind ?? current.kind, reason, updatedAt: now })
       .where(eq(closures.id, id)).returning() as [Closure]
-    await writeAudit(tx, {
-      at: now, actorId: actor.id, action: 'update_closure', description: `${actor.name} changed closure #${id}`,
-      payload: { closure_id: id, from: closureView(current), to: closureView(row) },
+    recordChange(tx, {
+      at: now, actorId: actor.id, event: 'closure.updated', rooms: current.allRooms ? 'all' : current.roomIds ?? [], description: `${actor.name} changed closure #${id}`,
+      data: { closure_id: id, from: closureView(current), to: closureView(row) },
     })
     const affected = await affectedBookings(tx, covered, start, end, now)
     return { closure: closureView(row), affected: affected.map((b) => b.id) }
@@ -135,12 +135,12 @@ export async function updateClosure(
 
 /** DELETE /admin/closures/:id */
 export async function deleteClosure(deps: ReservationDeps, actor: ActingUser, id: number): Promise<{ status: 'deleted' }> {
-  await deps.database.db.transaction(async (tx) => {
+  await writeTransaction(deps.database, async (tx) => {
     const current = await lockClosure(tx, id)
     await tx.delete(closures).where(eq(closures.id, id))
-    await writeAudit(tx, {
-      at: deps.clock.now(), actorId: actor.id, action: 'delete_closure', description: `${actor.name} removed closure #${id} (${current.reason})`,
-      payload: { closure_id: id, closure: closureView(current) },
+    recordChange(tx, {
+      at: deps.clock.now(), actorId: actor.id, event: 'closure.deleted', rooms: current.allRooms ? 'all' : current.roomIds ?? [], description: `${actor.name} removed closure #${id} (${current.reason})`,
+      data: { closure_id: id, closure: closureView(current) },
     })
   })
   return { status: 'deleted' }
@@ -255,7 +255,7 @@ export async function importClosures(deps: ReservationDeps & { config: { appTime
       throw new BadRequest(CLOSURE_MSG.badCalendar(`event ${eventLabel(event, i)} ${problem}`))
     }
   })
-  return deps.database.db.transaction(async (tx) => {
+  return writeTransaction(deps.database, async (tx) => {
     const now = deps.clock.now()
     await lockCoveredRooms(tx, { allRooms: true, roomIds: [] })
     const existing = new Map<string, Closure>()
@@ -279,10 +279,10 @@ export async function importClosures(deps: ReservationDeps & { config: { appTime
       result.push(closureView(row))
     }
     if (created || updated) {
-      await writeAudit(tx, {
-        at: now, actorId: actor.id, action: 'create_closure',
+      recordChange(tx, {
+        at: now, actorId: actor.id, event: 'closure.created', rooms: 'all',
         description: `${actor.name} imported ${created} new and ${updated} changed closures from a calendar`,
-        payload: { imported: true, created, updated, unchanged },
+        data: { imported: true, created, updated, unchanged },
       })
     }
     return { created, updated, unchanged, closures: result }

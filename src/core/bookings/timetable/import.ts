@@ -27,6 +27,7 @@ import { writeSeries, type RoomHolders, type SeriesPlan } from './series'
 import { releasableAt, releaseDue } from '../checkin/sweeper'
 import { mayHaveHeader, type ImportReport, type LookupRows, type PlanInput, type PlanSpan, type WritableRow } from './plan'
 import type { PlanRequest } from './plan.worker'
+import { writeTransaction } from '../../changes'
 
 /** The rooms and users a file may name. */
 async function lookupRows(db: Executor): Promise<LookupRows> {
@@ -144,7 +145,7 @@ export async function importTimetable(
     await refuseFailed(totals, options.skipConflicts, planner.report)
 
     // Step 2: the write, holding the file's rooms only for it.
-    const seriesIds = await db.transaction(async (tx) => {
+    const seriesIds = await writeTransaction(deps.database, async (tx) => {
       const locked = span
         ? await tx.select().from(rooms).where(inArray(rooms.id, span.roomIds)).orderBy(asc(rooms.id)).for('no key update')
         : []

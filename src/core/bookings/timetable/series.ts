@@ -13,7 +13,6 @@ import { rowsOf, type Executor } from '../../../db/client'
 import { reservations, rooms, series, terms, type Closure, type Reservation, type Room, type Series } from '../../../db/schema'
 import { BadRequest, Forbidden, HttpError, NotFound } from '../../../lib/errors'
 import { formatUtc, parseIsoInput, zonedToUtc } from '../../../lib/time'
-import { writeAudit, writeAudits } from '../../audit'
 import { closuresOverlapping } from './closures'
 import { BOOKING_MSG, CLOSURE_MSG, ROOM_MSG, SERIES_MSG } from '../messages'
 import { expandRule, normalizeRule, rruleUtc, type Occurrence } from './recurrence'
@@ -24,6 +23,7 @@ import {
 import { reservationJson } from '../views/status'
 import { enforceFairUse } from '../fair-use/fair-use'
 import { releaseDue } from '../checkin/sweeper'
+import { recordChange, recordChanges, writeTransaction } from '../../changes'
 
 export interface SeriesInput {
   room_id: number
@@ -157,7 +157,7 @@ function seriesFairUse(deps: ReservationDeps, tx: Executor, actor: ActingUser, p
 
 /** POST /series/precheck: the occurrences and the conflict of each; nothing is written. */
 export async function precheckSeries(deps: ReservationDeps, actor: ActingUser, input: SeriesInput) {
-  const plan = await deps.database.db.transaction(async (tx) => {
+  const plan = await writeTransaction(deps.database, async (tx) => {
     const planned = await planSeries(deps, tx, actor, input)
     await seriesFairUse(deps, tx, actor, planned, planned.occurrences.filter((o) => !o.conflict))
     return planned
@@ -264,10 +264,10 @@ export async function writeSeries<C extends { msg: string }>(
     const skipped = plan.occurrences.filter((o) => o.conflict).map((o) => formatUtc(o.start))
     return { row, plan, ids: (bySeries.get(row.id) ?? []).map((r) => r.id), rows: bySeries.get(row.id) ?? [], skipped }
   })
-  await writeAudits(tx, outcomes.map(({ row, plan, ids, skipped }) => ({
-    at: now, actorId: actor.id, action: 'create_series' as const,
+  recordChanges(tx, outcomes.map(({ row, plan, ids, skipped }) => ({
+    at: now, actorId: actor.id, event: 'series.created',
     description: `${actor.name} created series #${row.id} in ${plan.room.name}${plan.owner.id !== actor.id ? ` for ${plan.owner.name}` : ''}: ${ids.length} bookings (${plan.rule})${skipped.length ? `, ${skipped.length} skipped` : ''}`,
-    payload: {
+    data: {
       series_id: row.id, room_id: plan.room.id, user_id: plan.owner.id, rrule: plan.rule, title: row.title,
       reservation_ids: ids, skipped,
     },
@@ -295,7 +295,7 @@ async function createSeriesTx(deps: ReservationDeps, tx: Executor, actor: Acting
 
 /** POST /series */
 export function createSeries(deps: ReservationDeps, actor: ActingUser, input: SeriesInput): Promise<SeriesOutcome> {
-  return deps.database.db.transaction((tx) => createSeriesTx(deps, tx, actor, input))
+  return writeTransaction(deps.database, (tx) => createSeriesTx(deps, tx, actor, input))
 }
 
 async function seriesRow(executor: Executor, id: number, lock = false): Promise<Series> {
@@ -340,10 +340,10 @@ async function cancelOccurrences(deps: ReservationDeps, tx: Executor, actor: Act
   )).for('update')
   const ids = doomed.map((r) => r.id)
   if (ids.length) await tx.update(reservations).set({ status: 'cancelled', cancelledAt: now, updatedAt: now }).where(inArray(reservations.id, ids))
-  await writeAudit(tx, {
-    at: now, actorId: actor.id, action: 'cancel_series',
+  recordChange(tx, {
+    at: now, actorId: actor.id, event: 'series.cancelled',
     description: `${actor.name} cancelled ${ids.length} bookings of series #${row.id} from ${formatUtc(from)} (${why})`,
-    payload: { series_id: row.id, room_id: row.roomId, from: formatUtc(from), reservation_ids: ids },
+    data: { series_id: row.id, room_id: row.roomId, from: formatUtc(from), reservation_ids: ids },
   })
   return ids
 }
@@ -351,7 +351,7 @@ async function cancelOccurrences(deps: ReservationDeps, tx: Executor, actor: Act
 /** DELETE /series/:id?from=: cancels the occurrences from then on (default: all future ones). */
 export async function cancelSeries(deps: ReservationDeps, actor: ActingUser, id: number, fromRaw?: unknown) {
   const from = fromRaw === undefined ? deps.clock.now() : parseIsoInput(fromRaw)
-  return deps.database.db.transaction(async (tx) => {
+  return writeTransaction(deps.database, async (tx) => {
     const row = await seriesRow(tx, id, true)
     checkOwner(actor, row)
     const cancelled = await cancelOccurrences(deps, tx, actor, row, from, 'series cancelled')
@@ -364,7 +364,7 @@ export async function cancelSeries(deps: ReservationDeps, actor: ActingUser, id:
  * exceptions); an earlier until cancels the occurrences after it.
  */
 export async function updateSeries(deps: ReservationDeps, actor: ActingUser, id: number, input: { title?: string | null; until?: unknown }) {
-  return deps.database.db.transaction(async (tx) => {
+  return writeTransaction(deps.database, async (tx) => {
     const now = deps.clock.now()
     const row = await seriesRow(tx, id, true)
     checkOwner(actor, row)
@@ -384,9 +384,9 @@ export async function updateSeries(deps: ReservationDeps, actor: ActingUser, id:
       changes.untilTermId = null
     }
     const [updated] = await tx.update(series).set(changes).where(eq(series.id, id)).returning() as [Series]
-    await writeAudit(tx, {
-      at: now, actorId: actor.id, action: 'update_series', description: `${actor.name} changed series #${id}`,
-      payload: { series_id: id, ...(input.title !== undefined ? { title: changes.title } : {}), ...(input.until !== undefined ? { until: formatUtc(changes.until!) } : {}), cancelled },
+    recordChange(tx, {
+      at: now, actorId: actor.id, event: 'series.updated', rooms: [row.roomId], users: [row.userId], description: `${actor.name} changed series #${id}`,
+      data: { series_id: id, ...(input.title !== undefined ? { title: changes.title } : {}), ...(input.until !== undefined ? { until: formatUtc(changes.until!) } : {}), cancelled },
     })
     return { series: seriesView(updated), cancelled }
   })

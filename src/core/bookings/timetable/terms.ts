@@ -5,9 +5,9 @@ import { terms, type Term } from '../../../db/schema'
 import { BadRequest, Conflict } from '../../../lib/errors'
 import { normalizeName } from '../../../lib/names'
 import { formatUtc } from '../../../lib/time'
-import { writeAudit } from '../../audit'
 import { CLOSURE_MSG } from '../messages'
 import type { ActingUser, ReservationDeps } from '../reservations/writes'
+import { recordChange, writeTransaction } from '../../changes'
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
 
@@ -32,11 +32,11 @@ export async function createTerm(deps: ReservationDeps, actor: ActingUser, input
   if (startsOn > endsOn) throw new BadRequest(CLOSURE_MSG.badDateOrder)
   const now = deps.clock.now()
   try {
-    return await deps.database.db.transaction(async (tx) => {
+    return await writeTransaction(deps.database, async (tx) => {
       const [row] = await tx.insert(terms).values({ name, startsOn, endsOn, createdAt: now, updatedAt: now }).returning() as [Term]
-      await writeAudit(tx, {
-        at: now, actorId: actor.id, action: 'create_term', description: `${actor.name} added the term ${name} (${startsOn} - ${endsOn})`,
-        payload: { term_id: row.id, name, starts_on: startsOn, ends_on: endsOn },
+      recordChange(tx, {
+        at: now, actorId: actor.id, event: 'term.created', description: `${actor.name} added the term ${name} (${startsOn} - ${endsOn})`,
+        data: { term_id: row.id, name, starts_on: startsOn, ends_on: endsOn },
       })
       return { term: termView(row) }
     })

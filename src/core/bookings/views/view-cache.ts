@@ -4,9 +4,13 @@
  * once when first asked for), so a hit costs no query and no JSON work.
  *
  * An entry is used only while all of these hold (docs/decisions/023-room-views-from-memory.md):
- * - the live feed runs: the room events bus LISTENs to the NOTIFY every write of a room, a
- *   reservation or a closure sends at commit, from any instance or script; without it (never
- *   started, connection lost, database down) every read is built afresh and nothing is kept;
+ * - the live feed runs: the room events bus follows the change record (decision 027), whose
+ *   every change NOTIFYs at commit, from any instance or script; without it (never started,
+ *   connection lost, database down) every read is built afresh and nothing is kept;
+ * - the feed has heard every change committed before the read began (bus.readBarrier: on
+ *   PostgreSQL one query for the newest committed position, shared by the reads that arrive
+ *   while the previous one runs): after any write's answer, on any instance (a GET that writes,
+ *   like the scan page's release, included), no read here is answered from before that write;
  * - no change arrived for it since it was built: a room id drops that room's detail and the list;
  *   "every room" (a user renamed, the feed restarted or lost) drops everything. Each key has a
  *   generation taken before the build, so a build that raced a change is answered but not kept;
@@ -15,10 +19,6 @@
  *   starts or ends, or MAX_AGE_MS passed. The detail's free slots start "now" (rounded up to the
  *   whole second), so they are computed once per second from the cached busy intervals and kept
  *   with the rest of its bytes until the next second.
- * After each write request of this process, its answer waits until the write's own NOTIFYs came
- * back over the LISTEN connection (afterLocalWrite: a marker NOTIFYed after the commit, about a
- * millisecond), so a client reads its own write at once; if that cannot be known, everything is
- * dropped.
  */
 import { gt, min } from 'drizzle-orm'
 import { closures } from '../../../db/schema'
@@ -66,12 +66,6 @@ export interface RoomViewCache {
   roomDetail(id: number): Promise<CachedBody>
   /** Drops everything. */
   invalidateAll(): void
-  /**
-   * After a write of this process, before its answer leaves: waits until the write's own NOTIFYs
-   * have dropped what they change (bus.sync), so the writer reads its write at once; drops
-   * everything when that cannot be known.
-   */
-  afterLocalWrite(): Promise<void>
   stats(): RoomViewCacheStats
 }
 
@@ -89,7 +83,7 @@ function nextInstant(now: number, times: (string | Date | null | undefined)[]): 
 /** When a room's own fields change by themselves: its current booking ends, its next one starts, its closure ends. */
 const roomInstants = (room: RoomView) => [room.current_reservation?.end_time, room.next_reservation?.start_time, room.closure?.end_time]
 
-export function createRoomViewCache(deps: RoomDeps, bus: Pick<RoomEventBus, 'start' | 'live' | 'onChange' | 'sync'>): RoomViewCache {
+export function createRoomViewCache(deps: RoomDeps, bus: Pick<RoomEventBus, 'start' | 'live' | 'onChange' | 'readBarrier'>): RoomViewCache {
   let list: Entry<CachedBody> | undefined
   const details = new Map<number, Entry<DetailValue>>()
   /** bumped by every change: the list's generation */
@@ -121,9 +115,12 @@ export function createRoomViewCache(deps: RoomDeps, bus: Pick<RoomEventBus, 'sta
     details.delete(roomId)
   })
 
-  /** Whether entries may be used and kept: the feed runs and was heard lately (started on first use). */
+  /**
+   * Whether entries may be used and kept: the feed runs, was heard lately (started on first use)
+   * and has heard every change committed before this read began.
+   */
   async function live(): Promise<boolean> {
-    if (bus.live()) return true
+    if (bus.live()) return bus.readBarrier()
     const first = !started
     started = true
     starting ??= bus.start().catch(() => false).finally(() => { starting = undefined })
@@ -236,12 +233,6 @@ export function createRoomViewCache(deps: RoomDeps, bus: Pick<RoomEventBus, 'sta
     },
 
     invalidateAll,
-
-    async afterLocalWrite() {
-      // Nothing is used while the feed is down, and everything is dropped when it comes back.
-      if (!bus.live()) return
-      if (!(await bus.sync())) invalidateAll()
-    },
 
     stats() {
       let bytes = list?.value.bytes.length ?? 0
