@@ -1,22 +1,17 @@
 /**
  * The database layer: migrations (complete, recorded once, idempotent), the schema the contract
- * needs, the exclusion constraint that makes double-booking impossible, and the PostgreSQL
- * specifics (postgresql:// URLs, the advisory lock, connecting with retries).
+ * needs, and the exclusion constraint that makes double-booking impossible. The PostgreSQL
+ * specifics (postgresql:// URLs, the advisory lock, connecting with retries) are in the system
+ * tier: test/system/db-postgres.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import { loadConfig } from '../src/config'
 import { createDb, pgErrorCode, rowsOf, sql, type Database } from '../src/db/client'
 import { migrate } from '../src/db/migrate'
 import { reservations, rooms, users } from '../src/db/schema'
-import { createLogger } from '../src/lib/log'
-import { openDatabase } from '../src/startup'
-import { createPostgresDatabase, onPostgres, postgresServerUrl, testDatabase, type TestDatabase, stamped, stampedUser } from './helpers/db'
+import { createPostgresDatabase, onPostgres, testDatabase, type TestDatabase, stamped, stampedUser } from './helpers/db'
 import { appliedMigrations, MIGRATION_COUNT } from './helpers/db-state'
-import { startTcpProxy } from './helpers/tcp-proxy'
 
 setDefaultTimeout(30_000) // see test/setup.ts
-
-const PG = await postgresServerUrl()
 
 async function query<T = Record<string, unknown>>(database: Database, text: string): Promise<T[]> {
   return rowsOf<T>(await database.db.execute(sql.raw(text)))
@@ -45,14 +40,12 @@ afterAll(async () => {
 describe('migrations', () => {
   test('create every table, enum and constraint the contract needs', async () => {
     const snapshot = await schemaSnapshot(t.database)
-    expect(snapshot.tables).toEqual(expect.arrayContaining(['audit_logs', 'reservations', 'rooms', 'users']))
+    expect(snapshot.tables).toEqual(expect.arrayContaining(['changes', 'reservations', 'rooms', 'users']))
+    expect(snapshot.tables).not.toContain('audit_logs') // read from the change record now (migration 0016)
     const enums = Object.fromEntries(snapshot.enums.map((e) => [e.name, e.labels.split(',')]))
     expect(enums.user_role).toEqual(['student', 'teacher', 'admin'])
     expect(enums.room_type).toEqual(['public', 'admin', 'service'])
     expect(enums.reservation_status).toEqual(expect.arrayContaining(['active', 'finished', 'cancelled']))
-    expect(enums.audit_action).toEqual(expect.arrayContaining([
-      'create_reservation', 'cancel_reservation', 'update_reservation', 'update_room', 'create_user', 'login', 'logout',
-    ]))
     expect(snapshot.constraints).toContainEqual({ conname: 'reservations_no_overlap', contype: 'x' })
     expect(snapshot.constraints).toContainEqual({ conname: 'reservations_time_order', contype: 'c' })
 
@@ -167,117 +160,5 @@ describe('reservations_no_overlap (exclusion constraint)', () => {
   test('start must be before end (check constraint, 23514)', async () => {
     expect(await failure(book(at(20), at(20)))).toBe('23514')
     expect(await failure(book(at(21), at(20)))).toBe('23514')
-  })
-})
-
-describe.skipIf(!PG)('PostgreSQL specifics (own database on the local server)', () => {
-  let created: Awaited<ReturnType<typeof createPostgresDatabase>>
-  beforeAll(async () => {
-    created = await createPostgresDatabase('qrbook_db', PG)
-  })
-  afterAll(async () => {
-    await created?.drop()
-  })
-
-  test("Railway's postgresql:// URLs connect like postgres:// ones", async () => {
-    const url = created.url.replace(/^postgres:/, 'postgresql:')
-    expect(url.startsWith('postgresql://')).toBe(true)
-    const config = loadConfig({ DATABASE_URL: url })
-    const database = await createDb(config.database)
-    try {
-      await database.ping()
-      const [row] = await query<{ db: string }>(database, 'select current_database() as db')
-      expect(row!.db).toBe(created.name)
-    } finally {
-      await database.close()
-    }
-  })
-
-  test('withAdvisoryLock makes a second holder wait until the first is done', async () => {
-    const a = await createDb({ kind: 'postgres', url: created.url })
-    const b = await createDb({ kind: 'postgres', url: created.url })
-    const order: string[] = []
-    try {
-      let release!: () => void
-      const held = new Promise<void>((resolve) => (release = resolve))
-      let entered!: () => void
-      const aInside = new Promise<void>((resolve) => (entered = resolve))
-      const first = a.withAdvisoryLock(4242, async () => {
-        order.push('a:in')
-        entered()
-        await held
-        order.push('a:out')
-      })
-      await aInside
-      const second = b.withAdvisoryLock(4242, async () => {
-        order.push('b:in')
-      })
-      await Bun.sleep(300)
-      expect(order).toEqual(['a:in']) // b is waiting for the lock
-      release()
-      await Promise.all([first, second])
-      expect(order).toEqual(['a:in', 'a:out', 'b:in'])
-      // the lock is released after an error too
-      await expect(a.withAdvisoryLock(4242, async () => { throw new Error('boom') })).rejects.toThrow('boom')
-      expect(await b.withAdvisoryLock(4242, async () => 'free')).toBe('free')
-    } finally {
-      await a.close()
-      await b.close()
-    }
-  })
-
-  test('the smallest pool still runs work inside the advisory lock (one connection holds the lock)', async () => {
-    const database = await createDb({ kind: 'postgres', url: created.url }, { poolSize: 1 })
-    try {
-      const answer = await database.withAdvisoryLock(4243, async () => {
-        await database.ping(3000)
-        return 'done'
-      })
-      expect(answer).toBe('done')
-    } finally {
-      await database.close()
-    }
-  })
-
-  test('openDatabase retries with back-off until PostgreSQL comes up (Railway starts the app first)', async () => {
-    const pg = new URL(created.url)
-    const proxy = startTcpProxy({ hostname: pg.hostname, port: Number(pg.port || 5432) })
-    const lines: string[] = []
-    try {
-      proxy.setMode('refuse')
-      const config = loadConfig({ DATABASE_URL: proxy.urlFor(created.url), DB_CONNECT_TIMEOUT: '20' })
-      const opening = openDatabase(config, createLogger('info', (line) => lines.push(line)))
-      await Bun.sleep(1200)
-      proxy.setMode('pass')
-      const database = await opening
-      try {
-        await database.ping()
-      } finally {
-        await database.close()
-      }
-      const logs = lines.map((l) => JSON.parse(l))
-      const retries = logs.filter((l) => l.msg === 'database not reachable yet, retrying')
-      expect(retries.length).toBeGreaterThanOrEqual(2)
-      expect(retries[0]).toMatchObject({ level: 'warn', attempt: 1, retry_in_ms: 250 })
-      expect(retries[1]).toMatchObject({ attempt: 2, retry_in_ms: 500 }) // back-off doubles
-      expect(logs.at(-1)).toMatchObject({ msg: 'database is up', attempt: retries.length + 1 })
-    } finally {
-      proxy.close()
-    }
-  })
-
-  test('openDatabase gives up after DB_CONNECT_TIMEOUT with a clear error', async () => {
-    const pg = new URL(created.url)
-    const proxy = startTcpProxy({ hostname: pg.hostname, port: Number(pg.port || 5432) })
-    proxy.setMode('refuse')
-    try {
-      const config = loadConfig({ DATABASE_URL: proxy.urlFor(created.url), DB_CONNECT_TIMEOUT: '1' })
-      const started = Date.now()
-      await expect(openDatabase(config, createLogger('error', () => {}))).rejects.toThrow(/^database not reachable after \d+ attempts: /)
-      expect(Date.now() - started).toBeLessThan(5000)
-      expect(proxy.accepted).toBeGreaterThanOrEqual(2)
-    } finally {
-      proxy.close()
-    }
   })
 })
