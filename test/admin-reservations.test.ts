@@ -1,6 +1,6 @@
 import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { and, desc, eq, inArray } from 'drizzle-orm'
-import { changes, reservations } from '../src/db/schema'
+import { bookingPolicies, changes, closures, reservations } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
 import { stamped } from './helpers/db'
@@ -175,7 +175,8 @@ describe('PATCH /admin/reservations/:id', () => {
     expect(other.status).toBe(201)
     const clash = await admin.patch(`/api/admin/reservations/${R[2]}`, { start_time: '2030-03-10T16:30:00Z', end_time: '2030-03-10T17:30:00Z' })
     expect(clash.status).toBe(409)
-    expect(clash.body).toEqual({ msg: 'Reservation conflicts with existing booking' })
+    // answered as a new booking is (issue 25): who holds the slot, found under the room's lock
+    expect(clash.body).toEqual({ msg: 'Reservation conflicts with existing booking', held_by: [expect.objectContaining({ id: other.body.reservation_id, user_name: 'teacher' })] })
     const touch = await admin.patch(`/api/admin/reservations/${R[2]}`, { start_time: '2030-03-10T16:00:00Z', end_time: '2030-03-10T17:00:00Z' })
     expect(touch.status).toBe(200)
   })
@@ -186,7 +187,8 @@ describe('PATCH /admin/reservations/:id', () => {
     expect(r.body.reservation.user).toEqual({ id: 4, name: 'guest', role: 'student' })
     const [audit] = await audits()
     expect(audit!.event).toBe('reservation.updated')
-    expect(audit!.data).toEqual({ reservation_id: R[2], room_id: 2, changes: { user_id: { from: 3, to: 4 } } })
+    expect(audit!.data).toEqual({ reservation_id: R[2], room_id: 2, changes: { user_id: { from: 3, to: 4 } }, fair_use: 'admin_override' })
+    expect(audit).toMatchObject({ roomIds: [2], userIds: [3, 4] })
     const missing = await admin.patch(`/api/admin/reservations/${R[2]}`, { user_id: 99999 })
     expect(missing.status).toBe(404)
     expect(missing.body).toEqual({ msg: 'user not found' })
@@ -235,12 +237,12 @@ describe('PATCH /admin/reservations/:id', () => {
     expect(await set(F, 'finished')).toMatchObject({ status: 'finished', cancel_reason: null })
     expect(await statusOf(F)).toBe('finished')
     expect(await set(F, 'cancelled')).toMatchObject({ status: 'cancelled', cancel_reason: null }) // finished -> cancelled
-    expect((await audits())[0]).toMatchObject({ action: 'cancel_reservation', payload: { reservation_id: F } })
+    expect((await audits())[0]).toMatchObject({ event: 'reservation.cancelled', data: { reservation_id: F } })
     expect(await set(F, 'finished')).toMatchObject({ status: 'finished' }) // cancelled -> finished
     expect(await set(F, 'active')).toMatchObject({ status: 'active' }) // finished -> active
     expect(await set(F, 'cancelled')).toMatchObject({ status: 'cancelled' })
     expect(await set(F, 'active')).toMatchObject({ status: 'active' }) // cancelled -> active
-    expect((await audits())[0]).toMatchObject({ action: 'update_reservation', payload: { changes: { status: { from: 'cancelled', to: 'active' } } } })
+    expect((await audits())[0]).toMatchObject({ event: 'reservation.updated', data: { changes: { status: { from: 'cancelled', to: 'active' } } } })
 
     // P is over: cancelling it is allowed for an admin (a user's DELETE still is not)
     expect(await set(P, 'cancelled')).toMatchObject({ status: 'cancelled' })
@@ -349,5 +351,189 @@ describe('a released no-show (stored `released`)', () => {
     const back = await admin.patch(`/api/admin/reservations/${id}`, { status: 'active', start_time: '2030-03-12T10:00:00Z', end_time: '2030-03-12T11:00:00Z' })
     expect(back.status).toBe(200)
     expect(back.body.reservation).toMatchObject({ status: 'active', cancel_reason: null, check_in_required: false })
+  })
+})
+
+describe('PATCH /admin/reservations/:id takes the booking path: slot, closures, fair use (issue 25)', () => {
+  // Room S001 (4) on a day of its own; every test removes what it adds.
+  const at = (hhmm: string) => new Date(`2030-03-15T${hhmm}:00Z`)
+  const book = async (userId: number, from: string, to: string, status: 'active' | 'cancelled' = 'active') => {
+    const [row] = await db().insert(reservations).values(stamped({ roomId: 4, userId, startTime: at(from), endTime: at(to), status }))
+      .returning({ id: reservations.id })
+    return row!.id
+  }
+  const rowOf = async (id: number) => (await db().select().from(reservations).where(eq(reservations.id, id)))[0]!
+  const closeRoom = async (from: string, to: string, reason: string) => {
+    const [row] = await db().insert(closures).values(stamped({ roomIds: [4], kind: 'maintenance' as const, reason, startTime: at(from), endTime: at(to) }))
+      .returning({ id: closures.id })
+    return row!.id
+  }
+  const cleanUp = async (ids: number[], closureIds: number[] = []) => {
+    await db().delete(reservations).where(inArray(reservations.id, ids))
+    if (closureIds.length) await db().delete(closures).where(inArray(closures.id, closureIds))
+  }
+
+  test('reactivating a cancelled booking whose slot someone else now holds: 409 naming them, nothing changes', async () => {
+    const mine = await book(3, '09:00', '10:00', 'cancelled')
+    const theirs = await book(2, '09:30', '10:30')
+    const before = await rowOf(mine)
+    const changesBefore = (await audits()).length
+    for (const body of [{ status: 'active' }, { status: 'active', user_id: 4 }]) {
+      const r = await admin.patch(`/api/admin/reservations/${mine}`, body)
+      expect(r.status).toBe(409)
+      expect(r.body).toEqual({
+        msg: 'Reservation conflicts with existing booking',
+        held_by: [{ id: theirs, user_name: 'teacher', start_time: '2030-03-15T09:30:00Z', end_time: '2030-03-15T10:30:00Z' }],
+      })
+    }
+    // moved onto their slot while reactivated: the same answer
+    const moved = await admin.patch(`/api/admin/reservations/${mine}`, { status: 'active', start_time: '2030-03-15T10:00:00Z', end_time: '2030-03-15T11:00:00Z' })
+    expect(moved.status).toBe(409)
+    expect(moved.body.held_by.map((h: { id: number }) => h.id)).toEqual([theirs])
+    expect(await rowOf(mine)).toEqual(before)
+    expect((await rowOf(theirs)).status).toBe('active')
+    expect((await audits()).length).toBe(changesBefore)
+    // once the slot is free again, it comes back
+    await db().update(reservations).set({ status: 'cancelled' }).where(eq(reservations.id, theirs))
+    const back = await admin.patch(`/api/admin/reservations/${mine}`, { status: 'active' })
+    expect(back.status).toBe(200)
+    expect((await rowOf(mine)).status).toBe('active')
+    await cleanUp([mine, theirs])
+  })
+
+  test('into a closure: 409 room is closed; with override_closure: true it is done and the change records the override', async () => {
+    const closure = await closeRoom('12:00', '14:00', 'Painting')
+    const cancelled = await book(3, '12:30', '13:30', 'cancelled')
+    const active = await book(4, '15:00', '16:00')
+    const [c0, a0] = [await rowOf(cancelled), await rowOf(active)]
+    const changesBefore = (await audits()).length
+
+    const refused = [
+      await admin.patch(`/api/admin/reservations/${cancelled}`, { status: 'active' }),
+      await admin.patch(`/api/admin/reservations/${cancelled}`, { status: 'active', override_closure: false }),
+      await admin.patch(`/api/admin/reservations/${active}`, { start_time: '2030-03-15T13:00:00Z', end_time: '2030-03-15T14:00:00Z' }),
+    ]
+    for (const r of refused) {
+      expect(r.status).toBe(409)
+      expect(r.body).toMatchObject({ msg: 'room is closed: Painting', closure: { id: closure, reason: 'Painting', kind: 'maintenance' } })
+    }
+    expect(await rowOf(cancelled)).toEqual(c0)
+    expect(await rowOf(active)).toEqual(a0)
+    expect((await audits()).length).toBe(changesBefore)
+
+    const reactivated = await admin.patch(`/api/admin/reservations/${cancelled}`, { status: 'active', override_closure: true })
+    expect(reactivated.status).toBe(200)
+    expect(reactivated.body.reservation).toMatchObject({ id: cancelled, status: 'active' })
+    expect((await rowOf(cancelled)).status).toBe('active')
+    const [change] = await audits()
+    expect(change).toMatchObject({
+      event: 'reservation.updated', roomIds: [4], userIds: [3],
+      description: `admin changed reservation #${cancelled}: status (closure overridden: Painting)`,
+      data: {
+        reservation_id: cancelled, changes: { status: { from: 'cancelled', to: 'active' } },
+        override: 'closure', closure: { id: closure, reason: 'Painting' }, fair_use: 'admin_override',
+      },
+    })
+
+    const moved = await admin.patch(`/api/admin/reservations/${active}`, {
+      start_time: '2030-03-15T13:30:00Z', end_time: '2030-03-15T14:30:00Z', override_closure: true,
+    })
+    expect(moved.status).toBe(200)
+    expect((await rowOf(active)).startTime.toISOString()).toBe('2030-03-15T13:30:00.000Z')
+    const [move] = await audits()
+    expect(move!.description).toEndWith('(closure overridden: Painting)')
+    expect(move!.data).toMatchObject({ reservation_id: active, override: 'closure', closure: { id: closure }, fair_use: 'admin_override' })
+
+    // the override is recorded only when a closure was overridden
+    const plain = await admin.patch(`/api/admin/reservations/${active}`, { start_time: '2030-03-15T16:00:00Z', end_time: '2030-03-15T17:00:00Z', override_closure: true })
+    expect(plain.status).toBe(200)
+    expect((await audits())[0]!.data).not.toHaveProperty('override')
+    await cleanUp([cancelled, active], [closure])
+  })
+
+  test('giving a booking to another user: the change concerns both owners and the room', async () => {
+    const id = await book(3, '18:00', '19:00')
+    const r = await admin.patch(`/api/admin/reservations/${id}`, { user_id: 2 })
+    expect(r.status).toBe(200)
+    expect(r.body.reservation.user).toEqual({ id: 2, name: 'teacher', role: 'teacher' })
+    const row = await rowOf(id)
+    expect({ userId: row.userId, status: row.status, setByOwner: row.setByOwner }).toEqual({ userId: 2, status: 'active', setByOwner: false })
+    const [change] = await audits()
+    expect(change).toMatchObject({ event: 'reservation.updated', roomIds: [4], userIds: [3, 2], data: { changes: { user_id: { from: 3, to: 2 } } } })
+
+    // given away while moved: the same
+    const moved = await admin.patch(`/api/admin/reservations/${id}`, { user_id: 4, start_time: '2030-03-15T19:00:00Z', end_time: '2030-03-15T20:00:00Z' })
+    expect(moved.status).toBe(200)
+    expect((await rowOf(id)).userId).toBe(4)
+    expect((await audits())[0]).toMatchObject({ event: 'reservation.updated', roomIds: [4], userIds: [2, 4] })
+    await cleanUp([id])
+  })
+
+  test("fair use: the admin overrides the owner's limits by decision, and the change says so", async () => {
+    // the student may hold no booking at all in S001
+    const [rule] = await db().insert(bookingPolicies).values(stamped({ role: 'student' as const, roomId: 4, maxActive: 0 })).returning({ id: bookingPolicies.id })
+    const id = await book(3, '20:00', '21:00', 'cancelled')
+    const r = await admin.patch(`/api/admin/reservations/${id}`, { status: 'active' })
+    expect(r.status).toBe(200)
+    expect((await rowOf(id)).status).toBe('active')
+    expect((await audits())[0]!.data).toMatchObject({ reservation_id: id, fair_use: 'admin_override' })
+    // a cancel leaves nothing to override
+    expect((await admin.patch(`/api/admin/reservations/${id}`, { status: 'cancelled' })).status).toBe(200)
+    expect((await audits())[0]!.data).not.toHaveProperty('fair_use')
+    await db().delete(bookingPolicies).where(eq(bookingPolicies.id, rule!.id))
+    await cleanUp([id])
+  })
+})
+
+describe('concurrent admin edits of one room (issue 25)', () => {
+  // Two bookings of one room whose slots overlap (only one of them can be active), edited by 20
+  // requests at once that cross each other: reactivate, cancel, move onto the other's slot, give
+  // away, bulk cancel in both orders. Every edit takes the room's lock first, then the
+  // reservations, so they queue: each answer is 200 or the slot's 409, never a deadlock (which
+  // PostgreSQL would detect after a second and the API answer `409 try again`), a 500 or a 503.
+  // On PGlite (one connection) they run one after the other; on PostgreSQL in parallel.
+  test('20 crossing PATCHes and bulk cancels: only 200 or the slot 409, fast, no overlapping active bookings', async () => {
+    const day = '2030-03-14'
+    const at = (hhmm: string) => `${day}T${hhmm}:00Z`
+    for (const round of [0, 1]) {
+      const [x, y] = await db().insert(reservations).values([
+        stamped({ roomId: 4, userId: 3, startTime: new Date(at(`0${round * 3 + 1}:00`)), endTime: new Date(at(`0${round * 3 + 2}:00`)) }),
+        stamped({ roomId: 4, userId: 2, startTime: new Date(at(`0${round * 3 + 1}:30`)), endTime: new Date(at(`0${round * 3 + 2}:30`)), status: 'cancelled' }),
+      ]).returning({ id: reservations.id, startTime: reservations.startTime, endTime: reservations.endTime })
+      const X = x!.id
+      const Y = y!.id
+      const slot = (r: typeof x) => ({ start_time: r!.startTime.toISOString(), end_time: r!.endTime.toISOString() })
+      const patch = (id: number, body: Record<string, unknown>) => () => admin.patch(`/api/admin/reservations/${id}`, body)
+      const bulk = (list: number[]) => () => admin.post('/api/admin/reservations/bulk-cancel', { reservation_ids: list })
+      const ops = [
+        patch(X, { status: 'cancelled' }), patch(Y, { status: 'active' }),
+        patch(Y, { status: 'active', ...slot(x) }), patch(X, { status: 'active', ...slot(y) }),
+        bulk([X, Y]), patch(X, { status: 'active' }),
+        patch(Y, { user_id: 4, status: 'active' }), bulk([Y, X]),
+        patch(X, { user_id: 4 }), patch(Y, { status: 'cancelled' }),
+        patch(X, { status: 'active', ...slot(x) }), patch(Y, { status: 'active', ...slot(y) }),
+        bulk([Y]), patch(X, { status: 'finished' }),
+        patch(Y, { status: 'active' }), patch(X, { status: 'active', user_id: 3 }),
+        bulk([X]), patch(Y, { status: 'active', ...slot(x) }),
+        patch(X, { status: 'cancelled', user_id: 2 }), patch(X, { status: 'active' }),
+      ]
+      expect(ops.length).toBe(20)
+      const began = performance.now()
+      const replies = await Promise.all((round === 0 ? ops : [...ops].reverse()).map((op) => op()))
+      const took = performance.now() - began
+      const answers = replies.map((r) => `${r.status} ${r.status === 200 ? '' : r.body.msg}`.trim())
+      for (const answer of answers) expect(['200', '409 Reservation conflicts with existing booking']).toContain(answer)
+      expect(took).toBeLessThan(1500)
+      // Consistent: at most one of the two is active (their slots overlap), whatever the order was.
+      const rows = await db().select().from(reservations).where(inArray(reservations.id, [X, Y]))
+      const active = rows.filter((r) => r.status === 'active')
+      for (const a of active) for (const b of active)
+        if (a.id !== b.id) expect(a.startTime < b.endTime && b.startTime < a.endTime).toBe(false)
+      const overlapping = await db().select().from(reservations)
+        .where(and(eq(reservations.roomId, 4), eq(reservations.status, 'active')))
+      for (const a of overlapping) for (const b of overlapping)
+        if (a.id < b.id) expect({ a: a.id, b: b.id, overlap: a.startTime < b.endTime && b.startTime < a.endTime }).toEqual({ a: a.id, b: b.id, overlap: false })
+      await db().delete(reservations).where(inArray(reservations.id, [X, Y]))
+    }
   })
 })

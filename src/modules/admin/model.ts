@@ -137,7 +137,10 @@ export const UpdateReservationBody = t.Object({
   ...TimeRangeBody.properties,
   user_id: t.Optional(t.Integer({ minimum: 1, maximum: 2147483647, description: 'give the reservation to this user' })),
   status: t.Optional(t.String({ maxLength: 20, description: 'active, finished or cancelled' })),
-}, { examples: [{ start_time: '2026-11-26T10:00:00Z', end_time: '2026-11-26T11:00:00Z' }, { status: 'cancelled' }] })
+  override_closure: t.Optional(t.Boolean({
+    description: "reactivate or move the reservation into a closure of its room all the same (without it: 409 room is closed); recorded in the change (override: 'closure')",
+  })),
+}, { examples: [{ start_time: '2026-11-26T10:00:00Z', end_time: '2026-11-26T11:00:00Z' }, { status: 'cancelled' }, { status: 'active', override_closure: true }] })
 
 export const BulkCancelBody = t.Object({
   reservation_ids: IdList('reservation_ids', { description: 'reservations to cancel; unknown ids are ignored (listed in missing_ids)' }),

@@ -8,7 +8,7 @@ import {
 import * as service from '../../core/bookings/reservations/admin'
 import { routeRules } from '../../plugins/route-rules'
 import { perMinute } from '../../plugins/rate-limit'
-import { BOOKING_MSG } from '../../core/bookings/messages'
+import { BOOKING_MSG, CLOSURE_MSG } from '../../core/bookings/messages'
 import { INPUT_MSG } from '../../lib/input'
 import { notOneOf } from '../../lib/query-params'
 
@@ -37,9 +37,11 @@ export const adminReservationRoutes = (ctx: Ctx) =>
       errors: {
         400: [service.ADMIN_RESERVATION_MSG.badStatus, service.ADMIN_RESERVATION_MSG.bothTimes],
         404: [BOOKING_MSG.notFound, BOOKING_MSG.userNotFound],
-        409: [BOOKING_MSG.conflict],
+        // A reactivated or moved booking, checked under its room's lock as a new booking is (issue 25):
+        // a slot taken meanwhile (with held_by), a closure of the room unless override_closure.
+        409: [`${BOOKING_MSG.conflict} (held_by: who holds the slot)`, `${CLOSURE_MSG.closed('<reason>')} (unless override_closure: true)`],
       },
-      detail: detail("Move a reservation (start_time with end_time), give it to another user or set any status (active, finished, cancelled)"),
+      detail: detail("Move a reservation (start_time with end_time), give it to another user or set any status (active, finished, cancelled); reactivated or moved, it is checked as a new booking (409: slot taken, room closed; override_closure: true books into a closure, recorded); fair-use limits do not bind an admin"),
     })
     .post('/reservations/bulk-cancel', ({ body, user }) => service.bulkCancel(ctx, user, body.reservation_ids), {
       auth: 'admin',

@@ -14,8 +14,9 @@ import { enumValues, idValue, likePattern, searchTerm } from '../../../lib/query
 import { formatUtc, parseIsoInput } from '../../../lib/time'
 import type { Actor } from '../../identity/actors'
 import {
-  cancelReservationTx, checkInFields, lockReservationAndRoom, requireUser, rescheduleReservation, rethrowReservationWriteError,
+  cancelReservationTx, checkInFields, lockReservationAndRoom, refuseTakenSlot, requireUser, rescheduleReservation, rethrowReservationWriteError,
 } from './writes'
+import { closuresOverlapping, refuseClosed } from '../timetable/closures'
 import { reportedStatus, statusFields } from '../views/status'
 import { RESERVATION_STATUSES } from '../model'
 import { recordChange, writeTransaction } from '../../changes'
@@ -167,22 +168,52 @@ export async function listReservations(ctx: Ctx, query: ReservationListQuery) {
 }
 
 /**
+ * Fair use on the admin PATCH (issue 25, decided): an admin who reactivates, moves or gives away
+ * someone's booking overrides the owner's fair-use limits (booking policies, approval, no-show
+ * suspension) on purpose, as admins are not limited on any path (enforceFairUse lets an admin
+ * actor through). Named so that it is a decision and not a missing check: every change of the
+ * PATCH that leaves the booking active records it in its data (`fair_use: 'admin_override'`).
+ */
+export const ADMIN_FAIR_USE = 'admin_override' as const
+
+/**
+ * Closures on the admin PATCH (issue 25, decided): reactivating or moving a booking into a closure
+ * of its room is 409 `room is closed: <reason>`, as on every booking path, unless the body names
+ * the override (`override_closure: true`); an overridden closure is recorded in the change's data
+ * (`override: 'closure'` and the closure) and in its description.
+ */
+export const CLOSURE_OVERRIDE = 'closure' as const
+
+export interface UpdateReservationBody {
+  start_time?: unknown
+  end_time?: unknown
+  user_id?: number
+  status?: string
+  /** reactivate or move into a closure of the room all the same (CLOSURE_OVERRIDE) */
+  override_closure?: boolean
+}
+
+/**
  * PATCH /admin/reservations/:id. `start_time` and `end_time` come together (400 otherwise) and go
- * through the reservations module's reschedule rules (range, past, daily window, overlap 409), but
- * not the room type/block rules, as for an admin booking; a non-active reservation may be moved
- * only while being set back to active. `user_id` must name an existing user (404).
+ * through the reservations module's reschedule rules (range, past, daily window, closures, overlap
+ * 409), but not the room type/block rules, as for an admin booking; a non-active reservation may
+ * be moved only while being set back to active. `user_id` must name an existing user (404).
  * `status`: an admin may set any of active, finished, cancelled, from any of them, as in the
  * original (other values 400). It is compared with the reported status, so asking for the status
  * a reservation already has is no change (a released no-show is already `cancelled`). `cancelled`
  * alone is a cancel (as DELETE /reservations/:id, but a finished reservation may be cancelled
- * too); `active` again is refused with 409 when the slot has been taken meanwhile, and a
- * reservation whose end has passed is reported `finished` whatever is stored.
- * One audit row: `cancel_reservation` for a plain cancel, else `update_reservation`.
+ * too), and a reservation whose end has passed is reported `finished` whatever is stored.
+ *
+ * One path with every booking write (issue 25): the room's lock, then the reservation's
+ * (lockReservationAndRoom), then the new owner's row; a booking that takes a slot again
+ * (reactivated, or moved) is checked under that lock: a closure is 409 `room is closed: <reason>`
+ * unless overridden by name (CLOSURE_OVERRIDE), a slot someone else holds meanwhile is 409
+ * `Reservation conflicts with existing booking` with `held_by` (refuseTakenSlot), as a new booking
+ * is answered; fair use is overridden by decision (ADMIN_FAIR_USE). A change of owner keeps the
+ * slot the booking holds. One change record: `reservation.cancelled` for a plain cancel, else
+ * `reservation.updated`, concerning the room and the owner (both owners when it is given away).
  */
-export async function updateReservation(
-  ctx: Ctx, actor: Actor, id: number,
-  body: { start_time?: unknown; end_time?: unknown; user_id?: number; status?: string },
-) {
+export async function updateReservation(ctx: Ctx, actor: Actor, id: number, body: UpdateReservationBody) {
   const hasStart = body.start_time !== undefined
   const hasEnd = body.end_time !== undefined
   if (hasStart !== hasEnd) throw new BadRequest(ADMIN_RESERVATION_MSG.bothTimes)
@@ -191,33 +222,57 @@ export async function updateReservation(
   if (body.status !== undefined && !status) throw new BadRequest(ADMIN_RESERVATION_MSG.badStatus)
   if (!times && body.user_id === undefined && status === undefined)
     throw new BadRequest('nothing to update: send start_time and end_time, user_id and/or status')
+  const overrideClosure = body.override_closure === true
 
   return writeTransaction(ctx.database, async (tx) => {
-    // The room's lock before the reservation's, as every write takes them (a move may follow).
-    const { reservation: current } = await lockReservationAndRoom(tx, id)
+    // The room's lock before the reservation's, as every write takes them; the user's row after both.
+    const { reservation: current, room } = await lockReservationAndRoom(tx, id)
     if (body.user_id !== undefined) await requireUser(tx, body.user_id)
-    const before = reportedStatus(current, ctx.clock.now())
+    const now = ctx.clock.now()
+    const before = reportedStatus(current, now)
     const extra: { userId?: number; status?: ReservationStatus; checkInRequired?: boolean; cancelledAt?: Date | null; setByOwner?: boolean } = {}
     if (body.user_id !== undefined && body.user_id !== current.userId) extra.userId = body.user_id
     if (status !== undefined && status !== before) extra.status = status
-    if (extra.status === 'cancelled') extra.cancelledAt = ctx.clock.now()
+    if (extra.status === 'cancelled') extra.cancelledAt = now
     if (extra.status === 'active') extra.cancelledAt = null
     // An admin who brings a released (no-show) booking back means it: it is not released again.
     if (extra.status === 'active' && current.status === 'released' && current.checkInRequired) extra.checkInRequired = false
+
+    // Who the change concerns: the owner, and the new one when it is given away.
+    const users = extra.userId !== undefined ? [current.userId, extra.userId] : [current.userId]
+    // Stored active afterwards: it holds a slot (and counts against its owner, were fair use checked).
+    const endsActive = (extra.status ?? current.status) === 'active'
+    // Takes a slot it did not hold: moved, or reactivated (stored cancelled, released or finished).
+    const takesSlot = endsActive && (times !== undefined || current.status !== 'active')
+    const slot = times ?? { start: current.startTime, end: current.endTime }
+    // Under the room's lock: a closure of the room over the slot, 409 unless overridden by name (a
+    // move is refused by the reschedule's own checks, in their order; read here to record an override).
+    const closed = takesSlot && (overrideClosure || !times) ? (await closuresOverlapping(tx, room.id, slot.start, slot.end))[0] : undefined
+    if (closed && !overrideClosure) refuseClosed(closed)
+    const decided: Record<string, unknown> = {
+      ...(endsActive ? { fair_use: ADMIN_FAIR_USE } : {}),
+      ...(closed ? { override: CLOSURE_OVERRIDE, closure: { id: closed.id, reason: closed.reason } } : {}),
+    }
+    const note = closed ? `closure overridden: ${closed.reason}` : undefined
 
     if (times) {
       await rescheduleReservation(ctx, tx, {
         id, start: times.start, end: times.end, actor, extra,
         enforceRoomRules: false,
+        enforceClosures: endsActive && !overrideClosure,
+        refuseTakenSlot: endsActive,
         requireActive: extra.status !== 'active',
+        change: { users, data: decided, note },
       })
     } else if (extra.status === 'cancelled' && extra.userId === undefined) {
       await cancelReservationTx(ctx, tx, current, actor, { allowFinished: true })
     } else if (Object.keys(extra).length > 0) {
+      // Reactivated: the slot may have been taken meanwhile (409 naming who holds it, nothing written).
+      if (takesSlot) await refuseTakenSlot(ctx, tx, room.id, slot.start, slot.end, id)
       try {
         // Given to someone else: its time was not their choice (no no-show strike, issue 24).
         const setByOwner = extra.userId !== undefined ? { setByOwner: false } : {}
-        await tx.update(reservations).set({ ...extra, ...setByOwner, updatedAt: ctx.clock.now() }).where(eq(reservations.id, id))
+        await tx.update(reservations).set({ ...extra, ...setByOwner, updatedAt: now }).where(eq(reservations.id, id))
       } catch (error) {
         rethrowReservationWriteError(error)
       }
@@ -226,11 +281,13 @@ export async function updateReservation(
       if (extra.status !== undefined) changes.status = { from: before, to: extra.status }
       if (extra.checkInRequired !== undefined) changes.check_in_required = { from: current.checkInRequired, to: extra.checkInRequired }
       recordChange(tx, {
-        at: ctx.clock.now(),
+        at: now,
         actorId: actor.id,
         event: 'reservation.updated',
-        description: `${actor.name} changed reservation #${id}: ${Object.keys(changes).join(', ')}`,
-        data: { reservation_id: id, room_id: current.roomId, changes },
+        rooms: [room.id],
+        users,
+        description: `${actor.name} changed reservation #${id}: ${Object.keys(changes).join(', ')}${note ? ` (${note})` : ''}`,
+        data: { reservation_id: id, room_id: room.id, changes, ...decided },
       })
     }
     const [row] = await selectAdminReservations(tx).where(eq(reservations.id, id))
@@ -243,12 +300,18 @@ export async function updateReservation(
  * the original did: unknown ids are ignored (and listed in `missing_ids`), and an admin may cancel
  * a finished reservation too (as with PATCH). `cancelled` counts the reservations this request
  * cancelled; those already cancelled (or released as no-shows) are left alone and not counted.
- * Each goes through the reservations module's cancel (one `cancel_reservation` audit row each, as
+ * Each goes through the reservations module's cancel (one reservation.cancelled change each, as
  * DELETE /reservations/:id writes). The body's shape is checked by its schema (400, nothing changes).
  */
 export async function bulkCancel(ctx: Ctx, actor: Actor, ids: number[]) {
   const wanted = [...new Set(ids)]
   return writeTransaction(ctx.database, async (tx) => {
+    // The one lock order of every write (docs/architecture.md, Locks): the rooms of the listed
+    // reservations first (ascending id), then the reservations (ascending id). A reservation never
+    // changes rooms, so the rooms read before their locks are theirs.
+    const roomIds = (await tx.selectDistinct({ roomId: reservations.roomId }).from(reservations).where(inArray(reservations.id, wanted)))
+      .map((r) => r.roomId)
+    if (roomIds.length > 0) await tx.select({ id: rooms.id }).from(rooms).where(inArray(rooms.id, roomIds)).orderBy(asc(rooms.id)).for('no key update')
     const found = await tx.select().from(reservations)
       .where(inArray(reservations.id, wanted)).orderBy(asc(reservations.id)).for('update')
     const known = new Set(found.map((r) => r.id))

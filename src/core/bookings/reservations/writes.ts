@@ -247,6 +247,21 @@ async function slotHolders(tx: Executor, roomId: number, start: Date, end: Date)
 
 const holderView = (h: SlotHolder) => ({ id: h.id, user_name: h.userName, start_time: formatUtc(h.startTime), end_time: formatUtc(h.endTime) })
 
+/**
+ * A write that gives a booking a slot without createReservation (the admin PATCH: reactivating
+ * or moving it, issue 25) asks who holds the slot as createReservation does, under the room's
+ * lock (lockRoom / lockReservationAndRoom, taken by the caller): the room's due no-shows and
+ * expired pending bookings are released first (they must not block it), then any other active
+ * booking overlapping [start, end) (pending approval included: it holds its slot) is 409
+ * `Reservation conflicts with existing booking` with `held_by`. So the overlap constraint stays
+ * the last guard and is never the one that answers.
+ */
+export async function refuseTakenSlot(deps: { clock: Clock }, tx: Executor, roomId: number, start: Date, end: Date, exceptId: number): Promise<void> {
+  await releaseDue(deps, tx, { roomId })
+  const holders = (await slotHolders(tx, roomId, start, end)).filter((h) => h.id !== exceptId)
+  if (holders.length > 0) throw new HttpError(409, MSG.conflict, {}, { held_by: holders.map(holderView) })
+}
+
 /** Cancels a student's booking for a lesson (cancel_reason bumped), audited with who bumped it. */
 async function bumpBooking(deps: ReservationDeps, tx: Executor, holder: SlotHolder, actor: { id: number; name?: string }, room: { id: number; name: string }): Promise<void> {
   const now = deps.clock.now()
@@ -329,6 +344,12 @@ export interface RescheduleInput {
   requireActive?: boolean
   /** extra fields to set in the same UPDATE (e.g. an admin's user_id change) */
   extra?: Partial<Pick<Reservation, 'userId' | 'status' | 'checkInRequired' | 'cancelledAt'>>
+  /** the closures (409 `room is closed`); default: as enforceRoomRules (the admin PATCH keeps them, issue 25) */
+  enforceClosures?: boolean
+  /** a taken slot answered as createReservation answers it (refuseTakenSlot: 409 with held_by); default false */
+  refuseTakenSlot?: boolean
+  /** added to the change record: the users it concerns, more facts (an override), a note for its description */
+  change?: { users?: number[]; data?: Record<string, unknown>; note?: string }
 }
 
 /**
@@ -354,13 +375,14 @@ export async function rescheduleReservation(
   checkBookingLimits(deps.config, input.actor.role, input.start, input.end, now)
   if (input.enforceRoomRules !== false) checkRoomAccess(room)
   if (input.enforceWindow !== false) checkBookingWindow(room, input.start, input.end, deps.config.appTimezone)
-  if (input.enforceRoomRules !== false) await checkNotClosed(tx, room.id, input.start, input.end)
+  if (input.enforceClosures ?? input.enforceRoomRules !== false) await checkNotClosed(tx, room.id, input.start, input.end)
   // Moves count too (issue 16): the owner's rules, the moved booking not counting against itself.
   // In a room that needs approval, a moved booking waits for a new one.
   const { approval } = await enforceFairUse(deps, tx, {
     actor: input.actor, ownerId: input.extra?.userId ?? current.userId, room, bookings: [{ start: input.start, end: input.end }], movingId: current.id, isNew: false,
   })
-  await releaseDue(deps, tx, { roomId: room.id })
+  if (input.refuseTakenSlot) await refuseTakenSlot(deps, tx, room.id, input.start, input.end, current.id)
+  else await releaseDue(deps, tx, { roomId: room.id })
 
   const ownerId = input.extra?.userId ?? current.userId
   let updated: Reservation
@@ -382,12 +404,14 @@ export async function rescheduleReservation(
     at: deps.clock.now(),
     actorId: input.actor.id,
     event: 'reservation.updated',
-    description: `${input.actor.name ?? `user #${input.actor.id}`} moved reservation #${current.id} in ${room.name} to ${formatUtc(input.start)} - ${formatUtc(input.end)}`,
+    ...(input.change?.users ? { users: input.change.users } : {}),
+    description: `${input.actor.name ?? `user #${input.actor.id}`} moved reservation #${current.id} in ${room.name} to ${formatUtc(input.start)} - ${formatUtc(input.end)}${input.change?.note ? ` (${input.change.note})` : ''}`,
     data: {
       reservation_id: current.id, room_id: room.id,
       from: { start_time: formatUtc(current.startTime), end_time: formatUtc(current.endTime) },
       to: { start_time: formatUtc(input.start), end_time: formatUtc(input.end) },
       ...(input.extra ?? {}),
+      ...(input.change?.data ?? {}),
     },
   })
   return updated
