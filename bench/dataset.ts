@@ -10,7 +10,7 @@ import { createDb } from '../src/db/client'
 import { migrate } from '../src/db/migrate'
 import { seed } from '../src/db/seed'
 import { systemClock } from '../src/lib/clock'
-import { hashPassword } from '../src/lib/passwords'
+import { DEFAULT_PASSWORD_HASH_COST, hashPassword } from '../src/lib/passwords'
 
 export const BENCH_USERS = 2000
 export const BENCH_ROOMS_TOTAL = 200
@@ -43,7 +43,7 @@ export async function buildDataset(url: string): Promise<DatasetInfo> {
 
   // One real argon2id hash (the app's parameters) shared by every bench user: hashing 2,000
   // passwords one by one would take minutes and measure nothing.
-  const hash = await hashPassword(BENCH_PASSWORD)
+  const hash = await hashPassword(BENCH_PASSWORD, DEFAULT_PASSWORD_HASH_COST)
   const sql = postgres(url, { max: 1, onnotice: () => {} })
   try {
     await sql.begin(async (tx) => {

@@ -237,7 +237,7 @@ describe('password rules on every path that sets one', () => {
   })
 
   test('existing accounts keep working: login never checks strength (seeded and weak old passwords)', async () => {
-    await t.database.db.insert(users).values(stampedUser({ name: 'weak-old', passwordHash: await hashPassword('password'), role: 'student' as const }))
+    await t.database.db.insert(users).values(stampedUser({ name: 'weak-old', passwordHash: await hashPassword('password', t.config.passwordHashCost), role: 'student' as const }))
     expect((await new Client(t.app).post('/api/auth/login', { name: 'weak-old', password: 'password' }, { csrf: false })).status).toBe(200)
     expect((await new Client(t.app).post('/api/auth/login', { name: 'admin', password: 'admin1234' }, { csrf: false })).status).toBe(200)
   })

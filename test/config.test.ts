@@ -285,6 +285,17 @@ describe('production', () => {
     expect(config.jwtSecretKey).toBe(PRODUCTION.JWT_SECRET_KEY)
     expect(config.generatedSecrets).toEqual([])
   })
+
+  test('password hashing: 19456 KiB and 2 passes by default; cheaper (a test setting) is refused, dearer accepted', () => {
+    expect(loadConfig({}).passwordHashCost).toEqual({ memoryCost: 19456, timeCost: 2 })
+    expect(loadConfig(PRODUCTION).passwordHashCost).toEqual({ memoryCost: 19456, timeCost: 2 })
+    expect(loadConfig({ PASSWORD_HASH_MEMORY_COST: '8', PASSWORD_HASH_TIME_COST: '1' }).passwordHashCost).toEqual({ memoryCost: 8, timeCost: 1 })
+    expect(configError({ ...PRODUCTION, PASSWORD_HASH_MEMORY_COST: '19455' }).message).toMatch(/^PASSWORD_HASH_MEMORY_COST: must be at least 19456 \(KiB\) in production/)
+    expect(configError({ ...PRODUCTION, PASSWORD_HASH_TIME_COST: '1' }).message).toMatch(/^PASSWORD_HASH_TIME_COST: must be at least 2 in production/)
+    expect(loadConfig({ ...PRODUCTION, PASSWORD_HASH_MEMORY_COST: '65536', PASSWORD_HASH_TIME_COST: '3' }).passwordHashCost).toEqual({ memoryCost: 65536, timeCost: 3 })
+    expect(configError({ PASSWORD_HASH_MEMORY_COST: '7' }).message).toMatch(/^PASSWORD_HASH_MEMORY_COST: expected a whole number from 8 to/)
+    expect(configError({ PASSWORD_HASH_TIME_COST: '0' }).message).toMatch(/^PASSWORD_HASH_TIME_COST: expected a whole number from 1 to/)
+  })
 })
 
 describe('documentation of the variables', () => {

@@ -157,14 +157,14 @@ describe('the lookalike key', () => {
   test('every user row written by the app carries one; the database refuses a second row with it', async () => {
     const rows = await db().select().from(users)
     for (const row of rows) expect(row.nameKey).toBe(nameKey(row.name))
-    const hash = await hashPassword(PW)
+    const hash = await hashPassword(PW, t.config.passwordHashCost)
     const direct = await db().insert(users).values(stampedUser({ name: 'ADMIN', nameKey: nameKey('ADMIN'), passwordHash: hash }))
       .then(() => 'inserted', (error) => pgErrorCode(error))
     expect(direct).toBe('23505')
   })
 
   test('start-up backfill: the older of two lookalike legacy accounts gets the key, the other keeps working and is named in a warning', async () => {
-    const hash = await hashPassword(PW)
+    const hash = await hashPassword(PW, t.config.passwordHashCost)
     // rows from before the key existed (migration 0006): no key
     await db().insert(users).values([
       stampedUser({ name: 'legacy.user', passwordHash: hash }),

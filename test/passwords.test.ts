@@ -1,7 +1,29 @@
 /** src/lib/passwords.ts rules and the shipped list of common passwords (src/lib/common-passwords.txt). */
 import { describe, expect, test } from 'bun:test'
 import { commonPasswordsFile, OUTPUT } from '../scripts/common-passwords'
-import { commonPasswords, MIN_PASSWORD_LENGTH, passwordProblem } from '../src/lib/passwords'
+import { loadConfig } from '../src/config'
+import { commonPasswords, dummyPasswordHash, hashPassword, MIN_PASSWORD_LENGTH, passwordProblem, verifyPassword } from '../src/lib/passwords'
+
+describe('hashing cost (PASSWORD_HASH_MEMORY_COST, PASSWORD_HASH_TIME_COST)', () => {
+  test('a hash made with the default configuration has production\'s argon2id parameters: 19456 KiB, 2 passes', async () => {
+    for (const config of [loadConfig({}), loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'x'.repeat(20) + crypto.randomUUID(), JWT_SECRET_KEY: 'y'.repeat(20) + crypto.randomUUID(), DATABASE_URL: 'memory://' })]) {
+      const hash = await hashPassword('a-long-password', config.passwordHashCost)
+      expect(hash).toStartWith('$argon2id$v=19$m=19456,t=2,p=1$')
+      expect(await verifyPassword('a-long-password', hash)).toBe(true)
+      // the hash an unknown name is checked against costs the same as a real one
+      expect(await dummyPasswordHash(config.passwordHashCost)).toStartWith('$argon2id$v=19$m=19456,t=2,p=1$')
+    }
+  })
+
+  test('the least cost Bun allows (the tests\' TEST_ENV) makes hashes that still verify', async () => {
+    const cost = loadConfig({ PASSWORD_HASH_MEMORY_COST: '8', PASSWORD_HASH_TIME_COST: '1' }).passwordHashCost
+    const hash = await hashPassword('a-long-password', cost)
+    expect(hash).toStartWith('$argon2id$v=19$m=8,t=1,p=1$')
+    expect(await verifyPassword('a-long-password', hash)).toBe(true)
+    expect(await verifyPassword('a-long-passwore', hash)).toBe(false)
+    expect(await dummyPasswordHash(cost)).toStartWith('$argon2id$v=19$m=8,t=1,p=1$')
+  })
+})
 
 describe('the common-password list', () => {
   test('is what scripts/common-passwords.ts makes from the installed @zxcvbn-ts/language-common', async () => {

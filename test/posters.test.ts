@@ -11,7 +11,7 @@ import { PDFDocument } from 'pdf-lib'
 import { PNG } from 'pngjs'
 import { eq } from 'drizzle-orm'
 import { rooms } from '../src/db/schema'
-import { scanKey } from '../src/core/bookings/keys'
+import { scanKey } from '../src/core/bookings/checkin/keys'
 import { loggedIn, TEST_ENV, testApp, type Client, type TestApp } from './helpers/app'
 
 setDefaultTimeout(30_000) // see test/setup.ts

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import jsQR from 'jsqr'
 import { PNG } from 'pngjs'
 import { loadConfig } from '../src/config'
-import { scanKey } from '../src/core/bookings/keys'
+import { scanKey } from '../src/core/bookings/checkin/keys'
 import { createLogger } from '../src/lib/log'
 import { frontendRoomUrl, generateRoomQr, posterScanUrl, publicScanUrl, qrCodeUrl } from '../src/core/qr/codes'
 import { checkQrDirectory } from '../src/core/qr/codes'
@@ -224,7 +224,9 @@ describe('the QR cache is keyed by what the code encodes (issue 13.1, 13.2)', ()
   test('in production with no public base, every QR image and poster request warns that the codes point at localhost', async () => {
     const lines: { level: string; msg: string }[] = []
     const log = createLogger('info', (line) => lines.push(JSON.parse(line)))
-    const other = await testApp({ env: { NODE_ENV: 'production', DATABASE_URL: 'memory://', SERVER_EXTERNAL_BASE: '', JWT_COOKIE_SECURE: 'false' }, log })
+    // production refuses the tests' cheap password hashing (TEST_ENV): blank means unset, the default
+    const cost = { PASSWORD_HASH_MEMORY_COST: '', PASSWORD_HASH_TIME_COST: '' }
+    const other = await testApp({ env: { NODE_ENV: 'production', DATABASE_URL: 'memory://', SERVER_EXTERNAL_BASE: '', JWT_COOKIE_SECURE: 'false', ...cost }, log })
     try {
       const admin = await loggedIn(other.app, 'admin')
       await other.app.handle(new Request('http://localhost/static/qr/1.png'))

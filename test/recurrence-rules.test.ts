@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { eq } from 'drizzle-orm'
 import { SERIES_MSG } from '../src/core/bookings/messages'
-import { expandRule, MAX_OCCURRENCES, normalizeRule, type Occurrence } from '../src/core/bookings/recurrence'
+import { expandRule, MAX_OCCURRENCES, normalizeRule, type Occurrence } from '../src/core/bookings/timetable/recurrence'
 import { reservations, series } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { HttpError } from '../src/lib/errors'

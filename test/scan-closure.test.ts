@@ -6,7 +6,7 @@
  * the room is closed, in English and Russian, and shows no book-now button.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import { scanKey } from '../src/core/bookings/keys'
+import { scanKey } from '../src/core/bookings/checkin/keys'
 import { fixedClock } from '../src/lib/clock'
 import { loggedIn, TEST_ENV, testApp, type Client, type TestApp } from './helpers/app'
 import { timeShifter } from './helpers/clock'

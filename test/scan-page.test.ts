@@ -9,7 +9,7 @@ import { setDefaultTimeout, afterAll, beforeAll, describe, expect, test } from '
 import { eq } from 'drizzle-orm'
 import { reservations, rooms, sessions } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
-import { scanKey } from '../src/core/bookings/keys'
+import { scanKey } from '../src/core/bookings/checkin/keys'
 import { Client, loggedIn, TEST_ENV, testApp, type Reply, type TestApp } from './helpers/app'
 
 setDefaultTimeout(30_000) // see test/setup.ts

@@ -8,7 +8,7 @@
  * only, without reasons.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import { sweepOnce } from '../src/core/bookings/sweeper'
+import { sweepOnce } from '../src/core/bookings/checkin/sweeper'
 import { fixedClock } from '../src/lib/clock'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
 import { timeShifter } from './helpers/clock'

@@ -1,21 +1,19 @@
 /**
  * First-start data: the guide's accounts, rooms and reservations relative to now; seeding twice
- * creates nothing twice, and neither do two real server processes starting at once on one
- * fresh PostgreSQL database (the advisory lock serializes migrate + seed).
+ * creates nothing twice. Neither do two real server processes starting at once on one fresh
+ * PostgreSQL database (the advisory lock serializes migrate + seed): test/system/seed-race.test.ts.
  */
-import { afterAll, afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import { createDb, type Database } from '../src/db/client'
+import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import type { Database } from '../src/db/client'
 import { SEED_ACCOUNTS, seed } from '../src/db/seed'
 import { reservations, rooms, users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { verifyPassword } from '../src/lib/passwords'
-import { createPostgresDatabase, postgresServerUrl, testDatabase, type TestDatabase, stampedUser } from './helpers/db'
-import { appliedMigrations, counts, MIGRATION_COUNT } from './helpers/db-state'
-import { killAll, processEnv, spawnServer } from './helpers/process'
+import { testDatabase, type TestDatabase, stampedUser } from './helpers/db'
+import { counts } from './helpers/db-state'
 
 setDefaultTimeout(30_000) // see test/setup.ts
 
-const PG = await postgresServerUrl()
 const NOW = '2031-03-10T12:00:00.000Z'
 const MIN = 60_000
 const iso = (offsetMin: number) => new Date(Date.parse(NOW) + offsetMin * MIN).toISOString()
@@ -40,7 +38,6 @@ const databases: TestDatabase[] = []
 afterEach(async () => {
   await Promise.all(databases.splice(0).map((d) => d.drop()))
 })
-afterAll(killAll)
 
 describe('seed()', () => {
   test('creates the guide\'s four accounts, four rooms and three reservations relative to now', async () => {
@@ -112,41 +109,5 @@ describe('seed()', () => {
     const results = await Promise.allSettled([seed(t.database.db, fixedClock(NOW)), seed(t.database.db, fixedClock(NOW))])
     expect(results.filter((r) => r.status === 'fulfilled' && r.value === true)).toHaveLength(1)
     expect(await counts(t.database)).toEqual({ users: 4, rooms: 4, reservations: 3 })
-  })
-})
-
-describe.skipIf(!PG)('two server processes starting at once on one fresh PostgreSQL database', () => {
-  test('migrate and seed exactly once; both serve', async () => {
-    const created = await createPostgresDatabase('qrbook_seed_race', PG)
-    try {
-      const env = processEnv({ DATABASE_URL: created.url })
-      const servers = [spawnServer({ env }), spawnServer({ env })]
-      await Promise.all(servers.map((s) => s.waitForLog('listening')))
-
-      for (const server of servers) {
-        const res = await fetch(`${server.base}/health`)
-        expect(res.status).toBe(200)
-        expect(await res.json()).toMatchObject({ status: 'healthy', database: 'connected' })
-      }
-      // exactly one of them seeded, the other found the users already there
-      const seededBy = servers.filter((s) => s.logs().some((l) => l.seed === 'demo'))
-      expect(seededBy).toHaveLength(1)
-
-      const database = await createDb({ kind: 'postgres', url: created.url })
-      try {
-        expect(await counts(database)).toEqual({ users: 4, rooms: 4, reservations: 3 })
-        const data = await seededData(database)
-        expect(data.users.map((u) => u.name)).toEqual(['admin', 'teacher', 'student', 'guest'])
-        expect(data.rooms.map((r) => r.name)).toEqual(['B101', 'B102', 'A200', 'S001'])
-        expect(await appliedMigrations(database)).toBe(MIGRATION_COUNT)
-      } finally {
-        await database.close()
-      }
-
-      expect(await Promise.all(servers.map((s) => s.stop('SIGTERM')))).toEqual([0, 0])
-    } finally {
-      await killAll()
-      await created.drop()
-    }
   })
 })

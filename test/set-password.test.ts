@@ -1,77 +1,34 @@
-/** `bun run set-password <name>` and the production warning about seeded default passwords. */
-import { setDefaultTimeout, afterAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
+/**
+ * The production warning about seeded default passwords (it tells the operator to run
+ * `bun run set-password`). The command itself, run as a process: test/system/set-password.test.ts.
+ */
+import { setDefaultTimeout, describe, expect, test } from 'bun:test'
 import { eq } from 'drizzle-orm'
-import { createDb } from '../src/db/client'
+import { loadConfig } from '../src/config'
 import { seed } from '../src/db/seed'
-import { sessions, users } from '../src/db/schema'
+import { users } from '../src/db/schema'
 import { systemClock } from '../src/lib/clock'
 import { createLogger } from '../src/lib/log'
-import { verifyPassword } from '../src/lib/passwords'
+import { hashPassword } from '../src/lib/passwords'
 import { warnAboutDefaultPasswords } from '../src/startup'
+import { TEST_ENV } from './helpers/app'
 import { testDatabase } from './helpers/db'
 
 setDefaultTimeout(30_000) // see test/setup.ts
-
-const ROOT = path.resolve(import.meta.dir, '..')
-const dir = mkdtempSync(path.join(tmpdir(), 'qrbook-setpw-'))
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
-
-function run(args: string[], stdin: string) {
-  return Bun.spawnSync(['bun', 'scripts/set-password.ts', ...args], {
-    cwd: ROOT,
-    stdin: new TextEncoder().encode(stdin),
-    env: { ...process.env, DATABASE_URL: `pglite://${dir}`, NODE_ENV: 'development', LOG_LEVEL: 'error' },
-  })
-}
-
-describe('set-password', () => {
-  test('sets the password read from stdin, ends sessions, refuses short or common ones and unknown users', async () => {
-    const ok = run(['admin'], 'a-much-better-password\n')
-    expect(ok.stderr.toString()).toBe('')
-    expect(ok.exitCode).toBe(0)
-    expect(ok.stdout.toString()).toContain('password of "admin" updated')
-
-    const short = run(['admin'], 'short\n')
-    expect(short.exitCode).toBe(1)
-    expect(short.stderr.toString()).toContain('at least 8 characters')
-    // The same rules as the API: not a common password, not the name, not only spaces.
-    const common = run(['admin'], 'Password123\n')
-    expect(common.exitCode).toBe(1)
-    expect(common.stderr.toString()).toContain('set-password: password is one of the most common passwords')
-    const unknown = run(['nobody'], 'whatever-password\n')
-    expect(unknown.exitCode).toBe(1)
-    expect(unknown.stderr.toString()).toContain('no user named "nobody"')
-    const usage = run([], '')
-    expect(usage.exitCode).toBe(1)
-    expect(usage.stderr.toString()).toContain('usage')
-
-    const database = await createDb({ kind: 'pglite', dir })
-    try {
-      const [admin] = await database.db.select().from(users).where(eq(users.name, 'admin'))
-      expect(await verifyPassword('a-much-better-password', admin!.passwordHash)).toBe(true)
-      expect(await verifyPassword('admin1234', admin!.passwordHash)).toBe(false)
-      const live = await database.db.select().from(sessions).where(eq(sessions.userId, admin!.id))
-      expect(live.every((s) => s.revokedAt !== null)).toBe(true)
-    } finally {
-      await database.close()
-    }
-  }, 120_000)
-})
 
 describe('default-password warning', () => {
   test('names each seeded account that still has its default password', async () => {
     const { database, drop } = await testDatabase()
     try {
-      await seed(database.db, systemClock)
+      // the tests' cheap hashing (TEST_ENV): what is checked is which hash matches, not its cost
+      const cost = loadConfig(TEST_ENV).passwordHashCost
+      await seed(database.db, systemClock, 'demo', cost)
       const lines: string[] = []
       const log = createLogger('info', (line) => lines.push(line))
       expect(await warnAboutDefaultPasswords(database, log)).toEqual(['admin', 'teacher', 'student', 'guest'])
       expect(lines.filter((l) => l.includes('still has its default password'))).toHaveLength(4)
 
-      await database.db.update(users).set({ passwordHash: await Bun.password.hash('changed-password') }).where(eq(users.name, 'admin'))
+      await database.db.update(users).set({ passwordHash: await hashPassword('changed-password', cost) }).where(eq(users.name, 'admin'))
       expect(await warnAboutDefaultPasswords(database, log)).toEqual(['teacher', 'student', 'guest'])
     } finally {
       await drop()

@@ -166,11 +166,15 @@ describe('two sweeps at once', () => {
     const other = await secondHandle(t)
     const a = startSweeper({ database: t.database, clock, log: silentLogger }, 0.01)
     const b = startSweeper({ database: other, clock, log: silentLogger }, 0.01)
+    // Waits (instead of sleeping) until both have swept at the clock's time: runNow() joins a sweep
+    // under way, which may have read the time before it was moved, so each runs twice, at once.
+    const bothSweptNow = async () => {
+      for (let i = 0; i < 2; i++) await Promise.all([a.runNow(), b.runNow()])
+    }
     for (let minute = 0; minute <= 40; minute++) {
       clock.set(new Date(Date.parse(shifted('2030-05-07T09:00:00Z')) + minute * MIN))
-      await Bun.sleep(15)
+      await bothSweptNow()
     }
-    await Bun.sleep(100)
     await Promise.all([a.stop(), b.stop()])
     expect(await releaseAudits(t.database, ids)).toEqual(ids.map(() => 1))
   })

@@ -24,6 +24,11 @@ export const TEST_ENV = {
   // Check-in tests leave one student many no-shows on purpose; test/fair-use.test.ts turns the
   // suspension on (with its defaults).
   NO_SHOW_STRIKES: '0',
+  // The least argon2id cost Bun allows (8 KiB, one pass): every seed and login hashes, and at
+  // production's cost (test/passwords.test.ts checks it is unchanged) they were a large part of the
+  // suite's time. Production refuses these values, so a test app with NODE_ENV=production blanks them.
+  PASSWORD_HASH_MEMORY_COST: '8',
+  PASSWORD_HASH_TIME_COST: '1',
 }
 
 export interface TestApp {
@@ -48,7 +53,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
   const qrDir = `${import.meta.dir}/../../data/test-qr-${process.pid}-${crypto.randomUUID().slice(0, 8)}`
   const config = loadConfig({ ...TEST_ENV, STATIC_QR_PATH: qrDir, ...options.env })
   const { database, drop } = await testDatabase(options.db)
-  if (options.seed !== false) await seed(database.db, clock)
+  if (options.seed !== false) await seed(database.db, clock, 'demo', config.passwordHashCost)
   const app = createApp({ config, database, clock, log: options.log ?? silentLogger, startedAt: Date.now(), rateLimitStore: options.rateLimitStore })
   return {
     app,

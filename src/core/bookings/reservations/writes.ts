@@ -127,7 +127,7 @@ export interface CreateReservationInput {
   userId: number
   start: Date
   end: Date
-  /** who makes the change: for the audit row and the booking limits (checkBookingLimits) */
+  /** who makes the change: for the change record and the booking limits (checkBookingLimits) */
   actor: { id: number; name?: string; role?: UserRole }
   /** room type (403) and block (409) rules; false for admin "reserve on behalf" */
   enforceRoomRules: boolean
@@ -137,7 +137,7 @@ export interface CreateReservationInput {
   enforcePast?: boolean
   /** a walk-up booking made at the door with the room's proof of presence: checked in as it is made */
   checkedIn?: boolean
-  /** a walk-up booking (book now), with or without a proof of presence: marked walk_up in the audit row */
+  /** a walk-up booking (book now), with or without a proof of presence: marked walk_up in the change record */
   walkUp?: boolean
   /** a teacher's (or admin's) lesson: cancel the overlapping bookings of students (issue 16) */
   bump?: boolean
@@ -147,7 +147,7 @@ export interface CreateReservationInput {
 export type CreatedReservation = typeof UserReservation.static
 
 /**
- * Validates and inserts one reservation and its audit row with `tx` (call it inside a
+ * Validates and inserts one reservation and records its change with `tx` (call it inside a
  * transaction: a refused insert aborts it). Check order as the contract lists them: time range,
  * past, (horizon and length 400,) room 404, type 403, blocked 409, window 400, overlap 409 (the
  * database).
@@ -332,7 +332,7 @@ export interface RescheduleInput {
   id: number
   start: Date
   end: Date
-  /** who makes the change: for the audit row and the booking limits (checkBookingLimits) */
+  /** who makes the change: for the change record and the booking limits (checkBookingLimits) */
   actor: { id: number; name?: string; role?: UserRole }
   /** room type and block rules (default true) */
   enforceRoomRules?: boolean
@@ -355,7 +355,7 @@ export interface RescheduleInput {
 /**
  * Moves a reservation to new times with `tx`: only an active one (400 otherwise), with the same
  * checks as a new booking; overlaps with other active reservations are 409 (the row itself
- * never conflicts with its old times). Writes the update_reservation audit row. Returns the row.
+ * never conflicts with its old times). Records the reservation.updated change. Returns the row.
  */
 export async function rescheduleReservation(
   deps: ReservationDeps,

@@ -70,7 +70,7 @@ export interface ClosureInput {
 
 /**
  * POST /admin/closures: the closure, and the active bookings inside it (`affected`); with
- * cancel_affected those are cancelled in the same transaction, each with an audit row naming the
+ * cancel_affected those are cancelled in the same transaction, each with a change record naming the
  * closure's reason.
  */
 export async function createClosure(deps: ReservationDeps, actor: ActingUser, input: ClosureInput): Promise<{ closure: ClosureView; affected: number[] }> {

@@ -13,7 +13,7 @@
  * 2. Unless a row has an error or a conflict without skip_conflicts (400/409, nothing written), one
  *    short transaction: the file's rooms are locked (in id order), their bookings and closures read
  *    again under the locks and the conflicts found again (someone may have booked meanwhile; the
- *    answer reports those), and every series, lesson and audit row written in a few statements
+ *    answer reports those), and every series, lesson and change record written in a few statements
  *    (series.ts writeSeries). Rooms are held for the writing only, not for the checking.
  */
 import { and, asc, eq, gt, inArray, lt, not } from 'drizzle-orm'

@@ -227,7 +227,7 @@ async function insertLessons(tx: Executor, rows: (typeof reservations.$inferInse
 
 /**
  * Writes checked series with `tx` (their rooms locked, their conflicts read under the locks): each
- * series row, its free occurrences as reservations, one create_series audit row each; the
+ * series row, its free occurrences as reservations, one series.created change each; the
  * conflicting occurrences are left out. Many at once (a timetable import) in a few statements.
  * `approval` per plan: fair use (seriesFairUse) decided it.
  */
@@ -332,7 +332,7 @@ function checkOwner(actor: ActingUser, row: Series): void {
   if (actor.role !== 'admin' && row.userId !== actor.id) throw new Forbidden(SERIES_MSG.notYours)
 }
 
-/** Cancels the active, non-exception occurrences of a series starting at or after `from`; one audit row. */
+/** Cancels the active, non-exception occurrences of a series starting at or after `from`; one series.cancelled change. */
 async function cancelOccurrences(deps: ReservationDeps, tx: Executor, actor: ActingUser, row: Series, from: Date, why: string): Promise<number[]> {
   const now = deps.clock.now()
   const doomed = await tx.select({ id: reservations.id }).from(reservations).where(and(
