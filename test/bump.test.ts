@@ -42,7 +42,7 @@ describe('bump', () => {
     const mine = (await student.get('/api/reservations/mine')).body.reservations
     for (const id of [a.body.reservation.id, b.body.reservation.id])
       expect(mine.find((r: { id: number }) => r.id === id)).toMatchObject({ status: 'cancelled', cancel_reason: 'bumped' })
-    const audit = await t.database.db.select().from(changes).where(eq(changes.event, 'reservation.cancelled'))
+    const audit = await t.database.db.select().from(changes).where(eq(changes.event, 'reservation.bumped'))
     expect(audit.filter((row) => row.data.reason === 'bumped' && row.description.startsWith('teacher bumped student'))).toHaveLength(2)
   })
 

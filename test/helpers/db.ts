@@ -26,9 +26,9 @@ export const LOCAL_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
 let serverUrl: Promise<string | undefined> | undefined
 
 /**
- * The server that PostgreSQL-only tests (two-process races, WORKERS, a cut connection) create
- * their own databases on: TEST_DATABASE_URL, else the local server if it answers, so that a plain
- * `bun test` runs them too. Undefined when there is no PostgreSQL at all, or with
+ * The server that PostgreSQL-only tests (two-process races, WORKERS, a cut connection: all in the
+ * system tier, test/system/) create their own databases on: TEST_DATABASE_URL, else the local
+ * server if it answers, so that a plain `bun run test:system` runs them too. Undefined when there is no PostgreSQL at all, or with
  * TEST_LOCAL_POSTGRES=off (CI's embedded pass: they run once, in its PostgreSQL pass).
  */
 export function postgresServerUrl(): Promise<string | undefined> {

@@ -3,4 +3,4 @@
  * read in commit order (docs/decisions/027-one-record-of-every-change.md).
  */
 export { committedPosition, recordChange, recordChanges, writeTransaction, type Change } from './record'
-export { CHANGE_EVENTS, type ChangeEvent } from './events'
+export { CHANGE_EVENTS } from './events'

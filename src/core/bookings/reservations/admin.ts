@@ -174,7 +174,7 @@ export async function listReservations(ctx: Ctx, query: ReservationListQuery) {
  * actor through). Named so that it is a decision and not a missing check: every change of the
  * PATCH that leaves the booking active records it in its data (`fair_use: 'admin_override'`).
  */
-export const ADMIN_FAIR_USE = 'admin_override' as const
+const ADMIN_FAIR_USE = 'admin_override' as const
 
 /**
  * Closures on the admin PATCH (issue 25, decided): reactivating or moving a booking into a closure
@@ -182,7 +182,7 @@ export const ADMIN_FAIR_USE = 'admin_override' as const
  * the override (`override_closure: true`); an overridden closure is recorded in the change's data
  * (`override: 'closure'` and the closure) and in its description.
  */
-export const CLOSURE_OVERRIDE = 'closure' as const
+const CLOSURE_OVERRIDE = 'closure' as const
 
 export interface UpdateReservationBody {
   start_time?: unknown
