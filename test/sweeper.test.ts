@@ -29,6 +29,7 @@ import { silentLogger } from '../src/lib/log'
 import { releaseDue, startSweeper, sweepOnce, SWEEP_LOCK_KEY } from '../src/core/bookings/checkin/sweeper'
 import { createPostgresDatabase, onPostgres, testDatabase, type TestDatabase, stamped } from './helpers/db'
 import { timeShifter } from './helpers/clock'
+import { writeTransaction } from '../src/core/changes'
 
 setDefaultTimeout(60_000) // Bun's 5 s default is too short for tests that start databases and processes
 
@@ -136,7 +137,7 @@ describe('two sweeps at once', () => {
     const firstHolds = new Promise<void>((resolve) => { releaseFirst = resolve })
     let firstDone!: () => void
     const firstReleased = new Promise<void>((resolve) => { firstDone = resolve })
-    const first = t.database.db.transaction(async (tx) => {
+    const first = writeTransaction(t.database, async (tx) => {
       const released = await releaseDue({ clock }, tx)
       firstDone()
       await firstHolds // keep the row locks while the other transaction runs
@@ -144,7 +145,7 @@ describe('two sweeps at once', () => {
     })
     await firstReleased
     const started = performance.now()
-    const second = await other.db.transaction((tx) => releaseDue({ clock }, tx))
+    const second = await writeTransaction(other, (tx) => releaseDue({ clock }, tx))
     expect(performance.now() - started).toBeLessThan(2000)
     expect(second).toEqual([])
     releaseFirst()

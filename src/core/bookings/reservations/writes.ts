@@ -297,7 +297,7 @@ export async function reserveRoom(
  * or reschedule takes it before writing, so two writes the overlap constraint must compare never
  * run at once: without it, a booking and a reschedule of overlapping times in one room could each
  * wait for the other's uncommitted row, and PostgreSQL aborted one with a deadlock (40P01, a 500
- * and a one-second stall; found by test/reliability-storm.test.ts). The lock does not block reads
+ * and a one-second stall; found by test/system/reliability-storm.test.ts). The lock does not block reads
  * or the foreign-key checks of other inserts.
  */
 export async function lockRoom(tx: Executor, id: number): Promise<Room | undefined> {
