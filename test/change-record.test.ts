@@ -37,9 +37,8 @@ beforeAll(async () => {
 afterAll(() => t.close())
 
 async function newest(): Promise<number> {
-  const [row] = await t.database.db.select({ position: changes.position }).from(changes).orderBy(asc(changes.position)).limit(1).offset(0)
-  const all = await t.database.db.select({ position: changes.position }).from(changes)
-  return row ? Math.max(...all.map((r) => r.position)) : 0
+  const [row] = await t.database.db.select({ position: changes.position }).from(changes).orderBy(desc(changes.position)).limit(1)
+  return row?.position ?? 0
 }
 
 /** The changes recorded since the last call, oldest first. */
