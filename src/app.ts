@@ -1,5 +1,6 @@
 /**
- * createApp(deps): the whole HTTP application, built the same way in production and in tests.
+ * createApp(deps): the whole HTTP application and the services it owns, built the same way in
+ * production and in tests, started and stopped together (start/stop).
  * Cross-cutting plugins come first so every route gets them. Feature routes are mounted twice:
  * under /api (canonical, documented) and at the root (the existing frontend's legacy paths).
  * Feature modules are unnamed Elysia instances on purpose: a named plugin is deduplicated, and
@@ -8,6 +9,7 @@
 import { Elysia } from 'elysia'
 import { buildContext, type Ctx } from './context'
 import type { Deps } from './deps'
+import { startSweeper, type Sweeper } from './core/bookings/checkin/sweeper'
 import { adminRoutes } from './modules/admin'
 import { authRoutes } from './modules/auth'
 import { checkinRoutes } from './modules/checkin'
@@ -32,10 +34,6 @@ import { rateLimiterFor } from './plugins/rate-limit'
 import { requestLog } from './plugins/request-log'
 import { securityHeaders } from './plugins/security-headers'
 
-/** The services of each app built here (tests and the server stop its live feed through it). */
-const contexts = new WeakMap<object, Ctx>()
-export const appContext = (app: object): Ctx | undefined => contexts.get(app)
-
 /** The feature routes, without prefix. Called once per mount point. */
 function routes(ctx: Ctx) {
   return new Elysia()
@@ -54,8 +52,8 @@ function routes(ctx: Ctx) {
     .use(displayAdminRoutes(ctx))
 }
 
-export function createApp(deps: Deps) {
-  const ctx = buildContext(deps)
+/** The Elysia app on a context: every plugin and route, both mounts. */
+function buildApp(deps: Deps, ctx: Ctx) {
   // encodeSchema off: responses are checked with the compiled validator. Left on, every response
   // whose schema has a t.Integer (a decode-only transform) went through TypeBox's interpreted
   // Encode: 15% of the CPU of GET /api/rooms (docs/performance.md). No response schema encodes.
@@ -70,15 +68,56 @@ export function createApp(deps: Deps) {
   // After the rate limiter: a refused over-deep body still spends the sender's default budget.
   app.use(bodyDepthLimit())
   if (deps.config.swaggerEnabled) app.use(docs(() => app, deps.clock))
-  const built = app
+  return app
     .group('/api', (api) => api.use(routes(ctx)))
     .use(routes(ctx))
     .use(qrRoutes(ctx))
     .use(scanPageRoutes(ctx))
     .use(displayRoutes(ctx))
     .use(homeRoutes(ctx))
-  contexts.set(built, ctx)
-  return built
 }
 
-export type App = ReturnType<typeof createApp>
+/** The HTTP application: `app.handle(request)`, or served by startServer. */
+export type App = ReturnType<typeof buildApp>
+
+/** What createApp returns: the app, the services its routes share, and one start and stop for those that run on their own. */
+export interface Qrbook {
+  app: App
+  /** the shared services (tokens, caches, the live bus): tests look into them */
+  ctx: Ctx
+  /**
+   * Starts what runs beside the requests: the live feed that keeps the cached room views exact
+   * (and the SSE streams live), so that the first request is served from memory too, and the
+   * sweeper every SWEEP_INTERVAL_S (0: none) that finishes ended bookings and releases no-shows.
+   * Without start the feed starts on first use and nothing sweeps (tests drive the sweeper
+   * themselves, on their clock).
+   */
+  start(): void
+  /** Stops the sweeper (after a sweep in progress), the live feed and the rate-limit store it opened. Idempotent. */
+  stop(): Promise<void>
+}
+
+export function createApp(deps: Deps): Qrbook {
+  const ctx = buildContext(deps)
+  const app = buildApp(deps, ctx)
+  let sweeper: Sweeper | undefined
+  let stopped: Promise<void> | undefined
+  return {
+    app,
+    ctx,
+    start() {
+      void ctx.events.start()
+      // Every worker runs one; a PostgreSQL advisory lock per sweep lets only one of them work at a time.
+      if (deps.config.sweepIntervalS > 0 && !sweeper) sweeper = startSweeper(ctx, deps.config.sweepIntervalS)
+    },
+    stop() {
+      stopped ??= (async () => {
+        await sweeper?.stop()
+        await ctx.events.stop()
+        // a store passed in deps belongs to whoever passed it
+        if (!deps.rateLimitStore) await ctx.rateLimitStore?.close()
+      })()
+      return stopped
+    },
+  }
+}

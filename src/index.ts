@@ -4,11 +4,10 @@
  * With WORKERS=N>1 this process prepares the database once, then runs N worker processes that
  * share the port and forwards SIGTERM/SIGINT to them.
  */
-import { appContext, createApp } from './app'
+import { createApp } from './app'
 import { ConfigError, loadConfig, type Config } from './config'
 import { systemClock } from './lib/clock'
 import { createLogger, type Logger } from './lib/log'
-import { startSweeper, type Sweeper } from './core/bookings/checkin/sweeper'
 import { checkQrDirectory } from './core/qr/codes'
 import { startServer } from './server'
 import { keepDevSecrets } from './dev-secrets'
@@ -31,26 +30,20 @@ async function runServer(config: Config, log: Logger) {
   await checkQrDirectory(config, IS_WORKER ? undefined : log)
   // Checked before listening, so the human line comes right with 'listening'.
   const defaultAccounts = !IS_WORKER && wantsHumanLine(config) ? await accountsWithDefaultPasswords(database) : undefined
-  const app = createApp({ config, database, clock: systemClock, log, startedAt: Date.now() })
-  // The live feed that keeps the cached room views exact (and the SSE streams live): listening
-  // before the first request, so that one is served from memory too.
-  void appContext(app)?.events.start()
-  const running = startServer(app, config, log)
+  const qrbook = createApp({ config, database, clock: systemClock, log, startedAt: Date.now() })
+  // Before listening: the live feed serves the first request from memory (and the sweeper runs).
+  qrbook.start()
+  const running = startServer(qrbook.app, config, log)
   log.info('listening', { url: running.url.href, database: database.kind, pid: process.pid })
   if (defaultAccounts) console.log(humanStartLine(config, localUrl(running.url), defaultAccounts))
-  // Finishes ended bookings and releases no-shows. Every worker runs one; a PostgreSQL advisory
-  // lock per sweep lets only one of them work at a time.
-  const sweeper: Sweeper | undefined = config.sweepIntervalS > 0
-    ? startSweeper({ database, clock: systemClock, log }, config.sweepIntervalS)
-    : undefined
 
   let stopping = false
   const shutdown = async (signal: string) => {
     if (stopping) return
     stopping = true
     log.info('shutting down', { signal })
-    await Promise.all([running.stop(Math.min(config.timeoutS, 25) * 1000), sweeper?.stop()])
-    await appContext(app)?.events.stop()
+    await running.stop(Math.min(config.timeoutS, 25) * 1000)
+    await qrbook.stop()
     await database.close().catch((error) => log.warn('closing the database failed', { error: String(error) }))
     log.info('stopped')
     process.exit(0)

@@ -451,6 +451,28 @@ describe('PATCH /admin/reservations/:id takes the booking path: slot, closures, 
     await cleanUp([cancelled, active], [closure])
   })
 
+  test('booking on behalf into a closure: 409 room is closed, nothing written; with override_closure: true booked and recorded', async () => {
+    const closure = await closeRoom('20:00', '22:00', 'Exam')
+    const slot = { user_id: 3, start_time: '2030-03-15T20:30:00Z', end_time: '2030-03-15T21:30:00Z' }
+    const changesBefore = (await audits()).length
+    for (const body of [slot, { ...slot, override_closure: false }]) {
+      const r = await admin.post('/api/admin/rooms/4/reserve', body)
+      expect(r.status).toBe(409)
+      expect(r.body).toMatchObject({ msg: 'room is closed: Exam', closure: { id: closure } })
+    }
+    expect((await audits()).length).toBe(changesBefore)
+
+    const booked = await admin.post('/api/admin/rooms/4/reserve', { ...slot, override_closure: true })
+    expect(booked.status).toBe(201)
+    const id = booked.body.reservation_id
+    expect(await rowOf(id)).toMatchObject({ userId: 3, status: 'active', setByOwner: false })
+    const [change] = await audits()
+    expect(change).toMatchObject({ event: 'reservation.created', userIds: [3] })
+    expect(change!.description).toEndWith('for user #3 (closure overridden: Exam)')
+    expect(change!.data).toMatchObject({ reservation_id: id, on_behalf: true, override: 'closure', closure: { id: closure, reason: 'Exam' }, fair_use: 'admin_override' })
+    await cleanUp([id], [closure])
+  })
+
   test('giving a booking to another user: the change concerns both owners and the room', async () => {
     const id = await book(3, '18:00', '19:00')
     const r = await admin.patch(`/api/admin/reservations/${id}`, { user_id: 2 })

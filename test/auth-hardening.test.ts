@@ -142,7 +142,7 @@ describe('logout and session revocation reach access tokens', () => {
   })
 
   test('another instance (its own cache) refuses the token once its 30 s cache window has passed', async () => {
-    const other = createApp({ config: t.config, database: t.database, clock, log: silentLogger, startedAt: Date.now() })
+    const other = createApp({ config: t.config, database: t.database, clock, log: silentLogger, startedAt: Date.now() }).app
     const client = await loggedIn(t.app, 'guest')
     const token = client.cookies.get('access_token_cookie')!
     expect((await bearer(other, token).get('/api/reservations/mine')).status).toBe(200) // the other instance caches the user

@@ -244,6 +244,7 @@ describe('production', () => {
     for (const [variable, value] of [
       ['SECRET_KEY', 'a'.repeat(32)], ['JWT_SECRET_KEY', 'a'.repeat(64)], ['SECRET_KEY', 'ab'.repeat(16)],
       ['SECRET_KEY', 'password'.repeat(4)], ['JWT_SECRET_KEY', 'Secret-Key-2026!'.repeat(3)], ['SECRET_KEY', '0123456789'.repeat(4)],
+      ['SECRET_KEY', `${'a'.repeat(31)}b`], ['JWT_SECRET_KEY', `${'a'.repeat(20)}${'b'.repeat(12)}`],
     ]) {
       const message = configError({ ...PRODUCTION, [variable!]: value! }).message
       expect(message).toMatch(new RegExp(`^${variable}: is too predictable to be a secret \\(\\d+ distinct characters, about \\d+ bits`))

@@ -305,7 +305,7 @@ describe('PATCH /reservations/:id', () => {
     })
   })
 
-  test('overlapping its own old times is fine; overlapping another active one is 409', async () => {
+  test('overlapping its own old times is fine; overlapping another active one is 409 naming who holds it, as for a new booking', async () => {
     const mine = await reserve(student, 'B102', at(1200), at(1260))
     const other = await reserve(guest, 'B102', at(1300), at(1360))
     const id = mine.body.reservation.id
@@ -313,7 +313,10 @@ describe('PATCH /reservations/:id', () => {
     expect(shifted.status).toBe(200)
     const clash = await teacher.patch(`/api/reservations/${id}`, { start_time: at(1280), end_time: at(1320) })
     expect(clash.status).toBe(409)
-    expect(clash.body).toEqual({ msg: CONFLICT })
+    expect(clash.body).toEqual({
+      msg: CONFLICT,
+      held_by: [{ id: other.body.reservation.id, user_name: 'guest', start_time: at(1300), end_time: at(1360) }],
+    })
     expect(formatUtc((await reservationRow(id)).startTime)).toBe(at(1230))
     expect((await reservationRow(other.body.reservation.id)).status).toBe('active')
   })

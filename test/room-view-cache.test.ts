@@ -7,7 +7,6 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { eq } from 'drizzle-orm'
-import { appContext } from '../src/app'
 import { recordChange, writeTransaction, type Change } from '../src/core/changes'
 import type { Executor } from '../src/db/client'
 import { reservations, rooms, users } from '../src/db/schema'
@@ -28,7 +27,7 @@ describe('in process (fake clock)', () => {
   let clock: ReturnType<typeof fixedClock>
   let admin: Client, student: Client
   let roomId: number
-  const stats = () => appContext(t.app)!.roomViews.stats()
+  const stats = () => t.ctx.roomViews.stats()
   const get = (path: string, headers: Record<string, string> = {}) => t.app.handle(new Request(`http://localhost${path}`, { headers }))
   const listed = async () => ((await (await get('/api/rooms')).json()) as { rooms: any[] }).rooms.find((r) => r.id === roomId)
 
@@ -106,7 +105,7 @@ describe('in process (fake clock)', () => {
   })
 
   test('readers who miss at once share one build', async () => {
-    appContext(t.app)!.roomViews.invalidateAll()
+    t.ctx.roomViews.invalidateAll()
     const before = stats()
     const answers = await Promise.all(Array.from({ length: 20 }, () => get('/api/rooms')))
     expect(new Set(answers.map((a) => a.headers.get('etag'))).size).toBe(1)
@@ -177,7 +176,7 @@ describe('in process (fake clock)', () => {
   })
 
   test('while the live feed is down nothing is kept: every read is built afresh', async () => {
-    await appContext(t.app)!.events.stop()
+    await t.ctx.events.stop()
     expect(stats().live).toBe(false)
     const misses = stats().misses
     await t.database.db.update(rooms).set({ isBlocked: true }).where(eq(rooms.id, roomId))

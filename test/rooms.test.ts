@@ -9,7 +9,6 @@ import { and, desc, eq } from 'drizzle-orm'
 import { changes, reservations, rooms, users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { freeSlots, getRoomView, listRoomViews } from '../src/core/bookings/views/rooms'
-import { appContext } from '../src/app'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
 import { stamped, onPostgres } from './helpers/db'
 import { recordChange, writeTransaction } from '../src/core/changes'
@@ -46,7 +45,7 @@ const db = () => t.database.db
  */
 async function seen() {
   await writeTransaction(t.database, async (tx) => recordChange(tx, { event: 'room.updated', actorId: null, rooms: 'all', description: 'changed behind the app', at: clock.now() }))
-  expect(await appContext(t.app)!.events.readBarrier()).toBe(true)
+  expect(await t.ctx.events.readBarrier()).toBe(true)
 }
 async function userId(name: string) {
   const [u] = await db().select({ id: users.id }).from(users).where(eq(users.name, name))

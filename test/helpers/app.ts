@@ -2,8 +2,9 @@
  * Builds the app exactly as production does (createApp) on a fresh test database, seeded, with a
  * config read from a fixed environment (not the machine's), and drives it in-process.
  */
-import { appContext, createApp, type App } from '../../src/app'
+import { createApp, type App } from '../../src/app'
 import { loadConfig, type Config } from '../../src/config'
+import type { Ctx } from '../../src/context'
 import type { Database, DbOptions } from '../../src/db/client'
 import { seed } from '../../src/db/seed'
 import { systemClock, type Clock } from '../../src/lib/clock'
@@ -33,6 +34,8 @@ export const TEST_ENV = {
 
 export interface TestApp {
   app: App
+  /** the app's services (caches, the live bus) */
+  ctx: Ctx
   config: Config
   database: Database
   clock: Clock
@@ -54,15 +57,16 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
   const config = loadConfig({ ...TEST_ENV, STATIC_QR_PATH: qrDir, ...options.env })
   const { database, drop } = await testDatabase(options.db)
   if (options.seed !== false) await seed(database.db, clock, 'demo', config.passwordHashCost)
-  const app = createApp({ config, database, clock, log: options.log ?? silentLogger, startedAt: Date.now(), rateLimitStore: options.rateLimitStore })
+  const qrbook = createApp({ config, database, clock, log: options.log ?? silentLogger, startedAt: Date.now(), rateLimitStore: options.rateLimitStore })
   return {
-    app,
+    app: qrbook.app,
+    ctx: qrbook.ctx,
     config,
     database,
     clock,
     async close() {
       // the live feed of the cached room views holds a LISTEN connection of its own
-      await appContext(app)?.events.stop()
+      await qrbook.stop()
       await drop()
       await Bun.$`rm -rf ${qrDir}`.quiet().nothrow()
     },

@@ -10,7 +10,7 @@ import { TEST_ENV } from './app'
 
 /** The app on this database, as if its process had started 5 s ago. */
 export function appOn(database: Database): App {
-  return createApp({ config: loadConfig(TEST_ENV), database, clock: systemClock, log: silentLogger, startedAt: Date.now() - 5000 })
+  return createApp({ config: loadConfig(TEST_ENV), database, clock: systemClock, log: silentLogger, startedAt: Date.now() - 5000 }).app
 }
 
 /** GET `path` from the app: status, headers, JSON body and how long it took. */

@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { and, eq, gt } from 'drizzle-orm'
-import { appContext, createApp } from '../../src/app'
+import { createApp } from '../../src/app'
 import { loadConfig } from '../../src/config'
 import { createDb } from '../../src/db/client'
 import { migrate } from '../../src/db/migrate'
@@ -33,7 +33,8 @@ describe.skipIf(!PG)('one lock order: a move and a bump of the same booking queu
       await migrate(database)
       await seed(database.db, systemClock)
       const config = loadConfig({ ...TEST_ENV, STATIC_QR_PATH: '', BOOKING_HORIZON_DAYS: '3660' })
-      const app = createApp({ config, database, clock: systemClock, log: silentLogger, startedAt: Date.now() })
+      const qrbook = createApp({ config, database, clock: systemClock, log: silentLogger, startedAt: Date.now() })
+      const app = qrbook.app
       try {
         const admin = await loggedIn(app, 'admin')
         expect((await admin.post('/api/admin/users', { name: 'teacher2', password: 'teacher2-password-1234', role: 'teacher' })).status).toBe(201)
@@ -65,7 +66,7 @@ describe.skipIf(!PG)('one lock order: a move and a bump of the same booking queu
         expect(outcomes.filter((o) => o.includes('409') || o.includes('503'))).toEqual([])
         expect(slowest).toBeLessThan(900)
       } finally {
-        await appContext(app)?.events.stop()
+        await qrbook.stop()
       }
     } finally {
       await database.close()

@@ -182,7 +182,7 @@ describe.skipIf(!PG)('live streams across a PostgreSQL outage (in-process app, p
     proxy = startTcpProxy({ hostname: pg.hostname, port: Number(pg.port || 5432) })
     const log = createLogger('info', (line) => logLines.push(JSON.parse(line)))
     database = await createDb({ kind: 'postgres', url: proxy.urlFor(created.url) }, { log })
-    app = createApp({ config: loadConfig(TEST_ENV), database, clock: systemClock, log, startedAt: Date.now() })
+    app = createApp({ config: loadConfig(TEST_ENV), database, clock: systemClock, log, startedAt: Date.now() }).app
     admin = new Client(app)
     expect((await admin.post('/api/auth/login', { name: 'admin', password: 'admin1234' }, { csrf: false })).status).toBe(200)
   })

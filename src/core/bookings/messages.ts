@@ -150,7 +150,7 @@ export const BOOKING_ERRORS = {
     409: [BOOKING_MSG.conflict, CLOSURE_MSG.closed('<reason>')],
   },
   cancel: { 403: [`${BOOKING_MSG.notYours} (another student's reservation)`], 404: [BOOKING_MSG.notFound] },
-  reserveFor: { 404: [ROOM_MSG.notFound, BOOKING_MSG.userNotFound], 409: [BOOKING_MSG.conflict] },
+  reserveFor: { 404: [ROOM_MSG.notFound, BOOKING_MSG.userNotFound], 409: [BOOKING_MSG.conflict, `${CLOSURE_MSG.closed('<reason>')} (unless override_closure: true)`] },
   bookNow: {
     400: [CHECK_IN_MSG.badMinutes, CHECK_IN_MSG.outsideHours, BOOKING_MSG.tooLong('<STUDENT_MAX_BOOKING_HOURS>')],
     403: [...KEY_REFUSED, BOOKING_MSG.notBookable, ...POLICY_403, POLICY_MSG.walkUpNeedsApproval],

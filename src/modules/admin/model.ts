@@ -133,13 +133,16 @@ export const ReservationListQuery = t.Object({
   ...PaginationQuery,
 })
 
+/** An admin's override of a closure, by name (core/bookings/reservations/policies.ts: adminPolicy). */
+const OverrideClosure = (what: string) => t.Optional(t.Boolean({
+  description: `${what} (without it: 409 room is closed); recorded in the change (override: 'closure')`,
+}))
+
 export const UpdateReservationBody = t.Object({
   ...TimeRangeBody.properties,
   user_id: t.Optional(t.Integer({ minimum: 1, maximum: 2147483647, description: 'give the reservation to this user' })),
   status: t.Optional(t.String({ maxLength: 20, description: 'active, finished or cancelled' })),
-  override_closure: t.Optional(t.Boolean({
-    description: "reactivate or move the reservation into a closure of its room all the same (without it: 409 room is closed); recorded in the change (override: 'closure')",
-  })),
+  override_closure: OverrideClosure("reactivate or move the reservation into a closure of its room all the same"),
 }, { examples: [{ start_time: '2026-11-26T10:00:00Z', end_time: '2026-11-26T11:00:00Z' }, { status: 'cancelled' }, { status: 'active', override_closure: true }] })
 
 export const BulkCancelBody = t.Object({
@@ -175,5 +178,6 @@ export const QrReply = t.Object({ qr_code_url: t.String() })
 export const AdminReserveBody = t.Object({
   user_id: t.Integer({ minimum: 1, maximum: 2147483647, description: 'whose reservation it is' }),
   ...TimeRangeBody.properties,
+  override_closure: OverrideClosure('book into a closure of the room all the same'),
 }, { examples: [{ user_id: 3, start_time: '2026-11-26T10:00:00Z', end_time: '2026-11-26T11:00:00Z' }] })
 export const AdminReserveReply = t.Object({ reservation_id: t.Integer() })

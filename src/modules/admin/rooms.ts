@@ -81,5 +81,5 @@ export const adminRoomRoutes = (ctx: Ctx) =>
       response: { 201: AdminReserveReply },
       limit: perMinute('admin.rooms.reserve', 30),
       errors: BOOKING_ERRORS.reserveFor,
-      detail: detail('Reserve a room for a user, whatever its type or block'),
+      detail: detail('Reserve a room for a user, whatever its type or block; a closure is 409 unless override_closure: true (recorded); fair-use limits do not bind an admin'),
     })

@@ -19,6 +19,7 @@ import { formatUtc, windowIntervals } from '../../../lib/time'
 import {
   checkInFields, createReservation, effectiveStatus, lockReservation, type ActingUser, type CreatedReservation,
 } from '../reservations/writes'
+import { WALK_UP } from '../reservations/policies'
 import type { CheckInReservation } from '../model'
 import { getRoomView, type RoomView } from '../views/rooms'
 import { ROOM_MSG } from '../messages'
@@ -368,12 +369,12 @@ export async function bookNow(deps: CheckInDeps, actor: ActingUser, roomId: numb
         ?? bookNowOptions(now, free.until).at(-1)
       if (!option) throw new Conflict(CHECK_IN_MSG.tooShort)
       return createReservation(deps, tx, {
-        roomId, userId: actor.id, start: now, end: option.end, actor, enforceRoomRules: true, checkedIn, walkUp: true,
+        roomId, userId: actor.id, start: now, end: option.end, actor, policy: WALK_UP, checkedIn,
       })
     }
     // Not bookable: let the booking rules give their usual answer (403 / 409).
     return createReservation(deps, tx, {
-      roomId, userId: actor.id, start: now, end: new Date(now.getTime() + length * MINUTE), actor, enforceRoomRules: true, checkedIn, walkUp: true,
+      roomId, userId: actor.id, start: now, end: new Date(now.getTime() + length * MINUTE), actor, policy: WALK_UP, checkedIn,
     })
   })
 }

@@ -16,7 +16,8 @@ import type { Actor } from '../../identity/actors'
 import {
   cancelReservationTx, checkInFields, lockReservationAndRoom, refuseTakenSlot, requireUser, rescheduleReservation, rethrowReservationWriteError,
 } from './writes'
-import { closuresOverlapping, refuseClosed } from '../timetable/closures'
+import { closuresOverlapping } from '../timetable/closures'
+import { adminPolicy, overrideNote, overridesOf } from './policies'
 import { reportedStatus, statusFields } from '../views/status'
 import { RESERVATION_STATUSES } from '../model'
 import { recordChange, writeTransaction } from '../../changes'
@@ -167,29 +168,12 @@ export async function listReservations(ctx: Ctx, query: ReservationListQuery) {
   }
 }
 
-/**
- * Fair use on the admin PATCH (issue 25, decided): an admin who reactivates, moves or gives away
- * someone's booking overrides the owner's fair-use limits (booking policies, approval, no-show
- * suspension) on purpose, as admins are not limited on any path (enforceFairUse lets an admin
- * actor through). Named so that it is a decision and not a missing check: every change of the
- * PATCH that leaves the booking active records it in its data (`fair_use: 'admin_override'`).
- */
-const ADMIN_FAIR_USE = 'admin_override' as const
-
-/**
- * Closures on the admin PATCH (issue 25, decided): reactivating or moving a booking into a closure
- * of its room is 409 `room is closed: <reason>`, as on every booking path, unless the body names
- * the override (`override_closure: true`); an overridden closure is recorded in the change's data
- * (`override: 'closure'` and the closure) and in its description.
- */
-const CLOSURE_OVERRIDE = 'closure' as const
-
 export interface UpdateReservationBody {
   start_time?: unknown
   end_time?: unknown
   user_id?: number
   status?: string
-  /** reactivate or move into a closure of the room all the same (CLOSURE_OVERRIDE) */
+  /** reactivate or move into a closure of the room all the same (recorded: adminPolicy, overridesOf) */
   override_closure?: boolean
 }
 
@@ -206,10 +190,11 @@ export interface UpdateReservationBody {
  *
  * One path with every booking write (issue 25): the room's lock, then the reservation's
  * (lockReservationAndRoom), then the new owner's row; a booking that takes a slot again
- * (reactivated, or moved) is checked under that lock: a closure is 409 `room is closed: <reason>`
- * unless overridden by name (CLOSURE_OVERRIDE), a slot someone else holds meanwhile is 409
- * `Reservation conflicts with existing booking` with `held_by` (refuseTakenSlot), as a new booking
- * is answered; fair use is overridden by decision (ADMIN_FAIR_USE). A change of owner keeps the
+ * (reactivated, or moved) is checked under that lock by the admin's policy (policies.ts): a closure
+ * is 409 `room is closed: <reason>` unless overridden by name (`override_closure: true`, recorded),
+ * a slot someone else holds meanwhile is 409 `Reservation conflicts with existing booking` with
+ * `held_by` (refuseTakenSlot), as a new booking is answered; the owner's fair use is overridden by
+ * decision, recorded (`fair_use: 'admin_override'`). A change of owner keeps the
  * slot the booking holds. One change record: `reservation.cancelled` for a plain cancel, else
  * `reservation.updated`, concerning the room and the owner (both owners when it is given away).
  */
@@ -222,7 +207,7 @@ export async function updateReservation(ctx: Ctx, actor: Actor, id: number, body
   if (body.status !== undefined && !status) throw new BadRequest(ADMIN_RESERVATION_MSG.badStatus)
   if (!times && body.user_id === undefined && status === undefined)
     throw new BadRequest('nothing to update: send start_time and end_time, user_id and/or status')
-  const overrideClosure = body.override_closure === true
+  const policy = adminPolicy({ overrideClosure: body.override_closure === true })
 
   return writeTransaction(ctx.database, async (tx) => {
     // The room's lock before the reservation's, as every write takes them; the user's row after both.
@@ -244,31 +229,19 @@ export async function updateReservation(ctx: Ctx, actor: Actor, id: number, body
     const endsActive = (extra.status ?? current.status) === 'active'
     // Takes a slot it did not hold: moved, or reactivated (stored cancelled, released or finished).
     const takesSlot = endsActive && (times !== undefined || current.status !== 'active')
-    const slot = times ?? { start: current.startTime, end: current.endTime }
-    // Under the room's lock: a closure of the room over the slot, 409 unless overridden by name (a
-    // move is refused by the reschedule's own checks, in their order; read here to record an override).
-    const closed = takesSlot && (overrideClosure || !times) ? (await closuresOverlapping(tx, room.id, slot.start, slot.end))[0] : undefined
-    if (closed && !overrideClosure) refuseClosed(closed)
-    const decided: Record<string, unknown> = {
-      ...(endsActive ? { fair_use: ADMIN_FAIR_USE } : {}),
-      ...(closed ? { override: CLOSURE_OVERRIDE, closure: { id: closed.id, reason: closed.reason } } : {}),
-    }
-    const note = closed ? `closure overridden: ${closed.reason}` : undefined
 
     if (times) {
       await rescheduleReservation(ctx, tx, {
-        id, start: times.start, end: times.end, actor, extra,
-        enforceRoomRules: false,
-        enforceClosures: endsActive && !overrideClosure,
-        refuseTakenSlot: endsActive,
+        id, start: times.start, end: times.end, actor, extra, policy, users,
         requireActive: extra.status !== 'active',
-        change: { users, data: decided, note },
       })
     } else if (extra.status === 'cancelled' && extra.userId === undefined) {
       await cancelReservationTx(ctx, tx, current, actor, { allowFinished: true })
     } else if (Object.keys(extra).length > 0) {
-      // Reactivated: the slot may have been taken meanwhile (409 naming who holds it, nothing written).
-      if (takesSlot) await refuseTakenSlot(ctx, tx, room.id, slot.start, slot.end, id)
+      // Reactivated: under the room's lock, a closure over its slot (409 unless overridden by name),
+      // then the slot may have been taken meanwhile (409 naming who holds it, nothing written).
+      const overrides = endsActive ? overridesOf(policy, takesSlot ? (await closuresOverlapping(tx, room.id, current.startTime, current.endTime))[0] : undefined) : {}
+      if (takesSlot) await refuseTakenSlot(ctx, tx, room.id, current.startTime, current.endTime, id)
       try {
         // Given to someone else: its time was not their choice (no no-show strike, issue 24).
         const setByOwner = extra.userId !== undefined ? { setByOwner: false } : {}
@@ -286,8 +259,8 @@ export async function updateReservation(ctx: Ctx, actor: Actor, id: number, body
         event: 'reservation.updated',
         rooms: [room.id],
         users,
-        description: `${actor.name} changed reservation #${id}: ${Object.keys(changes).join(', ')}${note ? ` (${note})` : ''}`,
-        data: { reservation_id: id, room_id: room.id, changes, ...decided },
+        description: `${actor.name} changed reservation #${id}: ${Object.keys(changes).join(', ')}${overrideNote(overrides)}`,
+        data: { reservation_id: id, room_id: room.id, changes, ...overrides },
       })
     }
     const [row] = await selectAdminReservations(tx).where(eq(reservations.id, id))

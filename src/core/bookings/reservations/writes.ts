@@ -17,7 +17,8 @@ import { formatUtc, localSecondsOfDay, parseIsoInput, secondsOfDay, windowInterv
 import { releaseDue } from '../checkin/sweeper'
 import { checkInFields, effectiveStatus, reservationJson, statusFields, type CancelReason, type ReportedStatus } from '../views/status'
 import { BOOKING_MSG, ROOM_MSG } from '../messages'
-import { checkNotClosed, closuresOverlapping, refuseClosed } from '../timetable/closures'
+import { closuresOverlapping } from '../timetable/closures'
+import { BOOKING, LESSON, RESCHEDULE, overrideNote, overridesOf, type WritePolicy } from './policies'
 import { enforceFairUse, fairUseFacts } from '../fair-use/fair-use'
 import type { UserReservation } from '../model'
 import { recordChange, writeTransaction } from '../../changes'
@@ -129,18 +130,10 @@ export interface CreateReservationInput {
   end: Date
   /** who makes the change: for the change record and the booking limits (checkBookingLimits) */
   actor: { id: number; name?: string; role?: UserRole }
-  /** room type (403) and block (409) rules; false for admin "reserve on behalf" */
-  enforceRoomRules: boolean
-  /** the daily booking window (default true) */
-  enforceWindow?: boolean
-  /** refuse a start in the past (default true) */
-  enforcePast?: boolean
+  /** the path's rules (policies.ts): BOOKING, LESSON, WALK_UP or an admin's */
+  policy: WritePolicy
   /** a walk-up booking made at the door with the room's proof of presence: checked in as it is made */
   checkedIn?: boolean
-  /** a walk-up booking (book now), with or without a proof of presence: marked walk_up in the change record */
-  walkUp?: boolean
-  /** a teacher's (or admin's) lesson: cancel the overlapping bookings of students (issue 16) */
-  bump?: boolean
 }
 
 /** A reservation as the reserve routes and GET /reservations/mine answer it: the Reservation schema's type. */
@@ -157,34 +150,33 @@ export async function createReservation(
   tx: Executor,
   input: CreateReservationInput,
 ): Promise<CreatedReservation> {
-  const { start, end } = input
+  const { start, end, policy } = input
   checkTimeRange(start, end)
-  if (input.enforcePast !== false) checkNotPast(start, deps.clock.now())
+  if (policy.refusePast) checkNotPast(start, deps.clock.now())
   checkBookingLimits(deps.config, input.actor.role, start, end, deps.clock.now())
   // The room row lock serializes the writes that the overlap constraint checks, per room (see
   // lockRoom). The reads that follow it are sent with it (pipelined on the transaction's
   // connection, executed in order, so after the lock is granted): one round trip, not three.
   const [room, closed, facts] = await Promise.all([
     lockRoom(tx, input.roomId),
-    // Closures bind whoever keeps the room rules; an admin booking on someone's behalf may override them.
-    input.enforceRoomRules ? closuresOverlapping(tx, input.roomId, start, end) : Promise.resolve([]),
+    closuresOverlapping(tx, input.roomId, start, end),
     fairUseFacts(deps, tx, { actor: input.actor, ownerId: input.userId, roomId: input.roomId, isNew: true }),
   ])
   if (!room) throw new NotFound(ROOM_MSG.notFound)
-  if (input.enforceRoomRules) checkRoomAccess(room)
-  if (input.enforceWindow !== false) checkBookingWindow(room, start, end, deps.config.appTimezone)
-  refuseClosed(closed[0])
+  if (policy.roomAccess) checkRoomAccess(room)
+  if (policy.bookingWindow) checkBookingWindow(room, start, end, deps.config.appTimezone)
+  const overrides = overridesOf(policy, closed[0])
   // The owner's fair-use rules and no-show record (issue 16), under the room lock and the owner's lock.
   const { approval } = await enforceFairUse(deps, tx, {
-    actor: input.actor, ownerId: input.userId, room, bookings: [{ start, end }], walkUp: input.walkUp, isNew: true,
+    actor: input.actor, ownerId: input.userId, room, bookings: [{ start, end }], walkUp: policy.walkUp, isNew: true,
   }, facts)
   // Under the room lock: who holds the slot, asked together with releasing the room's due no-shows
   // (which must not block it); asked again only when something was released.
   const [released, heldBefore] = await Promise.all([releaseDue(deps, tx, { roomId: room.id }), slotHolders(tx, room.id, start, end)])
   const holders = released.length || released.expired ? await slotHolders(tx, room.id, start, end) : heldBefore
-  // Students give way to a lesson booked with bump; anyone else (or without bump) makes it 409, naming them.
-  if (input.bump && input.actor.role !== 'teacher' && input.actor.role !== 'admin') throw new Forbidden(MSG.bumpNotAllowed)
-  const bumped = input.bump ? holders.filter((h) => h.role === 'student') : []
+  // A lesson makes students give way; anyone else holding the slot makes it 409, naming them.
+  if (policy.takenSlot === 'bump-students' && input.actor.role !== 'teacher' && input.actor.role !== 'admin') throw new Forbidden(MSG.bumpNotAllowed)
+  const bumped = policy.takenSlot === 'bump-students' ? holders.filter((h) => h.role === 'student') : []
   if (holders.length > bumped.length) throw new HttpError(409, MSG.conflict, {}, { held_by: holders.map(holderView) })
   for (const holder of bumped) await bumpBooking(deps, tx, holder, input.actor, room)
 
@@ -209,12 +201,13 @@ export async function createReservation(
     at: deps.clock.now(),
     actorId: input.actor.id,
     event: 'reservation.created',
-    description: `${input.actor.name ?? `user #${input.actor.id}`} reserved ${room.name} from ${formatUtc(start)} to ${formatUtc(end)}${onBehalf ? ` for user #${input.userId}` : ''}`,
+    description: `${input.actor.name ?? `user #${input.actor.id}`} reserved ${room.name} from ${formatUtc(start)} to ${formatUtc(end)}${onBehalf ? ` for user #${input.userId}` : ''}${overrideNote(overrides)}`,
     data: {
       reservation_id: row.id, room_id: room.id, room_name: room.name, user_id: input.userId,
       start_time: formatUtc(start), end_time: formatUtc(end), ...(onBehalf ? { on_behalf: true } : {}),
-      ...(input.checkedIn || input.walkUp ? { walk_up: true, checked_in: Boolean(input.checkedIn) } : {}),
+      ...(policy.walkUp ? { walk_up: true, checked_in: Boolean(input.checkedIn) } : {}),
       ...(approval ? { approval } : {}),
+      ...overrides,
     },
   })
   return reservationJson(row, room, deps.clock.now())
@@ -288,7 +281,7 @@ export async function reserveRoom(
   const start = parseIsoInput(body.start_time)
   const end = parseIsoInput(body.end_time)
   return writeTransaction(deps.database, (tx) => createReservation(deps, tx, {
-    roomId, userId: actor.id, start, end, actor, enforceRoomRules: true, bump: body.bump === true,
+    roomId, userId: actor.id, start, end, actor, policy: body.bump === true ? LESSON : BOOKING,
   }))
 }
 
@@ -334,22 +327,14 @@ export interface RescheduleInput {
   end: Date
   /** who makes the change: for the change record and the booking limits (checkBookingLimits) */
   actor: { id: number; name?: string; role?: UserRole }
-  /** room type and block rules (default true) */
-  enforceRoomRules?: boolean
-  /** the daily booking window (default true) */
-  enforceWindow?: boolean
-  /** refuse a start in the past (default true) */
-  enforcePast?: boolean
-  /** refuse a reservation that is not active now (default true) */
+  /** the path's rules (policies.ts): RESCHEDULE, or an admin's */
+  policy: WritePolicy
+  /** refuse a reservation that is not active now (default true; an admin reactivating it moves it too) */
   requireActive?: boolean
   /** extra fields to set in the same UPDATE (e.g. an admin's user_id change) */
   extra?: Partial<Pick<Reservation, 'userId' | 'status' | 'checkInRequired' | 'cancelledAt'>>
-  /** the closures (409 `room is closed`); default: as enforceRoomRules (the admin PATCH keeps them, issue 25) */
-  enforceClosures?: boolean
-  /** a taken slot answered as createReservation answers it (refuseTakenSlot: 409 with held_by); default false */
-  refuseTakenSlot?: boolean
-  /** added to the change record: the users it concerns, more facts (an override), a note for its description */
-  change?: { users?: number[]; data?: Record<string, unknown>; note?: string }
+  /** the users the change record concerns besides the owner (an admin giving the booking away) */
+  users?: number[]
 }
 
 /**
@@ -370,18 +355,23 @@ export async function rescheduleReservation(
   // No one but an admin may move a start into the past at all (a booking moved to have begun
   // before anyone could reach the door was a way to make no-shows, issue 24); admins keep the
   // grace a client's clock needs.
-  if (input.enforcePast !== false && input.start.getTime() !== current.startTime.getTime())
+  const { policy } = input
+  if (policy.refusePast && input.start.getTime() !== current.startTime.getTime())
     checkNotPast(input.start, now, input.actor.role === 'admin' ? PAST_GRACE_MS : 0)
   checkBookingLimits(deps.config, input.actor.role, input.start, input.end, now)
-  if (input.enforceRoomRules !== false) checkRoomAccess(room)
-  if (input.enforceWindow !== false) checkBookingWindow(room, input.start, input.end, deps.config.appTimezone)
-  if (input.enforceClosures ?? input.enforceRoomRules !== false) await checkNotClosed(tx, room.id, input.start, input.end)
+  if (policy.roomAccess) checkRoomAccess(room)
+  if (policy.bookingWindow) checkBookingWindow(room, input.start, input.end, deps.config.appTimezone)
+  // Only a booking that holds its slot afterwards meets closures and holders (an admin may move one
+  // while cancelling it).
+  const holdsSlot = (input.extra?.status ?? current.status) === 'active'
+  const overrides = holdsSlot ? overridesOf(policy, (await closuresOverlapping(tx, room.id, input.start, input.end))[0]) : {}
   // Moves count too (issue 16): the owner's rules, the moved booking not counting against itself.
   // In a room that needs approval, a moved booking waits for a new one.
   const { approval } = await enforceFairUse(deps, tx, {
     actor: input.actor, ownerId: input.extra?.userId ?? current.userId, room, bookings: [{ start: input.start, end: input.end }], movingId: current.id, isNew: false,
   })
-  if (input.refuseTakenSlot) await refuseTakenSlot(deps, tx, room.id, input.start, input.end, current.id)
+  // Someone holding the new slot is 409 naming them, as for a new booking (a move bumps no one).
+  if (holdsSlot) await refuseTakenSlot(deps, tx, room.id, input.start, input.end, current.id)
   else await releaseDue(deps, tx, { roomId: room.id })
 
   const ownerId = input.extra?.userId ?? current.userId
@@ -404,14 +394,14 @@ export async function rescheduleReservation(
     at: deps.clock.now(),
     actorId: input.actor.id,
     event: 'reservation.updated',
-    ...(input.change?.users ? { users: input.change.users } : {}),
-    description: `${input.actor.name ?? `user #${input.actor.id}`} moved reservation #${current.id} in ${room.name} to ${formatUtc(input.start)} - ${formatUtc(input.end)}${input.change?.note ? ` (${input.change.note})` : ''}`,
+    ...(input.users ? { users: input.users } : {}),
+    description: `${input.actor.name ?? `user #${input.actor.id}`} moved reservation #${current.id} in ${room.name} to ${formatUtc(input.start)} - ${formatUtc(input.end)}${overrideNote(overrides)}`,
     data: {
       reservation_id: current.id, room_id: room.id,
       from: { start_time: formatUtc(current.startTime), end_time: formatUtc(current.endTime) },
       to: { start_time: formatUtc(input.start), end_time: formatUtc(input.end) },
       ...(input.extra ?? {}),
-      ...(input.change?.data ?? {}),
+      ...overrides,
     },
   })
   return updated
@@ -426,7 +416,7 @@ export async function updateReservationTimes(
 ): Promise<{ id: number; start_time: string; end_time: string } & ReturnType<typeof statusFields> & ReturnType<typeof checkInFields>> {
   const start = parseIsoInput(body.start_time)
   const end = parseIsoInput(body.end_time)
-  const row = await writeTransaction(deps.database, (tx) => rescheduleReservation(deps, tx, { id, start, end, actor }))
+  const row = await writeTransaction(deps.database, (tx) => rescheduleReservation(deps, tx, { id, start, end, actor, policy: RESCHEDULE }))
   return {
     id: row.id,
     start_time: formatUtc(row.startTime),

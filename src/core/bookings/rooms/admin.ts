@@ -14,6 +14,7 @@ import type { Actor } from '../../identity/actors'
 import { ROOM_MSG } from '../messages'
 import { generateRoomQr, qrCodeUrl } from '../../qr/codes'
 import { createReservation, requireUser } from '../reservations/writes'
+import { adminPolicy } from '../reservations/policies'
 import { getRoomView, listRoomViews } from '../views/rooms'
 import { findRoom, parseCheckInPolicy, parseRoomName, parseRoomType, rethrowRoomWriteError } from '../rooms/writes'
 import { ROOM_STATUSES, ROOM_TYPES, type UpdateRoomBody } from '../model'
@@ -160,18 +161,21 @@ export async function regenerateQr(ctx: Ctx, actor: Actor, id: number) {
 }
 
 /**
- * POST /admin/rooms/:id/reserve: books for any user, ignoring the room's type and block; the
- * time rules (format, range, past, daily window) and overlaps (409) apply as for everyone.
+ * POST /admin/rooms/:id/reserve: books for any user by the admin's policy (policies.ts): the room's
+ * type and block and the user's fair use do not bind; the time rules (format, range, past, daily
+ * window), a taken slot (409) and a closure (409, unless `override_closure: true`, recorded) do.
  */
 export async function reserveOnBehalf(
-  ctx: Ctx, actor: Actor, roomId: number, body: { user_id: number; start_time?: unknown; end_time?: unknown },
+  ctx: Ctx, actor: Actor, roomId: number, body: { user_id: number; start_time?: unknown; end_time?: unknown; override_closure?: boolean },
 ) {
   const start = parseIsoInput(body.start_time)
   const end = parseIsoInput(body.end_time)
   const created = await writeTransaction(ctx.database, async (tx) => {
     if (!(await findRoom(tx, roomId))) throw new NotFound(ROOM_MSG.notFound)
     await requireUser(tx, body.user_id)
-    return createReservation(ctx, tx, { roomId, userId: body.user_id, start, end, actor, enforceRoomRules: false })
+    return createReservation(ctx, tx, {
+      roomId, userId: body.user_id, start, end, actor, policy: adminPolicy({ overrideClosure: body.override_closure === true }),
+    })
   })
   return { reservation_id: created.id }
 }
