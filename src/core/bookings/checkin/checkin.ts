@@ -223,7 +223,7 @@ export interface ScanView {
  * When the room stops being free (next booking, start of a closure, end of the daily window, or
  * the horizon); null if it is not free now or cannot be booked now. A closure covering now is not
  * looked at here: the scan view reads it from the room view (reason `closed`), and a walk-up
- * booking is refused by the booking rules, with the closure's own message (checkNotClosed).
+ * booking is refused by the booking rules, with the closure's own message (refuseClosed).
  */
 async function freeUntil(deps: CheckInDeps, executor: Executor, room: Room, now: Date): Promise<{ until: Date | null; reason: ViewReason }> {
   const horizon = new Date(now.getTime() + FREE_HORIZON_MS)

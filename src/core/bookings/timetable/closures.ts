@@ -1,7 +1,7 @@
 /**
  * Closures (issue 15): holidays, maintenance, exams. No booking, reschedule, walk-up booking or
- * series occurrence may overlap one in a room it covers (checkNotClosed, under the room's row
- * lock like every booking write, so a closure and a booking made at once cannot both win: the
+ * series occurrence may overlap one in a room it covers (closuresOverlapping and refuseClosed,
+ * under the room's row lock like every booking write, so a closure and a booking made at once cannot both win: the
  * closure takes the same locks before it is written). A room under a closure now is `blocked`.
  * Their writes are in closure-writes.ts.
  */
@@ -44,11 +44,6 @@ function overlaps(from: Date, to: Date): SQL {
 /** The closures of a room overlapping [from, to), earliest first. */
 export function closuresOverlapping(executor: Executor, roomId: number, from: Date, to: Date): Promise<Closure[]> {
   return executor.select().from(closures).where(and(coversRoom(roomId), overlaps(from, to))).orderBy(asc(closures.startTime))
-}
-
-/** 409 `room is closed: <reason>` when a closure of the room overlaps [start, end). */
-export async function checkNotClosed(executor: Executor, roomId: number, start: Date, end: Date): Promise<void> {
-  refuseClosed((await closuresOverlapping(executor, roomId, start, end))[0])
 }
 
 /** 409 `room is closed: <reason>` for a closure found (read by the caller with closuresOverlapping). */
