@@ -22,7 +22,7 @@ const laterals = `left join lateral (select "reservations"."id", "reservations".
 export const SQL = {
   roomList: `select ${columns} from "rooms" ${laterals} order by "rooms"."name" asc, "rooms"."id" asc`,
   oneRoom: `select ${columns} from "rooms" ${laterals} where "rooms"."id" in ($10) order by "rooms"."name" asc, "rooms"."id" asc`,
-  schedule: `select "reservations"."id", "reservations"."user_id", "users"."name", "reservations"."start_time", "reservations"."end_time", "reservations"."status", "reservations"."cancel_reason", "reservations"."approval", "reservations"."check_in_required", "reservations"."checked_in_at" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where "reservations"."room_id" = $1 order by "reservations"."start_time" asc, "reservations"."id" asc`,
+  schedule: `select "reservations"."id", "reservations"."user_id", "users"."name", "reservations"."start_time", "reservations"."end_time", "reservations"."status", "reservations"."approval", "reservations"."check_in_required", "reservations"."checked_in_at" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where "reservations"."room_id" = $1 order by "reservations"."start_time" asc, "reservations"."id" asc`,
   /** the closures of a room in the free-slot window (issue 15) */
   closures: `select "id", "all_rooms", "room_ids", "kind", "reason", "start_time", "end_time", "uid", "created_at", "updated_at" from "closures" where (("closures"."all_rooms" or $1 = any("closures"."room_ids")) and ("closures"."start_time" < $2 and "closures"."end_time" > $3)) order by "closures"."start_time" asc`,
 }
@@ -37,9 +37,7 @@ const R = {
 /** ... of the closures query: start and end. */
 const C = { start: 5, end: 6 }
 /** ... and of the schedule query. */
-const S = { id: 0, userId: 1, userName: 2, start: 3, end: 4, status: 5, cancelReason: 6, approval: 7, checkInRequired: 8, checkedInAt: 9 }
-/** The reasons the app reports for a cancelled booking nobody chose to cancel (src/core/bookings/model.ts CANCEL_REASONS). */
-const CANCEL_REASONS = new Set(['bumped', 'rejected', 'not_approved'])
+const S = { id: 0, userId: 1, userName: 2, start: 3, end: 4, status: 5, approval: 6, checkInRequired: 7, checkedInAt: 8 }
 
 type Row = any[]
 
@@ -116,12 +114,12 @@ export function startBaseline(env: Record<string, string | undefined> = process.
     const entries = schedule.map((s: Row) => {
       const stored = s[S.status] === 'active' && (s[S.end] as Date).getTime() <= nowMs ? 'finished' : s[S.status]
       if (stored === 'active') busy.push({ start: s[S.start], end: s[S.end] })
-      // as the app reports it: a released no-show is cancelled, with cancel_reason no_show
+      // as the app reports it to others: a released no-show is cancelled, and why a booking ended is not said
       const status = stored === 'released' ? 'cancelled' : stored
-      const reason = stored === 'released' ? 'no_show' : stored === 'cancelled' && CANCEL_REASONS.has(s[S.cancelReason]) ? s[S.cancelReason] : null
+      const approval = status === 'cancelled' ? null : s[S.approval]
       return `{"id":${s[S.id]},"user_id":${s[S.userId]},"user_name":${JSON.stringify(s[S.userName])},"start_time":"${utc(s[S.start])}",`
-        + `"end_time":"${utc(s[S.end])}","status":"${status}","cancel_reason":${reason === null ? 'null' : `"${reason}"`},`
-        + `"approval":${s[S.approval] === null ? 'null' : `"${s[S.approval]}"`},"check_in_required":${s[S.checkInRequired]},`
+        + `"end_time":"${utc(s[S.end])}","status":"${status}","cancel_reason":null,`
+        + `"approval":${approval === null ? 'null' : `"${approval}"`},"check_in_required":${s[S.checkInRequired]},`
         + `"checked_in_at":${s[S.checkedInAt] === null ? 'null' : `"${utc(s[S.checkedInAt])}"`}}`
     })
     for (const c of closed) busy.push({ start: c[C.start], end: c[C.end] })

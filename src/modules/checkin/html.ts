@@ -7,23 +7,7 @@ import { esc } from '../../lib/html'
 import { clockTime, labelledTime, zoneLabel } from '../../lib/time'
 import type { ScanView, ViewReason } from '../../core/bookings/checkin/checkin'
 
-export type Lang = 'en' | 'ru'
-
-
-/** The best of en/ru for an Accept-Language header (q-values honoured); English by default. */
-export function pickLang(header: string | null): Lang {
-  let best: { lang: Lang; q: number } | undefined
-  for (const part of (header ?? '').split(',')) {
-    const [tag, ...params] = part.trim().toLowerCase().split(';')
-    const lang = tag?.startsWith('ru') ? 'ru' : tag?.startsWith('en') ? 'en' : undefined
-    if (!lang) continue
-    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
-    const q = qParam ? Number(qParam.slice(2)) : 1
-    if (!Number.isFinite(q) || q <= 0) continue
-    if (!best || q > best.q) best = { lang, q }
-  }
-  return best?.lang ?? 'en'
-}
+import type { Lang } from '../../lib/i18n'
 
 /** A message table looked up by a key from outside (a query parameter, an error message): no prototype. */
 function lookup(entries: Record<string, string>): Record<string, string> {

@@ -27,7 +27,8 @@ import { clearedCookies, sessionCookies } from '../../plugins/session-cookies'
 import * as authService from '../../core/identity/accounts'
 import { frontendRoomUrl } from '../../core/qr/codes'
 import { esc } from '../../lib/html'
-import { pickLang, renderScanPage } from './html'
+import { renderScanPage } from './html'
+import { pickLanguage } from '../../lib/i18n'
 import { bookNow, checkIn, checkOut, scanView } from '../../core/bookings/checkin/checkin'
 import { sameSecret } from '../../lib/same-secret'
 import { MAX_ID } from '../../lib/input'
@@ -98,7 +99,7 @@ async function renderPage(
   k: string,
   notice: { done?: string; error?: HttpError; viewer?: 'anonymous' } = {},
 ): Promise<string> {
-  const lang = pickLang(request.headers.get('accept-language'))
+  const lang = pickLanguage(request.headers.get('accept-language'))
   htmlHeaders(set, lang)
   const viewer = notice.viewer === 'anonymous' ? undefined : await pageViewer(ctx, request)
   let view
