@@ -4,8 +4,7 @@
  * client that sends no header (the original frontend, the contract suite) reads exactly the
  * original's English.
  */
-export const LANGUAGES = ['en', 'ru'] as const
-export type Lang = (typeof LANGUAGES)[number]
+export type Lang = 'en' | 'ru'
 
 /** The best of en/ru for an Accept-Language header (q-values honoured, ties to the first named); English by default. */
 export function pickLanguage(header: string | null | undefined): Lang {
