@@ -58,7 +58,7 @@ function buildApp(deps: Deps, ctx: Ctx) {
   // whose schema has a t.Integer (a decode-only transform) went through TypeBox's interpreted
   // Encode: 15% of the CPU of GET /api/rooms (docs/performance.md). No response schema encodes.
   const app = new Elysia({ encodeSchema: false })
-    .use(errorHandler(deps.log))
+    .use(errorHandler(deps.log, { timeZone: deps.config.appTimezone, clock: deps.clock }))
     .use(securityHeaders(deps.config))
     .use(requestLog(deps.log))
     .use(corsPlugin(deps.config.corsOrigins))

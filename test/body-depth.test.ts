@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { Elysia, t as schema, ValidationError } from 'elysia'
+import { systemClock } from '../src/lib/clock'
 import { exceedsJsonDepth, MAX_JSON_DEPTH, stringExceedsJsonDepth } from '../src/lib/json-depth'
 import { silentLogger } from '../src/lib/log'
 import { errorHandler } from '../src/plugins/errors'
@@ -238,7 +239,7 @@ describe('rate limits count refused bodies', () => {
 describe('the error path never recurses into the value', () => {
   test('a validation error whose details cannot be built is still 400 JSON {msg}', async () => {
     const failing = new Elysia()
-      .use(errorHandler(silentLogger))
+      .use(errorHandler(silentLogger, { timeZone: 'UTC', clock: systemClock }))
       .get('/v', () => {
         const error = new ValidationError('body', schema.Object({ a: schema.String() }), { a: 1 })
         // what Elysia's `all` does on a value too deep to walk

@@ -10,6 +10,8 @@ export class HttpError extends Error {
     readonly headers: Record<string, string> = {},
     /** Extra body fields beside msg, e.g. a hint on what to send. */
     readonly extra: Record<string, unknown> = {},
+    /** Values a translation of the message shows beyond its English text (lib/i18n.ts): an hour, a lesson. Not sent. */
+    readonly params: Record<string, unknown> = {},
   ) {
     super(message)
     this.name = new.target.name

@@ -7,11 +7,16 @@
  * (SQLSTATE class 22: a NUL character, a date out of range) as 400, a deadlock with a concurrent
  * change as 409 (nothing was written; retry), and anything unexpected as a
  * generic 500 carrying the request id, whose details go to the log and never to the client.
+ * Every `msg` is answered in the request's language (Accept-Language: Russian or English; English
+ * without the header, exactly as the original), translated here from the English the code throws
+ * (lib/i18n.ts, decision 030).
  */
 import { Elysia } from 'elysia'
 import { pgErrorCode } from '../db/client'
 import { isDatabaseUnavailable } from '../db/errors'
 import { HttpError } from '../lib/errors'
+import type { Clock } from '../lib/clock'
+import { pickLanguage, translate } from '../lib/i18n'
 import type { Logger } from '../lib/log'
 import { metaOf } from './request-context'
 
@@ -43,11 +48,24 @@ function validationDetails(error: unknown): { path: string; message: string }[] 
   }
 }
 
-export const errorHandler = (log: Logger) => {
+/** Where translated messages show instants: the rooms' zone, today's date by the injected clock. */
+interface Locale { timeZone: string; clock: Clock }
+
+export const errorHandler = (log: Logger, locale: Locale) => {
   // An outage fails every request: log it once per interval with a count, not once per request.
   let unavailableSince = 0
   let unavailableCount = 0
-  return new Elysia({ name: 'errors' }).onError({ as: 'global' }, ({ code, error, set, request }) => {
+  return new Elysia({ name: 'errors' }).onError({ as: 'global' }, (context) => {
+    const answer = answerError(context)
+    const lang = pickLanguage(context.request.headers.get('accept-language'))
+    // The same URL answers in two languages: caches must keep them apart.
+    context.set.headers.vary = context.set.headers.vary ? `${context.set.headers.vary}, Accept-Language` : 'Accept-Language'
+    if (lang === 'en' || typeof answer?.msg !== 'string') return answer
+    const params = context.error instanceof HttpError ? context.error.params : {}
+    return { ...answer, msg: translate(answer.msg, lang, { timeZone: locale.timeZone, now: locale.clock.now(), params }) }
+  })
+
+  function answerError({ code, error, set, request }: { code: unknown; error: unknown; set: { status?: number | string; headers: Record<string, string | number> }; request: Request }): Record<string, unknown> & { msg?: unknown } {
     const meta = metaOf(request)
     set.headers['content-type'] = 'application/json; charset=utf-8'
     if (error instanceof HttpError) {
@@ -126,5 +144,5 @@ export const errorHandler = (log: Logger) => {
       stack: error instanceof Error ? error.stack : undefined,
     })
     return { msg: 'internal server error', request_id: meta.id }
-  })
+  }
 }

@@ -1,4 +1,5 @@
 /** /auth routes: thin handlers over the accounts service (src/core/identity); cookies and bodies as the frontend expects. */
+import { pickLanguage, translate } from '../../lib/i18n'
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
 import { clientIp } from '../../lib/client-ip'
@@ -34,6 +35,10 @@ async function anyValidClaims(ctx: Ctx, request: Request): Promise<{ claims: Tok
   return undefined
 }
 
+/** An answer's own message in the request's language (English without Accept-Language, as the original). */
+const say = (ctx: Ctx, request: Request, message: string) =>
+  translate(message, pickLanguage(request.headers.get('accept-language')), { timeZone: ctx.config.appTimezone, now: ctx.clock.now() })
+
 export const authRoutes = (ctx: Ctx) =>
   new Elysia({ prefix: '/auth', detail: { tags: ['Auth'] } })
     .use(authGuard(ctx))
@@ -42,7 +47,7 @@ export const authRoutes = (ctx: Ctx) =>
       const { user, pair } = await service.login(ctx, body, clientIp(request, metaOf(request).socketIp, ctx.config.trustProxy))
       set.headers['set-cookie'] = sessionCookies(ctx.config, pair) as any
       return {
-        msg: 'login successful',
+        msg: say(ctx, request, 'login successful'),
         role: user.role,
         user: service.publicUser(user),
         access_token: pair.access.token,
@@ -65,7 +70,7 @@ export const authRoutes = (ctx: Ctx) =>
       if (found?.viaCookie) checkCsrf(found.claims.csrf, request, body, ctx.config.jwtCsrfCheckForm)
       await service.logout(ctx, found?.claims)
       set.headers['set-cookie'] = clearedCookies(ctx.config) as any
-      return { msg: 'logout successful' }
+      return { msg: say(ctx, request, 'logout successful') }
     }, {
       response: { 200: Message },
       limit: perMinute('logout', 30),
@@ -81,7 +86,7 @@ export const authRoutes = (ctx: Ctx) =>
       if (!bearer) checkCsrf(claims.csrf, request, body, ctx.config.jwtCsrfCheckForm, REFRESH_CSRF_HINT)
       const pair = await service.refresh(ctx, token, claims)
       set.headers['set-cookie'] = sessionCookies(ctx.config, pair) as any
-      return { msg: 'token refreshed', access_token: pair.access.token, csrf_token: pair.access.claims.csrf }
+      return { msg: say(ctx, request, 'token refreshed'), access_token: pair.access.token, csrf_token: pair.access.claims.csrf }
     }, {
       response: { 200: t.Object({ msg: t.String(), access_token: t.String(), csrf_token: t.String() }) },
       limit: perMinute('refresh', 30),
@@ -117,10 +122,10 @@ export const authRoutes = (ctx: Ctx) =>
       detail: { summary: 'Create a student or teacher account and log in' },
     })
 
-    .post('/register', async ({ body, user, set }) => {
+    .post('/register', async ({ body, user, set, request }) => {
       const created = await service.register(ctx, user, body)
       set.status = 201
-      return { msg: 'user created', id: created.id }
+      return { msg: say(ctx, request, 'user created'), id: created.id }
     }, {
       auth: 'admin',
       body: SignupBody,
@@ -130,10 +135,10 @@ export const authRoutes = (ctx: Ctx) =>
       detail: { summary: 'Create a user of any role (admin)' },
     })
 
-    .post('/change-password', async ({ body, user, claims, set }) => {
+    .post('/change-password', async ({ body, user, claims, set, request }) => {
       const pair = await service.changePassword(ctx, user, claims, body)
       set.headers['set-cookie'] = sessionCookies(ctx.config, pair) as any
-      return { msg: 'password changed' }
+      return { msg: say(ctx, request, 'password changed') }
     }, {
       auth: 'student',
       token: true,

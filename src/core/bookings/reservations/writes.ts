@@ -96,10 +96,18 @@ export function checkBookingWindow(
   const containing = windowIntervals(window, start, end, timeZone).find((w) => w.start <= start && start < w.end)
   if (!containing) {
     if (room.bookingStart !== null && localSecondsOfDay(start, timeZone) < secondsOfDay(room.bookingStart))
-      throw new BadRequest(MSG.startsEarly)
-    throw new BadRequest(MSG.endsLate)
+      throw new HttpError(400, MSG.startsEarly, {}, {}, windowParams(room))
+    throw new HttpError(400, MSG.endsLate, {}, {}, windowParams(room))
   }
-  if (end > containing.end) throw new BadRequest(MSG.endsLate)
+  if (end > containing.end) throw new HttpError(400, MSG.endsLate, {}, {}, windowParams(room))
+}
+
+/** The window's hours for a translated refusal ("можно бронировать до 19:00"); the English text stays the original's. */
+function windowParams(room: Pick<Room, 'bookingStart' | 'bookingEnd'>): Record<string, string> {
+  return {
+    ...(room.bookingStart !== null ? { from: room.bookingStart.slice(0, 5) } : {}),
+    ...(room.bookingEnd !== null ? { until: room.bookingEnd.slice(0, 5) } : {}),
+  }
 }
 
 /** Room type and block rules of a user booking: 403 non-public, 409 blocked. */
@@ -177,7 +185,7 @@ export async function createReservation(
   // A lesson makes students give way; anyone else holding the slot makes it 409, naming them.
   if (policy.takenSlot === 'bump-students' && input.actor.role !== 'teacher' && input.actor.role !== 'admin') throw new Forbidden(MSG.bumpNotAllowed)
   const bumped = policy.takenSlot === 'bump-students' ? holders.filter((h) => h.role === 'student') : []
-  if (holders.length > bumped.length) throw new HttpError(409, MSG.conflict, {}, { held_by: holders.map(holderView) })
+  if (holders.length > bumped.length) throw slotTaken(holders)
   for (const holder of bumped) await bumpBooking(deps, tx, holder, input.actor, room)
 
   let row: Reservation
@@ -221,6 +229,8 @@ interface SlotHolder {
   startTime: Date
   endTime: Date
   seriesId: number | null
+  /** a lesson's title */
+  title: string | null
 }
 
 /**
@@ -232,13 +242,23 @@ async function slotHolders(tx: Executor, roomId: number, start: Date, end: Date)
   return tx.select({
     id: reservations.id, userId: reservations.userId, userName: users.name,
     role: sql<UserRole>`case when ${users.role} = 'teacher' and ${users.teacherPending} then 'student'::user_role else ${users.role} end`,
-    startTime: reservations.startTime, endTime: reservations.endTime, seriesId: reservations.seriesId,
+    startTime: reservations.startTime, endTime: reservations.endTime, seriesId: reservations.seriesId, title: reservations.title,
   }).from(reservations).innerJoin(users, eq(users.id, reservations.userId))
     .where(and(eq(reservations.roomId, roomId), eq(reservations.status, 'active'), lt(reservations.startTime, end), gt(reservations.endTime, start)))
     .orderBy(asc(reservations.startTime))
 }
 
 const holderView = (h: SlotHolder) => ({ id: h.id, user_name: h.userName, start_time: formatUtc(h.startTime), end_time: formatUtc(h.endTime) })
+
+/**
+ * 409 `Reservation conflicts with existing booking` naming who holds the slot (`held_by`); a
+ * translation names the first holder's lesson and its times in the rooms' zone.
+ */
+function slotTaken(holders: SlotHolder[]): HttpError {
+  const first = holders[0]
+  const params = first ? { holder: first.userName, from: first.startTime, to: first.endTime, lesson: first.title ?? 'none' } : {}
+  return new HttpError(409, MSG.conflict, {}, { held_by: holders.map(holderView) }, params)
+}
 
 /**
  * A write that gives a booking a slot without createReservation (the admin PATCH: reactivating
@@ -252,7 +272,7 @@ const holderView = (h: SlotHolder) => ({ id: h.id, user_name: h.userName, start_
 export async function refuseTakenSlot(deps: { clock: Clock }, tx: Executor, roomId: number, start: Date, end: Date, exceptId: number): Promise<void> {
   await releaseDue(deps, tx, { roomId })
   const holders = (await slotHolders(tx, roomId, start, end)).filter((h) => h.id !== exceptId)
-  if (holders.length > 0) throw new HttpError(409, MSG.conflict, {}, { held_by: holders.map(holderView) })
+  if (holders.length > 0) throw slotTaken(holders)
 }
 
 /** Cancels a student's booking for a lesson (cancel_reason bumped), audited with who bumped it. */

@@ -48,7 +48,8 @@ export function closuresOverlapping(executor: Executor, roomId: number, from: Da
 
 /** 409 `room is closed: <reason>` for a closure found (read by the caller with closuresOverlapping). */
 export function refuseClosed(closure: Closure | undefined): void {
-  if (closure) throw new HttpError(409, CLOSURE_MSG.closed(closure.reason), {}, { closure: closureView(closure) })
+  // a translation says until when ("закрыта до 19:00"); the English text stays as it was
+  if (closure) throw new HttpError(409, CLOSURE_MSG.closed(closure.reason), {}, { closure: closureView(closure) }, { until: closure.endTime })
 }
 
 /** GET /closures: those overlapping [from, to) (default: from now on), of one room or all. */
