@@ -10,6 +10,7 @@ import { Elysia } from 'elysia'
 import { buildContext, type Ctx } from './context'
 import type { Deps } from './deps'
 import { startSweeper, type Sweeper } from './core/bookings/checkin/sweeper'
+import { PEER_NOTICE_MS } from './core/events/bus'
 import { adminRoutes } from './modules/admin'
 import { authRoutes } from './modules/auth'
 import { checkinRoutes } from './modules/checkin'
@@ -90,9 +91,11 @@ export interface Qrbook {
    * (and the SSE streams live), so that the first request is served from memory too, and the
    * sweeper every SWEEP_INTERVAL_S (0: none) that finishes ended bookings and releases no-shows.
    * Without start the feed starts on first use and nothing sweeps (tests drive the sweeper
-   * themselves, on their clock).
+   * themselves, on their clock). On PostgreSQL it resolves PEER_NOTICE_MS after the feed listens:
+   * by then the other instances count this one, so none answers a read from before its first
+   * write (decision 027).
    */
-  start(): void
+  start(): Promise<void>
   /** Stops the sweeper (after a sweep in progress), the live feed and the rate-limit store it opened. Idempotent. */
   stop(): Promise<void>
 }
@@ -105,10 +108,13 @@ export function createApp(deps: Deps): Qrbook {
   return {
     app,
     ctx,
-    start() {
-      void ctx.events.start()
+    async start() {
       // Every worker runs one; a PostgreSQL advisory lock per sweep lets only one of them work at a time.
       if (deps.config.sweepIntervalS > 0 && !sweeper) sweeper = startSweeper(ctx, deps.config.sweepIntervalS)
+      // Not listening (the database is down at start) does not keep the server from starting: reads
+      // are built afresh until the feed runs.
+      const listening = await ctx.events.start().catch(() => false)
+      if (listening && deps.database.kind === 'postgres') await Bun.sleep(PEER_NOTICE_MS)
     },
     stop() {
       stopped ??= (async () => {

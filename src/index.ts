@@ -32,7 +32,7 @@ async function runServer(config: Config, log: Logger) {
   const defaultAccounts = !IS_WORKER && wantsHumanLine(config) ? await accountsWithDefaultPasswords(database) : undefined
   const qrbook = createApp({ config, database, clock: systemClock, log, startedAt: Date.now() })
   // Before listening: the live feed serves the first request from memory (and the sweeper runs).
-  qrbook.start()
+  await qrbook.start()
   const running = startServer(qrbook.app, config, log)
   log.info('listening', { url: running.url.href, database: database.kind, pid: process.pid })
   if (defaultAccounts) console.log(humanStartLine(config, localUrl(running.url), defaultAccounts))

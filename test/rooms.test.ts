@@ -501,16 +501,33 @@ describe('query count', () => {
     expect(large.rooms).toBe(200)
     expect(large.count).toBe(small.count)
     // built: the list and the next closure start (when the answer changes by itself); then from
-    // memory. On PostgreSQL each read also asks for the newest committed change (the read barrier,
-    // decision 027: other instances write too); the embedded database has no other writer.
-    const barrier = onPostgres ? 1 : 0
-    expect(large.count).toBe(2 + barrier)
-    expect((await countQueries()).count).toBe(barrier)
+    // memory, without a query: alone on its database, the app knows the newest change (its own).
+    expect(large.count).toBe(2)
+    expect((await countQueries()).count).toBe(0)
 
     const r = await anon.get('/api/rooms')
     const q = r.body.rooms.find((x: any) => x.name === 'Q000')
     expect(q.status).toBe('occupied')
     expect(q.current_reservation.end_time).toBe(at(15))
     expect(q.next_reservation.start_time).toBe(at(60))
+  })
+
+  test.if(onPostgres)('with another instance on the database, each round of cached reads asks for the newest change (decision 027)', async () => {
+    expect((await countQueries()).count).toBe(0)
+    // another process's feed: a LISTEN connection as every instance opens one
+    const other = await t.database.listen('qrbook_room_events', () => {})
+    try {
+      // counted by the app's next heartbeat (every 250 ms)
+      const deadline = Date.now() + 3000
+      let count = 0
+      while (Date.now() < deadline && (count = (await countQueries()).count) === 0) await Bun.sleep(50)
+      expect(count).toBe(1)
+      expect(queries[0]).toContain('max("position")')
+    } finally {
+      await other.stop()
+    }
+    // and it keeps asking for a while after the other feed went (it may be reconnecting, and writing)
+    await Bun.sleep(600)
+    expect((await countQueries()).count).toBe(1)
   })
 })

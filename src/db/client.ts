@@ -110,6 +110,9 @@ async function probePostgres(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
+/** The application_name of every feed's LISTEN connection: how instances count each other (peers). */
+const LISTEN_APPLICATION_NAME = 'qrbook-listen'
+
 /** LISTEN on a dedicated connection that reports its loss instead of reconnecting by itself. */
 async function listenPostgres(url: string, channel: string, onPayload: (payload: string) => void, onLost?: (error: Error) => void): Promise<Listening> {
   let listening = false
@@ -122,7 +125,7 @@ async function listenPostgres(url: string, channel: string, onPayload: (payload:
     max_lifetime: 0,
     fetch_types: false,
     onnotice: () => {},
-    connection: { application_name: 'qrbook-listen' },
+    connection: { application_name: LISTEN_APPLICATION_NAME },
     // not in postgres.js's types, but read by its connections (its own listen() uses it)
     ...{ onnotify: (name: string, payload: string) => {
       if (name === channel && !stopped) onPayload(payload)
@@ -140,9 +143,14 @@ async function listenPostgres(url: string, channel: string, onPayload: (payload:
     onLost?.(error)
   }
   let heartbeat: ReturnType<typeof setInterval> | undefined
+  let peers: number | undefined
+  // The feeds of other processes on this database (each LISTEN connection carries the same
+  // application_name): counted by every heartbeat, so a new instance is known within one.
+  const countPeers = () => connection.unsafe(`select count(*)::int - 1 as peers from pg_stat_activity where application_name = '${LISTEN_APPLICATION_NAME}' and datname = current_database()`)
+    .then((rows) => { peers = Number((rows as unknown as { peers: number }[])[0]?.peers ?? 0) })
   try {
     const sent = performance.now()
-    await withTimeout(connection.unsafe(`listen "${channel.replace(/"/g, '""')}"`).then(() => {}), LISTEN_TIMEOUT_MS)
+    await withTimeout(connection.unsafe(`listen "${channel.replace(/"/g, '""')}"`).then(countPeers), LISTEN_TIMEOUT_MS)
     heardUpTo = sent
     listening = true
   } catch (error) {
@@ -156,12 +164,13 @@ async function listenPostgres(url: string, channel: string, onPayload: (payload:
   // LISTEN_HEARTBEAT_TIMEOUT_MS makes the connection count as lost.
   heartbeat = setInterval(() => {
     const sent = performance.now()
-    withTimeout(connection.unsafe('select 1').then(() => {}), LISTEN_HEARTBEAT_TIMEOUT_MS)
+    withTimeout(countPeers(), LISTEN_HEARTBEAT_TIMEOUT_MS)
       .then(() => { heardUpTo = Math.max(heardUpTo, sent) })
       .catch((error: Error) => lost(new Error(`the LISTEN connection stopped answering: ${error.message}`)))
   }, LISTEN_HEARTBEAT_MS)
   return {
     heardUpTo: () => heardUpTo,
+    peers: () => peers,
     async stop() {
       if (stopped) return
       stopped = true

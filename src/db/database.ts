@@ -44,6 +44,12 @@ export interface Listening {
    * LISTEN connection (a network partition stops it from moving); on PGlite, in the process, now.
    */
   heardUpTo(): number
+  /**
+   * How many other processes listen to this database with QRBOOK's feed (other instances or
+   * workers), as the last heartbeat counted them; undefined before the first count. On PGlite 0:
+   * the database belongs to this process.
+   */
+  peers(): number | undefined
 }
 
 export interface DbOptions {

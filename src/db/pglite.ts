@@ -46,7 +46,7 @@ export function wrapPglite(client: PGlite | PGliteInterface, options: DbOptions 
     async listen(channel, onPayload) {
       const stop = await client.listen(channel, onPayload)
       // In the process: a NOTIFY is handed over at its commit, nothing can be in flight.
-      return { stop: async () => { if (!closed) await stop() }, heardUpTo: () => performance.now() }
+      return { stop: async () => { if (!closed) await stop() }, heardUpTo: () => performance.now(), peers: () => 0 }
     },
     close: async () => {
       if (closed) return

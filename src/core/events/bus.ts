@@ -79,10 +79,11 @@ export interface RoomEventBus {
   /**
    * Resolves once every change committed before the call has reached the onChange listeners
    * (true), or false when that cannot be known within BARRIER_MS (not listening, the database
-   * does not answer). On PostgreSQL (other instances and scripts write too) it asks the database
-   * for the newest committed position, one query shared by the callers that arrived while the
-   * previous one ran, and waits until the feed has heard it; on the embedded database (this
-   * process is the only writer) it waits for the newest position this process committed.
+   * does not answer). On PostgreSQL shared with another instance or worker (its feed was counted
+   * within SHARED_STICKY_MS) it asks the database for the newest committed position, one query
+   * shared by the callers that arrived while the previous one ran, and waits until the feed has
+   * heard it; alone on its database (the embedded one, or PostgreSQL with no other feed) it waits
+   * for the newest position this process committed, without a query.
    */
   readBarrier(): Promise<boolean>
   /** The newest change position the feed has heard (0 before the first). */
@@ -95,6 +96,20 @@ export interface RoomEventBus {
  * its heartbeats (client.ts). The bound on how stale a cached room view can be (decision 025).
  */
 export const LIVENESS_MS = 500
+
+/**
+ * How long a process keeps asking the database for the newest committed position after it last
+ * counted another process's feed (readBarrier, sharedDatabase): longer than a peer's LISTEN
+ * connection takes to come back (its retries back off to RETRY_MAX_MS).
+ */
+const SHARED_STICKY_MS = 5 * 60_000
+
+/**
+ * How long a starting process waits after its feed listens before it serves: two heartbeats of
+ * the other processes' feeds (db/client.ts, every 250 ms), so that they count it, and ask the
+ * database before every cached read, before it can answer its first write.
+ */
+export const PEER_NOTICE_MS = 600
 
 /** How long readBarrier() waits for the feed to hear the newest committed position. */
 const BARRIER_MS = 250
@@ -396,6 +411,24 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
     return listening && listener !== undefined && performance.now() - listener.heardUpTo() <= LIVENESS_MS
   }
 
+  /** performance.now() when another process's feed was last counted (or nothing was counted yet). */
+  let sharedAt = Number.NEGATIVE_INFINITY
+
+  /**
+   * Whether another process may write to this database: another feed listens to it now, or did
+   * within SHARED_STICKY_MS, or none has been counted yet. Alone, every change is this process's
+   * own and its newest committed position is known without asking the database: a cached read
+   * then waits for nothing but its own writes' notices (no query, and the read completes at once).
+   * Sticky, so that a peer whose LISTEN connection is being replaced (and which may still write)
+   * keeps this process asking.
+   */
+  function sharedDatabase(): boolean {
+    if (ctx.database.kind !== 'postgres') return false
+    const peers = listener?.peers()
+    if (peers === undefined || peers > 0) sharedAt = performance.now()
+    return performance.now() - sharedAt < SHARED_STICKY_MS
+  }
+
   const bus: RoomEventBus = {
     async start() {
       wanted = true
@@ -433,7 +466,7 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
     async readBarrier() {
       if (!listening) return false
       try {
-        const position = ctx.database.kind === 'postgres' ? await committedSinceCall() : committedPosition(ctx.database)
+        const position = sharedDatabase() ? await committedSinceCall() : committedPosition(ctx.database)
         return (await heardBy(position)) && listening
       } catch {
         return false
