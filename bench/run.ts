@@ -13,7 +13,7 @@
  * 5. Fault (bench/fault.ts): a 10 s PostgreSQL outage at 50 req/s through a TCP proxy; p99 of the
  *    answers during it and the time from its end to the first 200.
  * 6. Prints the results as Markdown with every target marked met or missed, writes them to
- *    bench/results/latest.md and, on a full default run, into README.md's Performance section.
+ *    bench/results/latest.md and, on a full default run, into docs/performance.md's Latest results.
  *
  * Rate limiting is switched off for the app (RATELIMIT_ENABLED=false): with it on, the login
  * and reserve runs would measure 429 answers. Flags: --quick (5 s runs, 30 s soak),
@@ -546,7 +546,7 @@ async function main() {
   const resultsFile = path.join(BENCH_DIR, 'results', 'latest.md')
   writeFileSync(resultsFile, `# Latest benchmark\n\n${markdown}`)
   log(`written to ${path.relative(ROOT, resultsFile)}`)
-  if (DEFAULT_RUN && !flags['no-readme']) updateReadme(markdown)
+  if (DEFAULT_RUN && !flags['no-readme']) updateResultsDoc(markdown)
 }
 
 /** The fault section (bench/fault.ts) against the bench database, through a TCP proxy. */
@@ -624,20 +624,20 @@ async function mainTimetable() {
   if (!result.met) process.exitCode = 1
 }
 
-/** Replaces the block between the bench markers in README.md with the new results. */
-function updateReadme(markdown: string) {
-  const readme = path.join(ROOT, 'README.md')
+/** Replaces the block between the bench markers in docs/performance.md with the new results. */
+function updateResultsDoc(markdown: string) {
+  const readme = path.join(ROOT, 'docs', 'performance.md')
   const text = readFileSync(readme, 'utf8')
   const start = '<!-- bench:start -->'
   const end = '<!-- bench:end -->'
   const i = text.indexOf(start)
   const j = text.indexOf(end)
   if (i < 0 || j < i) {
-    log('README.md has no bench markers: not updated')
+    log('docs/performance.md has no bench markers: not updated')
     return
   }
   writeFileSync(readme, `${text.slice(0, i + start.length)}\n${markdown}${text.slice(j)}`)
-  log('README.md Performance section updated')
+  log('docs/performance.md Latest results updated')
 }
 
 try {

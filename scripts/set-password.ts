@@ -3,6 +3,9 @@
  * Sets a user's password from standard input (first line), e.g. to replace a seeded default:
  *   printf '%s\n' 'a-long-new-password' | bun run set-password admin
  * Uses DATABASE_URL like the server. Ends the user's sessions, as a reset through the API does.
+ * It signs nothing, so it needs no SECRET_KEY or JWT_SECRET_KEY, in production either: DATABASE_URL
+ * is enough (on Railway, the Postgres service's DATABASE_PUBLIC_URL from your machine, or the
+ * service's own variables inside its container with `railway ssh`).
  */
 import { eq } from 'drizzle-orm'
 import { ConfigError, loadConfig } from '../src/config'
@@ -25,7 +28,8 @@ if (!name) fail('usage: bun run set-password <name>   (the new password is read 
 
 let config
 try {
-  config = loadConfig()
+  // Only the database, the seed mode and the hash cost matter here; no rate limits (nor Redis) either.
+  config = { ...loadConfig(process.env, { signing: false }), rateLimitEnabled: false }
 } catch (error) {
   fail(error instanceof ConfigError ? `invalid configuration: ${error.message}` : String(error))
 }

@@ -92,6 +92,13 @@ export interface Config {
    */
   displayCodePeriodS: number
   /**
+   * Whose names the public room views of the JSON API show as `user_name` (GET /rooms, /rooms/:id,
+   * the room event streams): `full` (the original's: everyone's) or `private` (a student's name is
+   * replaced by HIDDEN_USER_NAME; teachers' and admins' names stay). The scan page and the door
+   * display never show a student's name, whatever this says (decision 029).
+   */
+  publicUserNames: 'full' | 'private'
+  /**
    * The argon2id cost of new password hashes (PASSWORD_HASH_MEMORY_COST in KiB,
    * PASSWORD_HASH_TIME_COST passes). Production refuses less than the default (19456 KiB, 2
    * passes); the tests use the least Bun allows so that their thousands of logins stay cheap.
@@ -289,14 +296,20 @@ function randomSecret(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')
 }
 
-export function loadConfig(env: Env = process.env): Config {
+/**
+ * options.signing false is for a tool that signs nothing (`bun run set-password` only hashes and
+ * stores a password): SECRET_KEY and JWT_SECRET_KEY are then neither required nor checked, even in
+ * production, and random keys stand in for missing ones.
+ */
+export function loadConfig(env: Env = process.env, options: { signing?: boolean } = {}): Config {
   const production = isProduction(env)
   const port = parseInteger(env, 'PORT', 8080, 1, 65535)
 
-  const givenSecret = secret(env, 'SECRET_KEY', production)
-  const givenJwtSecret = secret(env, 'JWT_SECRET_KEY', production)
+  const checkSecrets = production && options.signing !== false
+  const givenSecret = secret(env, 'SECRET_KEY', checkSecrets)
+  const givenJwtSecret = secret(env, 'JWT_SECRET_KEY', checkSecrets)
   // One key must not unlock both: a leak of either (e.g. a QR key's signing secret) would forge the other.
-  if (production && givenSecret === givenJwtSecret)
+  if (checkSecrets && givenSecret === givenJwtSecret)
     throw new ConfigError('JWT_SECRET_KEY', 'must differ from SECRET_KEY (one signs the sessions, the other the QR keys); generate two with `bun run secrets`')
 
   const databaseExplicit = read(env, 'DATABASE_URL') !== undefined
@@ -379,6 +392,7 @@ export function loadConfig(env: Env = process.env): Config {
     noShowWindowDays: parseInteger(env, 'NO_SHOW_WINDOW_DAYS', 30, 1, 3660),
     noShowSuspensionDays: parseInteger(env, 'NO_SHOW_SUSPENSION_DAYS', 7, 1, 3660),
     displayCodePeriodS: parseInteger(env, 'DISPLAY_CODE_PERIOD_S', 30, 10, 300),
+    publicUserNames: oneOf(env, 'PUBLIC_USER_NAMES', ['full', 'private'] as const, 'full'),
     passwordHashCost: parsePasswordHashCost(env, production),
   }
 }

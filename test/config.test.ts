@@ -1,7 +1,8 @@
 /**
  * src/config.ts: defaults, the deployment guide's variables and aliases, one clear error per bad
- * value, and the production checks. Also checks that README.md and .env.example document every
- * variable the code reads, so the table cannot silently fall behind.
+ * value, and the production checks. Also checks that docs/configuration.md and .env.example document
+ * every variable the code reads, so the table cannot silently fall behind (README.md's own checks,
+ * among them its table of the deployment guide's variables: test/readme.test.ts).
  */
 import { setDefaultTimeout, describe, expect, test } from 'bun:test'
 import { ConfigError, loadConfig, parseDatabaseUrl } from '../src/config'
@@ -218,6 +219,19 @@ describe('production', () => {
     expect(configError({ ...noJwt, JWT_SECRET_KEY: '   ' }).message).toMatch(/^JWT_SECRET_KEY: is required/)
   })
 
+  test('a tool that signs nothing (bun run set-password) needs no secrets, and checks none', () => {
+    const { SECRET_KEY: _, JWT_SECRET_KEY: __, ...noSecrets } = PRODUCTION
+    const config = loadConfig(noSecrets, { signing: false })
+    expect(config.production).toBe(true)
+    expect(config.database).toEqual({ kind: 'postgres', url: PRODUCTION.DATABASE_URL })
+    expect(config.secretKey).not.toBe(config.jwtSecretKey)
+    expect(loadConfig({ ...noSecrets, SECRET_KEY: 'change-me', JWT_SECRET_KEY: 'change-me' }, { signing: false }).production).toBe(true)
+    // everything else is checked as for the server
+    expect(() => loadConfig({ NODE_ENV: 'production' }, { signing: false })).toThrow(/^DATABASE_URL: is required in production/)
+    expect(() => loadConfig({ ...noSecrets, PASSWORD_HASH_TIME_COST: '1' }, { signing: false })).toThrow(/^PASSWORD_HASH_TIME_COST: /)
+    expect(() => loadConfig(noSecrets)).toThrow(/^SECRET_KEY: is required in production/)
+  })
+
   test('refuses a short secret (< 32 characters)', () => {
     expect(configError({ ...PRODUCTION, SECRET_KEY: 'a'.repeat(31) }).message).toMatch(/^SECRET_KEY: must be a random value of at least 32 characters/)
     const random32 = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex')
@@ -310,11 +324,11 @@ describe('documentation of the variables', () => {
     return [...names].filter((n) => !n.startsWith('QRBOOK_')) // internal: primary -> worker hand-over
   }
 
-  test('README.md has a table row for every variable src/config.ts reads', async () => {
+  test('docs/configuration.md has a table row for every variable src/config.ts reads', async () => {
     const names = await variablesReadByConfig()
     expect(names.length).toBeGreaterThanOrEqual(25)
-    const readme = await Bun.file(`${ROOT}/README.md`).text()
-    const missing = names.filter((name) => !new RegExp(`^\\|\\s*\`${name}\``, 'm').test(readme))
+    const reference = await Bun.file(`${ROOT}/docs/configuration.md`).text()
+    const missing = names.filter((name) => !new RegExp(`^\\|\\s*\`${name}\``, 'm').test(reference))
     expect(missing).toEqual([])
   })
 
@@ -329,8 +343,12 @@ describe('documentation of the variables', () => {
       const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim())
       if (match) active[match[1]!] = match[2]!.replace(/^"(.*)"$/, '$1')
     }
-    expect(Object.keys(active).length).toBeGreaterThan(5)
+    expect(Object.keys(active).length).toBeGreaterThanOrEqual(5) // SECRET_KEY, JWT_SECRET_KEY, DATABASE_URL, PORT, JWT_COOKIE_SECURE
     expect(() => loadConfig(active)).not.toThrow()
+    // the public base is not pinned: it follows PORT (and RAILWAY_PUBLIC_DOMAIN on Railway)
+    expect(active.SERVER_EXTERNAL_BASE).toBeUndefined()
+    expect(loadConfig({ ...active, PORT: '3000' }).serverExternalBase).toBe('http://localhost:3000/')
+    expect(loadConfig({ ...active, RAILWAY_PUBLIC_DOMAIN: 'qrbook.up.railway.app' }).serverExternalBase).toBe('https://qrbook.up.railway.app/')
     // and its secret placeholders are not real secrets: production refuses them
     expect(() => loadConfig({ ...active, NODE_ENV: 'production', DATABASE_URL: PRODUCTION.DATABASE_URL })).toThrow(/SECRET_KEY/)
   })

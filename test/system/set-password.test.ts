@@ -1,6 +1,8 @@
 /**
  * `bun run set-password <name>` as a process on an embedded database directory: sets the password
  * read from stdin and ends the user's sessions; refuses short or common passwords and unknown users.
+ * In production it needs DATABASE_URL and nothing else: it signs nothing, so the documented command
+ * works without SECRET_KEY and JWT_SECRET_KEY (as from a machine with the database's public URL).
  * The production warning about seeded default passwords: test/set-password.test.ts.
  */
 import { setDefaultTimeout, afterAll, describe, expect, test } from 'bun:test'
@@ -11,12 +13,16 @@ import { eq } from 'drizzle-orm'
 import { createDb } from '../../src/db/client'
 import { sessions, users } from '../../src/db/schema'
 import { verifyPassword } from '../../src/lib/passwords'
-import { ROOT } from '../helpers/process'
+import { processEnv, ROOT } from '../helpers/process'
 
 setDefaultTimeout(30_000) // see test/setup.ts
 
 const dir = mkdtempSync(path.join(tmpdir(), 'qrbook-setpw-'))
-afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const productionDir = mkdtempSync(path.join(tmpdir(), 'qrbook-setpw-production-'))
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true })
+  rmSync(productionDir, { recursive: true, force: true })
+})
 
 function run(args: string[], stdin: string) {
   return Bun.spawnSync(['bun', 'scripts/set-password.ts', ...args], {
@@ -54,6 +60,39 @@ describe('set-password', () => {
       expect(await verifyPassword('admin1234', admin!.passwordHash)).toBe(false)
       const live = await database.db.select().from(sessions).where(eq(sessions.userId, admin!.id))
       expect(live.every((s) => s.revokedAt !== null)).toBe(true)
+    } finally {
+      await database.close()
+    }
+  }, 120_000)
+
+  test('in production the documented command needs DATABASE_URL alone, no SECRET_KEY or JWT_SECRET_KEY', async () => {
+    // As the README says: printf '%s\n' 'a-new-long-password' | bun run set-password admin, with the
+    // server's DATABASE_URL. A clean environment: no secrets, no test settings, nothing but these.
+    const documented = (env: Record<string, string>) => Bun.spawnSync(['bun', 'run', 'set-password', 'admin'], {
+      cwd: ROOT,
+      stdin: new TextEncoder().encode('a-new-long-password\n'),
+      env: processEnv({ DATABASE_URL: `pglite://${productionDir}`, LOG_LEVEL: 'error', HOST: undefined, ...env }),
+    })
+    for (const mode of [{ NODE_ENV: 'production' }, { FLASK_ENV: 'production' }] as Record<string, string>[]) {
+      const run = documented(mode)
+      // (`bun run` itself echoes the script's command line on stderr)
+      expect(run.stderr.toString()).not.toContain('set-password:')
+      expect({ mode, code: run.exitCode }).toEqual({ mode, code: 0 })
+      expect(run.stdout.toString()).toContain('password of "admin" updated; their sessions were ended')
+    }
+    // still refused in production: no DATABASE_URL (the embedded default would be a new, empty database)
+    const noDatabase = Bun.spawnSync(['bun', 'run', 'set-password', 'admin'], {
+      cwd: ROOT, stdin: new TextEncoder().encode('a-new-long-password\n'), env: processEnv({ NODE_ENV: 'production', HOST: undefined }),
+    })
+    expect(noDatabase.exitCode).toBe(1)
+    expect(noDatabase.stderr.toString()).toContain('set-password: invalid configuration: DATABASE_URL: is required in production')
+
+    const database = await createDb({ kind: 'pglite', dir: productionDir })
+    try {
+      // production seeded the accounts alone on this first use, and admin's password is the new one
+      const [admin] = await database.db.select().from(users).where(eq(users.name, 'admin'))
+      expect(await verifyPassword('a-new-long-password', admin!.passwordHash)).toBe(true)
+      expect(await verifyPassword('admin1234', admin!.passwordHash)).toBe(false)
     } finally {
       await database.close()
     }

@@ -5,7 +5,8 @@
  * - one process per embedded data directory; a dead owner's lock is taken over (13.5)
  * - development keys kept in the data directory survive restarts (13.6)
  * - the human start-up line and GET / (13.7)
- * - SEED=demo|accounts|none and production's start-up warnings (13.8, 13.1, 13.9)
+ * - SEED=demo|accounts|none and production's start-up warnings (13.8, 13.1, 13.9), among them a
+ *   frontend on another site while the cookies are SameSite=Lax (26.6)
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
@@ -238,5 +239,21 @@ describe('SEED', () => {
     expect(created.status).toBe(201)
     expect(((await created.json()) as { room: { qr_code_url: string } }).room.qr_code_url).toMatch(/^https:\/\/qrbook-test\.up\.railway\.app\/static\/qr\/\d+\.png$/)
     await server.stop()
+  })
+
+  test('a frontend on another *.up.railway.app domain: a warning at start while cookies are SameSite=Lax, none with None', async () => {
+    const railway = { RAILWAY_PUBLIC_DOMAIN: 'qrbook-test.up.railway.app', APP_TIMEZONE: 'Europe/Moscow', CORS_ORIGINS: 'https://qrbook-front.up.railway.app' }
+    const lax = await started(production(railway))
+    const warnings = lax.logs().filter((l) => l.level === 'warn' && l.msg.startsWith('CORS_ORIGINS names another site')).map((l) => l.msg)
+    expect(warnings).toEqual([expect.stringContaining('(https://qrbook-front.up.railway.app; the backend is https://qrbook-test.up.railway.app/) while the session cookies are SameSite=Lax')])
+    expect(warnings[0]).toContain('set JWT_COOKIE_SAMESITE=None with JWT_COOKIE_SECURE=true')
+    // and an admin reads it in GET /health
+    const health = await fetch(`${lax.base}/health`, { headers: { authorization: `Bearer ${await bearerOf(lax.base, 'admin', 'admin1234')}` } })
+    expect(((await health.json()) as { warnings: string[] }).warnings).toEqual(warnings)
+    await lax.stop()
+
+    const none = await started(production({ ...railway, JWT_COOKIE_SAMESITE: 'None', JWT_COOKIE_SECURE: 'true' }))
+    expect(none.logs().filter((l) => l.level === 'warn' && l.msg.includes('CORS_ORIGINS'))).toEqual([])
+    await none.stop()
   })
 })

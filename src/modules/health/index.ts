@@ -1,6 +1,14 @@
-/** GET /health: liveness plus a database round trip bounded by 2 s (503 when it does not answer). */
+/**
+ * GET /health: liveness plus a database round trip bounded by 2 s (503 when it does not answer).
+ * With an admin's session (cookie or bearer) a healthy answer also lists the configuration warnings
+ * logged at start (`warnings`, src/notices.ts); everyone else, Railway's health check included, gets
+ * the contract's answer unchanged, and a missing, bad or expired token is simply not an admin.
+ */
 import { Elysia, t } from 'elysia'
-import type { Deps } from '../../deps'
+import type { Ctx } from '../../context'
+import { hasRole } from '../../core/identity/actors'
+import { configWarnings } from '../../notices'
+import { accessToken, actorFor } from '../../plugins/auth'
 import pkg from '../../../package.json'
 
 const DB_TIMEOUT_MS = 2000
@@ -10,6 +18,9 @@ const HealthOk = t.Object({
   database: t.Literal('connected'),
   version: t.String(),
   uptime_s: t.Number(),
+  warnings: t.Optional(t.Array(t.String(), {
+    description: 'Only for an admin\'s session: the configuration warnings the server logged at start (e.g. cross-site cookies that browsers will not send); empty when there are none',
+  })),
 })
 const HealthDown = t.Object({
   status: t.Literal('unhealthy'),
@@ -17,16 +28,29 @@ const HealthDown = t.Object({
   error: t.String(),
 })
 
-export const healthRoutes = (deps: Deps) =>
-  new Elysia().get('/health', async ({ set }) => {
+/** Whether the request carries a valid admin's session; never throws (a health check must not fail on a token). */
+async function fromAdmin(ctx: Ctx, request: Request): Promise<boolean> {
+  try {
+    const access = await accessToken(ctx, request)
+    return access !== undefined && hasRole(await actorFor(ctx, access.claims), 'admin')
+  } catch {
+    return false
+  }
+}
+
+export const healthRoutes = (ctx: Ctx) =>
+  new Elysia().get('/health', async ({ request, set }) => {
     try {
-      await deps.database.ping(DB_TIMEOUT_MS)
-      return {
+      await ctx.database.ping(DB_TIMEOUT_MS)
+      const answer = {
         status: 'healthy' as const,
         database: 'connected' as const,
         version: pkg.version,
-        uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
+        uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000),
       }
+      if (!(await fromAdmin(ctx, request))) return answer
+      set.headers['cache-control'] = 'no-store'
+      return { ...answer, warnings: configWarnings(ctx.config) }
     } catch (error) {
       set.status = 503
       set.headers['cache-control'] = 'no-store'
@@ -34,5 +58,5 @@ export const healthRoutes = (deps: Deps) =>
     }
   }, {
     response: { 200: HealthOk, 503: HealthDown },
-    detail: { tags: ['Health'], summary: 'Liveness and database connectivity' },
+    detail: { tags: ['Health'], summary: 'Liveness and database connectivity; an admin\'s session also gets the configuration warnings' },
   })
