@@ -26,6 +26,11 @@ export interface TimetableResult {
 
 interface Totals { rows: number; series: number; occurrences: number; created: number; conflicts: number; errors: number }
 
+/** A dry run's totals say would_create where the import's say created (issue 26): compared under the import's names. */
+const IMPORT_WORDS: Record<string, string> = { would_create: 'created', would_update: 'updated', would_cancel: 'cancelled' }
+const inImportWords = (totals: Totals): Totals =>
+  Object.fromEntries(Object.entries(totals).map(([name, n]) => [IMPORT_WORDS[name] ?? name, n])) as unknown as Totals
+
 const day = (date: Date) => date.toISOString().slice(0, 10)
 
 /** Rooms TT01..TT40 and teachers tt_teacher01..40 (the admin's password hash: nobody logs in as them). */
@@ -69,7 +74,7 @@ async function importOnce(base: string, token: string, csv: string, dryRun: bool
   const seconds = (performance.now() - started) / 1000
   const body = await response.json() as { totals?: Totals; msg?: string }
   if (response.status !== (dryRun ? 200 : 201)) throw new Error(`timetable import${dryRun ? ' (dry run)' : ''}: ${response.status} ${body.msg ?? ''}`)
-  return { seconds, totals: body.totals! }
+  return { seconds, totals: inImportWords(body.totals!) }
 }
 
 /** Runs the section against a started app (`base`) on `databaseUrl`, logged in as admin with `token`. */

@@ -188,10 +188,17 @@ export const series = pgTable('series', {
   /** The last instant an occurrence may start (UNTIL, the term's end, or the last of COUNT) */
   until: timestamp('until', { withTimezone: true }).notNull(),
   untilTermId: integer('until_term_id').references(() => terms.id, { onDelete: 'set null' }),
+  /**
+   * A series made by a timetable import: the row's slot, "<room id>/<BYDAY>/<HH:MM>/<from>"
+   * (timetable/plan.ts importKey). Importing the file again finds the series by it and updates it
+   * instead of making another (decision 028). Null for a series made with POST /series.
+   */
+  importKey: varchar('import_key', { length: 100 }),
   ...timestamps,
 }, (table) => [
   check('series_time_order', sql`${table.firstStart} < ${table.firstEnd}`),
   index('series_user_idx').on(table.userId),
+  uniqueIndex('series_import_key_idx').on(table.importKey),
 ])
 
 /**

@@ -210,4 +210,7 @@ export const IMPORT_MSG = {
   badTime: (field: string) => `${field} must be a time of day HH:MM`,
   noLesson: 'no lesson between from and until',
   failed: 'nothing was imported: see the rows with errors or conflicts; send skip_conflicts=1 to leave the conflicting lessons out',
+  /** The header in English or in Russian, as a Russian college's own file heads it (issue 26). */
+  headerNames: 'the header must name the columns room,teacher,weekday,start,end,from,until (title optional) or аудитория,преподаватель,день,начало,конец,с,по (название optional), separated by semicolons, commas or tabs',
+  badDate: (field: string) => `${field} must be a date YYYY-MM-DD or DD.MM.YYYY`,
 } as const

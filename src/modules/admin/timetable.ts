@@ -10,9 +10,10 @@ import { BOOKING_MSG, CLOSURE_MSG, IMPORT_MSG, ROOM_MSG } from '../../core/booki
 import { CLOSURE_KINDS, Closure } from '../../core/bookings/model'
 import { createTerm, listTerms } from '../../core/bookings/timetable/terms'
 import { importTimetable } from '../../core/bookings/timetable/import'
+import { FILE_ENCODINGS } from '../../core/bookings/timetable/encoding'
 import { Id, IdList } from '../../lib/input'
 import { NAME_MSG } from '../../lib/names'
-import { TIME_MSG } from '../../lib/time'
+import { localParts, TIME_MSG } from '../../lib/time'
 import { authGuard } from '../../plugins/auth'
 import { perMinute } from '../../plugins/rate-limit'
 import { routeRules } from '../../plugins/route-rules'
@@ -49,28 +50,70 @@ const TermBody = t.Object({
 }, { examples: [{ name: 'Autumn 2026', starts_on: '2026-09-01', ends_on: '2026-12-27' }] })
 const Term = t.Object({ id: t.Integer(), name: t.String(), starts_on: t.String(), ends_on: t.String(), created_at: t.String() }, { title: 'Term' })
 
-const ImportRow = t.Object({
+const ImportConflict = t.Object({
+  start_time: t.String(), end_time: t.String(),
+  kind: t.UnionEnum(['booking', 'row'], { description: 'what the lesson overlaps: a booking of its room, or a lesson of an earlier row of this file (a closure is no conflict: skipped_closures)' }),
+  id: t.Nullable(t.Integer({ description: 'the booking; null for a row of the file' })),
+  line: t.Optional(t.Integer({ description: 'kind row: the line of the file it overlaps' })),
+  msg: t.String(),
+})
+const SkippedClosure = t.Object({
+  start_time: t.String(), end_time: t.String(), closure_id: t.Integer(), msg: t.String({ description: 'room is closed: <reason>' }),
+}, { description: 'a lesson left out because its room is closed then (a holiday): not a conflict' })
+const count = (description: string) => t.Integer({ description })
+/** What an import did (written) or would do (a dry run): the same counts under other names. */
+const done = (written: boolean): Record<string, ReturnType<typeof count>> => written
+  ? {
+    created: count('lessons created'), updated: count("lessons of the row's series changed (teacher, title, end)"),
+    cancelled: count("lessons of the row's series cancelled: the file no longer has them"),
+  }
+  : {
+    would_create: count('lessons the import would create'), would_update: count("lessons of the row's series it would change (teacher, title, end)"),
+    would_cancel: count("lessons of the row's series it would cancel: the file no longer has them"),
+  }
+const rowOf = (written: boolean) => t.Object({
   line: t.Integer(), room: t.String(), teacher: t.String(), weekday: t.String(), start: t.String(), end: t.String(), from: t.String(), until: t.String(),
-  title: t.Nullable(t.String()), rrule: t.Nullable(t.String()), series_id: t.Nullable(t.Integer({ description: 'null in a dry run or a failed import' })),
-  occurrences: t.Integer(), created: t.Integer(),
-  conflicts: t.Array(t.Object({
-    start_time: t.String(), end_time: t.String(),
-    kind: t.UnionEnum(['booking', 'closure', 'row'], { description: 'what the lesson overlaps: a booking or closure of its room, or a lesson of an earlier row of this file' }),
-    id: t.Nullable(t.Integer({ description: 'the booking or closure; null for a row of the file' })),
-    line: t.Optional(t.Integer({ description: 'kind row: the line of the file it overlaps' })),
-    msg: t.String(),
-  })),
+  title: t.Nullable(t.String()), rrule: t.Nullable(t.String({ description: 'the rule of its lessons from now on' })),
+  series_id: t.Nullable(t.Integer({ description: "the row's series: made by this import, or by an earlier import of the same row (its slot: room, day, start, from), which this one updates; null when there is none" })),
+  occurrences: count('its lessons from now on'), ...done(written),
+  unchanged: count("lessons its series has already as the file says (or left out on purpose: cancelled or moved on their own)"),
+  skipped_past: count('its lessons before now, not imported: the term has begun'),
+  skipped_closures: t.Array(SkippedClosure),
+  conflicts: t.Array(ImportConflict),
   errors: t.Array(t.String()),
 })
-const ImportReport = t.Object({
+const reportOf = (written: boolean, title: string) => t.Object({
   dry_run: t.Boolean(), skip_conflicts: t.Boolean(),
-  totals: t.Object({ rows: t.Integer(), series: t.Integer(), occurrences: t.Integer(), created: t.Integer(), conflicts: t.Integer(), errors: t.Integer() }),
-  rows: t.Array(ImportRow),
-}, { title: 'TimetableImportReport' })
-const flag = (description: string) => t.Optional(t.String({ description, examples: ['1'] }))
+  encoding: t.UnionEnum(FILE_ENCODINGS, { description: 'the encoding the file was read in' }),
+  delimiter: t.String({ description: 'the delimiter the header uses: ";", "," or a tab' }),
+  totals: t.Object({
+    rows: t.Integer(), series: t.Integer(), occurrences: t.Integer(), ...done(written), unchanged: t.Integer(), skipped_past: t.Integer(),
+    skipped_closures: t.Integer(), conflicts: t.Integer(), errors: t.Integer(),
+  }),
+  rows: t.Array(rowOf(written)),
+}, { title })
+const ImportReport = reportOf(true, 'TimetableImportReport')
+const DryRunReport = reportOf(false, 'TimetableImportDryRun')
+const flag = (description: string, example?: string) => t.Optional(t.String({ description, ...(example ? { examples: [example] } : {}) }))
 const on = (value: string | undefined) => value === '1' || value === 'true'
 
-const CSV_EXAMPLE = 'room,teacher,weekday,start,end,from,until,title\nB101,teacher,mon,10:00,11:30,2027-02-01,2027-05-30,Linear algebra\nB102,teacher,ср,12:00,13:30,2027-02-01,2027-05-30,Physics'
+/** The example's term: 16 weeks, each weekday 16 times. */
+const TERM_DAYS = 16 * 7
+
+/**
+ * The import's example as Russian Excel saves a college's timetable: Russian headers, `;`, dates
+ * DD.MM.YYYY, a term from a week after the app started. Its rooms (B102, A200) are not the series
+ * and reserve examples' (B101), and it runs dry (dry_run=1), so trying it out books nothing.
+ */
+function csvExample(now: Date, timeZone: string): string {
+  const day = (days: number) => {
+    const p = localParts(new Date(now.getTime() + days * 24 * 3600_000), timeZone)
+    return `${String(p.day).padStart(2, '0')}.${String(p.month).padStart(2, '0')}.${p.year}`
+  }
+  return ['день;начало;конец;аудитория;преподаватель;название;с;по',
+    `пн;10:00;11:30;B102;teacher;Линейная алгебра;${day(7)};${day(7 + TERM_DAYS - 1)}`,
+    `ср;12:00;13:30;A200;teacher;Физика;${day(7)};${day(7 + TERM_DAYS - 1)}`].join('\n')
+}
 const ICS_EXAMPLE = 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//college//holidays//EN\r\nBEGIN:VEVENT\r\nUID:new-year-2027@college\r\nDTSTART;VALUE=DATE:20270101\r\nDTEND;VALUE=DATE:20270109\r\nSUMMARY:New Year holidays\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'
 /** The document's request body of a text route (x-request-body, read by openapi-enrich.ts): its real content type, with an example to try. */
 const textBody = (type: string, description: string, example: string) => ({
@@ -154,23 +197,34 @@ export const adminTimetableRoutes = (ctx: Ctx) =>
       const dryRun = on(query.dry_run)
       // The report comes serialized from the import's worker thread (a megabyte for 5,000 rows):
       // answered as it is, not parsed and serialized again here.
-      const report = await importTimetable(ctx, user, text(body), { dryRun, skipConflicts: on(query.skip_conflicts) })
+      const report = await importTimetable(ctx, user, new Uint8Array(body), { dryRun, skipConflicts: on(query.skip_conflicts) })
       return new Response(report, { status: dryRun ? 200 : 201, headers: { ...(set.headers as Record<string, string>), 'content-type': 'application/json;charset=utf-8' } })
     }, {
       auth: 'admin',
-      parse: 'text',
-      body: t.String({ maxLength: 5_000_000, description: 'CSV (UTF-8, comma or semicolon): room,teacher,weekday,start,end,from,until,title' }),
+      // The bytes as sent: the file's encoding is found from them (UTF-8 text would garble Windows-1251).
+      parse: 'arrayBuffer',
+      body: t.ArrayBuffer(),
       query: t.Object({
-        dry_run: flag('1: check everything and report, keep nothing'),
-        skip_conflicts: flag('1: leave conflicting lessons out (default: any conflict keeps the whole file out)'),
+        dry_run: flag('1: check everything and report what it would do (would_create...), keep nothing', '1'),
+        skip_conflicts: flag('1: leave the lessons that overlap a booking or an earlier row out (default: any such conflict keeps the whole file out; lessons in closures are left out either way)'),
       }),
-      response: { 200: ImportReport, 201: ImportReport },
+      response: { 200: DryRunReport, 201: ImportReport },
       limit: perMinute('admin.timetable.import', 10),
-      errors: { 400: [IMPORT_MSG.header, IMPORT_MSG.badCsv('<what>'), IMPORT_MSG.failed], 404: [ROOM_MSG.notFound], 409: [IMPORT_MSG.failed] },
+      errors: {
+        400: [IMPORT_MSG.headerNames, IMPORT_MSG.badCsv('<what>'), IMPORT_MSG.tooManyRows(5000), IMPORT_MSG.failed],
+        404: [ROOM_MSG.notFound],
+        409: [IMPORT_MSG.failed],
+      },
       detail: {
         tags,
-        summary: "Import a term's timetable: one weekly series per CSV row (all or nothing unless skip_conflicts=1)",
-        'x-request-body': textBody('text/csv', 'CSV (UTF-8, comma or semicolon): room,teacher,weekday,start,end,from,until,title', CSV_EXAMPLE),
-        description: 'Columns `room,teacher,weekday,start,end,from,until,title`; weekday 1-7, mon..sun or пн..вс; start/end HH:MM local (APP_TIMEZONE); from/until YYYY-MM-DD. The answer reports each row: its rule, occurrences, conflicts and errors with line numbers. A failed import answers 400 (errors) or 409 (conflicts) with `{msg, report}`.',
+        summary: "Import a term's timetable: one weekly series per CSV row; importing it again updates them (all or nothing unless skip_conflicts=1)",
+        'x-request-body': textBody('text/csv', 'CSV as a spreadsheet saves it: UTF-8, Windows-1251 or UTF-16 (with its byte order mark); cells separated by ";", "," or tabs', csvExample(ctx.clock.now(), ctx.config.appTimezone)),
+        description: 'Columns `room,teacher,weekday,start,end,from,until,title` or in Russian `аудитория,преподаватель,день,начало,конец,с,по,название` (any order, any case); '
+          + 'weekday 1-7, mon..sun or пн..вс; start/end HH:MM local (APP_TIMEZONE); from/until YYYY-MM-DD or DD.MM.YYYY. '
+          + 'The file may be UTF-8 (with or without a byte order mark), Windows-1251 (Russian Excel\'s CSV) or UTF-16 with a byte order mark (Excel\'s Unicode text); the report says which it read (`encoding`). '
+          + 'A term that has begun is imported from now on: the lessons before are counted in `skipped_past`. Lessons in a closure (a holiday) are left out and listed in `skipped_closures`; '
+          + 'a lesson that overlaps a booking or an earlier row of the file is a conflict. Importing the file again finds the series of each row by its slot (room, day, start, from) and updates it '
+          + '(teacher, title, end, until): the same file twice creates nothing new. The answer reports each row with line numbers; a dry run says what it would do (`would_create`, `would_update`, `would_cancel`), '
+          + 'an import what it did (`created`, `updated`, `cancelled`). A failed import answers 400 (errors) or 409 (conflicts) with `{msg, report}`, the report in the dry run\'s words: nothing was written.',
       },
     })

@@ -1,8 +1,11 @@
 /**
- * Importing a term's timetable (issue 15): a CSV (comma or semicolon) with one weekly lesson per
- * row, `room,teacher,weekday,start,end,from,until,title`. Each row becomes a series
- * (FREQ=WEEKLY;BYDAY=..;UNTIL=..) checked by the same code as POST /series; a lesson conflicts with
- * the bookings and closures of its room and with the file's earlier rows.
+ * Importing a term's timetable (issue 15): a CSV with one weekly lesson per row,
+ * `room,teacher,weekday,start,end,from,until,title`, as a Russian college's spreadsheet saves it
+ * (issue 26: Windows-1251, UTF-8 or UTF-16; Russian column names; `;`, `,` or tabs; DD.MM.YYYY
+ * dates). Each row becomes a series (FREQ=WEEKLY;BYDAY=..;UNTIL=..) checked by the same code as
+ * POST /series, from today on when its term has begun; a lesson in a closure (a holiday) is left
+ * out, a lesson that overlaps a booking of its room or a lesson of the file's earlier rows is a
+ * conflict. Importing the file again updates the series the first import made (decision 028).
  *
  * In two steps, so that nobody waits for a big file (issue 24, decision 026):
  * 1. The plan, with reads only: no transaction, no lock. The file is read, every row checked and
@@ -16,16 +19,19 @@
  *    answer reports those), and every series, lesson and change record written in a few statements
  *    (series.ts writeSeries). Rooms are held for the writing only, not for the checking.
  */
-import { and, asc, eq, gt, inArray, lt, not } from 'drizzle-orm'
+import { and, asc, eq, gt, gte, inArray, lt, not } from 'drizzle-orm'
 import type { Executor } from '../../../db/client'
-import { closures, reservations, rooms, users } from '../../../db/schema'
+import { closures, reservations, rooms, series, users, type Room } from '../../../db/schema'
 import { HttpError, NotFound } from '../../../lib/errors'
 import { enforceFairUse } from '../fair-use/fair-use'
 import { IMPORT_MSG, ROOM_MSG } from '../messages'
 import type { ActingUser, ReservationDeps } from '../reservations/writes'
 import { writeSeries, type RoomHolders, type SeriesPlan } from './series'
 import { releasableAt, releaseDue } from '../checkin/sweeper'
-import { mayHaveHeader, type ImportReport, type LookupRows, type PlanInput, type PlanSpan, type WritableRow } from './plan'
+import {
+  mayHaveHeader, WRITE_CREATE, type ExistingSeries, type ImportTotals, type LookupRows, type PlanInput, type PlanSpan, type WritableRow,
+} from './plan'
+import { lessonsTo, updateImportedSeries, type SeriesUpdate } from './import-updates'
 import type { PlanRequest } from './plan.worker'
 import { writeTransaction } from '../../changes'
 
@@ -43,7 +49,7 @@ async function holdersOf(db: Executor, span: PlanSpan | null, now: Date, release
   const byRoom = new Map<number, RoomHolders>((span?.roomIds ?? []).map((id) => [id, { booked: [], closed: [] }]))
   if (!span) return byRoom
   const [booked, closed] = await Promise.all([
-    db.select({ id: reservations.id, roomId: reservations.roomId, start: reservations.startTime, end: reservations.endTime })
+    db.select({ id: reservations.id, roomId: reservations.roomId, start: reservations.startTime, end: reservations.endTime, seriesId: reservations.seriesId })
       .from(reservations).innerJoin(rooms, eq(rooms.id, reservations.roomId))
       .where(and(
         inArray(reservations.roomId, span.roomIds), eq(reservations.status, 'active'), lt(reservations.startTime, span.to), gt(reservations.endTime, span.from),
@@ -61,9 +67,29 @@ async function holdersOf(db: Executor, span: PlanSpan | null, now: Date, release
   return byRoom
 }
 
+/**
+ * The series earlier imports made for these keys (the rows' slots), each with its active lessons
+ * from `now` on that are not exceptions. `lock`: inside the write, after the rooms (the lock order).
+ */
+async function existingSeriesOf(db: Executor, keys: string[], now: Date, lock = false): Promise<Map<string, ExistingSeries>> {
+  if (keys.length === 0) return new Map()
+  const query = db.select({ id: series.id, key: series.importKey, userId: series.userId, title: series.title, rrule: series.rrule, until: series.until })
+    .from(series).where(inArray(series.importKey, keys)).orderBy(asc(series.id))
+  const found = lock ? await query.for('update') : await query
+  if (found.length === 0) return new Map()
+  const lessons = await db.select({ id: reservations.id, seriesId: reservations.seriesId, start: reservations.startTime, end: reservations.endTime, userId: reservations.userId, title: reservations.title })
+    .from(reservations)
+    .where(and(
+      inArray(reservations.seriesId, found.map((s) => s.id)), eq(reservations.status, 'active'), eq(reservations.seriesException, false), gte(reservations.startTime, now),
+    ))
+    .orderBy(asc(reservations.startTime))
+  const bySeries = Map.groupBy(lessons, (l) => l.seriesId!)
+  return new Map(found.map(({ key, ...s }) => [key!, { ...s, lessons: (bySeries.get(s.id) ?? []).map(({ seriesId: _, ...l }) => l) }]))
+}
+
 type PlanReply =
-  | { kind: 'planned'; span: PlanSpan | null }
-  | { kind: 'assigned'; totals: ImportReport['totals']; rows: WritableRow[] }
+  | { kind: 'planned'; span: PlanSpan | null; keys: string[] }
+  | { kind: 'assigned'; totals: ImportTotals; rows: WritableRow[] }
   | { kind: 'report'; json: string }
   | { kind: 'refused'; status: number; msg: string; extra: Record<string, unknown> }
   | { kind: 'failed'; msg: string }
@@ -82,7 +108,7 @@ async function plannerSlot(): Promise<() => void> {
   }
 }
 
-/** The worker thread of one import (timetable-plan.worker.ts): one question at a time. */
+/** The worker thread of one import (plan.worker.ts): one question at a time. */
 async function startPlanner() {
   const release = await plannerSlot()
   const worker = new Worker(new URL('./plan.worker.ts', import.meta.url).href)
@@ -98,8 +124,9 @@ async function startPlanner() {
   })
   return {
     plan: (input: PlanInput) => ask({ kind: 'plan', input }, 'planned'),
-    assign: (holders: Map<number, RoomHolders>, writable: boolean) => ask({ kind: 'assign', holders, writable }, 'assigned'),
-    report: async (seriesIds: [number, number][] = []) => (await ask({ kind: 'report', seriesIds }, 'report')).json,
+    assign: (holders: Map<number, RoomHolders>, existing: Map<string, ExistingSeries>, writable: boolean) =>
+      ask({ kind: 'assign', holders, existing, writable }, 'assigned'),
+    report: async (seriesIds: [number, number][] = [], written = false) => (await ask({ kind: 'report', seriesIds, written }, 'report')).json,
     stop: () => {
       worker.terminate()
       release()
@@ -107,40 +134,67 @@ async function startPlanner() {
   }
 }
 
-/** A writable row as series.ts writes it: its room, and its lessons as dates again. */
+/** A new row's series as series.ts writes it: its room, its key, and its lessons as dates again (those not created marked skipped). */
 function seriesPlanOf(row: WritableRow, room: SeriesPlan['room']): SeriesPlan<{ msg: string }> {
-  const occurrences = Array.from({ length: row.conflicting.length }, (_, i) => ({
-    start: new Date(row.lessons[2 * i]!), end: new Date(row.lessons[2 * i + 1]!), conflict: row.conflicting[i] ? { msg: 'conflict' } : null,
+  const occurrences = Array.from({ length: row.actions.length }, (_, i) => ({
+    start: new Date(row.lessons[2 * i]!), end: new Date(row.lessons[2 * i + 1]!), conflict: row.actions[i] === WRITE_CREATE ? null : { msg: 'skipped' },
   }))
-  return { room, owner: row.owner, rule: row.rule, title: row.title, untilTermId: null, occurrences }
+  return { room, owner: row.owner, rule: row.rule!, title: row.title, untilTermId: null, occurrences, importKey: row.key }
 }
 
-/** 400 with the report when a row has an error, 409 when one has a conflict and conflicts are not skipped. */
-async function refuseFailed(totals: ImportReport['totals'], skipConflicts: boolean, report: () => Promise<string>): Promise<void> {
+/**
+ * 400 with the report when a row has an error, 409 when a lesson has a conflict and conflicts are
+ * not skipped. Lessons in closures are no conflict: they are left out whatever is asked.
+ */
+async function refuseFailed(totals: ImportTotals, skipConflicts: boolean, report: () => Promise<string>): Promise<void> {
   const status = totals.errors > 0 ? 400 : totals.conflicts > 0 && !skipConflicts ? 409 : undefined
-  if (status) throw new HttpError(status, IMPORT_MSG.failed, {}, { report: JSON.parse(await report()) as ImportReport })
+  if (status) throw new HttpError(status, IMPORT_MSG.failed, {}, { report: JSON.parse(await report()) as unknown })
+}
+
+/** The file's rows written with `tx` (its rooms and their series locked): new series made, changed ones updated. */
+async function writeRows(
+  deps: ReservationDeps, tx: Executor, actor: ActingUser, writable: WritableRow[], roomById: Map<number, Room>, existing: Map<string, ExistingSeries>,
+): Promise<[line: number, seriesId: number][]> {
+  const fresh = writable.filter((row) => row.seriesId === null)
+  const plans = fresh.map((row) => seriesPlanOf(row, roomById.get(row.roomId)!))
+  // Admins are exempt from fair use (decision 022); asked all the same, so a rule for them would apply here too.
+  const approvals = await Promise.all(plans.map((plan) => enforceFairUse(deps, tx, {
+    actor, ownerId: plan.owner.id, room: plan.room, bookings: plan.occurrences.filter((o) => !o.conflict), isNew: true,
+  })))
+  const written = await writeSeries(deps, tx, actor, plans.map((plan, i) => ({ plan, approval: approvals[i]!.approval })), { views: false })
+  const updates: SeriesUpdate[] = await Promise.all(writable.filter((row): row is SeriesUpdate['row'] => row.seriesId !== null).map(async (row) => {
+    const room = roomById.get(row.roomId)!
+    const added = lessonsTo(row, WRITE_CREATE)
+    const { approval } = added.length
+      ? await enforceFairUse(deps, tx, { actor, ownerId: row.owner.id, room, bookings: added, isNew: true })
+      : { approval: null }
+    return { row, room, before: existing.get(row.key)!, approval }
+  }))
+  await updateImportedSeries(deps, tx, actor, updates)
+  return fresh.map((row, i) => [row.line, written[i]!.series.id])
 }
 
 /**
  * POST /admin/timetable/import. The admin (actor) creates each series for its teacher. Answers the
  * report, as JSON (ImportReport): with dry_run nothing is kept; otherwise everything is kept, or
  * (any error, or a conflict without skip_conflicts) nothing, and the report comes with an
- * HttpError 400/409.
+ * HttpError 400/409. `file`: the bytes as sent, in whichever encoding (encoding.ts).
  */
 export async function importTimetable(
-  deps: ReservationDeps, actor: ActingUser, text: string, options: { dryRun: boolean; skipConflicts: boolean },
+  deps: ReservationDeps, actor: ActingUser, file: Uint8Array, options: { dryRun: boolean; skipConflicts: boolean },
 ): Promise<string> {
   // A file that cannot be a timetable is refused before a thread is started for it.
-  if (!mayHaveHeader(text)) throw new HttpError(400, IMPORT_MSG.header)
+  if (!mayHaveHeader(file)) throw new HttpError(400, IMPORT_MSG.headerNames)
   const db = deps.database.db
   const planner = await startPlanner()
   try {
     // Step 1: the plan, read without a transaction or a lock, worked out in the worker.
-    const { span } = await planner.plan({
-      text, lookup: await lookupRows(db), now: deps.clock.now(), actor, dryRun: options.dryRun, skipConflicts: options.skipConflicts,
+    const { span, keys } = await planner.plan({
+      file, lookup: await lookupRows(db), now: deps.clock.now(), actor, dryRun: options.dryRun, skipConflicts: options.skipConflicts,
       config: { appTimezone: deps.config.appTimezone, bookingHorizonDays: deps.config.bookingHorizonDays, studentMaxBookingHours: deps.config.studentMaxBookingHours },
     })
-    const { totals } = await planner.assign(await holdersOf(db, span, deps.clock.now(), false), false)
+    const [holders, existing] = await Promise.all([holdersOf(db, span, deps.clock.now(), false), existingSeriesOf(db, keys, deps.clock.now())])
+    const { totals } = await planner.assign(holders, existing, false)
     if (options.dryRun) return await planner.report()
     await refuseFailed(totals, options.skipConflicts, planner.report)
 
@@ -149,22 +203,19 @@ export async function importTimetable(
       const locked = span
         ? await tx.select().from(rooms).where(inArray(rooms.id, span.roomIds)).orderBy(asc(rooms.id)).for('no key update')
         : []
+      // Read again under the locks (the series after the rooms, before any booking: the lock order):
+      // someone may have booked, or changed a series, meanwhile. A lesson from now on is never a
+      // no-show yet, so the release below changes none of these.
+      const existingNow = await existingSeriesOf(tx, keys, deps.clock.now(), true)
       // Due no-shows must not count as conflicts: release them once, not once per row.
       await releaseDue(deps, tx)
-      const { totals: underLock, rows: writable } = await planner.assign(await holdersOf(tx, span, deps.clock.now(), true), true)
+      const { totals: underLock, rows: writable } = await planner.assign(await holdersOf(tx, span, deps.clock.now(), true), existingNow, true)
       await refuseFailed(underLock, options.skipConflicts, planner.report)
       // A room removed since the plan: nothing is written (the admin imports again).
       if (span && locked.length < span.roomIds.length) throw new NotFound(ROOM_MSG.notFound)
-      const roomById = new Map(locked.map((room) => [room.id, room]))
-      const plans = writable.map((row) => seriesPlanOf(row, roomById.get(row.roomId)!))
-      // Admins are exempt from fair use (decision 022); asked all the same, so a rule for them would apply here too.
-      const approvals = await Promise.all(plans.map((plan) => enforceFairUse(deps, tx, {
-        actor, ownerId: plan.owner.id, room: plan.room, bookings: plan.occurrences.filter((o) => !o.conflict), isNew: true,
-      })))
-      const written = await writeSeries(deps, tx, actor, plans.map((plan, i) => ({ plan, approval: approvals[i]!.approval })), { views: false })
-      return writable.map((row, i): [number, number] => [row.line, written[i]!.series.id])
+      return writeRows(deps, tx, actor, writable, new Map(locked.map((room) => [room.id, room])), existingNow)
     })
-    return await planner.report(seriesIds)
+    return await planner.report(seriesIds, true)
   } finally {
     planner.stop()
   }

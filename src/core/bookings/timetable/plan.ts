@@ -1,23 +1,25 @@
 /**
- * A timetable import's plan (timetable-import.ts), the CPU part of it: the CSV read, each row
- * checked and expanded into its lessons by the same code as POST /series (series.ts:
- * parseSeriesRequest, checkedOccurrences, conflictOf), and each lesson's conflict with the bookings
- * and closures of its room and with the file's earlier rows. No database: it runs in a worker
- * thread (timetable-plan.worker.ts), so expanding 5,000 rows (85,000 lessons, seconds of CPU)
- * never holds the event loop every request shares (issue 24).
+ * A timetable import's plan (import.ts), the CPU part of it: the file decoded (encoding.ts) and
+ * read as CSV (columns.ts), each row checked and expanded into its lessons from now on by the same
+ * code as POST /series (series.ts: parseSeriesRequest, checkedOccurrences), matched with the series
+ * an earlier import of the row made (by the row's slot, importKey), and each lesson's fate decided:
+ * created, kept, updated, skipped for a closure, or in conflict with a booking of its room or a
+ * lesson of an earlier row. No database: it runs in a worker thread (plan.worker.ts), so expanding
+ * 5,000 rows (85,000 lessons, seconds of CPU) never holds the event loop every request shares
+ * (issue 24).
  */
 import { parse } from 'csv-parse/sync'
 import type { Room, UserRole } from '../../../db/schema'
 import { HttpError } from '../../../lib/errors'
-import { formatUtc, parseTimeOfDay, secondsOfDay, zonedToUtc } from '../../../lib/time'
-import { IMPORT_MSG } from '../messages'
+import { formatUtc, localParts, parseTimeOfDay, secondsOfDay, zonedToUtc } from '../../../lib/time'
+import { BOOKING_MSG, CLOSURE_MSG, IMPORT_MSG } from '../messages'
 import { rruleUtc, type Occurrence } from './recurrence'
 import type { ActingUser, ReservationDeps } from '../reservations/writes'
-import { checkedOccurrences, conflictOf, parseSeriesRequest, type RoomHolders, type SeriesConflict } from './series'
-import { parseDate } from './terms'
+import { checkedOccurrences, parseSeriesRequest, type RoomHolders, type SeriesConflict } from './series'
+import { columnOf, delimiterOf, fileDate, headerLineOf, namesEveryColumn, REQUIRED, type Column } from './columns'
+import { decodeFile, mayReadAsTimetable, type FileEncoding } from './encoding'
 
 const MAX_ROWS = 5000
-const REQUIRED = ['room', 'teacher', 'weekday', 'start', 'end', 'from', 'until'] as const
 const BYDAY = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'] as const
 const WEEKDAYS: Record<string, number> = {}
 for (const [i, names] of [
@@ -26,9 +28,30 @@ for (const [i, names] of [
   ['7', 'sun', 'sunday', 'su', 'вс', 'воскресенье'],
 ].entries()) for (const name of names) WEEKDAYS[name] = i + 1
 
-type Row = Partial<Record<(typeof REQUIRED)[number] | 'title', string>>
+const DAY_MS = 24 * 3600_000
 
-interface ImportRowReport {
+type Row = Partial<Record<Column, string>>
+
+/** A lesson's conflict in the report: a booking of its room, or a lesson of an earlier row of the file. */
+type ImportConflict = SeriesConflict | { kind: 'row'; id: null; line: number; msg: string }
+
+/** A lesson left out because its room is closed then (a holiday): not a conflict, it is what the closure is for. */
+interface SkippedClosure {
+  start_time: string
+  end_time: string
+  closure_id: number
+  msg: string
+}
+
+/** What the import does, or would do, with each kind of lesson; the report names them by whether it was written. */
+interface Counts {
+  create: number
+  update: number
+  cancel: number
+  unchanged: number
+}
+
+interface RowEntry extends Counts {
   line: number
   room: string
   teacher: string
@@ -41,41 +64,55 @@ interface ImportRowReport {
   rrule: string | null
   series_id: number | null
   occurrences: number
-  created: number
+  skipped_past: number
+  skipped_closures: SkippedClosure[]
   conflicts: ({ start_time: string; end_time: string } & ImportConflict)[]
   errors: string[]
 }
 
-export interface ImportReport {
-  dry_run: boolean
-  skip_conflicts: boolean
-  totals: { rows: number; series: number; occurrences: number; created: number; conflicts: number; errors: number }
-  rows: ImportRowReport[]
+/** The report's totals, as the writer needs them (whether to refuse, what to say). */
+export interface ImportTotals extends Counts {
+  rows: number
+  series: number
+  occurrences: number
+  skipped_past: number
+  skipped_closures: number
+  conflicts: number
+  errors: number
 }
 
-/** A lesson's conflict in the report: a booking or closure of its room, or an earlier row of the file. */
-type ImportConflict = SeriesConflict | { kind: 'row'; id: null; line: number; msg: string }
+/** The report of an import: what it did (`created`...), or, in a dry run or a refused import, would do (`would_create`...). */
+interface ImportReport {
+  dry_run: boolean
+  skip_conflicts: boolean
+  encoding: FileEncoding
+  delimiter: string
+  totals: ImportTotals
+  rows: RowEntry[]
+}
+
+/** Whether a decoded text starts with a timetable's header. */
+const readsAsTimetable = (text: string) => namesEveryColumn(headerLineOf(text))
 
 /**
- * Whether the file's first line can be the header at all (it names every required column): a
- * cheap look before a worker thread is started for the file. The parser decides the rest.
+ * Whether the file's first line can be the header at all (it names every required column, in one
+ * of the encodings the file may be in): a cheap look before a worker thread is started for it.
  */
-export function mayHaveHeader(text: string): boolean {
-  const firstLine = text.slice(0, Math.max(0, text.indexOf('\n')) || text.length).slice(0, 2000).toLowerCase()
-  return REQUIRED.every((column) => firstLine.includes(column))
+export function mayHaveHeader(bytes: Uint8Array): boolean {
+  return mayReadAsTimetable(bytes, readsAsTimetable)
 }
 
 /** The file's rows with their line numbers. */
-function readCsv(text: string): { line: number; row: Row }[] {
+function readCsv(text: string, delimiter: string): { line: number; row: Row }[] {
   let records: { record: Row; info: { lines: number } }[]
   try {
     records = parse(text, {
       columns: (header: string[]) => {
-        const names = header.map((c) => c.trim().toLowerCase())
-        if (REQUIRED.some((c) => !names.includes(c))) throw new HttpError(400, IMPORT_MSG.header)
+        const names = header.map(columnOf)
+        if (REQUIRED.some((c) => !names.includes(c))) throw new HttpError(400, IMPORT_MSG.headerNames)
         return names
       },
-      delimiter: [',', ';'], bom: true, trim: true, skip_empty_lines: true, info: true, relax_column_count: true,
+      delimiter, bom: true, trim: true, skip_empty_lines: true, info: true, relax_column_count: true,
     })
   } catch (error) {
     if (error instanceof HttpError) throw error
@@ -85,14 +122,21 @@ function readCsv(text: string): { line: number; row: Row }[] {
   return records.map((r) => ({ line: r.info.lines, row: r.record }))
 }
 
-/** A date plus days, as "YYYY-MM-DD" parts. */
-function addDays(date: string, days: number): { y: number; m: number; d: number; weekday: number } {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number]
-  const t = new Date(Date.UTC(y, m - 1, d) + days * 24 * 3600_000)
+interface LocalDate { y: number; m: number; d: number }
+
+/** A date plus days. */
+function addDays(date: LocalDate, days: number): LocalDate & { weekday: number } {
+  const t = new Date(Date.UTC(date.y, date.m - 1, date.d) + days * DAY_MS)
   return { y: t.getUTCFullYear(), m: t.getUTCMonth() + 1, d: t.getUTCDate(), weekday: ((t.getUTCDay() + 6) % 7) + 1 }
 }
 
-/** The rooms and users a file may name, as read from the database (timetable-import.ts). */
+const dateOf = (iso: string): LocalDate => {
+  const [y, m, d] = iso.split('-').map(Number) as [number, number, number]
+  return { y, m, d }
+}
+const daysBetween = (from: LocalDate, to: LocalDate) => Math.round((Date.UTC(to.y, to.m - 1, to.d) - Date.UTC(from.y, from.m - 1, from.d)) / DAY_MS)
+
+/** The rooms and users a file may name, as read from the database (import.ts). */
 export interface LookupRows {
   rooms: Room[]
   users: { id: number; name: string; role: UserRole; teacherPending: boolean }[]
@@ -121,8 +165,19 @@ const find = <T>(map: Map<string, T>, name: string) => map.get(name) ?? map.get(
 /** The longest title a lesson may have (the column's length, in characters). */
 const MAX_TITLE = 200
 
-/** One row as a series request, or its errors. */
-function seriesRequest(row: Row, lookup: Lookup, timeZone: string) {
+/**
+ * A row's slot, by which a later import of the row finds the series this one makes: its room, day,
+ * start time and first date. No two rows of a file that imports share it (their lessons would
+ * overlap), and what a timetable changes in a row (the teacher, the title, the end, the last date)
+ * is not part of it (decision 028).
+ */
+function importKey(roomId: number, weekday: number, startSeconds: number, from: string): string {
+  const hhmm = `${String(Math.floor(startSeconds / 3600)).padStart(2, '0')}:${String(Math.floor(startSeconds / 60) % 60).padStart(2, '0')}`
+  return `${roomId}/${BYDAY[weekday - 1]}/${hhmm}/${from}`
+}
+
+/** A row's cells checked: its room, teacher, day, times and dates, or its errors. */
+function checkedCells(row: Row, lookup: Lookup) {
   const errors: string[] = []
   const room = row.room ? find(lookup.rooms, row.room) : undefined
   if (room === undefined) errors.push(IMPORT_MSG.unknownRoom(row.room ?? ''))
@@ -145,70 +200,117 @@ function seriesRequest(row: Row, lookup: Lookup, timeZone: string) {
   const start = time(row.start, 'start')
   const end = time(row.end, 'end')
   const date = (value: string | undefined, field: string) => {
-    try {
-      return parseDate(value, field)
-    } catch (error) {
-      errors.push((error as Error).message)
-      return undefined
-    }
+    const parsed = fileDate(value)
+    if (parsed === undefined) errors.push(IMPORT_MSG.badDate(field))
+    return parsed
   }
   const from = date(row.from, 'from')
   const until = date(row.until, 'until')
-  if (errors.length) return { errors }
-  // The first lesson: the first `weekday` on or after `from`.
-  const first = addDays(from!, (weekday! - addDays(from!, 0).weekday + 7) % 7)
-  const last = addDays(until!, 1)
-  const firstStart = zonedToUtc(first.y, first.m, first.d, start!, timeZone)
-  const firstEnd = zonedToUtc(first.y, first.m, first.d, end!, timeZone)
+  if (errors.length) return { valid: false as const, errors }
+  return { valid: true as const, errors, room: room!, teacher: teacher!, weekday: weekday!, start: start!, end: end!, from: from!, until: until! }
+}
+
+/**
+ * One row as a series request from now on, or its errors. A term already running is imported from
+ * today: its first lesson is the first one that has not started yet, and the weeks before it are
+ * counted (skippedPast) instead of refusing the row for lying in the past. A row whose every lesson
+ * is past has no request (nothing to create; a series an earlier import made for it keeps its past).
+ */
+function seriesRequest(row: Row, lookup: Lookup, timeZone: string, now: Date) {
+  const cells = checkedCells(row, lookup)
+  if (!cells.valid) return { errors: cells.errors }
+  const { room, teacher, weekday, start, end, from, until } = cells
+  const first = addDays(dateOf(from), (weekday - addDays(dateOf(from), 0).weekday + 7) % 7)
+  const lessonDays = daysBetween(first, dateOf(until))
+  if (lessonDays < 0) return { errors: [IMPORT_MSG.noLesson] }
+  const lessons = Math.floor(lessonDays / 7) + 1
+  const today = localParts(now, timeZone)
+  let weeksPast = Math.max(0, Math.ceil(daysBetween(first, { y: today.year, m: today.month, d: today.day }) / 7))
+  let day = addDays(first, weeksPast * 7)
+  // Today's lesson is past once it has started.
+  if (weeksPast < lessons && zonedToUtc(day.y, day.m, day.d, start, timeZone) < now) day = addDays(first, ++weeksPast * 7)
+  const base = {
+    errors: [] as string[], room, owner: { id: teacher.id, name: teacher.name }, title: row.title?.trim() || null,
+    key: importKey(room.id, weekday, start, from), skippedPast: Math.min(weeksPast, lessons),
+  }
+  if (weeksPast >= lessons) return { ...base, request: null }
+  const last = addDays(dateOf(until), 1)
   const untilInstant = new Date(zonedToUtc(last.y, last.m, last.d, 0, timeZone).getTime() - 1000)
-  if (firstStart > untilInstant) return { errors: [IMPORT_MSG.noLesson] }
   return {
-    errors,
-    room: room!,
-    owner: { id: teacher!.id, name: teacher!.name },
+    ...base,
     request: {
-      start_time: firstStart.toISOString(), end_time: firstEnd.toISOString(),
-      rrule: `FREQ=WEEKLY;BYDAY=${BYDAY[weekday! - 1]};UNTIL=${rruleUtc(untilInstant)}`,
+      start_time: zonedToUtc(day.y, day.m, day.d, start, timeZone).toISOString(), end_time: zonedToUtc(day.y, day.m, day.d, end, timeZone).toISOString(),
+      rrule: `FREQ=WEEKLY;BYDAY=${BYDAY[weekday - 1]};UNTIL=${rruleUtc(untilInstant)}`,
     },
-    title: row.title?.trim() || null,
   }
 }
 
+/**
+ * What happens to a lesson: `create` it; `keep` the one its series has (as it is, or `update` its
+ * teacher, title or end); `leave` it out where its series has none (cancelled or moved on its own,
+ * or skipped when the series was made: an import puts back no lesson someone took away); `closed`
+ * (a closure then: skipped); `conflict` (refused, or skipped with skip_conflicts).
+ */
+type LessonFate = 'create' | 'keep' | 'update' | 'leave' | 'closed' | 'conflict'
+
 interface PlannedLesson extends Occurrence {
+  fate: LessonFate
+  /** the lesson the series already has at this start (keep, update; conflict: left as it is) */
+  existingId: number | null
   conflict: ImportConflict | null
+  closure: SkippedClosure | null
+}
+
+interface RowPlan {
+  room: Room
+  owner: { id: number; name: string }
+  key: string
+  rule: string | null
+  title: string | null
+  lessons: PlannedLesson[]
 }
 
 interface PlannedRow {
-  entry: ImportRowReport
-  plan?: { room: Room; owner: { id: number; name: string }; rule: string; title: string | null; lessons: PlannedLesson[] }
+  entry: RowEntry
+  plan?: RowPlan
+  /** the existing series' lessons the file no longer has (its until moved earlier): cancelled */
+  cancelIds: number[]
 }
 
 /** Every row checked and expanded (its errors in its entry). */
 function planRows(deps: PlanDeps, actor: ActingUser, rows: { line: number; row: Row }[], lookup: Lookup): PlannedRow[] {
+  const now = deps.clock.now()
   return rows.map(({ line, row }) => {
-    const entry: ImportRowReport = {
+    const entry: RowEntry = {
       line, room: row.room ?? '', teacher: row.teacher ?? '', weekday: row.weekday ?? '', start: row.start ?? '', end: row.end ?? '',
-      from: row.from ?? '', until: row.until ?? '', title: row.title || null, rrule: null, series_id: null,
-      occurrences: 0, created: 0, conflicts: [], errors: [],
+      from: row.from ?? '', until: row.until ?? '', title: row.title || null, rrule: null, series_id: null, occurrences: 0,
+      create: 0, update: 0, cancel: 0, unchanged: 0, skipped_past: 0, skipped_closures: [], conflicts: [], errors: [],
     }
-    const request = seriesRequest(row, lookup, deps.config.appTimezone)
+    const request = seriesRequest(row, lookup, deps.config.appTimezone, now)
     entry.errors.push(...request.errors)
-    if (!request.request) return { entry }
+    if (!('key' in request)) return { entry, cancelIds: [] }
+    entry.skipped_past = request.skippedPast
+    const plan: RowPlan = { room: request.room, owner: request.owner, key: request.key, rule: null, title: request.title, lessons: [] }
+    if (!request.request) return { entry, plan, cancelIds: [] }
     try {
       const { start, end, rule } = parseSeriesRequest(request.request)
-      entry.rrule = rule
-      const lessons = checkedOccurrences(deps as ReservationDeps, actor, request.room, { start, end }, rule)
-      return { entry, plan: { room: request.room, owner: request.owner, rule, title: request.title, lessons: lessons.map((o) => ({ ...o, conflict: null })) } }
+      entry.rrule = plan.rule = rule
+      plan.lessons = checkedOccurrences(deps as ReservationDeps, actor, request.room, { start, end }, rule)
+        .map((o) => ({ ...o, fate: 'create', existingId: null, conflict: null, closure: null }))
+      return { entry, plan, cancelIds: [] }
     } catch (error) {
       if (!(error instanceof HttpError)) throw error
       entry.errors.push(error.message)
-      return { entry }
+      return { entry, cancelIds: [] }
     }
   })
 }
 
-/** The first interval of a start-sorted list of disjoint intervals that overlaps [start, end), by binary search. */
-function overlapping<T extends { start: Date; end: Date }>(sorted: T[], start: Date, end: Date): T | undefined {
+/**
+ * The first interval of a start-sorted list of disjoint intervals that overlaps [start, end), by
+ * binary search, passing over those `passOver` says (a row's own lessons are no conflict of it).
+ */
+function overlapping<T extends { start: Date; end: Date }>(sorted: T[], start: Date, end: Date, passOver?: (item: T) => boolean): T | undefined {
   let lo = 0
   let hi = sorted.length
   while (lo < hi) {
@@ -216,31 +318,8 @@ function overlapping<T extends { start: Date; end: Date }>(sorted: T[], start: D
     if (sorted[mid]!.end <= start) lo = mid + 1
     else hi = mid
   }
-  const candidate = sorted[lo]
-  return candidate && candidate.start < end ? candidate : undefined
-}
-
-/**
- * Each lesson's conflict, in the file's order: a closure or booking of its room (conflictOf, as
- * for POST /series), else a lesson of an earlier row that is created. Rewritten on every call.
- */
-function assignConflicts(planned: PlannedRow[], holders: Map<number, RoomHolders>): void {
-  const accepted = new Map<number, { start: Date; end: Date; line: number }[]>()
-  for (const { entry, plan } of planned) {
-    if (!plan) continue
-    const room = holders.get(plan.room.id) ?? { booked: [], closed: [] }
-    const taken = accepted.get(plan.room.id) ?? []
-    accepted.set(plan.room.id, taken)
-    for (const o of plan.lessons) {
-      // As for POST /series (conflictOf: a closure first, then a booking); of the room's bookings,
-      // only the one a binary search finds overlapping is handed over, not the whole term's.
-      const booking = overlapping(room.booked, o.start, o.end)
-      const existing: ImportConflict | null = conflictOf(o, { booked: booking ? [booking] : [], closed: room.closed })
-      const earlier = existing ? undefined : overlapping(taken, o.start, o.end)
-      o.conflict = existing ?? (earlier ? { kind: 'row', id: null, line: earlier.line, msg: IMPORT_MSG.earlierRow(earlier.line) } : null)
-      if (!o.conflict) taken.splice(insertionIndex(taken, o.start), 0, { start: o.start, end: o.end, line: entry.line })
-    }
-  }
+  for (; lo < sorted.length && sorted[lo]!.start < end; lo++) if (!passOver?.(sorted[lo]!)) return sorted[lo]
+  return undefined
 }
 
 function insertionIndex(sorted: { start: Date }[], start: Date): number {
@@ -254,23 +333,121 @@ function insertionIndex(sorted: { start: Date }[], start: Date): number {
   return lo
 }
 
-/** The report's numbers from the plans and their conflicts as they stand. */
-function fillReport(report: ImportReport, planned: PlannedRow[]): void {
-  report.rows = planned.map((p) => p.entry)
-  report.totals = { rows: planned.length, series: 0, occurrences: 0, created: 0, conflicts: 0, errors: 0 }
-  for (const { entry, plan } of planned) {
-    if (plan) {
-      const conflicting = plan.lessons.filter((o) => o.conflict)
-      entry.occurrences = plan.lessons.length
-      entry.created = plan.lessons.length - conflicting.length
-      entry.conflicts = conflicting.map((o) => ({ start_time: formatUtc(o.start), end_time: formatUtc(o.end), ...o.conflict! }))
-      report.totals.series++
+/** A series an earlier import made for a row (by its key), with its lessons from now on that are not exceptions. */
+export interface ExistingSeries {
+  id: number
+  userId: number
+  title: string | null
+  rrule: string
+  /** the start of its last lesson (series.until) */
+  until: Date
+  lessons: { id: number; start: Date; end: Date; userId: number; title: string | null }[]
+}
+
+/** The lessons the file's earlier rows hold, by room: what a later row of the file conflicts with. */
+type Taken = Map<number, { start: Date; end: Date; line: number }[]>
+
+function take(taken: Taken, roomId: number, lesson: Occurrence, line: number): void {
+  const list = taken.get(roomId) ?? []
+  taken.set(roomId, list)
+  list.splice(insertionIndex(list, lesson.start), 0, { start: lesson.start, end: lesson.end, line })
+}
+
+/** What a lesson that is not yet the series' as the file has it overlaps: a booking of the room (not the row's own), or an earlier row's lesson. */
+function clashOf(lesson: Occurrence, room: RoomHolders, taken: Taken, roomId: number, ownSeriesId: number | null): ImportConflict | null {
+  const booking = overlapping(room.booked, lesson.start, lesson.end, (b) => ownSeriesId !== null && b.seriesId === ownSeriesId)
+  if (booking) return { kind: 'booking', id: booking.id, msg: BOOKING_MSG.conflict }
+  const earlier = overlapping(taken.get(roomId) ?? [], lesson.start, lesson.end)
+  return earlier ? { kind: 'row', id: null, line: earlier.line, msg: IMPORT_MSG.earlierRow(earlier.line) } : null
+}
+
+/** Whether a closure of the room overlaps the lesson; if so the lesson's fate is `closed`, with the closure. */
+function markClosed(o: PlannedLesson, room: RoomHolders): boolean {
+  const closure = room.closed.find((c) => c.startTime < o.end && c.endTime > o.start)
+  if (!closure) return false
+  o.fate = 'closed'
+  o.closure = { start_time: formatUtc(o.start), end_time: formatUtc(o.end), closure_id: closure.id, msg: CLOSURE_MSG.closed(closure.reason) }
+  return true
+}
+
+/** A new lesson's fate: closed (a closure of its room then), a conflict, or created. */
+function newLessonFate(o: PlannedLesson, room: RoomHolders, taken: Taken, plan: RowPlan, line: number, ownSeriesId: number | null): void {
+  if (markClosed(o, room)) return
+  o.conflict = clashOf(o, room, taken, plan.room.id, ownSeriesId)
+  o.fate = o.conflict ? 'conflict' : 'create'
+  if (!o.conflict) take(taken, plan.room.id, o, line)
+}
+
+/**
+ * Each lesson's fate, in the file's order, against the room's bookings and closures and the series
+ * earlier imports made (`existing`, by key). Rewritten on every call.
+ */
+function assignFates(planned: PlannedRow[], holders: Map<number, RoomHolders>, existing: Map<string, ExistingSeries>): void {
+  const taken: Taken = new Map()
+  for (const row of planned) {
+    const { entry, plan } = row
+    row.cancelIds = []
+    if (!plan) continue
+    const room = holders.get(plan.room.id) ?? { booked: [], closed: [] }
+    const series = existing.get(plan.key)
+    const own = new Map((series?.lessons ?? []).map((l) => [l.start.getTime(), l]))
+    for (const o of plan.lessons) {
+      o.conflict = o.closure = null
+      const had = own.get(o.start.getTime())
+      own.delete(o.start.getTime())
+      o.existingId = had?.id ?? null
+      if (had && had.end.getTime() === o.end.getTime()) {
+        // The series has it already: the slot is its own, whatever was booked or closed since.
+        o.fate = had.userId === plan.owner.id && had.title === plan.title ? 'keep' : 'update'
+        take(taken, plan.room.id, o, entry.line)
+      } else if (!had && series && o.start <= series.until) {
+        // Within the series' time but not in it: cancelled or moved on its own, or skipped when it
+        // was made. Not put back (a moved lesson would be there twice); a closure then is reported.
+        markClosed(o, room) || (o.fate = 'leave')
+      } else if (had) {
+        // A new end: checked like a new lesson, except against the lesson it replaces; a clash leaves that one as it is.
+        o.conflict = clashOf(o, room, taken, plan.room.id, series!.id)
+        o.fate = o.conflict ? 'conflict' : 'update'
+        take(taken, plan.room.id, o.conflict ? had : o, entry.line)
+      } else {
+        newLessonFate(o, room, taken, plan, entry.line, series?.id ?? null)
+      }
     }
-    report.totals.occurrences += entry.occurrences
-    report.totals.created += entry.created
-    report.totals.conflicts += entry.conflicts.length
-    report.totals.errors += entry.errors.length
+    row.cancelIds = [...own.values()].map((l) => l.id)
   }
+}
+
+/** The report's numbers from the rows and their lessons' fates as they stand. */
+function fillReport(report: ImportReport, planned: PlannedRow[], existing: Map<string, ExistingSeries>): void {
+  report.rows = planned.map((p) => p.entry)
+  const totals: ImportTotals = {
+    rows: planned.length, series: 0, occurrences: 0, create: 0, update: 0, cancel: 0, unchanged: 0, skipped_past: 0, skipped_closures: 0, conflicts: 0, errors: 0,
+  }
+  for (const { entry, plan, cancelIds } of planned) {
+    if (plan) {
+      const fates = plan.lessons.map((o) => o.fate)
+      const count = (...wanted: LessonFate[]) => fates.filter((f) => wanted.includes(f)).length
+      entry.series_id = existing.get(plan.key)?.id ?? null
+      entry.occurrences = plan.lessons.length
+      entry.create = count('create')
+      entry.update = count('update')
+      entry.unchanged = count('keep', 'leave')
+      entry.cancel = cancelIds.length
+      entry.skipped_closures = plan.lessons.flatMap((o) => (o.closure ? [o.closure] : []))
+      entry.conflicts = plan.lessons.flatMap((o) => (o.conflict ? [{ start_time: formatUtc(o.start), end_time: formatUtc(o.end), ...o.conflict }] : []))
+      if (plan.lessons.length || entry.series_id) totals.series++
+    }
+    totals.occurrences += entry.occurrences
+    totals.create += entry.create
+    totals.update += entry.update
+    totals.cancel += entry.cancel
+    totals.unchanged += entry.unchanged
+    totals.skipped_past += entry.skipped_past
+    totals.skipped_closures += entry.skipped_closures.length
+    totals.conflicts += entry.conflicts.length
+    totals.errors += entry.errors.length
+  }
+  report.totals = totals
 }
 
 /** What the plan needs of the app: its time zone, booking limits and "now" (the worker's clock is the request's). */
@@ -278,7 +455,8 @@ type PlanDeps = Pick<ReservationDeps, 'clock'> & { config: Pick<ReservationDeps[
 
 /** What the planner is given, once (structured-cloned into the worker). */
 export interface PlanInput {
-  text: string
+  /** the file as sent: its encoding is found in the worker (chardet reads it several times) */
+  file: Uint8Array
   lookup: LookupRows
   config: PlanDeps['config']
   now: Date
@@ -295,70 +473,117 @@ export interface PlanSpan {
 }
 
 /**
- * A row's series as the writer needs it: lessons as [start, end] epoch milliseconds (a transferable
- * array: 85,000 of them cost the event loop nothing to receive) and which of them conflict.
+ * A row's series as the writer needs it: its lessons as [start, end] epoch milliseconds (a
+ * transferable array: 85,000 of them cost the event loop nothing to receive), what to do with each
+ * (WRITE_*), and the lesson of the series each one replaces (0: none).
  */
 export interface WritableRow {
   line: number
+  key: string
   roomId: number
   owner: { id: number; name: string }
-  rule: string
+  rule: string | null
   title: string | null
+  /** the series an earlier import made for the row; null: a new one */
+  seriesId: number | null
   lessons: Float64Array
-  conflicting: Uint8Array
+  actions: Uint8Array
+  existingIds: Float64Array
+  cancelIds: number[]
 }
 
-/** One file's plan: read and expanded once, its conflicts assigned against the holders given each time. */
+/** What the writer does with a lesson. */
+const WRITE_NOTHING = 0
+export const WRITE_CREATE = 1
+export const WRITE_UPDATE = 2
+/** Left out for a closure or a conflict: a new series lists it as skipped in its change record. */
+const WRITE_SKIPPED = 3
+
+const WRITE_OF: Record<LessonFate, number> = { create: WRITE_CREATE, update: WRITE_UPDATE, keep: WRITE_NOTHING, leave: WRITE_NOTHING, closed: WRITE_SKIPPED, conflict: WRITE_SKIPPED }
+
+function writableRow({ entry, plan, cancelIds }: PlannedRow, existing: Map<string, ExistingSeries>): WritableRow[] {
+  if (!plan) return []
+  const seriesId = existing.get(plan.key)?.id ?? null
+  const lessons = new Float64Array(plan.lessons.length * 2)
+  const actions = new Uint8Array(plan.lessons.length)
+  const existingIds = new Float64Array(plan.lessons.length)
+  plan.lessons.forEach((o, i) => {
+    lessons[2 * i] = o.start.getTime()
+    lessons[2 * i + 1] = o.end.getTime()
+    actions[i] = WRITE_OF[o.fate]
+    existingIds[i] = o.existingId ?? 0
+  })
+  const series = existing.get(plan.key)
+  const changes = cancelIds.length > 0 || actions.some((a) => a === WRITE_CREATE || a === WRITE_UPDATE)
+    || (series !== undefined && (series.userId !== plan.owner.id || series.title !== plan.title || (plan.rule !== null && series.rrule !== plan.rule)))
+  // A new series with no lesson to create holds nothing: it is not made (an import later makes it).
+  if (seriesId === null && !actions.includes(WRITE_CREATE)) return []
+  if (seriesId !== null && !changes) return []
+  return [{ line: entry.line, key: plan.key, roomId: plan.room.id, owner: plan.owner, rule: plan.rule, title: plan.title, seriesId, lessons, actions, existingIds, cancelIds }]
+}
+
+/** The report's words for the counts: what was done once it is written, what would be done until then. */
+function countsAs<T extends Counts>(counts: T, written: boolean) {
+  const { create, update, cancel, unchanged, ...rest } = counts
+  return written
+    ? { ...rest, created: create, updated: update, cancelled: cancel, unchanged }
+    : { ...rest, would_create: create, would_update: update, would_cancel: cancel, unchanged }
+}
+
+/** One file's plan: read and expanded once, its lessons' fates assigned against the holders given each time. */
 export class TimetablePlanner {
   private readonly planned: PlannedRow[]
   private readonly report: ImportReport
+  private existing = new Map<string, ExistingSeries>()
 
   constructor(input: PlanInput) {
     const deps: PlanDeps = { config: input.config, clock: { now: () => input.now } }
     const lookup: Lookup = { rooms: byName(input.lookup.rooms), users: byName(input.lookup.users) }
-    const rows = readCsv(input.text)
+    const { text, encoding } = decodeFile(input.file, readsAsTimetable)
+    const delimiter = delimiterOf(headerLineOf(text))
+    const rows = readCsv(text, delimiter)
     this.planned = planRows(deps, input.actor, rows, lookup)
-    this.report = {
-      dry_run: input.dryRun, skip_conflicts: input.skipConflicts,
-      totals: { rows: rows.length, series: 0, occurrences: 0, created: 0, conflicts: 0, errors: 0 }, rows: [],
-    }
+    this.report = { dry_run: input.dryRun, skip_conflicts: input.skipConflicts, encoding, delimiter, totals: {} as ImportTotals, rows: [] }
+    fillReport(this.report, this.planned, this.existing)
+  }
+
+  /** The slots of the rows: what to look up the series of earlier imports by. */
+  keys(): string[] {
+    return this.planned.flatMap((p) => (p.plan ? [p.plan.key] : []))
   }
 
   span(): PlanSpan | null {
     const plans = this.planned.flatMap((p) => (p.plan ? [p.plan] : []))
     if (plans.length === 0) return null
+    const withLessons = plans.filter((p) => p.lessons.length > 0)
+    const edge = (pick: (p: RowPlan) => number, of: (...n: number[]) => number) => new Date(withLessons.length ? of(...withLessons.map(pick)) : 0)
     return {
       roomIds: [...new Set(plans.map((p) => p.room.id))].sort((a, b) => a - b),
-      from: new Date(Math.min(...plans.map((p) => p.lessons[0]!.start.getTime()))),
-      to: new Date(Math.max(...plans.map((p) => p.lessons[p.lessons.length - 1]!.end.getTime()))),
+      from: edge((p) => p.lessons[0]!.start.getTime(), Math.min),
+      to: edge((p) => p.lessons[p.lessons.length - 1]!.end.getTime(), Math.max),
     }
   }
 
-  /** The conflicts these holders give: the report's totals and, to write them, the writable rows. */
-  assign(holders: Map<number, RoomHolders>, writable: boolean): { totals: ImportReport['totals']; rows: WritableRow[] } {
-    assignConflicts(this.planned, holders)
-    fillReport(this.report, this.planned)
-    const rows = this.planned.flatMap(({ entry, plan }): WritableRow[] => {
-      if (!plan || !writable) return []
-      const lessons = new Float64Array(plan.lessons.length * 2)
-      const conflicting = new Uint8Array(plan.lessons.length)
-      plan.lessons.forEach((o, i) => {
-        lessons[2 * i] = o.start.getTime()
-        lessons[2 * i + 1] = o.end.getTime()
-        conflicting[i] = o.conflict ? 1 : 0
-      })
-      return [{ line: entry.line, roomId: plan.room.id, owner: plan.owner, rule: plan.rule, title: plan.title, lessons, conflicting }]
-    })
-    return { totals: this.report.totals, rows }
+  /** The fates these holders and series give: the report's totals and, to write them, the writable rows. */
+  assign(holders: Map<number, RoomHolders>, existing: Map<string, ExistingSeries>, writable: boolean): { totals: ImportTotals; rows: WritableRow[] } {
+    this.existing = existing
+    assignFates(this.planned, holders, existing)
+    fillReport(this.report, this.planned, existing)
+    return { totals: this.report.totals, rows: writable ? this.planned.flatMap((row) => writableRow(row, existing)) : [] }
   }
 
   /**
    * The report as JSON, with the series written for each line: serialized here, in the worker
    * (5,000 rows are over a megabyte, tens of milliseconds that the event loop would otherwise spend).
+   * `written`: whether the import was kept (created...) or not (a dry run, a refusal: would_create...).
    */
-  reportJson(seriesIds: [line: number, seriesId: number][] = []): string {
+  reportJson(seriesIds: [line: number, seriesId: number][] = [], written = false): string {
     const byLine = new Map(seriesIds)
-    for (const entry of this.report.rows) entry.series_id = byLine.get(entry.line) ?? null
-    return JSON.stringify(this.report)
+    const { totals, rows, ...head } = this.report
+    return JSON.stringify({
+      ...head,
+      totals: countsAs(totals, written),
+      rows: rows.map((entry) => countsAs({ ...entry, series_id: byLine.get(entry.line) ?? entry.series_id }, written)),
+    })
   }
 }

@@ -57,6 +57,8 @@ export interface SeriesPlan<C extends { msg: string } = SeriesConflict> {
   title: string | null
   untilTermId: number | null
   occurrences: PlannedOccurrence<C>[]
+  /** a timetable import's: the row's slot, by which importing the file again finds this series (decision 028) */
+  importKey?: string
 }
 
 const DAY_MS = 24 * 3600_000
@@ -98,12 +100,13 @@ export function checkedOccurrences(deps: ReservationDeps, actor: ActingUser, roo
 
 /** A room's active bookings (disjoint: the overlap constraint) and closures, as read for conflicts. */
 export interface RoomHolders {
-  booked: { id: number; start: Date; end: Date }[]
+  /** seriesId: a timetable import read it, so that a row's own lessons do not conflict with it */
+  booked: { id: number; start: Date; end: Date; seriesId?: number | null }[]
   closed: Pick<Closure, 'id' | 'startTime' | 'endTime' | 'reason'>[]
 }
 
 /** What an occurrence overlaps in the room: a closure first, then a booking; null when it is free. */
-export function conflictOf(o: Occurrence, holders: RoomHolders): SeriesConflict | null {
+function conflictOf(o: Occurrence, holders: RoomHolders): SeriesConflict | null {
   const closure = holders.closed.find((c) => c.startTime < o.end && c.endTime > o.start)
   if (closure) return { kind: 'closure', id: closure.id, msg: CLOSURE_MSG.closed(closure.reason) }
   const booking = holders.booked.find((b) => b.start < o.end && b.end > o.start)
@@ -208,7 +211,7 @@ export interface WrittenSeries {
  * same rows spent three quarters of its time building and sending 15 parameters a row (4.0 s for
  * 25,500 lessons on PostgreSQL; the database's own work is about 1.1 s). Only the ids come back.
  */
-async function insertLessons(tx: Executor, rows: (typeof reservations.$inferInsert)[]): Promise<Pick<Reservation, 'id' | 'seriesId'>[]> {
+export async function insertLessons(tx: Executor, rows: (typeof reservations.$inferInsert)[]): Promise<Pick<Reservation, 'id' | 'seriesId'>[]> {
   if (rows.length === 0) return []
   const json = JSON.stringify(rows.map((r) => ({
     room_id: r.roomId, user_id: r.userId, start_time: r.startTime, end_time: r.endTime, check_in_required: r.checkInRequired,
@@ -240,7 +243,7 @@ export async function writeSeries<C extends { msg: string }>(
   const seriesRows = await insertChunked(plans, (chunk) => tx.insert(series).values(chunk.map(({ plan }) => ({
     roomId: plan.room.id, userId: plan.owner.id, title: plan.title, rrule: plan.rule, timeZone: deps.config.appTimezone,
     firstStart: plan.occurrences[0]!.start, firstEnd: plan.occurrences[0]!.end, until: plan.occurrences[plan.occurrences.length - 1]!.start,
-    untilTermId: plan.untilTermId, createdAt: now, updatedAt: now,
+    untilTermId: plan.untilTermId, importKey: plan.importKey ?? null, createdAt: now, updatedAt: now,
   }))).returning()) as Series[]
   // RETURNING gives the rows of a multi-row INSERT in the order of its VALUES.
   const wanted = plans.flatMap(({ plan, approval }, i) => plan.occurrences.filter((o) => !o.conflict).map((o) => ({
