@@ -6,11 +6,17 @@
  * `approval: pending` (it holds its slot). The owner (GET /reservations/mine) and the admins
  * (GET /admin/reservations) still read the reason. The scan view's `today` lists active bookings
  * only, without reasons.
+ *
+ * PUBLIC_USER_NAMES (decision 029): `full` (default) keeps every name in the public room views, as
+ * the original did; `private` replaces a student's `user_name` by "booked" there (teachers' and
+ * admins' names stay), applied when the cached views are built.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { sweepOnce } from '../src/core/bookings/checkin/sweeper'
 import { fixedClock } from '../src/lib/clock'
-import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
+import { ConfigError, loadConfig } from '../src/config'
+import { SseReader } from './helpers/sse'
+import { Client, loggedIn, TEST_ENV, testApp, type TestApp } from './helpers/app'
 import { timeShifter } from './helpers/clock'
 
 setDefaultTimeout(30_000) // see test/setup.ts
@@ -132,5 +138,90 @@ describe('the owner and the admins still read the reason', () => {
     expect(byId(listed, booking.bumped)).toMatchObject({ status: 'cancelled', cancel_reason: 'bumped' })
     const approvals = (await admin.get(`/api/admin/reservations?room_id=${approvalRoomId}&per_page=100`)).body.reservations
     expect(byId(approvals, booking.rejected)).toMatchObject({ status: 'cancelled', cancel_reason: 'rejected', approval: 'rejected' })
+  })
+})
+
+describe('PUBLIC_USER_NAMES (decision 029)', () => {
+  test('full by default; full or private, anything else refused', () => {
+    expect(loadConfig(TEST_ENV).publicUserNames).toBe('full')
+    expect(loadConfig({ ...TEST_ENV, PUBLIC_USER_NAMES: 'private' }).publicUserNames).toBe('private')
+    expect(loadConfig({ ...TEST_ENV, PUBLIC_USER_NAMES: 'FULL' }).publicUserNames).toBe('full')
+    expect(() => loadConfig({ ...TEST_ENV, PUBLIC_USER_NAMES: 'none' })).toThrow(ConfigError)
+  })
+
+  /**
+   * A world at 09:00 (seed.ts): B101 the teacher's booking now (08:30-10:30), B102 the student's
+   * next (11:00-13:00); and the student books B101 at 12:00-13:00.
+   */
+  async function world(env: Record<string, string> = {}) {
+    const clock = fixedClock(shifted('2030-05-06T09:00:00Z'))
+    const app = await testApp({ clock, env })
+    const student = await loggedIn(app.app, 'student')
+    const rooms = (await new Client(app.app).get('/api/rooms')).body.rooms as { id: number; name: string }[]
+    const id = (name: string) => rooms.find((r) => r.name === name)!.id
+    const r = await student.post(`/api/rooms/${id('B101')}/reserve`, { start_time: shifted('2030-05-06T12:00:00Z'), end_time: shifted('2030-05-06T13:00:00Z') })
+    expect(r.status, r.text).toBe(201)
+    const studentId = (await student.get('/api/auth/me')).body.id as number
+    return { app, student, b101: id('B101'), b102: id('B102'), studentId }
+  }
+
+  const roomIn = (body: { rooms: { id: number }[] }, id: number) => body.rooms.find((r) => r.id === id) as any
+
+  test('full (default): the room list, the detail and the streams name the student, as the original did', async () => {
+    const w = await world()
+    try {
+      const anonymous = new Client(w.app.app)
+      const list = await anonymous.get('/api/rooms')
+      expect(roomIn(list.body, w.b102).next_reservation).toMatchObject({ user_name: 'student' })
+      expect(roomIn(list.body, w.b101).current_reservation).toMatchObject({ user_name: 'teacher' })
+      const detail = await anonymous.get(`/api/rooms/${w.b101}`)
+      expect(detail.body.schedule.map((e: any) => e.user_name)).toEqual(['teacher', 'student'])
+    } finally {
+      await w.app.close()
+    }
+  })
+
+  test("private: a student's name is \"booked\" in GET /rooms, /rooms/:id, the history, the scan view and the stream; staff keep theirs", async () => {
+    const w = await world({ PUBLIC_USER_NAMES: 'private' })
+    const readers: SseReader[] = []
+    try {
+      const anonymous = new Client(w.app.app)
+      for (let i = 0; i < 2; i++) { // built, then served from memory: the same
+        const list = await anonymous.get('/api/rooms')
+        expect(list.status).toBe(200)
+        expect(roomIn(list.body, w.b102).next_reservation).toMatchObject({ user_name: 'booked', id: expect.any(Number) })
+        expect(roomIn(list.body, w.b101).current_reservation).toMatchObject({ user_name: 'teacher' })
+        expect(list.text).not.toContain('"student"')
+      }
+      const detail = await anonymous.get(`/api/rooms/${w.b101}`)
+      expect(detail.status).toBe(200)
+      expect(detail.body.schedule.map((e: any) => [e.user_name, e.user_id === w.studentId])).toEqual([['teacher', false], ['booked', true]])
+      expect(detail.text).not.toContain('"student"')
+      // Still the contract's fields and types.
+      for (const entry of detail.body.schedule) expect(Object.keys(entry).sort()).toEqual(CONTRACT_FIELDS)
+      const b102 = await anonymous.get(`/api/rooms/${w.b102}`)
+      expect(b102.body.room.next_reservation.user_name).toBe('booked')
+      expect(b102.body.schedule[0].user_name).toBe('booked')
+
+      const history = await (await loggedIn(w.app.app, 'teacher')).get(`/api/reservations/room/${w.b101}/history`)
+      expect(history.body.reservations.map((e: any) => e.user_name)).toEqual(['teacher', 'booked'])
+
+      // The scan view: hidden from others, the owner's own booking with the name.
+      const scan = await anonymous.get(`/api/scan/${w.b101}`)
+      expect(scan.body.today.map((e: any) => e.user_name)).toEqual(['teacher', 'booked'])
+      expect(Object.keys(scan.body.today[0]).sort()).toEqual(['check_in_required', 'checked_in_at', 'end_time', 'id', 'mine', 'start_time', 'user_name'])
+      const own = await w.student.get(`/api/scan/${w.b101}`)
+      expect(own.body.today.map((e: any) => [e.user_name, e.mine])).toEqual([['teacher', false], ['student', true]])
+
+      const response = await w.app.app.handle(new Request(`http://localhost/api/rooms/${w.b101}/events`))
+      const stream = new SseReader(response)
+      readers.push(stream)
+      const snapshot = (await stream.next((e) => e.event === 'snapshot')).data
+      expect(snapshot.upcoming.map((b: any) => b.user_name)).toEqual(['teacher', 'booked'])
+      expect(JSON.stringify(snapshot)).not.toContain('"student"')
+    } finally {
+      for (const reader of readers) await reader.close()
+      await w.app.close()
+    }
   })
 })

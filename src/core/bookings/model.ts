@@ -2,6 +2,7 @@
 import { t } from 'elysia'
 import { ROOM_MSG } from './messages'
 import { BoolIsh, Id } from '../../lib/input'
+import { HIDDEN_USER_NAME } from './views/public-names'
 
 export const ROOM_TYPES = ['public', 'admin', 'service'] as const
 export const ROOM_STATUSES = ['available', 'occupied', 'blocked'] as const
@@ -43,6 +44,10 @@ const RESERVATION_EXAMPLE = {
 }
 
 export const Timestamp = t.String({ description: 'ISO 8601 in UTC', examples: ['2026-11-26T10:00:00Z'] })
+/** `user_name` in the public room views (decision 029). */
+const PublicUserName = t.String({
+  description: `the name of the booking's owner. With PUBLIC_USER_NAMES=private (default \`full\`: everyone's name) a student's name is replaced by "${HIDDEN_USER_NAME}" (teachers' and admins' names stay; user_id stays, so a client recognises its own bookings)`,
+})
 const TimeOfDay = t.Nullable(t.String({ description: 'local time of day in APP_TIMEZONE, "HH:MM"', examples: ['08:00'] }))
 
 export const RoomIdParams = t.Object({ id: Id('room id') })
@@ -75,10 +80,10 @@ export const Room = t.Object({
   qr_code_url: t.String(),
   status: t.UnionEnum(ROOM_STATUSES),
   current_reservation: t.Nullable(t.Object({
-    id: t.Integer(), user_id: t.Integer(), user_name: t.String(), end_time: Timestamp, ...CheckInFields,
+    id: t.Integer(), user_id: t.Integer(), user_name: PublicUserName, end_time: Timestamp, ...CheckInFields,
   })),
   next_reservation: t.Nullable(t.Object({
-    id: t.Integer(), start_time: Timestamp, user_name: t.String(),
+    id: t.Integer(), start_time: Timestamp, user_name: PublicUserName,
   })),
   booking_window: t.Object({ start: TimeOfDay, end: TimeOfDay }),
   requires_check_in: t.Boolean({ description: 'new bookings must be checked in at the door (QR code) or are released' }),
@@ -104,7 +109,7 @@ export const RoomList = t.Object({ rooms: t.Array(Room) })
 export const ScheduleEntry = t.Object({
   id: t.Integer(),
   user_id: t.Integer(),
-  user_name: t.String(),
+  user_name: PublicUserName,
   start_time: Timestamp,
   end_time: Timestamp,
   ...StatusFields,

@@ -24,11 +24,13 @@ import { formatUtc } from '../../lib/time'
 import { committedPosition } from '../changes'
 import { listRoomViews, type RoomView } from '../bookings/views/rooms'
 import { notPending, remainingToday } from '../bookings/views/occupancy'
+import { apiUserName, OWNER_COLUMNS, publicName } from '../bookings/views/public-names'
 
 const ROOM_EVENTS_CHANNEL = 'qrbook_room_events'
 const BATCH_MS = 20
 const HISTORY = 1000
 
+/** One of a room's bookings as the public stream sends it: `user_name` as PUBLIC_USER_NAMES says. */
 interface UpcomingBooking {
   id: number
   user_name: string
@@ -36,10 +38,21 @@ interface UpcomingBooking {
   end_time: string
 }
 
+/**
+ * What the door display shows of a booking besides its times (decision 029), kept beside the
+ * public fields and never sent on the public stream: whether it is a lesson (an occurrence of a
+ * series) and its title, and the name a door page may show (staff's; null for a student).
+ */
+interface PageBooking extends UpcomingBooking {
+  lesson: boolean
+  title: string | null
+  public_name: string | null
+}
+
 export interface RoomState {
   room: RoomView
   /** active bookings of the rest of the room's local day (APP_TIMEZONE), at most 10 */
-  upcoming: UpcomingBooking[]
+  upcoming: PageBooking[]
 }
 
 export interface RoomEvent {
@@ -153,8 +166,8 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
     const now = ctx.clock.now()
     const rows = await ctx.database.db
       .select({
-        id: reservations.id, roomId: reservations.roomId, userName: users.name,
-        start: reservations.startTime, end: reservations.endTime,
+        id: reservations.id, roomId: reservations.roomId, ...OWNER_COLUMNS,
+        start: reservations.startTime, end: reservations.endTime, seriesId: reservations.seriesId, title: reservations.title,
       })
       .from(reservations)
       .innerJoin(users, eq(users.id, reservations.userId))
@@ -163,7 +176,8 @@ export function createRoomEventBus(ctx: Deps, options: { refreshMs?: number } = 
     return rooms.map((room) => ({
       room,
       upcoming: rows.filter((r) => r.roomId === room.id).slice(0, 10).map((r) => ({
-        id: r.id, user_name: r.userName, start_time: formatUtc(r.start), end_time: formatUtc(r.end),
+        id: r.id, user_name: apiUserName(ctx.config, r), start_time: formatUtc(r.start), end_time: formatUtc(r.end),
+        lesson: r.seriesId !== null, title: r.title, public_name: publicName(r),
       })),
     }))
   }

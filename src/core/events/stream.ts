@@ -147,15 +147,30 @@ export function roomEventStream(options: {
   })
 }
 
-/** One room's stream (GET /rooms/:id/events, and inside the door display's): each event is the room's state. */
-export function oneRoomStream(bus: RoomEventBus, roomId: number, request: Request, log?: Logger): ReadableStream<Uint8Array> {
+/**
+ * A room's state as the public stream sends it: the room and its remaining bookings today as
+ * `{id,user_name,start_time,end_time}`, `user_name` as PUBLIC_USER_NAMES says. What the door pages
+ * read besides (lesson, title, the name they may show: bus.ts PageBooking) stays on the server.
+ */
+function publicRoomState(state: RoomState) {
+  return {
+    room: state.room,
+    upcoming: state.upcoming.map((b) => ({ id: b.id, user_name: b.user_name, start_time: b.start_time, end_time: b.end_time })),
+  }
+}
+
+/**
+ * One room's stream (GET /rooms/:id/events, and inside the door display's, which gives its own
+ * `shape`): each event is the room's state.
+ */
+export function oneRoomStream(bus: RoomEventBus, roomId: number, request: Request, log?: Logger, shape: Shape = publicRoomState): ReadableStream<Uint8Array> {
   return roomEventStream({
     bus,
     roomId,
     lastEventId: request.headers.get('last-event-id'),
     signal: request.signal,
-    snapshot: (states) => states[0],
-    change: (state) => state,
+    snapshot: (states) => shape(states[0]!),
+    change: shape,
     log,
   })
 }

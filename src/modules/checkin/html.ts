@@ -1,11 +1,21 @@
 /**
- * The scan page's HTML: mobile-first, no JavaScript, Russian or English. Every interpolated value
- * goes through esc(); forms post to paths relative to the page (`<id>/check-in` from `/r/<id>`), so
- * the page also works behind a proxy that serves the app under a path prefix.
+ * The scan page's HTML: mobile-first, works without JavaScript, Russian or English. Every
+ * interpolated value goes through esc(); forms post to paths relative to the page (`<id>/check-in`
+ * from `/r/<id>`), so the page also works behind a proxy that serves the app under a path prefix.
+ *
+ * Privacy (decision 029): a booking reads "occupied", a lesson its title and teacher, a staff
+ * member's booking their name; never a student's name. The viewer's own bookings are theirs.
+ *
+ * Times (decision 029): every instant is a `<time datetime="...Z">`, its text in the room's zone
+ * (APP_TIMEZONE), which the page names once ("Times: Europe/Moscow (UTC+3)"), not beside every
+ * time. Where APP_TIMEZONE is not set the text is UTC, and LOCAL_TIME_SCRIPT (inline, allowed by
+ * its hash in the page's Content-Security-Policy) rewrites the times and that line to the device's
+ * own clock: the phone at the door is in the room's zone. Without JavaScript the UTC times stay,
+ * labelled UTC.
  */
 import { esc } from '../../lib/html'
-import { clockTime, labelledTime, zoneLabel } from '../../lib/time'
-import type { ScanView, ViewReason } from '../../core/bookings/checkin/checkin'
+import { clockTime, localParts, zoneLabel } from '../../lib/time'
+import type { ScanPageView, ViewReason } from '../../core/bookings/checkin/checkin'
 
 import type { Lang } from '../../lib/i18n'
 
@@ -25,8 +35,9 @@ const TEXT = {
     bookNow: 'Book now', minutes: '{n} min', until: 'until {t}', bookHint: 'You will be checked in at once.',
     bookHintScan_display: 'This booking will not be checked in yet: to be checked in at once, scan the code on the door display first.',
     bookHintScan_poster: 'This booking will not be checked in yet: to be checked in at once, scan the QR code on the poster on the room door first.',
-    timesIn: 'Times in {z}.',
+    timesIn: 'Times: {z}', timesLocal: "Times: this device's clock, {z}",
     today: "Today's bookings", none: 'No more bookings today.', checkedInBadge: 'checked in', awaitingBadge: 'awaiting check-in', you: 'you',
+    occupied: 'Occupied', lesson: 'Lesson', yours: 'Your booking',
     openApp: 'Open the room in QRBOOK', loggedInAs: 'Logged in as {n}', logout: 'Log out',
     done: lookup({
       checked_in: 'You are checked in.', booked: 'Booked. You are checked in.', checked_out: 'Checked out: the room is free.',
@@ -59,8 +70,9 @@ const TEXT = {
     bookNow: 'Забронировать сейчас', minutes: '{n} мин', until: 'до {t}', bookHint: 'Вы будете отмечены сразу.',
     bookHintScan_display: 'Бронь пока не будет отмечена: чтобы отметиться сразу, сначала отсканируйте код на экране у двери.',
     bookHintScan_poster: 'Бронь пока не будет отмечена: чтобы отметиться сразу, сначала отсканируйте QR-код на табличке у двери аудитории.',
-    timesIn: 'Время: {z}.',
+    timesIn: 'Время: {z}', timesLocal: 'Время: по часам устройства, {z}',
     today: 'Брони на сегодня', none: 'На сегодня броней больше нет.', checkedInBadge: 'отметился', awaitingBadge: 'ждёт отметки', you: 'вы',
+    occupied: 'Занято', lesson: 'Занятие', yours: 'Ваша бронь',
     openApp: 'Открыть аудиторию в QRBOOK', loggedInAs: 'Вы вошли как {n}', logout: 'Выйти',
     done: lookup({
       checked_in: 'Вы отметились.', booked: 'Забронировано. Вы отмечены.', checked_out: 'Вы освободили аудиторию.',
@@ -105,7 +117,7 @@ const TEXT = {
 }
 
 /** The text of a reason, in the wording of the room's proof (door display or printed poster) when it has one. */
-function reasonText(T: (typeof TEXT)[Lang], reason: ViewReason, mode: ScanView['room']['check_in_proof']): string | undefined {
+function reasonText(T: (typeof TEXT)[Lang], reason: ViewReason, mode: ScanPageView['room']['check_in_proof']): string | undefined {
   if (!reason) return undefined
   return T.reasons[`${reason}_${mode === 'display' ? 'display' : 'poster'}`] ?? T.reasons[reason]
 }
@@ -115,32 +127,86 @@ function reasonText(T: (typeof TEXT)[Lang], reason: ViewReason, mode: ScanView['
  * logged-in view says it in `reason`): a stale display code, a replaced poster, a poster in a
  * display room, an unknown key. Nothing for a page opened without a key.
  */
-function keyProblem(view: ScanView): ViewReason {
+function keyProblem(view: ScanPageView): ViewReason {
   if (view.proof_ok || view.key_status === 'missing') return null
   if (view.room.check_in_proof === 'display' && view.key_kind === 'poster') return 'key_needs_display'
   return view.key_status === 'valid' ? null : `key_${view.key_status}`
 }
 
-function fill(template: string, values: Record<string, string | number>): string {
-  return template.replace(/\{(\w+)\}/g, (_, key: string) => esc(values[key] ?? ''))
+/** HTML already made safe (a `<time>` element), passed through fill() as it is. */
+class Html {
+  constructor(readonly html: string) {}
 }
 
-/** "HH:MM" without the zone: the start of a range whose end carries it. */
-function hhmm(iso: string | null, timeZone: string): string {
-  return iso ? clockTime(new Date(iso), timeZone) : ''
+/** The template (a constant of TEXT) with its {keys} filled: strings escaped, Html as it is. */
+function fill(template: string, values: Record<string, string | number | Html>): string {
+  return template.replace(/\{(\w+)\}/g, (_, key: string) => {
+    const value = values[key]
+    return value instanceof Html ? value.html : esc(value ?? '')
+  })
 }
 
-/** "HH:MM UTC+3": every time a person reads on the page says its zone (APP_TIMEZONE). */
-function labelled(iso: string | null, timeZone: string): string {
-  return iso ? labelledTime(new Date(iso), timeZone) : ''
+/** Formats of the page's times in a zone: "HH:MM", and the day ("8 Dec", "8 дек.") for an instant on another day than now. */
+function dayFormat(lang: Lang, timeZone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat(lang === 'ru' ? 'ru-RU' : 'en-GB', { timeZone, day: 'numeric', month: 'short' })
+}
+
+const sameDay = (a: Date, b: Date, timeZone: string) => {
+  const x = localParts(a, timeZone), y = localParts(b, timeZone)
+  return x.year === y.year && x.month === y.month && x.day === y.day
+}
+
+/**
+ * An instant as the page shows it: `<time datetime="...Z">HH:MM</time>` in the zone, with the day
+ * first when it is not today's. LOCAL_TIME_SCRIPT rewrites the same text in the device's zone.
+ */
+function timeHtml(iso: string | null, now: Date, timeZone: string, lang: Lang): Html {
+  if (!iso) return new Html('')
+  const date = new Date(iso)
+  const text = sameDay(date, now, timeZone) ? clockTime(date, timeZone) : `${dayFormat(lang, timeZone).format(date)} ${clockTime(date, timeZone)}`
+  return new Html(`<time datetime="${esc(iso)}">${esc(text)}</time>`)
+}
+
+/**
+ * Rewrites the page's times to the device's own zone (where APP_TIMEZONE is not set), the same
+ * "HH:MM" (with the day when not today's) as the server writes, and the line that names the zone.
+ * Constant text: its hash is in the page's Content-Security-Policy (LOCAL_TIME_SCRIPT_HASH).
+ */
+const LOCAL_TIME_SCRIPT = `(function () {
+  var lang = document.documentElement.lang === 'ru' ? 'ru-RU' : 'en-GB'
+  var hm = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+  var dm = new Intl.DateTimeFormat(lang, { day: 'numeric', month: 'short' })
+  var ymd = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit' })
+  var now = new Date(), today = ymd.format(now)
+  document.querySelectorAll('time[datetime]').forEach(function (el) {
+    var at = new Date(el.getAttribute('datetime'))
+    if (isNaN(at)) return
+    el.textContent = (ymd.format(at) === today ? '' : dm.format(at) + ' ') + hm.format(at)
+  })
+  var line = document.getElementById('zone')
+  if (!line) return
+  var part = new Intl.DateTimeFormat('en-GB', { timeZoneName: 'shortOffset' }).formatToParts(now).filter(function (p) { return p.type === 'timeZoneName' })[0]
+  var offset = (part ? part.value : 'GMT').replace(/^GMT([+]0)?$/, 'UTC').replace(/^GMT/, 'UTC')
+  var name = Intl.DateTimeFormat().resolvedOptions().timeZone
+  line.textContent = line.getAttribute('data-local').replace('{z}', name && name !== offset ? name + ' (' + offset + ')' : offset)
+})()`
+
+/** The CSP source that allows LOCAL_TIME_SCRIPT and nothing else. */
+export const LOCAL_TIME_SCRIPT_HASH = `'sha256-${new Bun.CryptoHasher('sha256').update(LOCAL_TIME_SCRIPT).digest('base64')}'`
+
+/** "Europe/Moscow (UTC+3)", or "UTC". */
+function zoneName(now: Date, timeZone: string): string {
+  const offset = zoneLabel(now, timeZone)
+  return offset === timeZone ? timeZone : `${timeZone} (${offset})`
 }
 
 export interface PageInput {
   lang: Lang
-  timeZone: string
+  /** APP_TIMEZONE when it is set; null: times in UTC, rewritten to the device's zone by LOCAL_TIME_SCRIPT */
+  timeZone: string | null
   /** the clock's now */
   now: Date
-  view: ScanView
+  view: ScanPageView
   /** the k the page was opened with (echoed into the forms) */
   k: string
   viewerName?: string
@@ -167,6 +233,7 @@ label{display:block;font-size:14px;color:#374151;margin:8px 0 4px}input[type=tex
 button{font:inherit;width:100%;padding:14px;margin-top:12px;font-size:17px;font-weight:600;border:0;border-radius:10px;background:#2563eb;color:#fff}
 button.secondary{background:#e5e7eb;color:#111827}.options{display:flex;gap:8px}.options button{flex:1;padding:14px 6px}.options small{display:block;font-weight:400;font-size:12px}
 ul{list-style:none;margin:0;padding:0}li{padding:8px 0;border-top:1px solid #f3f4f6;display:flex;gap:10px;flex-wrap:wrap}li:first-child{border-top:0}
+.zone{margin:8px 0 0;font-size:13px;color:#6b7280}li.mine{background:#eff6ff;margin:0 -8px;padding:8px;border-radius:8px}
 .time{font-variant-numeric:tabular-nums;font-weight:600}.badge{font-size:12px;padding:2px 8px;border-radius:999px;background:#f3f4f6;color:#374151}.muted{color:#6b7280;font-size:14px}
 footer{margin:16px 0;font-size:14px;color:#4b5563}footer .line{margin:8px 0}footer a{color:#2563eb}footer form{display:inline}footer button{width:auto;padding:0;margin:0;background:none;color:#2563eb;font-size:14px;font-weight:400;text-decoration:underline}
 `
@@ -177,11 +244,11 @@ function hidden(name: string, value: string | number | undefined): string {
 
 export function renderScanPage(input: PageInput): string {
   const T = TEXT[input.lang]
-  const { view, timeZone } = input
+  const { view } = input
+  const timeZone = input.timeZone ?? 'UTC'
   const room = view.room
   const id = room.id
-  const time = (iso: string | null) => labelled(iso, timeZone)
-  const start = (iso: string | null) => hhmm(iso, timeZone)
+  const time = (iso: string | null) => timeHtml(iso, input.now, timeZone, input.lang)
   const formStart = (action: string) => `<form method="post" action="${esc(`${id}/${action}`)}">${hidden('k', input.k)}${hidden('csrf_token', input.csrf)}`
 
   let status: string
@@ -214,14 +281,14 @@ export function renderScanPage(input: PageInput): string {
   } else if (view.action === 'check_in' && reservation) {
     const closes = reservation.check_in_required && room.requires_check_in
       ? `<p class="muted">${fill(T.checkInBy, { t: time(reservation.check_in_closes_at) })}</p>` : ''
-    action = `<section class="card"><h2>${fill(T.yourBooking, { s: start(reservation.start_time), e: time(reservation.end_time) })}</h2>${closes}
+    action = `<section class="card"><h2>${fill(T.yourBooking, { s: time(reservation.start_time), e: time(reservation.end_time) })}</h2>${closes}
 ${formStart('check-in')}${hidden('reservation_id', reservation.id)}<button type="submit">${esc(T.checkIn)}</button></form></section>`
   } else if (view.action === 'book_now') {
     const buttons = view.book_now.map((o) => `<button type="submit" name="minutes" value="${esc(o.minutes)}">${fill(T.minutes, { n: o.minutes })}<small>${fill(T.until, { t: time(o.end_time) })}</small></button>`).join('')
     const hint = view.proof_ok ? T.bookHint : mode === 'display' ? T.bookHintScan_display : T.bookHintScan_poster
     action = `<section class="card"><h2>${esc(T.bookNow)}</h2>${formStart('book')}<div class="options">${buttons}</div></form><p class="${view.proof_ok ? 'muted' : 'notice info'}">${esc(hint)}</p></section>`
   } else if (reservation) {
-    const lines = [`<h2>${fill(T.yourBooking, { s: start(reservation.start_time), e: time(reservation.end_time) })}</h2>`]
+    const lines = [`<h2>${fill(T.yourBooking, { s: time(reservation.start_time), e: time(reservation.end_time) })}</h2>`]
     if (reservation.checked_in_at) lines.push(`<p>${fill(T.checkedInAt, { t: time(reservation.checked_in_at) })}</p>`)
     else if (view.reason === 'check_in_not_open') {
       const notYet = input.now < new Date(reservation.check_in_opens_at)
@@ -234,10 +301,22 @@ ${formStart('check-in')}${hidden('reservation_id', reservation.id)}<button type=
     action = `<div class="notice info">${esc(why(view.reason)!)}</div>`
   }
 
+  // Who holds each slot, as a door page says it: a lesson's title and teacher, a staff member's
+  // name, the viewer's own booking; anyone else's is "occupied", never a student's name.
+  const who = (r: ScanPageView['today'][number]) => {
+    if (r.lesson) return `<b>${esc(r.title ?? T.lesson)}</b>${r.public_name ? ` · ${esc(r.public_name)}` : ''}${r.mine ? ` (${esc(T.you)})` : ''}`
+    if (r.mine) return `<b>${esc(T.yours)}</b>`
+    return esc(r.public_name ?? T.occupied)
+  }
   const today = view.today.length
-    ? `<ul>${view.today.map((r) => `<li><span class="time">${esc(start(r.start_time))}–${esc(time(r.end_time))}</span><span>${esc(r.user_name)}${r.mine ? ` (${esc(T.you)})` : ''}</span>${
+    ? `<ul>${view.today.map((r) => `<li${r.mine ? ' class="mine"' : ''}><span class="time">${time(r.start_time).html}–${time(r.end_time).html}</span><span>${who(r)}</span>${
       r.checked_in_at ? `<span class="badge">${esc(T.checkedInBadge)}</span>` : r.check_in_required && room.requires_check_in ? `<span class="badge">${esc(T.awaitingBadge)}</span>` : ''}</li>`).join('')}</ul>`
     : `<p class="muted">${esc(T.none)}</p>`
+
+  // The zone, said once: APP_TIMEZONE's, or (not set) UTC until the script names the device's.
+  const zoneLine = input.timeZone === null
+    ? `<p class="zone" id="zone" data-local="${esc(T.timesLocal)}">${fill(T.timesIn, { z: 'UTC' })}</p>`
+    : `<p class="zone" id="zone">${fill(T.timesIn, { z: zoneName(input.now, timeZone) })}</p>`
 
   const footer: string[] = []
   if (input.frontendUrl) footer.push(`<a href="${esc(input.frontendUrl)}">${esc(T.openApp)}</a>`)
@@ -254,12 +333,12 @@ ${formStart('check-in')}${hidden('reservation_id', reservation.id)}<button type=
 </head>
 <body>
 <main>
-<header><p class="brand">QRBOOK · ${esc(T.room)}</p><h1>${esc(room.name)}</h1>${status}</header>
+<header><p class="brand">QRBOOK · ${esc(T.room)}</p><h1>${esc(room.name)}</h1>${status}${zoneLine}</header>
 ${notices.join('\n')}
 ${action}
-<section class="card"><h2>${esc(T.today)}</h2>${today}<p class="muted">${fill(T.timesIn, { z: zoneLabel(input.now, timeZone) === timeZone ? timeZone : `${timeZone} (${zoneLabel(input.now, timeZone)})` })}</p></section>
+<section class="card"><h2>${esc(T.today)}</h2>${today}</section>
 <footer>${footer.map((f) => `<div class="line">${f}</div>`).join('')}</footer>
-</main>
+</main>${input.timeZone === null ? `\n<script>${LOCAL_TIME_SCRIPT}</script>` : ''}
 </body>
 </html>`
 }

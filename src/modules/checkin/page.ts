@@ -1,7 +1,9 @@
 /**
  * The scan page, root only (the public QR code encodes SERVER_EXTERNAL_BASE/r/<id>; the poster and
  * the door display add ?k=<key>, the proof of presence check-in needs, decision 013):
- *   GET  /r/:id            server-rendered HTML, works without JavaScript, ru/en by Accept-Language
+ *   GET  /r/:id            server-rendered HTML, works without JavaScript (a small inline script
+ *                          only shows the times in the device's zone where APP_TIMEZONE is unset),
+ *                          ru/en by Accept-Language; never a student's name (decision 029)
  *   POST /r/:id/login      form login: sets the session cookies, 303 back to the page
  *   POST /r/:id/check-in   | forms of the logged-in viewer; each carries csrf_token (the session's
  *   POST /r/:id/book       | CSRF value) which must match the access token's csrf claim, whatever
@@ -27,9 +29,9 @@ import { clearedCookies, sessionCookies } from '../../plugins/session-cookies'
 import * as authService from '../../core/identity/accounts'
 import { frontendRoomUrl } from '../../core/qr/codes'
 import { esc } from '../../lib/html'
-import { renderScanPage } from './html'
+import { LOCAL_TIME_SCRIPT_HASH, renderScanPage } from './html'
 import { pickLanguage } from '../../lib/i18n'
-import { bookNow, checkIn, checkOut, scanView } from '../../core/bookings/checkin/checkin'
+import { bookNow, checkIn, checkOut, scanPageView } from '../../core/bookings/checkin/checkin'
 import { sameSecret } from '../../lib/same-secret'
 import { MAX_ID } from '../../lib/input'
 import { perMinute } from '../../plugins/rate-limit'
@@ -41,7 +43,8 @@ const ROOM_ID = /^[1-9]\d{0,9}$/
 const DONE = new Set(['checked_in', 'booked', 'checked_out', 'logged_in', 'logged_out'])
 const LOGIN_EXPIRED = 'login form expired: try again'
 
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+/** The page's Content-Security-Policy: inline styles, and of scripts only LOCAL_TIME_SCRIPT (by its hash). */
+const CSP = `default-src 'none'; script-src ${LOCAL_TIME_SCRIPT_HASH}; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`
 
 type SetHeaders = { headers: Record<string, unknown>; status?: unknown }
 
@@ -104,7 +107,7 @@ async function renderPage(
   const viewer = notice.viewer === 'anonymous' ? undefined : await pageViewer(ctx, request)
   let view
   try {
-    view = await scanView(ctx, viewer?.actor, roomIdOf(rawId), k)
+    view = await scanPageView(ctx, viewer?.actor, roomIdOf(rawId), k)
   } catch (error) {
     if (!(error instanceof NotFound)) throw error
     set.status = 404
@@ -123,7 +126,8 @@ async function renderPage(
   set.status = notice.error?.status ?? 200
   return renderScanPage({
     lang,
-    timeZone: ctx.config.appTimezone,
+    // APP_TIMEZONE unset: the times are the device's own (decision 029)
+    timeZone: ctx.config.appTimezoneExplicit ? ctx.config.appTimezone : null,
     now: ctx.clock.now(),
     view,
     k,

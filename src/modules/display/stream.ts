@@ -1,6 +1,6 @@
 /**
- * The paired door display's live stream: the room's own events (`snapshot`, then `room`, exactly
- * as GET /api/rooms/:id/events sends them) with a `code` event carrying the rotating check-in code
+ * The paired door display's live stream: the room's own events (`snapshot`, then `room`, as
+ * GET /api/rooms/:id/events sends them, but carrying the display's state: state.ts) with a `code` event carrying the rotating check-in code
  * at once and again at the start of every period. The period is read from the injected clock: the
  * stream looks at it at each period boundary and at least every CODE_TICK_MS, so a fake clock
  * moved by a test is followed within that time. Codes need no database: they keep coming during an
@@ -12,13 +12,14 @@ import { codeStep, stepStart } from '../../core/bookings/checkin/keys'
 import { oneRoomStream } from '../../core/events/stream'
 import { frame } from '../../lib/sse'
 import { currentCode } from './code'
+import { displayState } from './state'
 import { roomKey } from '../../core/bookings/rooms/writes'
 
 /** The longest the stream goes without looking at the clock. */
 const CODE_TICK_MS = 1000
 
 export function displayEventStream(ctx: Ctx, room: { id: number; qrVersion: number }, request: Request): ReadableStream<Uint8Array> {
-  const inner = oneRoomStream(ctx.events, room.id, request)
+  const inner = oneRoomStream(ctx.events, room.id, request, ctx.log, displayState)
   const encoder = new TextEncoder()
   let stop: (() => void) | undefined
 

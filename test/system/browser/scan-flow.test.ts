@@ -120,12 +120,12 @@ describe.skipIf(!hasChromium)('scanning a room QR code on a phone', () => {
     await page.goto(posterUrl)
     const checkIn = page.getByRole('button', { name: 'Check in' })
     expect(await checkIn.isVisible()).toBe(true)
-    expect(await page.getByText(/Check in by \d\d:\d\d UTC, or the booking is released\./).isVisible()).toBe(true)
+    expect(await page.getByText(/Check in by \d\d:\d\d, or the booking is released\./).isVisible()).toBe(true)
     await page.screenshot({ path: path.join(SHOTS, 'scan-2-check-in.png') })
 
     await Promise.all([page.waitForURL(/done=checked_in/), checkIn.click()])
     await page.getByText('You are checked in.').waitFor()
-    expect(await page.getByText(/You are checked in \(since \d\d:\d\d UTC\)\./).isVisible()).toBe(true)
+    expect(await page.getByText(/You are checked in \(since \d\d:\d\d\)\./).isVisible()).toBe(true)
     expect(await page.locator('.badge', { hasText: 'checked in' }).count()).toBe(1)
     expect(await page.getByRole('button', { name: 'Check in' }).count()).toBe(0)
     await page.screenshot({ path: path.join(SHOTS, 'scan-3-checked-in.png') })
@@ -178,7 +178,27 @@ describe.skipIf(!hasChromium)('scanning a room QR code on a phone', () => {
     await page.goto(await scan('B101'))
     await page.getByText('Войдите, чтобы отметиться или забронировать').waitFor()
     expect(await page.getByRole('button', { name: 'Войти' }).isVisible()).toBe(true)
+    // Without JavaScript (and without APP_TIMEZONE) the times are UTC, and the page says so once.
+    expect(await page.locator('#zone').textContent()).toBe('Время: UTC')
     await page.screenshot({ path: path.join(SHOTS, 'scan-ru-login.png') })
+    await context.close()
+  })
+
+  test("with JavaScript, the phone's own clock; a student's booking is 'Занято' (decision 029)", async () => {
+    const context = await browser.newContext({ ...PHONE, javaScriptEnabled: true, locale: 'ru-RU', timezoneId: 'Europe/Moscow' })
+    const page = await context.newPage()
+    const b102 = await roomOf('B102')
+    await page.goto(await scan('B102'))
+    await page.getByText('Брони на сегодня').waitFor()
+    expect(await page.locator('#zone').textContent()).toBe('Время: по часам устройства, Europe/Moscow (UTC+3)')
+    const rooms = (await (await fetch(`${base}/api/rooms`)).json() as any).rooms as any[]
+    const next = rooms.find((r) => r.id === b102.id).next_reservation
+    const moscow = (iso: string) => new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Moscow', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso))
+    // The seeded student's booking (the teacher's walk-up booking above may come first).
+    const row = page.locator('li', { hasText: 'Занято' }).last()
+    expect(await row.locator('time').first().textContent()).toBe(moscow(next.start_time))
+    expect(await page.locator('body').textContent()).not.toContain('student')
+    await page.screenshot({ path: path.join(SHOTS, 'scan-ru-phone.png'), fullPage: true })
     await context.close()
   })
 })

@@ -28,6 +28,7 @@ import { releaseDue } from './sweeper'
 import { holdsRoomAt, remainingToday } from '../views/occupancy'
 import { APPROVAL_MSG, BOOK_NOW_MIN_MINUTES, BOOK_NOW_MINUTES, CHECK_IN_MSG } from '../messages'
 import { reservationJson } from '../views/status'
+import { apiUserName, OWNER_COLUMNS, publicName } from '../views/public-names'
 import { closuresOverlapping } from '../timetable/closures'
 import { recordChange, writeTransaction } from '../../changes'
 
@@ -196,12 +197,20 @@ export type ViewReason =
 
 interface TodayEntry {
   id: number
+  /** as PUBLIC_USER_NAMES says (public-names.ts); the viewer's own bookings always with the name */
   user_name: string
   start_time: string
   end_time: string
   check_in_required: boolean
   checked_in_at: string | null
   mine: boolean
+}
+
+/** A booking as the scan page shows it (decision 029): a lesson's title, and the name the page may show (staff's; null for a student). */
+interface PageTodayEntry extends TodayEntry {
+  lesson: boolean
+  title: string | null
+  public_name: string | null
 }
 
 export interface ScanView {
@@ -217,6 +226,11 @@ export interface ScanView {
   free_until: string | null
   book_now: { minutes: number; end_time: string }[]
   today: TodayEntry[]
+}
+
+/** The scan view with what the scan page shows of each booking (its lesson, title and public name). */
+export interface ScanPageView extends Omit<ScanView, 'today'> {
+  today: PageTodayEntry[]
 }
 
 /**
@@ -267,10 +281,16 @@ async function releaseRoom(deps: CheckInDeps, roomId: number): Promise<void> {
 }
 
 /**
- * GET /scan/:id?k= and the scan page: the room now, today's remaining bookings and the one action
- * that fits the viewer (undefined = not logged in).
+ * GET /scan/:id?k=: the room now, today's remaining bookings and the one action that fits the
+ * viewer (undefined = not logged in).
  */
 export async function scanView(deps: CheckInDeps, viewer: ActingUser | undefined, roomId: number, key: unknown): Promise<ScanView> {
+  const view = await scanPageView(deps, viewer, roomId, key)
+  return { ...view, today: view.today.map(({ lesson: _lesson, title: _title, public_name: _name, ...entry }) => entry) }
+}
+
+/** The scan page's view: scanView with each booking's lesson, title and the name the page may show. */
+export async function scanPageView(deps: CheckInDeps, viewer: ActingUser | undefined, roomId: number, key: unknown): Promise<ScanPageView> {
   const room = await roomOf(deps.database.db, roomId)
   await releaseRoom(deps, roomId)
   const now = deps.clock.now()
@@ -280,8 +300,9 @@ export async function scanView(deps: CheckInDeps, viewer: ActingUser | undefined
   const [view, todayRows, freeIfOpen, mine] = await Promise.all([
     getRoomView(deps, roomId),
     db.select({
-      id: reservations.id, userId: reservations.userId, userName: users.name, startTime: reservations.startTime,
+      id: reservations.id, userId: reservations.userId, ...OWNER_COLUMNS, startTime: reservations.startTime,
       endTime: reservations.endTime, checkInRequired: reservations.checkInRequired, checkedInAt: reservations.checkedInAt,
+      seriesId: reservations.seriesId, title: reservations.title,
     }).from(reservations).innerJoin(users, eq(users.id, reservations.userId))
       .where(and(eq(reservations.roomId, roomId), remainingToday(now, deps.config.appTimezone)))
       .orderBy(asc(reservations.startTime)),
@@ -332,14 +353,20 @@ export async function scanView(deps: CheckInDeps, viewer: ActingUser | undefined
     reservation: own ? reservationView(own, room, now) : null,
     free_until: free.until ? formatUtc(free.until) : null,
     book_now: options.map((o) => ({ minutes: o.minutes, end_time: formatUtc(o.end) })),
-    today: todayRows.map((r) => ({
-      id: r.id,
-      user_name: r.userName,
-      start_time: formatUtc(r.startTime),
-      end_time: formatUtc(r.endTime),
-      ...checkInFields(r),
-      mine: viewer !== undefined && r.userId === viewer.id,
-    })),
+    today: todayRows.map((r) => {
+      const mine = viewer !== undefined && r.userId === viewer.id
+      return {
+        id: r.id,
+        user_name: mine ? r.userName : apiUserName(deps.config, r),
+        start_time: formatUtc(r.startTime),
+        end_time: formatUtc(r.endTime),
+        ...checkInFields(r),
+        mine,
+        lesson: r.seriesId !== null,
+        title: r.title,
+        public_name: publicName(r),
+      }
+    }),
   }
 }
 

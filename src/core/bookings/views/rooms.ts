@@ -29,6 +29,7 @@ import { likePattern } from '../../../lib/query-params'
 import { holdsRoomAt, notPending } from './occupancy'
 import { ROOM_MSG } from '../messages'
 import { closuresOverlapping, coversRoom } from '../timetable/closures'
+import { apiUserName, OWNER_COLUMNS } from './public-names'
 
 type RoomStatus = (typeof ROOM_STATUSES)[number]
 
@@ -76,7 +77,7 @@ export async function listRoomViews(
 
   const current = executor
     .select({
-      id: reservations.id, userId: reservations.userId, userName: users.name, endTime: reservations.endTime,
+      id: reservations.id, userId: reservations.userId, ...OWNER_COLUMNS, endTime: reservations.endTime,
       checkInRequired: reservations.checkInRequired, checkedInAt: reservations.checkedInAt,
     })
     .from(reservations)
@@ -86,7 +87,7 @@ export async function listRoomViews(
     .as('current_reservation')
 
   const next = executor
-    .select({ id: reservations.id, userName: users.name, startTime: reservations.startTime })
+    .select({ id: reservations.id, ...OWNER_COLUMNS, startTime: reservations.startTime })
     .from(reservations)
     .innerJoin(users, eq(users.id, reservations.userId))
     .where(and(
@@ -130,11 +131,15 @@ export async function listRoomViews(
       currentId: current.id,
       currentUserId: current.userId,
       currentUserName: current.userName,
+      currentUserRole: current.userRole,
+      currentUserTeacherPending: current.userTeacherPending,
       currentEnd: current.endTime,
       currentCheckInRequired: current.checkInRequired,
       currentCheckedInAt: current.checkedInAt,
       nextId: next.id,
       nextUserName: next.userName,
+      nextUserRole: next.userRole,
+      nextUserTeacherPending: next.userTeacherPending,
       nextStart: next.startTime,
       closureId: closure.id,
       closureKind: closure.kind,
@@ -169,11 +174,14 @@ export async function listRoomViews(
     total,
     rooms: rows.map((row) => roomView(deps.config, row.room, {
       current: row.currentId === null ? null : {
-        id: row.currentId, user_id: row.currentUserId!, user_name: row.currentUserName!, end_time: formatUtc(row.currentEnd!),
+        id: row.currentId, user_id: row.currentUserId!,
+        user_name: apiUserName(deps.config, { userName: row.currentUserName!, userRole: row.currentUserRole!, userTeacherPending: row.currentUserTeacherPending! }),
+        end_time: formatUtc(row.currentEnd!),
         check_in_required: row.currentCheckInRequired!, checked_in_at: formatUtcOrNull(row.currentCheckedInAt),
       },
       next: row.nextId === null ? null : {
-        id: row.nextId, start_time: formatUtc(row.nextStart!), user_name: row.nextUserName!,
+        id: row.nextId, start_time: formatUtc(row.nextStart!),
+        user_name: apiUserName(deps.config, { userName: row.nextUserName!, userRole: row.nextUserRole!, userTeacherPending: row.nextUserTeacherPending! }),
       },
       closure: row.closureId === null ? null : {
         id: row.closureId, kind: row.closureKind!, reason: row.closureReason!, start_time: formatUtc(row.closureStart!), end_time: formatUtc(row.closureEnd!),
@@ -240,7 +248,8 @@ export async function getRoomView(deps: RoomDeps, id: number, executor?: Executo
 /**
  * All reservations of a room, every status, with their user names, ascending by start (the
  * schedule and the history). These are views of the room, read by others than the owners: the
- * cancel reason is not even read, since why a booking ended is not shown there (scheduleEntry).
+ * cancel reason is not even read, since why a booking ended is not shown there (scheduleEntry),
+ * and a student's name is shown as PUBLIC_USER_NAMES says (public-names.ts).
  */
 export async function roomSchedule(
   deps: RoomDeps,
@@ -252,7 +261,7 @@ export async function roomSchedule(
     .select({
       id: reservations.id,
       userId: reservations.userId,
-      userName: users.name,
+      ...OWNER_COLUMNS,
       startTime: reservations.startTime,
       endTime: reservations.endTime,
       status: reservations.status,
@@ -264,7 +273,7 @@ export async function roomSchedule(
     .innerJoin(users, eq(users.id, reservations.userId))
     .where(eq(reservations.roomId, roomId))
     .orderBy(asc(reservations.startTime), asc(reservations.id))
-  return rows.map((row) => scheduleEntry(row, now))
+  return rows.map((row) => scheduleEntry({ ...row, userName: apiUserName(deps.config, row) }, now))
 }
 
 /** How far ahead a room's free slots look. */
