@@ -184,8 +184,9 @@ export const CATALOGUE: Record<string, string> = {
   'starts_on must not be after ends_on': 'starts_on не может быть позже ends_on',
 
   // ---- timetable import (IMPORT_MSG) ----
-  'the header must name the columns room,teacher,weekday,start,end,from,until (title optional), separated by commas or semicolons':
-    'в заголовке должны быть столбцы room,teacher,weekday,start,end,from,until (title по желанию) через запятую или точку с запятой',
+  'the header must name the columns room,teacher,weekday,start,end,from,until (title optional) or аудитория,преподаватель,день,начало,конец,с,по (название optional), separated by semicolons, commas or tabs':
+    'в заголовке должны быть столбцы аудитория,преподаватель,день,начало,конец,с,по (название по желанию) или room,teacher,weekday,start,end,from,until (title по желанию) через точку с запятой, запятую или табуляцию',
+  '{field} must be a date YYYY-MM-DD or DD.MM.YYYY': '{field}: дата в формате ДД.ММ.ГГГГ или ГГГГ-ММ-ДД',
   'not a readable CSV file: {detail}': 'файл CSV не читается: {detail}',
   'nothing was imported: see the rows with errors or conflicts; send skip_conflicts=1 to leave the conflicting lessons out':
     'ничего не импортировано: см. строки с ошибками и конфликтами; отправьте skip_conflicts=1, чтобы пропустить конфликтующие занятия',

@@ -12,7 +12,7 @@ export const hasChromium = existsSync(CHROMIUM_PATH)
 
 /**
  * Where the browser tests save their screenshots: an ignored folder, so that `bun test` leaves the
- * work tree clean; with UPDATE_SCREENSHOTS=1 the README's pictures in docs/screenshots.
+ * work tree clean; with UPDATE_SCREENSHOTS=1 the pictures in docs/screenshots (docs/api.md shows them).
  */
 export const SCREENSHOT_DIR = path.resolve(import.meta.dir, '../..', process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'data/screenshots')
 

@@ -198,7 +198,6 @@ export const SERIES_MSG = {
 /** Importing a term's timetable (timetable-import.ts). */
 export const IMPORT_MSG = {
   badCsv: (detail: string) => `not a readable CSV file: ${detail}`,
-  header: 'the header must name the columns room,teacher,weekday,start,end,from,until (title optional), separated by commas or semicolons',
   tooManyRows: (max: Count) => `at most ${max} rows per import`,
   unknownRoom: (name: string) => `room not found: ${name}`,
   unknownTeacher: (name: string) => `user not found: ${name}`,

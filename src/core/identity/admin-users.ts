@@ -96,8 +96,9 @@ export async function updateUser(ctx: Ctx, actor: Actor, id: number, body: { nam
     recordChange(tx, {
       at: ctx.clock.now(),
       actorId: actor.id, event: 'user.updated', description: `${actor.name} ${what}`,
-      // a new name shows in every room view that names this user's bookings
-      rooms: changes.name ? 'all' : [],
+      // A new name shows in every room view that names this user's bookings; a new role (or a
+      // teacher approved) decides whether their name is shown at all (PUBLIC_USER_NAMES, decision 029).
+      rooms: changes.name || changes.role || changes.teacherPending !== undefined ? 'all' : [],
       data: {
         user_id: id,
         changes: Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, { from: before[k as keyof typeof changes], to: v }])),

@@ -184,7 +184,7 @@ export async function deletePolicy(deps: PolicyDeps, admin: Admin, id: number) {
 }
 
 /**
- * The recommended set for a college (README "Fair use"): students 4 h per booking, 14 days ahead,
+ * The recommended set for a college (docs/api.md, "Fair use"): students 4 h per booking, 14 days ahead,
  * 3 active bookings, 10 h a week; teachers 8 h per booking, 180 days ahead.
  */
 const RECOMMENDED_POLICIES: (PolicyInput & { role: UserRole })[] = [
