@@ -11,6 +11,7 @@ import { buildContext, type Ctx } from './context'
 import type { Deps } from './deps'
 import { startSweeper, type Sweeper } from './core/bookings/checkin/sweeper'
 import { PEER_NOTICE_MS } from './core/events/bus'
+import { followSettings, loadSettings } from './core/settings/settings'
 import { adminRoutes } from './modules/admin'
 import { authRoutes } from './modules/auth'
 import { checkinRoutes } from './modules/checkin'
@@ -59,7 +60,7 @@ function buildApp(deps: Deps, ctx: Ctx) {
   // whose schema has a t.Integer (a decode-only transform) went through TypeBox's interpreted
   // Encode: 15% of the CPU of GET /api/rooms (docs/performance.md). No response schema encodes.
   const app = new Elysia({ encodeSchema: false })
-    .use(errorHandler(deps.log, { timeZone: deps.config.appTimezone, clock: deps.clock }))
+    .use(errorHandler(deps.log, { get timeZone() { return deps.config.appTimezone }, clock: deps.clock }))
     .use(securityHeaders(deps.config))
     .use(requestLog(deps.log))
     .use(corsPlugin(deps.config.corsOrigins))
@@ -103,12 +104,16 @@ export interface Qrbook {
 export function createApp(deps: Deps): Qrbook {
   const ctx = buildContext(deps)
   const app = buildApp(deps, ctx)
+  // Another instance's settings change reaches this one through the change record.
+  const unfollow = followSettings(ctx, ctx.events.onChange)
   let sweeper: Sweeper | undefined
   let stopped: Promise<void> | undefined
   return {
     app,
     ctx,
     async start() {
+      // The rooms' time zone an admin set, before the first request and the first sweep.
+      await loadSettings(ctx).catch((error: Error) => deps.log.warn('could not read the settings; APP_TIMEZONE applies', { error: error.message }))
       // Every worker runs one; a PostgreSQL advisory lock per sweep lets only one of them work at a time.
       if (deps.config.sweepIntervalS > 0 && !sweeper) sweeper = startSweeper(ctx, deps.config.sweepIntervalS)
       // Not listening (the database is down at start) does not keep the server from starting: reads
@@ -119,6 +124,7 @@ export function createApp(deps: Deps): Qrbook {
     stop() {
       stopped ??= (async () => {
         await sweeper?.stop()
+        unfollow()
         await ctx.events.stop()
         // a store passed in deps belongs to whoever passed it
         if (!deps.rateLimitStore) await ctx.rateLimitStore?.close()

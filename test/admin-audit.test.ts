@@ -117,6 +117,8 @@ describe('GET /admin/audit/logs', () => {
       'policy.updated': 'create_user',
       'policy.deleted': 'create_user',
       'user.suspension_lifted': 'create_user',
+      // the rooms' time zone (issue 26)
+      'settings.updated': 'update_room',
     })
     // the default answer (newest 200) only ever holds the original's actions
     for (const l of (await admin.get('/api/admin/audit/logs')).body.logs) expect(AUDIT_ACTIONS).toContain(l.action)
@@ -127,9 +129,9 @@ describe('GET /admin/audit/logs', () => {
     expect(new Set(byAction.logs.map((l: any) => l.action))).toEqual(new Set(['update_room']))
     expect(new Set(byAction.logs.map((l: any) => l.event))).toEqual(new Set([
       'room.created', 'room.updated', 'room.blocked', 'room.unblocked', 'room.qr_regenerated',
-      'closure.created', 'closure.updated', 'closure.deleted', 'term.created',
+      'closure.created', 'closure.updated', 'closure.deleted', 'term.created', 'settings.updated',
     ]))
-    expect(byAction.pagination.total).toBe(250 + 9) // the 250 above, and one row of each of the 9 kinds reported as update_room
+    expect(byAction.pagination.total).toBe(250 + 10) // the 250 above, and one row of each of the 10 kinds reported as update_room
     const two = (await admin.get('/api/admin/audit/logs?action=create_user&action=logout')).body.logs
     expect(new Set(two.map((l: any) => l.event))).toEqual(new Set([
       'user.created', 'user.updated', 'user.password_reset', 'user.password_changed', 'user.signed_up', 'user.logged_out',

@@ -289,3 +289,15 @@ export type Closure = typeof closures.$inferSelect
 export type Term = typeof terms.$inferSelect
 export type BookingPolicy = typeof bookingPolicies.$inferSelect
 export type BookingApproval = (typeof bookingApproval.enumValues)[number]
+
+/**
+ * Settings an admin changes at run time (issue 26): one row per key, its value as JSON. Today
+ * `app_timezone`, the rooms' time zone (APP_TIMEZONE is the default until an admin sets one).
+ * Every instance follows a change through the change record (core/settings).
+ */
+export const settings = pgTable('settings', {
+  key: varchar('key', { length: 60 }).primaryKey(),
+  value: jsonb('value').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+})
+

@@ -192,6 +192,9 @@ export const CATALOGUE: Record<string, string> = {
     'ничего не импортировано: см. строки с ошибками и конфликтами; отправьте skip_conflicts=1, чтобы пропустить конфликтующие занятия',
   'at most {max, number} rows per import': 'не больше {max} строк за один импорт',
 
+  // ---- settings ----
+  'app_timezone must be an IANA time zone such as Europe/Moscow, or null for APP_TIMEZONE': 'app_timezone: часовой пояс IANA, например Europe/Moscow, или null, чтобы вернуть APP_TIMEZONE',
+
   // ---- policies ----
   'room_type and room_id: give at most one of them': 'room_type и room_id: укажите не больше одного',
   'a policy needs at least one limit, or requires_approval: true': 'правилу нужен хотя бы один лимит или requires_approval: true',

@@ -60,6 +60,8 @@ const ACTION_OF: Record<ChangeEvent, ReportedAuditAction> = {
   'policy.created': 'create_user',
   'policy.updated': 'create_user',
   'policy.deleted': 'create_user',
+  // the rooms' time zone: their hours change
+  'settings.updated': 'update_room',
 }
 
 export const AUDIT_EVENTS = CHANGE_EVENTS

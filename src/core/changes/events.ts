@@ -15,6 +15,7 @@ export const CHANGE_EVENTS = [
   'closure.created', 'closure.updated', 'closure.deleted',
   'term.created',
   'policy.created', 'policy.updated', 'policy.deleted',
+  'settings.updated',
 ] as const
 
 export type ChangeEvent = (typeof CHANGE_EVENTS)[number]

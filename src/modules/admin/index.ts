@@ -8,6 +8,7 @@ import type { Ctx } from '../../context'
 import { adminAuditRoutes } from './audit'
 import { adminReservationRoutes } from './reservations'
 import { adminRoomRoutes } from './rooms'
+import { adminSettingsRoutes } from './settings'
 import { adminStatsRoutes } from './stats'
 import { adminTimetableRoutes } from './timetable'
 import { adminUserRoutes } from './users'
@@ -20,3 +21,4 @@ export const adminRoutes = (ctx: Ctx) =>
     .use(adminAuditRoutes(ctx))
     .use(adminStatsRoutes(ctx))
     .use(adminTimetableRoutes(ctx))
+    .use(adminSettingsRoutes(ctx))
