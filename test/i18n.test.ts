@@ -5,6 +5,7 @@
  * the original's English, byte for byte.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { IMPORT_MSG } from '../src/core/bookings/messages'
 import { CATALOGUE } from '../src/lib/catalogue'
 import { catalogueEntryOf, pickLanguage, translate } from '../src/lib/i18n'
 import { fixedClock } from '../src/lib/clock'
@@ -66,6 +67,13 @@ describe('the catalogue', () => {
       const ru = translate(sample, 'ru', { timeZone: TZ, now })
       expect(ru, en).not.toBe(sample)
       expect(ru, en).not.toMatch(/[{}]/)
+    }
+  })
+
+  test("every message of an import report's rows has a translation", () => {
+    for (const [name, message] of Object.entries(IMPORT_MSG)) {
+      const sample = typeof message === 'function' ? (message as (...args: unknown[]) => string)('3', '4') : message
+      expect(catalogueEntryOf(sample), name).toBeDefined()
     }
   })
 
@@ -150,6 +158,18 @@ describe('answers in the request language', () => {
     expect(ru.status).toBe(409)
     expect(ru.body.msg).toBe('Время занято: занятие «Матанализ» (teacher), 05.09 10:00–11:30')
     expect(ru.body.held_by).toEqual(en.body.held_by)
+  })
+
+  test("an import report's rows in Russian; without the header as the code wrote them", async () => {
+    const file = 'аудитория;преподаватель;день;начало;конец;с;по\nZ999;teacher;пн;10:00;11:30;09.09.2030;30.09.2030\nR1;nobody;вт;10:00;11:30;09.09.2030;30.09.2030\n'
+    const send = (headers: Record<string, string>) => admin.request('POST', '/api/admin/timetable/import?dry_run=1', { body: file, headers: { 'content-type': 'text/csv', ...headers }, csrf: true })
+    const en = await send({})
+    const ru = await send(RU.headers)
+    expect(ru.status).toBe(en.status)
+    const errors = (r: typeof en) => JSON.stringify(r.body).match(/"errors":\[[^\]]*\]/g)
+    expect(errors(en)).toEqual(['"errors":["room not found: Z999"]', '"errors":["user not found: nobody"]'])
+    expect(errors(ru)).toEqual(['"errors":["аудитория не найдена: Z999"]', '"errors":["пользователь не найден: nobody"]'])
+    expect(ru.headers.get('vary')).toContain('Accept-Language')
   })
 
   test('the weekly limit, with Russian plural forms', async () => {

@@ -191,6 +191,16 @@ export const CATALOGUE: Record<string, string> = {
   'nothing was imported: see the rows with errors or conflicts; send skip_conflicts=1 to leave the conflicting lessons out':
     'ничего не импортировано: см. строки с ошибками и конфликтами; отправьте skip_conflicts=1, чтобы пропустить конфликтующие занятия',
   'at most {max, number} rows per import': 'не больше {max} строк за один импорт',
+  // a row's errors and conflicts inside the report
+  'user not found: {name}': 'пользователь не найден: {name}',
+  '{name} is not a teacher': '{name} не преподаватель',
+  "{name} is not a teacher yet: their teacher account awaits an admin's approval": '{name} ещё не преподаватель: учётная запись ждёт подтверждения администратором',
+  'title longer than {max, number} characters': 'название длиннее {max, plural, one {# символа} few {# символов} many {# символов} other {# символа}}',
+  'overlaps the lesson of line {line, number} of this file': 'пересекается с занятием из строки {line} этого файла',
+  'weekday {value}: use 1-7, mon..sun or пн..вс': 'день недели {value}: укажите 1-7, пн..вс или mon..sun',
+  '{field} must be a time of day HH:MM': '{field}: время в формате ЧЧ:ММ',
+  'no lesson between from and until': 'между «с» и «по» нет ни одного занятия',
+  'conflict': 'пересечение',
 
   // ---- settings ----
   'app_timezone must be an IANA time zone such as Europe/Moscow, or null for APP_TIMEZONE': 'app_timezone: часовой пояс IANA, например Europe/Moscow, или null, чтобы вернуть APP_TIMEZONE',

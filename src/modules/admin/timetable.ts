@@ -14,11 +14,24 @@ import { FILE_ENCODINGS } from '../../core/bookings/timetable/encoding'
 import { Id, IdList } from '../../lib/input'
 import { NAME_MSG } from '../../lib/names'
 import { localParts, TIME_MSG } from '../../lib/time'
+import { pickLanguage, translate, type Lang, type TranslateOptions } from '../../lib/i18n'
 import { authGuard } from '../../plugins/auth'
 import { perMinute } from '../../plugins/rate-limit'
 import { routeRules } from '../../plugins/route-rules'
 
 const tags = ['Admin']
+
+/** An import report in `lang`: every `msg` and every row's `errors`, through the catalogue (lib/i18n.ts). */
+function translateReport(value: unknown, lang: Lang, options: TranslateOptions): unknown {
+  const say = (message: string) => translate(message, lang, options)
+  const walk = (node: unknown, key?: string): unknown => {
+    if (typeof node === 'string') return key === 'msg' || key === 'errors' ? say(node) : node
+    if (Array.isArray(node)) return node.map((item) => walk(item, key))
+    if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v, k)]))
+    return node
+  }
+  return walk(value)
+}
 const Kind = (description: string) => t.UnionEnum(CLOSURE_KINDS, { description, default: undefined, error: `kind must be one of ${CLOSURE_KINDS.join(', ')}` })
 const when = (description: string) => t.Optional(t.Unknown({ description: `${description}, ISO 8601`, examples: ['2026-12-31T21:00:00Z'] }))
 
@@ -193,11 +206,14 @@ export const adminTimetableRoutes = (ctx: Ctx) =>
       response: { 200: t.Object({ terms: t.Array(Term) }) },
       detail: { tags, summary: 'The academic terms, by start' },
     })
-    .post('/timetable/import', async ({ body, query, user, set }) => {
+    .post('/timetable/import', async ({ body, query, user, set, request }) => {
       const dryRun = on(query.dry_run)
       // The report comes serialized from the import's worker thread (a megabyte for 5,000 rows):
-      // answered as it is, not parsed and serialized again here.
-      const report = await importTimetable(ctx, user, new Uint8Array(body), { dryRun, skipConflicts: on(query.skip_conflicts) })
+      // answered as it is, not parsed and serialized again here, unless it is read in Russian.
+      const serialized = await importTimetable(ctx, user, new Uint8Array(body), { dryRun, skipConflicts: on(query.skip_conflicts) })
+      const lang = pickLanguage(request.headers.get('accept-language'))
+      const report = lang === 'en' ? serialized : JSON.stringify(translateReport(JSON.parse(serialized), lang, { timeZone: ctx.config.appTimezone, now: ctx.clock.now() }))
+      set.headers.vary = set.headers.vary ? `${set.headers.vary}, Accept-Language` : 'Accept-Language'
       return new Response(report, { status: dryRun ? 200 : 201, headers: { ...(set.headers as Record<string, string>), 'content-type': 'application/json;charset=utf-8' } })
     }, {
       auth: 'admin',
