@@ -114,12 +114,13 @@ export function createApp(deps: Deps): Qrbook {
     async start() {
       // The rooms' time zone an admin set, before the first request and the first sweep.
       await loadSettings(ctx).catch((error: Error) => deps.log.warn('could not read the settings; APP_TIMEZONE applies', { error: error.message }))
-      // Every worker runs one; a PostgreSQL advisory lock per sweep lets only one of them work at a time.
-      if (deps.config.sweepIntervalS > 0 && !sweeper) sweeper = startSweeper(ctx, deps.config.sweepIntervalS)
       // Not listening (the database is down at start) does not keep the server from starting: reads
       // are built afresh until the feed runs.
       const listening = await ctx.events.start().catch(() => false)
       if (listening && deps.database.kind === 'postgres') await Bun.sleep(PEER_NOTICE_MS)
+      // Last, so that its first sweep (and its log line) comes once the server can answer about it.
+      // Every worker runs one; a PostgreSQL advisory lock per sweep lets only one of them work at a time.
+      if (deps.config.sweepIntervalS > 0 && !sweeper) sweeper = startSweeper(ctx, deps.config.sweepIntervalS)
     },
     stop() {
       stopped ??= (async () => {
