@@ -89,8 +89,7 @@ export async function readSettings(deps: SettingsDeps): Promise<SettingsView> {
  * change record (`settings.updated`, every room: their hours change), which every instance's feed
  * hears and reloads by.
  */
-export async function updateSettings(deps: SettingsDeps, actor: { id: number; name: string }, body: { app_timezone?: unknown }): Promise<SettingsView> {
-  if (body.app_timezone === undefined) return readSettings(deps)
+export async function updateSettings(deps: SettingsDeps, actor: { id: number; name: string }, body: { app_timezone: unknown }): Promise<SettingsView> {
   const zone = body.app_timezone
   if (zone !== null && !isTimeZone(zone)) throw new BadRequest(SETTINGS_MSG.badTimezone)
   await writeTransaction(deps.database, async (tx) => {

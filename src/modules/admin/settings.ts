@@ -12,10 +12,12 @@ const Settings = t.Object({
   environment_timezone: t.Union([t.String(), t.Null()], { description: 'what APP_TIMEZONE says (null: not set)' }),
 }, { examples: [{ app_timezone: 'Europe/Moscow', app_timezone_source: 'admin', environment_timezone: null }] })
 
+// The one setting there is, so it is required: a body without it (or not an object) is 400, not a silent no-op.
 const SettingsBody = t.Object({
-  app_timezone: t.Optional(t.Union([t.String({ maxLength: 60 }), t.Null()], {
+  app_timezone: t.Union([t.String({ maxLength: 60 }), t.Null()], {
     description: 'an IANA time zone such as Europe/Moscow; null goes back to APP_TIMEZONE',
-  })),
+    error: SETTINGS_MSG.badTimezone,
+  }),
 }, { examples: [{ app_timezone: 'Europe/Moscow' }] })
 
 const detail = (summary: string) => ({ tags: ['Admin'], summary })
