@@ -5,6 +5,7 @@
  */
 import { DEFAULT_PASSWORD_HASH_COST, type PasswordHashCost } from './lib/passwords'
 import { parseRateLimits, type RateLimit } from './lib/rate-limit-spec'
+import { isTimeZone } from './lib/time'
 
 export class ConfigError extends Error {
   constructor(variable: string, expected: string, got?: string) {
@@ -203,11 +204,7 @@ function parseOrigins(env: Env): string[] {
 
 function parseTimezone(env: Env): string {
   const tz = read(env, 'APP_TIMEZONE') ?? 'UTC'
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz })
-  } catch {
-    throw new ConfigError('APP_TIMEZONE', 'expected an IANA time zone such as UTC or Europe/Moscow', tz)
-  }
+  if (!isTimeZone(tz)) throw new ConfigError('APP_TIMEZONE', 'expected an IANA time zone such as UTC or Europe/Moscow', tz)
   return tz
 }
 

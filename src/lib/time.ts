@@ -220,6 +220,17 @@ const offsetFormatters = new Map<string, Intl.DateTimeFormat>()
  * "UTC+3", "UTC-4", "UTC+5:30". An offset is unambiguous where abbreviations are not (IST, BST),
  * and it says at once how far the page is from the reader's phone.
  */
+/** Whether the runtime knows this IANA time zone (APP_TIMEZONE, and the one an admin sets). */
+export function isTimeZone(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length === 0) return false
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value })
+    return true
+  } catch {
+    return false
+  }
+}
+
 export function zoneLabel(date: Date, timeZone: string): string {
   let f = offsetFormatters.get(timeZone)
   if (!f) offsetFormatters.set(timeZone, (f = new Intl.DateTimeFormat('en-GB', { timeZone, timeZoneName: 'shortOffset' })))

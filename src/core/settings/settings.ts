@@ -14,6 +14,7 @@ import type { Database } from '../../db/client'
 import { settings } from '../../db/schema'
 import type { Clock } from '../../lib/clock'
 import { BadRequest } from '../../lib/errors'
+import { isTimeZone } from '../../lib/time'
 import { recordChange, writeTransaction } from '../changes'
 
 export const SETTINGS_MSG = {
@@ -41,16 +42,6 @@ function apply(config: Config, adminZone: string | null): void {
   const env = environmentZone(config)
   config.appTimezone = adminZone ?? env.zone
   config.appTimezoneExplicit = adminZone !== null || env.explicit
-}
-
-function isTimeZone(value: unknown): value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 60) return false
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value })
-    return true
-  } catch {
-    return false
-  }
 }
 
 async function storedZone(deps: Pick<SettingsDeps, 'database'>): Promise<string | null> {
@@ -91,7 +82,7 @@ export async function readSettings(deps: SettingsDeps): Promise<SettingsView> {
  */
 export async function updateSettings(deps: SettingsDeps, actor: { id: number; name: string }, body: { app_timezone: unknown }): Promise<SettingsView> {
   const zone = body.app_timezone
-  if (zone !== null && !isTimeZone(zone)) throw new BadRequest(SETTINGS_MSG.badTimezone)
+  if (zone !== null && !(isTimeZone(zone) && zone.length <= 60)) throw new BadRequest(SETTINGS_MSG.badTimezone)
   await writeTransaction(deps.database, async (tx) => {
     const [before] = await tx.select().from(settings).where(eq(settings.key, APP_TIMEZONE)).for('update')
     const from = (before?.value as string | undefined) ?? null
