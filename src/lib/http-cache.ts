@@ -41,8 +41,8 @@ function acceptsGzip(acceptEncoding: string | null): boolean {
   })
 }
 
-/** `Vary` with `value` added to what the other plugins set (CORS varies on Origin). */
-function vary(existing: string | undefined, value: string): string {
+/** `Vary` with `value` added to what the other plugins set (CORS varies on Origin), once. */
+export function addVary(existing: string | undefined, value: string): string {
   if (!existing) return value
   return existing.toLowerCase().split(',').some((v) => v.trim() === value.toLowerCase()) ? existing : `${existing}, ${value}`
 }
@@ -56,7 +56,7 @@ export function cachedJsonResponse(request: Request, headers: Record<string, str
     ...headers,
     etag: body.etag,
     'cache-control': 'no-cache',
-    vary: vary(headers.vary ?? headers.Vary, 'Accept-Encoding'),
+    vary: addVary(headers.vary ?? headers.Vary, 'Accept-Encoding'),
   }
   delete common.Vary
   if (etagMatches(request.headers.get('if-none-match'), body.etag)) return new Response(null, { status: 304, headers: common })

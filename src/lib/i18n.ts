@@ -35,6 +35,9 @@ export function pickLanguage(header: string | null | undefined): Lang {
   return best?.lang ?? 'en'
 }
 
+/** The language a request asks for (its Accept-Language header). */
+export const requestLanguage = (request: Request): Lang => pickLanguage(request.headers.get('accept-language'))
+
 /** How a variable part of an English message is recognised, and what value it stands for. */
 const KINDS = {
   text: { pattern: '(.+?)', read: (s: string) => s },

@@ -16,7 +16,8 @@ import { pgErrorCode } from '../db/client'
 import { isDatabaseUnavailable } from '../db/errors'
 import { HttpError } from '../lib/errors'
 import type { Clock } from '../lib/clock'
-import { pickLanguage, translate } from '../lib/i18n'
+import { addVary } from '../lib/http-cache'
+import { requestLanguage, translate } from '../lib/i18n'
 import type { Logger } from '../lib/log'
 import { metaOf } from './request-context'
 
@@ -57,9 +58,9 @@ export const errorHandler = (log: Logger, locale: Locale) => {
   let unavailableCount = 0
   return new Elysia({ name: 'errors' }).onError({ as: 'global' }, (context) => {
     const answer = answerError(context)
-    const lang = pickLanguage(context.request.headers.get('accept-language'))
+    const lang = requestLanguage(context.request)
     // The same URL answers in two languages: caches must keep them apart.
-    context.set.headers.vary = context.set.headers.vary ? `${context.set.headers.vary}, Accept-Language` : 'Accept-Language'
+    context.set.headers.vary = addVary(context.set.headers.vary as string | undefined, 'Accept-Language')
     if (lang === 'en' || typeof answer?.msg !== 'string') return answer
     const params = context.error instanceof HttpError ? context.error.params : {}
     return { ...answer, msg: translate(answer.msg, lang, { timeZone: locale.timeZone, now: locale.clock.now(), params }) }

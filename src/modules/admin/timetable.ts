@@ -14,7 +14,8 @@ import { FILE_ENCODINGS } from '../../core/bookings/timetable/encoding'
 import { Id, IdList } from '../../lib/input'
 import { NAME_MSG } from '../../lib/names'
 import { localParts, TIME_MSG } from '../../lib/time'
-import { pickLanguage, translate, type Lang, type TranslateOptions } from '../../lib/i18n'
+import { addVary } from '../../lib/http-cache'
+import { requestLanguage, translate, type Lang, type TranslateOptions } from '../../lib/i18n'
 import { authGuard } from '../../plugins/auth'
 import { perMinute } from '../../plugins/rate-limit'
 import { routeRules } from '../../plugins/route-rules'
@@ -211,9 +212,9 @@ export const adminTimetableRoutes = (ctx: Ctx) =>
       // The report comes serialized from the import's worker thread (a megabyte for 5,000 rows):
       // answered as it is, not parsed and serialized again here, unless it is read in Russian.
       const serialized = await importTimetable(ctx, user, new Uint8Array(body), { dryRun, skipConflicts: on(query.skip_conflicts) })
-      const lang = pickLanguage(request.headers.get('accept-language'))
+      const lang = requestLanguage(request)
       const report = lang === 'en' ? serialized : JSON.stringify(translateReport(JSON.parse(serialized), lang, { timeZone: ctx.config.appTimezone, now: ctx.clock.now() }))
-      set.headers.vary = set.headers.vary ? `${set.headers.vary}, Accept-Language` : 'Accept-Language'
+      set.headers.vary = addVary(set.headers.vary as string | undefined, 'Accept-Language')
       return new Response(report, { status: dryRun ? 200 : 201, headers: { ...(set.headers as Record<string, string>), 'content-type': 'application/json;charset=utf-8' } })
     }, {
       auth: 'admin',

@@ -1,5 +1,5 @@
 /** /auth routes: thin handlers over the accounts service (src/core/identity); cookies and bodies as the frontend expects. */
-import { pickLanguage, translate } from '../../lib/i18n'
+import { requestLanguage, translate } from '../../lib/i18n'
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
 import { clientIp } from '../../lib/client-ip'
@@ -37,7 +37,7 @@ async function anyValidClaims(ctx: Ctx, request: Request): Promise<{ claims: Tok
 
 /** An answer's own message in the request's language (English without Accept-Language, as the original). */
 const say = (ctx: Ctx, request: Request, message: string) =>
-  translate(message, pickLanguage(request.headers.get('accept-language')), { timeZone: ctx.config.appTimezone, now: ctx.clock.now() })
+  translate(message, requestLanguage(request), { timeZone: ctx.config.appTimezone, now: ctx.clock.now() })
 
 export const authRoutes = (ctx: Ctx) =>
   new Elysia({ prefix: '/auth', detail: { tags: ['Auth'] } })

@@ -30,7 +30,7 @@ import * as authService from '../../core/identity/accounts'
 import { frontendRoomUrl } from '../../core/qr/codes'
 import { esc } from '../../lib/html'
 import { LOCAL_TIME_SCRIPT_HASH, renderScanPage } from './html'
-import { pickLanguage } from '../../lib/i18n'
+import { requestLanguage } from '../../lib/i18n'
 import { bookNow, checkIn, checkOut, scanPageView } from '../../core/bookings/checkin/checkin'
 import { sameSecret } from '../../lib/same-secret'
 import { MAX_ID } from '../../lib/input'
@@ -102,7 +102,7 @@ async function renderPage(
   k: string,
   notice: { done?: string; error?: HttpError; viewer?: 'anonymous' } = {},
 ): Promise<string> {
-  const lang = pickLanguage(request.headers.get('accept-language'))
+  const lang = requestLanguage(request)
   htmlHeaders(set, lang)
   const viewer = notice.viewer === 'anonymous' ? undefined : await pageViewer(ctx, request)
   let view

@@ -21,7 +21,7 @@ import { frame, SSE_HEADERS } from '../../lib/sse'
 import { displayEventStream } from './stream'
 import { displayState } from './state'
 import { oneRoomStream } from '../../core/events/stream'
-import { pickLanguage } from '../../lib/i18n'
+import { requestLanguage } from '../../lib/i18n'
 import { Id } from '../../lib/input'
 import { routeRules } from '../../plugins/route-rules'
 import { ROOM_MSG } from '../../core/bookings/messages'
@@ -50,7 +50,7 @@ export const displayRoutes = (ctx: Ctx) =>
       const [state] = await ctx.events.snapshot(params.id)
       if (!state) throw new NotFound(ROOM_MSG.notFound)
       const link = query.t === undefined ? 'missing' : checkDisplayToken(ctx.config.secretKey, room, query.t)
-      const lang = query.lang === 'ru' || query.lang === 'en' ? query.lang : pickLanguage(request.headers.get('accept-language'))
+      const lang = query.lang === 'ru' || query.lang === 'en' ? query.lang : requestLanguage(request)
       set.headers['content-type'] = 'text/html; charset=utf-8'
       set.headers['cache-control'] = 'no-store'
       set.headers['content-language'] = lang
