@@ -4,13 +4,12 @@
  * PostgreSQL database (the advisory lock serializes migrate + seed): test/system/seed-race.test.ts.
  */
 import { afterEach, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import type { Database } from '../src/db/client'
 import { SEED_ACCOUNTS, seed } from '../src/db/seed'
-import { reservations, rooms, users } from '../src/db/schema'
+import { users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { verifyPassword } from '../src/lib/passwords'
 import { testDatabase, type TestDatabase, stampedUser } from './helpers/db'
-import { counts } from './helpers/db-state'
+import { counts, seededData } from './helpers/db-state'
 
 setDefaultTimeout(30_000) // see test/setup.ts
 
@@ -18,21 +17,6 @@ const NOW = '2031-03-10T12:00:00.000Z'
 const MIN = 60_000
 const iso = (offsetMin: number) => new Date(Date.parse(NOW) + offsetMin * MIN).toISOString()
 
-/** The seeded data in a form that does not depend on ids or hashes. */
-async function seededData(database: Database) {
-  const allUsers = await database.db.select().from(users).orderBy(users.id)
-  const allRooms = await database.db.select().from(rooms).orderBy(rooms.id)
-  const allReservations = await database.db.select().from(reservations).orderBy(reservations.id)
-  const userName = new Map(allUsers.map((u) => [u.id, u.name]))
-  const roomName = new Map(allRooms.map((r) => [r.id, r.name]))
-  return {
-    users: allUsers.map((u) => ({ name: u.name, role: u.role })),
-    rooms: allRooms.map((r) => ({ name: r.name, type: r.type, isBlocked: r.isBlocked })),
-    reservations: allReservations.map((r) => ({
-      room: roomName.get(r.roomId), user: userName.get(r.userId), start: r.startTime.toISOString(), end: r.endTime.toISOString(), status: r.status,
-    })),
-  }
-}
 
 const databases: TestDatabase[] = []
 afterEach(async () => {

@@ -18,3 +18,19 @@ export async function appliedMigrations(database: Database): Promise<number> {
   const [row] = rowsOf<{ n: number | string }>(await database.db.execute(sql`select count(*) as n from drizzle.__drizzle_migrations`))
   return Number(row!.n)
 }
+
+/** The seeded data in a form that does not depend on ids or hashes. */
+export async function seededData(database: Database) {
+  const allUsers = await database.db.select().from(users).orderBy(users.id)
+  const allRooms = await database.db.select().from(rooms).orderBy(rooms.id)
+  const allReservations = await database.db.select().from(reservations).orderBy(reservations.id)
+  const userName = new Map(allUsers.map((u) => [u.id, u.name]))
+  const roomName = new Map(allRooms.map((r) => [r.id, r.name]))
+  return {
+    users: allUsers.map((u) => ({ name: u.name, role: u.role })),
+    rooms: allRooms.map((r) => ({ name: r.name, type: r.type, isBlocked: r.isBlocked })),
+    reservations: allReservations.map((r) => ({
+      room: roomName.get(r.roomId), user: userName.get(r.userId), start: r.startTime.toISOString(), end: r.endTime.toISOString(), status: r.status,
+    })),
+  }
+}

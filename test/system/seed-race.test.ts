@@ -4,10 +4,9 @@
  * test/seed.test.ts.
  */
 import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import { createDb, type Database } from '../../src/db/client'
-import { reservations, rooms, users } from '../../src/db/schema'
+import { createDb } from '../../src/db/client'
 import { createPostgresDatabase, postgresServerUrl } from '../helpers/db'
-import { appliedMigrations, counts, MIGRATION_COUNT } from '../helpers/db-state'
+import { appliedMigrations, counts, MIGRATION_COUNT, seededData } from '../helpers/db-state'
 import { killAll, processEnv, spawnServer } from '../helpers/process'
 
 setDefaultTimeout(30_000) // see test/setup.ts
@@ -16,21 +15,6 @@ const PG = await postgresServerUrl()
 
 afterAll(killAll)
 
-/** The seeded data in a form that does not depend on ids or hashes. */
-async function seededData(database: Database) {
-  const allUsers = await database.db.select().from(users).orderBy(users.id)
-  const allRooms = await database.db.select().from(rooms).orderBy(rooms.id)
-  const allReservations = await database.db.select().from(reservations).orderBy(reservations.id)
-  const userName = new Map(allUsers.map((u) => [u.id, u.name]))
-  const roomName = new Map(allRooms.map((r) => [r.id, r.name]))
-  return {
-    users: allUsers.map((u) => ({ name: u.name, role: u.role })),
-    rooms: allRooms.map((r) => ({ name: r.name, type: r.type, isBlocked: r.isBlocked })),
-    reservations: allReservations.map((r) => ({
-      room: roomName.get(r.roomId), user: userName.get(r.userId), start: r.startTime.toISOString(), end: r.endTime.toISOString(), status: r.status,
-    })),
-  }
-}
 
 describe.skipIf(!PG)('two server processes starting at once on one fresh PostgreSQL database', () => {
   test('migrate and seed exactly once; both serve', async () => {
