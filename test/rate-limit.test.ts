@@ -8,7 +8,7 @@ import { RedisClient } from 'bun'
 import { createMemoryStore, createRedisStore } from '../src/lib/rate-limit-store'
 import { parseRateLimit, parseRateLimits } from '../src/lib/rate-limit-spec'
 import { silentLogger } from '../src/lib/log'
-import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
+import { Client, limitedApps, loggedIn, type TestApp } from './helpers/app'
 
 setDefaultTimeout(30_000) // Bun's 5 s default is too short for tests that start databases and processes
 
@@ -30,16 +30,9 @@ async function redisAnswers(url: string, timeoutMs = 1000): Promise<boolean> {
   }
 }
 const redisUp = await redisAnswers(REDIS_URL)
-const opened: TestApp[] = []
-afterAll(async () => {
-  await Promise.all(opened.map((t) => t.close()))
-})
-
-async function limitedApp(env: Record<string, string> = {}, extra: Partial<Parameters<typeof testApp>[0]> = {}) {
-  const t = await testApp({ env: { RATELIMIT_ENABLED: 'true', ...env }, ...extra })
-  opened.push(t)
-  return t
-}
+const apps = limitedApps()
+afterAll(apps.close)
+const limitedApp = apps.open
 
 const randomIp = () => `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`
 

@@ -73,6 +73,19 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
   }
 }
 
+/** Apps with the rate limits on (TEST_ENV turns them off), all closed by `close` (a test file's afterAll). */
+export function limitedApps() {
+  const opened: TestApp[] = []
+  return {
+    async open(env: Record<string, string> = {}, extra: Partial<TestAppOptions> = {}): Promise<TestApp> {
+      const t = await testApp({ env: { RATELIMIT_ENABLED: 'true', ...env }, ...extra })
+      opened.push(t)
+      return t
+    },
+    close: async () => { await Promise.all(opened.map((t) => t.close())) },
+  }
+}
+
 export interface Reply<T = any> {
   status: number
   body: T

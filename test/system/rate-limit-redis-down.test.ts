@@ -6,20 +6,13 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { createRedisStore } from '../../src/lib/rate-limit-store'
 import { silentLogger } from '../../src/lib/log'
-import { Client, testApp, type TestApp } from '../helpers/app'
+import { Client, limitedApps } from '../helpers/app'
 
 setDefaultTimeout(30_000) // see test/setup.ts
 
-const opened: TestApp[] = []
-afterAll(async () => {
-  await Promise.all(opened.map((t) => t.close()))
-})
-
-async function limitedApp(env: Record<string, string> = {}, extra: Partial<Parameters<typeof testApp>[0]> = {}) {
-  const t = await testApp({ env: { RATELIMIT_ENABLED: 'true', ...env }, ...extra })
-  opened.push(t)
-  return t
-}
+const apps = limitedApps()
+afterAll(apps.close)
+const limitedApp = apps.open
 
 describe('Redis storage', () => {
   test('an unreachable Redis fails open: requests are served', async () => {
