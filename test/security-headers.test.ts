@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from '
 import type { App } from '../src/app'
 import { securityHeaderSet } from '../src/plugins/security-headers'
 import { MAX_BODY_BYTES, startServer, type RunningServer } from '../src/server'
-import { testApp, type TestApp } from './helpers/app'
+import { testApp, type TestApp, bodyOverTheLimit } from './helpers/app'
 
 setDefaultTimeout(60_000)
 
@@ -92,15 +92,7 @@ describe('the same security headers on every answer, whichever layer writes it',
     expect(securityHeadersOf(announced.headers)).toEqual(EXPECTED)
     expect(((await announced.json()) as { msg: string }).msg).toContain('too large')
 
-    const chunk = new TextEncoder().encode('y'.repeat(64 * 1024))
-    let sent = 0
-    const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (sent > MAX_BODY_BYTES * 2) return controller.close()
-        sent += chunk.byteLength
-        controller.enqueue(chunk)
-      },
-    })
+    const stream = bodyOverTheLimit()
     const streamed = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream })
     expect(streamed.status).toBe(413)
     expect(securityHeadersOf(streamed.headers)).toEqual(EXPECTED)

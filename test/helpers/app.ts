@@ -4,6 +4,7 @@
  */
 import { createApp, type App } from '../../src/app'
 import { loadConfig, type Config } from '../../src/config'
+import { MAX_BODY_BYTES } from '../../src/server'
 import type { Ctx } from '../../src/context'
 import type { Database, DbOptions } from '../../src/db/client'
 import { seed } from '../../src/db/seed'
@@ -84,6 +85,19 @@ export function limitedApps() {
     },
     close: async () => { await Promise.all(opened.map((t) => t.close())) },
   }
+}
+
+/** A chunked body (no Content-Length) that goes on past twice the server's MAX_BODY_BYTES. */
+export function bodyOverTheLimit(): ReadableStream<Uint8Array> {
+  const chunk = new TextEncoder().encode('y'.repeat(64 * 1024))
+  let sent = 0
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent > MAX_BODY_BYTES * 2) return controller.close()
+      sent += chunk.byteLength
+      controller.enqueue(chunk)
+    },
+  })
 }
 
 export interface Reply<T = any> {

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from '
 import { rowsOf, sql } from '../../src/db/client'
 import { MAX_JSON_DEPTH } from '../../src/lib/json-depth'
 import { MAX_BODY_BYTES, startServer, type RunningServer } from '../../src/server'
-import { Client, testApp, type TestApp } from '../helpers/app'
+import { Client, testApp, type TestApp, bodyOverTheLimit } from '../helpers/app'
 
 setDefaultTimeout(50_000) // test/setup.ts's preloaded timeout reaches only the first file (oven-sh/bun#43787)
 
@@ -394,15 +394,7 @@ describe('bad input on every route of the OpenAPI document', () => {
     const five = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(5_000_000) })
     expect(five.status).toBe(413)
     expect(((await five.json()) as { msg: string }).msg).toContain('too large')
-    const chunk = new TextEncoder().encode('y'.repeat(64 * 1024))
-    let sent = 0
-    const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (sent > MAX_BODY_BYTES * 2) return controller.close()
-        sent += chunk.byteLength
-        controller.enqueue(chunk)
-      },
-    })
+    const stream = bodyOverTheLimit()
     const chunked = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stream })
     expect(chunked.status).toBe(413)
     expect(((await chunked.json()) as { msg: string }).msg).toContain('too large')
