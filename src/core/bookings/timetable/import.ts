@@ -21,6 +21,7 @@
  */
 import { and, asc, eq, gt, gte, inArray, lt, not } from 'drizzle-orm'
 import type { Executor } from '../../../db/client'
+import { anyOf } from '../../../db/any-of'
 import { closures, reservations, rooms, series, users, type Room } from '../../../db/schema'
 import { HttpError, NotFound } from '../../../lib/errors'
 import { enforceFairUse } from '../fair-use/fair-use'
@@ -74,13 +75,13 @@ async function holdersOf(db: Executor, span: PlanSpan | null, now: Date, release
 async function existingSeriesOf(db: Executor, keys: string[], now: Date, lock = false): Promise<Map<string, ExistingSeries>> {
   if (keys.length === 0) return new Map()
   const query = db.select({ id: series.id, key: series.importKey, userId: series.userId, title: series.title, rrule: series.rrule, until: series.until })
-    .from(series).where(inArray(series.importKey, keys)).orderBy(asc(series.id))
+    .from(series).where(anyOf(series.importKey, keys, 'text')).orderBy(asc(series.id))
   const found = lock ? await query.for('update') : await query
   if (found.length === 0) return new Map()
   const lessons = await db.select({ id: reservations.id, seriesId: reservations.seriesId, start: reservations.startTime, end: reservations.endTime, userId: reservations.userId, title: reservations.title })
     .from(reservations)
     .where(and(
-      inArray(reservations.seriesId, found.map((s) => s.id)), eq(reservations.status, 'active'), eq(reservations.seriesException, false), gte(reservations.startTime, now),
+      anyOf(reservations.seriesId, found.map((s) => s.id), 'integer'), eq(reservations.status, 'active'), eq(reservations.seriesException, false), gte(reservations.startTime, now),
     ))
     .orderBy(asc(reservations.startTime))
   const bySeries = Map.groupBy(lessons, (l) => l.seriesId!)

@@ -7,10 +7,14 @@
  * message and extra fields.
  */
 import { HttpError } from '../../../lib/errors'
+import { lowerThisThreadPriority } from '../../../lib/thread-priority'
 import { TimetablePlanner, type ExistingSeries, type PlanInput } from './plan'
 import type { RoomHolders } from './series'
 
 declare const self: Worker
+
+// A plan is seconds of CPU for a big file; the threads that answer bookings come first.
+lowerThisThreadPriority()
 
 export type PlanRequest =
   | { kind: 'plan'; input: PlanInput }
