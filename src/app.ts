@@ -21,6 +21,7 @@ import { displayRoutes, displayAdminRoutes } from './modules/display'
 import { roomEventRoutes } from './modules/events'
 import { healthRoutes } from './modules/health'
 import { homeRoutes } from './modules/home'
+import { consoleRoutes } from './modules/console'
 import { adminFairUseRoutes, policyRoutes } from './modules/policies'
 import { posterRoutes } from './modules/posters'
 import { qrRoutes } from './modules/qr'
@@ -77,6 +78,7 @@ function buildApp(deps: Deps, ctx: Ctx) {
     .use(scanPageRoutes(ctx))
     .use(displayRoutes(ctx))
     .use(homeRoutes(ctx))
+    .use(consoleRoutes(ctx))
 }
 
 /** The HTTP application: `app.handle(request)`, or served by startServer. */

@@ -24,10 +24,12 @@ export interface CookieOptions {
   sameSite: 'Lax' | 'Strict' | 'None'
   /** seconds; 0 deletes the cookie */
   maxAge: number
+  /** where the browser sends it back; "/" unless a part of the site keeps it to itself (the console's notices) */
+  path?: string
 }
 
 export function serializeCookie(name: string, value: string, options: CookieOptions): string {
-  const parts = [`${name}=${encodeURIComponent(value)}`, 'Path=/', `Max-Age=${options.maxAge}`, `SameSite=${options.sameSite}`]
+  const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${options.path ?? '/'}`, `Max-Age=${options.maxAge}`, `SameSite=${options.sameSite}`]
   if (options.maxAge === 0) parts.push('Expires=Thu, 01 Jan 1970 00:00:00 GMT')
   if (options.httpOnly) parts.push('HttpOnly')
   if (options.secure) parts.push('Secure')

@@ -159,6 +159,24 @@ export class Client {
     return this.request('DELETE', path, { csrf: true, ...options })
   }
 
+  /**
+   * A console form post (src/modules/console): url-encoded fields with the session's CSRF value as
+   * `csrf_token`, as the console's forms send it (`csrfToken: false` leaves it out, a string replaces it).
+   * A File among the fields makes it multipart, as a file upload is.
+   */
+  form(path: string, fields: Record<string, string | string[] | File>, options: { csrfToken?: string | false; headers?: Record<string, string> } = {}) {
+    const token = options.csrfToken === undefined ? this.cookies.get('csrf_access_token') ?? '' : options.csrfToken
+    const entries: [string, string | File][] = Object.entries(fields).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string | File]]))
+    if (token !== false) entries.unshift(['csrf_token', token])
+    if (entries.some(([, v]) => v instanceof File)) {
+      const data = new FormData()
+      for (const [k, v] of entries) data.append(k, v)
+      return this.request('POST', path, { body: data, headers: options.headers })
+    }
+    const body = new URLSearchParams(entries as [string, string][]).toString()
+    return this.request('POST', path, { body, headers: { 'content-type': 'application/x-www-form-urlencoded', ...options.headers } })
+  }
+
   async login(name: string, password = `${name}1234`): Promise<Reply> {
     const reply = await this.post('/api/auth/login', { name, password }, { csrf: false })
     if (reply.status !== 200) throw new Error(`login as ${name} failed: ${reply.status} ${reply.text}`)

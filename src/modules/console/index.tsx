@@ -1,0 +1,73 @@
+/**
+ * The console (issue 27, decision 033): a web UI for administrators and teachers, served by the
+ * backend at /console (root only, not under /api), on the API's own session cookies and core calls.
+ * Each page module owns its paths; the assets are two files read once at start.
+ */
+import { Elysia, t } from 'elysia'
+import type { Context } from 'elysia'
+import type { Ctx } from '../../context'
+import { routeRules } from '../../plugins/route-rules'
+import { hidden, page, type SetLike } from './kit'
+import { common } from './text'
+import { loginPages } from './pages/login'
+import { overviewPages } from './pages/overview'
+import { termPages } from './pages/term'
+import { closurePages } from './pages/closures'
+import { calendarPages } from './pages/calendar'
+import { lessonPages } from './pages/lessons'
+import { policyPages } from './pages/policies'
+import { approvalPages } from './pages/approvals'
+import { userPages } from './pages/users'
+import { roomPages } from './pages/rooms'
+import { auditPages } from './pages/audit'
+import { reportPages } from './pages/reports'
+
+const ASSETS: Record<string, { type: string; file: string }> = {
+  'console.css': { type: 'text/css; charset=utf-8', file: 'console.css' },
+  'console.js': { type: 'text/javascript; charset=utf-8', file: 'console.js' },
+}
+const assetText = new Map<string, Promise<string>>()
+function asset(name: string): Promise<string> {
+  let text = assetText.get(name)
+  if (!text) assetText.set(name, (text = Bun.file(new URL(`./assets/${ASSETS[name]!.file}`, import.meta.url)).text()))
+  return text
+}
+
+/** Any other /console path: sign-in first (as every page), then 404 within the frame. */
+const notFound = (ctx: Ctx) => ({ request, set }: Pick<Context, 'request' | 'set'>) =>
+  page(ctx, request, set as SetLike, {
+    role: 'teacher', active: 'overview', status: 404, title: (lang) => common(lang).notFoundTitle,
+    render: (env) => (
+      <>
+        <p safe>{common(env.lang).notFound}</p>
+        <p><a href="/console" safe>{common(env.lang).overview}</a></p>
+      </>
+    ),
+  })
+
+export const consoleRoutes = (ctx: Ctx) =>
+  new Elysia()
+    .use(routeRules(ctx))
+    .get('/console/assets/:name', async ({ params, set }) => {
+      const known = ASSETS[params.name]
+      if (!known) {
+        set.status = 404
+        return 'not found'
+      }
+      set.headers['content-type'] = known.type
+      set.headers['cache-control'] = 'public, max-age=3600'
+      return asset(params.name)
+    }, { params: t.Object({ name: t.String({ maxLength: 40 }) }), ...hidden() })
+    .use(loginPages(ctx))
+    .use(overviewPages(ctx))
+    .use(termPages(ctx))
+    .use(closurePages(ctx))
+    .use(calendarPages(ctx))
+    .use(lessonPages(ctx))
+    .use(policyPages(ctx))
+    .use(approvalPages(ctx))
+    .use(userPages(ctx))
+    .use(roomPages(ctx))
+    .use(auditPages(ctx))
+    .use(reportPages(ctx))
+    .get('/console/*', notFound(ctx), hidden())
