@@ -1,5 +1,6 @@
 /** Instants as a person in the rooms' zone reads them, in the viewer's language (decision 029). */
 import type { Lang } from '../../lib/i18n'
+import { localParts, zonedToUtc } from '../../lib/time'
 import type { PageEnv } from './kit'
 
 const formats = new Map<string, Intl.DateTimeFormat>()
@@ -30,4 +31,24 @@ export function When(props: { date: Date | null | undefined; env: Pick<PageEnv, 
 export function span(start: Date, end: Date, env: Pick<PageEnv, 'lang' | 'timeZone'>): string {
   const sameDay = formatInstant(start, env, 'date') === formatInstant(end, env, 'date')
   return `${formatInstant(start, env)}–${formatInstant(end, env, sameDay ? 'time' : 'datetime')}`
+}
+
+/**
+ * The instant a `<input type="datetime-local">` value ("2026-12-07T09:30") means in the rooms'
+ * zone, or null when it is not such a value. (`type="date"` values, "2026-12-07", are midnight.)
+ */
+export function parseLocalInput(value: unknown, timeZone: string): Date | null {
+  if (typeof value !== 'string') return null
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?$/.exec(value.trim())
+  if (!m) return null
+  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0'].map(Number) as [number, number, number, number, number]
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59) return null
+  return zonedToUtc(year, month, day, hour * 3600 + minute * 60, timeZone)
+}
+
+/** The value for a `<input type="datetime-local">` showing the instant in the zone. */
+export function localInputValue(date: Date, timeZone: string): string {
+  const p = localParts(date, timeZone)
+  const two = (n: number) => String(n).padStart(2, '0')
+  return `${p.year}-${two(p.month)}-${two(p.day)}T${two(p.hour)}:${two(p.minute)}`
 }

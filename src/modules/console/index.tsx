@@ -3,6 +3,7 @@
  * backend at /console (root only, not under /api), on the API's own session cookies and core calls.
  * Each page module owns its paths; the assets are two files read once at start.
  */
+import { readdirSync } from 'node:fs'
 import { Elysia, t } from 'elysia'
 import type { Context } from 'elysia'
 import type { Ctx } from '../../context'
@@ -22,14 +23,22 @@ import { roomPages } from './pages/rooms'
 import { auditPages } from './pages/audit'
 import { reportPages } from './pages/reports'
 
-const ASSETS: Record<string, { type: string; file: string }> = {
-  'console.css': { type: 'text/css; charset=utf-8', file: 'console.css' },
-  'console.js': { type: 'text/javascript; charset=utf-8', file: 'console.js' },
-}
+/**
+ * The two assets, each the concatenation of its kind's files in ./assets: console.css (or .js)
+ * first, then each page's own file (calendar.css, reports.css, ...) in name order. Read once.
+ */
+const ASSET_TYPES: Record<string, string> = { 'console.css': 'text/css; charset=utf-8', 'console.js': 'text/javascript; charset=utf-8' }
 const assetText = new Map<string, Promise<string>>()
+async function readAsset(name: string): Promise<string> {
+  const extension = name.slice(name.lastIndexOf('.'))
+  const dir = new URL('./assets/', import.meta.url).pathname
+  const files = readdirSync(dir).filter((f) => f.endsWith(extension) && f !== name).sort()
+  const parts = await Promise.all([name, ...files].map((f) => Bun.file(`${dir}${f}`).text()))
+  return parts.join('\n')
+}
 function asset(name: string): Promise<string> {
   let text = assetText.get(name)
-  if (!text) assetText.set(name, (text = Bun.file(new URL(`./assets/${ASSETS[name]!.file}`, import.meta.url)).text()))
+  if (!text) assetText.set(name, (text = readAsset(name)))
   return text
 }
 
@@ -49,12 +58,12 @@ export const consoleRoutes = (ctx: Ctx) =>
   new Elysia()
     .use(routeRules(ctx))
     .get('/console/assets/:name', async ({ params, set }) => {
-      const known = ASSETS[params.name]
-      if (!known) {
+      const type = ASSET_TYPES[params.name]
+      if (!type) {
         set.status = 404
         return 'not found'
       }
-      set.headers['content-type'] = known.type
+      set.headers['content-type'] = type
       set.headers['cache-control'] = 'public, max-age=3600'
       return asset(params.name)
     }, { params: t.Object({ name: t.String({ maxLength: 40 }) }), ...hidden() })
