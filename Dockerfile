@@ -15,8 +15,9 @@ COPY package.json bun.lock ./
 COPY patches ./patches
 RUN bun install --production --frozen-lockfile && rm -rf /root/.bun/install/cache
 
-# The application, its migrations (applied at every start, before listening) and the operator's
+# The application (tsconfig.json: Bun compiles the console's JSX by its settings), its migrations (applied at every start, before listening) and the operator's
 # scripts (`bun run set-password admin`, which the production warning about default passwords advises).
+COPY tsconfig.json ./
 COPY src ./src
 COPY drizzle ./drizzle
 COPY scripts ./scripts

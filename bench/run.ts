@@ -19,7 +19,8 @@
  * and reserve runs would measure 429 answers. Flags: --quick (5 s runs, 30 s soak),
  * --duration S, --warmup S, --soak-seconds N, --connections N, --keep-db, --no-readme,
  * --only fault (the dataset and the fault section alone, written to bench/results/fault.md;
- * no wrk needed), --fault-rate N, --fault-seconds S.
+ * no wrk needed), --fault-rate N, --fault-seconds S, --only timetable, --only console (the dataset
+ * and the console's pages alone: bench/console.ts).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -36,6 +37,7 @@ import { SQL as BASELINE_SQL } from './baseline'
 import { BENCH_PASSWORD, bookableRoomIds, buildDataset, type DatasetInfo } from './dataset'
 import { FAULT_TARGET, runFault, type FaultResult } from './fault'
 import { runTimetableImport, TIMETABLE_TARGET, type TimetableResult } from './timetable'
+import { consoleSection, CONSOLE_TARGET, type ConsoleResult } from './console'
 import {
   BENCH_DIR, bookEvery, fmt, killChildren, median, ms, rssMb, runWrk, sampleRss, slope, spawnLogged, waitFor200, type Proc, type WrkResult,
 } from './lib'
@@ -54,9 +56,10 @@ const { values: flags } = parseArgs({
     'fault-seconds': { type: 'string' },
   },
 })
-if (flags.only !== undefined && flags.only !== 'fault' && flags.only !== 'timetable') throw new Error(`--only: the sections that run alone are "fault" and "timetable" (got "${flags.only}")`)
+if (flags.only !== undefined && !['fault', 'timetable', 'console'].includes(flags.only)) throw new Error(`--only: the sections that run alone are "fault", "timetable" and "console" (got "${flags.only}")`)
 const ONLY_FAULT = flags.only === 'fault'
 const ONLY_TIMETABLE = flags.only === 'timetable'
+const ONLY_CONSOLE = flags.only === 'console'
 const FAULT_RATE = Number(flags['fault-rate'] ?? 50)
 const FAULT_SECONDS = Number(flags['fault-seconds'] ?? 10)
 const QUICK = flags.quick!
@@ -410,6 +413,11 @@ async function main() {
   await small.stop()
   log()
 
+  log('## Console pages')
+  const consoleResult = await consoleOn(app, sql, detailRoom)
+  log(consoleResult.markdown)
+  log()
+
   // 4. soak
   log(`## Soak: ${SOAK} s of mixed load on the app, RSS every 10 s`)
   const soakEnv = {
@@ -504,6 +512,7 @@ async function main() {
     },
     { name: `Fault: database back -> first 200 < ${FAULT_TARGET.firstOkMs} ms`, value: fault.firstOkMs === undefined ? 'no 200' : `${fault.firstOkMs.toFixed(0)} ms`, met: fault.met.firstOk },
     { name: `Timetable import of a term (~20,000 occurrences) < ${TIMETABLE_TARGET.importSeconds} s, dry run with the same counts`, value: `${timetable.importSeconds.toFixed(1)} s (dry run ${timetable.dryRunSeconds.toFixed(1)} s), ${fmt(timetable.occurrences)} occurrences`, met: timetable.met },
+    { name: `Console: every page p95 < ${CONSOLE_TARGET.p95Ms} ms of server time (${consoleResult.rows.length} pages)`, value: `slowest p95 ${Math.max(...consoleResult.rows.map((r) => r.p95)).toFixed(1)} ms (${consoleResult.rows.reduce((a, r) => (r.p95 > a.p95 ? r : a)).page})`, met: consoleResult.met },
     { name: 'Cold start, migrated PostgreSQL', value: `${median(coldPg).toFixed(0)} ms (median of ${coldPg.length})`, met: true },
     { name: 'Cold start, fresh embedded database', value: `${median(coldEmbedded).toFixed(0)} ms (median of ${coldEmbedded.length})`, met: true },
   ]
@@ -535,7 +544,7 @@ async function main() {
   const soakLine = `Soak RSS (MB, every 10 s): ${soakSamples.map((s) => s.rss.toFixed(0)).join(' ')}; a booking every 100 ms besides: ${fmt(side.sent)} sent, ${fmt(side.created)} x 201.`
   const cold = `Cold start to the first 200 from /health: migrated PostgreSQL ${coldPg.map((t) => `${t.toFixed(0)} ms`).join(' / ')}; `
     + `fresh embedded database ${coldEmbedded.map((t) => `${t.toFixed(0)} ms`).join(' / ')}.`
-  const markdown = [...summary, '', ...table, '', ...ratios, '', ...targetTable, '', cold, '', soakLine, '', fault.markdown, '', timetable.markdown, ''].join('\n')
+  const markdown = [...summary, '', ...table, '', ...ratios, '', ...targetTable, '', cold, '', soakLine, '', fault.markdown, '', timetable.markdown, '', consoleResult.markdown, ''].join('\n')
 
   log('## Results')
   log()
@@ -624,6 +633,41 @@ async function mainTimetable() {
   if (!result.met) process.exitCode = 1
 }
 
+/** The console's pages on a started app over the bench dataset: a busy room's week, one of its bookings. */
+async function consoleOn(app: Proc, sql: postgres.Sql, roomId: number): Promise<ConsoleResult> {
+  const admin = await login(app.base, 'admin', 'admin1234')
+  const [busy] = await sql`select id, start_time from reservations where room_id = ${roomId} and status = 'active' and start_time > now() order by start_time limit 1`
+  const week = busy ? new Date(busy.start_time as Date).toISOString().slice(0, 10) : ''
+  const pages: [string, string][] = [
+    ['overview', '/console'], ['term', '/console/term'], ['calendar (a room\'s week)', `/console/calendar?room=${roomId}&week=${week}`],
+    ['booking', `/console/calendar/reservation/${busy?.id ?? 1}`], ['closures', '/console/closures'], ['policies', '/console/policies'],
+    ['approvals', '/console/approvals'], ['users', '/console/users'], ['users, searched', '/console/users?q=user01'], ['rooms', '/console/rooms'],
+    ['audit', '/console/audit'], ['reports', '/console/reports'], ['lessons', '/console/lessons'],
+  ]
+  return consoleSection(app.base, app.logFile, admin.token, pages)
+}
+
+async function mainConsole() {
+  const env = await machine()
+  log('# QRBOOK benchmark: console pages alone (--only console)')
+  log(`${env.cpu}, ${env.memory}; Bun ${env.bun}; ${env.postgres}; load average at start ${env.load}`)
+  created = await createPostgresDatabase('qrbook_bench', PG_ADMIN)
+  const dataset = await buildDataset(created.url)
+  log(`dataset: ${fmt(dataset.rooms)} rooms, ${fmt(dataset.users)} users, ${fmt(dataset.reservations)} reservations`)
+  const sql = postgres(created.url, { max: 1, onnotice: () => {} })
+  const app = startApp(created.url, 'app-console')
+  try {
+    await waitFor200(`${app.base}/health`, performance.now(), app.proc)
+    const bookable = await bookableRoomIds(created.url)
+    const result = await consoleOn(app, sql, bookable[Math.floor(bookable.length / 2)]!)
+    log(result.markdown)
+    if (!result.met) process.exitCode = 1
+  } finally {
+    await app.stop()
+    await sql.end()
+  }
+}
+
 /** Replaces the block between the bench markers in docs/performance.md with the new results. */
 function updateResultsDoc(markdown: string) {
   const readme = path.join(ROOT, 'docs', 'performance.md')
@@ -641,7 +685,7 @@ function updateResultsDoc(markdown: string) {
 }
 
 try {
-  await (ONLY_FAULT ? mainFault() : ONLY_TIMETABLE ? mainTimetable() : main())
+  await (ONLY_FAULT ? mainFault() : ONLY_TIMETABLE ? mainTimetable() : ONLY_CONSOLE ? mainConsole() : main())
 } catch (error) {
   console.error(`bench failed: ${(error as Error).stack ?? error}`)
   process.exitCode = 1

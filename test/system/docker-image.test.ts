@@ -279,6 +279,14 @@ describe("the image's own steps, run in a temp root with the deployment guide's 
     expect(png.status).toBe(200)
     const image = PNG.sync.read(Buffer.from(await png.arrayBuffer()))
     expect(jsQR(new Uint8ClampedArray(image.data), image.width, image.height)?.data).toBe(`https://${RAILWAY_DOMAIN}/r/${room.id}`)
+    // The console's pages (JSX, compiled by Bun with the tsconfig.json the image copies) and its stylesheet.
+    const consolePage = await fetch(`${base}/console/login`)
+    expect(consolePage.status).toBe(200)
+    expect(await consolePage.text()).toContain('<form method="post" action="/console/login"')
+    expect((await fetch(`${base}/console/assets/console.css`)).status).toBe(200)
+    const overview = await fetch(`${base}/console`, { headers: { authorization: `Bearer ${access_token}` } })
+    expect(overview.status).toBe(200)
+    expect(await overview.text()).toContain('<h1>Overview</h1>')
     // Written to the guide's directory, by the image's user, without a complaint.
     const file = path.join(containerEnv.STATIC_QR_PATH, `${room.id}.png`)
     expect(existsSync(file)).toBe(true)
