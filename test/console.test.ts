@@ -3,8 +3,10 @@
  * they carry, the CSRF check of its forms, the language switch and the sign-in form.
  * The pages themselves are tested in Chromium (test/system/browser/console-*.test.ts).
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
+
+setDefaultTimeout(30_000) // see test/setup.ts
 
 let t: TestApp
 beforeAll(async () => { t = await testApp() })

@@ -1,7 +1,7 @@
 /** Instants as a person in the rooms' zone reads them, in the viewer's language (decision 029). */
 import type { Lang } from '../../lib/i18n'
 import { localParts, zonedToUtc } from '../../lib/time'
-import type { PageEnv } from './kit'
+import type { PageEnv } from './env'
 
 const formats = new Map<string, Intl.DateTimeFormat>()
 function formatter(lang: Lang, timeZone: string, kind: 'datetime' | 'date' | 'time' | 'weekday'): Intl.DateTimeFormat {

@@ -13,10 +13,10 @@ import { parseCookies, serializeCookie } from '../../lib/cookies'
 import { HttpError, CsrfError } from '../../lib/errors'
 import { pickLanguage, translate, type Lang } from '../../lib/i18n'
 import { hasRole, type Actor } from '../../core/identity/actors'
-import type { UserRole } from '../../db/schema'
 import type { Ctx } from '../../context'
 import { accessToken, actorFor, verifyFormAccess } from '../../plugins/auth'
 import { Layout, SimplePage, type NavKey } from './layout'
+import type { Flash, PageEnv, Viewer } from './env'
 import { common } from './text'
 
 export type SetLike = { headers: Record<string, unknown>; status?: unknown }
@@ -27,22 +27,7 @@ export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'se
 export const LANG_COOKIE = 'qrbook_lang'
 const FLASH_COOKIE = 'qrbook_console_flash'
 
-export interface Viewer { actor: Actor; csrf: string }
-
-/** What a page's renderer gets: who asks, in which language, the rooms' zone, now (the injected clock). */
-export interface PageEnv {
-  ctx: Ctx
-  request: Request
-  url: URL
-  lang: Lang
-  viewer: Viewer
-  timeZone: string
-  now: Date
-  /** the error from a form post this page answers directly (e.g. an upload), translated */
-  error?: string
-}
-
-export interface Flash { kind: 'done' | 'error'; text: string }
+export type { Flash, PageEnv, Viewer } from './env'
 
 /** The viewer's language: the switch (a cookie) first, then Accept-Language. */
 export function consoleLanguage(request: Request): Lang {
@@ -105,7 +90,7 @@ export function refusal(ctx: Ctx, error: HttpError, lang: Lang): string {
 }
 
 /** Who may open a page: the least role, and optionally a finer test (a teacher who approves rooms). */
-export interface Access { role: Extract<UserRole, 'teacher' | 'admin'>; allow?: (actor: Actor) => boolean | Promise<boolean> }
+export interface Access { role: Extract<Actor['role'], 'teacher' | 'admin'>; allow?: (actor: Actor) => boolean | Promise<boolean> }
 
 async function admitted(access: Access, actor: Actor): Promise<boolean> {
   return hasRole(actor, access.role) && (!access.allow || (await access.allow(actor)))

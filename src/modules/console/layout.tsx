@@ -7,13 +7,14 @@
  */
 import type { Lang } from '../../lib/i18n'
 import { zoneLabel } from '../../lib/time'
-import type { Flash, PageEnv } from './kit'
+import type { Flash, PageEnv } from './env'
 import { common, fill } from './text'
 
 export type NavKey = 'overview' | 'term' | 'calendar' | 'closures' | 'policies' | 'approvals' | 'users' | 'rooms' | 'audit' | 'reports' | 'lessons'
 
 const ADMIN_NAV: readonly NavKey[] = ['overview', 'term', 'calendar', 'closures', 'policies', 'approvals', 'users', 'rooms', 'audit', 'reports']
-const TEACHER_NAV: readonly NavKey[] = ['overview', 'lessons', 'approvals', 'calendar']
+// No approvals: the core has no teacher approvers yet (approvals are an admin's, as in the API).
+const TEACHER_NAV: readonly NavKey[] = ['overview', 'lessons', 'calendar']
 
 export const NAV_PATHS: Record<NavKey, string> = {
   overview: '/console', term: '/console/term', calendar: '/console/calendar', closures: '/console/closures', policies: '/console/policies',

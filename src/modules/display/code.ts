@@ -7,7 +7,7 @@
 import QRCode from 'qrcode'
 import type { Config } from '../../config'
 import { formatUtc } from '../../lib/time'
-import { codeStep, displayCode, displayToken, stepStart } from '../../core/bookings/checkin/keys'
+import { codeStep, displayCode, displayPath, stepStart } from '../../core/bookings/checkin/keys'
 import { scanUrlWithKey } from '../../core/qr/codes'
 
 type CodeConfig = Pick<Config, 'secretKey' | 'serverExternalBase' | 'displayCodePeriodS'>
@@ -30,7 +30,7 @@ export interface DisplayCode {
 /** The link that pairs a door display with its room: SERVER_EXTERNAL_BASE + display/<id>?t=<token>. */
 export function displayLink(config: Pick<Config, 'secretKey' | 'serverExternalBase'>, room: { id: number; qrVersion: number }): string {
   const base = config.serverExternalBase.endsWith('/') ? config.serverExternalBase : `${config.serverExternalBase}/`
-  return `${base}display/${room.id}?t=${displayToken(config.secretKey, room.id, room.qrVersion)}`
+  return `${base}${displayPath(config.secretKey, room)}`
 }
 
 /** Rendered images by URL: every display of a room (and every stream) shows the same one per period. */

@@ -6,7 +6,7 @@ import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
 import { BadRequest } from '../../lib/errors'
 import { authGuard } from '../../plugins/auth'
-import { posterRooms, postersPdf, posterSvg } from './service'
+import { posterRooms, postersPdf, posterSvg } from '../../core/qr/posters'
 import { Id, MAX_ID } from '../../lib/input'
 
 const RoomId = t.Object({ id: Id('room id') })

@@ -85,6 +85,11 @@ export function displayToken(secret: string, roomId: number, version: number): s
   return hmac(subkey(secret, 'display link'), `${roomId}:${version}`).subarray(0, 16).toString('base64url')
 }
 
+/** A room's display link below the public base: `display/<id>?t=<token>` (the API's display-link, the console's room page). */
+export function displayPath(secret: string, room: { id: number; qrVersion: number }): string {
+  return `display/${room.id}?t=${displayToken(secret, room.id, room.qrVersion)}`
+}
+
 /**
  * What a key from a request is, for this room at this time: the current poster key or a display
  * code of the period before, this one or the next (valid); an older display code (stale, up to 15

@@ -8,7 +8,7 @@ import type { Color, PDFFont, PDFPage } from 'pdf-lib'
 import QRCode from 'qrcode'
 import type { Ctx } from '../../context'
 import { localhostCodesWarning } from '../../notices'
-import { posterScanUrl, roomsToPrint } from '../../core/qr/codes'
+import { posterScanUrl, roomsToPrint } from './codes'
 
 const FONT_DIR = `${Bun.resolveSync('dejavu-fonts-ttf/package.json', import.meta.dir).replace(/package\.json$/, '')}ttf`
 const A4 = { width: 595.28, height: 841.89 }
