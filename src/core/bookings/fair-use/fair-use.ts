@@ -168,16 +168,16 @@ async function checkRule(deps: FairUseDeps, tx: Executor, rule: BookingPolicy, o
   }
 }
 
-/** On the rule's grid of local time: minutes since local midnight divisible by the step, no seconds. */
-function onGrid(at: Date, stepMin: number, timeZone: string): boolean {
+/** On the rule's grid of local time: minutes since local midnight divisible by the step, no seconds (also the console's replay of a rule). */
+export function onGrid(at: Date, stepMin: number, timeZone: string): boolean {
   const seconds = localSecondsOfDay(at, timeZone)
   return at.getUTCMilliseconds() === 0 && seconds % (stepMin * 60) === 0
 }
 
 // ---- weeks in APP_TIMEZONE ----
 
-/** Monday 00:00 local time of the week of `at`. */
-function weekStart(at: Date, timeZone: string): Date {
+/** Monday 00:00 local time of the week of `at` (also the console's "last week"). */
+export function weekStart(at: Date, timeZone: string): Date {
   const p = localParts(at, timeZone)
   const day = new Date(Date.UTC(p.year, p.month - 1, p.day))
   const sinceMonday = (day.getUTCDay() + 6) % 7
