@@ -30,15 +30,19 @@ function serverTimes(logFile: string, ids: Set<string>): number[] {
   return times
 }
 
-export async function consoleSection(base: string, logFile: string, adminToken: string, pages: [string, string][]): Promise<ConsoleResult> {
+/** A page to measure: its name, its path, and optionally something to do before each request (a write, to measure the page after a change). */
+export type ConsolePage = [name: string, path: string, before?: () => Promise<void>]
+
+export async function consoleSection(base: string, logFile: string, adminToken: string, pages: ConsolePage[]): Promise<ConsoleResult> {
   const rows: ConsoleRow[] = []
-  for (const [page, path] of pages) {
+  for (const [page, path, before] of pages) {
     const ids = new Set<string>()
     let status = 0
     let bytes = 0
     for (let i = 0; i < WARM + RUNS; i++) {
       const id = `bench-console-${crypto.randomUUID()}`
       if (i >= WARM) ids.add(id)
+      await before?.()
       const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${adminToken}`, 'x-request-id': id }, redirect: 'manual' })
       status = res.status
       bytes = (await res.arrayBuffer()).byteLength

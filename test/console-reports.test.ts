@@ -9,7 +9,7 @@ import { eq } from 'drizzle-orm'
 import ExcelJS from 'exceljs'
 import { parse } from 'csv-parse/sync'
 import { recordChanges, writeTransaction, type Change } from '../src/core/changes'
-import { roomReport, reportRange } from '../src/core/console/reports'
+import { cachedRoomReport, roomReport, reportRange } from '../src/core/console/reports'
 import { closures, reservations, rooms, series, users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
@@ -321,6 +321,31 @@ describe('the audit log page', () => {
     for (const path of ['/console/audit', '/console/reports']) {
       expect((await (await loggedIn(t.app, 'teacher')).get(path)).status).toBe(403)
       expect((await new Client(t.app).get(path)).status).toBe(303)
+    }
+  })
+})
+
+describe('the report kept in memory', () => {
+  test('while the live feed runs, the same range is answered from memory until a change; without it, built afresh', async () => {
+    const range = reportRange(clock.now(), TZ)!
+    // no live feed (the test app's is not started): nothing is kept
+    expect(await cachedRoomReport(t.ctx, range)).not.toBe(await cachedRoomReport(t.ctx, range))
+    await t.ctx.events.start()
+    try {
+      const first = await cachedRoomReport(t.ctx, range)
+      expect(await cachedRoomReport(t.ctx, range)).toBe(first)
+      const bookingsBefore = first.rooms.find((r) => r.id === plainId)!.weeks.at(-1)!.bookings
+      // a student books Q10 on Thursday of the current week, 10:00-12:00 Moscow time, through the API
+      const booked = await (await loggedIn(t.app, 'student')).post(`/api/rooms/${plainId}/reserve`, {
+        start_time: msk('2030-09-12 10:00').toISOString(), end_time: msk('2030-09-12 12:00').toISOString(),
+      })
+      expect(booked.status).toBe(201)
+      const after = await cachedRoomReport(t.ctx, range)
+      expect(after).not.toBe(first)
+      expect(after.rooms.find((r) => r.id === plainId)!.weeks.at(-1)!.bookings).toBe(bookingsBefore + 2)
+      await t.database.db.delete(reservations).where(eq(reservations.id, booked.body.reservation.id))
+    } finally {
+      await t.ctx.events.stop()
     }
   })
 })

@@ -367,3 +367,45 @@ export async function roomReport(ctx: Ctx, range: ReportRange): Promise<Report> 
     heatmap,
   }
 }
+
+/**
+ * A report is read again and again while an admin looks at it (the page, then its CSV and XLSX),
+ * and its query is the console's heaviest (about 50-80 ms for five weeks at 100,000 reservations).
+ * The same range is answered from memory while nothing has changed: every change the live feed
+ * hears (any instance's, decision 027) drops them all, and an entry lives at most a minute, since
+ * "now" moves the current week's figures. Without the live feed (not started, or down) nothing is
+ * kept. A handful of ranges at most, each a few kilobytes of figures.
+ */
+const REPORT_TTL_MS = 60_000
+const MAX_CACHED_REPORTS = 16
+interface ReportCache { generation: number; entries: Map<string, { generation: number; at: number; report: Promise<Report> }> }
+const reportCaches = new WeakMap<Ctx, ReportCache>()
+
+function reportCacheOf(ctx: Ctx): ReportCache {
+  let cache = reportCaches.get(ctx)
+  if (!cache) {
+    const made: ReportCache = { generation: 0, entries: new Map() }
+    ctx.events.onChange(() => {
+      made.generation++
+      made.entries.clear()
+    })
+    reportCaches.set(ctx, (cache = made))
+  }
+  return cache
+}
+
+/** roomReport, kept while nothing changes (above). */
+export async function cachedRoomReport(ctx: Ctx, range: ReportRange): Promise<Report> {
+  const cache = reportCacheOf(ctx)
+  if (!ctx.events.live() || !(await ctx.events.readBarrier())) return roomReport(ctx, range)
+  const key = `${ctx.config.appTimezone}|${range.start.toISOString()}|${range.end.toISOString()}`
+  const now = ctx.clock.now().getTime()
+  const kept = cache.entries.get(key)
+  if (kept && kept.generation === cache.generation && now - kept.at >= 0 && now - kept.at < REPORT_TTL_MS) return kept.report
+  const entry = { generation: cache.generation, at: now, report: roomReport(ctx, range) }
+  cache.entries.delete(key)
+  if (cache.entries.size >= MAX_CACHED_REPORTS) cache.entries.delete(cache.entries.keys().next().value!)
+  cache.entries.set(key, entry)
+  entry.report.catch(() => { if (cache.entries.get(key) === entry) cache.entries.delete(key) })
+  return entry.report
+}

@@ -20,7 +20,7 @@ import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../../context'
 import { hasRole } from '../../../core/identity/actors'
 import {
-  DEFAULT_OPEN, MAX_REPORT_WEEKS, noShowRate, reportRange, roomReport, utilisation,
+  cachedRoomReport, DEFAULT_OPEN, MAX_REPORT_WEEKS, noShowRate, reportRange, utilisation,
   type NoShows, type Report, type ReportRange, type Usage,
 } from '../../../core/console/reports'
 import type { Lang } from '../../../lib/i18n'
@@ -305,7 +305,7 @@ async function ReportsBody(props: { env: PageEnv; chosen: Chosen }) {
   const { env, chosen } = props
   const { lang } = env
   const t = text(lang)
-  const report = await roomReport(env.ctx, chosen.range)
+  const report = await cachedRoomReport(env.ctx, chosen.range)
   const range = report.range
   const all = sum(report.totals)
   const allNoShows = report.noShowTotals.reduce((a, n) => ({ required: a.required + n.required, released: a.released + n.released }), { required: 0, released: 0 })
@@ -557,7 +557,7 @@ async function download(ctx: Ctx, request: Request, set: SetLike, file: string):
     return new Response(fill(text(lang).badRange, { max: MAX_REPORT_WEEKS }), { status: 400, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' } })
   }
   const lang = consoleLanguage(request)
-  const report = await roomReport(ctx, chosen.range)
+  const report = await cachedRoomReport(ctx, chosen.range)
   const sheet = sheetOf(table, report, lang)
   const body = format === 'csv' ? csvOf(sheet) : await xlsxOf(sheet)
   const range = report.range
