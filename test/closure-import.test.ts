@@ -5,8 +5,9 @@
  * outside the years 1900-9999 (before or after conversion to an instant) and dates that do not
  * exist are refused; and a file with one refused event writes nothing.
  */
+import { eq, inArray } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import { closures } from '../src/db/schema'
+import { changes, closures, reservations, rooms, users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { loggedIn, testApp, type Client, type TestApp } from './helpers/app'
 import { timeShifter } from './helpers/clock'
@@ -31,7 +32,7 @@ describe('POST /api/admin/closures/import', () => {
   }, 120_000)
   afterAll(() => t.close())
 
-  const send = (text: string) => admin.request('POST', '/api/admin/closures/import', { body: text, headers: { 'content-type': 'text/calendar' }, csrf: true })
+  const send = (text: string, query = '') => admin.request('POST', `/api/admin/closures/import${query}`, { body: text, headers: { 'content-type': 'text/calendar' }, csrf: true })
   const storedUids = async () => (await t.database.db.select().from(closures)).map((c) => c.uid).sort()
   /** The answer to a file of one event, which must be refused: status and message. */
   const refuse = async (...lines: string[]) => {
@@ -115,6 +116,54 @@ describe('POST /api/admin/closures/import', () => {
       ['New Year', `${y - 1}-12-31T21:00:00Z`, `${y}-01-02T21:00:00Z`],
       ['Christmas', `${y}-01-06T21:00:00Z`, `${y}-01-07T21:00:00Z`],
     ])
+  })
+
+  test('dry_run=1 reads, checks and classifies the file but writes nothing; the import then does what it said', async () => {
+    const y = new Date(shifted('2030-12-30T12:00:00Z')).getUTCFullYear() + 3
+    const db = t.database.db
+    // A booking inside the first holiday, and a file of two new events; then one of them changed.
+    const [room] = await db.select().from(rooms).limit(1)
+    const [user] = await db.select().from(users).limit(1)
+    const [booking] = await db.insert(reservations).values({ roomId: room!.id, userId: user!.id, startTime: new Date(`${y}-03-02T07:00:00Z`), endTime: new Date(`${y}-03-02T08:00:00Z`), createdAt: NOW, updatedAt: NOW }).returning()
+    const spring = [`UID:spring-${y}@dry`, `DTSTART;VALUE=DATE:${y}0302`, `DTEND;VALUE=DATE:${y}0303`, 'SUMMARY:Spring day']
+    const summer = [`UID:summer-${y}@dry`, `DTSTART;VALUE=DATE:${y}0612`, 'SUMMARY:Summer day']
+    const snapshot = async () => ({ closures: await db.select().from(closures), changes: (await db.select({ position: changes.position }).from(changes)).length })
+    const before = await snapshot()
+
+    const dry = await send(calendar(spring, summer), '?dry_run=1')
+    expect(dry.status).toBe(200)
+    expect(dry.body).toMatchObject({ dry_run: true, created: 2, updated: 0, unchanged: 0, closures: [] })
+    expect(dry.body.events).toEqual([
+      { uid: `spring-${y}@dry`, reason: 'Spring day', start_time: `${y}-03-01T21:00:00Z`, end_time: `${y}-03-02T21:00:00Z`, action: 'create', closure_id: null, bookings: 1, lessons: 0 },
+      { uid: `summer-${y}@dry`, reason: 'Summer day', start_time: `${y}-06-11T21:00:00Z`, end_time: `${y}-06-12T21:00:00Z`, action: 'create', closure_id: null, bookings: 0, lessons: 0 },
+    ])
+    expect(await snapshot()).toEqual(before)
+
+    const real = await send(calendar(spring, summer))
+    expect(real.status).toBe(201)
+    expect(real.body).toMatchObject({ dry_run: false, created: dry.body.created, updated: dry.body.updated, unchanged: dry.body.unchanged })
+    const made = await db.select().from(closures).where(inArray(closures.uid, [`spring-${y}@dry`, `summer-${y}@dry`]))
+    expect(made).toHaveLength(2)
+    expect(real.body.events.map((e: { closure_id: number }) => ({ ...e, closure_id: null }))).toEqual(dry.body.events)
+    expect(real.body.events.map((e: { closure_id: number }) => e.closure_id).sort()).toEqual(made.map((c) => c.id).sort())
+    expect((await snapshot()).changes).toBe(before.changes + 1)
+
+    // A changed file: the dry run says update and unchanged, names the stored closures, and still writes nothing.
+    const moved = [`UID:summer-${y}@dry`, `DTSTART;VALUE=DATE:${y}0613`, 'SUMMARY:Summer day']
+    const stored = await snapshot()
+    const dryAgain = await send(calendar(spring, moved), '?dry_run=1')
+    expect(dryAgain.status).toBe(200)
+    expect(dryAgain.body).toMatchObject({ dry_run: true, created: 0, updated: 1, unchanged: 1 })
+    expect(dryAgain.body.events.map((e: { action: string }) => e.action)).toEqual(['unchanged', 'update'])
+    expect(dryAgain.body.closures.map((c: { uid: string }) => c.uid)).toEqual([`spring-${y}@dry`, `summer-${y}@dry`])
+    expect(await snapshot()).toEqual(stored)
+    const realAgain = await send(calendar(spring, moved))
+    expect(realAgain.status).toBe(200)
+    expect(realAgain.body).toMatchObject({ created: 0, updated: 1, unchanged: 1 })
+
+    // A refused file is refused by the dry run too.
+    expect((await send(calendar([`UID:broken-${y}@dry`, 'DTSTART:2040XX05T100000Z']), '?dry_run=1')).status).toBe(400)
+    await db.delete(reservations).where(eq(reservations.id, booking!.id))
   })
 
   test('a date-time in UTC, in a time zone of its own and floating are each read as before', async () => {

@@ -2,11 +2,12 @@
  * The console's term and closures pages (issue 27), in-process: a Windows-1251 timetable with
  * Russian headers and DD.MM.YYYY dates checked (the dry run as a table: lessons, conflicts with a
  * booking and with an earlier line, lessons left out in a holiday) and then imported, a holidays
- * ICS imported, a term added, closures created, changed and deleted; each write checked in the
+ * ICS checked (each holiday, what importing it would do, the bookings and lessons inside: nothing
+ * written) and then committed, a term added, closures created, changed and deleted; each write checked in the
  * database; values escaped; a post without the session's CSRF value changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import { and, eq, inArray, isNotNull } from 'drizzle-orm'
+import { and, eq, gt, inArray, isNotNull, lt } from 'drizzle-orm'
 import { closures, reservations, rooms, series, terms, users } from '../src/db/schema'
 import { localParts, zonedToUtc } from '../src/lib/time'
 import { loggedIn, testApp, type Client, type TestApp } from './helpers/app'
@@ -107,7 +108,7 @@ describe('/console/term: the timetable', () => {
     expect(page.text).toContain('<h1>Term</h1>')
     expect(page.text).toContain('action="/console/term/timetable/preview" enctype="multipart/form-data"')
     expect(page.text).toContain('<input type="file" name="file" accept=".csv,text/csv" required')
-    expect(page.text).toContain('action="/console/term/holidays" enctype="multipart/form-data"')
+    expect(page.text).toContain('action="/console/term/holidays/preview" enctype="multipart/form-data"')
     expect(page.text).toContain('action="/console/term/terms"')
   })
 
@@ -221,8 +222,40 @@ describe('/console/term: holidays and terms', () => {
   ].join('\r\n')
   const imported = () => t.database.db.select().from(closures).where(isNotNull(closures.uid))
 
-  test('an ICS file is imported: one all-rooms holiday per event, shown as a table', async () => {
-    const res = await admin.form('/console/term/holidays', { file: new File([ics], 'holidays.ics', { type: 'text/calendar' }) })
+  /** The active bookings and lessons (not ended) inside [start, end), as the preview counts them. */
+  const inside = async (start: Date, end: Date) => {
+    const rows = await t.database.db.select().from(reservations).where(and(eq(reservations.status, 'active'), lt(reservations.startTime, end), gt(reservations.endTime, start), gt(reservations.endTime, new Date())))
+    return [rows.filter((r) => r.seriesId === null).length, rows.filter((r) => r.seriesId !== null).length]
+  }
+  /** The holidays preview's table: the cells' text, tags removed. */
+  const holidayRows = (html: string) => {
+    const body = /<table class="import-preview holidays-preview">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? ''
+    return [...body.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((row) => [...row[1]!.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)]
+      .map((cell) => cell[1]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim()))
+  }
+
+  test('an ICS file is checked first (nothing written), then committed: one all-rooms holiday per event, shown as a table', async () => {
+    // a booking on January 3rd: the New Year holiday shows it
+    await t.database.db.insert(reservations).values({ roomId: ids.B101!, userId: ids.student!, startTime: at({ y: year, m: 1, d: 3 }, 10), endTime: at({ y: year, m: 1, d: 3 }, 11), createdAt: new Date(), updatedAt: new Date() })
+    const newYear = await inside(at({ y: year, m: 1, d: 1 }, 0), at({ y: year, m: 1, d: 9 }, 0))
+    const may = await inside(at({ y: year, m: 5, d: 1 }, 0), at({ y: year, m: 5, d: 2 }, 0))
+    expect(newYear[0]).toBeGreaterThanOrEqual(1)
+
+    const preview = await admin.form('/console/term/holidays/preview', { file: new File([ics], 'holidays.ics', { type: 'text/calendar' }) })
+    expect(preview.status, preview.text).toBe(200)
+    expect(preview.text).toContain('<h1>Holidays check</h1>')
+    expect(preview.text).toContain('File holidays.ics: 2 events.')
+    expect(holidayRows(preview.text)).toEqual([
+      ['Новогодние каникулы', `01/01/${year}, 00:00`, `09/01/${year}, 00:00`, 'would create', String(newYear[0]), String(newYear[1])],
+      ['&lt;script&gt;alert(1)&lt;/script&gt;', `01/05/${year}, 00:00`, `02/05/${year}, 00:00`, 'would create', String(may[0]), String(may[1])],
+    ])
+    expect(outsideAttributes(preview.text)).not.toContain('<script>alert(1)')
+    expect(await imported()).toEqual([])
+    const carried = hiddenFile(preview.text)
+    expect(carried).toBe(Buffer.from(ics).toString('base64url'))
+    expect(preview.text).toContain('action="/console/term/holidays"')
+
+    const res = await admin.form('/console/term/holidays', { file: carried!, file_name: 'holidays.ics' })
     expect(res.status, res.text).toBe(200)
     expect(res.text).toContain('Holidays imported: 2 new, 0 changed, 0 already there.')
     expect(res.text).toContain('<td>Новогодние каникулы</td>')
@@ -233,15 +266,38 @@ describe('/console/term: holidays and terms', () => {
       [`may-${year}@test`, true, 'holiday', at({ y: year, m: 5, d: 1 }, 0).getTime(), at({ y: year, m: 5, d: 2 }, 0).getTime()],
       [`new-year-${year}@test`, true, 'holiday', at({ y: year, m: 1, d: 1 }, 0).getTime(), at({ y: year, m: 1, d: 9 }, 0).getTime()],
     ])
-    const again = await admin.form('/console/term/holidays', { file: new File([ics], 'holidays.ics', { type: 'text/calendar' }) }, { headers: { 'accept-language': 'ru' } })
+
+    // checked again (in Russian) it changes nothing: no commit form; committed anyway, nothing new
+    const previewAgain = await admin.form('/console/term/holidays/preview', { file: new File([ics], 'holidays.ics', { type: 'text/calendar' }) }, { headers: { 'accept-language': 'ru' } })
+    expect(previewAgain.text).toContain('<h1>Проверка праздников</h1>')
+    expect(holidayRows(previewAgain.text).map((r) => r[3])).toEqual(['без изменений', 'без изменений'])
+    expect(previewAgain.text).toContain('Все праздники этого файла уже есть в таком виде: загрузка ничего не изменит.')
+    expect(previewAgain.text).not.toContain('action="/console/term/holidays"')
+    const again = await admin.form('/console/term/holidays', { file: carried!, file_name: 'holidays.ics' }, { headers: { 'accept-language': 'ru' } })
     expect(again.text).toContain('Праздники загружены: новых — 0, изменено — 0, уже были — 2.')
     expect(await imported()).toHaveLength(2)
   })
 
-  test('a broken ICS is refused with a notice; without the CSRF value nothing is imported', async () => {
-    await admin.form('/console/term/holidays', { file: new File(['BEGIN:VCALENDAR\r\nnonsense'], 'x.ics') })
+  test('a changed file is checked as "would update"; a carried file that did not come back is refused', async () => {
+    const changed = ics.replace(`DTEND;VALUE=DATE:${year}0109`, `DTEND;VALUE=DATE:${year}0110`)
+    const preview = await admin.form('/console/term/holidays/preview', { file: new File([changed], 'holidays.ics') })
+    expect(holidayRows(preview.text).map((r) => [r[0], r[2], r[3]])).toEqual([
+      ['Новогодние каникулы', `10/01/${year}, 00:00`, 'would update'],
+      ['&lt;script&gt;alert(1)&lt;/script&gt;', `02/05/${year}, 00:00`, 'unchanged'],
+    ])
+    const stored = await imported()
+    expect(stored.find((r) => r.uid === `new-year-${year}@test`)!.endTime).toEqual(at({ y: year, m: 1, d: 9 }, 0))
+    await admin.form('/console/term/holidays', { file: 'not base64!', file_name: 'x.ics' })
+    expect(await flashOf(admin, '/console/term')).toBe('The checked file did not come back: check it again.')
+    expect(await imported()).toEqual(stored)
+  })
+
+  test('a broken ICS is refused with a notice; without the CSRF value nothing is checked or imported', async () => {
+    await admin.form('/console/term/holidays/preview', { file: new File(['BEGIN:VCALENDAR\r\nnonsense'], 'x.ics') })
     expect(await flashOf(admin, '/console/term')).toStartWith('not an iCalendar file')
     const other = ics.replaceAll(`@test`, '@other')
+    expect((await admin.form('/console/term/holidays/preview', { file: new File([other], 'x.ics') }, { csrfToken: false })).status).toBe(403)
+    expect((await admin.form('/console/term/holidays', { file: Buffer.from(other).toString('base64url') }, { csrfToken: false })).status).toBe(403)
     expect((await admin.form('/console/term/holidays', { file: new File([other], 'x.ics') }, { csrfToken: false })).status).toBe(403)
     expect(await imported()).toHaveLength(2)
   })
@@ -266,6 +322,10 @@ describe('/console/term: holidays and terms', () => {
     expect((await teacher.get('/console/term')).status).toBe(403)
     expect((await teacher.form('/console/term/terms', { name: 'X', starts_on: `${year}-09-01`, ends_on: `${year}-12-30` })).status).toBe(403)
     expect(await t.database.db.select().from(terms)).toHaveLength(1)
+    const other = ics.replaceAll(`@test`, '@teacher')
+    expect((await teacher.form('/console/term/holidays/preview', { file: new File([other], 'x.ics') })).status).toBe(403)
+    expect((await teacher.form('/console/term/holidays', { file: Buffer.from(other).toString('base64url') })).status).toBe(403)
+    expect(await imported()).toHaveLength(2)
   })
 })
 

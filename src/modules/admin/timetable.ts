@@ -55,6 +55,21 @@ const UpdateClosureBody = t.Object({
 
 const ClosureReply = t.Object({ closure: Closure, affected: t.Array(t.Integer(), { description: 'active bookings inside the closure (cancelled with cancel_affected)' }) })
 const Params = t.Object({ id: Id('closure id') })
+const ImportedEvent = t.Object({
+  uid: t.String(), reason: t.String(), start_time: t.String(), end_time: t.String(),
+  action: t.UnionEnum(['create', 'update', 'unchanged'], { description: 'what the import does (a dry run: would do) with its closure, found by UID' }),
+  closure_id: t.Nullable(t.Integer({ description: 'its closure; null for one a dry run would create' })),
+  bookings: t.Integer({ description: 'active bookings (not lessons) inside it that have not ended' }),
+  lessons: t.Integer({ description: 'active lessons (occurrences of a series) inside it that have not ended' }),
+}, { title: 'ImportedHoliday' })
+const ClosureImportReply = t.Object({
+  created: t.Integer({ description: 'closures created (a dry run: it would create)' }),
+  updated: t.Integer({ description: 'closures updated (a dry run: it would update)' }),
+  unchanged: t.Integer(),
+  closures: t.Array(Closure, { description: 'the closures it wrote or left; a dry run: the stored closures the file names, as they are now' }),
+  dry_run: t.Boolean(),
+  events: t.Array(ImportedEvent, { description: 'every event of the file, in order' }),
+}, { title: 'ClosureImport' })
 const CLOSURE_400 = [TIME_MSG.invalid, TIME_MSG.required, BOOKING_MSG.badRange, CLOSURE_MSG.roomsRequired, CLOSURE_MSG.reasonRequired]
 
 const TermBody = t.Object({
@@ -170,24 +185,32 @@ export const adminTimetableRoutes = (ctx: Ctx) =>
       errors: { 404: [CLOSURE_MSG.notFound] },
       detail: { tags, summary: 'Remove a closure' },
     })
-    .post('/closures/import', async ({ body, user, set }) => {
-      const result = await importClosures(ctx, user, text(body))
-      set.status = result.created ? 201 : 200
+    .post('/closures/import', async ({ body, query, user, set }) => {
+      const dryRun = on(query.dry_run)
+      const result = await importClosures(ctx, user, text(body), { dryRun })
+      set.status = result.created && !dryRun ? 201 : 200
       return result
     }, {
       auth: 'admin',
       parse: 'text',
       body: t.String({ maxLength: 2_000_000, description: 'an iCalendar file (text/calendar), e.g. a national holiday calendar' }),
-      response: {
-        200: t.Object({ created: t.Integer(), updated: t.Integer(), unchanged: t.Integer(), closures: t.Array(Closure) }),
-        201: t.Object({ created: t.Integer(), updated: t.Integer(), unchanged: t.Integer(), closures: t.Array(Closure) }),
-      },
+      query: t.Object({
+        dry_run: flag('1: read and check the file and report what importing it would do (created/updated count what it would create and update), writing nothing (200)', '1'),
+      }),
+      response: { 200: ClosureImportReply, 201: ClosureImportReply },
       limit: perMinute('admin.closures.import', 10),
       errors: { 400: [CLOSURE_MSG.badCalendar('<what>')] },
       detail: {
         tags,
-        summary: 'Import closures from an iCalendar file: one all-rooms holiday per event, idempotent by UID (201 when it created some)',
+        summary: 'Import closures from an iCalendar file: one all-rooms holiday per event, idempotent by UID (201 when it created some; dry_run=1 previews it)',
         'x-request-body': textBody('text/calendar', 'an iCalendar file, e.g. a national holiday calendar; all-day dates are local to APP_TIMEZONE', ICS_EXAMPLE),
+        description: 'Each event (VEVENT) becomes an all-rooms `holiday` closure, found again by its UID: the same file twice changes nothing (`unchanged`), '
+          + 'an event whose times or summary changed updates its closure (`updated`). One event that cannot be read refuses the whole file (400). '
+          + '`events` lists every event in file order with what the import does with it (`action`: create, update or unchanged) and how many active bookings and lessons '
+          + 'that have not ended fall inside it (they are not cancelled: see them with GET /api/admin/closures or cancel them by hand). '
+          + 'With `dry_run=1` the file is read, checked and classified the same way and nothing is written (no closure, no change record; always 200): '
+          + '`created` and `updated` then count what the import would create and update, `closures` lists the stored closures the file names as they are now, '
+          + 'and `closure_id` is null for an event it would create.',
       },
     })
     .post('/terms', async ({ body, user, set }) => {

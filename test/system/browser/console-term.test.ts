@@ -1,14 +1,15 @@
 /**
  * Setting up a term in Chromium (issue 27), only through the console: the admin uploads a
  * Windows-1251 timetable with Russian headers and DD.MM.YYYY dates, reads the dry run's table,
- * commits it (skipping the one conflict) and finds the series and lessons in the database; uploads
- * a holidays ICS; adds a term; creates, changes and deletes a closure on /console/closures. Then the
- * same pages in Russian. Screenshots: term, term-preview, closures (and -ru); axe on each.
+ * commits it (skipping the one conflict) and finds the series and lessons in the database; checks
+ * a holidays ICS (each holiday, what it would do, the bookings and lessons inside; nothing written)
+ * and commits it; adds a term; creates, changes and deletes a closure on /console/closures. Then the
+ * same pages in Russian. Screenshots: term, term-preview, term-holidays-preview, closures (and -ru); axe on each.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import { and, eq, inArray, isNotNull } from 'drizzle-orm'
+import { and, eq, gt, inArray, isNotNull, lt } from 'drizzle-orm'
 import type { Page } from 'playwright-core'
-import { closures, reservations, rooms, series, terms } from '../../../src/db/schema'
+import { closures, reservations, rooms, series, terms, users } from '../../../src/db/schema'
 import { localParts, zonedToUtc } from '../../../src/lib/time'
 import { hasChromium } from '../../helpers/browser'
 import { openConsole, type ConsoleHarness } from '../../helpers/console'
@@ -121,8 +122,33 @@ describe.skipIf(!hasChromium)('console: setting up a term', () => {
   test('the admin imports the holidays and adds a term', async () => {
     const db = c.qrbook.database.db
     const page = await c.signedIn('admin')
+    // a student's booking on January 3rd, inside the New Year holidays: the check counts it
+    const [student] = await db.select().from(users).where(eq(users.name, 'student'))
+    const roomIds = Object.fromEntries((await db.select().from(rooms)).map((r) => [r.name, r.id]))
+    await db.insert(reservations).values({ roomId: roomIds.A200!, userId: student!.id, startTime: at({ y: year, m: 1, d: 3 }, 10), endTime: at({ y: year, m: 1, d: 3 }, 11), createdAt: new Date(), updatedAt: new Date() })
     await page.goto(`${c.base}/console/term`)
     await page.locator('input[type=file][accept=".ics,text/calendar"]').setInputFiles({ name: 'holidays.ics', mimeType: 'text/calendar', buffer: Buffer.from(ICS) })
+    await submit(page, 'form[action="/console/term/holidays/preview"] button[type=submit]', '**/console/term/holidays/preview')
+    expect(await page.locator('h1').textContent()).toBe('Holidays check')
+    const holidayRows = await page.locator('table.holidays-preview tbody tr').evaluateAll((rows) =>
+      rows.map((row) => [...(row as any).querySelectorAll('td')].map((td: any) => String(td.innerText).replace(/\s+/g, ' ').trim())))
+    expect(holidayRows.map((r) => r.slice(0, 4))).toEqual([
+      ['Новогодние каникулы', `01/01/${year}, 00:00`, `09/01/${year}, 00:00`, 'would create'],
+      ['День защитника Отечества', `23/02/${year}, 00:00`, `24/02/${year}, 00:00`, 'would create'],
+    ])
+    // the counts are the active bookings and lessons inside each holiday, as the database has them
+    const inside = async (start: Date, end: Date) => {
+      const active = await db.select().from(reservations).where(and(eq(reservations.status, 'active'), lt(reservations.startTime, end), gt(reservations.endTime, start)))
+      return [String(active.filter((r) => r.seriesId === null).length), String(active.filter((r) => r.seriesId !== null).length)]
+    }
+    expect(holidayRows[0]![4]).toBe('1')
+    expect(holidayRows.map((r) => r.slice(4))).toEqual([
+      await inside(at({ y: year, m: 1, d: 1 }, 0), at({ y: year, m: 1, d: 9 }, 0)),
+      await inside(at({ y: year, m: 2, d: 23 }, 0), at({ y: year, m: 2, d: 24 }, 0)),
+    ])
+    expect(await db.select().from(closures).where(isNotNull(closures.uid))).toEqual([])
+    await c.shoot(page, 'term-holidays-preview')
+    expect(await c.axe(page)).toEqual([])
     await submit(page, 'form[action="/console/term/holidays"] button[type=submit]', '**/console/term/holidays')
     expect(await page.locator('.flash.done').textContent()).toBe('Holidays imported: 2 new, 0 changed, 0 already there.')
     expect(await page.locator('tbody tr td:first-child').allTextContents()).toEqual(['Новогодние каникулы', 'День защитника Отечества'])

@@ -1,7 +1,7 @@
 /** Writing closures (issue 15): create, change, remove, import from iCalendar. See closures.ts. */
-import { and, asc, eq, gt, inArray, lt } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, lt, sql } from 'drizzle-orm'
 import ICAL from 'ical.js'
-import type { Executor } from '../../../db/client'
+import { rowsOf, type Executor } from '../../../db/client'
 import { closures, reservations, rooms, type Closure, type ClosureKind } from '../../../db/schema'
 import { BadRequest, NotFound } from '../../../lib/errors'
 import { formatUtc, parseIsoInput, TIME_MSG, zonedToUtc } from '../../../lib/time'
@@ -231,12 +231,63 @@ function eventLabel(event: ICAL.Event, index: number): string {
 
 const MAX_IMPORTED_EVENTS = 2000
 
+/** What an import does (or, in a dry run, would do) with one event of the file. */
+export interface ImportedEvent {
+  uid: string
+  reason: string
+  start_time: string
+  end_time: string
+  /** create / update its closure (found by UID), or leave it as it is */
+  action: 'create' | 'update' | 'unchanged'
+  /** its closure: null for one a dry run would create */
+  closure_id: number | null
+  /** active bookings (not lessons) inside it that have not ended */
+  bookings: number
+  /** active lessons (occurrences of a series) inside it that have not ended */
+  lessons: number
+}
+
+export interface ClosureImport {
+  created: number
+  updated: number
+  unchanged: number
+  /** the closures it wrote or left; in a dry run the stored ones the file names, as they are now */
+  closures: ClosureView[]
+  dry_run: boolean
+  events: ImportedEvent[]
+}
+
+/**
+ * The active bookings and lessons that have not ended inside each span, in one query: a lateral
+ * count per span (at most MAX_IMPORTED_EVENTS), each read through reservations_active_end_idx.
+ */
+async function activeInside(tx: Executor, spans: { start: Date; end: Date }[], now: Date): Promise<{ bookings: number; lessons: number }[]> {
+  const counts = spans.map(() => ({ bookings: 0, lessons: 0 }))
+  if (!spans.length) return counts
+  const values = sql.join(spans.map((s, i) => sql`(${i}::int, ${s.start.toISOString()}::timestamptz, ${s.end.toISOString()}::timestamptz)`), sql`, `)
+  const rows = rowsOf<{ i: number | string; bookings: number | string; lessons: number | string }>(await tx.execute(sql`
+    select w.i, c.bookings, c.lessons
+    from (values ${values}) as w(i, s, e)
+    cross join lateral (
+      select count(*) filter (where r.series_id is null)::int as bookings, count(*) filter (where r.series_id is not null)::int as lessons
+      from reservations r
+      where r.status = 'active' and r.end_time > greatest(w.s, ${now.toISOString()}::timestamptz) and r.start_time < w.e
+    ) as c`))
+  for (const row of rows) counts[Number(row.i)] = { bookings: Number(row.bookings), lessons: Number(row.lessons) }
+  return counts
+}
+
 /**
  * POST /admin/closures/import: one all-rooms holiday closure per VEVENT of an iCalendar file
  * (parsed by ical.js), idempotent by UID: importing the same file again changes nothing, an
- * updated file updates the closures it had created.
+ * updated file updates the closures it had created. With dryRun the file is read, checked and
+ * classified the same way and nothing is written (no change record): `created` and `updated`
+ * then count what it would create and update. Either way `events` says, per event, what it does
+ * and how many active bookings and lessons fall inside it.
  */
-export async function importClosures(deps: ReservationDeps & { config: { appTimezone: string } }, actor: ActingUser, text: string): Promise<{ created: number; updated: number; unchanged: number; closures: ClosureView[] }> {
+export async function importClosures(
+  deps: ReservationDeps & { config: { appTimezone: string } }, actor: ActingUser, text: string, options: { dryRun?: boolean } = {},
+): Promise<ClosureImport> {
   let events: ICAL.Event[]
   try {
     const calendar = new ICAL.Component(ICAL.parse(text))
@@ -255,36 +306,57 @@ export async function importClosures(deps: ReservationDeps & { config: { appTime
       throw new BadRequest(CLOSURE_MSG.badCalendar(`event ${eventLabel(event, i)} ${problem}`))
     }
   })
-  return writeTransaction(deps.database, async (tx) => {
+  const dryRun = options.dryRun === true
+  const run = async (tx: Executor): Promise<ClosureImport> => {
     const now = deps.clock.now()
-    await lockCoveredRooms(tx, { allRooms: true, roomIds: [] })
+    // A dry run takes no lock: it says what an import would do now.
+    if (!dryRun) await lockCoveredRooms(tx, { allRooms: true, roomIds: [] })
     const existing = new Map<string, Closure>()
     const uids = wanted.map((w) => w.uid)
     if (uids.length) for (const row of await tx.select().from(closures).where(inArray(closures.uid, uids))) existing.set(row.uid!, row)
+    // In a dry run, what the file has made of a UID so far (a UID twice in one file: the second sees the first).
+    const planned = new Map<string, { start: Date; end: Date; reason: string; id: number | null }>()
     let created = 0, updated = 0, unchanged = 0
     const result: ClosureView[] = []
+    const listed = new Set<number>()
+    const actions: Pick<ImportedEvent, 'action' | 'closure_id'>[] = []
     for (const w of wanted) {
       const old = existing.get(w.uid)
-      if (old && old.startTime.getTime() === w.start.getTime() && old.endTime.getTime() === w.end.getTime() && old.reason === w.reason) {
+      const current = planned.get(w.uid) ?? (old ? { start: old.startTime, end: old.endTime, reason: old.reason, id: old.id } : undefined)
+      if (current && current.start.getTime() === w.start.getTime() && current.end.getTime() === w.end.getTime() && current.reason === w.reason) {
         unchanged++
-        result.push(closureView(old))
+        actions.push({ action: 'unchanged', closure_id: current.id })
+        if (!dryRun) result.push(closureView(old!))
+        else if (old && !listed.has(old.id)) { listed.add(old.id); result.push(closureView(old)) }
+        continue
+      }
+      if (current) updated++
+      else created++
+      actions.push({ action: current ? 'update' : 'create', closure_id: current?.id ?? null })
+      if (dryRun) {
+        planned.set(w.uid, { start: w.start, end: w.end, reason: w.reason, id: current?.id ?? null })
+        if (old && !listed.has(old.id)) { listed.add(old.id); result.push(closureView(old)) }
         continue
       }
       const [row] = old
         ? await tx.update(closures).set({ startTime: w.start, endTime: w.end, reason: w.reason, updatedAt: now }).where(eq(closures.id, old.id)).returning() as [Closure]
         : await tx.insert(closures).values({ allRooms: true, roomIds: null, kind: 'holiday', reason: w.reason, startTime: w.start, endTime: w.end, uid: w.uid, createdAt: now, updatedAt: now }).returning() as [Closure]
-      if (old) updated++
-      else created++
+      actions[actions.length - 1]!.closure_id = row.id
       existing.set(w.uid, row)
       result.push(closureView(row))
     }
-    if (created || updated) {
+    const inside = await activeInside(tx, wanted, now)
+    if (!dryRun && (created || updated)) {
       recordChange(tx, {
         at: now, actorId: actor.id, event: 'closure.created', rooms: 'all',
         description: `${actor.name} imported ${created} new and ${updated} changed closures from a calendar`,
         data: { imported: true, created, updated, unchanged },
       })
     }
-    return { created, updated, unchanged, closures: result }
-  })
+    const report = wanted.map((w, i): ImportedEvent => ({
+      uid: w.uid, reason: w.reason, start_time: formatUtc(w.start), end_time: formatUtc(w.end), ...actions[i]!, ...inside[i]!,
+    }))
+    return { created, updated, unchanged, closures: result, dry_run: dryRun, events: report }
+  }
+  return dryRun ? run(deps.database.db) : writeTransaction(deps.database, run)
 }

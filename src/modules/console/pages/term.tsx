@@ -5,8 +5,10 @@
  *                                           shown as a table, with the file carried forward to commit it
  *   POST /console/term/timetable/commit     the carried file imported for real (optionally skipping conflicts);
  *                                           back to /console/term with the totals, or the refusal's report
- *   POST /console/term/holidays             an ICS (multipart): POST /api/admin/closures/import (the core
- *                                           has no dry run: it is idempotent by UID), showing what it imported
+ *   POST /console/term/holidays/preview     an ICS (multipart): the dry run of POST /api/admin/closures/import
+ *                                           (?dry_run=1) as a table: each holiday, what importing it would do,
+ *                                           the active bookings and lessons inside it; the file carried forward
+ *   POST /console/term/holidays             the carried ICS imported for real, showing what it imported
  *   POST /console/term/terms                a term: POST /api/admin/terms
  *
  * The preview carries the file's bytes forward in a hidden field (base64url, which a form sends as
@@ -15,14 +17,14 @@
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../../context'
 import { importTimetable } from '../../../core/bookings/timetable/import'
-import { importClosures } from '../../../core/bookings/timetable/closure-writes'
+import { importClosures, type ClosureImport } from '../../../core/bookings/timetable/closure-writes'
 import { createTerm } from '../../../core/bookings/timetable/terms'
 import { bookingHolders, recentTerms } from '../../../core/console/term'
 import { BadRequest, HttpError } from '../../../lib/errors'
 import { translate } from '../../../lib/i18n'
 import { perMinute } from '../../../plugins/rate-limit'
 import { routeRules } from '../../../plugins/route-rules'
-import { span } from '../format'
+import { formatInstant, span } from '../format'
 import { action, consoleLanguage, hidden, page, refusal, type PageEnv, type SetLike } from '../kit'
 import { common, fill, words } from '../text'
 
@@ -40,6 +42,14 @@ const text = words({
     csvFile: 'Timetable file (CSV, at most {kb} KB)', check: 'Check the file',
     holidaysLead: 'An iCalendar file (.ics), e.g. the national holidays: each event closes every room for its time. Importing the same file again changes nothing; an updated file updates the closures it made.',
     icsFile: 'Holidays file (ICS, at most {kb} KB)', importHolidays: 'Import the holidays',
+    holidaysPreviewTitle: 'Holidays check',
+    holidaysPreviewLead: 'File {file}: {n} events. This is what importing it would do; nothing has been written yet. Bookings and lessons inside a holiday are not cancelled: the count shows what it affects.',
+    hName: 'Name', hFrom: 'From', hTo: 'To', hBookings: 'Bookings inside', hLessons: 'Lessons inside',
+    hCreate: 'would create', hUpdate: 'would update', hUnchanged: 'unchanged',
+    holidaysToCreate: 'holidays to create', holidaysToUpdate: 'holidays to update', holidaysUnchanged: 'holidays unchanged',
+    bookingsInside: 'bookings inside', lessonsInside: 'lessons inside',
+    holidaysNothing: 'Every holiday of this file is already there as it says: importing it changes nothing.',
+    commitHolidays: 'Commit: import the holidays',
     termName: 'Name', startsOn: 'First day', endsOn: 'Last day', addTerm: 'Add the term', noTerms: 'No terms yet.',
     termsLead: 'A term is a named span of dates: a series of lessons may run until its end.',
     termAdded: 'Term "{name}" added.',
@@ -72,6 +82,14 @@ const text = words({
     csvFile: 'Файл расписания (CSV, не больше {kb} КБ)', check: 'Проверить файл',
     holidaysLead: 'Файл iCalendar (.ics), например государственные праздники: каждое событие закрывает все аудитории на своё время. Повторная загрузка того же файла ничего не меняет; изменённый файл обновляет созданные им закрытия.',
     icsFile: 'Файл праздников (ICS, не больше {kb} КБ)', importHolidays: 'Загрузить праздники',
+    holidaysPreviewTitle: 'Проверка праздников',
+    holidaysPreviewLead: 'Файл {file}: событий — {n}. Вот что сделает загрузка; пока ничего не записано. Бронирования и занятия внутри праздника не отменяются: число показывает, что он затронет.',
+    hName: 'Название', hFrom: 'С', hTo: 'По', hBookings: 'Бронирований внутри', hLessons: 'Занятий внутри',
+    hCreate: 'будет создан', hUpdate: 'будет изменён', hUnchanged: 'без изменений',
+    holidaysToCreate: 'праздников будет создано', holidaysToUpdate: 'праздников будет изменено', holidaysUnchanged: 'праздников без изменений',
+    bookingsInside: 'бронирований внутри', lessonsInside: 'занятий внутри',
+    holidaysNothing: 'Все праздники этого файла уже есть в таком виде: загрузка ничего не изменит.',
+    commitHolidays: 'Подтвердить: загрузить праздники',
     termName: 'Название', startsOn: 'Первый день', endsOn: 'Последний день', addTerm: 'Добавить семестр', noTerms: 'Семестров пока нет.',
     termsLead: 'Семестр — именованный период: серия занятий может длиться до его конца.',
     termAdded: 'Семестр «{name}» добавлен.',
@@ -298,10 +316,10 @@ async function TermPage(props: { env: PageEnv }) {
         <section class="card term-card" aria-labelledby="holidays-h">
           <h2 id="holidays-h" safe>{t.holidays}</h2>
           <p safe>{t.holidaysLead}</p>
-          <form method="post" action="/console/term/holidays" enctype="multipart/form-data" class="stack">
+          <form method="post" action="/console/term/holidays/preview" enctype="multipart/form-data" class="stack">
             {csrf}
             <label><span safe>{fill(t.icsFile, { kb: MAX_KB })}</span><input type="file" name="file" accept=".ics,text/calendar" required /></label>
-            <div class="row"><button type="submit" class="primary" safe>{t.importHolidays}</button></div>
+            <div class="row"><button type="submit" class="primary" safe>{t.check}</button></div>
           </form>
           <p><a href="/console/closures" safe>{t.allClosures}</a></p>
         </section>
@@ -359,8 +377,73 @@ function HolidaysResult(props: { env: PageEnv; closures: { reason: string; start
   )
 }
 
+/** The dry run of a holidays file: each event, what importing it would do, what it affects; and the form to commit it. */
+function HolidaysPreview(props: { env: PageEnv; result: ClosureImport; file: { bytes: Uint8Array; name: string } }) {
+  const { env, result, file } = props
+  const t = text(env.lang)
+  const bookings = result.events.reduce((sum, e) => sum + e.bookings, 0)
+  const lessons = result.events.reduce((sum, e) => sum + e.lessons, 0)
+  const action = { create: [t.hCreate, 'badge ok'], update: [t.hUpdate, 'badge warn'], unchanged: [t.hUnchanged, 'badge'] } as const
+  return (
+    <>
+      <p class="muted" safe>{fill(t.holidaysPreviewLead, { file: file.name || 'ICS', n: result.events.length })}</p>
+      <div class="tiles import-tiles">
+        <Tile n={result.created} label={t.holidaysToCreate} />
+        <Tile n={result.updated} label={t.holidaysToUpdate} />
+        <Tile n={result.unchanged} label={t.holidaysUnchanged} />
+        <Tile n={bookings} label={t.bookingsInside} kind={bookings ? 'attention' : undefined} />
+        <Tile n={lessons} label={t.lessonsInside} kind={lessons ? 'attention' : undefined} />
+      </div>
+      <div class="table-wrap">
+        <table class="import-preview holidays-preview">
+          <thead><tr>
+            <th scope="col" safe>{t.hName}</th><th scope="col" safe>{t.hFrom}</th><th scope="col" safe>{t.hTo}</th><th scope="col" safe>{t.result}</th>
+            <th scope="col" class="num" safe>{t.hBookings}</th><th scope="col" class="num" safe>{t.hLessons}</th>
+          </tr></thead>
+          <tbody>
+            {result.events.map((e) => (
+              <tr data-uid={e.uid} data-action={e.action}>
+                <td data-label={t.hName} safe>{e.reason}</td>
+                <td class="import-nowrap" data-label={t.hFrom}><time datetime={e.start_time} safe>{formatInstant(new Date(e.start_time), env)}</time></td>
+                <td class="import-nowrap" data-label={t.hTo}><time datetime={e.end_time} safe>{formatInstant(new Date(e.end_time), env)}</time></td>
+                <td data-label={t.result}><span class={action[e.action][1]} safe>{action[e.action][0]}</span></td>
+                <td class={e.bookings ? 'num holiday-affects' : 'num'} data-label={t.hBookings}>{e.bookings}</td>
+                <td class={e.lessons ? 'num holiday-affects' : 'num'} data-label={t.hLessons}>{e.lessons}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {result.created || result.updated ? (
+        <form method="post" action="/console/term/holidays" class="card stack commit">
+          <h2 safe>{t.commitTitle}</h2>
+          <input type="hidden" name="csrf_token" value={env.viewer.csrf} />
+          <input type="hidden" name="file" value={Buffer.from(file.bytes).toString('base64url')} />
+          <input type="hidden" name="file_name" value={file.name} />
+          <div class="row"><button type="submit" class="primary" safe>{t.commitHolidays}</button></div>
+        </form>
+      ) : <p class="flash done" role="status" safe>{t.holidaysNothing}</p>}
+      <p><a href="/console/term" safe>{t.again}</a></p>
+    </>
+  )
+}
+
+/** The holidays file: uploaded (multipart) or carried forward by the preview (base64url), checked. */
+async function holidaysFile(body: { file?: unknown; file_name?: string }, t: Words): Promise<{ bytes: Uint8Array; name: string }> {
+  if (typeof body.file !== 'string') return uploaded(body.file, t)
+  if (!body.file || body.file.length > CARRIED_MAX || !/^[A-Za-z0-9_-]+$/.test(body.file)) throw new BadRequest(t.lost)
+  const bytes = new Uint8Array(Buffer.from(body.file, 'base64url'))
+  if (bytes.byteLength > MAX_UPLOAD_BYTES) throw new BadRequest(fill(t.tooBig, { kb: MAX_KB }))
+  return { bytes, name: body.file_name ?? '' }
+}
+
+/** The longest base64url a carried file may be. */
+const CARRIED_MAX = Math.ceil((MAX_UPLOAD_BYTES * 4) / 3) + 4
+
 const Csrf = { csrf_token: t.Optional(t.String({ maxLength: 200 })) }
 const UploadForm = t.Object({ ...Csrf, file: t.Optional(t.Unknown()) })
+/** A holidays file: uploaded, or carried forward from the preview (file as base64url, file_name). */
+const HolidaysForm = t.Object({ ...Csrf, file: t.Optional(t.Unknown()), file_name: t.Optional(t.String({ maxLength: 200 })) })
 const CommitForm = t.Object({
   ...Csrf,
   file: t.Optional(t.String({ maxLength: Math.ceil((MAX_UPLOAD_BYTES * 4) / 3) + 4 })),
@@ -427,11 +510,26 @@ export const termPages = (ctx: Ctx) => {
       },
     }), { body: CommitForm, limit: perMinute('admin.timetable.import', 10), ...hidden() })
 
-    .post('/console/term/holidays', ({ request, body, set }) => action(ctx, request, set, body.csrf_token, {
+    .post('/console/term/holidays/preview', ({ request, body, set }) => action(ctx, request, set, body.csrf_token, {
       role: 'admin', back: BACK,
       act: async (env) => {
         const t = text(env.lang)
         const file = await uploaded(body.file, t)
+        const result = await importClosures(ctx, env.viewer.actor, new TextDecoder().decode(file.bytes), { dryRun: true })
+        if (result.events.length === 0) throw new BadRequest(t.emptyIcs)
+        const html = await page(ctx, request, set, {
+          role: 'admin', active: 'term', title: (lang) => text(lang).holidaysPreviewTitle,
+          render: (pageEnv) => <HolidaysPreview env={pageEnv} result={result} file={file} />,
+        })
+        return { html }
+      },
+    }), { body: UploadForm, limit: perMinute('admin.closures.import', 10), ...hidden() })
+
+    .post('/console/term/holidays', ({ request, body, set }) => action(ctx, request, set, body.csrf_token, {
+      role: 'admin', back: BACK,
+      act: async (env) => {
+        const t = text(env.lang)
+        const file = await holidaysFile(body, t)
         const result = await importClosures(ctx, env.viewer.actor, new TextDecoder().decode(file.bytes))
         if (result.closures.length === 0) throw new BadRequest(t.emptyIcs)
         const done = fill(t.holidaysDone, { created: result.created, updated: result.updated, unchanged: result.unchanged })
@@ -441,7 +539,7 @@ export const termPages = (ctx: Ctx) => {
         })
         return { html }
       },
-    }), { body: UploadForm, limit: perMinute('admin.closures.import', 10), ...hidden() })
+    }), { body: HolidaysForm, limit: perMinute('admin.closures.import', 10), ...hidden() })
 
     .post('/console/term/terms', ({ request, body, set }) => action(ctx, request, set, body.csrf_token, {
       role: 'admin', back: BACK,
