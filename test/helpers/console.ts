@@ -19,9 +19,9 @@ import { launchBrowser, SCREENSHOT_DIR } from './browser'
 import { testApp, type TestApp } from './app'
 import { freePort } from './process'
 
-export const PHONE = { width: 390, height: 844 }
-export const DESKTOP = { width: 1440, height: 900 }
-export const CONSOLE_SHOTS = path.join(SCREENSHOT_DIR, 'console')
+const PHONE = { width: 390, height: 844 }
+const DESKTOP = { width: 1440, height: 900 }
+const CONSOLE_SHOTS = path.join(SCREENSHOT_DIR, 'console')
 
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
 

@@ -8,7 +8,7 @@ import { reservations, rooms, users } from '../../db/schema'
 import { localParts, zonedToUtc } from '../../lib/time'
 
 /** The local day around `now` in the zone: [start, end). */
-export function localDay(now: Date, timeZone: string, offsetDays = 0): { start: Date; end: Date } {
+function localDay(now: Date, timeZone: string, offsetDays = 0): { start: Date; end: Date } {
   const p = localParts(now, timeZone)
   return { start: zonedToUtc(p.year, p.month, p.day, offsetDays * 86400, timeZone), end: zonedToUtc(p.year, p.month, p.day, (offsetDays + 1) * 86400, timeZone) }
 }

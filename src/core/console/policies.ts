@@ -47,7 +47,7 @@ export type RuleDraft = Pick<BookingPolicy,
 
 export type ReplayLimit = LimitField | 'requires_approval'
 
-export interface RefusedBooking {
+interface RefusedBooking {
   id: number
   userName: string
   roomName: string

@@ -22,12 +22,12 @@ import { common } from './text'
 export type SetLike = { headers: Record<string, unknown>; status?: unknown }
 
 /** The console's own Content-Security-Policy: its stylesheet and script files only, no inline script or style. */
-export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 export const LANG_COOKIE = 'qrbook_lang'
 const FLASH_COOKIE = 'qrbook_console_flash'
 
-export type { Flash, PageEnv, Viewer } from './env'
+export type { PageEnv } from './env'
 
 /** The viewer's language: the switch (a cookie) first, then Accept-Language. */
 export function consoleLanguage(request: Request): Lang {
@@ -90,7 +90,7 @@ export function refusal(ctx: Ctx, error: HttpError, lang: Lang): string {
 }
 
 /** Who may open a page: the least role, and optionally a finer test (a teacher who approves rooms). */
-export interface Access { role: Extract<Actor['role'], 'teacher' | 'admin'>; allow?: (actor: Actor) => boolean | Promise<boolean> }
+interface Access { role: Extract<Actor['role'], 'teacher' | 'admin'>; allow?: (actor: Actor) => boolean | Promise<boolean> }
 
 async function admitted(access: Access, actor: Actor): Promise<boolean> {
   return hasRole(actor, access.role) && (!access.allow || (await access.allow(actor)))
@@ -147,7 +147,7 @@ function forbiddenPage(ctx: Ctx, set: SetLike, lang: Lang, viewer: Viewer): Prom
 }
 
 /** What a form action returns: a notice and where to go back to, or a page to show at once. */
-export type ActionResult = { done?: string; back?: string } | { html: string } | void
+type ActionResult = { done?: string; back?: string } | { html: string } | void
 
 export interface ActionOptions extends Access {
   /** where to go back to (a console path), unless the result says otherwise */

@@ -16,7 +16,7 @@ const ADMIN_NAV: readonly NavKey[] = ['overview', 'term', 'calendar', 'closures'
 // No approvals: the core has no teacher approvers yet (approvals are an admin's, as in the API).
 const TEACHER_NAV: readonly NavKey[] = ['overview', 'lessons', 'calendar']
 
-export const NAV_PATHS: Record<NavKey, string> = {
+const NAV_PATHS: Record<NavKey, string> = {
   overview: '/console', term: '/console/term', calendar: '/console/calendar', closures: '/console/closures', policies: '/console/policies',
   approvals: '/console/approvals', users: '/console/users', rooms: '/console/rooms', audit: '/console/audit', reports: '/console/reports',
   lessons: '/console/lessons',

@@ -81,7 +81,7 @@ export function displayCode(secret: string, roomId: number, version: number, ste
 }
 
 /** The token of a room's display link (/display/<id>?t=<token>), tied to the room's qr_version. */
-export function displayToken(secret: string, roomId: number, version: number): string {
+function displayToken(secret: string, roomId: number, version: number): string {
   return hmac(subkey(secret, 'display link'), `${roomId}:${version}`).subarray(0, 16).toString('base64url')
 }
 

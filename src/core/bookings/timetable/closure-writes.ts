@@ -232,7 +232,7 @@ function eventLabel(event: ICAL.Event, index: number): string {
 const MAX_IMPORTED_EVENTS = 2000
 
 /** What an import does (or, in a dry run, would do) with one event of the file. */
-export interface ImportedEvent {
+interface ImportedEvent {
   uid: string
   reason: string
   start_time: string
