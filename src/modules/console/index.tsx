@@ -8,6 +8,7 @@ import { Elysia, t } from 'elysia'
 import type { Context } from 'elysia'
 import type { Ctx } from '../../context'
 import { routeRules } from '../../plugins/route-rules'
+import { NotFound } from '../../lib/errors'
 import { hidden, page, type SetLike } from './kit'
 import { common } from './text'
 import { loginPages } from './pages/login'
@@ -58,11 +59,9 @@ export const consoleRoutes = (ctx: Ctx) =>
   new Elysia()
     .use(routeRules(ctx))
     .get('/console/assets/:name', async ({ params, set }) => {
-      const type = ASSET_TYPES[params.name]
-      if (!type) {
-        set.status = 404
-        return 'not found'
-      }
+      // own keys only: "constructor" or "__proto__" is no asset
+      const type = Object.hasOwn(ASSET_TYPES, params.name) ? ASSET_TYPES[params.name] : undefined
+      if (!type) throw new NotFound('not found')
       set.headers['content-type'] = type
       set.headers['cache-control'] = 'public, max-age=3600'
       return asset(params.name)
