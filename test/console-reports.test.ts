@@ -2,14 +2,16 @@
  * The console's audit log and reports (issue 27), in-process: the figures of a small known
  * dataset (utilisation against the open hours, a closure taken off, lessons apart from student
  * bookings, a no-show), the CSV and XLSX downloads (read back with exceljs) with a formula-like
- * room name neutralised, the range checks, and the audit log's filters and pages.
+ * room name neutralised, the range checks, and the audit log's filters and pages; the report built
+ * from the weeks kept in memory equals a fresh one after every kind of change, scanning again only
+ * the weeks that changed.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { eq } from 'drizzle-orm'
 import ExcelJS from 'exceljs'
 import { parse } from 'csv-parse/sync'
 import { recordChanges, writeTransaction, type Change } from '../src/core/changes'
-import { cachedRoomReport, roomReport, reportRange } from '../src/core/console/reports'
+import { cachedRoomReport, roomReport, reportRange, reportDayStats, incrementalRoomReport } from '../src/core/console/reports'
 import { closures, reservations, rooms, series, users } from '../src/db/schema'
 import { fixedClock } from '../src/lib/clock'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
@@ -346,6 +348,231 @@ describe('the report kept in memory', () => {
       await t.database.db.delete(reservations).where(eq(reservations.id, booked.body.reservation.id))
     } finally {
       await t.ctx.events.stop()
+    }
+  })
+})
+
+describe('the report built from the days kept in memory', () => {
+  const db = () => t.database.db
+  const range = () => reportRange(clock.now(), TZ)!
+  /** incrementalRoomReport over the range, checked equal to a fresh roomReport; the days it scanned */
+  const check = async (r = range()) => {
+    const weekly = await incrementalRoomReport(t.ctx, r)
+    const scanned = reportDayStats(t.ctx).lastScanned
+    expect(weekly).toEqual(await roomReport(t.ctx, r))
+    return { report: weekly, scanned }
+  }
+  const student = async () => (await db().select().from(users).where(eq(users.name, 'student')))[0]!.id
+  const stamps = () => ({ createdAt: clock.now(), updatedAt: clock.now() })
+  const q10 = (report: Awaited<ReturnType<typeof roomReport>>) => report.rooms.find((r) => r.id === plainId)!.weeks
+
+  test('nothing changed: no day is scanned again', async () => {
+    const first = await check()
+    expect(first.report.range.weeks.length).toBe(5)
+    const again = await check()
+    expect(again.scanned).toEqual([])
+    expect(again.report).toEqual(first.report)
+  })
+
+  test('a booking added in a past week directly in the database: only that day is scanned again', async () => {
+    await check()
+    const before = reportDayStats(t.ctx)
+    const [row] = await db().insert(reservations).values({
+      roomId: plainId, userId: await student(), startTime: msk('2030-08-20 10:00'), endTime: msk('2030-08-20 11:30'), status: 'finished', ...stamps(),
+    }).returning({ id: reservations.id })
+    try {
+      const after = await check()
+      expect(after.scanned).toEqual(['2030-08-20'])
+      expect(reportDayStats(t.ctx).reused - before.reused).toBe(34)
+      expect(q10(after.report)[1]!.bookings).toBe(1.5)
+      // changed by hand without touching updated_at, the same count in the week (the fingerprint reads xmin): still seen
+      await db().update(reservations).set({ endTime: msk('2030-08-20 11:00') }).where(eq(reservations.id, row!.id))
+      const shorter = await check()
+      expect(shorter.scanned).toEqual(['2030-08-20'])
+      expect(q10(shorter.report)[1]!.bookings).toBe(1)
+      await db().update(reservations).set({ status: 'cancelled' }).where(eq(reservations.id, row!.id))
+      const cancelled = await check()
+      expect(cancelled.scanned).toEqual(['2030-08-20'])
+      expect(q10(cancelled.report)[1]!.bookings).toBe(0)
+      await db().update(reservations).set({ status: 'finished', startTime: msk('2030-08-27 10:00'), endTime: msk('2030-08-27 11:00') }).where(eq(reservations.id, row!.id))
+      const moved = await check()
+      expect(moved.scanned).toEqual(['2030-08-27'])
+      expect(q10(moved.report)[2]!.bookings).toBe(1)
+    } finally {
+      await db().delete(reservations).where(eq(reservations.id, row!.id))
+    }
+    expect((await check()).scanned).toEqual(['2030-08-27'])
+  })
+
+  test('a booking made through the API in the current week: only its day is scanned again', async () => {
+    await check()
+    const booked = await (await loggedIn(t.app, 'student')).post(`/api/rooms/${plainId}/reserve`, {
+      start_time: msk('2030-09-13 10:00').toISOString(), end_time: msk('2030-09-13 12:00').toISOString(),
+    })
+    expect(booked.status).toBe(201)
+    try {
+      const after = await check()
+      expect(after.scanned).toEqual(['2030-09-13'])
+      expect(q10(after.report)[4]!.bookings).toBe(2)
+      // cancelled through the API: scanned again, back to nothing
+      const cancelled = await (await loggedIn(t.app, 'student')).delete(`/api/reservations/${booked.body.reservation.id}`)
+      expect(cancelled.status).toBe(200)
+      const back = await check()
+      expect(back.scanned).toEqual(['2030-09-13'])
+      expect(q10(back.report)[4]!.bookings).toBe(0)
+    } finally {
+      await db().delete(reservations).where(eq(reservations.id, booked.body.reservation.id))
+    }
+  })
+
+  test('a booking across the Monday midnight between two weeks: both days scanned again, cut as one scan cuts it', async () => {
+    await check()
+    const [row] = await db().insert(reservations).values({
+      roomId: nightId, userId: await student(), startTime: msk('2030-09-08 22:00'), endTime: msk('2030-09-09 03:00'), status: 'finished', checkInRequired: true, ...stamps(),
+    }).returning({ id: reservations.id })
+    try {
+      const after = await check()
+      expect(after.scanned).toEqual(['2030-09-08', '2030-09-09'])
+      const night = after.report.rooms.find((r) => r.id === nightId)!.weeks
+      expect([night[3]!.bookings, night[4]!.bookings]).toEqual([3.5 + 2, 2]) // Sunday 22:00-24:00; Monday 00:00-02:00 (open till 02:00)
+      // its no-show count is the week it started in
+      expect(after.report.noShows.find((r) => r.id === nightId)!.weeks.map((w) => w.required)).toEqual([0, 0, 0, 1, 0])
+      // a range that starts at the second week: the booking's first hours are not in it
+      const second = await check(reportRange(clock.now(), TZ, '2030-09-09', '2030-09-09')!)
+      expect(second.scanned).toEqual([])
+      expect(second.report.rooms.find((r) => r.id === nightId)!.weeks).toEqual([{ open: 42, lessons: 0, bookings: 2 }])
+    } finally {
+      await db().delete(reservations).where(eq(reservations.id, row!.id))
+    }
+  })
+
+  test('a closure added changes the open hours, without scanning any day again', async () => {
+    const before = await check()
+    const [closure] = await db().insert(closures).values({
+      allRooms: true, kind: 'holiday', reason: 'inspection', startTime: msk('2030-08-13 09:00'), endTime: msk('2030-08-13 12:00'), ...stamps(),
+    }).returning({ id: closures.id })
+    try {
+      const after = await check()
+      expect(after.scanned).toEqual([])
+      expect(q10(after.report)[0]!.open).toBe(q10(before.report)[0]!.open - 3)
+      expect(after.report.totals[0]!.open).toBeLessThan(before.report.totals[0]!.open)
+    } finally {
+      await db().delete(closures).where(eq(closures.id, closure!.id))
+    }
+    expect((await check()).report).toEqual(before.report)
+  })
+
+  test('a room\'s daily window changed: every day is scanned again (booked time is counted within it)', async () => {
+    await check()
+    await db().update(rooms).set({ bookingStart: '07:00', bookingEnd: '22:00' }).where(eq(rooms.id, plainId))
+    try {
+      const after = await check()
+      expect(after.scanned.length).toBe(35)
+      expect(q10(after.report)[3]).toEqual({ open: 105, lessons: 0, bookings: 4 }) // Tuesday 19:00-21:00 and Saturday 10:00-12:00, all within 07:00-22:00
+    } finally {
+      await db().update(rooms).set({ bookingStart: null, bookingEnd: null }).where(eq(rooms.id, plainId))
+    }
+    expect((await check()).scanned.length).toBe(35)
+  })
+
+  test('today is scanned again when now passes the start of a booking that needs a check-in', async () => {
+    const [row] = await db().insert(reservations).values({
+      roomId, userId: await student(), startTime: msk('2030-09-11 16:00'), endTime: msk('2030-09-11 17:00'), status: 'active', checkInRequired: true, ...stamps(),
+    }).returning({ id: reservations.id })
+    const was = clock.now()
+    try {
+      const first = await check()
+      const required = first.report.noShowTotals[4]!.required
+      clock.advance(60_000) // 15:01: nothing started
+      expect((await check()).scanned).toEqual([])
+      clock.set(msk('2030-09-11 16:30')) // it has started: it counts
+      const started = await check()
+      expect(started.scanned).toEqual(['2030-09-11'])
+      expect(started.report.noShowTotals[4]!.required).toBe(required + 1)
+      clock.set(was) // and back (a test's clock may go back)
+      const back = await check()
+      expect(back.scanned).toEqual(['2030-09-11'])
+      expect(back.report).toEqual(first.report)
+    } finally {
+      clock.set(was)
+      await db().delete(reservations).where(eq(reservations.id, row!.id))
+    }
+  })
+
+  test('without the live feed, cachedRoomReport sees a change made directly in the database', async () => {
+    const r = range()
+    const before = await cachedRoomReport(t.ctx, r)
+    const [row] = await db().insert(reservations).values({
+      roomId: plainId, userId: await student(), startTime: msk('2030-09-10 08:00'), endTime: msk('2030-09-10 09:00'), status: 'active', ...stamps(),
+    }).returning({ id: reservations.id })
+    try {
+      const after = await cachedRoomReport(t.ctx, r)
+      expect(q10(after)[4]!.bookings).toBe(q10(before)[4]!.bookings + 1)
+      expect(after).toEqual(await roomReport(t.ctx, r))
+    } finally {
+      await db().delete(reservations).where(eq(reservations.id, row!.id))
+    }
+  })
+
+  test('in a zone with summer time, weeks on both sides of the change add up to one scan of them', async () => {
+    const zone = t.ctx.config.appTimezone
+    t.ctx.config.appTimezone = 'Europe/Berlin'
+    try {
+      const r = reportRange(clock.now(), 'Europe/Berlin', '2030-03-18', '2030-04-07')!
+      const first = await check(r)
+      expect(first.report.rooms.find((x) => x.id === plainId)!.weeks[1]).toEqual({ open: 60, lessons: 0, bookings: 2 })
+      expect((await check(r)).scanned).toEqual([])
+    } finally {
+      t.ctx.config.appTimezone = zone
+    }
+  })
+
+  test('where the zone skips a Monday midnight (Tehran, 22 March 2021), the days add up to one scan of them', async () => {
+    const zone = t.ctx.config.appTimezone
+    t.ctx.config.appTimezone = 'Asia/Tehran'
+    const userId = await student()
+    const made = await db().insert(reservations).values([
+      // across the skipped midnight (23:00 +03:30 to 02:00 +04:30), ending at it, and just after it
+      { roomId: nightId, userId, startTime: new Date('2021-03-21T19:30:00Z'), endTime: new Date('2021-03-21T21:30:00Z'), status: 'finished', checkInRequired: true, ...stamps() },
+      { roomId: plainId, userId, startTime: new Date('2021-03-21T16:30:00Z'), endTime: new Date('2021-03-21T20:30:00Z'), status: 'finished', ...stamps() },
+      { roomId: plainId, userId, startTime: new Date('2021-03-21T20:30:00Z'), endTime: new Date('2021-03-21T22:30:00Z'), status: 'released', checkInRequired: true, ...stamps() },
+    ]).returning({ id: reservations.id })
+    try {
+      for (const [from, to] of [['2021-03-15', '2021-03-28'], ['2021-03-15', '2021-03-21'], ['2021-03-22', '2021-03-28']]) { // both weeks first: the days kept serve the other two
+        const r = reportRange(clock.now(), 'Asia/Tehran', from, to)!
+        await check(r)
+        expect((await check(r)).scanned).toEqual([])
+      }
+      expect((await check(reportRange(clock.now(), 'Asia/Tehran', '2021-03-15', '2021-03-28')!)).report.heatmap.flat().some((h) => h > 0)).toBe(true)
+    } finally {
+      t.ctx.config.appTimezone = zone
+      for (const { id } of made) await db().delete(reservations).where(eq(reservations.id, id))
+    }
+  })
+
+  test('many bookings of every kind, some across midnights and weeks: equal to one scan', async () => {
+    const userId = await student()
+    const statuses = ['finished', 'finished', 'released', 'cancelled'] as const // active ones may not overlap
+    let seed = 27
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648)
+    const ids = [roomId, plainId, evilId, xssId, nightId]
+    const rows = Array.from({ length: 300 }, (_, i) => {
+      const start = msk('2030-08-10 00:00').getTime() + Math.floor(random() * 40 * 24 * 4) * 15 * 60_000
+      const long = random() < 0.1 ? Math.floor(random() * 72) : Math.floor(random() * 4) + 1
+      return {
+        roomId: ids[i % ids.length]!, userId, startTime: new Date(start), endTime: new Date(start + long * 3600_000 + 30 * 60_000),
+        status: statuses[Math.floor(random() * 4)]!, checkInRequired: random() < 0.5, ...stamps(),
+      }
+    })
+    const made = await db().insert(reservations).values(rows).returning({ id: reservations.id })
+    try {
+      const after = await check()
+      expect(after.scanned.length).toBeGreaterThan(20)
+      expect(after.report.noShowTotals.some((n) => n.released > 0)).toBe(true)
+      expect((await check()).scanned).toEqual([])
+      for (const [from, to] of [['2030-08-19', '2030-08-26'], ['2030-09-02', '2030-09-16'], ['2030-08-05', '2030-08-19']]) await check(reportRange(clock.now(), TZ, from, to)!)
+    } finally {
+      for (const { id } of made) await db().delete(reservations).where(eq(reservations.id, id))
     }
   })
 })
