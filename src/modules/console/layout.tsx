@@ -58,6 +58,12 @@ function LanguageSwitch(props: { lang: Lang; here: string }) {
   )
 }
 
+/** "Europe/Moscow (UTC+3)"; plain "UTC" where the zone is UTC itself. */
+function zoneName(timeZone: string, now: Date): string {
+  const offset = zoneLabel(now, timeZone)
+  return offset === timeZone ? timeZone : `${timeZone} (${offset})`
+}
+
 export function Layout(props: { env: PageEnv; title: string; active: NavKey; flash?: Flash; children?: JSX.Element | JSX.Element[] }) {
   const { env } = props
   const t = common(env.lang)
@@ -94,7 +100,7 @@ export function Layout(props: { env: PageEnv; title: string; active: NavKey; fla
             {props.flash ? <p class={`flash ${props.flash.kind}`} role={props.flash.kind === 'error' ? 'alert' : 'status'} safe>{props.flash.text}</p> : ''}
             {props.children as 'safe'}
           </main>
-          <footer safe>{fill(t.timesIn, { zone: `${env.timeZone} (${zoneLabel(env.now, env.timeZone)})` })}</footer>
+          <footer safe>{fill(t.timesIn, { zone: zoneName(env.timeZone, env.now) })}</footer>
         </body>
       </html>
     </>
