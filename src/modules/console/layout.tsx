@@ -9,6 +9,7 @@ import type { Lang } from '../../lib/i18n'
 import { zoneLabel } from '../../lib/time'
 import type { Flash, PageEnv } from './env'
 import { common, fill } from './text'
+import { CsrfField } from './forms'
 
 export type NavKey = 'overview' | 'term' | 'calendar' | 'closures' | 'policies' | 'approvals' | 'users' | 'rooms' | 'audit' | 'reports' | 'lessons'
 
@@ -90,7 +91,7 @@ export function Layout(props: { env: PageEnv; title: string; active: NavKey; fla
               <span safe>{fill(t.loggedInAs, { name: env.viewer.actor.name, role: t[`role_${env.viewer.actor.role}`] })}</span>
               <LanguageSwitch lang={env.lang} here={here} />
               <form method="post" action="/console/logout" class="inline">
-                <input type="hidden" name="csrf_token" value={env.viewer.csrf} />
+                <CsrfField csrf={env.viewer.csrf} />
                 <button type="submit" class="link" safe>{t.logout}</button>
               </form>
             </div>

@@ -20,6 +20,7 @@ import { When, span } from '../format'
 import { action, hidden, page, refusal, type PageEnv } from '../kit'
 import { common, fill, words } from '../text'
 import { ruleSentence } from './policies'
+import { CSRF_FIELD, CsrfField } from '../forms'
 
 const text = words({
   en: {
@@ -59,7 +60,7 @@ async function ApprovalsPage(props: { env: PageEnv }) {
       <p class="muted" safe>{t.lead}</p>
       <p><span class="badge warn" safe>{fill(t.count, { n: rows.length })}</span></p>
       <form method="post" action="/console/approvals/bulk" id="bulk" class="approvals-form">
-        <input type="hidden" name="csrf_token" value={env.viewer.csrf} />
+        <CsrfField csrf={env.viewer.csrf} />
         <div class="table-wrap"><table>
           <thead>
             <tr>
@@ -104,7 +105,7 @@ async function ApprovalsPage(props: { env: PageEnv }) {
       </form>
       {rows.map((r) => (
         <form method="post" action={`/console/approvals/${r.id}/decide`} id={`decide-${r.id}`} class="inline">
-          <input type="hidden" name="csrf_token" value={env.viewer.csrf} />
+          <CsrfField csrf={env.viewer.csrf} />
         </form>
       ))}
     </>
@@ -112,12 +113,12 @@ async function ApprovalsPage(props: { env: PageEnv }) {
 }
 
 const DecideForm = t.Object({
-  csrf_token: t.Optional(t.String({ maxLength: 200 })),
+  ...CSRF_FIELD,
   decision: t.Optional(t.String({ maxLength: 20 })),
   reason: t.Optional(t.String({ maxLength: 1000 })),
 })
 const BulkForm = t.Object({
-  csrf_token: t.Optional(t.String({ maxLength: 200 })),
+  ...CSRF_FIELD,
   decision: t.Optional(t.String({ maxLength: 20 })),
   reason: t.Optional(t.String({ maxLength: 1000 })),
   ids: t.Optional(t.Union([t.String({ maxLength: 12 }), t.Array(t.String({ maxLength: 12 }), { maxItems: 1000 })])),

@@ -39,6 +39,7 @@ import { routeRules } from '../../../plugins/route-rules'
 import { formatInstant, localInputValue, parseLocalInput, span, When } from '../format'
 import { action, hidden, page, type PageEnv } from '../kit'
 import { common, fill, words } from '../text'
+import { CSRF_FIELD, CsrfField, CsrfOnly } from '../forms'
 
 const text = words({
   en: {
@@ -427,7 +428,7 @@ function Detail(props: { env: PageEnv; r: ReservationDetail }) {
   const active = r.status === 'active'
   const back = `/console/calendar?${new URLSearchParams({ room: String(r.roomId), week: isoDate(mondayOf(localDate(r.start, env.timeZone))) })}`
   const base = detailPath(r.id)
-  const csrf = <input type="hidden" name="csrf_token" value={env.viewer.csrf} />
+  const csrf = <CsrfField csrf={env.viewer.csrf} />
   return (
     <>
       <p><a href={back} safe>{w.back}</a></p>
@@ -498,9 +499,8 @@ function detailTitle(lang: Lang, r: ReservationDetail | undefined, id: string): 
 }
 
 const IdParams = t.Object({ id: t.String({ maxLength: 20 }) })
-const CsrfOnly = t.Object({ csrf_token: t.Optional(t.String({ maxLength: 200 })) })
 const MoveForm = t.Object({
-  csrf_token: t.Optional(t.String({ maxLength: 200 })), start: t.Optional(t.String({ maxLength: 40 })), end: t.Optional(t.String({ maxLength: 40 })),
+  ...CSRF_FIELD, start: t.Optional(t.String({ maxLength: 40 })), end: t.Optional(t.String({ maxLength: 40 })),
   override_closure: t.Optional(t.String({ maxLength: 10 })),
 })
 const CalendarQuery = t.Object({

@@ -19,6 +19,7 @@ import { routeRules } from '../../../plugins/route-rules'
 import { localInputValue, parseLocalInput, span } from '../format'
 import { action, hidden, page, type PageEnv } from '../kit'
 import { common, fill, words } from '../text'
+import { CSRF_FIELD, CsrfField, CsrfOnly } from '../forms'
 
 type Kind = (typeof CLOSURE_KINDS)[number]
 
@@ -118,7 +119,7 @@ async function CreateForm(props: { env: PageEnv }) {
     <section class="card new-closure" aria-labelledby="new-h">
       <h2 id="new-h" safe>{t.newClosure}</h2>
       <form method="post" action="/console/closures/create" class="stack">
-        <input type="hidden" name="csrf_token" value={env.viewer.csrf} />
+        <CsrfField csrf={env.viewer.csrf} />
         <fieldset class="rooms-pick">
           <legend safe>{t.rooms}</legend>
           <label class="check"><input type="radio" name="scope" value="all" checked /><span safe>{t.allRooms}</span></label>
@@ -182,7 +183,7 @@ async function ClosureList(props: { env: PageEnv }) {
                   <td class="closure-actions" data-label={c.actions}>
                     <a class="button" href={`/console/closures/${row.id}`} safe>{c.edit}</a>
                     <form method="post" action={`/console/closures/${row.id}/delete`} class="inline" data-confirm={t.deleteConfirm}>
-                      <input type="hidden" name="csrf_token" value={env.viewer.csrf} />
+                      <CsrfField csrf={env.viewer.csrf} />
                       <button type="submit" class="danger" aria-label={`${c.delete}: ${row.reason}`} safe>{c.delete}</button>
                     </form>
                   </td>
@@ -212,7 +213,7 @@ async function EditPage(props: { env: PageEnv; id: number | null }) {
   return (
     <>
       <form method="post" action={`/console/closures/${row.id}/update`} class="card stack">
-        <input type="hidden" name="csrf_token" value={env.viewer.csrf} />
+        <CsrfField csrf={env.viewer.csrf} />
         <p><strong safe>{t.rooms}:</strong> <span safe>{row.allRooms ? t.allRooms : row.roomIds.map((id) => names.get(id) ?? `#${id}`).join(', ')}</span></p>
         <p class="muted fine-print" safe>{t.roomsFixed}</p>
         <TimeFields env={env} t={t} start={row.start} end={row.end} />
@@ -227,14 +228,12 @@ async function EditPage(props: { env: PageEnv; id: number | null }) {
   )
 }
 
-const Csrf = { csrf_token: t.Optional(t.String({ maxLength: 200 })) }
 const Field = (max = 100) => t.Optional(t.String({ maxLength: max }))
 const ClosureForm = t.Object({
-  ...Csrf, scope: Field(10), room_ids: t.Optional(t.Union([t.String({ maxLength: 12 }), t.Array(t.String({ maxLength: 12 }), { maxItems: 5000 })])),
+  ...CSRF_FIELD, scope: Field(10), room_ids: t.Optional(t.Union([t.String({ maxLength: 12 }), t.Array(t.String({ maxLength: 12 }), { maxItems: 5000 })])),
   start: Field(30), end: Field(30), kind: Field(20), reason: Field(400), cancel_affected: Field(10),
 })
-const EditForm = t.Object({ ...Csrf, start: Field(30), end: Field(30), kind: Field(20), reason: Field(400) })
-const CsrfOnly = t.Object(Csrf)
+const EditForm = t.Object({ ...CSRF_FIELD, start: Field(30), end: Field(30), kind: Field(20), reason: Field(400) })
 const IdParam = t.Object({ id: t.String({ maxLength: 20 }) })
 const BACK = '/console/closures'
 

@@ -21,6 +21,7 @@ import { formatInstant } from '../format'
 import { action, hidden, page, type PageEnv } from '../kit'
 import { common, fill, words } from '../text'
 import { addDays, at, isoDate, localDate, parseDate } from './calendar'
+import { CSRF_FIELD, CsrfField, CsrfOnly } from '../forms'
 
 const text = words({
   en: {
@@ -73,7 +74,7 @@ function SeriesCard(props: { env: PageEnv; s: LessonSeries }) {
   const { env, s } = props
   const w = text(env.lang)
   const base = `/console/lessons/${s.id}`
-  const csrf = <input type="hidden" name="csrf_token" value={env.viewer.csrf} />
+  const csrf = <CsrfField csrf={env.viewer.csrf} />
   const today = isoDate(localDate(env.now, env.timeZone))
   const lastDay = isoDate(localDate(s.until, env.timeZone))
   const next = s.upcoming[0]
@@ -134,9 +135,8 @@ function seriesId(raw: string, env: PageEnv): number {
 }
 
 const IdParams = t.Object({ id: t.String({ maxLength: 20 }) })
-const CsrfOnly = t.Object({ csrf_token: t.Optional(t.String({ maxLength: 200 })) })
-const DateForm = t.Object({ csrf_token: t.Optional(t.String({ maxLength: 200 })), reservation_id: t.Optional(t.String({ maxLength: 20 })) })
-const ShortenForm = t.Object({ csrf_token: t.Optional(t.String({ maxLength: 200 })), until: t.Optional(t.String({ maxLength: 40 })) })
+const DateForm = t.Object({ ...CSRF_FIELD, reservation_id: t.Optional(t.String({ maxLength: 20 })) })
+const ShortenForm = t.Object({ ...CSRF_FIELD, until: t.Optional(t.String({ maxLength: 40 })) })
 
 export const lessonPages = (ctx: Ctx) =>
   new Elysia()

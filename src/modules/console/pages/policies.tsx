@@ -26,6 +26,7 @@ import { routeRules } from '../../../plugins/route-rules'
 import { formatInstant, span } from '../format'
 import { action, hidden, page, type PageEnv, type SetLike } from '../kit'
 import { common, fill, words } from '../text'
+import { CSRF_FIELD, CsrfField, CsrfOnly } from '../forms'
 
 const text = words({
   en: {
@@ -153,13 +154,12 @@ const NUMBER_FIELDS = [
 
 const field = t.Optional(t.String({ maxLength: 40 }))
 const PolicyForm = t.Object({
-  csrf_token: t.Optional(t.String({ maxLength: 200 })),
+  ...CSRF_FIELD,
   id: field, role: field, scope: field,
   max_duration_min: field, min_notice_min: field, max_advance_days: field, max_active: field, weekly_hours: field, slot_granularity_min: field,
   requires_approval: field, note: t.Optional(t.String({ maxLength: 200 })),
 })
 type PolicyFormBody = typeof PolicyForm.static
-const CsrfOnly = t.Object({ csrf_token: t.Optional(t.String({ maxLength: 200 })) })
 const IdParams = t.Object({ id: t.String({ maxLength: 12 }) })
 
 /** The form's values as strings (what it shows). */
@@ -290,7 +290,7 @@ function RuleForm(props: { env: PageEnv; values: FormValues; rooms: RoomChoice[]
   const t = text(env.lang)
   return (
     <form method="post" action={id ? `/console/policies/${id}/update` : '/console/policies/create'} class="stack">
-      <input type="hidden" name="csrf_token" value={env.viewer.csrf} />
+      <CsrfField csrf={env.viewer.csrf} />
       {id ? <input type="hidden" name="id" value={String(id)} /> : ''}
       <PolicyFields env={env} values={props.values} rooms={props.rooms} prefix={props.prefix} fixedRole={id !== undefined} />
       <div class="row">
@@ -362,7 +362,7 @@ async function PoliciesPage(props: { env: PageEnv; draft?: Draft }) {
       ) : ''}
       <div class="card">
         <form method="post" action="/console/policies/recommended" class="row">
-          <input type="hidden" name="csrf_token" value={env.viewer.csrf} />
+          <CsrfField csrf={env.viewer.csrf} />
           <button type="submit" class="primary" safe>{t.recommended}</button>
         </form>
         <p class="muted small" safe>{t.recommendedWhat}</p>
@@ -383,7 +383,7 @@ async function PoliciesPage(props: { env: PageEnv; draft?: Draft }) {
                 <summary safe>{t.edit}</summary>
                 <RuleForm env={env} values={formValuesOf(p)} rooms={rooms} id={p.id} prefix={`p${p.id}`} />
                 <form method="post" action={`/console/policies/${p.id}/delete`} data-confirm={t.confirmDelete} class="delete-rule">
-                  <input type="hidden" name="csrf_token" value={env.viewer.csrf} />
+                  <CsrfField csrf={env.viewer.csrf} />
                   <button type="submit" class="danger" safe>{t.deleteRule}</button>
                 </form>
               </details>

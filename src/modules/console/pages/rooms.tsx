@@ -30,6 +30,7 @@ import type { Lang } from '../../../lib/i18n'
 import { routeRules } from '../../../plugins/route-rules'
 import { action, hidden, page, type PageEnv, type SetLike } from '../kit'
 import { common, fill, words } from '../text'
+import { CSRF_FIELD, CsrfField, CsrfOnly, checked, Pager } from '../forms'
 
 const PER_PAGE = 25
 const PROOFS = ['display', 'poster', 'none'] as const
@@ -91,7 +92,6 @@ const text = words({
   },
 })
 
-const checked = (raw: string | undefined) => raw === '1' || raw === 'true' || raw === 'on'
 
 function roomId(raw: string): number | undefined {
   return /^\d{1,9}$/.test(raw) && Number(raw) > 0 ? Number(raw) : undefined
@@ -113,10 +113,6 @@ function selectedIds(raw: string | string[] | undefined, lang: Lang): number[] {
     if (id === undefined) throw new BadRequest(fill(text(lang).badId, { id: value.slice(0, 20) }))
     return id
   }))]
-}
-
-function Csrf(props: { env: PageEnv }) {
-  return <input type="hidden" name="csrf_token" value={props.env.viewer.csrf} />
 }
 
 function StatusBadge(props: { room: RoomView; lang: Lang }) {
@@ -218,7 +214,7 @@ async function RoomList(props: { env: PageEnv; query: ListQuery }) {
       <p class="muted" role="status" safe>{fill(t.found, { n: total })}</p>
       {rooms.length === 0 ? <p class="muted" safe>{c.none}</p> : (
         <form method="post" action="/console/rooms/posters" id="rooms-selection">
-          <Csrf env={env} />
+          <CsrfField csrf={env.viewer.csrf} />
           <div class="table-wrap"><table class="rooms">
             <thead><tr>
               <th scope="col" class="pick"><input type="checkbox" data-select-all="ids" aria-label={t.selectAll} /></th>
@@ -247,17 +243,11 @@ async function RoomList(props: { env: PageEnv; query: ListQuery }) {
           </div>
         </form>
       )}
-      {pages > 1 ? (
-        <nav class="pager" aria-label={fill(t.pageOf, { page: pageNo, pages })}>
-          {pageNo > 1 ? <a href={link(pageNo - 1)} rel="prev" safe>{t.prev}</a> : ''}
-          <span safe>{fill(t.pageOf, { page: pageNo, pages })}</span>
-          {pageNo < pages ? <a href={link(pageNo + 1)} rel="next" safe>{t.next}</a> : ''}
-        </nav>
-      ) : ''}
+      <Pager page={pageNo} pages={pages} label={fill(t.pageOf, { page: pageNo, pages })} link={link} prev={t.prev} next={t.next} />
       <section class="card" aria-labelledby="new-room">
         <h2 id="new-room" safe>{t.newRoom}</h2>
         <form method="post" action="/console/rooms/create" class="stack">
-          <Csrf env={env} />
+          <CsrfField csrf={env.viewer.csrf} />
           <Settings env={env} prefix="new" />
           <div><button type="submit" class="primary" safe>{t.create}</button></div>
         </form>
@@ -282,12 +272,12 @@ function RoomPage(props: { env: PageEnv; data: ConsoleRoom }) {
       <section class="card" aria-labelledby="settings">
         <h2 id="settings" safe>{t.settings}</h2>
         <form method="post" action={`/console/rooms/${room.id}/update`} class="stack">
-          <Csrf env={env} />
+          <CsrfField csrf={env.viewer.csrf} />
           <Settings env={env} room={room} prefix="edit" />
           <div><button type="submit" class="primary" safe>{c.save}</button></div>
         </form>
         <form method="post" action={`/console/rooms/${room.id}/block`} class="row block-room">
-          <Csrf env={env} />
+          <CsrfField csrf={env.viewer.csrf} />
           <input type="hidden" name="is_blocked" value={room.is_blocked ? '0' : '1'} />
           <button type="submit" class={room.is_blocked ? '' : 'danger'} safe>{room.is_blocked ? t.unblock : t.block}</button>
         </form>
@@ -302,11 +292,11 @@ function RoomPage(props: { env: PageEnv; data: ConsoleRoom }) {
         <p class="muted" safe>{fill(t.qrVersion, { v: data.qrVersion })}</p>
         <div class="row">
           <form method="post" action="/console/rooms/posters" class="inline">
-            <Csrf env={env} /><input type="hidden" name="ids" value={String(room.id)} />
+            <CsrfField csrf={env.viewer.csrf} /><input type="hidden" name="ids" value={String(room.id)} />
             <button type="submit" class="primary" safe>{t.poster}</button>
           </form>
           <form method="post" action={`/console/rooms/${room.id}/qr`} class="inline" data-confirm={fill(t.confirmReissue, { name: room.name })}>
-            <Csrf env={env} />
+            <CsrfField csrf={env.viewer.csrf} />
             <button type="submit" class="danger" safe>{t.reissue}</button>
           </form>
         </div>
@@ -322,7 +312,7 @@ function RoomPage(props: { env: PageEnv; data: ConsoleRoom }) {
           <p><a class="button primary" href={data.displayPath} target="_blank" rel="noopener noreferrer" safe>{t.open}</a></p>
         </details>
         <form method="post" action={`/console/rooms/${room.id}/unpair`} class="row" data-confirm={fill(t.confirmUnpair, { name: room.name })}>
-          <Csrf env={env} />
+          <CsrfField csrf={env.viewer.csrf} />
           <button type="submit" class="danger" safe>{t.unpair}</button>
           <span class="muted" safe>{t.unpairNote}</span>
         </form>
@@ -331,11 +321,10 @@ function RoomPage(props: { env: PageEnv; data: ConsoleRoom }) {
   )
 }
 
-const Csrf_ = { csrf_token: t.Optional(t.String({ maxLength: 200 })) }
 const IdParam = t.Object({ id: t.String({ maxLength: 12 }) })
 const Ids = { ids: t.Optional(t.Union([t.String({ maxLength: 12 }), t.Array(t.String({ maxLength: 12 }), { maxItems: 1000 })])) }
 const SettingsBody = t.Object({
-  ...Csrf_,
+  ...CSRF_FIELD,
   name: t.Optional(t.String({ maxLength: 200 })),
   type: t.Optional(t.String({ maxLength: 20 })),
   booking_start: t.Optional(t.String({ maxLength: 8 })),
@@ -393,7 +382,7 @@ export const roomPages = (ctx: Ctx) =>
         const result = await bulkBlock(ctx, env.viewer.actor, selectedIds(body.ids, env.lang), checked(body.is_blocked))
         return { done: fill(text(env.lang).bulkDone, { n: result.updated }) }
       },
-    }), { body: t.Object({ ...Csrf_, ...Ids, is_blocked: t.Optional(t.String({ maxLength: 8 })) }), ...hidden() })
+    }), { body: t.Object({ ...CSRF_FIELD, ...Ids, is_blocked: t.Optional(t.String({ maxLength: 8 })) }), ...hidden() })
 
     .post('/console/rooms/posters', async ({ request, set, body }) => {
       let pdf: Uint8Array | undefined
@@ -415,7 +404,7 @@ export const roomPages = (ctx: Ctx) =>
           ...Object.fromEntries(Object.entries(set.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string')),
           'content-type': 'application/pdf', 'content-disposition': `attachment; filename="${filename}"`, 'cache-control': 'no-store' },
       })
-    }, { body: t.Object({ ...Csrf_, ...Ids, is_blocked: t.Optional(t.String({ maxLength: 8 })) }), ...hidden() })
+    }, { body: t.Object({ ...CSRF_FIELD, ...Ids, is_blocked: t.Optional(t.String({ maxLength: 8 })) }), ...hidden() })
 
     .get('/console/rooms/:id', async ({ request, set, params }) => {
       let missing = false
@@ -455,7 +444,7 @@ export const roomPages = (ctx: Ctx) =>
         const room = await updateRoom(ctx, env.viewer.actor, targetId(params.id), { is_blocked: blocked })
         return { done: fill(blocked ? text(env.lang).blockedDone : text(env.lang).unblockedDone, { name: room.name }) }
       },
-    }), { params: IdParam, body: t.Object({ ...Csrf_, is_blocked: t.Optional(t.String({ maxLength: 8 })) }), ...hidden() })
+    }), { params: IdParam, body: t.Object({ ...CSRF_FIELD, is_blocked: t.Optional(t.String({ maxLength: 8 })) }), ...hidden() })
 
     .post('/console/rooms/:id/qr', ({ request, set, body, params }) => action(ctx, request, set as SetLike, body.csrf_token, {
       role: 'admin', back: `/console/rooms/${roomId(params.id) ?? ''}`,
@@ -465,7 +454,7 @@ export const roomPages = (ctx: Ctx) =>
         const data = await consoleRoom(ctx, id)
         return { done: fill(text(env.lang).reissued, { name: data.room.name, v: data.qrVersion }) }
       },
-    }), { params: IdParam, body: t.Object(Csrf_), ...hidden() })
+    }), { params: IdParam, body: CsrfOnly, ...hidden() })
 
     .post('/console/rooms/:id/unpair', ({ request, set, body, params }) => action(ctx, request, set as SetLike, body.csrf_token, {
       role: 'admin', back: `/console/rooms/${roomId(params.id) ?? ''}`,
@@ -475,4 +464,4 @@ export const roomPages = (ctx: Ctx) =>
         const data = await consoleRoom(ctx, id)
         return { done: fill(text(env.lang).unpaired, { name: data.room.name }) }
       },
-    }), { params: IdParam, body: t.Object(Csrf_), ...hidden() })
+    }), { params: IdParam, body: CsrfOnly, ...hidden() })

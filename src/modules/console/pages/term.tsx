@@ -27,6 +27,7 @@ import { routeRules } from '../../../plugins/route-rules'
 import { formatInstant, span } from '../format'
 import { action, consoleLanguage, hidden, page, refusal, type PageEnv, type SetLike } from '../kit'
 import { common, fill, words } from '../text'
+import { CSRF_FIELD, CsrfField } from '../forms'
 
 /** The largest file the preview can carry forward: its base64 (4/3) and the form stay within the 1 MiB body limit. */
 const MAX_UPLOAD_BYTES = 700 * 1024
@@ -280,7 +281,7 @@ async function PreviewBody(props: { env: PageEnv; report: Report; file: { bytes:
         <form method="post" action="/console/term/timetable/commit" class="card stack commit">
           <h2 safe>{t.commitTitle}</h2>
           {totals.conflicts ? <p class="import-warn" safe>{t.hasConflicts}</p> : ''}
-          <input type="hidden" name="csrf_token" value={env.viewer.csrf} />
+          <CsrfField csrf={env.viewer.csrf} />
           <input type="hidden" name="file" value={Buffer.from(file.bytes).toString('base64url')} />
           <input type="hidden" name="file_name" value={file.name} />
           <label class="check"><input type="checkbox" name="skip_conflicts" value="1" checked={n(totals.conflicts) > 0} /><span safe>{t.skipConflicts}</span></label>
@@ -296,7 +297,7 @@ async function TermPage(props: { env: PageEnv }) {
   const { env } = props
   const t = text(env.lang)
   const terms = await recentTerms(env.ctx)
-  const csrf = <input type="hidden" name="csrf_token" value={env.viewer.csrf} />
+  const csrf = <CsrfField csrf={env.viewer.csrf} />
   return (
     <>
       {env.url.searchParams.get('imported') === '1'
@@ -417,7 +418,7 @@ function HolidaysPreview(props: { env: PageEnv; result: ClosureImport; file: { b
       {result.created || result.updated ? (
         <form method="post" action="/console/term/holidays" class="card stack commit">
           <h2 safe>{t.commitTitle}</h2>
-          <input type="hidden" name="csrf_token" value={env.viewer.csrf} />
+          <CsrfField csrf={env.viewer.csrf} />
           <input type="hidden" name="file" value={Buffer.from(file.bytes).toString('base64url')} />
           <input type="hidden" name="file_name" value={file.name} />
           <div class="row"><button type="submit" class="primary" safe>{t.commitHolidays}</button></div>
@@ -440,18 +441,17 @@ async function holidaysFile(body: { file?: unknown; file_name?: string }, t: Wor
 /** The longest base64url a carried file may be. */
 const CARRIED_MAX = Math.ceil((MAX_UPLOAD_BYTES * 4) / 3) + 4
 
-const Csrf = { csrf_token: t.Optional(t.String({ maxLength: 200 })) }
-const UploadForm = t.Object({ ...Csrf, file: t.Optional(t.Unknown()) })
+const UploadForm = t.Object({ ...CSRF_FIELD, file: t.Optional(t.Unknown()) })
 /** A holidays file: uploaded, or carried forward from the preview (file as base64url, file_name). */
-const HolidaysForm = t.Object({ ...Csrf, file: t.Optional(t.Unknown()), file_name: t.Optional(t.String({ maxLength: 200 })) })
+const HolidaysForm = t.Object({ ...CSRF_FIELD, file: t.Optional(t.Unknown()), file_name: t.Optional(t.String({ maxLength: 200 })) })
 const CommitForm = t.Object({
-  ...Csrf,
+  ...CSRF_FIELD,
   file: t.Optional(t.String({ maxLength: Math.ceil((MAX_UPLOAD_BYTES * 4) / 3) + 4 })),
   file_name: t.Optional(t.String({ maxLength: 200 })),
   skip_conflicts: t.Optional(t.String({ maxLength: 10 })),
 })
 const TermForm = t.Object({
-  ...Csrf, name: t.Optional(t.String({ maxLength: 200 })), starts_on: t.Optional(t.String({ maxLength: 20 })), ends_on: t.Optional(t.String({ maxLength: 20 })),
+  ...CSRF_FIELD, name: t.Optional(t.String({ maxLength: 200 })), starts_on: t.Optional(t.String({ maxLength: 20 })), ends_on: t.Optional(t.String({ maxLength: 20 })),
 })
 
 const title = (lang: 'en' | 'ru') => common(lang).term

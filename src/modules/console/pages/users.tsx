@@ -27,6 +27,7 @@ import { routeRules } from '../../../plugins/route-rules'
 import { When } from '../format'
 import { action, consolePath, hidden, page, type PageEnv, type SetLike } from '../kit'
 import { common, fill, words } from '../text'
+import { CSRF_FIELD, CsrfField, checked, Pager } from '../forms'
 
 type Role = (typeof ROLES)[number]
 const PER_PAGE = 25
@@ -82,7 +83,6 @@ function userId(raw: string): number | undefined {
   return /^\d{1,9}$/.test(raw) && Number(raw) > 0 ? Number(raw) : undefined
 }
 
-const checked = (raw: string | undefined) => raw === '1' || raw === 'true' || raw === 'on'
 
 /** The badges of a user's state: awaiting approval, suspended, no-shows so far. */
 function States(props: { user: ConsoleUser; env: PageEnv }) {
@@ -98,10 +98,6 @@ function States(props: { user: ConsoleUser; env: PageEnv }) {
       {record && record.count > 0 && !record.suspendedUntil ? <span class="badge" safe>{fill(t.noShows, { n: record.count, max: record.threshold })}</span> : ''}
     </>
   )
-}
-
-function Csrf(props: { env: PageEnv }) {
-  return <input type="hidden" name="csrf_token" value={props.env.viewer.csrf} />
 }
 
 function RoleSelect(props: { lang: Lang; name: string; id: string; value?: Role; any?: string }) {
@@ -160,13 +156,13 @@ async function UserList(props: { env: PageEnv; query: ListQuery }) {
                 <td class="actions">
                   {u.teacherPending ? (
                     <form method="post" action={`/console/users/${u.id}/verify`} class="inline">
-                      <Csrf env={env} /><input type="hidden" name="back" value={here} />
+                      <CsrfField csrf={env.viewer.csrf} /><input type="hidden" name="back" value={here} />
                       <button type="submit" class="primary" aria-label={`${t.verify}: ${u.name}`} safe>{t.verify}</button>
                     </form>
                   ) : ''}
                   {u.noShows?.suspendedUntil ? (
                     <form method="post" action={`/console/users/${u.id}/lift`} class="inline" data-confirm={fill(t.confirmLift, { name: u.name })}>
-                      <Csrf env={env} /><input type="hidden" name="back" value={here} />
+                      <CsrfField csrf={env.viewer.csrf} /><input type="hidden" name="back" value={here} />
                       <button type="submit" aria-label={`${t.lift}: ${u.name}`} safe>{t.lift}</button>
                     </form>
                   ) : ''}
@@ -177,17 +173,11 @@ async function UserList(props: { env: PageEnv; query: ListQuery }) {
           </tbody>
         </table></div>
       )}
-      {pages > 1 ? (
-        <nav class="pager" aria-label={fill(t.pageOf, { page: pageNo, pages })}>
-          {pageNo > 1 ? <a href={link(pageNo - 1)} rel="prev" safe>{t.prev}</a> : ''}
-          <span safe>{fill(t.pageOf, { page: pageNo, pages })}</span>
-          {pageNo < pages ? <a href={link(pageNo + 1)} rel="next" safe>{t.next}</a> : ''}
-        </nav>
-      ) : ''}
+      <Pager page={pageNo} pages={pages} label={fill(t.pageOf, { page: pageNo, pages })} link={link} prev={t.prev} next={t.next} />
       <section class="card" aria-labelledby="new-user">
         <h2 id="new-user" safe>{t.newUser}</h2>
         <form method="post" action="/console/users/create" class="row">
-          <Csrf env={env} />
+          <CsrfField csrf={env.viewer.csrf} />
           <label>{t.name as 'safe'}<input name="name" required maxlength="80" autocomplete="off" /></label>
           <label>{t.password as 'safe'}<input name="password" type="password" required maxlength="1024" autocomplete="new-password" /></label>
           <label>{t.role as 'safe'}<RoleSelect lang={env.lang} name="role" id="new-role" value="student" /></label>
@@ -219,7 +209,7 @@ function UserDetail(props: { env: PageEnv; user: ConsoleUser }) {
         </dl>
         {user.teacherPending ? (
           <form method="post" action={`/console/users/${user.id}/verify`} class="row">
-            <Csrf env={env} /><input type="hidden" name="back" value={here} />
+            <CsrfField csrf={env.viewer.csrf} /><input type="hidden" name="back" value={here} />
             <p class="muted" safe>{t.pendingNote}</p>
             <button type="submit" class="primary" safe>{t.verify}</button>
           </form>
@@ -228,7 +218,7 @@ function UserDetail(props: { env: PageEnv; user: ConsoleUser }) {
       <section class="card" aria-labelledby="name-role">
         <h2 id="name-role" safe>{t.nameRole}</h2>
         <form method="post" action={`/console/users/${user.id}/update`} class="row">
-          <Csrf env={env} />
+          <CsrfField csrf={env.viewer.csrf} />
           <label>{t.name as 'safe'}<input name="name" required maxlength="80" value={user.name} autocomplete="off" /></label>
           <label>{t.role as 'safe'}<RoleSelect lang={env.lang} name="role" id="user-role" value={user.role} /></label>
           <button type="submit" class="primary" safe>{c.save}</button>
@@ -247,7 +237,7 @@ function UserDetail(props: { env: PageEnv; user: ConsoleUser }) {
             </p>
             {record.count > 0 || record.suspendedUntil ? (
               <form method="post" action={`/console/users/${user.id}/lift`} class="row" data-confirm={fill(t.confirmLift, { name: user.name })}>
-                <Csrf env={env} /><input type="hidden" name="back" value={here} />
+                <CsrfField csrf={env.viewer.csrf} /><input type="hidden" name="back" value={here} />
                 <p class="muted" safe>{t.liftNote}</p>
                 <button type="submit" class="danger" safe>{t.lift}</button>
               </form>
@@ -258,7 +248,7 @@ function UserDetail(props: { env: PageEnv; user: ConsoleUser }) {
       <section class="card" aria-labelledby="reset">
         <h2 id="reset" safe>{t.resetPassword}</h2>
         <form method="post" action={`/console/users/${user.id}/password`} class="row" data-confirm={fill(t.confirmReset, { name: user.name })}>
-          <Csrf env={env} />
+          <CsrfField csrf={env.viewer.csrf} />
           <label>{t.newPassword as 'safe'}<input name="password" type="password" required maxlength="1024" autocomplete="new-password" /></label>
           <button type="submit" class="danger" safe>{t.reset}</button>
         </form>
@@ -268,7 +258,6 @@ function UserDetail(props: { env: PageEnv; user: ConsoleUser }) {
   )
 }
 
-const Csrf_ = { csrf_token: t.Optional(t.String({ maxLength: 200 })) }
 const Back = { back: t.Optional(t.String({ maxLength: 500 })) }
 const IdParam = t.Object({ id: t.String({ maxLength: 12 }) })
 const ListQuerySchema = t.Object({
@@ -301,7 +290,7 @@ export const userPages = (ctx: Ctx) =>
         const user = await createUser(ctx, env.viewer.actor, { name: body.name, password: body.password, role })
         return { done: fill(t.created_, { name: user.name }), back: `/console/users/${user.id}` }
       },
-    }), { body: t.Object({ ...Csrf_, name: t.Optional(t.String({ maxLength: 200 })), password: t.Optional(t.String({ maxLength: 1024 })), role: t.Optional(t.String({ maxLength: 20 })) }), ...hidden() })
+    }), { body: t.Object({ ...CSRF_FIELD, name: t.Optional(t.String({ maxLength: 200 })), password: t.Optional(t.String({ maxLength: 1024 })), role: t.Optional(t.String({ maxLength: 20 })) }), ...hidden() })
 
     .get('/console/users/:id', async ({ request, set, params }) => {
       let missing = false
@@ -331,7 +320,7 @@ export const userPages = (ctx: Ctx) =>
         const user = await updateUser(ctx, env.viewer.actor, targetId(params.id), { name: body.name, role: chosenRole(body.role, env.lang) })
         return { done: fill(t.updated, { name: user.name }) }
       },
-    }), { params: IdParam, body: t.Object({ ...Csrf_, name: t.Optional(t.String({ maxLength: 200 })), role: t.Optional(t.String({ maxLength: 20 })) }), ...hidden() })
+    }), { params: IdParam, body: t.Object({ ...CSRF_FIELD, name: t.Optional(t.String({ maxLength: 200 })), role: t.Optional(t.String({ maxLength: 20 })) }), ...hidden() })
 
     .post('/console/users/:id/verify', ({ request, set, body, params }) => action(ctx, request, set as SetLike, body.csrf_token, {
       role: 'admin', back: consolePath(body.back, '/console/users'),
@@ -339,7 +328,7 @@ export const userPages = (ctx: Ctx) =>
         const user = await updateUser(ctx, env.viewer.actor, targetId(params.id), { teacher_pending: false })
         return { done: fill(text(env.lang).verified, { name: user.name }) }
       },
-    }), { params: IdParam, body: t.Object({ ...Csrf_, ...Back }), ...hidden() })
+    }), { params: IdParam, body: t.Object({ ...CSRF_FIELD, ...Back }), ...hidden() })
 
     .post('/console/users/:id/password', ({ request, set, body, params }) => action(ctx, request, set as SetLike, body.csrf_token, {
       role: 'admin', back: `/console/users/${userId(params.id) ?? ''}`,
@@ -349,7 +338,7 @@ export const userPages = (ctx: Ctx) =>
         const user = await resetPassword(ctx, env.viewer.actor, targetId(params.id), body.password)
         return { done: fill(t.passwordReset, { name: user.name }) }
       },
-    }), { params: IdParam, body: t.Object({ ...Csrf_, password: t.Optional(t.String({ maxLength: 1024 })) }), ...hidden() })
+    }), { params: IdParam, body: t.Object({ ...CSRF_FIELD, password: t.Optional(t.String({ maxLength: 1024 })) }), ...hidden() })
 
     .post('/console/users/:id/lift', ({ request, set, body, params }) => action(ctx, request, set as SetLike, body.csrf_token, {
       role: 'admin', back: consolePath(body.back, '/console/users'),
@@ -360,4 +349,4 @@ export const userPages = (ctx: Ctx) =>
         const user = await consoleUser(ctx, id)
         return { done: fill(result.lifted ? t.lifted : t.cleared, { name: user.name }) }
       },
-    }), { params: IdParam, body: t.Object({ ...Csrf_, ...Back }), ...hidden() })
+    }), { params: IdParam, body: t.Object({ ...CSRF_FIELD, ...Back }), ...hidden() })
