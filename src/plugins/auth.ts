@@ -110,6 +110,21 @@ export async function actorFor(ctx: Ctx, claims: TokenClaims): Promise<Actor> {
 }
 
 /**
+ * Who is signed in, for a server-rendered page (the scan page, the console): the actor and the
+ * session's CSRF value its forms carry, or undefined when there is no token or it no longer works
+ * (expired, revoked, user gone): a page then shows itself to an anonymous visitor instead of failing.
+ */
+export async function pageViewer(ctx: Ctx, request: Request): Promise<{ actor: Actor; csrf: string } | undefined> {
+  try {
+    const access = await accessToken(ctx, request)
+    if (!access) return undefined
+    return { actor: await actorFor(ctx, access.claims), csrf: access.claims.csrf }
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * Claims that are not revoked, for routes that answer about the token itself (`token: true`, e.g.
  * /auth/me): a deleted user passes (the route answers 404), a revoked token does not.
  */

@@ -20,9 +20,9 @@
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
 import { clientIp } from '../../lib/client-ip'
-import { parseCookies, serializeCookie } from '../../lib/cookies'
 import { HttpError, NotFound, CsrfError } from '../../lib/errors'
-import { accessToken, actorFor, verifyFormAccess } from '../../plugins/auth'
+import { actorFor, pageViewer, verifyFormAccess } from '../../plugins/auth'
+import { formNonce, nonceMatches, type NonceCookie } from '../../plugins/login-nonce'
 import { metaOf } from '../../plugins/request-context'
 import type { Actor } from '../../core/identity/actors'
 import { clearedCookies, sessionCookies } from '../../plugins/session-cookies'
@@ -32,13 +32,11 @@ import { esc } from '../../lib/html'
 import { LOCAL_TIME_SCRIPT_HASH, renderScanPage } from './html'
 import { requestLanguage } from '../../lib/i18n'
 import { bookNow, checkIn, checkOut, scanPageView } from '../../core/bookings/checkin/checkin'
-import { sameSecret } from '../../lib/same-secret'
 import { MAX_ID } from '../../lib/input'
 import { perMinute } from '../../plugins/rate-limit'
 import { routeRules } from '../../plugins/route-rules'
 
-const LOGIN_NONCE_COOKIE = 'qrbook_login_nonce'
-const NONCE_PATTERN = /^[A-Za-z0-9_-]{22}$/
+const LOGIN_NONCE: NonceCookie = { name: 'qrbook_login_nonce', sameSite: 'Lax' }
 const ROOM_ID = /^[1-9]\d{0,9}$/
 const DONE = new Set(['checked_in', 'booked', 'checked_out', 'logged_in', 'logged_out'])
 const LOGIN_EXPIRED = 'login form expired: try again'
@@ -61,20 +59,6 @@ function reservationIdOf(raw: unknown): number {
 const keyOf = (raw: unknown) => (typeof raw === 'string' ? raw.slice(0, 64) : '')
 
 /** The logged-in viewer of a page request, or undefined (no token, or one that no longer works). */
-async function pageViewer(ctx: Ctx, request: Request): Promise<{ actor: Actor; csrf: string } | undefined> {
-  try {
-    const access = await accessToken(ctx, request)
-    if (!access) return undefined
-    return { actor: await actorFor(ctx, access.claims), csrf: access.claims.csrf }
-  } catch {
-    return undefined
-  }
-}
-
-function nonceCookie(ctx: Ctx, value: string): string {
-  return serializeCookie(LOGIN_NONCE_COOKIE, value, { httpOnly: true, secure: ctx.config.jwtCookieSecure, sameSite: 'Lax', maxAge: 3600 })
-}
-
 /** Back to the page after a successful form post (303, relative, so path prefixes survive). */
 function backToPage(set: SetHeaders, id: number, k: string, done: string, cookies: string[] = []) {
   set.status = 303
@@ -116,12 +100,9 @@ async function renderPage(
   }
   let loginNonce: string | undefined
   if (!viewer) {
-    const existing = parseCookies(request.headers.get('cookie'))[LOGIN_NONCE_COOKIE]
-    loginNonce = existing && NONCE_PATTERN.test(existing) ? existing : Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64url')
-    if (loginNonce !== existing) {
-      const cookies = (set.headers['set-cookie'] as string[] | undefined) ?? []
-      set.headers['set-cookie'] = [...cookies, nonceCookie(ctx, loginNonce)]
-    }
+    const { nonce, setCookie } = formNonce(ctx, request, LOGIN_NONCE)
+    loginNonce = nonce
+    if (setCookie) set.headers['set-cookie'] = [...((set.headers['set-cookie'] as string[] | undefined) ?? []), setCookie]
   }
   set.status = notice.error?.status ?? 200
   return renderScanPage({
@@ -180,8 +161,7 @@ export const scanPageRoutes = (ctx: Ctx) =>
       const k = keyOf(body.k)
       try {
         const roomId = roomIdOf(params.id)
-        const expected = parseCookies(request.headers.get('cookie'))[LOGIN_NONCE_COOKIE]
-        if (!expected || !body.nonce || !sameSecret(expected, body.nonce)) throw new HttpError(403, LOGIN_EXPIRED)
+        if (!nonceMatches(request, LOGIN_NONCE, body.nonce)) throw new HttpError(403, LOGIN_EXPIRED)
         const { pair } = await authService.login(ctx, { name: body.name, password: body.password }, clientIp(request, metaOf(request).socketIp, ctx.config.trustProxy))
         return backToPage(set, roomId, k, 'logged_in', sessionCookies(ctx.config, pair))
       } catch (error) {

@@ -14,10 +14,11 @@ import { HttpError, CsrfError } from '../../lib/errors'
 import { pickLanguage, translate, type Lang } from '../../lib/i18n'
 import { hasRole, type Actor } from '../../core/identity/actors'
 import type { Ctx } from '../../context'
-import { accessToken, actorFor, verifyFormAccess } from '../../plugins/auth'
+import { actorFor, pageViewer, verifyFormAccess } from '../../plugins/auth'
 import { Layout, SimplePage, type NavKey } from './layout'
 import type { Flash, PageEnv, Viewer } from './env'
 import { common } from './text'
+import { CsrfField } from './forms'
 
 export type SetLike = { headers: Record<string, unknown>; status?: unknown }
 
@@ -39,16 +40,6 @@ export function consoleLanguage(request: Request): Lang {
 export function consolePath(raw: unknown, fallback = '/console'): string {
   if (typeof raw !== 'string' || raw.length > 500) return fallback
   return /^\/console(?:[/?#]|$)/.test(raw) && !raw.includes('\\') ? raw : fallback
-}
-
-async function pageViewer(ctx: Ctx, request: Request): Promise<Viewer | undefined> {
-  try {
-    const access = await accessToken(ctx, request)
-    if (!access) return undefined
-    return { actor: await actorFor(ctx, access.claims), csrf: access.claims.csrf }
-  } catch {
-    return undefined
-  }
 }
 
 export function htmlHeaders(set: SetLike, lang: Lang, status = 200): void {
@@ -139,7 +130,7 @@ function forbiddenPage(ctx: Ctx, set: SetLike, lang: Lang, viewer: Viewer): Prom
       <p safe>{t.forbidden}</p>
       {ctx.config.frontendBaseUrl ? <p><a href={ctx.config.frontendBaseUrl} safe>{t.openApp}</a></p> : ''}
       <form method="post" action="/console/logout">
-        <input type="hidden" name="csrf_token" value={viewer.csrf} />
+        <CsrfField csrf={viewer.csrf} />
         <button type="submit" safe>{t.logout}</button>
       </form>
     </SimplePage>

@@ -14,12 +14,12 @@
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../../context'
 import { clientIp } from '../../../lib/client-ip'
-import { parseCookies, serializeCookie } from '../../../lib/cookies'
+import { serializeCookie } from '../../../lib/cookies'
 import { HttpError, CsrfError } from '../../../lib/errors'
-import { sameSecret } from '../../../lib/same-secret'
 import type { Lang } from '../../../lib/i18n'
 import * as accounts from '../../../core/identity/accounts'
 import { accessToken, verifyFormAccess } from '../../../plugins/auth'
+import { formNonce, nonceMatches, type NonceCookie } from '../../../plugins/login-nonce'
 import { metaOf } from '../../../plugins/request-context'
 import { perMinute } from '../../../plugins/rate-limit'
 import { routeRules } from '../../../plugins/route-rules'
@@ -27,9 +27,9 @@ import { clearedCookies, sessionCookies } from '../../../plugins/session-cookies
 import { consoleLanguage, consolePath, hidden, htmlHeaders, LANG_COOKIE, redirect, refusal, type SetLike } from '../kit'
 import { SimplePage } from '../layout'
 import { words } from '../text'
+import { CSRF_FIELD } from '../forms'
 
-const NONCE_COOKIE = 'qrbook_console_nonce'
-const NONCE_PATTERN = /^[A-Za-z0-9_-]{22}$/
+const NONCE: NonceCookie = { name: 'qrbook_console_nonce', sameSite: 'Strict', path: '/console' }
 const FORM_EXPIRED = 'login form expired: try again'
 
 const text = words({
@@ -40,12 +40,9 @@ const text = words({
 function loginPage(ctx: Ctx, request: Request, set: SetLike, next: string, error?: string, status = 200, name = ''): Promise<string> | string {
   const lang = consoleLanguage(request)
   const words = text(lang)
-  const existing = parseCookies(request.headers.get('cookie'))[NONCE_COOKIE]
-  const nonce = existing && NONCE_PATTERN.test(existing) ? existing : Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64url')
+  const { nonce, setCookie } = formNonce(ctx, request, NONCE)
   htmlHeaders(set, lang, status)
-  if (nonce !== existing) {
-    set.headers['set-cookie'] = [serializeCookie(NONCE_COOKIE, nonce, { httpOnly: true, secure: ctx.config.jwtCookieSecure, sameSite: 'Strict', maxAge: 3600, path: '/console' })]
-  }
+  if (setCookie) set.headers['set-cookie'] = [setCookie]
   const other: Lang = lang === 'ru' ? 'en' : 'ru'
   return (
     <SimplePage lang={lang} title={words.title}>
@@ -65,7 +62,7 @@ function loginPage(ctx: Ctx, request: Request, set: SetLike, next: string, error
 }
 
 const LoginForm = t.Object({ nonce: t.Optional(t.String({ maxLength: 64 })), next: t.Optional(t.String({ maxLength: 500 })), name: t.Optional(t.String({ maxLength: 200 })), password: t.Optional(t.String({ maxLength: 1024 })) })
-const LogoutForm = t.Object({ csrf_token: t.Optional(t.String({ maxLength: 200 })) })
+const LogoutForm = t.Object({ ...CSRF_FIELD })
 
 export const loginPages = (ctx: Ctx) =>
   new Elysia()
@@ -80,8 +77,7 @@ export const loginPages = (ctx: Ctx) =>
       const next = consolePath(body.next)
       const lang = consoleLanguage(request)
       try {
-        const expected = parseCookies(request.headers.get('cookie'))[NONCE_COOKIE]
-        if (!expected || !body.nonce || !sameSecret(expected, body.nonce)) throw new HttpError(403, FORM_EXPIRED)
+        if (!nonceMatches(request, NONCE, body.nonce)) throw new HttpError(403, FORM_EXPIRED)
         const { pair } = await accounts.login(ctx, { name: body.name, password: body.password }, clientIp(request, metaOf(request).socketIp, ctx.config.trustProxy))
         return redirect(set, next, sessionCookies(ctx.config, pair))
       } catch (error) {
