@@ -13,6 +13,7 @@ import jsQR from 'jsqr'
 import type { Browser, Page } from 'playwright-core'
 import { PNG } from 'pngjs'
 import { hasChromium, launchBrowser, SCREENSHOT_DIR } from '../../helpers/browser'
+import { localTime } from '../../helpers/local-time'
 import { killAll, processEnv, ROOT, spawnServer, type ServerProcess } from '../../helpers/process'
 
 setDefaultTimeout(60_000) // starts a server and a browser
@@ -82,7 +83,7 @@ describe.skipIf(!hasChromium)('door display', () => {
     })
     expect(booked.status).toBe(201)
     await page.waitForFunction(() => document.querySelector('#status .main')?.textContent?.startsWith('Occupied until'), undefined, { timeout: 5000 })
-    const moscow = (iso: string) => new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Moscow', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso))
+    const moscow = (iso: string) => localTime(iso, 'Europe/Moscow')
     const { start_time, end_time } = booked.body.reservation
     // The college's zone (APP_TIMEZONE), named once at the bottom, not beside every time.
     expect(await statusOf(page)).toBe(`Occupied until ${moscow(end_time)}`)
@@ -189,9 +190,9 @@ describe.skipIf(!hasChromium)('door display', () => {
       await page.goto(`${server.base}/display/${id}`)
       await page.waitForFunction(() => document.body.dataset.status === 'occupied' && !document.body.classList.contains('offline'))
       expect(await page.getAttribute('html', 'lang')).toBe('ru')
-      // Russian first: the state in one line, and until when
-      expect(await statusOf(page)).toMatch(/^Занята до \d\d:\d\d$/)
-      expect(await page.locator('#status .second').textContent()).toMatch(/^Occupied until \d\d:\d\d$/)
+      // Russian first: the state in one line, and until when (with the day in front after midnight)
+      expect(await statusOf(page)).toMatch(/^Занята до (\d{1,2} \S+ )?\d\d:\d\d$/)
+      expect(await page.locator('#status .second').textContent()).toMatch(/^Occupied until (\d{1,2} \S+ )?\d\d:\d\d$/)
       expect(await page.locator('#now .what').textContent()).toBe('Математический анализ')
       expect(await page.locator('#now .who').textContent()).toBe('teacher')
       expect(await page.locator('#next .what').textContent()).toBe('Занято')
@@ -230,14 +231,13 @@ describe.skipIf(!hasChromium)('door display', () => {
     const rooms = (await (await fetch(`${utc.base}/api/rooms`)).json() as any).rooms as any[]
     const b101 = rooms.find((r) => r.name === 'B101')!
     const end = b101.current_reservation.end_time as string
-    const local = (iso: string, timeZone: string) => new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso))
     // the server's own HTML: UTC, named once
     const html = await (await fetch(`${utc.base}/display/${b101.id}`)).text()
-    expect(html).toContain(`Occupied until <time datetime="${end}">${local(end, 'UTC')}</time>`)
+    expect(html).toContain(`Occupied until <time datetime="${end}">${localTime(end, 'UTC')}</time>`)
     const context = await browser.newContext({ timezoneId: 'Asia/Yekaterinburg', locale: 'en-GB' })
     const page = await context.newPage()
     await page.goto(`${utc.base}/display/${b101.id}`)
-    expect(await statusOf(page)).toBe(`Occupied until ${local(end, 'Asia/Yekaterinburg')}`)
+    expect(await statusOf(page)).toBe(`Occupied until ${localTime(end, 'Asia/Yekaterinburg')}`)
     expect(await page.locator('#zone').textContent()).toBe("Times: this device's clock, Asia/Yekaterinburg (UTC+5)")
     await context.close()
     await utc.stop()

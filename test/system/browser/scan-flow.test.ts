@@ -26,6 +26,7 @@ import { systemClock } from '../../../src/lib/clock'
 import { silentLogger } from '../../../src/lib/log'
 import { openDatabase, prepareDatabase } from '../../../src/startup'
 import { hasChromium, launchBrowser, SCREENSHOT_DIR } from '../../helpers/browser'
+import { localTime } from '../../helpers/local-time'
 import { freePort, killAll, processEnv, ROOT, spawnServer, type ServerProcess } from '../../helpers/process'
 
 setDefaultTimeout(60_000) // Bun's 5 s default is too short for tests that start databases and processes
@@ -193,7 +194,7 @@ describe.skipIf(!hasChromium)('scanning a room QR code on a phone', () => {
     expect(await page.locator('#zone').textContent()).toBe('Время: по часам устройства, Europe/Moscow (UTC+3)')
     const rooms = (await (await fetch(`${base}/api/rooms`)).json() as any).rooms as any[]
     const next = rooms.find((r) => r.id === b102.id).next_reservation
-    const moscow = (iso: string) => new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Moscow', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso))
+    const moscow = (iso: string) => localTime(iso, 'Europe/Moscow', 'ru')
     // The seeded student's booking (the teacher's walk-up booking above may come first).
     const row = page.locator('li', { hasText: 'Занято' }).last()
     expect(await row.locator('time').first().textContent()).toBe(moscow(next.start_time))
