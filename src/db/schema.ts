@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm'
 import {
-  bigint, boolean, check, date, index, integer, jsonb, pgEnum, pgSequence, pgTable, serial, text, time, timestamp, uniqueIndex, uuid, varchar,
+  bigint, boolean, check, date, index, integer, jsonb, pgEnum, pgSequence, pgTable, primaryKey, serial, text, time, timestamp, uniqueIndex, uuid, varchar,
 } from 'drizzle-orm/pg-core'
 
 export const userRole = pgEnum('user_role', ['student', 'teacher', 'admin'])
@@ -65,6 +65,13 @@ export const users = pgTable('users', {
    * lifting a suspension sets it (issue 16). Null: every no-show counts.
    */
   noShowsClearedAt: timestamp('no_shows_cleared_at', { withTimezone: true }),
+  /**
+   * Where e-mail notices go (issue 28): set by an admin, or by the user through a verification
+   * link (email_verifications). Null: no e-mail. Only a verified address is ever written here.
+   */
+  email: varchar('email', { length: 254 }),
+  /** The language of the user's notices ('ru' | 'en'): the Accept-Language of their latest sign-in, or their choice. */
+  lang: varchar('lang', { length: 2 }),
   ...timestamps,
 }, (table) => [uniqueIndex('users_name_key_idx').on(table.nameKey)])
 
@@ -301,3 +308,147 @@ export const settings = pgTable('settings', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
 })
 
+
+// ---- Notifications, calendar feeds and the waitlist (issue 28, decision 034) ----
+
+/**
+ * How far a follower of the change record has read (decision 034): one row per follower
+ * (`notifier`, `webhooks`). A follower locks its row while it works, so one instance at a time
+ * turns changes into notices and webhook deliveries; their unique keys make a repeat harmless.
+ */
+export const followerCursors = pgTable('follower_cursors', {
+  name: varchar('name', { length: 40 }).primaryKey(),
+  position: bigint('position', { mode: 'number' }).notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+})
+
+/**
+ * One notice to one person (issue 28): what happened to them, with the facts its text is made of.
+ * `key` says which fact it is about (`<change position>:<kind>:<user>`, `reminder:<reservation>`), so
+ * a notice is made once however many times a follower reads the change.
+ */
+export const notifications = pgTable('notifications', {
+  id: serial('id').primaryKey(),
+  userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  kind: varchar('kind', { length: 40 }).notNull(),
+  key: text('key').notNull().unique('notifications_key_key'),
+  /** the change it was made from (null: a reminder, a verification link) */
+  changePosition: bigint('change_position', { mode: 'number' }),
+  data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  readAt: timestamp('read_at', { withTimezone: true }),
+}, (table) => [index('notifications_user_idx').on(table.userId, table.id)])
+
+/** Where a delivery stands: waiting (maybe after a failure, until next_attempt_at), being sent (leased), sent, or given up. */
+export const deliveryStatus = pgEnum('delivery_status', ['pending', 'sending', 'sent', 'failed'])
+
+/**
+ * The outbox of e-mail notices (issue 28): one row per notice and channel (unique), claimed by one
+ * worker at a time with a lease (FOR UPDATE SKIP LOCKED), retried with back-off. A send whose
+ * worker died before it was marked is sent again after the lease: at least once to the transport,
+ * once per notice.
+ */
+export const mailDeliveries = pgTable('mail_deliveries', {
+  id: serial('id').primaryKey(),
+  notificationId: integer('notification_id').notNull().references(() => notifications.id, { onDelete: 'cascade' }).unique('mail_deliveries_notification_key'),
+  /** the address when it was queued */
+  to: varchar('to', { length: 254 }).notNull(),
+  status: deliveryStatus('status').notNull().default('pending'),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull(),
+  leaseUntil: timestamp('lease_until', { withTimezone: true }),
+  lastError: text('last_error'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  sentAt: timestamp('sent_at', { withTimezone: true }),
+}, (table) => [index('mail_deliveries_due_idx').on(table.nextAttemptAt).where(sql`${table.status} in ('pending', 'sending')`)])
+
+/** Whether a user wants a kind of notice by a channel (issue 28); no row: the kind's default. */
+export const notificationPreferences = pgTable('notification_preferences', {
+  userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  kind: varchar('kind', { length: 40 }).notNull(),
+  channel: varchar('channel', { length: 10 }).notNull(),
+  enabled: boolean('enabled').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+}, (table) => [primaryKey({ columns: [table.userId, table.kind, table.channel] })])
+
+/** An address a user asked to receive notices at, until they follow the link sent to it (hashed token). */
+export const emailVerifications = pgTable('email_verifications', {
+  tokenHash: text('token_hash').primaryKey(),
+  userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  email: varchar('email', { length: 254 }).notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+}, (table) => [index('email_verifications_user_idx').on(table.userId)])
+
+/** An integrator's endpoint (issue 28): Standard Webhooks signed with its secret, for the events it asks for (empty: all). */
+export const webhookEndpoints = pgTable('webhook_endpoints', {
+  id: serial('id').primaryKey(),
+  url: text('url').notNull(),
+  /** `whsec_...` (Standard Webhooks); shown to the admin who creates it */
+  secret: text('secret').notNull(),
+  events: text('events').array().notNull().default(sql`'{}'`),
+  enabled: boolean('enabled').notNull().default(true),
+  description: varchar('description', { length: 200 }),
+  ...timestamps,
+})
+
+/**
+ * A webhook's outbox and delivery log: one row per change (or test) and endpoint (unique), leased
+ * and retried like mail_deliveries; the receiver's last status code is kept for the admin.
+ */
+export const webhookDeliveries = pgTable('webhook_deliveries', {
+  id: serial('id').primaryKey(),
+  endpointId: integer('endpoint_id').notNull().references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+  /** the change it carries (null: a test) */
+  changePosition: bigint('change_position', { mode: 'number' }),
+  /** the webhook-id header: stable across retries, so the receiver can drop a repeat */
+  messageId: varchar('message_id', { length: 60 }).notNull(),
+  event: varchar('event', { length: 60 }).notNull(),
+  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  status: deliveryStatus('status').notNull().default('pending'),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull(),
+  leaseUntil: timestamp('lease_until', { withTimezone: true }),
+  lastError: text('last_error'),
+  responseStatus: integer('response_status'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  sentAt: timestamp('sent_at', { withTimezone: true }),
+}, (table) => [
+  uniqueIndex('webhook_deliveries_change_idx').on(table.endpointId, table.changePosition),
+  index('webhook_deliveries_due_idx').on(table.nextAttemptAt).where(sql`${table.status} in ('pending', 'sending')`),
+  index('webhook_deliveries_endpoint_idx').on(table.endpointId, table.id),
+])
+
+/** A user's personal calendar feed (issue 28): the hash of the secret in its URL; rotating replaces it, revoking deletes it. */
+export const calendarTokens = pgTable('calendar_tokens', {
+  userId: integer('user_id').primaryKey().references(() => users.id, { onDelete: 'cascade' }),
+  tokenHash: text('token_hash').notNull().unique('calendar_tokens_hash_key'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+})
+
+/** Where a wait stands: waiting; booked (reservation_id); expired at its start; left by its owner. */
+export const waitlistStatus = pgEnum('waitlist_status', ['waiting', 'booked', 'expired', 'left'])
+
+/**
+ * Someone waiting for a taken slot (issue 28): when it frees, the first waiter whose booking
+ * passes every rule then gets it booked (core/bookings/waitlist).
+ */
+export const waitlistEntries = pgTable('waitlist_entries', {
+  id: serial('id').primaryKey(),
+  roomId: integer('room_id').notNull().references(() => rooms.id, { onDelete: 'cascade' }),
+  userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  startTime: timestamp('start_time', { withTimezone: true }).notNull(),
+  endTime: timestamp('end_time', { withTimezone: true }).notNull(),
+  status: waitlistStatus('status').notNull().default('waiting'),
+  reservationId: integer('reservation_id').references(() => reservations.id, { onDelete: 'set null' }),
+  ...timestamps,
+}, (table) => [
+  check('waitlist_time_order', sql`${table.startTime} < ${table.endTime}`),
+  index('waitlist_room_waiting_idx').on(table.roomId, table.startTime).where(sql`${table.status} = 'waiting'`),
+  index('waitlist_user_idx').on(table.userId, table.startTime),
+])
+
+export type Notification = typeof notifications.$inferSelect
+export type WebhookEndpoint = typeof webhookEndpoints.$inferSelect
+export type WebhookDelivery = typeof webhookDeliveries.$inferSelect
+export type WaitlistEntry = typeof waitlistEntries.$inferSelect
