@@ -54,6 +54,7 @@ CREATE TABLE "notifications" (
 	"key" text NOT NULL,
 	"change_position" bigint,
 	"data" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"in_app" boolean DEFAULT true NOT NULL,
 	"created_at" timestamp with time zone NOT NULL,
 	"read_at" timestamp with time zone,
 	CONSTRAINT "notifications_key_key" UNIQUE("key")

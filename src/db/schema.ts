@@ -335,6 +335,8 @@ export const notifications = pgTable('notifications', {
   /** the change it was made from (null: a reminder, a verification link) */
   changePosition: bigint('change_position', { mode: 'number' }),
   data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+  /** shown in the app (the user's preference for its kind when it was made); false: e-mail only */
+  inApp: boolean('in_app').notNull().default(true),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
   readAt: timestamp('read_at', { withTimezone: true }),
 }, (table) => [index('notifications_user_idx').on(table.userId, table.id)])
