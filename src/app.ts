@@ -14,6 +14,7 @@ import { PEER_NOTICE_MS } from './core/events/bus'
 import { followSettings, loadSettings } from './core/settings/settings'
 import { adminRoutes } from './modules/admin'
 import { authRoutes } from './modules/auth'
+import { calendarRoutes } from './modules/calendar'
 import { checkinRoutes } from './modules/checkin'
 import { closureRoutes } from './modules/closures'
 import { scanPageRoutes } from './modules/checkin/page'
@@ -28,6 +29,9 @@ import { qrRoutes } from './modules/qr'
 import { reservationRoutes } from './modules/reservations'
 import { roomRoutes } from './modules/rooms'
 import { seriesRoutes } from './modules/series'
+import { notificationRoutes } from './modules/notifications'
+import { waitlistRoutes } from './modules/waitlist'
+import { webhookRoutes } from './modules/webhooks'
 import { corsPlugin } from './plugins/cors'
 import { docs } from './plugins/docs'
 import { formCsrfCapture } from './plugins/auth'
@@ -53,6 +57,10 @@ function routes(ctx: Ctx) {
     .use(adminFairUseRoutes(ctx))
     .use(posterRoutes(ctx))
     .use(displayAdminRoutes(ctx))
+    .use(waitlistRoutes(ctx))
+    .use(webhookRoutes(ctx))
+    .use(calendarRoutes(ctx))
+    .use(notificationRoutes(ctx))
 }
 
 /** The Elysia app on a context: every plugin and route, both mounts. */
@@ -123,10 +131,19 @@ export function createApp(deps: Deps): Qrbook {
       // Last, so that its first sweep (and its log line) comes once the server can answer about it.
       // Every worker runs one; a PostgreSQL advisory lock per sweep lets only one of them work at a time.
       if (deps.config.sweepIntervalS > 0 && !sweeper) sweeper = startSweeper(ctx, deps.config.sweepIntervalS)
+      // Freed slots go to their waiters: after every change of a room with waiters, and every 30 s.
+      ctx.waitlist.start()
+      // Webhooks: the change record into deliveries, and the deliveries to their receivers.
+      ctx.webhooks.start()
+      // Notices: the change record into notices and e-mail, reminders, the outbox's worker.
+      ctx.notifier.start(ctx.events.onChange)
     },
     stop() {
       stopped ??= (async () => {
         await sweeper?.stop()
+        await ctx.waitlist.stop()
+        await ctx.webhooks.stop()
+        await ctx.notifier.stop()
         unfollow()
         await ctx.events.stop()
         // a store passed in deps belongs to whoever passed it

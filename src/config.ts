@@ -105,6 +105,14 @@ export interface Config {
    * passes); the tests use the least Bun allows so that their thousands of logins stay cheap.
    */
   passwordHashCost: PasswordHashCost
+  /**
+   * Where e-mail notices go out (issue 28): an SMTP URL as nodemailer reads it
+   * (`smtp://user:pass@host:587`, `smtps://...:465`); unset: no e-mail is queued or sent, the
+   * in-app notices and webhooks work alone.
+   */
+  smtpUrl: string | undefined
+  /** The From of every e-mail (`QRBOOK <rooms@college.example>`); default `QRBOOK <noreply@` + the public host + `>`. */
+  mailFrom: string
 }
 
 type Env = Record<string, string | undefined>
@@ -391,5 +399,20 @@ export function loadConfig(env: Env = process.env, options: { signing?: boolean 
     displayCodePeriodS: parseInteger(env, 'DISPLAY_CODE_PERIOD_S', 30, 10, 300),
     publicUserNames: oneOf(env, 'PUBLIC_USER_NAMES', ['full', 'private'] as const, 'full'),
     passwordHashCost: parsePasswordHashCost(env, production),
+    smtpUrl: parseSmtpUrl(env),
+    mailFrom: read(env, 'MAIL_FROM') ?? `QRBOOK <noreply@${new URL(publicBase.base).hostname}>`,
   }
+}
+
+function parseSmtpUrl(env: Env): string | undefined {
+  const raw = read(env, 'SMTP_URL')
+  if (raw === undefined) return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError('SMTP_URL', 'expected smtp://[user:password@]host[:port] or smtps://...', raw.replace(/\/\/[^@/]*@/, '//***@'))
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new ConfigError('SMTP_URL', 'expected smtp://[user:password@]host[:port] or smtps://...', `${url.protocol}//...`)
+  return raw
 }

@@ -9,6 +9,10 @@ import { createAuthThrottle, type AuthThrottle } from './core/identity/throttle'
 import { createTokenService, type TokenService } from './core/identity/tokens'
 import { createRoomEventBus, type RoomEventBus } from './core/events/bus'
 import { createRoomViewCache, type RoomViewCache } from './core/bookings/views/view-cache'
+import { createWaitlist, type Waitlist } from './core/bookings/waitlist/service'
+import { createWebhooks, type Webhooks } from './core/webhooks/service'
+import { createNotifier, type Notifier } from './core/notifications/service'
+import { reservationIcs } from './core/calendar/ics'
 
 export interface Ctx extends Deps {
   tokens: TokenService
@@ -21,6 +25,12 @@ export interface Ctx extends Deps {
   events: RoomEventBus
   /** the public room views served from memory, kept exact by the events bus (issue 17) */
   roomViews: RoomViewCache
+  /** notices from the change record: in-app, e-mail (issue 28, decision 034) */
+  notifier: Notifier
+  /** the waitlist that books freed slots (issue 28): follows the bus once started (app start()); tests drain() it */
+  waitlist: Waitlist
+  /** webhooks for integrators (issue 28): follower and delivery worker, started by app start(); tests drain() it */
+  webhooks: Webhooks
 }
 
 export function buildContext(deps: Deps): Ctx {
@@ -36,5 +46,8 @@ export function buildContext(deps: Deps): Ctx {
   } as Ctx
   ctx.events = createRoomEventBus(ctx)
   ctx.roomViews = createRoomViewCache(ctx, ctx.events)
+  ctx.notifier = createNotifier(ctx, (reservationId) => reservationIcs(ctx, reservationId))
+  ctx.waitlist = createWaitlist(ctx)
+  ctx.webhooks = createWebhooks(ctx, ctx.events.onChange)
   return ctx
 }

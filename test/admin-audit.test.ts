@@ -119,6 +119,14 @@ describe('GET /admin/audit/logs', () => {
       'user.suspension_lifted': 'create_user',
       // the rooms' time zone (issue 26)
       'settings.updated': 'update_room',
+      // webhook endpoints (issue 28): configuration, as the settings
+      'webhook.created': 'update_room',
+      'webhook.updated': 'update_room',
+      'webhook.deleted': 'update_room',
+      // the waitlist (issue 28): requests for a booking
+      'waitlist.joined': 'update_reservation',
+      'waitlist.left': 'update_reservation',
+      'waitlist.expired': 'update_reservation',
     })
     // the default answer (newest 200) only ever holds the original's actions
     for (const l of (await admin.get('/api/admin/audit/logs')).body.logs) expect(AUDIT_ACTIONS).toContain(l.action)
@@ -130,8 +138,9 @@ describe('GET /admin/audit/logs', () => {
     expect(new Set(byAction.logs.map((l: any) => l.event))).toEqual(new Set([
       'room.created', 'room.updated', 'room.blocked', 'room.unblocked', 'room.qr_regenerated',
       'closure.created', 'closure.updated', 'closure.deleted', 'term.created', 'settings.updated',
+      'webhook.created', 'webhook.updated', 'webhook.deleted',
     ]))
-    expect(byAction.pagination.total).toBe(250 + 10) // the 250 above, and one row of each of the 10 kinds reported as update_room
+    expect(byAction.pagination.total).toBe(250 + 13) // the 250 above, and one row of each of the 13 kinds reported as update_room
     const two = (await admin.get('/api/admin/audit/logs?action=create_user&action=logout')).body.logs
     expect(new Set(two.map((l: any) => l.event))).toEqual(new Set([
       'user.created', 'user.updated', 'user.password_reset', 'user.password_changed', 'user.signed_up', 'user.logged_out',

@@ -51,7 +51,7 @@ describe('GET /admin/users', () => {
     expect(r.body.users.map((u: any) => u.name)).toEqual(['admin', 'teacher', 'student', 'guest'])
     expect(r.body.pagination).toEqual({ page: 1, per_page: 20, total: 4, pages: 1 })
     const u = r.body.users[0]
-    expect(Object.keys(u).sort()).toEqual(['created_at', 'id', 'name', 'role', 'teacher_pending', 'updated_at']) // teacher_pending: issue 16.3
+    expect(Object.keys(u).sort()).toEqual(['created_at', 'email', 'id', 'name', 'role', 'teacher_pending', 'updated_at']) // teacher_pending: issue 16.3; email: issue 28
     expect(u.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$/)
   })
 

@@ -82,6 +82,9 @@ export const CATALOGUE: Record<string, string> = {
   'room not found': 'аудитория не найдена',
   'room already exists': 'аудитория уже существует',
 
+  // ---- calendar feeds (core/calendar/messages.ts) ----
+  'calendar feed not found': 'календарь не найден',
+
   // ---- fair use ----
   'weekly limit reached: {used, number} of {max, number} hours used':
     'недельный лимит исчерпан: использовано {used} из {max, plural, one {# часа} few {# часов} many {# часов} other {# часа}}',
@@ -104,6 +107,12 @@ export const CATALOGUE: Record<string, string> = {
 
   // ---- closures ----
   'room is closed: {reason}': '{until, select, none {аудитория закрыта: {reason}} other {аудитория закрыта до {until}: {reason}}}',
+  // ---- the waitlist (core/bookings/waitlist/messages.ts) ----
+  'the slot is free: book it instead of waiting': 'это время свободно: забронируйте его, ждать не нужно',
+  'you are already waiting for an overlapping slot in this room': 'вы уже ждёте пересекающееся время в этой аудитории',
+  'you already have a booking in this room at this time': 'у вас уже есть бронь в этой аудитории на это время',
+  'waitlist limit reached: at most {max, number} slots waited for at a time': 'достигнут предел очереди: ждать можно не больше {max, plural, one {# слота} few {# слотов} many {# слотов} other {# слота}} одновременно',
+  'waitlist entry not found': 'запись в очереди не найдена',
   // ---- input checks (lib/) ----
   'rate limit exceeded: {limit}': 'слишком много запросов: {limit}',
   'password must be at least {min, number} characters': 'пароль должен быть не короче {min, plural, one {# символа} few {# символов} many {# символов} other {# символа}}',
@@ -209,4 +218,21 @@ export const CATALOGUE: Record<string, string> = {
   'room_type and room_id: give at most one of them': 'room_type и room_id: укажите не больше одного',
   'a policy needs at least one limit, or requires_approval: true': 'правилу нужен хотя бы один лимит или requires_approval: true',
   'policy not found': 'правило не найдено',
+
+  // ---- webhooks (core/webhooks/messages.ts) ----
+  'webhook endpoint not found': 'адрес вебхука не найден',
+  'webhook delivery not found': 'отправка вебхука не найдена',
+  'url must be an absolute http or https URL': 'url: полный адрес http или https',
+  'unknown webhook event {event}: use a change kind such as reservation.created, or a group such as reservation.*':
+    'неизвестное событие вебхука {event}: укажите вид изменения, например reservation.created, или группу, например reservation.*',
+  'the webhook endpoint is disabled: enable it to send a test': 'адрес вебхука выключен: включите его, чтобы отправить проверку',
+  'only a failed or waiting delivery can be retried': 'повторить можно только неудавшуюся или ожидающую отправку',
+
+  // ---- notices, their preferences and e-mail addresses (issue 28) ----
+  'invalid e-mail address': 'неверный адрес электронной почты',
+  'e-mail is not configured on this server: its administrator sets SMTP_URL': 'отправка почты на этом сервере не настроена: администратору нужно задать SMTP_URL',
+  'this confirmation link is invalid or has expired': 'ссылка для подтверждения неверна или устарела',
+  'unknown notice kind': 'неизвестный вид уведомления',
+  'unknown channel: in_app or email': 'неизвестный канал: in_app или email',
+  'nothing to update: send name, role, teacher_pending and/or email': 'нечего менять: отправьте name, role, teacher_pending и/или email',
 }

@@ -38,6 +38,12 @@ export function pickLanguage(header: string | null | undefined): Lang {
 /** The language a request asks for (its Accept-Language header). */
 export const requestLanguage = (request: Request): Lang => pickLanguage(request.headers.get('accept-language'))
 
+/** The language a request names (Russian or English), or undefined when its Accept-Language names neither. */
+export function explicitLanguage(request: Request): Lang | undefined {
+  const header = request.headers.get('accept-language')
+  return header && /(^|,)\s*(ru|en)\b/i.test(header) ? pickLanguage(header) : undefined
+}
+
 /** How a variable part of an English message is recognised, and what value it stands for. */
 const KINDS = {
   text: { pattern: '(.+?)', read: (s: string) => s },

@@ -155,6 +155,9 @@ export class Client {
   patch(path: string, json?: unknown, options: { headers?: Record<string, string>; csrf?: boolean | string } = {}) {
     return this.request('PATCH', path, { json, csrf: true, ...options })
   }
+  put(path: string, json?: unknown, options: { headers?: Record<string, string>; csrf?: boolean | string } = {}) {
+    return this.request('PUT', path, { json, csrf: true, ...options })
+  }
   delete(path: string, options: { headers?: Record<string, string>; csrf?: boolean | string } = {}) {
     return this.request('DELETE', path, { csrf: true, ...options })
   }

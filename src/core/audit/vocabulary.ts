@@ -62,6 +62,14 @@ const ACTION_OF: Record<ChangeEvent, ReportedAuditAction> = {
   'policy.deleted': 'create_user',
   // the rooms' time zone: their hours change
   'settings.updated': 'update_room',
+  // waiting for a taken slot (issue 28): a request for a booking, changed or dropped
+  'waitlist.joined': 'update_reservation',
+  'waitlist.left': 'update_reservation',
+  'waitlist.expired': 'update_reservation',
+  // an integrator's endpoint: configuration, as the settings are
+  'webhook.created': 'update_room',
+  'webhook.updated': 'update_room',
+  'webhook.deleted': 'update_room',
 }
 
 export const AUDIT_EVENTS = CHANGE_EVENTS

@@ -16,6 +16,8 @@ export const CHANGE_EVENTS = [
   'term.created',
   'policy.created', 'policy.updated', 'policy.deleted',
   'settings.updated',
+  'waitlist.joined', 'waitlist.left', 'waitlist.expired',
+  'webhook.created', 'webhook.updated', 'webhook.deleted',
 ] as const
 
 export type ChangeEvent = (typeof CHANGE_EVENTS)[number]

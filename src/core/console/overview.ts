@@ -6,6 +6,8 @@ import { and, count, eq, gt, gte, lt, sql } from 'drizzle-orm'
 import type { Ctx } from '../../context'
 import { reservations, rooms, users } from '../../db/schema'
 import { localParts, zonedToUtc } from '../../lib/time'
+import { failedMailCount } from '../notifications/outbox'
+import { failedDeliveriesCount } from '../webhooks/endpoints'
 
 /** The local day around `now` in the zone: [start, end). */
 function localDay(now: Date, timeZone: string, offsetDays = 0): { start: Date; end: Date } {
@@ -15,7 +17,7 @@ function localDay(now: Date, timeZone: string, offsetDays = 0): { start: Date; e
 
 export interface Overview {
   today: { lessons: number; bookings: number; checkedIn: number; released: number }
-  waiting: { approvals: number; teachers: number }
+  waiting: { approvals: number; teachers: number; failedMail: number; failedWebhooks: number }
   rooms: { total: number; blocked: number }
 }
 
@@ -24,7 +26,7 @@ export async function adminOverview(ctx: Ctx): Promise<Overview> {
   const now = ctx.clock.now()
   const { start, end } = localDay(now, ctx.config.appTimezone)
   const overlapsToday = and(lt(reservations.startTime, end), gt(reservations.endTime, start))
-  const [[today], [approvals], [teachers], [roomCounts]] = await Promise.all([
+  const [[today], [approvals], [teachers], [roomCounts], failedMail, failedWebhooks] = await Promise.all([
     db.select({
       lessons: sql<number>`count(*) filter (where ${reservations.status} <> 'cancelled' and ${reservations.seriesId} is not null)`.mapWith(Number),
       bookings: sql<number>`count(*) filter (where ${reservations.status} <> 'cancelled' and ${reservations.seriesId} is null)`.mapWith(Number),
@@ -34,10 +36,13 @@ export async function adminOverview(ctx: Ctx): Promise<Overview> {
     db.select({ n: count() }).from(reservations).where(and(eq(reservations.approval, 'pending'), eq(reservations.status, 'active'), gt(reservations.startTime, now))),
     db.select({ n: count() }).from(users).where(eq(users.teacherPending, true)),
     db.select({ total: count(), blocked: sql<number>`count(*) filter (where ${rooms.isBlocked})`.mapWith(Number) }).from(rooms),
+    // Deliveries that gave up: an admin must see them (issue 28).
+    failedMailCount(ctx),
+    failedDeliveriesCount(ctx),
   ])
   return {
     today: today ?? { lessons: 0, bookings: 0, checkedIn: 0, released: 0 },
-    waiting: { approvals: approvals?.n ?? 0, teachers: teachers?.n ?? 0 },
+    waiting: { approvals: approvals?.n ?? 0, teachers: teachers?.n ?? 0, failedMail, failedWebhooks },
     rooms: { total: roomCounts?.total ?? 0, blocked: roomCounts?.blocked ?? 0 },
   }
 }

@@ -30,6 +30,11 @@ export function roomEventStream(options: {
   /** what a change event carries */
   change: Shape
   log?: Logger
+  /**
+   * Other events for this stream's reader (a signed-in user's new notices): called once the stream
+   * opens with a way to send an event; returns what stops them.
+   */
+  extra?: (send: (event: string, data: unknown) => void) => () => void
 }): ReadableStream<Uint8Array> {
   const { bus, roomId, signal } = options
   const encoder = new TextEncoder()
@@ -120,9 +125,11 @@ export function roomEventStream(options: {
         },
       })
       const heartbeat = setInterval(() => send(': heartbeat\n\n'), HEARTBEAT_MS)
+      const stopExtra = options.extra?.((event, data) => send(frame(event, data)))
       const close = () => {
         if (!open) return
         open = false
+        stopExtra?.()
         clearInterval(heartbeat)
         clearTimeout(waitTimer)
         unsubscribe()

@@ -44,7 +44,7 @@ function loginName(body: { name?: string; username?: string }): string | undefin
  * Logs in from client address `ip`. Besides the per-name limit of the rate-limit plugin, failed
  * logins are capped per address across all names (RATELIMIT_LOGIN_FAILURES, see throttle.ts).
  */
-export async function login(ctx: Ctx, body: { name?: string; username?: string; password?: string }, ip: string) {
+export async function login(ctx: Ctx, body: { name?: string; username?: string; password?: string }, ip: string, lang?: 'ru' | 'en') {
   const name = loginName(body)
   if (!name || !body.password) throw new BadRequest(ACCOUNT_MSG.credentialsRequired)
   const attempt = await ctx.throttle.login(ip)
@@ -58,6 +58,8 @@ export async function login(ctx: Ctx, body: { name?: string; username?: string; 
   await attempt.refund()
   const pair = await writeTransaction(ctx.database, async (tx) => {
     const created = await startSession(ctx, tx, user)
+    // The language the user signs in with is the language of their e-mail notices (issue 28).
+    if (lang !== undefined && lang !== user.lang) await tx.update(users).set({ lang }).where(eq(users.id, user.id))
     recordChange(tx, { at: ctx.clock.now(), actorId: user.id, users: [user.id], event: 'user.logged_in', description: `${user.name} logged in`, data: { session: created.sessionId } })
     return created
   })

@@ -11,10 +11,11 @@ import type { Actor } from './actors'
 import { insertUser, setPassword, userNameColumns } from './users'
 import { ROLES } from './model'
 import { ACCOUNT_MSG } from './messages'
+import { parseEmail } from '../notifications/addresses'
 import { recordChange, writeTransaction } from '../changes'
 
 function adminUser(user: User) {
-  return { id: user.id, name: user.name, role: user.role, teacher_pending: user.teacherPending, created_at: formatUtc(user.createdAt), updated_at: formatUtc(user.updatedAt) }
+  return { id: user.id, name: user.name, role: user.role, teacher_pending: user.teacherPending, email: user.email, created_at: formatUtc(user.createdAt), updated_at: formatUtc(user.updatedAt) }
 }
 
 function roleOf(raw: string | undefined, fallback?: UserRole): UserRole | undefined {
@@ -61,19 +62,22 @@ async function lockedUser(tx: Executor, id: number): Promise<User> {
   return user
 }
 
-export async function updateUser(ctx: Ctx, actor: Actor, id: number, body: { name?: string; role?: string; teacher_pending?: boolean }) {
-  if (body.name === undefined && body.role === undefined && body.teacher_pending === undefined) throw new BadRequest('nothing to update: send name, role and/or teacher_pending')
+export async function updateUser(ctx: Ctx, actor: Actor, id: number, body: { name?: string; role?: string; teacher_pending?: boolean; email?: string | null }) {
+  if (body.name === undefined && body.role === undefined && body.teacher_pending === undefined && body.email === undefined) throw new BadRequest('nothing to update: send name, role, teacher_pending and/or email')
+  // An admin's word is enough: the address is set without a confirmation link (issue 28).
+  const email = body.email === undefined ? undefined : body.email === null || body.email === '' ? null : parseEmail(body.email)
   const named = body.name === undefined ? undefined : userNameColumns(body.name)
   const name = named?.name
   const role = roleOf(body.role)
   const updated = await writeTransaction(ctx.database, async (tx) => {
     const before = await lockedUser(tx, id)
-    const changes: Partial<Pick<User, 'name' | 'role' | 'teacherPending'>> = {}
+    const changes: Partial<Pick<User, 'name' | 'role' | 'teacherPending' | 'email'>> = {}
     if (name !== undefined && name !== before.name) changes.name = name
     if (role !== undefined && role !== before.role) changes.role = role
     // teacher_pending: false approves a teacher who signed up; true takes the powers back until approved again.
     if (body.teacher_pending !== undefined && body.teacher_pending !== before.teacherPending) changes.teacherPending = body.teacher_pending
-    if (!changes.name && !changes.role && changes.teacherPending === undefined) return before
+    if (email !== undefined && email !== before.email) changes.email = email
+    if (!changes.name && !changes.role && changes.teacherPending === undefined && changes.email === undefined) return before
     if (before.role === 'admin' && changes.role) {
       // Never leave the system without an administrator (the lock serialises concurrent demotions).
       const admins = await tx.select({ id: users.id }).from(users).where(eq(users.role, 'admin')).for('update')
@@ -92,6 +96,7 @@ export async function updateUser(ctx: Ctx, actor: Actor, id: number, body: { nam
       changes.name ? `renamed ${before.name} to ${changes.name}` : undefined,
       changes.role ? `changed the role of ${changes.name ?? before.name} from ${before.role} to ${changes.role}` : undefined,
       changes.teacherPending === false ? `approved ${changes.name ?? before.name} as a teacher` : changes.teacherPending ? `set ${changes.name ?? before.name} to await approval as a teacher` : undefined,
+      changes.email !== undefined ? `${changes.email ? 'set' : 'removed'} the e-mail address of ${changes.name ?? before.name}` : undefined,
     ].filter(Boolean).join(' and ')
     recordChange(tx, {
       at: ctx.clock.now(),

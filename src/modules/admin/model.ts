@@ -17,6 +17,7 @@ export const IdParams = t.Object({ id: Id('id') })
 const AdminUser = t.Object({
   id: t.Integer(), name: t.String(), role: Role,
   teacher_pending: t.Boolean({ description: "a teacher who signed up, with a student's powers until approved (PATCH teacher_pending: false)" }),
+  email: t.Union([t.String(), t.Null()], { description: 'where e-mail notices go (issue 28); null: none' }),
   created_at: Timestamp, updated_at: Timestamp,
 }, { title: 'AdminUser' })
 export const UserReply = t.Object({ user: AdminUser })
@@ -40,7 +41,8 @@ export const UpdateUserBody = t.Object({
   name: t.Optional(t.String({ maxLength: 200 })),
   role: t.Optional(t.String({ maxLength: 20, description: 'student, teacher or admin' })),
   teacher_pending: t.Optional(BoolIsh('teacher_pending', { description: 'false approves a teacher who signed up (SIGNUP_TEACHERS=approve)' })),
-}, { examples: [{ teacher_pending: false }, { role: 'teacher' }] })
+  email: t.Optional(t.Union([t.String({ maxLength: 320 }), t.Null()], { description: "the user's address for e-mail notices, set without a confirmation link; null or \"\" removes it" })),
+}, { examples: [{ teacher_pending: false }, { role: 'teacher' }, { email: 'ivanova@college.example' }] })
 
 export const ResetPasswordBody = t.Object({ password: t.String({ maxLength: 1024 }) })
 

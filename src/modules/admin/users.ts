@@ -8,6 +8,7 @@ import { routeRules } from '../../plugins/route-rules'
 import { perMinute } from '../../plugins/rate-limit'
 import { ACCOUNT_MSG } from '../../core/identity/messages'
 import { NAME_MSG } from '../../lib/names'
+import { EMAIL_MSG } from '../../core/notifications/addresses'
 
 const detail = (summary: string) => ({ tags: ['Admin'], summary })
 
@@ -40,8 +41,8 @@ export const adminUserRoutes = (ctx: Ctx) =>
       body: UpdateUserBody,
       response: { 200: UserReply },
       limit: perMinute('admin.users.update', 30),
-      errors: { 400: [NAME_MSG.controlChars], 404: [ACCOUNT_MSG.notFound], 409: [ACCOUNT_MSG.exists, ACCOUNT_MSG.lastAdmin] },
-      detail: detail("Rename a user or change their role (takes effect on the user's existing tokens)"),
+      errors: { 400: [NAME_MSG.controlChars, EMAIL_MSG.invalid], 404: [ACCOUNT_MSG.notFound], 409: [ACCOUNT_MSG.exists, ACCOUNT_MSG.lastAdmin] },
+      detail: detail("Rename a user, change their role, or set their address for e-mail notices (takes effect on the user's existing tokens)"),
     })
     .post('/users/:id/reset-password', async ({ params, body, user }) => ({
       user: await service.resetPassword(ctx, user, params.id, body.password),

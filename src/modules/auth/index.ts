@@ -1,5 +1,5 @@
 /** /auth routes: thin handlers over the accounts service (src/core/identity); cookies and bodies as the frontend expects. */
-import { requestLanguage, translate } from '../../lib/i18n'
+import { explicitLanguage, requestLanguage, translate } from '../../lib/i18n'
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
 import { clientIp } from '../../lib/client-ip'
@@ -44,7 +44,7 @@ export const authRoutes = (ctx: Ctx) =>
     .use(authGuard(ctx))
     .use(routeRules(ctx))
     .post('/login', async ({ body, request, set }) => {
-      const { user, pair } = await service.login(ctx, body, clientIp(request, metaOf(request).socketIp, ctx.config.trustProxy))
+      const { user, pair } = await service.login(ctx, body, clientIp(request, metaOf(request).socketIp, ctx.config.trustProxy), explicitLanguage(request))
       set.headers['set-cookie'] = sessionCookies(ctx.config, pair) as any
       return {
         msg: say(ctx, request, 'login successful'),

@@ -10,13 +10,20 @@ import { getRoomView } from '../../core/bookings/views/rooms'
 import { oneRoomStream, roomEventStream } from '../../core/events/stream'
 import { Id } from '../../lib/input'
 import { SSE_HEADERS } from '../../lib/sse'
+import { unreadCount } from '../../core/notifications/inbox'
+import { pageViewer } from '../../plugins/auth'
 
 const sse = { 200: { description: 'text/event-stream: `snapshot`, then `room` events', content: { 'text/event-stream': { schema: { type: 'string' as const } } } } }
 
 export const roomEventRoutes = (ctx: Ctx) =>
   new Elysia({ prefix: '/rooms', detail: { tags: ['Rooms'] } })
-    .get('/events', ({ request, set }) => {
+    .get('/events', async ({ request, set }) => {
+      // Signed in (the session cookie): this user's new notices come on the same stream.
+      const viewer = await pageViewer(ctx, request).catch(() => undefined)
       const stream = roomEventStream({
+        extra: viewer ? (send) => ctx.notifier.subscribe(viewer.actor.id, () => {
+          unreadCount(ctx, viewer.actor.id).then((unread) => send('notification', { unread }), () => {})
+        }) : undefined,
         bus: ctx.events,
         roomId: null,
         lastEventId: request.headers.get('last-event-id'),
@@ -29,7 +36,7 @@ export const roomEventRoutes = (ctx: Ctx) =>
     }, {
       detail: {
         summary: 'Live status of every room (Server-Sent Events)',
-        description: 'First a `snapshot` event `{"rooms":[Room]}`, then a `room` event `{"room":Room}` whenever a room\'s status, current or next booking changes, from any instance. Reconnect with `Last-Event-ID` to resume. While the database cannot be reached the stream stays open: an `unavailable` event `{"msg"}`, then a fresh `snapshot` once it answers again.',
+        description: 'First a `snapshot` event `{"rooms":[Room]}`, then a `room` event `{"room":Room}` whenever a room\'s status, current or next booking changes, from any instance. Opened with the session cookie, it also carries a `notification` event `{"unread"}` whenever the user gets a new notice (GET /api/me/notifications). Reconnect with `Last-Event-ID` to resume. While the database cannot be reached the stream stays open: an `unavailable` event `{"msg"}`, then a fresh `snapshot` once it answers again.',
         responses: sse,
       },
     })

@@ -142,6 +142,8 @@ export interface CreateReservationInput {
   policy: WritePolicy
   /** a walk-up booking made at the door with the room's proof of presence: checked in as it is made */
   checkedIn?: boolean
+  /** booked for a waiter (src/core/bookings/waitlist): their entry, named in the change's data (waitlist_entry_id) */
+  waitlistEntryId?: number
 }
 
 /** A reservation as the reserve routes and GET /reservations/mine answer it: the Reservation schema's type. */
@@ -209,12 +211,13 @@ export async function createReservation(
     at: deps.clock.now(),
     actorId: input.actor.id,
     event: 'reservation.created',
-    description: `${input.actor.name ?? `user #${input.actor.id}`} reserved ${room.name} from ${formatUtc(start)} to ${formatUtc(end)}${onBehalf ? ` for user #${input.userId}` : ''}${overrideNote(overrides)}`,
+    description: `${input.actor.name ?? `user #${input.actor.id}`} reserved ${room.name} from ${formatUtc(start)} to ${formatUtc(end)}${onBehalf ? ` for user #${input.userId}` : ''}${input.waitlistEntryId !== undefined ? ` from the waitlist (entry #${input.waitlistEntryId})` : ''}${overrideNote(overrides)}`,
     data: {
       reservation_id: row.id, room_id: room.id, room_name: room.name, user_id: input.userId,
       start_time: formatUtc(start), end_time: formatUtc(end), ...(onBehalf ? { on_behalf: true } : {}),
       ...(policy.walkUp ? { walk_up: true, checked_in: Boolean(input.checkedIn) } : {}),
       ...(approval ? { approval } : {}),
+      ...(input.waitlistEntryId !== undefined ? { waitlist_entry_id: input.waitlistEntryId } : {}),
       ...overrides,
     },
   })
@@ -464,7 +467,7 @@ export async function cancelReservationTx(
   tx: Executor,
   reservation: Reservation,
   actor: { id: number; name?: string },
-  options: { allowFinished?: boolean; reason?: string } = {},
+  options: { allowFinished?: boolean; reason?: string; /** a closure that cancels it: its notice says so (issue 28) */ closureId?: number } = {},
 ): Promise<{ changed: boolean }> {
   const now = deps.clock.now()
   const status = effectiveStatus(reservation, now)
@@ -482,6 +485,7 @@ export async function cancelReservationTx(
       reservation_id: reservation.id, room_id: reservation.roomId, user_id: reservation.userId,
       start_time: formatUtc(reservation.startTime), end_time: formatUtc(reservation.endTime),
       ...(options.reason ? { reason: options.reason } : {}),
+      ...(options.closureId !== undefined ? { closure_id: options.closureId } : {}),
     },
   })
   return { changed: true }

@@ -88,7 +88,7 @@ export async function createClosure(deps: ReservationDeps, actor: ActingUser, in
     }).returning() as [Closure]
     const affected = await affectedBookings(tx, covered, start, end, now)
     if (input.cancel_affected) {
-      for (const booking of affected) await cancelReservationTx(deps, tx, booking, actor, { reason: CLOSURE_MSG.closed(reason) })
+      for (const booking of affected) await cancelReservationTx(deps, tx, booking, actor, { reason: CLOSURE_MSG.closed(reason), closureId: row.id })
     }
     recordChange(tx, {
       at: now, actorId: actor.id, event: 'closure.created', rooms: allRooms ? 'all' : roomIds,

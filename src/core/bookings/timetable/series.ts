@@ -344,7 +344,7 @@ async function cancelOccurrences(deps: ReservationDeps, tx: Executor, actor: Act
   const ids = doomed.map((r) => r.id)
   if (ids.length) await tx.update(reservations).set({ status: 'cancelled', cancelledAt: now, updatedAt: now }).where(inArray(reservations.id, ids))
   recordChange(tx, {
-    at: now, actorId: actor.id, event: 'series.cancelled',
+    at: now, actorId: actor.id, event: 'series.cancelled', users: [row.userId],
     description: `${actor.name} cancelled ${ids.length} bookings of series #${row.id} from ${formatUtc(from)} (${why})`,
     data: { series_id: row.id, room_id: row.roomId, from: formatUtc(from), reservation_ids: ids },
   })

@@ -49,6 +49,8 @@ const EVENT_LABELS: Record<Lang, Record<EventName, string>> = {
     'series.cancelled': 'Lesson series cancelled', 'closure.created': 'Closure created', 'closure.updated': 'Closure changed',
     'closure.deleted': 'Closure deleted', 'term.created': 'Term created', 'policy.created': 'Policy created', 'policy.updated': 'Policy changed',
     'policy.deleted': 'Policy deleted', 'settings.updated': 'Settings changed',
+    'waitlist.joined': 'Joined a waitlist', 'waitlist.left': 'Left a waitlist', 'waitlist.expired': 'Waitlist entry expired',
+    'webhook.created': 'Webhook created', 'webhook.updated': 'Webhook changed', 'webhook.deleted': 'Webhook deleted',
   },
   ru: {
     'reservation.created': 'Бронирование создано', 'reservation.updated': 'Бронирование изменено', 'reservation.cancelled': 'Бронирование отменено',
@@ -61,13 +63,15 @@ const EVENT_LABELS: Record<Lang, Record<EventName, string>> = {
     'series.cancelled': 'Серия занятий отменена', 'closure.created': 'Закрытие создано', 'closure.updated': 'Закрытие изменено',
     'closure.deleted': 'Закрытие удалено', 'term.created': 'Семестр создан', 'policy.created': 'Правило создано', 'policy.updated': 'Правило изменено',
     'policy.deleted': 'Правило удалено', 'settings.updated': 'Настройки изменены',
+    'waitlist.joined': 'Встал в очередь', 'waitlist.left': 'Вышел из очереди', 'waitlist.expired': 'Ожидание истекло',
+    'webhook.created': 'Вебхук создан', 'webhook.updated': 'Вебхук изменён', 'webhook.deleted': 'Вебхук удалён',
   },
 }
 
 /** The groups of the kind list: the first part of the event's name. */
 const GROUPS: Record<Lang, Record<string, string>> = {
-  en: { reservation: 'Bookings', room: 'Rooms', user: 'Users', series: 'Lessons', closure: 'Closures', term: 'Terms', policy: 'Policies', settings: 'Settings' },
-  ru: { reservation: 'Бронирования', room: 'Аудитории', user: 'Пользователи', series: 'Занятия', closure: 'Закрытия', term: 'Семестры', policy: 'Правила', settings: 'Настройки' },
+  en: { reservation: 'Bookings', room: 'Rooms', user: 'Users', series: 'Lessons', closure: 'Closures', term: 'Terms', policy: 'Policies', settings: 'Settings', waitlist: 'Waitlist', webhook: 'Webhooks' },
+  ru: { reservation: 'Бронирования', room: 'Аудитории', user: 'Пользователи', series: 'Занятия', closure: 'Закрытия', term: 'Семестры', policy: 'Правила', settings: 'Настройки', waitlist: 'Очередь', webhook: 'Вебхуки' },
 }
 
 interface Filters { actor: string; room: string; event: string; from: string; to: string }

@@ -13,13 +13,13 @@ import { common, words } from '../text'
 const text = words({
   en: {
     today: 'Today', lessons: 'lessons', bookings: 'bookings', checkedIn: 'checked in', released: 'released as no-shows',
-    waiting: 'Waiting for you', approvals: 'booking requests to decide', teachers: 'teachers to verify', rooms: 'rooms', blocked: 'blocked',
+    waiting: 'Waiting for you', approvals: 'booking requests to decide', teachers: 'teachers to verify', failedMail: 'e-mail notices not delivered', failedWebhooks: 'webhook deliveries failed', rooms: 'rooms', blocked: 'blocked',
     upcoming: 'Your lessons and bookings this week', room: 'Room', when: 'When', what: 'What', booking: 'booking', allClear: 'Nothing waits for you.',
     setUp: 'Setting up a term: import the timetable and the holidays on the Term page, then check the policies.',
   },
   ru: {
     today: 'Сегодня', lessons: 'занятий', bookings: 'бронирований', checkedIn: 'отметились', released: 'снято за неявку',
-    waiting: 'Ждёт вашего решения', approvals: 'заявок на бронирование', teachers: 'преподавателей ждут подтверждения', rooms: 'аудиторий', blocked: 'заблокировано',
+    waiting: 'Ждёт вашего решения', approvals: 'заявок на бронирование', teachers: 'преподавателей ждут подтверждения', failedMail: 'писем-уведомлений не доставлено', failedWebhooks: 'вебхуков не доставлено', rooms: 'аудиторий', blocked: 'заблокировано',
     upcoming: 'Ваши занятия и бронирования на неделю', room: 'Аудитория', when: 'Когда', what: 'Что', booking: 'бронирование', allClear: 'Ничего не ждёт вашего решения.',
     setUp: 'Начало семестра: загрузите расписание и праздники на странице «Семестр», затем проверьте правила.',
   },
@@ -41,8 +41,10 @@ async function AdminOverview(props: { env: PageEnv }) {
       <div class="tiles">
         <Tile n={o.waiting.approvals} label={t.approvals} href="/console/approvals" attention={o.waiting.approvals > 0} />
         <Tile n={o.waiting.teachers} label={t.teachers} href="/console/users?teacher_pending=1" attention={o.waiting.teachers > 0} />
+        {o.waiting.failedMail > 0 ? <Tile n={o.waiting.failedMail} label={t.failedMail} href="/api/admin/notifications/failed" attention /> : ''}
+        {o.waiting.failedWebhooks > 0 ? <Tile n={o.waiting.failedWebhooks} label={t.failedWebhooks} href="/api/admin/webhooks" attention /> : ''}
       </div>
-      {o.waiting.approvals + o.waiting.teachers === 0 ? <p class="muted" safe>{t.allClear}</p> : ''}
+      {o.waiting.approvals + o.waiting.teachers + o.waiting.failedMail + o.waiting.failedWebhooks === 0 ? <p class="muted" safe>{t.allClear}</p> : ''}
       <h2 safe>{t.today}</h2>
       <div class="tiles">
         <Tile n={o.today.lessons} label={t.lessons} href="/console/calendar" />

@@ -1,0 +1,107 @@
+/**
+ * Notifications as a service beside the requests (decision 034): the notifier following the change
+ * record, the check-in reminders, the e-mail outbox's worker, and the push of new in-app notices
+ * to the event streams of this instance (NOTIFY NOTICES_CHANNEL reaches every instance).
+ *
+ * Every instance runs all of it: the follower's cursor lock and the outbox's SKIP LOCKED claims
+ * let them share the work without doing any of it twice. Without start() (tests) nothing runs by
+ * itself: drain() does one complete round.
+ */
+import type { Deps } from '../../deps'
+import type { Listening } from '../../db/client'
+import { followOnce, startFollower, type Follower, type FollowerSpec } from '../changes/follower'
+import { createMailer, type Mailer } from './mail'
+import { notifyChanges, NOTICES_CHANNEL, remindCheckIns } from './notifier'
+import { deliverDueMail } from './outbox'
+
+export interface Notifier {
+  start(onChange: (listener: (roomId: number | null) => void) => () => void): void
+  /** Everything that is due now, done: the changes so far turned into notices, reminders, e-mail sent (or failed). */
+  drain(): Promise<void>
+  /** Calls `listener` when the user has new in-app notices (on any instance); returns the unsubscribe. */
+  subscribe(userId: number, listener: () => void): () => void
+  stop(): Promise<void>
+}
+
+const TICK_MS = 1000
+const REMINDER_EVERY_MS = 15_000
+
+export function createNotifier(deps: Pick<Deps, 'database' | 'clock' | 'config' | 'log'>, icsFor: (reservationId: number) => Promise<string | null>): Notifier {
+  const spec: FollowerSpec = { name: 'notifier', handle: (tx, batch) => notifyChanges(deps, tx, batch) }
+  let mailer: Mailer | undefined
+  const mailerOf = () => (mailer ??= createMailer(deps.config.smtpUrl!))
+  const outbox = () => ({ ...deps, mailer: mailerOf(), icsFor })
+
+  let follower: Follower | undefined
+  let offChange: (() => void) | undefined
+  let timer: ReturnType<typeof setInterval> | undefined
+  let sending: Promise<void> | undefined
+  let lastReminders = 0
+  let stopped = false
+
+  /** Sends what is due until a claim comes back empty. */
+  async function sendDue(): Promise<void> {
+    if (!deps.config.smtpUrl) return
+    while (!stopped && (await deliverDueMail(outbox())) > 0) { /* more may be due */ }
+  }
+  function kickMail() {
+    if (sending || stopped || !deps.config.smtpUrl) return
+    sending = sendDue().catch((error: Error) => deps.log.warn('e-mail outbox: a round failed; retrying', { error: error.message }))
+      .finally(() => { sending = undefined })
+  }
+
+  const listeners = new Map<number, Set<() => void>>()
+  let listening: Promise<Listening | undefined> | undefined
+  function listen() {
+    listening ??= deps.database.listen(NOTICES_CHANNEL, (payload) => {
+      for (const id of payload.split(',')) for (const listener of listeners.get(Number(id)) ?? []) listener()
+    }, () => { listening = undefined }).catch((error: Error) => {
+      deps.log.warn('notices: cannot LISTEN; in-app notices are not pushed until it can', { error: error.message })
+      listening = undefined
+      return undefined
+    })
+  }
+
+  return {
+    start(onChange) {
+      if (follower || stopped) return
+      follower = startFollower(deps, spec)
+      offChange = onChange(() => follower?.poke())
+      listen()
+      timer = setInterval(() => {
+        const now = Date.now() // scheduling only: what is due is decided by the injected clock
+        if (now - lastReminders >= REMINDER_EVERY_MS) {
+          lastReminders = now
+          remindCheckIns(deps).catch((error: Error) => deps.log.warn('check-in reminders failed; retrying', { error: error.message }))
+        }
+        kickMail()
+      }, TICK_MS)
+      timer.unref?.()
+    },
+    async drain() {
+      while ((await followOnce(deps, spec)) > 0) { /* until the cursor is at the newest change */ }
+      await remindCheckIns(deps)
+      await sending
+      await sendDue()
+    },
+    subscribe(userId, listener) {
+      listen()
+      let set = listeners.get(userId)
+      if (!set) listeners.set(userId, (set = new Set()))
+      set.add(listener)
+      return () => {
+        set!.delete(listener)
+        if (set!.size === 0) listeners.delete(userId)
+      }
+    },
+    async stop() {
+      stopped = true
+      clearInterval(timer)
+      offChange?.()
+      await follower?.stop()
+      await sending
+      await (await listening)?.stop()
+      mailer?.close()
+    },
+  }
+}
