@@ -136,7 +136,7 @@ export function createApp(deps: Deps): Qrbook {
       // Webhooks: the change record into deliveries, and the deliveries to their receivers.
       ctx.webhooks.start()
       // Notices: the change record into notices and e-mail, reminders, the outbox's worker.
-      ctx.notifier.start(ctx.events.onChange)
+      await ctx.notifier.start(ctx.events.onChange)
     },
     stop() {
       stopped ??= (async () => {

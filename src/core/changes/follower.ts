@@ -27,12 +27,20 @@ export interface FollowerSpec {
 
 type FollowDeps = Pick<Deps, 'database' | 'clock'>
 
+/**
+ * Places a follower's cursor at the newest change unless it has one. Called before the server
+ * answers (app start), so that no change made after the start can fall behind a new cursor.
+ */
+export async function ensureCursor(deps: FollowDeps, name: string): Promise<void> {
+  await deps.database.db.insert(followerCursors)
+    .values({ name, position: sql`(select coalesce(max(${changes.position}), 0) from ${changes})`, updatedAt: deps.clock.now() })
+    .onConflictDoNothing()
+}
+
 /** One pass: how many changes it handled; 0 when there was nothing new or another instance holds the cursor. */
 export async function followOnce(deps: FollowDeps, spec: FollowerSpec): Promise<number> {
   const db = deps.database.db
-  await db.insert(followerCursors)
-    .values({ name: spec.name, position: sql`(select coalesce(max(${changes.position}), 0) from ${changes})`, updatedAt: deps.clock.now() })
-    .onConflictDoNothing()
+  await ensureCursor(deps, spec.name)
   return db.transaction(async (tx) => {
     const [cursor] = await tx.select({ position: followerCursors.position }).from(followerCursors)
       .where(eq(followerCursors.name, spec.name)).for('update', { skipLocked: true })

@@ -18,11 +18,21 @@ import { buildMessage, type Mailer, type MailKind } from './mail'
 
 /** Longer than the transport's timeouts add up to (mail.ts): a lease never ends while its send may still succeed. */
 const LEASE_MS = 5 * 60_000
-/** After this many failed attempts a delivery is `failed`, shown to admins (console overview, GET /admin/notifications/failed). */
-const MAX_ATTEMPTS = 15
+/**
+ * A message the SMTP server refuses for good (a 5xx reply: no such mailbox, policy) is `failed`
+ * after this many attempts, shown to admins (console overview, GET /admin/notifications/failed).
+ * A server that cannot be reached or answers 4xx is a passing state: retried until it answers,
+ * however long, so that everything queued goes out when it returns.
+ */
+const MAX_REFUSALS = 3
 
-/** 2 s, 4 s, 8 s ... at most 10 minutes: fifteen attempts span about an hour and a half. */
-const backoffMs = (attempts: number): number => Math.min(2000 * 2 ** Math.max(0, attempts - 1), 10 * 60_000)
+/** 2 s, 4 s, 8 s ... at most a minute: a returning server is used within a minute. */
+const backoffMs = (attempts: number): number => Math.min(2000 * 2 ** Math.max(0, attempts - 1), 60_000)
+
+const refusedForGood = (error: unknown): boolean => {
+  const code = (error as { responseCode?: unknown }).responseCode
+  return typeof code === 'number' && code >= 500
+}
 
 export interface OutboxDeps extends Pick<Deps, 'database' | 'clock' | 'config' | 'log'> {
   mailer: Mailer
@@ -50,11 +60,15 @@ export async function deliverDueMail(deps: OutboxDeps, limit = 200, parallel = 8
   const byId = new Map(notices.map((n) => [n.id, n]))
 
   const sent: number[] = []
-  const failed: { row: Claimed; error: string }[] = []
+  const failed: { row: Claimed; error: string; permanent: boolean }[] = []
+  // Once the server cannot be reached, the rest of the round is not tried: put back as it was.
+  const untried: Claimed[] = []
+  let unreachable = false
   let next = 0
   async function lane() {
     while (next < claimed.length) {
       const row = claimed[next++]!
+      if (unreachable) { untried.push(row); continue }
       const notice = byId.get(row.notification_id)
       if (!notice) { sent.push(row.id); continue } // the user (and the notice) is gone
       try {
@@ -66,7 +80,9 @@ export async function deliverDueMail(deps: OutboxDeps, limit = 200, parallel = 8
         }))
         sent.push(row.id)
       } catch (error) {
-        failed.push({ row, error: (error as Error).message ?? String(error) })
+        const permanent = refusedForGood(error)
+        if (!permanent && (error as { responseCode?: unknown }).responseCode === undefined) unreachable = true
+        failed.push({ row, error: (error as Error).message ?? String(error), permanent })
       }
     }
   }
@@ -81,8 +97,13 @@ export async function deliverDueMail(deps: OutboxDeps, limit = 200, parallel = 8
       // The server answers again: what failed meanwhile goes now.
       await tx.update(mailDeliveries).set({ nextAttemptAt: done }).where(and(eq(mailDeliveries.status, 'pending'), sql`${mailDeliveries.attempts} > 0`, sql`${mailDeliveries.nextAttemptAt} > ${done.toISOString()}::timestamptz`))
     }
-    for (const { row, error } of failed) {
-      const giveUp = row.attempts >= MAX_ATTEMPTS
+    const retryAt = new Date(done.getTime() + backoffMs(Math.max(1, ...failed.map((f) => f.row.attempts))))
+    if (untried.length > 0) {
+      await tx.update(mailDeliveries).set({ status: 'pending', leaseUntil: null, attempts: sql`${mailDeliveries.attempts} - 1`, nextAttemptAt: retryAt, lastError: `not tried: ${failed[0]?.error ?? 'the SMTP server could not be reached'}`.slice(0, 500) })
+        .where(inArray(mailDeliveries.id, untried.map((r) => r.id)))
+    }
+    for (const { row, error, permanent } of failed) {
+      const giveUp = permanent && row.attempts >= MAX_REFUSALS
       await tx.update(mailDeliveries).set({
         status: giveUp ? 'failed' : 'pending', leaseUntil: null, lastError: error.slice(0, 500),
         nextAttemptAt: new Date(done.getTime() + backoffMs(row.attempts)),
@@ -99,10 +120,10 @@ export async function failedMailCount(deps: Pick<Deps, 'database'>): Promise<num
   return row?.n ?? 0
 }
 
-/** The deliveries that gave up or are retrying after a failure, newest first (admins). */
+/** The deliveries that gave up or wait to be tried again after a failure, newest first (admins). */
 export async function listFailedMail(deps: Pick<Deps, 'database'>, query: { limit?: number }) {
   const db = deps.database.db
-  const troubled = sql`(${mailDeliveries.status} = 'failed' or (${mailDeliveries.status} = 'pending' and ${mailDeliveries.attempts} > 0))`
+  const troubled = sql`(${mailDeliveries.status} = 'failed' or (${mailDeliveries.status} = 'pending' and ${mailDeliveries.lastError} is not null))`
   const [rows, [counts]] = await Promise.all([
     db.select({
       id: mailDeliveries.id, notification_id: mailDeliveries.notificationId, user_id: notifications.userId, kind: notifications.kind, to: mailDeliveries.to,
@@ -111,7 +132,7 @@ export async function listFailedMail(deps: Pick<Deps, 'database'>, query: { limi
       .where(troubled).orderBy(desc(mailDeliveries.id)).limit(query.limit ?? 100),
     db.select({
       failed: sql<number>`count(*) filter (where ${mailDeliveries.status} = 'failed')::int`,
-      retrying: sql<number>`count(*) filter (where ${mailDeliveries.status} = 'pending' and ${mailDeliveries.attempts} > 0)::int`,
+      retrying: sql<number>`count(*) filter (where ${mailDeliveries.status} = 'pending')::int`,
     }).from(mailDeliveries).where(troubled),
   ])
   return {

@@ -9,13 +9,14 @@
  */
 import type { Deps } from '../../deps'
 import type { Listening } from '../../db/client'
-import { followOnce, startFollower, type Follower, type FollowerSpec } from '../changes/follower'
+import { ensureCursor, followOnce, startFollower, type Follower, type FollowerSpec } from '../changes/follower'
 import { createMailer, type Mailer } from './mail'
 import { notifyChanges, NOTICES_CHANNEL, remindCheckIns } from './notifier'
 import { deliverDueMail } from './outbox'
 
 export interface Notifier {
-  start(onChange: (listener: (roomId: number | null) => void) => () => void): void
+  /** Places the cursor (before the server answers: no change after it is missed), then runs by itself. */
+  start(onChange: (listener: (roomId: number | null) => void) => () => void): Promise<void>
   /** Everything that is due now, done: the changes so far turned into notices, reminders, e-mail sent (or failed). */
   drain(): Promise<void>
   /** Calls `listener` when the user has new in-app notices (on any instance); returns the unsubscribe. */
@@ -63,7 +64,11 @@ export function createNotifier(deps: Pick<Deps, 'database' | 'clock' | 'config' 
   }
 
   return {
-    start(onChange) {
+    async start(onChange) {
+      if (follower || stopped) return
+      // A database that is down at start: the first pass places it (changes meanwhile are not lost
+      // from the record, only possibly from before the cursor's place).
+      await ensureCursor(deps, spec.name).catch((error: Error) => deps.log.warn('notifier: cannot place its cursor yet', { error: error.message }))
       if (follower || stopped) return
       follower = startFollower(deps, spec)
       offChange = onChange(() => follower?.poke())

@@ -34,7 +34,8 @@ export const MarkReadBody = t.Object({
 
 export const UnreadReply = t.Object({ unread: t.Integer() })
 
-const Lang = t.UnionEnum(['ru', 'en'])
+// Literals, not t.UnionEnum: inside Optional(Union) Elysia 1.4 fills an absent UnionEnum with its first value.
+const Lang = t.Union([t.Literal('ru'), t.Literal('en')])
 
 export const PreferencesReply = t.Object({
   email: t.Union([t.String(), t.Null()], { description: 'your confirmed address; null: none' }),
@@ -63,5 +64,5 @@ export const FailedMailList = t.Object({
     next_attempt_at: Timestamp, created_at: Timestamp,
   })),
   failed: t.Integer({ description: 'how many gave up' }),
-  retrying: t.Integer({ description: 'how many failed at least once and wait for their next attempt' }),
+  retrying: t.Integer({ description: 'how many wait for another attempt after a failure (the server could not be reached, or refused for now)' }),
 })
