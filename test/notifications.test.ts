@@ -77,7 +77,7 @@ describe('notices from the change record', () => {
     expect(bumped[0].title).toBe('Бронь отменена ради занятия: B102')
     // 10:00 UTC is 13:00 in Moscow
     expect(bumped[0].body).toContain('13:00–14:00')
-    expect(bumped[0].body).toContain('Отменил(а): teacher')
+    expect(bumped[0].body).toContain('Бронь отменил(а) teacher ради занятия.')
     expect(list.body.unread).toBeGreaterThanOrEqual(1)
     // the confirmation of one's own booking is off by default: none
     expect(list.body.notifications.some((n: { kind: string }) => n.kind === 'booking_confirmed')).toBe(false)

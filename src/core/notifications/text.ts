@@ -55,7 +55,7 @@ export function noticeText(kind: NoticeKind, data: Data, lang: Lang, timeZone: s
     case 'bumped': {
       const lesson = str(data.lesson)
       return ru
-        ? { title: `Бронь отменена ради занятия: ${room}`, lines: [booking, `Отменил(а): ${by ?? 'преподаватель'}${lesson ? `, занятие «${lesson}»` : ', занятие'}.`] }
+        ? { title: `Бронь отменена ради занятия: ${room}`, lines: [booking, `Бронь отменил(а) ${by ?? 'преподаватель'} ради занятия${lesson ? ` «${lesson}»` : ''}.`] }
         : { title: `Booking cancelled for a lesson: ${room}`, lines: [booking, `Cancelled by ${by ?? 'a teacher'} for ${lesson ? `the lesson "${lesson}"` : 'a lesson'}.`] }
     }
     case 'approval_requested': {

@@ -25,13 +25,18 @@ import { FailedMailList, MarkReadBody, NoticeList, NoticeListQuery, PreferencesB
 const tags = ['Notifications']
 const HTML = { 'text/html': { schema: { type: 'string' as const } } }
 
-/** A small page for a link followed from an e-mail, in the reader's language. */
-function page(lang: Lang, title: string, body: string): Response {
+/** A small page for a link followed from an e-mail, in the reader's language, with a way on to the app. */
+function page(ctx: Ctx, lang: Lang, title: string, body: string, status = 200): Response {
+  const onward = ctx.config.frontendBaseUrl
+    ? `<p><a href="${esc(ctx.config.frontendBaseUrl)}/">${lang === 'ru' ? 'Открыть QRBOOK' : 'Open QRBOOK'}</a></p>`
+    : ''
   const html = `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">`
-    + `<title>${esc(title)}</title></head><body style="font-family:sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem">`
-    + `<h1 style="font-size:1.3rem">${esc(title)}</h1>${body}</body></html>`
-  return new Response(html, { headers: { 'content-type': 'text/html; charset=utf-8' } })
+    + `<title>${esc(title)}</title></head><body style="font-family:system-ui,sans-serif;font-size:1.05rem;line-height:1.45;max-width:36rem;margin:2rem auto;padding:0 1rem">`
+    + `<h1 style="font-size:1.35rem">${esc(title)}</h1>${body}${onward}</body></html>`
+  return new Response(html, { status, headers: { 'content-type': 'text/html; charset=utf-8' } })
 }
+
+const BUTTON = 'font:inherit;padding:.6rem 1.2rem;border-radius:.4rem;border:1px solid #1d4ed8;background:#1d4ed8;color:#fff'
 
 const UNSUB_TEXT = {
   en: { title: 'Stop these e-mails', ask: 'Stop e-mails of this kind? In-app notices stay on; you can change this in your preferences.', button: 'Stop them', done: 'Done: no more e-mails of this kind.' },
@@ -94,11 +99,10 @@ export const notificationRoutes = (ctx: Ctx) =>
       const lang = requestLanguage(request)
       try {
         const { email } = await verifyEmail(ctx, query.token)
-        return page(lang, lang === 'ru' ? 'Адрес подтверждён' : 'Address confirmed', `<p>${esc(lang === 'ru' ? `Уведомления будут приходить на ${email}.` : `Notices will be sent to ${email}.`)}</p>`)
+        return page(ctx, lang, lang === 'ru' ? 'Адрес подтверждён' : 'Address confirmed', `<p>${esc(lang === 'ru' ? `Уведомления будут приходить на ${email}.` : `Notices will be sent to ${email}.`)}</p>`)
       } catch (error) {
         if (!(error instanceof NotFound)) throw error
-        const response = page(lang, lang === 'ru' ? 'Ссылка не подходит' : 'This link does not work', `<p>${esc(lang === 'ru' ? 'Ссылка неверна или устарела: запросите новую в настройках уведомлений.' : 'The link is invalid or has expired: ask for a new one in your notice preferences.')}</p>`)
-        return new Response(response.body, { status: 404, headers: response.headers })
+        return page(ctx, lang, lang === 'ru' ? 'Ссылка не подходит' : 'This link does not work', `<p>${esc(lang === 'ru' ? 'Ссылка неверна или устарела: запросите новую в настройках уведомлений.' : 'The link is invalid or has expired: ask for a new one in your notice preferences.')}</p>`, 404)
       }
     }, {
       query: t.Object({ token: t.String({ maxLength: 200 }) }),
@@ -111,7 +115,7 @@ export const notificationRoutes = (ctx: Ctx) =>
       const text = UNSUB_TEXT[lang]
       checkUnsubscribe(ctx, query)
       const action = `?u=${encodeURIComponent(query.u)}&k=${encodeURIComponent(query.k)}&t=${encodeURIComponent(query.t)}`
-      return page(lang, text.title, `<p>${esc(text.ask)}</p><form method="post" action="${esc(action)}"><button type="submit">${esc(text.button)}</button></form>`)
+      return page(ctx, lang, text.title, `<p>${esc(text.ask)}</p><form method="post" action="${esc(action)}"><button type="submit" style="${BUTTON}">${esc(text.button)}</button></form>`)
     }, {
       query: UnsubscribeQuery,
       limit: perMinute('notifications.unsubscribe', 60),
@@ -122,7 +126,7 @@ export const notificationRoutes = (ctx: Ctx) =>
       const lang = requestLanguage(request)
       const { userId, kind } = checkUnsubscribe(ctx, query)
       await unsubscribe(ctx, userId, kind)
-      return page(lang, UNSUB_TEXT[lang].title, `<p>${esc(UNSUB_TEXT[lang].done)}</p>`)
+      return page(ctx, lang, UNSUB_TEXT[lang].title, `<p>${esc(UNSUB_TEXT[lang].done)}</p>`)
     }, {
       query: UnsubscribeQuery,
       limit: perMinute('notifications.unsubscribe', 60),
