@@ -31,20 +31,24 @@ type FollowDeps = Pick<Deps, 'database' | 'clock'>
  * Places a follower's cursor at the newest change unless it has one. Called before the server
  * answers (app start), so that no change made after the start can fall behind a new cursor.
  */
-export async function ensureCursor(deps: FollowDeps, name: string): Promise<void> {
-  await deps.database.db.insert(followerCursors)
+export async function ensureCursor(deps: FollowDeps, name: string, executor: Executor = deps.database.db): Promise<void> {
+  await executor.insert(followerCursors)
     .values({ name, position: sql`(select coalesce(max(${changes.position}), 0) from ${changes})`, updatedAt: deps.clock.now() })
     .onConflictDoNothing()
 }
 
 /** One pass: how many changes it handled; 0 when there was nothing new or another instance holds the cursor. */
 export async function followOnce(deps: FollowDeps, spec: FollowerSpec): Promise<number> {
-  const db = deps.database.db
-  await ensureCursor(deps, spec.name)
-  return db.transaction(async (tx) => {
-    const [cursor] = await tx.select({ position: followerCursors.position }).from(followerCursors)
+  return deps.database.db.transaction(async (tx) => {
+    const lockCursor = () => tx.select({ position: followerCursors.position }).from(followerCursors)
       .where(eq(followerCursors.name, spec.name)).for('update', { skipLocked: true })
-    if (!cursor) return 0
+    let [cursor] = await lockCursor()
+    if (!cursor) {
+      // Held by another instance, or not placed yet (the first pass without start()): place it, ask again.
+      await ensureCursor(deps, spec.name, tx)
+      ;[cursor] = await lockCursor()
+      if (!cursor) return 0
+    }
     const batch = await tx.select().from(changes).where(gt(changes.position, cursor.position))
       .orderBy(asc(changes.position)).limit(spec.batch ?? 500)
     if (batch.length === 0) return 0
