@@ -234,5 +234,8 @@ export const CATALOGUE: Record<string, string> = {
   'this confirmation link is invalid or has expired': 'ссылка для подтверждения неверна или устарела',
   'unknown notice kind': 'неизвестный вид уведомления',
   'unknown channel: in_app or email': 'неизвестный канал: in_app или email',
+  'nothing to update: send preferences and/or lang': 'нечего менять: отправьте preferences и/или lang',
+  'send ids (the notices to mark read) or all: true': 'отправьте ids (какие уведомления отметить прочитанными) или all: true',
+  'only a failed e-mail notice can be sent again': 'повторно отправить можно только недоставленное письмо',
   'nothing to update: send name, role, teacher_pending and/or email': 'нечего менять: отправьте name, role, teacher_pending и/или email',
 }

@@ -5,6 +5,7 @@
 import { and, count, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm'
 import type { Deps } from '../../deps'
 import { notifications } from '../../db/schema'
+import { BadRequest } from '../../lib/errors'
 import type { Lang } from '../../lib/i18n'
 import { formatUtc } from '../../lib/time'
 import { isNoticeKind, type NoticeKind } from './kinds'
@@ -21,6 +22,8 @@ interface NoticeView {
 }
 
 const PAGE = 50
+
+export const INBOX_MSG = { nothingToMark: 'send ids (the notices to mark read) or all: true' } as const
 
 export async function listNotices(deps: Pick<Deps, 'database' | 'config'>, userId: number, lang: Lang, query: { unread?: boolean; before?: number; limit?: number }) {
   const db = deps.database.db
@@ -44,6 +47,7 @@ export async function listNotices(deps: Pick<Deps, 'database' | 'config'>, userI
 
 /** Marks the given notices (or all) read; the unread count after. */
 export async function markRead(deps: Pick<Deps, 'database' | 'clock'>, userId: number, body: { ids?: number[]; all?: boolean }): Promise<{ unread: number }> {
+  if (body.all !== true && !(body.ids && body.ids.length > 0)) throw new BadRequest(INBOX_MSG.nothingToMark)
   const db = deps.database.db
   const which = body.all ? undefined : inArray(notifications.id, body.ids ?? [])
   if (body.all || (body.ids?.length ?? 0) > 0) {

@@ -14,6 +14,7 @@ import { rowsOf } from '../../db/client'
 import { mailDeliveries, notifications, users } from '../../db/schema'
 import { pickLanguage, type Lang } from '../../lib/i18n'
 import { formatUtc } from '../../lib/time'
+import { Conflict, NotFound } from '../../lib/errors'
 import { buildMessage, type Mailer, type MailKind } from './mail'
 
 /** Longer than the transport's timeouts add up to (mail.ts): a lease never ends while its send may still succeed. */
@@ -142,9 +143,13 @@ export async function listFailedMail(deps: Pick<Deps, 'database'>, query: { limi
   }
 }
 
-/** A failed delivery made due now (its attempts start again); false when it is not failed. */
-export async function retryMail(deps: Pick<Deps, 'database' | 'clock'>, id: number): Promise<boolean> {
+export const OUTBOX_MSG = { notFailed: 'only a failed e-mail notice can be sent again' } as const
+
+/** A failed delivery made due now (its attempts start again); 404 for none, 409 for one that has not failed. */
+export async function retryMail(deps: Pick<Deps, 'database' | 'clock'>, id: number): Promise<true> {
   const changed = await deps.database.db.update(mailDeliveries).set({ status: 'pending', attempts: 0, nextAttemptAt: deps.clock.now() })
     .where(and(eq(mailDeliveries.id, id), eq(mailDeliveries.status, 'failed'))).returning({ id: mailDeliveries.id })
-  return changed.length > 0
+  if (changed.length > 0) return true
+  const [exists] = await deps.database.db.select({ id: mailDeliveries.id }).from(mailDeliveries).where(eq(mailDeliveries.id, id))
+  throw exists ? new Conflict(OUTBOX_MSG.notFailed) : new NotFound('not found')
 }

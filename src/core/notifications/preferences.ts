@@ -14,6 +14,7 @@ import { CHANNELS, enabledByDefault, isNoticeKind, NOTICE_KINDS, type Channel, t
 export const PREFERENCE_MSG = {
   kind: 'unknown notice kind',
   channel: 'unknown channel: in_app or email',
+  nothing: 'nothing to update: send preferences and/or lang',
 } as const
 
 /** Per notice (in order): shown in the app, and the address to e-mail (null: none). */
@@ -62,6 +63,7 @@ export async function updatePreferences(
   body: { preferences?: PreferenceChange[]; lang?: Lang | null },
 ): Promise<PreferencesView> {
   const changes = body.preferences ?? []
+  if (body.preferences === undefined && body.lang === undefined) throw new BadRequest(PREFERENCE_MSG.nothing)
   for (const change of changes) {
     if (!isNoticeKind(change.kind)) throw new BadRequest(PREFERENCE_MSG.kind)
     if (!(CHANNELS as readonly string[]).includes(change.channel)) throw new BadRequest(PREFERENCE_MSG.channel)

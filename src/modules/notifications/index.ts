@@ -7,10 +7,10 @@
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
 import { EMAIL_MSG, removeEmail, requestEmail, verifyEmail } from '../../core/notifications/addresses'
-import { listNotices, markRead } from '../../core/notifications/inbox'
+import { INBOX_MSG, listNotices, markRead } from '../../core/notifications/inbox'
 import { isNoticeKind } from '../../core/notifications/kinds'
 import { unsubscribeToken } from '../../core/notifications/mail'
-import { listFailedMail, retryMail } from '../../core/notifications/outbox'
+import { listFailedMail, OUTBOX_MSG, retryMail } from '../../core/notifications/outbox'
 import { PREFERENCE_MSG, readPreferences, unsubscribe, updatePreferences } from '../../core/notifications/preferences'
 import { esc } from '../../lib/html'
 import { requestLanguage, type Lang } from '../../lib/i18n'
@@ -58,6 +58,7 @@ export const notificationRoutes = (ctx: Ctx) =>
       auth: 'student',
       body: MarkReadBody,
       response: { 200: UnreadReply },
+      errors: { 400: [INBOX_MSG.nothingToMark] },
       limit: perMinute('notifications.read', 120),
       detail: { tags, summary: 'Mark notices read: `ids`, or `all: true`; the unread count after' },
     })
@@ -72,7 +73,7 @@ export const notificationRoutes = (ctx: Ctx) =>
       body: PreferencesBody,
       response: { 200: PreferencesReply },
       limit: perMinute('notifications.preferences.update', 60),
-      errors: { 400: [PREFERENCE_MSG.kind, PREFERENCE_MSG.channel] },
+      errors: { 400: [PREFERENCE_MSG.kind, PREFERENCE_MSG.channel, PREFERENCE_MSG.nothing] },
       detail: { tags, summary: 'Turn kinds of notice on or off per channel; set the language of your notices' },
     })
     .post('/me/email', async ({ user, body, set }) => {
@@ -101,7 +102,8 @@ export const notificationRoutes = (ctx: Ctx) =>
         const { email } = await verifyEmail(ctx, query.token)
         return page(ctx, lang, lang === 'ru' ? 'Адрес подтверждён' : 'Address confirmed', `<p>${esc(lang === 'ru' ? `Уведомления будут приходить на ${email}.` : `Notices will be sent to ${email}.`)}</p>`)
       } catch (error) {
-        if (!(error instanceof NotFound)) throw error
+        // A browser gets a page that says what to do; any other client the API's JSON {msg}.
+        if (!(error instanceof NotFound) || !request.headers.get('accept')?.includes('text/html')) throw error
         return page(ctx, lang, lang === 'ru' ? 'Ссылка не подходит' : 'This link does not work', `<p>${esc(lang === 'ru' ? 'Ссылка неверна или устарела: запросите новую в настройках уведомлений.' : 'The link is invalid or has expired: ask for a new one in your notice preferences.')}</p>`, 404)
       }
     }, {
@@ -143,8 +145,9 @@ export const notificationRoutes = (ctx: Ctx) =>
     .post('/admin/notifications/failed/:id/retry', async ({ params }) => ({ retried: await retryMail(ctx, params.id) }), {
       auth: 'admin',
       params: t.Object({ id: Id('id') }),
-      response: { 200: t.Object({ retried: t.Boolean() }) },
+      response: { 200: t.Object({ retried: t.Literal(true) }) },
       limit: perMinute('admin.notifications.retry', 60),
+      errors: { 404: ['not found'], 409: [OUTBOX_MSG.notFailed] },
       detail: { tags, summary: 'Send a failed e-mail notice again' },
     })
 
