@@ -5,7 +5,9 @@
  * and writes the same JSON bytes by hand. No framework, no ORM, no schema validation: the
  * difference between the app and this is what Elysia, Drizzle and the app's plumbing cost.
  *
- * It reuses the app's pure free-slot function (business logic, not framework overhead).
+ * It reuses the app's pure free-slot function (business logic, not framework overhead). Owners'
+ * names are shown as PUBLIC_USER_NAMES=full (the default, the bench's setting) shows them: the
+ * owner's role and teacher_pending are read, as the app reads them, but change nothing.
  *
  *   DATABASE_URL=postgres://... PORT=8090 bun bench/baseline.ts
  *
@@ -15,14 +17,14 @@
 import postgres from 'postgres'
 import { freeSlots } from '../src/core/bookings/views/rooms'
 
-const columns = `"rooms"."id", "rooms"."name", "rooms"."type", "rooms"."is_blocked", "rooms"."booking_start", "rooms"."booking_end", "rooms"."requires_check_in", "rooms"."series_require_check_in", "rooms"."check_in_opens_min", "rooms"."auto_release_after_min", "rooms"."check_in_proof", "current_reservation"."id", "current_reservation"."user_id", "current_reservation"."name", "current_reservation"."end_time", "current_reservation"."check_in_required", "current_reservation"."checked_in_at", "next_reservation"."id", "next_reservation"."name", "next_reservation"."start_time", "closure_now"."id", "closure_now"."kind", "closure_now"."reason", "closure_now"."start_time", "closure_now"."end_time", count(*) over ()`
-const laterals = `left join lateral (select "reservations"."id", "reservations"."user_id", "users"."name", "reservations"."end_time", "reservations"."check_in_required", "reservations"."checked_in_at" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where ("reservations"."room_id" = "rooms"."id" and ("reservations"."status" = $1 and tstzrange("reservations"."start_time", "reservations"."end_time", '[)') @> $2::timestamptz) and "reservations"."approval" is distinct from 'pending') limit $3) "current_reservation" on true left join lateral (select "reservations"."id", "users"."name", "reservations"."start_time" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where ("reservations"."room_id" = "rooms"."id" and "reservations"."status" = $4 and "reservations"."start_time" > $5 and "reservations"."approval" is distinct from 'pending') order by "reservations"."start_time" asc limit $6) "next_reservation" on true left join lateral (select "id", "kind", "reason", "start_time", "end_time" from "closures" where (("closures"."all_rooms" or "rooms"."id" = any("closures"."room_ids")) and "closures"."start_time" <= $7 and "closures"."end_time" > $8) order by "closures"."end_time" asc limit $9) "closure_now" on true`
+const columns = `"rooms"."id", "rooms"."name", "rooms"."type", "rooms"."is_blocked", "rooms"."booking_start", "rooms"."booking_end", "rooms"."requires_check_in", "rooms"."series_require_check_in", "rooms"."check_in_opens_min", "rooms"."auto_release_after_min", "rooms"."check_in_proof", "current_reservation"."id", "current_reservation"."user_id", "current_reservation"."name", "current_reservation"."role", "current_reservation"."teacher_pending", "current_reservation"."end_time", "current_reservation"."check_in_required", "current_reservation"."checked_in_at", "next_reservation"."id", "next_reservation"."name", "next_reservation"."role", "next_reservation"."teacher_pending", "next_reservation"."start_time", "closure_now"."id", "closure_now"."kind", "closure_now"."reason", "closure_now"."start_time", "closure_now"."end_time", count(*) over ()`
+const laterals = `left join lateral (select "reservations"."id", "reservations"."user_id", "users"."name", "users"."role", "users"."teacher_pending", "reservations"."end_time", "reservations"."check_in_required", "reservations"."checked_in_at" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where ("reservations"."room_id" = "rooms"."id" and ("reservations"."status" = $1 and tstzrange("reservations"."start_time", "reservations"."end_time", '[)') @> $2::timestamptz) and "reservations"."approval" is distinct from 'pending') limit $3) "current_reservation" on true left join lateral (select "reservations"."id", "users"."name", "users"."role", "users"."teacher_pending", "reservations"."start_time" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where ("reservations"."room_id" = "rooms"."id" and "reservations"."status" = $4 and "reservations"."start_time" > $5 and "reservations"."approval" is distinct from 'pending') order by "reservations"."start_time" asc limit $6) "next_reservation" on true left join lateral (select "id", "kind", "reason", "start_time", "end_time" from "closures" where (("closures"."all_rooms" or "rooms"."id" = any("closures"."room_ids")) and "closures"."start_time" <= $7 and "closures"."end_time" > $8) order by "closures"."end_time" asc limit $9) "closure_now" on true`
 
 /** The SQL the app sends, verbatim (bench/run.ts compares it with what Drizzle sends). */
 export const SQL = {
   roomList: `select ${columns} from "rooms" ${laterals} order by "rooms"."name" asc, "rooms"."id" asc`,
   oneRoom: `select ${columns} from "rooms" ${laterals} where "rooms"."id" in ($10) order by "rooms"."name" asc, "rooms"."id" asc`,
-  schedule: `select "reservations"."id", "reservations"."user_id", "users"."name", "reservations"."start_time", "reservations"."end_time", "reservations"."status", "reservations"."approval", "reservations"."check_in_required", "reservations"."checked_in_at" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where "reservations"."room_id" = $1 order by "reservations"."start_time" asc, "reservations"."id" asc`,
+  schedule: `select "reservations"."id", "reservations"."user_id", "users"."name", "users"."role", "users"."teacher_pending", "reservations"."start_time", "reservations"."end_time", "reservations"."status", "reservations"."approval", "reservations"."check_in_required", "reservations"."checked_in_at" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where "reservations"."room_id" = $1 order by "reservations"."start_time" asc, "reservations"."id" asc`,
   /** the closures of a room in the free-slot window (issue 15) */
   closures: `select "id", "all_rooms", "room_ids", "kind", "reason", "start_time", "end_time", "uid", "created_at", "updated_at" from "closures" where (("closures"."all_rooms" or $1 = any("closures"."room_ids")) and ("closures"."start_time" < $2 and "closures"."end_time" > $3)) order by "closures"."start_time" asc`,
 }
@@ -30,14 +32,14 @@ export const SQL = {
 /** Column positions in a row of the room queries (rows come as arrays, as Drizzle asks for them). */
 const R = {
   id: 0, name: 1, type: 2, blocked: 3, windowStart: 4, windowEnd: 5, requiresCheckIn: 6, seriesCheckIn: 7, opensMin: 8, releaseMin: 9, proof: 10,
-  curId: 11, curUserId: 12, curUserName: 13, curEnd: 14, curCheckInRequired: 15, curCheckedInAt: 16,
-  nextId: 17, nextUserName: 18, nextStart: 19,
-  closureId: 20, closureKind: 21, closureReason: 22, closureStart: 23, closureEnd: 24,
+  curId: 11, curUserId: 12, curUserName: 13, curEnd: 16, curCheckInRequired: 17, curCheckedInAt: 18,
+  nextId: 19, nextUserName: 20, nextStart: 23,
+  closureId: 24, closureKind: 25, closureReason: 26, closureStart: 27, closureEnd: 28,
 }
 /** ... of the closures query: start and end. */
 const C = { start: 5, end: 6 }
 /** ... and of the schedule query. */
-const S = { id: 0, userId: 1, userName: 2, start: 3, end: 4, status: 5, approval: 6, checkInRequired: 7, checkedInAt: 8 }
+const S = { id: 0, userId: 1, userName: 2, start: 5, end: 6, status: 7, approval: 8, checkInRequired: 9, checkedInAt: 10 }
 
 type Row = any[]
 

@@ -71,7 +71,7 @@ function buildApp(deps: Deps, ctx: Ctx) {
   const app = new Elysia({ encodeSchema: false })
     .use(errorHandler(deps.log, { get timeZone() { return deps.config.appTimezone }, clock: deps.clock }))
     .use(securityHeaders(deps.config))
-    .use(requestLog(deps.log))
+    .use(requestLog(deps.log, ctx.activity))
     .use(corsPlugin(deps.config.corsOrigins))
     .use(formCsrfCapture(deps.config.jwtCsrfCheckForm))
   const limiter = rateLimiterFor(ctx)

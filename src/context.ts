@@ -13,6 +13,7 @@ import { createWaitlist, type Waitlist } from './core/bookings/waitlist/service'
 import { createWebhooks, type Webhooks } from './core/webhooks/service'
 import { createNotifier, type Notifier } from './core/notifications/service'
 import { reservationIcs } from './core/calendar/ics'
+import { createActivity, type Activity } from './lib/activity'
 
 export interface Ctx extends Deps {
   tokens: TokenService
@@ -27,6 +28,8 @@ export interface Ctx extends Deps {
   roomViews: RoomViewCache
   /** notices from the change record: in-app, e-mail (issue 28, decision 034) */
   notifier: Notifier
+  /** whether requests are arriving: the e-mail outbox gives way to them */
+  activity: Activity
   /** the waitlist that books freed slots (issue 28): follows the bus once started (app start()); tests drain() it */
   waitlist: Waitlist
   /** webhooks for integrators (issue 28): follower and delivery worker, started by app start(); tests drain() it */
@@ -46,7 +49,8 @@ export function buildContext(deps: Deps): Ctx {
   } as Ctx
   ctx.events = createRoomEventBus(ctx)
   ctx.roomViews = createRoomViewCache(ctx, ctx.events)
-  ctx.notifier = createNotifier(ctx, (reservationId) => reservationIcs(ctx, reservationId))
+  ctx.activity = createActivity()
+  ctx.notifier = createNotifier(ctx, (reservationId) => reservationIcs(ctx, reservationId), ctx.activity)
   ctx.waitlist = createWaitlist(ctx)
   ctx.webhooks = createWebhooks(ctx, ctx.events.onChange)
   return ctx

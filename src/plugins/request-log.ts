@@ -1,11 +1,13 @@
 /** The request id header on every response, and one JSON access-log line per request. */
 import { Elysia } from 'elysia'
+import type { Activity } from '../lib/activity'
 import type { Logger } from '../lib/log'
 import { metaOf } from './request-context'
 
-export const requestLog = (log: Logger) =>
+export const requestLog = (log: Logger, activity?: Activity) =>
   new Elysia({ name: 'request-log' })
     .onRequest(({ request, set }) => {
+      activity?.touch()
       set.headers['x-request-id'] = metaOf(request).id
     })
     .onAfterResponse({ as: 'global' }, ({ request, set }) => {

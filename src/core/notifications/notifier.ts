@@ -24,6 +24,9 @@ export const NOTICES_CHANNEL = 'qrbook_notices'
 
 type NotifierDeps = Pick<Deps, 'config' | 'clock'>
 
+/** User ids per NOTIFY: 700 ids of up to 10 digits and a comma stay under PostgreSQL's 8,000 bytes. */
+const NOTIFY_USERS = 700
+
 /** The follower's handle: the notices of a batch of changes, stored with the follower's cursor. */
 export async function notifyChanges(deps: NotifierDeps, tx: Executor, batch: ChangeRow[]): Promise<void> {
   const now = deps.clock.now()
@@ -54,7 +57,8 @@ export async function storeNotices(deps: NotifierDeps, tx: Executor, notices: No
   })
   if (mail.length > 0) await tx.insert(mailDeliveries).values(mail).onConflictDoNothing()
   const told = [...new Set(stored.filter((s) => s.inApp).map((s) => s.userId))]
-  if (told.length > 0) await tx.execute(sql`select pg_notify(${NOTICES_CHANNEL}, ${told.join(',')})`)
+  // A NOTIFY payload holds under 8,000 bytes: a closure that tells thousands is told in several.
+  for (let i = 0; i < told.length; i += NOTIFY_USERS) await tx.execute(sql`select pg_notify(${NOTICES_CHANNEL}, ${told.slice(i, i + NOTIFY_USERS).join(',')})`)
   return stored.length
 }
 

@@ -9,6 +9,7 @@
  */
 import type { Deps } from '../../deps'
 import type { Listening } from '../../db/client'
+import type { Activity } from '../../lib/activity'
 import { ensureCursor, followOnce, startFollower, type Follower, type FollowerSpec } from '../changes/follower'
 import { createMailer, type Mailer } from './mail'
 import { notifyChanges, NOTICES_CHANNEL, remindCheckIns } from './notifier'
@@ -25,9 +26,16 @@ export interface Notifier {
 }
 
 const TICK_MS = 1000
+/** While requests arrive: this many e-mails, then this pause (about 50 a second at most). */
+const BUSY_BATCH = 5
+const BUSY_PAUSE_MS = 100
 const REMINDER_EVERY_MS = 15_000
 
-export function createNotifier(deps: Pick<Deps, 'database' | 'clock' | 'config' | 'log'>, icsFor: (reservationId: number) => Promise<string | null>): Notifier {
+export function createNotifier(
+  deps: Pick<Deps, 'database' | 'clock' | 'config' | 'log'>,
+  icsFor: (reservationId: number) => Promise<string | null>,
+  activity?: Activity,
+): Notifier {
   const spec: FollowerSpec = { name: 'notifier', handle: (tx, batch) => notifyChanges(deps, tx, batch) }
   let mailer: Mailer | undefined
   const mailerOf = () => (mailer ??= createMailer(deps.config.smtpUrl!))
@@ -40,14 +48,24 @@ export function createNotifier(deps: Pick<Deps, 'database' | 'clock' | 'config' 
   let lastReminders = 0
   let stopped = false
 
-  /** Sends what is due until a claim comes back empty. */
-  async function sendDue(): Promise<void> {
+  /**
+   * Sends what is due until a claim comes back empty. While requests keep arriving it gives way to
+   * them: a few e-mails at a time with a pause between (the backlog waits, a booking does not);
+   * between them at full speed. Measured: bench/notifications.ts, docs/performance.md.
+   */
+  async function sendDue(options: { yieldToRequests: boolean }): Promise<void> {
     if (!deps.config.smtpUrl) return
-    while (!stopped && (await deliverDueMail(outbox())) > 0) { /* more may be due */ }
+    for (;;) {
+      if (stopped) return
+      const busy = options.yieldToRequests && (activity?.busy() ?? false)
+      const claimed = busy ? await deliverDueMail(outbox(), BUSY_BATCH, 1) : await deliverDueMail(outbox())
+      if (claimed === 0) return
+      if (busy) await Bun.sleep(BUSY_PAUSE_MS)
+    }
   }
   function kickMail() {
     if (sending || stopped || !deps.config.smtpUrl) return
-    sending = sendDue().catch((error: Error) => deps.log.warn('e-mail outbox: a round failed; retrying', { error: error.message }))
+    sending = sendDue({ yieldToRequests: true }).catch((error: Error) => deps.log.warn('e-mail outbox: a round failed; retrying', { error: error.message }))
       .finally(() => { sending = undefined })
   }
 
@@ -87,7 +105,7 @@ export function createNotifier(deps: Pick<Deps, 'database' | 'clock' | 'config' 
       while ((await followOnce(deps, spec)) > 0) { /* until the cursor is at the newest change */ }
       await remindCheckIns(deps)
       await sending
-      await sendDue()
+      await sendDue({ yieldToRequests: false })
     },
     subscribe(userId, listener) {
       listen()
