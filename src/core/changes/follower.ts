@@ -15,6 +15,7 @@ import { asc, eq, gt, sql } from 'drizzle-orm'
 import type { Deps } from '../../deps'
 import { changes, followerCursors, type ChangeRow } from '../../db/schema'
 import type { Executor } from '../../db/client'
+import { outsideWork } from '../../db/work-scope'
 
 export interface FollowerSpec {
   /** its row in follower_cursors */
@@ -26,6 +27,12 @@ export interface FollowerSpec {
 }
 
 type FollowDeps = Pick<Deps, 'database' | 'clock'>
+
+/**
+ * How long a poke waits before its pass: a burst of changes (a Monday-morning rush, an import)
+ * makes one pass, not one per change, so that following costs the writers little.
+ */
+const DEBOUNCE_MS = 100
 
 /**
  * Places a follower's cursor at the newest change unless it has one. Called before the server
@@ -98,15 +105,17 @@ export function startFollower(deps: FollowDeps & Pick<Deps, 'log'>, spec: Follow
     running = passes().finally(() => { running = undefined })
     return running
   }
-  const timer = setInterval(() => { void run() }, options.intervalMs ?? 2000)
+  // Timers made outside any request's work (db/work-scope.ts): a pass poked while a request runs
+  // is not that request's, and is not refused when the request times out.
+  const timer = outsideWork(() => setInterval(() => { void run() }, options.intervalMs ?? 2000))
   timer.unref?.()
   return {
     poke() {
       if (stopped || debounce) return
-      debounce = setTimeout(() => {
+      debounce = outsideWork(() => setTimeout(() => {
         debounce = undefined
         if (!stopped) void run()
-      }, options.debounceMs ?? 10)
+      }, options.debounceMs ?? DEBOUNCE_MS))
     },
     async drain() {
       await run()

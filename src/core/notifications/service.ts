@@ -10,6 +10,7 @@
 import type { Deps } from '../../deps'
 import type { Listening } from '../../db/client'
 import type { Activity } from '../../lib/activity'
+import { outsideWork } from '../../db/work-scope'
 import { ensureCursor, followOnce, startFollower, type Follower, type FollowerSpec } from '../changes/follower'
 import { createMailer, type Mailer } from './mail'
 import { notifyChanges, NOTICES_CHANNEL, remindCheckIns } from './notifier'
@@ -72,9 +73,10 @@ export function createNotifier(
   const listeners = new Map<number, Set<() => void>>()
   let listening: Promise<Listening | undefined> | undefined
   function listen() {
-    listening ??= deps.database.listen(NOTICES_CHANNEL, (payload) => {
+    // Outside the request that first subscribes: the LISTEN outlives it.
+    listening ??= outsideWork(() => deps.database.listen(NOTICES_CHANNEL, (payload) => {
       for (const id of payload.split(',')) for (const listener of listeners.get(Number(id)) ?? []) listener()
-    }, () => { listening = undefined }).catch((error: Error) => {
+    }, () => { listening = undefined })).catch((error: Error) => {
       deps.log.warn('notices: cannot LISTEN; in-app notices are not pushed until it can', { error: error.message })
       listening = undefined
       return undefined
@@ -91,14 +93,14 @@ export function createNotifier(
       follower = startFollower(deps, spec)
       offChange = onChange(() => follower?.poke())
       listen()
-      timer = setInterval(() => {
+      timer = outsideWork(() => setInterval(() => {
         const now = Date.now() // scheduling only: what is due is decided by the injected clock
         if (now - lastReminders >= REMINDER_EVERY_MS) {
           lastReminders = now
           remindCheckIns(deps).catch((error: Error) => deps.log.warn('check-in reminders failed; retrying', { error: error.message }))
         }
         kickMail()
-      }, TICK_MS)
+      }, TICK_MS))
       timer.unref?.()
     },
     async drain() {
