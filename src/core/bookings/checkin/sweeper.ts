@@ -149,7 +149,10 @@ async function expirePending(tx: Executor, now: Date, roomId?: number): Promise<
 async function finishEnded(tx: Executor, now: Date): Promise<number> {
   const ended = await tx.select({ id: reservations.id }).from(reservations)
     .where(and(eq(reservations.status, 'active'), lte(reservations.endTime, now)))
-    .orderBy(asc(reservations.id))
+    // By end, not id: the partial index on active bookings' ends answers it. Ordered by id, the
+    // planner walked the primary key and filtered every row: 1.6 s a pass at a million bookings
+    // (bench --scale). SKIP LOCKED means no sweeper waits on another, so the order is free.
+    .orderBy(asc(reservations.endTime))
     .limit(1000)
     .for('update', { skipLocked: true })
   if (ended.length === 0) return 0
