@@ -128,15 +128,16 @@ export function createApp(deps: Deps): Qrbook {
       // are built afresh until the feed runs.
       const listening = await ctx.events.start().catch(() => false)
       if (listening && deps.database.kind === 'postgres') await Bun.sleep(PEER_NOTICE_MS)
-      // Last, so that its first sweep (and its log line) comes once the server can answer about it.
-      // Every worker runs one; a PostgreSQL advisory lock per sweep lets only one of them work at a time.
-      if (deps.config.sweepIntervalS > 0 && !sweeper) sweeper = startSweeper(ctx, deps.config.sweepIntervalS)
+      // Notices: the change record into notices and e-mail, reminders, the outbox's worker (its
+      // cursor placed before anything can change).
+      await ctx.notifier.start(ctx.events.onChange)
       // Freed slots go to their waiters: after every change of a room with waiters, and every 30 s.
       ctx.waitlist.start()
       // Webhooks: the change record into deliveries, and the deliveries to their receivers.
       ctx.webhooks.start()
-      // Notices: the change record into notices and e-mail, reminders, the outbox's worker.
-      await ctx.notifier.start(ctx.events.onChange)
+      // Last, so that its first sweep (and its log line) comes once the server can answer about it.
+      // Every worker runs one; a PostgreSQL advisory lock per sweep lets only one of them work at a time.
+      if (deps.config.sweepIntervalS > 0 && !sweeper) sweeper = startSweeper(ctx, deps.config.sweepIntervalS)
     },
     stop() {
       stopped ??= (async () => {

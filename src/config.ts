@@ -15,7 +15,12 @@ export class ConfigError extends Error {
 }
 
 export type DatabaseTarget =
-  | { kind: 'postgres'; url: string }
+  /**
+   * directUrl (DATABASE_DIRECT_URL): set when url goes through a transaction pooler (PgBouncer).
+   * What needs one session for longer than a transaction (LISTEN, the migrations' advisory lock)
+   * goes there; queries and transactions go through url, without named prepared statements.
+   */
+  | { kind: 'postgres'; url: string; directUrl?: string }
   | { kind: 'pglite'; dir: string }
   | { kind: 'memory' }
 
@@ -193,6 +198,21 @@ export function parseDatabaseUrl(raw: string | undefined): DatabaseTarget {
   throw new ConfigError('DATABASE_URL', 'expected postgres://, postgresql://, pglite://<dir> or memory://', raw.replace(/\/\/.*@/, '//***@'))
 }
 
+/**
+ * DATABASE_DIRECT_URL: PostgreSQL itself when DATABASE_URL is a transaction pooler (PgBouncer).
+ * Setting it (to another URL than DATABASE_URL) is what says that DATABASE_URL is pooled: one
+ * variable, so the two cannot disagree. Unset or equal: one URL for everything, as before.
+ */
+function withDirectUrl(database: DatabaseTarget, raw: string | undefined): DatabaseTarget {
+  if (raw === undefined) return database
+  if (database.kind !== 'postgres')
+    throw new ConfigError('DATABASE_DIRECT_URL', 'is only for a postgres:// DATABASE_URL that goes through a pooler (PgBouncer)')
+  const expected = 'expected a postgres:// URL of the PostgreSQL server itself (not the pooler)'
+  if (!/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError('DATABASE_DIRECT_URL', expected, raw.replace(/\/\/.*@/, '//***@'))
+  if (!URL.canParse(raw)) throw new ConfigError('DATABASE_DIRECT_URL', expected, '<hidden>')
+  return raw === database.url ? database : { ...database, directUrl: raw }
+}
+
 function parseOrigins(env: Env): string[] {
   const raw = read(env, 'CORS_ORIGINS')
   if (raw === undefined) return []
@@ -318,7 +338,7 @@ export function loadConfig(env: Env = process.env, options: { signing?: boolean 
     throw new ConfigError('JWT_SECRET_KEY', 'must differ from SECRET_KEY (one signs the sessions, the other the QR keys); generate two with `bun run secrets`')
 
   const databaseExplicit = read(env, 'DATABASE_URL') !== undefined
-  const database = parseDatabaseUrl(read(env, 'DATABASE_URL'))
+  const database = withDirectUrl(parseDatabaseUrl(read(env, 'DATABASE_URL')), read(env, 'DATABASE_DIRECT_URL'))
   if (production && !databaseExplicit)
     throw new ConfigError('DATABASE_URL', 'is required in production (a postgres:// URL, or pglite://<dir> to use the embedded database on purpose)')
 

@@ -55,10 +55,12 @@ const SEEDED: Record<SeedMode, string> = {
 }
 
 export async function prepareDatabase(database: Database, clock: Clock, log: Logger, seedMode: SeedMode = 'demo', hashCost: PasswordHashCost = DEFAULT_PASSWORD_HASH_COST): Promise<void> {
-  await database.withAdvisoryLock(MIGRATION_LOCK_KEY, async () => {
-    await migrate(database)
-    if (await seed(database.db, clock, seedMode, hashCost)) log.info(SEEDED[seedMode], { seed: seedMode })
-    await backfillNameKeys(database.db, log)
+  // db: where the lock is (direct connections behind a pooler: DDL and the seed's check-then-insert
+  // stay on one server session each, client.ts).
+  await database.withAdvisoryLock(MIGRATION_LOCK_KEY, async (db) => {
+    await migrate({ kind: database.kind, db })
+    if (await seed(db, clock, seedMode, hashCost)) log.info(SEEDED[seedMode], { seed: seedMode })
+    await backfillNameKeys(db, log)
   })
 }
 

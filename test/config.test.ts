@@ -123,6 +123,18 @@ describe('the deployment guide\'s values are read', () => {
     expect(loadConfig({ DATABASE_URL: 'memory://' }).databaseExplicit).toBe(true)
   })
 
+  test('DATABASE_DIRECT_URL: PostgreSQL itself when DATABASE_URL is a pooler (test/system/pgbouncer.test.ts)', () => {
+    const pooled = 'postgresql://u:pw@pgbouncer.railway.internal:6432/railway'
+    const direct = 'postgresql://u:pw@postgres.railway.internal:5432/railway'
+    expect(loadConfig({ DATABASE_URL: pooled, DATABASE_DIRECT_URL: direct }).database).toEqual({ kind: 'postgres', url: pooled, directUrl: direct })
+    // the same URL twice is no pooler: nothing changes
+    expect(loadConfig({ DATABASE_URL: direct, DATABASE_DIRECT_URL: direct }).database).toEqual({ kind: 'postgres', url: direct })
+    expect(() => loadConfig({ DATABASE_URL: 'memory://', DATABASE_DIRECT_URL: direct })).toThrow('DATABASE_DIRECT_URL: is only for a postgres:// DATABASE_URL')
+    expect(() => loadConfig({ DATABASE_URL: pooled, DATABASE_DIRECT_URL: 'pglite://./x' })).toThrow('DATABASE_DIRECT_URL: expected a postgres:// URL')
+    // a password in a bad URL is never echoed
+    expect(() => loadConfig({ DATABASE_URL: pooled, DATABASE_DIRECT_URL: 'postgres://u:secret@[bad' })).toThrow('(got "<hidden>")')
+  })
+
   test('blank values count as unset', () => {
     const config = loadConfig({ PORT: '', DATABASE_URL: '  ', CORS_ORIGINS: '', JWT_COOKIE_SECURE: '' })
     expect(config.port).toBe(8080)

@@ -4,6 +4,13 @@
  * Both give the same Drizzle API, run the same migrations and enforce the same constraints.
  * On PostgreSQL every query and transaction goes through a circuit breaker (circuit-breaker.ts):
  * while the server cannot be reached, queries fail at once instead of queuing in the pool.
+ *
+ * Behind a transaction pooler (PgBouncer, pool_mode=transaction; DATABASE_DIRECT_URL set) each
+ * transaction, or each statement outside one, may run on another server connection. So the pool
+ * sends no named prepared statements (one parsed on a server connection is unknown to the next),
+ * and what needs one session across statements goes to the direct URL: the LISTEN connections
+ * and the advisory lock held over migrations and the seed. Transaction-level advisory locks
+ * (pg_advisory_xact_lock: the change record, the sweeper) and NOTIFY work through the pooler.
  */
 import { sql } from 'drizzle-orm'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
@@ -45,14 +52,18 @@ function reconnectBackoff(retries: number): number {
 }
 
 export async function createDb(target: DatabaseTarget, options: DbOptions = {}): Promise<Database> {
-  if (target.kind === 'postgres') return createPostgresDb(target.url, options)
+  if (target.kind === 'postgres') return createPostgresDb(target.url, target.directUrl, options)
   // Loaded only when used: PGlite (WebAssembly PostgreSQL) costs memory a PostgreSQL deployment does not need.
   const { createPgliteDb } = await import('./pglite')
   return createPgliteDb(target, options)
 }
 
-function createPostgresDb(url: string, options: DbOptions): Database {
+function createPostgresDb(url: string, directUrl: string | undefined, options: DbOptions): Database {
+  const pooled = directUrl !== undefined
   const client = postgres(url, {
+    // Named prepared statements only on a connection of our own: through a transaction pooler the
+    // next use of one may land on a server connection that never parsed it (PgBouncer 1.18).
+    prepare: !pooled,
     // One connection is reserved while withAdvisoryLock holds the lock, and the work inside needs
     // another: a pool of 1 would wait forever at start-up.
     max: Math.max(2, options.poolSize ?? 10),
@@ -62,7 +73,7 @@ function createPostgresDb(url: string, options: DbOptions): Database {
     onnotice: () => {},
     // Timestamps come back as Date objects; Drizzle maps them itself.
   })
-  const breaker = createCircuitBreaker({ ...options.breaker, probe: (timeoutMs) => probePostgres(url, timeoutMs), log: options.log })
+  const breaker = createCircuitBreaker({ ...options.breaker, probe: (timeoutMs) => probePostgres(url, !pooled, timeoutMs), log: options.log })
   const db = drizzlePostgres({ client: guardClient(client, breaker), schema, logger: queryLogger(options) }) as unknown as Db
   return {
     db,
@@ -70,20 +81,21 @@ function createPostgresDb(url: string, options: DbOptions): Database {
     breaker,
     ping: (timeoutMs = 2000) => withTimeout(breaker.run(() => client`select 1`).then(() => {}), timeoutMs),
     async withAdvisoryLock(key, fn) {
-      // Session-level lock on one reserved connection; the work itself may use the pool.
-      const conn = await client.reserve()
+      // Without a pooler: the lock on one reserved connection of the pool, the work on the pool.
+      if (!pooled) return holdingAdvisoryLock(client, key, () => fn(db))
+      // Through a pooler a session lock could be taken on one server connection and "released" on
+      // another (and stay held), and migrations belong on PostgreSQL itself (as Railway's and
+      // PgBouncer's guides say): lock and work both on direct connections, opened for this call
+      // only (it runs at start-up).
+      const direct = postgres(directUrl, { max: 2, connect_timeout: CONNECT_TIMEOUT_S, onnotice: () => {} })
       try {
-        await conn`select pg_advisory_lock(${key})`
-        try {
-          return await fn()
-        } finally {
-          await conn`select pg_advisory_unlock(${key})`
-        }
+        const directDb = drizzlePostgres({ client: direct, schema, logger: queryLogger(options) }) as unknown as Db
+        return await holdingAdvisoryLock(direct, key, () => fn(directDb))
       } finally {
-        conn.release()
+        await direct.end({ timeout: 5 })
       }
     },
-    listen: (channel, onPayload, onLost) => listenPostgres(url, channel, onPayload, onLost),
+    listen: (channel, onPayload, onLost) => listenPostgres(directUrl ?? url, channel, onPayload, onLost),
     async close() {
       breaker.stop()
       await client.end({ timeout: 5 })
@@ -91,10 +103,29 @@ function createPostgresDb(url: string, options: DbOptions): Database {
   }
 }
 
-/** One `select 1` on a connection of its own (never queued behind the pool), closed afterwards. */
-async function probePostgres(url: string, timeoutMs: number): Promise<void> {
+/** Session-level lock on one reserved connection of `client` while fn runs. */
+async function holdingAdvisoryLock<T>(client: Sql, key: number, fn: () => Promise<T>): Promise<T> {
+  const conn = await client.reserve()
+  try {
+    await conn`select pg_advisory_lock(${key})`
+    try {
+      return await fn()
+    } finally {
+      await conn`select pg_advisory_unlock(${key})`
+    }
+  } finally {
+    conn.release()
+  }
+}
+
+/**
+ * One `select 1` on a connection of its own (never queued behind the pool), closed afterwards.
+ * It asks where the queries go (through the pooler, if there is one).
+ */
+async function probePostgres(url: string, prepare: boolean, timeoutMs: number): Promise<void> {
   const probe = postgres(url, {
     max: 1,
+    prepare,
     connect_timeout: timeoutMs / 1000,
     idle_timeout: 0,
     max_lifetime: 0,

@@ -22,8 +22,12 @@ export interface Database {
   breaker: CircuitBreaker
   /** Answers `select 1` or throws; rejects after timeoutMs when the server does not answer. */
   ping(timeoutMs?: number): Promise<void>
-  /** Runs fn while holding a PostgreSQL session advisory lock (a no-op lock on single-process PGlite). */
-  withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T>
+  /**
+   * Runs fn while holding a PostgreSQL session advisory lock (a no-op lock on single-process
+   * PGlite). fn gets the handle to work with: `db` itself, or behind a transaction pooler a
+   * handle on direct connections (DATABASE_DIRECT_URL), where the lock is.
+   */
+  withAdvisoryLock<T>(key: number, fn: (db: Db) => Promise<T>): Promise<T>
   /**
    * LISTEN on a channel: onPayload gets every NOTIFY payload, from any process on PostgreSQL
    * (on a dedicated connection), from this process on PGlite. Resolves to the Listening; rejects
@@ -55,7 +59,7 @@ export interface Listening {
 export interface DbOptions {
   /** Called with the SQL text of every query Drizzle sends: lets tests count queries. */
   onQuery?: (query: string) => void
-  /** PostgreSQL pool size (DB_POOL_SIZE); at least 2, since withAdvisoryLock holds one connection. */
+  /** PostgreSQL pool size (DB_POOL_SIZE); at least 2, since withAdvisoryLock may hold one connection. */
   poolSize?: number
   /** Where the circuit breaker reports outages (PostgreSQL). */
   log?: Logger

@@ -10,7 +10,8 @@ export const MIGRATIONS_FOLDER = path.resolve(import.meta.dir, '../../drizzle')
 /** Arbitrary constant shared by every QRBOOK process: "QRBK" in ASCII. */
 export const MIGRATION_LOCK_KEY = 0x5152424b
 
-export async function migrate(database: Database): Promise<void> {
+/** database: an opened one, or (startup.ts, behind a pooler) its kind with a direct handle. */
+export async function migrate(database: Pick<Database, 'kind' | 'db'>): Promise<void> {
   const config = { migrationsFolder: MIGRATIONS_FOLDER }
   if (database.kind === 'postgres') await migratePostgres(database.db as any, config)
   else {

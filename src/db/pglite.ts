@@ -42,7 +42,7 @@ export function wrapPglite(client: PGlite | PGliteInterface, options: DbOptions 
     // In the process: it cannot become unreachable (only closed, at shutdown).
     breaker: alwaysClosedBreaker(),
     ping: (timeoutMs = 2000) => withTimeout(client.query('select 1').then(() => {}), timeoutMs),
-    withAdvisoryLock: (_key, fn) => fn(),
+    withAdvisoryLock: (_key, fn) => fn(db),
     async listen(channel, onPayload) {
       const stop = await client.listen(channel, onPayload)
       // In the process: a NOTIFY is handed over at its commit, nothing can be in flight.

@@ -21,7 +21,7 @@ import { closuresOverlapping } from '../timetable/closures'
 import { BOOKING, LESSON, RESCHEDULE, overrideNote, overridesOf, type WritePolicy } from './policies'
 import { enforceFairUse, fairUseFacts } from '../fair-use/fair-use'
 import type { UserReservation } from '../model'
-import { recordChange, writeTransaction } from '../../changes'
+import { handedOff, recordChange, writeTransaction } from '../../changes'
 
 export { checkInFields, effectiveStatus } from '../views/status'
 
@@ -165,24 +165,32 @@ export async function createReservation(
   if (policy.refusePast) checkNotPast(start, deps.clock.now())
   checkBookingLimits(deps.config, input.actor.role, start, end, deps.clock.now())
   // The room row lock serializes the writes that the overlap constraint checks, per room (see
-  // lockRoom). The reads that follow it are sent with it (pipelined on the transaction's
-  // connection, executed in order, so after the lock is granted): one round trip, not three.
-  const [room, closed, facts] = await Promise.all([
-    lockRoom(tx, input.roomId),
+  // lockRoom). Every read of the booking follows it in the same flight (issue 29: one wait for the
+  // database, not five): the lock is handed to the transaction's connection first (handedOff), so
+  // the reads, pipelined behind it, are executed after it is granted and see what the writer before
+  // committed. Read there: the closures, the owner's fair-use facts, the room's due no-shows and
+  // expired pending bookings (releaseDue: locked FOR UPDATE SKIP LOCKED, reservations after the
+  // room, as the lock order says; released only when there are any, which is rare) and who holds
+  // the slot. A refusal below rolls all of it back, so checking after reading answers the same.
+  const lock = lockRoom(tx, input.roomId)
+  await handedOff()
+  const [room, closed, facts, released, heldBefore] = await Promise.all([
+    lock,
     closuresOverlapping(tx, input.roomId, start, end),
     fairUseFacts(deps, tx, { actor: input.actor, ownerId: input.userId, roomId: input.roomId, isNew: true }),
+    releaseDue(deps, tx, { roomId: input.roomId }),
+    slotHolders(tx, input.roomId, start, end),
   ])
   if (!room) throw new NotFound(ROOM_MSG.notFound)
   if (policy.roomAccess) checkRoomAccess(room)
   if (policy.bookingWindow) checkBookingWindow(room, start, end, deps.config.appTimezone)
   const overrides = overridesOf(policy, closed[0])
-  // The owner's fair-use rules and no-show record (issue 16), under the room lock and the owner's lock.
+  // The owner's fair-use rules and no-show record (issue 16), under the room lock and the owner's lock
+  // (no statement at all for an owner without rules: the facts were read above).
   const { approval } = await enforceFairUse(deps, tx, {
     actor: input.actor, ownerId: input.userId, room, bookings: [{ start, end }], walkUp: policy.walkUp, isNew: true,
   }, facts)
-  // Under the room lock: who holds the slot, asked together with releasing the room's due no-shows
-  // (which must not block it); asked again only when something was released.
-  const [released, heldBefore] = await Promise.all([releaseDue(deps, tx, { roomId: room.id }), slotHolders(tx, room.id, start, end)])
+  // Who holds the slot: asked again only when something was released (it no longer blocks it).
   const holders = released.length || released.expired ? await slotHolders(tx, room.id, start, end) : heldBefore
   // A lesson makes students give way; anyone else holding the slot makes it 409, naming them.
   if (policy.takenSlot === 'bump-students' && input.actor.role !== 'teacher' && input.actor.role !== 'admin') throw new Forbidden(MSG.bumpNotAllowed)
