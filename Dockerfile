@@ -8,6 +8,11 @@ FROM oven/bun:1.4.5
 WORKDIR /app
 ENV NODE_ENV=production \
     PORT=8080
+# JavaScriptCore sizes its heap's growth from the machine's RAM, not the container's: on a large
+# host it lets ~200 MB of garbage pile up between collections. Sized for a small container it
+# collects sooner: the 5-minute mixed soak ran at 190-250 MB RSS instead of 220-320 MB
+# (docs/performance.md, Memory, 2026-12-06). Raise it with the container's memory if you like.
+ENV BUN_JSC_forceRAMSize=402653184
 
 # Production dependencies only, exactly as locked, with the patches bun.lock names applied
 # (patches/: a fix to postgres.js that upstream has not released, see patches/README.md).

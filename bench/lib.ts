@@ -24,6 +24,21 @@ export function killChildren() {
 }
 process.on('exit', killChildren)
 
+/**
+ * The runtime settings the production image gives the app (the Dockerfile's ENV lines for Bun's
+ * JavaScriptCore and allocator: BUN_JSC_*, MIMALLOC_*), so that the bench measures the app as it
+ * ships (docs/performance.md, Memory). An explicit setting of a run overrides them.
+ */
+export function imageRuntimeEnv(): Record<string, string> {
+  const text = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ')
+  const env: Record<string, string> = {}
+  for (const line of text.split('\n')) {
+    if (!/^ENV\s/.test(line)) continue
+    for (const [, key, value] of line.slice(4).matchAll(/(\w+)=(\S+)/g)) if (/^(BUN_JSC_|MIMALLOC_)/.test(key!)) env[key!] = value!
+  }
+  return env
+}
+
 /** Starts a process with its stdout and stderr appended to logFile. */
 export function spawnLogged(cmd: string[], env: Record<string, string>, port: number, logFile: string): Proc {
   const fd = openSync(logFile, 'a')

@@ -20,7 +20,8 @@
  * --duration S, --warmup S, --soak-seconds N, --connections N, --keep-db, --no-readme,
  * --only fault (the dataset and the fault section alone, written to bench/results/fault.md;
  * no wrk needed), --fault-rate N, --fault-seconds S, --only timetable, --only console (the dataset
- * and the console's pages alone: bench/console.ts).
+ * and the console's pages alone: bench/console.ts), --only notifications (the dataset, the e-mail
+ * backlog's drain rate and bookings with notifications on against off: bench/notifications.ts).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -38,8 +39,11 @@ import { BENCH_PASSWORD, bookableRoomIds, buildDataset, type DatasetInfo } from 
 import { FAULT_TARGET, runFault, type FaultResult } from './fault'
 import { runTimetableImport, TIMETABLE_TARGET, type TimetableResult } from './timetable'
 import { consoleSection, CONSOLE_TARGET, type ConsolePage, type ConsoleResult } from './console'
+import { NOTIFICATIONS_TARGET, runNotifications, type NotificationsResult } from './notifications'
+import { runScale, writeScaleResults } from './scale'
+import { runBookings } from './bookings'
 import {
-  BENCH_DIR, bookEvery, fmt, killChildren, median, ms, rssMb, runWrk, sampleRss, slope, spawnLogged, waitFor200, type Proc, type WrkResult,
+  BENCH_DIR, bookEvery, fmt, imageRuntimeEnv, killChildren, median, ms, rssMb, runWrk, sampleRss, slope, spawnLogged, waitFor200, type Proc, type WrkResult,
 } from './lib'
 
 const { values: flags } = parseArgs({
@@ -54,12 +58,15 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     'fault-rate': { type: 'string' },
     'fault-seconds': { type: 'string' },
+    scale: { type: 'boolean', default: false },
   },
 })
-if (flags.only !== undefined && !['fault', 'timetable', 'console'].includes(flags.only)) throw new Error(`--only: the sections that run alone are "fault", "timetable" and "console" (got "${flags.only}")`)
+if (flags.only !== undefined && !['fault', 'timetable', 'console', 'notifications', 'bookings'].includes(flags.only)) throw new Error(`--only: the sections that run alone are "fault", "timetable", "console", "notifications" and "bookings" (got "${flags.only}")`)
 const ONLY_FAULT = flags.only === 'fault'
 const ONLY_TIMETABLE = flags.only === 'timetable'
 const ONLY_CONSOLE = flags.only === 'console'
+const ONLY_NOTIFICATIONS = flags.only === 'notifications'
+const ONLY_BOOKINGS = flags.only === 'bookings'
 const FAULT_RATE = Number(flags['fault-rate'] ?? 50)
 const FAULT_SECONDS = Number(flags['fault-seconds'] ?? 10)
 const QUICK = flags.quick!
@@ -68,6 +75,10 @@ const WARMUP = Number(flags.warmup ?? (QUICK ? 2 : 5))
 const SOAK = Number(flags['soak-seconds'] ?? (QUICK ? 30 : 300))
 const CONNECTIONS = Number(flags.connections ?? 32)
 const THREADS = 2
+/** The notifications section's booking runs (off and on alternating, a fresh app each): shorter than the main rows, several rounds. */
+const NOTIFY_SECONDS = flags.duration ? DURATION : QUICK ? 4 : 8
+const NOTIFY_WARMUP = flags.warmup ? WARMUP : QUICK ? 1 : 2
+const NOTIFY_ROUNDS = QUICK ? 1 : 3
 const COLD_RUNS = QUICK ? 1 : 3
 const DEFAULT_RUN = !QUICK && !flags.duration && !flags.warmup && !flags['soak-seconds'] && !flags.connections
   && !flags['fault-rate'] && !flags['fault-seconds'] && !ONLY_FAULT
@@ -116,6 +127,8 @@ function errorsOf(result: WrkResult, allowed: (status: number) => boolean): numb
 
 function appEnv(databaseUrl: string, port: number, extra: Record<string, string> = {}) {
   return processEnv({
+    // the runtime settings the production image sets (the Dockerfile's BUN_JSC_*): the app as it ships
+    ...imageRuntimeEnv(),
     ...SECRETS,
     PORT: String(port),
     DATABASE_URL: databaseUrl,
@@ -470,6 +483,9 @@ async function main() {
   const timetable = await timetableSection()
   log(timetable.markdown)
   log()
+  log('## Notifications')
+  const notifications = await notificationsSection(created.url, bookable, nextBlock)
+  log()
 
   // 6. results
   const ratioRooms = appRooms.wrk.rps / baseRooms.wrk.rps
@@ -512,6 +528,8 @@ async function main() {
     },
     { name: `Fault: database back -> first 200 < ${FAULT_TARGET.firstOkMs} ms`, value: fault.firstOkMs === undefined ? 'no 200' : `${fault.firstOkMs.toFixed(0)} ms`, met: fault.met.firstOk },
     { name: `Timetable import of a term (~20,000 occurrences) < ${TIMETABLE_TARGET.importSeconds} s, dry run with the same counts`, value: `${timetable.importSeconds.toFixed(1)} s (dry run ${timetable.dryRunSeconds.toFixed(1)} s), ${fmt(timetable.occurrences)} occurrences`, met: timetable.met },
+    { name: `Notifications: ${fmt(NOTIFICATIONS_TARGET.notices)} queued notices drained to a local SMTP server, each once`, value: `${fmt(notifications.drain.rate)} notices/s (${notifications.drain.totalS.toFixed(1)} s), ${fmt(notifications.drain.received)} received, ${notifications.drain.duplicates} twice`, met: notifications.met.drain },
+    { name: `Notifications: booking throughput on >= ${NOTIFICATIONS_TARGET.throughputRatio * 100}% of off (median of ${NOTIFY_ROUNDS})`, value: `${(notifications.ratio * 100).toFixed(1)}% (${fmt(notifications.on.rps, 1)} / ${fmt(notifications.off.rps, 1)} req/s; p99 ${notifications.on.p99.toFixed(1)} / ${notifications.off.p99.toFixed(1)} ms)`, met: notifications.met.ratio && notifications.met.delivered },
     { name: `Console: every page p95 < ${CONSOLE_TARGET.p95Ms} ms of server time (${consoleResult.rows.length} pages)`, value: `slowest p95 ${Math.max(...consoleResult.rows.map((r) => r.p95)).toFixed(1)} ms (${consoleResult.rows.reduce((a, r) => (r.p95 > a.p95 ? r : a)).page})`, met: consoleResult.met },
     { name: 'Cold start, migrated PostgreSQL', value: `${median(coldPg).toFixed(0)} ms (median of ${coldPg.length})`, met: true },
     { name: 'Cold start, fresh embedded database', value: `${median(coldEmbedded).toFixed(0)} ms (median of ${coldEmbedded.length})`, met: true },
@@ -544,7 +562,7 @@ async function main() {
   const soakLine = `Soak RSS (MB, every 10 s): ${soakSamples.map((s) => s.rss.toFixed(0)).join(' ')}; a booking every 100 ms besides: ${fmt(side.sent)} sent, ${fmt(side.created)} x 201.`
   const cold = `Cold start to the first 200 from /health: migrated PostgreSQL ${coldPg.map((t) => `${t.toFixed(0)} ms`).join(' / ')}; `
     + `fresh embedded database ${coldEmbedded.map((t) => `${t.toFixed(0)} ms`).join(' / ')}.`
-  const markdown = [...summary, '', ...table, '', ...ratios, '', ...targetTable, '', cold, '', soakLine, '', fault.markdown, '', timetable.markdown, '', consoleResult.markdown, ''].join('\n')
+  const markdown = [...summary, '', ...table, '', ...ratios, '', ...targetTable, '', cold, '', soakLine, '', fault.markdown, '', timetable.markdown, '', consoleResult.markdown, '', notifications.markdown, ''].join('\n')
 
   log('## Results')
   log()
@@ -688,6 +706,103 @@ async function mainConsole() {
   }
 }
 
+/** The notifications section (bench/notifications.ts) on the bench database, through started apps. */
+async function notificationsSection(url: string, bookable: number[], nextBlock: () => number): Promise<NotificationsResult> {
+  return runNotifications({
+    databaseUrl: url,
+    config: loadConfig(appEnv(url, 1)),
+    bookable,
+    startApp: async (name, extra) => {
+      const app = startApp(url, name, extra)
+      await waitFor200(`${app.base}/health`, performance.now(), app.proc)
+      return app
+    },
+    login,
+    nextBlock,
+    user: 'user0006',
+    password: BENCH_PASSWORD,
+    seconds: NOTIFY_SECONDS,
+    warmup: NOTIFY_WARMUP,
+    rounds: NOTIFY_ROUNDS,
+    connections: CONNECTIONS,
+    threads: THREADS,
+    log,
+  })
+}
+
+/** `--only notifications`: the dataset, then the notifications section. */
+async function mainNotifications() {
+  if ((await Bun.$`which wrk`.nothrow().quiet()).exitCode !== 0) throw new Error('wrk is not installed (apt-get install wrk)')
+  const env = await machine()
+  log('# QRBOOK benchmark: notifications alone (--only notifications)')
+  log(`${env.cpu}, ${env.memory}; Bun ${env.bun}; ${env.postgres}; ${env.wrk}; load average at start ${env.load}`)
+  created = await createPostgresDatabase('qrbook_bench', PG_ADMIN)
+  const dataset = await buildDataset(created.url)
+  log(`dataset: ${fmt(dataset.rooms)} rooms, ${fmt(dataset.users)} users, ${fmt(dataset.reservations)} reservations in ${dataset.seconds.toFixed(1)} s`)
+  const bookable = await bookableRoomIds(created.url)
+  const now = Math.floor(Date.now() / 1000 / HOUR) * HOUR
+  let block = 0
+  const result = await notificationsSection(created.url, bookable, () => now + (200 + 60 * block++) * 24 * HOUR)
+  log()
+  log(result.markdown)
+  if (!result.met.drain || !result.met.ratio || !result.met.delivered) process.exitCode = 1
+}
+
+/**
+ * `--only bookings`: the dataset, then bookings on the app against the raw same-guarantee baseline
+ * (bench/bookings.ts, alternating; 3 rounds, --duration/--warmup/--connections apply).
+ */
+async function mainBookings() {
+  if ((await Bun.$`which wrk`.nothrow().quiet()).exitCode !== 0) throw new Error('wrk is not installed (apt-get install wrk)')
+  const env = await machine()
+  log('# QRBOOK benchmark: bookings alone (--only bookings)')
+  log(`${env.cpu}, ${env.memory}; Bun ${env.bun}; ${env.postgres}; ${env.wrk}; load average at start ${env.load}`)
+  created = await createPostgresDatabase('qrbook_bench', PG_ADMIN)
+  const dataset = await buildDataset(created.url)
+  log(`dataset: ${fmt(dataset.rooms)} rooms, ${fmt(dataset.users)} users, ${fmt(dataset.reservations)} reservations in ${dataset.seconds.toFixed(1)} s`)
+  const bookable = await bookableRoomIds(created.url)
+  const port = freePort()
+  const env0 = appEnv(created.url, port)
+  const app = spawnLogged([process.execPath, 'src/index.ts'], env0, port, path.join(tmp, 'app-bookings.log'))
+  try {
+    await waitFor200(`${app.base}/health`, performance.now(), app.proc)
+    const now = Math.floor(Date.now() / 1000 / HOUR) * HOUR
+    let block = 0
+    const result = await runBookings({
+      databaseUrl: created.url, bookable, app, appEnv: env0, logDir: tmp, login, user: 'user0002', password: BENCH_PASSWORD,
+      nextBlock: () => now + (200 + 60 * block++) * 24 * HOUR, seconds: DURATION, warmup: WARMUP, rounds: QUICK ? 1 : 3,
+      connections: CONNECTIONS, threads: THREADS, log,
+    })
+    log(`load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+    log()
+    log(result.markdown)
+    if (!result.met.rps || !result.met.p99 || !result.met.errors) process.exitCode = 1
+  } finally {
+    await app.stop()
+  }
+}
+
+/** `--scale`: the hot paths at 200 and 2,000 rooms, 100k and 1M reservations (bench/scale.ts); bench/results/scale.md. */
+async function mainScale() {
+  const env = await machine()
+  const machineLine = `${env.cpu}, ${env.memory}; Bun ${env.bun}; ${env.postgres}; load average at start ${env.load}`
+  log('# QRBOOK benchmark: growth with the data (--scale)')
+  log(machineLine)
+  const { markdown, flagged } = await runScale({
+    createDatabase: (name) => createPostgresDatabase(name, PG_ADMIN),
+    startApp: async (url, name, extra) => {
+      const app = startApp(url, name, extra)
+      await waitFor200(`${app.base}/health`, performance.now(), app.proc)
+      return app
+    },
+    login, config: (url) => loadConfig(appEnv(url, 1)), log, machine: machineLine,
+  })
+  log()
+  log(markdown)
+  log(`written to ${path.relative(ROOT, writeScaleResults(markdown))}`)
+  if (flagged.length) log(`grows faster than its data: ${flagged.join('; ')}`)
+}
+
 /** Replaces the block between the bench markers in docs/performance.md with the new results. */
 function updateResultsDoc(markdown: string) {
   const readme = path.join(ROOT, 'docs', 'performance.md')
@@ -705,7 +820,7 @@ function updateResultsDoc(markdown: string) {
 }
 
 try {
-  await (ONLY_FAULT ? mainFault() : ONLY_TIMETABLE ? mainTimetable() : ONLY_CONSOLE ? mainConsole() : main())
+  await (flags.scale ? mainScale() : ONLY_FAULT ? mainFault() : ONLY_TIMETABLE ? mainTimetable() : ONLY_CONSOLE ? mainConsole() : ONLY_NOTIFICATIONS ? mainNotifications() : ONLY_BOOKINGS ? mainBookings() : main())
 } catch (error) {
   console.error(`bench failed: ${(error as Error).stack ?? error}`)
   process.exitCode = 1

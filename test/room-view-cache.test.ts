@@ -104,6 +104,29 @@ describe('in process (fake clock)', () => {
     expect((await listed()).next_reservation).toBeNull()
   })
 
+  test('after a booking the kept list is patched (only the changed room read again), byte for byte what a whole build gives; a new room rebuilds it', async () => {
+    await get('/api/rooms')
+    const start = START.getTime() + 5 * 3600 * SEC
+    const booked = await student.post(`/api/rooms/${roomId}/reserve`, { start_time: iso(start), end_time: iso(start + 30 * MIN) })
+    expect(booked.status).toBe(201)
+    try {
+      const before = stats()
+      const patched = await (await get('/api/rooms')).text()
+      expect(stats().patches).toBe(before.patches + 1)
+      expect(JSON.parse(patched).rooms.find((r: any) => r.id === roomId).next_reservation).not.toBeNull()
+      t.ctx.roomViews.invalidateAll()
+      expect(await (await get('/api/rooms')).text()).toBe(patched)
+      // a room created: its place in the list is the database's order by name, so a whole build
+      const created = (await admin.post('/api/admin/rooms', { name: 'A0 patch', requires_check_in: false })).body.room.id
+      const patches = stats().patches
+      const rebuilt = JSON.parse(await (await get('/api/rooms')).text()).rooms
+      expect(stats().patches).toBe(patches)
+      expect(rebuilt[0].id).toBe(created)
+    } finally {
+      await student.delete(`/api/reservations/${booked.body.reservation.id}`)
+    }
+  })
+
   test('readers who miss at once share one build', async () => {
     t.ctx.roomViews.invalidateAll()
     const before = stats()

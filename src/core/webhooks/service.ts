@@ -66,9 +66,9 @@ export function createWebhooks(deps: WebhookDeps, onChange: (listener: (roomId: 
     running = outsideWork(() => rounds()).finally(() => { running = undefined })
     return running
   }
+  /** The follower to the newest change: one pass, more while batches come back full. */
   async function follow(): Promise<void> {
-    if (follower) await follower.drain()
-    else while ((await followOnce(deps, spec)) >= FOLLOW_BATCH) { /* a full batch: more may wait */ }
+    while ((await followOnce(deps, spec)) >= FOLLOW_BATCH) { /* a full batch: more may wait */ }
   }
   /** Soon (coalesced): the follower to the end, then the worker. */
   let followWanted = false
@@ -82,7 +82,8 @@ export function createWebhooks(deps: WebhookDeps, onChange: (listener: (roomId: 
       const first = followWanted ? follow() : Promise.resolve()
       followWanted = false
       void first.catch(() => {}).then(deliver)
-    }, 20))
+      // 100 ms: a burst of changes (a Monday-morning rush) makes one pass, not one per booking.
+    }, 100))
   }
 
   return {

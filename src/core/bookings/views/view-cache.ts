@@ -30,6 +30,12 @@ import { detailFreeSlots, FREE_SLOT_HORIZON_MS, FREE_SLOT_STEP_MS, freeSlotsFrom
 const MAX_AGE_MS = 5 * 60_000
 /** Details kept at most (one per room; the oldest goes first). */
 const MAX_DETAILS = 2000
+/**
+ * Up to this many changed rooms, the kept list is patched (those rooms read again and spliced in)
+ * rather than rebuilt: a booking changes one room of the list, and under bookings the whole list's
+ * query and mapping (200 rooms) ran for every booking, most of the mixed soak's CPU and garbage.
+ */
+const PATCH_MAX_ROOMS = 20
 
 const encoder = new TextEncoder()
 
@@ -41,9 +47,22 @@ interface Entry<T> {
   gen: string
 }
 
+/** The list: its bytes, and each room's part of them, to patch it when a few rooms change. */
+interface ListValue {
+  body: CachedBody
+  /** in the list's order (name, id) */
+  rooms: { id: number; name: string; json: string; until: number }[]
+  /** when the list was last built whole: MAX_AGE_MS counts from then */
+  wholeAt: number
+}
+
 interface DetailValue {
-  /** `{"room":...,"schedule":[...],"free_slots":` */
+  /**
+   * `{"room":...,"schedule":[...],"free_slots":`. Once an answer is made, a view into the start of
+   * that answer's bytes: a room's bytes are held once, not twice (the schedule is most of them).
+   */
   prefix: Uint8Array<ArrayBuffer>
+  /** the room, and only the busy intervals free slots can meet while the entry is valid */
   parts: Pick<RoomDetailParts, 'room' | 'busy'>
   /** the last answer: reused as it is within the same second (its slots start there), and while the slots come out the same */
   last?: { from: number; slots: string; body: CachedBody }
@@ -55,6 +74,8 @@ interface RoomViewCacheStats {
   misses: number
   /** builds run (misses that joined a running build do not count) */
   builds: number
+  /** list builds that patched the kept list (a few rooms read again) instead of reading every room */
+  patches: number
   details: number
   bytes: number
 }
@@ -84,7 +105,9 @@ function nextInstant(now: number, times: (string | Date | null | undefined)[]): 
 const roomInstants = (room: RoomView) => [room.current_reservation?.end_time, room.next_reservation?.start_time, room.closure?.end_time]
 
 export function createRoomViewCache(deps: RoomDeps, bus: Pick<RoomEventBus, 'start' | 'live' | 'onChange' | 'readBarrier'>): RoomViewCache {
-  let list: Entry<CachedBody> | undefined
+  let list: Entry<ListValue> | undefined
+  /** rooms changed since the kept list was made: patched into it by the next read */
+  const listStale = new Set<number>()
   const details = new Map<number, Entry<DetailValue>>()
   /** bumped by every change: the list's generation */
   let listGen = 0
@@ -94,6 +117,7 @@ export function createRoomViewCache(deps: RoomDeps, bus: Pick<RoomEventBus, 'sta
   let hits = 0
   let misses = 0
   let builds = 0
+  let patches = 0
   let starting: Promise<boolean> | undefined
   let started = false
 
@@ -104,13 +128,14 @@ export function createRoomViewCache(deps: RoomDeps, bus: Pick<RoomEventBus, 'sta
     allGen++
     listGen++
     list = undefined
+    listStale.clear()
     details.clear()
   }
 
   bus.onChange((roomId) => {
     if (roomId === null) return invalidateAll()
     listGen++
-    list = undefined
+    if (list) listStale.add(roomId)
     roomGens.set(roomId, (roomGens.get(roomId) ?? 0) + 1)
     details.delete(roomId)
   })
@@ -167,23 +192,67 @@ export function createRoomViewCache(deps: RoomDeps, bus: Pick<RoomEventBus, 'sta
   /** The deps of one build: one instant for every part of it. */
   const frozenAt = (now: Date): RoomDeps => ({ ...deps, clock: { now: () => now } })
 
+  /** A list entry from its rooms' parts (the bytes are those of JSON.stringify({ rooms })). */
+  function listEntry(rooms: ListValue['rooms'], closureStart: Date | null, now: number, wholeAt: number, gen: string): Entry<ListValue> {
+    let validUntil = Math.min(closureStart ? closureStart.getTime() : Infinity, wholeAt + MAX_AGE_MS)
+    for (const room of rooms) if (room.until < validUntil) validUntil = room.until
+    const body = cachedBody(encoder.encode(`{"rooms":[${rooms.map((r) => r.json).join(',')}]}`))
+    return { value: { body, rooms, wholeAt }, builtAt: now, validUntil, gen }
+  }
+
+  const roomPart = (room: RoomView, now: number) =>
+    ({ id: room.id, name: room.name, json: JSON.stringify(room), until: nextInstant(now, roomInstants(room)) })
+
+  /**
+   * `base` with the rooms `ids` read again at `now`, or undefined when the list's membership or
+   * order would change (a room created, deleted or renamed: a whole build orders by the database's
+   * collation, which this does not imitate).
+   */
+  async function patchedList(base: Entry<ListValue>, ids: number[], now: Date, gen: string): Promise<Entry<ListValue> | undefined> {
+    const [{ rooms: changed }, closureStart] = await Promise.all([listRoomViews(frozenAt(now), { ids }), nextClosureStart(now)])
+    const byId = new Map(changed.map((room) => [room.id, room]))
+    const listed = new Map(base.value.rooms.map((room) => [room.id, room]))
+    for (const id of ids) if (listed.has(id) !== byId.has(id) || (byId.has(id) && byId.get(id)!.name !== listed.get(id)!.name)) return undefined
+    const rooms = base.value.rooms.map((room) => {
+      const view = byId.get(room.id)
+      return view ? roomPart(view, now.getTime()) : room
+    })
+    return listEntry(rooms, closureStart, now.getTime(), base.value.wholeAt, gen)
+  }
+
   return {
     async roomList() {
       const isLive = await live()
       const now = deps.clock.now()
-      if (isLive && fresh(list, listKey(), now.getTime())) {
+      const t = now.getTime()
+      if (isLive && listStale.size === 0 && fresh(list, listKey(), t)) {
         hits++
-        return list.value
+        return list.value.body
       }
       misses++
       const gen = listKey()
+      // The kept list, if only a few rooms changed since it was made (and its time has not run
+      // out): those are read again and spliced in. The barrier above has let every change
+      // committed before this read into listStale.
+      const base = isLive && list && listStale.size <= PATCH_MAX_ROOMS && list.builtAt <= t && t < list.validUntil ? list : undefined
+      const ids = [...listStale]
       const entry = await shared('list', gen, now, isLive, async () => {
+        if (base) {
+          const patched = await patchedList(base, ids, now, gen)
+          if (patched) {
+            patches++
+            return patched
+          }
+        }
         const [{ rooms }, closureStart] = await Promise.all([listRoomViews(frozenAt(now)), nextClosureStart(now)])
-        const validUntil = Math.min(nextInstant(now.getTime(), [...rooms.flatMap(roomInstants), closureStart]), now.getTime() + MAX_AGE_MS)
-        return { value: cachedBody(encoder.encode(JSON.stringify({ rooms }))), builtAt: now.getTime(), validUntil, gen }
+        return listEntry(rooms.map((room) => roomPart(room, t)), closureStart, t, t, gen)
       })
-      if (isLive && bus.live() && gen === listKey() && entry.builtAt === now.getTime()) list = entry
-      return entry.value
+      // Kept only if no change arrived meanwhile (the generation): then it covers every room listStale named.
+      if (isLive && bus.live() && gen === listKey() && entry.builtAt === t) {
+        list = entry
+        listStale.clear()
+      }
+      return entry.value.body
     },
 
     async roomDetail(id) {
@@ -207,7 +276,11 @@ export function createRoomViewCache(deps: RoomDeps, bus: Pick<RoomEventBus, 'sta
             nextInstant(now.getTime(), [...roomInstants(room), ...schedule.filter((e) => e.status === 'active').map((e) => e.end_time), closureStart]),
             until,
           )
-          return { value: { prefix, parts: { room, busy: parts.busy } }, builtAt: now.getTime(), validUntil, gen }
+          // Free slots are computed from now to now + the horizon, now before validUntil: the
+          // room's months of future bookings (and the ones each booking adds) are not kept for them.
+          const horizonEnd = validUntil + FREE_SLOT_HORIZON_MS + FREE_SLOT_STEP_MS
+          const busy = parts.busy.filter((b) => b.end.getTime() > now.getTime() && b.start.getTime() < horizonEnd)
+          return { value: { prefix, parts: { room, busy } }, builtAt: now.getTime(), validUntil, gen }
         })
         if (isLive && bus.live() && gen === detailGen(id) && entry.builtAt === now.getTime()) {
           details.delete(id)
@@ -228,6 +301,7 @@ export function createRoomViewCache(deps: RoomDeps, bus: Pick<RoomEventBus, 'sta
       bytes.set(value.prefix)
       bytes.set(tail, value.prefix.length)
       const body = cachedBody(bytes)
+      value.prefix = bytes.subarray(0, value.prefix.length)
       value.last = { from, slots, body }
       return body
     },
@@ -235,9 +309,9 @@ export function createRoomViewCache(deps: RoomDeps, bus: Pick<RoomEventBus, 'sta
     invalidateAll,
 
     stats() {
-      let bytes = list?.value.bytes.length ?? 0
-      for (const entry of details.values()) bytes += entry.value.prefix.length
-      return { live: bus.live(), hits, misses, builds, details: details.size, bytes }
+      let bytes = list?.value.body.bytes.length ?? 0
+      for (const entry of details.values()) bytes += entry.value.last?.body.bytes.length ?? entry.value.prefix.length
+      return { live: bus.live(), hits, misses, builds, patches, details: details.size, bytes }
     },
   }
 }
