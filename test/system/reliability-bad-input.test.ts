@@ -346,7 +346,10 @@ describe('bad input on every route of the OpenAPI document', () => {
     expect(problems).toEqual([])
     // NUL bytes and out-of-range dates did reach the database, and were answered 400 (not 500)
     expect(refusedByDatabase).toBeGreaterThan(0)
-    expect(await checksums()).toEqual(before)
+    // POST /calendar/token, a valid body-less write, made the admin's feed token (see the last test)
+    const { calendar_tokens: _madeByValidCall, ...unchanged } = await checksums()
+    const { calendar_tokens: _before, ...beforeRest } = before
+    expect(unchanged).toEqual(beforeRest)
   }, 50_000)
 
   test('prototype names in every path parameter of every route (documented or not) and as every asset name: a 4xx, never a 5xx', async () => {
