@@ -7,6 +7,7 @@
 import type { Ctx } from '../context'
 import { parseCookies, serializeCookie } from '../lib/cookies'
 import { sameSecret } from '../lib/same-secret'
+import { randomToken } from '../lib/secret-tokens'
 
 /** The cookie a form's nonce lives in. */
 export interface NonceCookie { name: string; sameSite: 'Lax' | 'Strict'; path?: string }
@@ -17,7 +18,7 @@ const NONCE_PATTERN = /^[A-Za-z0-9_-]{22}$/
 export function formNonce(ctx: Ctx, request: Request, cookie: NonceCookie): { nonce: string; setCookie?: string } {
   const existing = parseCookies(request.headers.get('cookie'))[cookie.name]
   if (existing && NONCE_PATTERN.test(existing)) return { nonce: existing }
-  const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64url')
+  const nonce = randomToken(16)
   const setCookie = serializeCookie(cookie.name, nonce, { httpOnly: true, secure: ctx.config.jwtCookieSecure, sameSite: cookie.sameSite, maxAge: 3600, path: cookie.path })
   return { nonce, setCookie }
 }

@@ -25,6 +25,7 @@ import { publicName } from '../bookings/views/public-names'
 import { expandRule } from '../bookings/timetable/recurrence'
 import { writeTransaction } from '../changes'
 import { BOOKING_COLUMNS, OWN_LABELS, buildCalendar, type CalendarDeps, type BookingRow, type CalendarLabels, type SeriesLayout, type SeriesRow } from './ics'
+import { randomToken, tokenHash } from '../../lib/secret-tokens'
 
 const DAY_MS = 86_400_000
 /** How far back and ahead a feed reaches, in days from the start of the current UTC day. */
@@ -140,13 +141,11 @@ async function layOut(db: Executor, found: SeriesRow[]): Promise<{ layouts: Seri
   return { layouts, loose }
 }
 
-const sha256 = (token: string) => new Bun.CryptoHasher('sha256').update(token).digest('hex')
-
 /** The personal feed of the token's user; null when no user has this token (revoked, rotated, never issued). */
 export async function personalFeed(deps: CalendarDeps, token: string): Promise<string | null> {
   const db = deps.database.db
   const [owner] = await db.select({ id: users.id, name: users.name }).from(calendarTokens)
-    .innerJoin(users, eq(users.id, calendarTokens.userId)).where(eq(calendarTokens.tokenHash, sha256(token)))
+    .innerJoin(users, eq(users.id, calendarTokens.userId)).where(eq(calendarTokens.tokenHash, tokenHash(token)))
   if (!owner) return null
   const { from, to } = feedWindow(deps.clock.now())
   const own = await seriesIn(db, eq(series.userId, owner.id), from, to)
@@ -209,10 +208,11 @@ function feedUrls(deps: Pick<CalendarDeps, 'config'>, token: string): { url: str
 
 /** A new feed token for the user, replacing any earlier one (whose URL then answers 404). */
 export async function issueCalendarToken(deps: CalendarDeps, userId: number): Promise<{ url: string; webcal_url: string }> {
-  const token = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')
+  const token = randomToken()
+  const hash = tokenHash(token)
   const now = deps.clock.now()
-  await writeTransaction(deps.database, (tx) => tx.insert(calendarTokens).values({ userId, tokenHash: sha256(token), createdAt: now })
-    .onConflictDoUpdate({ target: calendarTokens.userId, set: { tokenHash: sha256(token), createdAt: now } }))
+  await writeTransaction(deps.database, (tx) => tx.insert(calendarTokens).values({ userId, tokenHash: hash, createdAt: now })
+    .onConflictDoUpdate({ target: calendarTokens.userId, set: { tokenHash: hash, createdAt: now } }))
   return feedUrls(deps, token)
 }
 

@@ -12,6 +12,7 @@ import { olderGeneration } from './actors'
 import type { IssuedToken, TokenClaims, TokenSubject } from './tokens'
 import { TOKEN_MSG } from './messages'
 import { writeTransaction } from '../changes'
+import { tokenHash } from '../../lib/secret-tokens'
 
 /** How long the token a refresh replaced is refused quietly instead of being treated as stolen. */
 const ROTATION_GRACE_MS = 10_000
@@ -20,10 +21,6 @@ export interface TokenPair {
   sessionId: string
   access: IssuedToken
   refresh: IssuedToken
-}
-
-function hashToken(token: string): string {
-  return new Bun.CryptoHasher('sha256').update(token).digest('hex')
 }
 
 async function issuePair(ctx: Ctx, user: TokenSubject, sessionId: string) {
@@ -41,7 +38,7 @@ export async function startSession(ctx: Ctx, tx: Executor, user: TokenSubject): 
   await tx.insert(sessions).values({
     id: sessionId,
     userId: user.id,
-    refreshTokenHash: hashToken(refresh.token),
+    refreshTokenHash: tokenHash(refresh.token),
     expiresAt: new Date(refresh.claims.exp * 1000),
     createdAt: ctx.clock.now(),
     lastUsedAt: ctx.clock.now(),
@@ -69,7 +66,7 @@ export async function rotateSession(ctx: Ctx, token: string, claims: TokenClaims
     const [session] = await tx.select().from(sessions).where(eq(sessions.id, sessionId)).for('update')
     if (!session || session.revokedAt || session.expiresAt <= now || session.userId !== user.id)
       throw new Unauthorized(TOKEN_MSG.revoked)
-    const presented = hashToken(token)
+    const presented = tokenHash(token)
     if (session.refreshTokenHash !== presented) {
       const justRotated = session.previousTokenHash === presented && session.rotatedAt
         && now.getTime() - session.rotatedAt.getTime() < ROTATION_GRACE_MS
@@ -82,7 +79,7 @@ export async function rotateSession(ctx: Ctx, token: string, claims: TokenClaims
     const { access, refresh } = await issuePair(ctx, user, sessionId)
     await tx.update(sessions)
       .set({
-        refreshTokenHash: hashToken(refresh.token),
+        refreshTokenHash: tokenHash(refresh.token),
         previousTokenHash: presented,
         rotatedAt: now,
         expiresAt: new Date(refresh.claims.exp * 1000),

@@ -9,6 +9,7 @@ import type { Config } from '../../config'
 import { Unauthorized, Unprocessable } from '../../lib/errors'
 import type { Clock } from '../../lib/clock'
 import { TOKEN_MSG } from './messages'
+import { randomToken } from '../../lib/secret-tokens'
 
 type TokenType = 'access' | 'refresh'
 
@@ -45,10 +46,6 @@ export interface TokenService {
   issue(type: TokenType, subject: TokenSubject, extra?: { sid?: string }): Promise<IssuedToken>
   /** Verifies signature, expiry and type; throws 401 `token has expired` or 422 `token invalid`. */
   verify(token: string, type: TokenType): Promise<TokenClaims>
-}
-
-function randomToken(bytes = 24): string {
-  return Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('base64url')
 }
 
 export function createTokenService(config: Pick<Config, 'jwtSecretKey' | 'accessTokenTtlS' | 'refreshTokenTtlS'>, clock: Clock): TokenService {

@@ -8,6 +8,7 @@ import { and, eq, gt } from 'drizzle-orm'
 import type { Deps } from '../../deps'
 import { emailVerifications, mailDeliveries, notifications, users } from '../../db/schema'
 import { BadRequest, Conflict, NotFound } from '../../lib/errors'
+import { randomToken, tokenHash } from '../../lib/secret-tokens'
 import { recordChange, writeTransaction } from '../changes'
 
 export const EMAIL_MSG = {
@@ -28,20 +29,20 @@ export function parseEmail(raw: unknown): string {
   return `${value.slice(0, at)}@${value.slice(at + 1).toLowerCase()}`
 }
 
-const hash = (token: string) => new Bun.CryptoHasher('sha256').update(token).digest('hex')
 
 /** POST /me/email: sends a confirmation link to the address; the address is set when it is followed. */
 export async function requestEmail(deps: Pick<Deps, 'database' | 'clock' | 'config'>, user: { id: number }, raw: unknown): Promise<{ pending: string }> {
   const email = parseEmail(raw)
   if (!deps.config.smtpUrl) throw new Conflict(EMAIL_MSG.unavailable)
-  const token = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url')
+  const token = randomToken()
+  const hash = tokenHash(token)
   const link = new URL('api/me/email/verify', deps.config.serverExternalBase)
   link.searchParams.set('token', token)
   const now = deps.clock.now()
   await deps.database.db.transaction(async (tx) => {
-    await tx.insert(emailVerifications).values({ tokenHash: hash(token), userId: user.id, email, expiresAt: new Date(now.getTime() + VERIFY_TTL_MS), createdAt: now })
+    await tx.insert(emailVerifications).values({ tokenHash: hash, userId: user.id, email, expiresAt: new Date(now.getTime() + VERIFY_TTL_MS), createdAt: now })
     const [notice] = await tx.insert(notifications).values({
-      userId: user.id, kind: 'email_verification', key: `verify:${hash(token)}`, data: { email, link: link.toString() }, inApp: false, createdAt: now,
+      userId: user.id, kind: 'email_verification', key: `verify:${hash}`, data: { email, link: link.toString() }, inApp: false, createdAt: now,
     }).returning({ id: notifications.id })
     await tx.insert(mailDeliveries).values({ notificationId: notice!.id, to: email, nextAttemptAt: now, createdAt: now })
   })
@@ -54,7 +55,7 @@ export async function verifyEmail(deps: Pick<Deps, 'database' | 'clock'>, token:
   return writeTransaction(deps.database, async (tx) => {
     const now = deps.clock.now()
     const [row] = await tx.select().from(emailVerifications)
-      .where(and(eq(emailVerifications.tokenHash, hash(token)), gt(emailVerifications.expiresAt, now))).for('update')
+      .where(and(eq(emailVerifications.tokenHash, tokenHash(token)), gt(emailVerifications.expiresAt, now))).for('update')
     if (!row) throw new NotFound(EMAIL_MSG.badLink)
     await tx.update(users).set({ email: row.email, updatedAt: now }).where(eq(users.id, row.userId))
     await tx.delete(emailVerifications).where(eq(emailVerifications.userId, row.userId))
