@@ -41,6 +41,11 @@ export interface Facts {
 
 const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined)
 
+/** The changes of a booking that tell someone about it (noticesOf): only their bookings are read. */
+const BOOKING_NOTICE_EVENTS = new Set([
+  'reservation.created', 'reservation.bumped', 'reservation.released', 'reservation.approved', 'reservation.rejected', 'reservation.cancelled',
+])
+
 /** The ids the facts must be read for. */
 export function factsWanted(batch: ChangeRow[]) {
   const bookings = new Set<number>(), users = new Set<number>(), closures = new Set<number>(), series = new Set<number>()
@@ -48,7 +53,7 @@ export function factsWanted(batch: ChangeRow[]) {
   for (const change of batch) {
     const d = change.data
     const reservation = num(d.reservation_id)
-    if (reservation !== undefined && change.event.startsWith('reservation.')) bookings.add(reservation)
+    if (reservation !== undefined && BOOKING_NOTICE_EVENTS.has(change.event)) bookings.add(reservation)
     if (change.actorId !== null) users.add(change.actorId)
     const closure = num(d.closure_id)
     if (closure !== undefined) closures.add(closure)
