@@ -138,6 +138,8 @@ function appEnv(databaseUrl: string, port: number, extra: Record<string, string>
     LOG_LEVEL: 'info',
     SERVER_EXTERNAL_BASE: EXTERNAL_BASE,
     STATIC_QR_PATH: path.join(tmp, 'qr'),
+    // e.g. BENCH_APP_BUN_OPTIONS='--cpu-prof-md --cpu-prof-dir=/tmp/prof': a profile of the app under the bench's load
+    ...(process.env.BENCH_APP_BUN_OPTIONS ? { BUN_OPTIONS: process.env.BENCH_APP_BUN_OPTIONS } : {}),
     ...extra,
   })
 }

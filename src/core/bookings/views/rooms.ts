@@ -12,8 +12,9 @@
  * active: a few index pages per room. Asking for "start <= now AND end > now" on the btree
  * (room_id, start_time) instead walked every past reservation of every room (~10x slower with
  * 500 per room, see docs/performance.md). Active reservations never overlap, so there is at most one.
+ * The closure covering now is found the same way, through the closures' GiST index.
  */
-import { and, asc, eq, gt, ilike, inArray, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, eq, gt, ilike, inArray, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm'
 import type { Config } from '../../../config'
 import type { Database, Executor } from '../../../db/client'
 import { closures, reservations, rooms, users, type Room, type RoomType } from '../../../db/schema'
@@ -28,7 +29,7 @@ import { ROOM_STATUSES, type Room as RoomSchema } from '../model'
 import { likePattern } from '../../../lib/query-params'
 import { holdsRoomAt, notPending } from './occupancy'
 import { ROOM_MSG } from '../messages'
-import { closuresOverlapping, coversRoom } from '../timetable/closures'
+import { closureCoversAt, closuresOverlapping, coversRoom } from '../timetable/closures'
 import { apiUserName, OWNER_COLUMNS } from './public-names'
 
 type RoomStatus = (typeof ROOM_STATUSES)[number]
@@ -104,7 +105,7 @@ export async function listRoomViews(
   const closure = executor
     .select({ id: closures.id, kind: closures.kind, reason: closures.reason, startTime: closures.startTime, endTime: closures.endTime })
     .from(closures)
-    .where(and(coversRoom(rooms.id), lte(closures.startTime, now), gt(closures.endTime, now)))
+    .where(and(coversRoom(rooms.id), closureCoversAt(now)))
     .orderBy(asc(closures.endTime))
     .limit(1)
     .as('closure_now')
