@@ -95,6 +95,7 @@ export async function runBookings(setup: BookingsSetup): Promise<BookingsResult>
       const mine = runs.filter((r) => r.server === server)
       return { rps: median(mine.map((r) => r.wrk.rps)), p50: median(mine.map((r) => r.wrk.latency_us.p50 / 1000)), p99: median(mine.map((r) => r.wrk.latency_us.p99 / 1000)) }
     }
+    const ceiling = await commitCeiling(setup, sql)
     const app = summary('app')
     const base = summary('baseline')
     const ratio = app.rps / base.rps
@@ -113,10 +114,46 @@ export async function runBookings(setup: BookingsSetup): Promise<BookingsResult>
       `| Bookings >= ${fmt(BOOKINGS_TARGET.rps)} req/s (3 x 380, the figure of 2026-12-06) | ${fmt(app.rps, 1)} req/s (baseline ${fmt(base.rps, 1)}; app/baseline ${ratio.toFixed(2)}) | ${mark(met.rps)} |`,
       `| Bookings p99 < ${BOOKINGS_TARGET.p99Ms} ms at ${setup.connections} connections | ${app.p99.toFixed(1)} ms (p50 ${app.p50.toFixed(1)}; baseline p99 ${base.p99.toFixed(1)}) | ${mark(met.p99)} |`,
       `| No errors but the deliberate 409s, a row for every 201 | ${runs.reduce((a, r) => a + r.errors, 0)} errors | ${mark(met.errors)} |`,
+      ...(ceiling ? ['', ceiling] : []),
     ].join('\n')
     return { runs, app, baseline: base, ratio, met, markdown }
   } finally {
     await sql.end({ timeout: 5 })
     await baseline.stop()
+  }
+}
+
+/**
+ * What PostgreSQL on this machine commits at all, with the same 32 clients and nothing else
+ * (pgbench, 8 s each, on a scratch table): one-row transactions alone, and the same with a
+ * transaction-level advisory lock taken before COMMIT as every write takes the change lock
+ * (src/core/changes/record.ts), which serializes the commits. No booking can go faster than the
+ * second figure; both are printed beside the bookings so that a target is read against the machine.
+ * Skipped (undefined) when pgbench is not installed.
+ */
+async function commitCeiling(setup: BookingsSetup, sql: postgres.Sql): Promise<string | undefined> {
+  if ((await Bun.$`which pgbench`.nothrow().quiet()).exitCode !== 0) return undefined
+  await sql`create table if not exists bench_commit_ceiling (id bigserial primary key, at timestamptz not null default now())`
+  const dir = await import('node:fs').then((fs) => fs.mkdtempSync(path.join(setup.logDir, 'pgbench-')))
+  const url = new URL(setup.databaseUrl)
+  const run = async (name: string, body: string) => {
+    const file = path.join(dir, `${name}.sql`)
+    await Bun.write(file, body)
+    const out = await Bun.$`pgbench -n -c ${setup.connections} -j ${setup.threads} -T 8 -f ${file} ${setup.databaseUrl}`
+      .env({ ...process.env, PGUSER: decodeURIComponent(url.username) }).nothrow().quiet()
+    const text = out.stdout.toString()
+    const tps = Number(/tps = ([\d.]+)/.exec(text)?.[1] ?? NaN)
+    const latency = Number(/latency average = ([\d.]+) ms/.exec(text)?.[1] ?? NaN)
+    return { tps, latency }
+  }
+  try {
+    const alone = await run('alone', 'begin;\ninsert into bench_commit_ceiling default values;\ncommit;\n')
+    const locked = await run('locked', `begin;\ninsert into bench_commit_ceiling default values;\nselect pg_advisory_xact_lock(${0x51524349});\ncommit;\n`)
+    setup.log(`  ceiling (pgbench, ${setup.connections} clients): ${fmt(alone.tps)} commits/s alone, ${fmt(locked.tps)} under one advisory lock`)
+    return `PostgreSQL's own ceiling on this machine (pgbench, ${setup.connections} clients, 8 s, a one-row insert per transaction and nothing else): `
+      + `${fmt(alone.tps)} commits/s (mean ${alone.latency.toFixed(1)} ms); with a transaction-level advisory lock before COMMIT, as every write takes the change lock: `
+      + `${fmt(locked.tps)} commits/s (mean ${locked.latency.toFixed(1)} ms). A booking also sends its reads and an HTTP answer, on the same cores as wrk.`
+  } finally {
+    await sql`drop table if exists bench_commit_ceiling`
   }
 }

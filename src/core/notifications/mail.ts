@@ -4,7 +4,7 @@
  * per RFC 8058) that turns that kind's e-mail off. Sent over SMTP_URL with nodemailer; its timeouts
  * are shorter than the outbox's lease, so a hung server never makes a notice sent twice at once.
  */
-import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer'
+import type { SendMailOptions, Transporter } from 'nodemailer'
 import type { Config } from '../../config'
 import { esc } from '../../lib/html'
 import type { Lang } from '../../lib/i18n'
@@ -80,14 +80,17 @@ export interface Mailer {
 
 /** The SMTP transport (pooled: a backlog goes out over a few connections, not one per notice). */
 export function createMailer(smtpUrl: string): Mailer {
-  const transport: Transporter = nodemailer.createTransport({
+  // nodemailer is loaded with the first e-mail, not at start: it holds ~20 MB of RSS, and an
+  // instance without mail to send (or without SMTP_URL) never needs it (docs/performance.md, Memory).
+  let transport: Promise<Transporter> | undefined
+  const open = () => (transport ??= import('nodemailer').then(({ default: nodemailer }) => nodemailer.createTransport({
     url: smtpUrl, pool: true, maxConnections: 4, maxMessages: 1000,
     connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000,
-  })
+  })))
   return {
     async send(message) {
-      await transport.sendMail(message)
+      await (await open()).sendMail(message)
     },
-    close: () => transport.close(),
+    close: () => void transport?.then((t) => t.close()),
   }
 }

@@ -15,7 +15,6 @@
  * numbers are also a table beside it.
  */
 import { stringify } from 'csv-stringify/sync'
-import ExcelJS from 'exceljs'
 import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../../context'
 import { hasRole } from '../../../core/identity/actors'
@@ -507,6 +506,9 @@ function csvOf(sheet: Sheet): string {
 }
 
 async function xlsxOf(sheet: Sheet): Promise<Uint8Array> {
+  // Loaded on the first download, not at start: exceljs holds ~30 MB of RSS in every process
+  // that imports it, and most processes never write a workbook (docs/performance.md, Memory).
+  const { default: ExcelJS } = await import('exceljs')
   const book = new ExcelJS.Workbook()
   book.creator = 'QRBOOK'
   const ws = book.addWorksheet(sheet.title.replace(/[*?:\\/[\]]/g, ' ').slice(0, 31))
