@@ -97,7 +97,7 @@ function countingProxy(target: { hostname: string; port: number }) {
       data(client, bytes) {
         const pipe = client.data
         pipe.app ??= /application_name\0([^\0]*)/.exec(Buffer.from(bytes).toString('latin1'))?.[1] ?? ''
-        if (pipe.serverSpoke && state.counting && pipe.app !== 'qrbook-listen') state.flights++
+        if (pipe.serverSpoke && state.counting && !pipe.app.startsWith('qrbook-listen')) state.flights++
         pipe.serverSpoke = false
         if (pipe.upstream) pipe.upstream.write(bytes)
         else pipe.held.push(new Uint8Array(bytes))

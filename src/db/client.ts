@@ -60,6 +60,8 @@ export async function createDb(target: DatabaseTarget, options: DbOptions = {}):
 
 function createPostgresDb(url: string, directUrl: string | undefined, options: DbOptions): Database {
   const pooled = directUrl !== undefined
+  /** this instance's LISTEN connections, all of them: one instance to the others (see LISTEN_APPLICATION_NAME) */
+  const listenName = `${LISTEN_APPLICATION_NAME}:${crypto.randomUUID().slice(0, 12)}`
   const client = postgres(url, {
     // Named prepared statements only on a connection of our own: through a transaction pooler the
     // next use of one may land on a server connection that never parsed it (PgBouncer 1.18).
@@ -95,7 +97,7 @@ function createPostgresDb(url: string, directUrl: string | undefined, options: D
         await direct.end({ timeout: 5 })
       }
     },
-    listen: (channel, onPayload, onLost) => listenPostgres(directUrl ?? url, channel, onPayload, onLost),
+    listen: (channel, onPayload, onLost) => listenPostgres(directUrl ?? url, listenName, channel, onPayload, onLost),
     async close() {
       breaker.stop()
       await client.end({ timeout: 5 })
@@ -141,11 +143,19 @@ async function probePostgres(url: string, prepare: boolean, timeoutMs: number): 
   }
 }
 
-/** The application_name of every feed's LISTEN connection: how instances count each other (peers). */
+/**
+ * The application_name of every LISTEN connection is this prefix and the instance's own id
+ * (`qrbook-listen:<id>`): how instances count each other (peers). One instance listens on two
+ * connections (the live feed, the notices' push), so connections are not instances: counted as
+ * connections, each of an instance's own listeners was the other's "peer", every cached read of a
+ * lone instance asked the database first, and the served room list fell from ~15,000 to ~1,300
+ * requests a second (docs/performance.md). A bare `qrbook-listen` (versions before the id) counts
+ * as one more instance.
+ */
 const LISTEN_APPLICATION_NAME = 'qrbook-listen'
 
 /** LISTEN on a dedicated connection that reports its loss instead of reconnecting by itself. */
-async function listenPostgres(url: string, channel: string, onPayload: (payload: string) => void, onLost?: (error: Error) => void): Promise<Listening> {
+async function listenPostgres(url: string, applicationName: string, channel: string, onPayload: (payload: string) => void, onLost?: (error: Error) => void): Promise<Listening> {
   let listening = false
   let stopped = false
   let heardUpTo = performance.now()
@@ -156,7 +166,7 @@ async function listenPostgres(url: string, channel: string, onPayload: (payload:
     max_lifetime: 0,
     fetch_types: false,
     onnotice: () => {},
-    connection: { application_name: LISTEN_APPLICATION_NAME },
+    connection: { application_name: applicationName },
     // not in postgres.js's types, but read by its connections (its own listen() uses it)
     ...{ onnotify: (name: string, payload: string) => {
       if (name === channel && !stopped) onPayload(payload)
@@ -175,9 +185,10 @@ async function listenPostgres(url: string, channel: string, onPayload: (payload:
   }
   let heartbeat: ReturnType<typeof setInterval> | undefined
   let peers: number | undefined
-  // The feeds of other processes on this database (each LISTEN connection carries the same
-  // application_name): counted by every heartbeat, so a new instance is known within one.
-  const countPeers = () => connection.unsafe(`select count(*)::int - 1 as peers from pg_stat_activity where application_name = '${LISTEN_APPLICATION_NAME}' and datname = current_database()`)
+  // The other instances listening to this database (each instance's LISTEN connections carry its
+  // own application_name): counted by every heartbeat, so a new instance is known within one.
+  const countPeers = () => connection.unsafe(`select count(distinct application_name)::int - 1 as peers from pg_stat_activity
+    where (application_name = '${LISTEN_APPLICATION_NAME}' or application_name like '${LISTEN_APPLICATION_NAME}:%') and datname = current_database()`)
     .then((rows) => { peers = Number((rows as unknown as { peers: number }[])[0]?.peers ?? 0) })
   try {
     const sent = performance.now()

@@ -304,7 +304,7 @@ describe.skipIf(!PG)('live streams across a PostgreSQL outage (in-process app, p
     try {
       const killed = await admin`
         select pg_terminate_backend(pid) as ok from pg_stat_activity
-        where datname = ${created.name} and application_name = 'qrbook-listen'`
+        where datname = ${created.name} and application_name like 'qrbook-listen%'`
       expect(killed.length).toBe(1)
       await Bun.sleep(200)
       const sent = await changeRoom('A200', true)
