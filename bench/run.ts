@@ -140,6 +140,8 @@ function appEnv(databaseUrl: string, port: number, extra: Record<string, string>
     STATIC_QR_PATH: path.join(tmp, 'qr'),
     // e.g. BENCH_APP_BUN_OPTIONS='--cpu-prof-md --cpu-prof-dir=/tmp/prof': a profile of the app under the bench's load
     ...(process.env.BENCH_APP_BUN_OPTIONS ? { BUN_OPTIONS: process.env.BENCH_APP_BUN_OPTIONS } : {}),
+    // e.g. BENCH_APP_ENV='BUN_JSC_smallHeapGrowthFactor=2': a runtime setting other than the image's, side by side
+    ...Object.fromEntries((process.env.BENCH_APP_ENV ?? '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
     ...extra,
   })
 }
