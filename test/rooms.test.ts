@@ -11,6 +11,7 @@ import { fixedClock } from '../src/lib/clock'
 import { freeSlots, getRoomView, listRoomViews } from '../src/core/bookings/views/rooms'
 import { Client, loggedIn, testApp, type TestApp } from './helpers/app'
 import { stamped, onPostgres } from './helpers/db'
+import { createDb } from '../src/db/client'
 import { recordChange, writeTransaction } from '../src/core/changes'
 
 setDefaultTimeout(30_000) // see test/setup.ts
@@ -514,8 +515,11 @@ describe('query count', () => {
 
   test.if(onPostgres)('with another instance on the database, each round of cached reads asks for the newest change (decision 027)', async () => {
     expect((await countQueries()).count).toBe(0)
-    // another process's feed: a LISTEN connection as every instance opens one
-    const other = await t.database.listen('qrbook_room_events', () => {})
+    // another instance's feed: a LISTEN connection of another Database on the same database (a
+    // second LISTEN of this app's own Database is the same instance, and counts for nothing:
+    // test/listen-peers.test.ts)
+    const otherInstance = await createDb({ kind: 'postgres', url: t.databaseUrl! })
+    const other = await otherInstance.listen('qrbook_room_events', () => {})
     try {
       // counted by the app's next heartbeat (every 250 ms)
       const deadline = Date.now() + 3000
@@ -525,6 +529,7 @@ describe('query count', () => {
       expect(queries[0]).toContain('max("position")')
     } finally {
       await other.stop()
+      await otherInstance.close()
     }
     // and it keeps asking for a while after the other feed went (it may be reconnecting, and writing)
     await Bun.sleep(600)

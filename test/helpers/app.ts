@@ -39,6 +39,8 @@ export interface TestApp {
   ctx: Ctx
   config: Config
   database: Database
+  /** the database's URL on PostgreSQL (another instance may open it); undefined on PGlite */
+  databaseUrl?: string
   clock: Clock
   close(): Promise<void>
 }
@@ -56,7 +58,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
   const clock = options.clock ?? systemClock
   const qrDir = `${import.meta.dir}/../../data/test-qr-${process.pid}-${crypto.randomUUID().slice(0, 8)}`
   const config = loadConfig({ ...TEST_ENV, STATIC_QR_PATH: qrDir, ...options.env })
-  const { database, drop } = await testDatabase(options.db)
+  const { database, url: databaseUrl, drop } = await testDatabase(options.db)
   if (options.seed !== false) await seed(database.db, clock, 'demo', config.passwordHashCost)
   const qrbook = createApp({ config, database, clock, log: options.log ?? silentLogger, startedAt: Date.now(), rateLimitStore: options.rateLimitStore })
   return {
@@ -64,6 +66,7 @@ export async function testApp(options: TestAppOptions = {}): Promise<TestApp> {
     ctx: qrbook.ctx,
     config,
     database,
+    databaseUrl,
     clock,
     async close() {
       // the live feed of the cached room views holds a LISTEN connection of its own
