@@ -198,6 +198,11 @@ describe.skipIf(!PG)('PostgreSQL cut under load (TCP proxy), then restored', () 
         acc[r.status] = (acc[r.status] ?? 0) + 1
         return acc
       }, {})))
+      // A process that died under the cut is the failure this test exists for: say how it ended.
+      if (server.proc.exitCode !== null || server.proc.signalCode !== null) {
+        console.log(`the server exited (code ${server.proc.exitCode}, signal ${server.proc.signalCode}); its stderr ends:\n${server.stderr.slice(-4000)}\n`
+          + `its last log lines:\n${server.stdout.split('\n').filter((l) => !l.includes('"msg":"request"')).slice(-20).join('\n')}`)
+      }
       console.log(`pg outage: up ${summary('up')}, refused ${summary('refused')}, stalled ${summary('stalled')}, restored ${summary('restored')}; recovered in ${recoveredMs.toFixed(0)} ms`)
 
       // before the cut everything worked (requests in flight at the cut may fail: they are checked below)
