@@ -8,6 +8,7 @@
  *
  * `bun bench/run.ts --only bookings` runs it alone (the dataset, then this: a few minutes).
  */
+import { mkdtempSync } from 'node:fs'
 import path from 'node:path'
 import postgres from 'postgres'
 import { fmt, median, ms, runWrk, spawnLogged, waitFor200, type Proc, type WrkResult } from './lib'
@@ -134,7 +135,7 @@ export async function runBookings(setup: BookingsSetup): Promise<BookingsResult>
 async function commitCeiling(setup: BookingsSetup, sql: postgres.Sql): Promise<string | undefined> {
   if ((await Bun.$`which pgbench`.nothrow().quiet()).exitCode !== 0) return undefined
   await sql`create table if not exists bench_commit_ceiling (id bigserial primary key, at timestamptz not null default now())`
-  const dir = await import('node:fs').then((fs) => fs.mkdtempSync(path.join(setup.logDir, 'pgbench-')))
+  const dir = mkdtempSync(path.join(setup.logDir, 'pgbench-'))
   const url = new URL(setup.databaseUrl)
   const run = async (name: string, body: string) => {
     const file = path.join(dir, `${name}.sql`)

@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util'
 import { BENCH_PASSWORD, bookableRoomIds, buildDataset } from './dataset'
 import { createPostgresDatabase, LOCAL_POSTGRES_URL } from '../test/helpers/db'
 import { freePort, processEnv } from '../test/helpers/process'
-import { bookEvery, fmt, imageRuntimeEnv, killChildren, rssMb, runWrk, sampleRss, slope, spawnLogged, waitFor200 } from './lib'
+import { bookEvery, fmt, imageRuntimeEnv, killChildren, parseEnv, rssMb, runWrk, sampleRss, slope, spawnLogged, waitFor200 } from './lib'
 import postgres from 'postgres'
 import os from 'node:os'
 
@@ -37,8 +37,6 @@ const { values: flags } = parseArgs({
 })
 const SECONDS = Number(flags.seconds ?? 300)
 const MIXED = flags.mixed === true
-/** "K=V K=V" -> variables */
-const parseEnv = (text: string) => Object.fromEntries(text.split(/\s+/).filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
 const variants = (flags.variants ?? process.env.SOAK_APP_ENV ?? '').split('|').map((v) => v.trim())
 const ROUNDS = Number(flags.rounds ?? 1)
 const db = await createPostgresDatabase('qrbook_cache_soak', process.env.BENCH_DATABASE_URL ?? LOCAL_POSTGRES_URL)

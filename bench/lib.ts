@@ -29,6 +29,11 @@ process.on('exit', killChildren)
  * JavaScriptCore and allocator: BUN_JSC_*, MIMALLOC_*), so that the bench measures the app as it
  * ships (docs/performance.md, Memory). An explicit setting of a run overrides them.
  */
+/** "K=V K=V" -> variables (a soak's variants, BENCH_APP_ENV) */
+export function parseEnv(text: string): Record<string, string> {
+  return Object.fromEntries(text.split(/\s+/).filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+}
+
 export function imageRuntimeEnv(): Record<string, string> {
   const text = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ')
   const env: Record<string, string> = {}

@@ -43,7 +43,7 @@ import { NOTIFICATIONS_TARGET, runNotifications, type NotificationsResult } from
 import { runScale, writeScaleResults } from './scale'
 import { BOOKINGS_TARGET, runBookings } from './bookings'
 import {
-  BENCH_DIR, bookEvery, fmt, imageRuntimeEnv, killChildren, median, ms, rssMb, runWrk, sampleRss, slope, spawnLogged, waitFor200, type Proc, type WrkResult,
+  BENCH_DIR, bookEvery, fmt, imageRuntimeEnv, killChildren, median, ms, parseEnv, rssMb, runWrk, sampleRss, slope, spawnLogged, waitFor200, type Proc, type WrkResult,
 } from './lib'
 
 const { values: flags } = parseArgs({
@@ -141,7 +141,7 @@ function appEnv(databaseUrl: string, port: number, extra: Record<string, string>
     // e.g. BENCH_APP_BUN_OPTIONS='--cpu-prof-md --cpu-prof-dir=/tmp/prof': a profile of the app under the bench's load
     ...(process.env.BENCH_APP_BUN_OPTIONS ? { BUN_OPTIONS: process.env.BENCH_APP_BUN_OPTIONS } : {}),
     // e.g. BENCH_APP_ENV='BUN_JSC_smallHeapGrowthFactor=2': a runtime setting other than the image's, side by side
-    ...Object.fromEntries((process.env.BENCH_APP_ENV ?? '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
+    ...parseEnv(process.env.BENCH_APP_ENV ?? ''),
     ...extra,
   })
 }
