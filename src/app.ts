@@ -65,9 +65,9 @@ function routes(ctx: Ctx) {
 
 /** The Elysia app on a context: every plugin and route, both mounts. */
 function buildApp(deps: Deps, ctx: Ctx) {
-  // encodeSchema off: responses are checked with the compiled validator. Left on, every response
-  // whose schema has a t.Integer (a decode-only transform) went through TypeBox's interpreted
-  // Encode: 15% of the CPU of GET /api/rooms (docs/performance.md). No response schema encodes.
+  // encodeSchema off: responses are checked with the compiled validator, never encoded. Answers'
+  // schemas hold no transform (lib/wire-types.ts), and when they did (t.Integer, a decode-only
+  // transform) TypeBox's interpreted Encode cost 15% of the CPU of GET /api/rooms (docs/performance.md).
   const app = new Elysia({ encodeSchema: false })
     .use(errorHandler(deps.log, { get timeZone() { return deps.config.appTimezone }, clock: deps.clock }))
     .use(securityHeaders(deps.config))

@@ -36,7 +36,10 @@ describe('OpenAPI document', () => {
   test('is OpenAPI 3.1 with info, tags and both security schemes', () => {
     expect(doc.openapi).toStartWith('3.1')
     expect(doc.info.title).toBe('QRBOOK API')
-    expect(doc.tags.map((tag: any) => tag.name)).toEqual(expect.arrayContaining(['Health', 'Auth', 'Rooms', 'Reservations', 'Admin', 'QR']))
+    expect(doc.tags.map((tag: any) => tag.name)).toEqual([
+      'Health', 'Auth', 'Rooms', 'Reservations', 'Series', 'Closures', 'Policies', 'Scan', 'Calendar', 'Notifications', 'Admin', 'QR',
+    ])
+    for (const tag of doc.tags) expect(tag.description, tag.name).toBeString()
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' })
     expect(doc.components.securitySchemes.cookie).toMatchObject({ type: 'apiKey', in: 'cookie', name: 'access_token_cookie' })
     expect(doc.components.securitySchemes.csrf).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-CSRF-TOKEN' })
@@ -66,6 +69,23 @@ describe('OpenAPI document', () => {
         expect(response.content['application/json'].schema.$ref, `${route} ${status}`).toBe('#/components/schemas/Error')
       }
     }
+  })
+
+  test('every tag an operation uses is defined; closures, policies and the scan have their own', () => {
+    const defined = new Set(doc.tags.map((tag: any) => tag.name))
+    const tagOf: Record<string, string[]> = {}
+    for (const [path, ops] of Object.entries<any>(doc.paths))
+      for (const [method, op] of Object.entries<any>(ops)) {
+        for (const tag of op.tags) expect(defined.has(tag), `${method.toUpperCase()} ${path}: tag ${tag} is not defined`).toBe(true)
+        tagOf[`${method.toUpperCase()} ${path}`] = op.tags
+      }
+    expect(tagOf['GET /api/closures']).toEqual(['Closures'])
+    expect(tagOf['POST /api/admin/closures']).toEqual(['Closures'])
+    expect(tagOf['GET /api/policies/me']).toEqual(['Policies'])
+    expect(tagOf['POST /api/admin/policies']).toEqual(['Policies'])
+    expect(tagOf['GET /api/admin/approvals']).toEqual(['Policies'])
+    expect(tagOf['GET /api/scan/{id}']).toEqual(['Scan'])
+    expect(tagOf['POST /api/scan/{id}/book']).toEqual(['Scan'])
   })
 
   test('legacy aliases and the docs themselves are not in the document', () => {

@@ -11,6 +11,9 @@
  *   strings), and Elysia's body normaliser (exact-mirror) copies an array whose items are a union
  *   by indexing the value, so a string "12" became ["1", "2"] and then the ids [1, 2]
  *   (`room_ids: "1"` blocked room 1). With plain items a string is what it is: not an array, 400.
+ * - WholeNumberInput: a count of minutes and the like, as an integer or a string of digits (forms);
+ *   not decoded: the service reads it, as it reads the console's form values.
+ * Instants are lib/instant-input.ts's.
  */
 import { Type } from '@sinclair/typebox'
 import { t } from 'elysia'
@@ -59,6 +62,20 @@ export function BoolIshFilter(field: string, options: { description?: string } =
   return t.Transform(boolSchema(field, options.description))
     .Decode((value): boolean | undefined => (value === '' ? undefined : decodeBool(field, value)))
     .Encode((value) => value ?? '')
+}
+
+/**
+ * A whole number as clients send it in a body: an integer from `minimum` to `maximum`, or a string
+ * of digits (a form's value; blanks around it allowed), whose range the service checks when it reads
+ * it. Anything else is 400 with `message`, the service's own message for a bad value, alone.
+ */
+export function WholeNumberInput(options: { minimum: number; maximum: number; description: string; example: number; message: string }) {
+  // Type.Integer, not t.Integer (a union that also takes numeric strings): the string is its own branch.
+  return t.Union([Type.Integer({ minimum: options.minimum, maximum: options.maximum }), t.String({ pattern: '^\\s*\\d+\\s*$' })], {
+    description: `${options.description}: a whole number ${options.minimum}-${options.maximum}, or a string of digits`,
+    examples: [options.example],
+    error: () => new BadRequest(options.message),
+  })
 }
 
 /** The largest id a PostgreSQL integer column holds. */

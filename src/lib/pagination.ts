@@ -5,6 +5,7 @@
  */
 import { t } from 'elysia'
 import { BadRequest } from './errors'
+import { Int } from './wire-types'
 
 const DEFAULT_PER_PAGE = 20
 const MAX_PER_PAGE = 100
@@ -16,10 +17,10 @@ export const PaginationQuery = {
 }
 
 export const Pagination = t.Object({
-  page: t.Integer(),
-  per_page: t.Integer(),
-  total: t.Integer(),
-  pages: t.Integer(),
+  page: Int({ minimum: 1 }),
+  per_page: Int({ minimum: 1 }),
+  total: Int({ minimum: 0 }),
+  pages: Int({ minimum: 0 }),
 }, { title: 'Pagination' })
 
 export interface PageRequest {

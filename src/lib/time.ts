@@ -15,18 +15,24 @@ const DATETIME_REQUIRED = TIME_MSG.required
 // date [T|space time[.fraction]] [Z | ±HH[:MM[:SS]] | ±HHMM]
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2}(?::?\d{2})?)?)?)?$/i
 
-/** Parses an ISO 8601 date-time from a request; throws 400 with the contract's messages. */
-export function parseIsoInput(value: unknown): Date {
-  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === ''))
-    throw new BadRequest(DATETIME_REQUIRED)
-  if (typeof value !== 'string') throw new BadRequest(INVALID_DATETIME)
+/** Why a request's date-time cannot be read: the contract's messages. */
+export type TimeProblem = (typeof TIME_MSG)[keyof typeof TIME_MSG]
+
+/**
+ * Reads an ISO 8601 date-time from a request: the instant, or the contract's message saying why
+ * not (missing, null or blank: required; anything else that is not such a date-time: invalid).
+ * The one reader of request instants: the request schemas decode with it (lib/instant-input.ts).
+ */
+export function readIsoInput(value: unknown): Date | TimeProblem {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return DATETIME_REQUIRED
+  if (typeof value !== 'string') return INVALID_DATETIME
   const m = ISO.exec(value.trim())
-  if (!m) throw new BadRequest(INVALID_DATETIME)
+  if (!m) return INVALID_DATETIME
   const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m
   const year = Number(y), month = Number(mo), day = Number(d)
   const hour = Number(h), minute = Number(mi), second = Number(s)
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
-    throw new BadRequest(INVALID_DATETIME)
+    return INVALID_DATETIME
   const ms = frac ? Math.floor(Number(`0.${frac}`) * 1000) : 0
   let utc = Date.UTC(year, month - 1, day, hour, minute, second, ms)
   if (year < 100) utc = new Date(utc).setUTCFullYear(year)
@@ -34,12 +40,19 @@ export function parseIsoInput(value: unknown): Date {
     const sign = zone[0] === '-' ? -1 : 1
     const digits = zone.slice(1).replace(/:/g, '')
     const oh = Number(digits.slice(0, 2)), om = Number(digits.slice(2, 4) || '0'), os = Number(digits.slice(4, 6) || '0')
-    if (oh > 23 || om > 59 || os > 59) throw new BadRequest(INVALID_DATETIME)
+    if (oh > 23 || om > 59 || os > 59) return INVALID_DATETIME
     utc -= sign * ((oh * 60 + om) * 60 + os) * 1000
   }
   const date = new Date(utc)
-  if (Number.isNaN(date.getTime())) throw new BadRequest(INVALID_DATETIME)
+  if (Number.isNaN(date.getTime())) return INVALID_DATETIME
   return date
+}
+
+/** readIsoInput, throwing 400 with the contract's message. */
+export function parseIsoInput(value: unknown): Date {
+  const read = readIsoInput(value)
+  if (read instanceof Date) return read
+  throw new BadRequest(read)
 }
 
 function daysInMonth(year: number, month: number): number {

@@ -3,7 +3,8 @@
  * served by the app itself from swagger-ui-dist so the page works with no internet access.
  * Only the canonical /api/... routes are documented; the legacy aliases are left out.
  * The document is built from the routes by @elysiajs/openapi's toOpenAPISchema, then given names,
- * errors and security by enrichDocument (src/plugins/openapi-enrich.ts).
+ * errors and security by enrichDocument (src/plugins/openapi-enrich.ts), its schemas made OpenAPI
+ * 3.1's by openApi31Schemas (src/plugins/openapi-31.ts).
  */
 import path from 'node:path'
 import { toOpenAPISchema } from '@elysiajs/openapi'
@@ -11,6 +12,7 @@ import { Elysia, type AnyElysia } from 'elysia'
 import pkg from '../../package.json'
 import type { Clock } from '../lib/clock'
 import { formatUtc } from '../lib/time'
+import { openApi31Schemas } from './openapi-31'
 import { enrichDocument } from './openapi-enrich'
 
 const ASSET_DIR = path.dirname(Bun.resolveSync('swagger-ui-dist/package.json', import.meta.dir))
@@ -27,8 +29,13 @@ const API_TAGS = [
   { name: 'Rooms', description: 'Rooms, their status now, schedules and booking' },
   { name: 'Reservations', description: 'Your bookings; rescheduling and history for teachers' },
   { name: 'Series', description: 'Recurring bookings (a timetable\'s lessons): an RRULE kept in APP_TIMEZONE, each occurrence an ordinary reservation' },
-  { name: 'Admin', description: 'Administration (admin role)' },
-  { name: 'QR', description: 'QR codes on room doors' },
+  { name: 'Closures', description: 'Rooms closed for a period (holidays, maintenance, exams): the public list, and the admin\'s writes and iCalendar import' },
+  { name: 'Policies', description: 'Fair use: your booking limits; the admin\'s booking policies, approvals and no-show suspensions' },
+  { name: 'Scan', description: 'What the QR code on a room door opens: the room now, and booking it on the spot' },
+  { name: 'Calendar', description: 'iCalendar: personal and room feeds behind secret tokens, one booking\'s .ics' },
+  { name: 'Notifications', description: 'Your notices in the app and by e-mail, their preferences and the unsubscribe link; failed e-mails for admins' },
+  { name: 'Admin', description: 'Administration (admin role): rooms, reservations, users, settings, statistics, the audit log, terms, the timetable import, webhooks' },
+  { name: 'QR', description: 'QR codes on room doors: printable posters and the door display\'s link' },
 ]
 
 const INFO = {
@@ -49,13 +56,13 @@ const SECURITY_SCHEMES = {
 
 function buildDocument(app: AnyElysia) {
   const { paths, components } = toOpenAPISchema(app, { paths: [/^(?!\/api\/)/], staticFile: false }, undefined, undefined, '3.1.2')
-  return enrichDocument({
+  return openApi31Schemas(enrichDocument({
     openapi: '3.1.2',
     info: INFO,
     tags: API_TAGS,
     paths,
     components: { ...components, securitySchemes: SECURITY_SCHEMES },
-  })
+  }))
 }
 
 const PAGE = `<!doctype html>
@@ -100,6 +107,13 @@ window.ui = SwaggerUIBundle({ url: '/swagger/json', dom_id: '#swagger-ui', persi
 const EXAMPLE_ANCHOR = Date.parse('2026-11-26T10:00:00Z')
 const HOUR = 3_600_000
 const ISO_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/
+
+/**
+ * A clock reading at which the served examples are exactly as written (the shift is zero): the
+ * published openapi.json (`bun run openapi`) is the document served at this instant, so it does not
+ * change with the day it is generated on.
+ */
+export const EXAMPLES_AS_WRITTEN_AT = new Date(EXAMPLE_ANCHOR - 5 * HOUR)
 
 function exampleShiftMs(now: Date): number {
   const nextFullHour = Math.floor(now.getTime() / HOUR) * HOUR + HOUR

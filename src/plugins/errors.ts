@@ -109,10 +109,16 @@ export const errorHandler = (log: Logger, locale: Locale) => {
     }
     switch (code) {
       case 'VALIDATION': {
+        const custom = (error as { customError?: unknown }).customError
+        // A schema whose `error` option gives a domain error (the request instants, lib/instant-input.ts)
+        // answers exactly as a service throwing it would: that status, {"msg"} alone.
+        if (custom instanceof HttpError) {
+          set.status = custom.status
+          return { msg: custom.message, ...custom.extra }
+        }
         set.status = 400
         const errors = validationDetails(error)
         // A schema's own message (its `error` option, e.g. BoolIsh's "is_blocked must be true or false") names the field.
-        const custom = (error as { customError?: unknown }).customError
         if (typeof custom === 'string' && custom) return { msg: custom, errors }
         const where = errors[0]?.path && errors[0].path !== '/' ? ` at ${errors[0].path}` : ''
         return { msg: `invalid request${where}: ${errors[0]?.message ?? 'validation failed'}`, errors }

@@ -144,7 +144,7 @@ export const BOOKING_ERRORS = {
     409: [BOOKING_MSG.conflict, BOOKING_MSG.blocked, CLOSURE_MSG.closed('<reason>')],
   },
   reschedule: {
-    400: [BOOKING_MSG.notActive, TIME_MSG.invalid, BOOKING_MSG.badRange, BOOKING_MSG.past, BOOKING_MSG.tooFarAhead('<BOOKING_HORIZON_DAYS>')],
+    400: [BOOKING_MSG.notActive, TIME_MSG.invalid, TIME_MSG.required, BOOKING_MSG.badRange, BOOKING_MSG.past, BOOKING_MSG.tooFarAhead('<BOOKING_HORIZON_DAYS>')],
     403: POLICY_LIMITS_403,
     404: [BOOKING_MSG.notFound],
     409: [BOOKING_MSG.conflict, CLOSURE_MSG.closed('<reason>')],

@@ -1,7 +1,9 @@
 /** Schemas of the room routes (contract section 3), shared with the admin routes. */
 import { t } from 'elysia'
 import { ROOM_MSG } from './messages'
-import { BoolIsh, Id } from '../../lib/input'
+import { BoolIsh, Id, WholeNumberInput } from '../../lib/input'
+import { instantFields } from '../../lib/instant-input'
+import { DateTime, Int } from '../../lib/wire-types'
 import { HIDDEN_USER_NAME } from './views/public-names'
 
 export const ROOM_TYPES = ['public', 'admin', 'service'] as const
@@ -43,7 +45,8 @@ const RESERVATION_EXAMPLE = {
   status: 'active', cancel_reason: null, approval: null, check_in_required: true, checked_in_at: null,
 }
 
-export const Timestamp = t.String({ description: 'ISO 8601 in UTC', examples: ['2026-11-26T10:00:00Z'] })
+/** An instant in an answer (lib/wire-types.ts): ISO 8601 in UTC, `format: date-time`. */
+export const Timestamp = DateTime()
 /** `user_name` in the public room views (decision 029). */
 const PublicUserName = t.String({
   description: `the name of the booking's owner. With PUBLIC_USER_NAMES=private (default \`full\`: everyone's name) a student's name is replaced by "${HIDDEN_USER_NAME}" (teachers' and admins' names stay; user_id stays, so a client recognises its own bookings)`,
@@ -73,28 +76,28 @@ export const CheckInFields = {
 
 /** The frontend's Room type. */
 export const Room = t.Object({
-  id: t.Integer(),
+  id: Int(),
   name: t.String(),
   type: t.UnionEnum(ROOM_TYPES),
   is_blocked: t.Boolean(),
   qr_code_url: t.String(),
   status: t.UnionEnum(ROOM_STATUSES),
   current_reservation: t.Nullable(t.Object({
-    id: t.Integer(), user_id: t.Integer(), user_name: PublicUserName, end_time: Timestamp, ...CheckInFields,
+    id: Int(), user_id: Int(), user_name: PublicUserName, end_time: Timestamp, ...CheckInFields,
   })),
   next_reservation: t.Nullable(t.Object({
-    id: t.Integer(), start_time: Timestamp, user_name: PublicUserName,
+    id: Int(), start_time: Timestamp, user_name: PublicUserName,
   })),
   booking_window: t.Object({ start: TimeOfDay, end: TimeOfDay }),
   requires_check_in: t.Boolean({ description: 'new bookings must be checked in at the door (QR code) or are released' }),
-  check_in_opens_min: t.Integer({ description: 'check-in opens this many minutes before the start' }),
-  auto_release_after_min: t.Integer({ description: 'a booking not checked in this many minutes after its start is released' }),
+  check_in_opens_min: Int({ description: 'check-in opens this many minutes before the start' }),
+  auto_release_after_min: Int({ description: 'a booking not checked in this many minutes after its start is released' }),
   check_in_proof: t.UnionEnum(CHECK_IN_PROOFS, {
     description: "what check-in (and a walk-up booking's immediate check-in) must show: `display` the door display's rotating code, `poster` the printed poster's key (or the display's code), `none` nothing",
   }),
   series_require_check_in: t.Boolean({ description: 'lessons (series occurrences) need a check-in too where requires_check_in is on' }),
   closure: t.Nullable(t.Object({
-    id: t.Integer(),
+    id: Int(),
     kind: t.UnionEnum(CLOSURE_KINDS),
     reason: t.String(),
     start_time: Timestamp,
@@ -107,8 +110,8 @@ export const RoomList = t.Object({ rooms: t.Array(Room) })
 
 /** One reservation in a room's schedule or history. */
 export const ScheduleEntry = t.Object({
-  id: t.Integer(),
-  user_id: t.Integer(),
+  id: Int(),
+  user_id: Int(),
   user_name: PublicUserName,
   start_time: Timestamp,
   end_time: Timestamp,
@@ -131,8 +134,14 @@ export const RoomDetail = t.Object({
 /** The check-in policy fields of the room write bodies; checked by the service for clear messages. */
 export const CheckInPolicyInput = {
   requires_check_in: t.Optional(BoolIsh('requires_check_in', { description: 'new bookings must be checked in (default: true for public rooms)' })),
-  check_in_opens_min: t.Optional(t.Unknown({ description: 'minutes before the start when check-in opens, 0-1440 (default 10)', examples: [10] })),
-  auto_release_after_min: t.Optional(t.Unknown({ description: 'minutes after the start when a booking without check-in is released, 1-1440 (default 15)', examples: [15] })),
+  check_in_opens_min: t.Optional(WholeNumberInput({
+    minimum: 0, maximum: 1440, example: 10, message: ROOM_MSG.badMinutes('check_in_opens_min', 0),
+    description: 'minutes before the start when check-in opens (default 10)',
+  })),
+  auto_release_after_min: t.Optional(WholeNumberInput({
+    minimum: 1, maximum: 1440, example: 15, message: ROOM_MSG.badMinutes('auto_release_after_min', 1),
+    description: 'minutes after the start when a booking without check-in is released (default 15)',
+  })),
   series_require_check_in: t.Optional(BoolIsh('series_require_check_in', { description: 'lessons (series occurrences) must be checked in too, and are released as no-shows (default false)' })),
   check_in_proof: t.Optional(t.UnionEnum(CHECK_IN_PROOFS, {
     description: 'display, poster (default) or none: the proof of presence check-in requires', examples: ['display'], error: ROOM_MSG.badProof,
@@ -154,19 +163,18 @@ export const CreateRoomBody = t.Object({
   ...CheckInPolicyInput,
 }, { examples: [{ name: 'TestRoom', room_type: 'public' }] })
 
-const DateTimeInput = (description: string) =>
-  t.Optional(t.Unknown({ description: `${description}, ISO 8601 (with an offset, or UTC)`, examples: ['2026-11-26T10:00:00Z'] }))
+const reservationTimes = instantFields()
 
-/** Body of a reservation or a reschedule: validated by the service for the contract's messages. */
+/** Body of a reservation or a reschedule: both instants, decoded to Dates (lib/instant-input.ts). */
 export const TimeRangeBody = t.Object({
-  start_time: DateTimeInput('start'),
-  end_time: DateTimeInput('end'),
+  start_time: reservationTimes.required('start_time', { description: 'start', examples: ['2026-11-26T10:00:00Z'] }),
+  end_time: reservationTimes.required('end_time', { description: 'end', examples: ['2026-11-26T11:00:00Z'] }),
 }, { title: 'TimeRange', examples: [{ start_time: '2026-11-26T10:00:00Z', end_time: '2026-11-26T11:00:00Z' }] })
 
 /** A reservation as the reserve route and GET /reservations/mine answer it. */
 export const UserReservation = t.Object({
-  id: t.Integer(),
-  room_id: t.Integer(),
+  id: Int(),
+  room_id: Int(),
   room_name: t.String(),
   start_time: Timestamp,
   end_time: Timestamp,
@@ -179,39 +187,39 @@ export const ReservationCreated = t.Object({ reservation: UserReservation })
 /** A reservation (as GET /reservations/mine answers it) with its check-in window. */
 export const CheckInReservation = t.Object({
   ...UserReservation.properties,
-  check_in_opens_at: t.String({ description: 'check-in opens (ISO 8601 UTC)' }),
-  check_in_closes_at: t.String({ description: 'check-in closes, exclusive: the booking is released then if it needs a check-in' }),
+  check_in_opens_at: DateTime({ description: 'check-in opens (ISO 8601 UTC)' }),
+  check_in_closes_at: DateTime({ description: 'check-in closes, exclusive: the booking is released then if it needs a check-in (ISO 8601 UTC)' }),
 })
 
 /** A booking that is an occurrence of a series: a reservation with its series, title and whether it was changed on its own. */
 export const Occurrence = t.Object({
   ...UserReservation.properties,
-  series_id: t.Nullable(t.Integer()),
+  series_id: Int({ description: 'the series it is an occurrence of' }),
   title: t.Nullable(t.String()),
   exception: t.Boolean({ description: 'moved or cancelled on its own: later series edits leave it alone' }),
 }, { title: 'Occurrence' })
 
 export const Series = t.Object({
-  id: t.Integer(),
-  room_id: t.Integer(),
-  user_id: t.Integer(),
+  id: Int(),
+  room_id: Int(),
+  user_id: Int(),
   title: t.Nullable(t.String()),
   rrule: t.String({ description: 'the RRULE as stored (an end added from until_term)' }),
   time_zone: t.String({ description: 'occurrences keep their wall-clock time in this zone (APP_TIMEZONE)' }),
   start_time: Timestamp,
   end_time: Timestamp,
-  until: t.String({ description: 'the start of the last occurrence' }),
-  until_term: t.Nullable(t.Integer()),
+  until: DateTime({ description: 'the start of the last occurrence (ISO 8601 UTC)' }),
+  until_term: t.Nullable(Int({ description: 'the term it runs until (until_term when created); null: none' })),
   created_at: Timestamp,
 }, { title: 'Series' })
 
 const ConflictKind = t.UnionEnum(['booking', 'closure'], { default: undefined })
-export const SeriesConflict = t.Object({ kind: ConflictKind, id: t.Integer(), msg: t.String() }, { title: 'SeriesConflict' })
+export const SeriesConflict = t.Object({ kind: ConflictKind, id: Int(), msg: t.String() }, { title: 'SeriesConflict' })
 
 export const Closure = t.Object({
-  id: t.Integer(),
+  id: Int(),
   all_rooms: t.Boolean(),
-  room_ids: t.Nullable(t.Array(t.Integer())),
+  room_ids: t.Nullable(t.Array(Int()), { description: 'the rooms it closes; null when all_rooms' }),
   kind: t.UnionEnum(CLOSURE_KINDS),
   reason: t.String(),
   start_time: Timestamp,

@@ -137,7 +137,8 @@ export async function listFailedMail(deps: Pick<Deps, 'database'>, query: { limi
     }).from(mailDeliveries).where(troubled),
   ])
   return {
-    deliveries: rows.map(({ next, created, ...r }) => ({ ...r, next_attempt_at: formatUtc(next), created_at: formatUtc(created) })),
+    // kind: the notice's (NoticeKind) or a confirmation link's: every kind a mail_deliveries row is queued for
+    deliveries: rows.map(({ next, created, kind, ...r }) => ({ ...r, kind: kind as MailKind, next_attempt_at: formatUtc(next), created_at: formatUtc(created) })),
     failed: counts?.failed ?? 0,
     retrying: counts?.retrying ?? 0,
   }

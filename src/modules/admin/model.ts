@@ -1,11 +1,14 @@
 /** Request and response schemas of the admin routes (contract section 5). */
 import { t } from 'elysia'
 import { BoolIsh, BoolIshFilter, IdList, Id } from '../../lib/input'
+import { InstantFilter, instantFields } from '../../lib/instant-input'
 import { Pagination, PaginationQuery } from '../../lib/pagination'
 import { manyValues } from '../../lib/query-params'
 import { AUDIT_ACTIONS, AUDIT_EVENTS } from '../../core/audit'
 import { ROLES, Role } from '../../core/identity/model'
 import { CheckInFields, CheckInPolicyInput, Room, StatusFields, TimeRangeBody, Timestamp } from '../../core/bookings/model'
+import { ADMIN_RESERVATION_MSG } from '../../core/bookings/reservations/admin'
+import { Int } from '../../lib/wire-types'
 
 export { CreateRoomBody, RoomReply, UpdateRoomBody } from '../../core/bookings/model'
 
@@ -15,7 +18,7 @@ export const IdParams = t.Object({ id: Id('id') })
 // ---- users ----
 
 const AdminUser = t.Object({
-  id: t.Integer(), name: t.String(), role: Role,
+  id: Int(), name: t.String(), role: Role,
   teacher_pending: t.Boolean({ description: "a teacher who signed up, with a student's powers until approved (PATCH teacher_pending: false)" }),
   email: t.Union([t.String(), t.Null()], { description: 'where e-mail notices go (issue 28); null: none' }),
   created_at: Timestamp, updated_at: Timestamp,
@@ -49,8 +52,8 @@ export const ResetPasswordBody = t.Object({ password: t.String({ maxLength: 1024
 // ---- audit ----
 
 const AuditLogEntry = t.Object({
-  id: t.Integer(),
-  actor_id: t.Nullable(t.Integer()),
+  id: Int(),
+  actor_id: t.Nullable(Int({ description: 'who made the change; null: the server itself (the sweeper, the waitlist)' })),
   action: t.UnionEnum(AUDIT_ACTIONS, {
     description: "the original's action names: every event is reported under the original's name for its kind (see event)",
   }),
@@ -75,7 +78,7 @@ export const AuditLogQuery = t.Object({
 
 // ---- stats ----
 
-const count = t.Integer({ minimum: 0 })
+const count = Int({ minimum: 0 })
 export const Stats = t.Object({
   stats: t.Object({
     rooms: t.Object({
@@ -87,9 +90,9 @@ export const Stats = t.Object({
       by_status: t.Object({ active: count, finished: count, cancelled: count }, {
         description: 'as the API reports them: cancelled includes the no-shows released by the sweeper',
       }),
-      no_shows: t.Integer({ minimum: 0, description: 'reservations released because they were not checked in in time (counted in by_status.cancelled)' }),
-      checked_in: t.Integer({ minimum: 0, description: 'reservations that were checked in (ever)' }),
-      awaiting_check_in: t.Integer({ minimum: 0, description: 'active, not ended, need a check-in and have none yet' }),
+      no_shows: Int({ minimum: 0, description: 'reservations released because they were not checked in in time (counted in by_status.cancelled)' }),
+      checked_in: Int({ minimum: 0, description: 'reservations that were checked in (ever)' }),
+      awaiting_check_in: Int({ minimum: 0, description: 'active, not ended, need a check-in and have none yet' }),
     }),
     users: t.Object({
       total: count,
@@ -104,13 +107,13 @@ export const Stats = t.Object({
 /** From the seeded data (the document shifts its times to just after "now"). */
 const ADMIN_RESERVATION_EXAMPLE = {
   id: 7, room: { id: 2, name: 'B102' }, user: { id: 3, name: 'student', role: 'student' },
-  start_time: '2026-11-26T12:00:00Z', end_time: '2026-11-26T13:00:00Z', status: 'cancelled', cancel_reason: 'no_show',
+  start_time: '2026-11-26T12:00:00Z', end_time: '2026-11-26T13:00:00Z', status: 'cancelled', cancel_reason: 'no_show', approval: null,
   check_in_required: true, checked_in_at: null, created_at: '2026-11-26T09:00:00Z', updated_at: '2026-11-26T12:15:00Z',
 }
 const AdminReservation = t.Object({
-  id: t.Integer(),
-  room: t.Object({ id: t.Integer(), name: t.String() }),
-  user: t.Object({ id: t.Integer(), name: t.String(), role: Role }),
+  id: Int(),
+  room: t.Object({ id: Int(), name: t.String() }),
+  user: t.Object({ id: Int(), name: t.String(), role: Role }),
   start_time: Timestamp,
   end_time: Timestamp,
   ...StatusFields,
@@ -121,17 +124,16 @@ const AdminReservation = t.Object({
 export const ReservationReply = t.Object({ reservation: AdminReservation })
 export const ReservationList = t.Object({ reservations: t.Array(AdminReservation), pagination: Pagination })
 
-const time = (description: string) => t.Optional(t.String({ description: `${description} (ISO 8601)` }))
 export const ReservationListQuery = t.Object({
   q: t.Optional(t.String({ description: 'part of the room or user name (case-insensitive)' })),
   status: manyValues('active, finished or cancelled (cancelled includes released no-shows; `released` alone lists only those); repeat the key for several'),
   checked_in: t.Optional(BoolIshFilter('checked_in', { description: 'true: checked in; false: not checked in' })),
   room_id: t.Optional(t.String({ description: 'room id' })),
   user_id: t.Optional(t.String({ description: 'user id' })),
-  start_from: time('start_time at or after'),
-  start_to: time('start_time at or before'),
-  end_from: time('end_time at or after'),
-  end_to: time('end_time at or before'),
+  start_from: InstantFilter('start_from', { description: 'start_time at or after' }),
+  start_to: InstantFilter('start_to', { description: 'start_time at or before' }),
+  end_from: InstantFilter('end_from', { description: 'end_time at or after' }),
+  end_to: InstantFilter('end_to', { description: 'end_time at or before' }),
   ...PaginationQuery,
 })
 
@@ -140,8 +142,12 @@ const OverrideClosure = (what: string) => t.Optional(t.Boolean({
   description: `${what} (without it: 409 room is closed); recorded in the change (override: 'closure')`,
 }))
 
+/** A move's instants: both or neither. */
+const moveTimes = instantFields({ together: ADMIN_RESERVATION_MSG.bothTimes })
+
 export const UpdateReservationBody = t.Object({
-  ...TimeRangeBody.properties,
+  start_time: moveTimes.optional('start_time', { description: 'new start (with end_time)', examples: ['2026-11-26T10:00:00Z'] }),
+  end_time: moveTimes.optional('end_time', { description: 'new end (with start_time)', examples: ['2026-11-26T11:00:00Z'] }),
   user_id: t.Optional(t.Integer({ minimum: 1, maximum: 2147483647, description: 'give the reservation to this user' })),
   status: t.Optional(t.String({ maxLength: 20, description: 'active, finished or cancelled' })),
   override_closure: OverrideClosure("reactivate or move the reservation into a closure of its room all the same"),
@@ -151,8 +157,8 @@ export const BulkCancelBody = t.Object({
   reservation_ids: IdList('reservation_ids', { description: 'reservations to cancel; unknown ids are ignored (listed in missing_ids)' }),
 }, { examples: [{ reservation_ids: [12, 13] }] })
 export const BulkCancelReply = t.Object({
-  cancelled: t.Integer({ minimum: 0, description: 'how many were cancelled by this request (those already cancelled are not counted)' }),
-  missing_ids: t.Array(t.Integer(), { description: 'ids that name no reservation (ignored)' }),
+  cancelled: Int({ minimum: 0, description: 'how many were cancelled by this request (those already cancelled are not counted)' }),
+  missing_ids: t.Array(Int(), { description: 'ids that name no reservation (ignored)' }),
 }, { examples: [{ cancelled: 2, missing_ids: [] }] })
 
 // ---- rooms ----
@@ -162,8 +168,8 @@ export const BulkBlockBody = t.Object({
   is_blocked: BoolIsh('is_blocked'),
 }, { examples: [{ room_ids: [1, 2], is_blocked: true }] })
 export const BulkBlockReply = t.Object({
-  updated: t.Integer({ minimum: 0, description: 'how many rooms this request changed (rooms already in that state are not counted)' }),
-  missing_ids: t.Array(t.Integer(), { description: 'ids that name no room (ignored)' }),
+  updated: Int({ minimum: 0, description: 'how many rooms this request changed (rooms already in that state are not counted)' }),
+  missing_ids: t.Array(Int(), { description: 'ids that name no room (ignored)' }),
 }, { examples: [{ updated: 2, missing_ids: [] }] })
 
 export const RoomListQuery = t.Object({
@@ -182,4 +188,4 @@ export const AdminReserveBody = t.Object({
   ...TimeRangeBody.properties,
   override_closure: OverrideClosure('book into a closure of the room all the same'),
 }, { examples: [{ user_id: 3, start_time: '2026-11-26T10:00:00Z', end_time: '2026-11-26T11:00:00Z' }] })
-export const AdminReserveReply = t.Object({ reservation_id: t.Integer() })
+export const AdminReserveReply = t.Object({ reservation_id: Int() })

@@ -11,6 +11,7 @@ import { perMinute } from '../../plugins/rate-limit'
 import { BOOKING_MSG, CLOSURE_MSG } from '../../core/bookings/messages'
 import { INPUT_MSG } from '../../lib/input'
 import { notOneOf } from '../../lib/query-params'
+import { TIME_MSG } from '../../lib/time'
 
 const detail = (summary: string) => ({ tags: ['Admin'], summary })
 
@@ -35,7 +36,7 @@ export const adminReservationRoutes = (ctx: Ctx) =>
       response: { 200: ReservationReply },
       limit: perMinute('admin.reservations.update', 40),
       errors: {
-        400: [service.ADMIN_RESERVATION_MSG.badStatus, service.ADMIN_RESERVATION_MSG.bothTimes],
+        400: [service.ADMIN_RESERVATION_MSG.badStatus, service.ADMIN_RESERVATION_MSG.bothTimes, TIME_MSG.invalid, TIME_MSG.required, BOOKING_MSG.badRange],
         404: [BOOKING_MSG.notFound, BOOKING_MSG.userNotFound],
         // A reactivated or moved booking, checked under its room's lock as a new booking is (issue 25):
         // a slot taken meanwhile (with held_by), a closure of the room unless override_closure.

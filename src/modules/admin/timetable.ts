@@ -7,11 +7,13 @@ import { Elysia, t } from 'elysia'
 import type { Ctx } from '../../context'
 import { createClosure, deleteClosure, importClosures, updateClosure } from '../../core/bookings/timetable/closure-writes'
 import { BOOKING_MSG, CLOSURE_MSG, IMPORT_MSG, ROOM_MSG } from '../../core/bookings/messages'
-import { CLOSURE_KINDS, Closure } from '../../core/bookings/model'
+import { CLOSURE_KINDS, Closure, Timestamp } from '../../core/bookings/model'
 import { createTerm, listTerms } from '../../core/bookings/timetable/terms'
 import { importTimetable } from '../../core/bookings/timetable/import'
 import { FILE_ENCODINGS } from '../../core/bookings/timetable/encoding'
 import { Id, IdList } from '../../lib/input'
+import { instantFields } from '../../lib/instant-input'
+import { DateOnly, Int } from '../../lib/wire-types'
 import { NAME_MSG } from '../../lib/names'
 import { localParts, TIME_MSG } from '../../lib/time'
 import { addVary } from '../../lib/http-cache'
@@ -21,6 +23,7 @@ import { perMinute } from '../../plugins/rate-limit'
 import { routeRules } from '../../plugins/route-rules'
 
 const tags = ['Admin']
+const closureTags = ['Closures']
 
 /** An import report in `lang`: every `msg` and every row's `errors`, through the catalogue (lib/i18n.ts). */
 function translateReport(value: unknown, lang: Lang, options: TranslateOptions): unknown {
@@ -34,38 +37,40 @@ function translateReport(value: unknown, lang: Lang, options: TranslateOptions):
   return walk(value)
 }
 const Kind = (description: string) => t.UnionEnum(CLOSURE_KINDS, { description, default: undefined, error: `kind must be one of ${CLOSURE_KINDS.join(', ')}` })
-const when = (description: string) => t.Optional(t.Unknown({ description: `${description}, ISO 8601`, examples: ['2026-12-31T21:00:00Z'] }))
+const closureTimes = instantFields()
+/** A change's instants: each may be sent alone. */
+const changedTimes = instantFields()
 
 const ClosureBody = t.Object({
   room_ids: t.Optional(IdList('room_ids', { description: 'the rooms it closes (or all_rooms: true)' })),
   all_rooms: t.Optional(t.Boolean({ description: 'close every room' })),
-  start_time: when('start'),
-  end_time: when('end'),
+  start_time: closureTimes.required('start_time', { description: 'start', examples: ['2026-12-31T21:00:00Z'] }),
+  end_time: closureTimes.required('end_time', { description: 'end', examples: ['2027-01-08T21:00:00Z'] }),
   kind: Kind('holiday, maintenance, exam or other'),
   reason: t.Optional(t.String({ maxLength: 300, description: 'shown to whoever tries to book: "room is closed: <reason>"' })),
   cancel_affected: t.Optional(t.Boolean({ description: 'cancel the active bookings inside it (audited with the reason); default false: they are only listed' })),
 }, { examples: [{ all_rooms: true, start_time: '2026-12-31T21:00:00Z', end_time: '2027-01-08T21:00:00Z', kind: 'holiday', reason: 'New Year holidays' }] })
 
 const UpdateClosureBody = t.Object({
-  start_time: when('new start'),
-  end_time: when('new end'),
+  start_time: changedTimes.optional('start_time', { description: 'new start', examples: ['2026-12-31T21:00:00Z'] }),
+  end_time: changedTimes.optional('end_time', { description: 'new end', examples: ['2027-01-08T21:00:00Z'] }),
   kind: t.Optional(Kind('a new kind')),
   reason: t.Optional(t.String({ maxLength: 300 })),
 }, { examples: [{ reason: 'Heating repair' }] })
 
-const ClosureReply = t.Object({ closure: Closure, affected: t.Array(t.Integer(), { description: 'active bookings inside the closure (cancelled with cancel_affected)' }) })
+const ClosureReply = t.Object({ closure: Closure, affected: t.Array(Int(), { description: 'active bookings inside the closure (cancelled with cancel_affected)' }) })
 const Params = t.Object({ id: Id('closure id') })
 const ImportedEvent = t.Object({
-  uid: t.String(), reason: t.String(), start_time: t.String(), end_time: t.String(),
+  uid: t.String(), reason: t.String(), start_time: Timestamp, end_time: Timestamp,
   action: t.UnionEnum(['create', 'update', 'unchanged'], { description: 'what the import does (a dry run: would do) with its closure, found by UID' }),
-  closure_id: t.Nullable(t.Integer({ description: 'its closure; null for one a dry run would create' })),
-  bookings: t.Integer({ description: 'active bookings (not lessons) inside it that have not ended' }),
-  lessons: t.Integer({ description: 'active lessons (occurrences of a series) inside it that have not ended' }),
+  closure_id: t.Nullable(Int({ description: 'its closure; null for one a dry run would create' })),
+  bookings: Int({ minimum: 0, description: 'active bookings (not lessons) inside it that have not ended' }),
+  lessons: Int({ minimum: 0, description: 'active lessons (occurrences of a series) inside it that have not ended' }),
 }, { title: 'ImportedHoliday' })
 const ClosureImportReply = t.Object({
-  created: t.Integer({ description: 'closures created (a dry run: it would create)' }),
-  updated: t.Integer({ description: 'closures updated (a dry run: it would update)' }),
-  unchanged: t.Integer(),
+  created: Int({ minimum: 0, description: 'closures created (a dry run: it would create)' }),
+  updated: Int({ minimum: 0, description: 'closures updated (a dry run: it would update)' }),
+  unchanged: Int({ minimum: 0 }),
   closures: t.Array(Closure, { description: 'the closures it wrote or left; a dry run: the stored closures the file names, as they are now' }),
   dry_run: t.Boolean(),
   events: t.Array(ImportedEvent, { description: 'every event of the file, in order' }),
@@ -77,19 +82,21 @@ const TermBody = t.Object({
   starts_on: t.Optional(t.String({ maxLength: 10, description: 'first day, YYYY-MM-DD' })),
   ends_on: t.Optional(t.String({ maxLength: 10, description: 'last day, YYYY-MM-DD' })),
 }, { examples: [{ name: 'Autumn 2026', starts_on: '2026-09-01', ends_on: '2026-12-27' }] })
-const Term = t.Object({ id: t.Integer(), name: t.String(), starts_on: t.String(), ends_on: t.String(), created_at: t.String() }, { title: 'Term' })
+const Term = t.Object({
+  id: Int(), name: t.String(), starts_on: DateOnly({ description: 'first day' }), ends_on: DateOnly({ description: 'last day' }), created_at: Timestamp,
+}, { title: 'Term' })
 
 const ImportConflict = t.Object({
-  start_time: t.String(), end_time: t.String(),
+  start_time: Timestamp, end_time: Timestamp,
   kind: t.UnionEnum(['booking', 'row'], { description: 'what the lesson overlaps: a booking of its room, or a lesson of an earlier row of this file (a closure is no conflict: skipped_closures)' }),
-  id: t.Nullable(t.Integer({ description: 'the booking; null for a row of the file' })),
-  line: t.Optional(t.Integer({ description: 'kind row: the line of the file it overlaps' })),
+  id: t.Nullable(Int({ description: 'the booking; null for a row of the file' })),
+  line: t.Optional(Int({ description: 'kind row: the line of the file it overlaps' })),
   msg: t.String(),
 })
 const SkippedClosure = t.Object({
-  start_time: t.String(), end_time: t.String(), closure_id: t.Integer(), msg: t.String({ description: 'room is closed: <reason>' }),
+  start_time: Timestamp, end_time: Timestamp, closure_id: Int(), msg: t.String({ description: 'room is closed: <reason>' }),
 }, { description: 'a lesson left out because its room is closed then (a holiday): not a conflict' })
-const count = (description: string) => t.Integer({ description })
+const count = (description: string) => Int({ minimum: 0, description })
 /** What an import did (written) or would do (a dry run): the same counts under other names. */
 const done = (written: boolean): Record<string, ReturnType<typeof count>> => written
   ? {
@@ -101,9 +108,14 @@ const done = (written: boolean): Record<string, ReturnType<typeof count>> => wri
     would_cancel: count("lessons of the row's series it would cancel: the file no longer has them"),
   }
 const rowOf = (written: boolean) => t.Object({
-  line: t.Integer(), room: t.String(), teacher: t.String(), weekday: t.String(), start: t.String(), end: t.String(), from: t.String(), until: t.String(),
+  line: Int({ minimum: 1, description: 'its line in the file' }), room: t.String(), teacher: t.String(), weekday: t.String(),
+  // The cells as the file has them, so a row with an error still shows what it said.
+  start: t.String({ description: 'the cell as written: HH:MM local (APP_TIMEZONE)' }),
+  end: t.String({ description: 'the cell as written: HH:MM local (APP_TIMEZONE)' }),
+  from: t.String({ description: 'the cell as written: YYYY-MM-DD or DD.MM.YYYY' }),
+  until: t.String({ description: 'the cell as written: YYYY-MM-DD or DD.MM.YYYY' }),
   title: t.Nullable(t.String()), rrule: t.Nullable(t.String({ description: 'the rule of its lessons from now on' })),
-  series_id: t.Nullable(t.Integer({ description: "the row's series: made by this import, or by an earlier import of the same row (its slot: room, day, start, from), which this one updates; null when there is none" })),
+  series_id: t.Nullable(Int({ description: "the row's series: made by this import, or by an earlier import of the same row (its slot: room, day, start, from), which this one updates; null when there is none" })),
   occurrences: count('its lessons from now on'), ...done(written),
   unchanged: count("lessons its series has already as the file says (or left out on purpose: cancelled or moved on their own)"),
   skipped_past: count('its lessons before now, not imported: the term has begun'),
@@ -116,8 +128,8 @@ const reportOf = (written: boolean, title: string) => t.Object({
   encoding: t.UnionEnum(FILE_ENCODINGS, { description: 'the encoding the file was read in' }),
   delimiter: t.String({ description: 'the delimiter the header uses: ";", "," or a tab' }),
   totals: t.Object({
-    rows: t.Integer(), series: t.Integer(), occurrences: t.Integer(), ...done(written), unchanged: t.Integer(), skipped_past: t.Integer(),
-    skipped_closures: t.Integer(), conflicts: t.Integer(), errors: t.Integer(),
+    rows: Int({ minimum: 0 }), series: Int({ minimum: 0 }), occurrences: Int({ minimum: 0 }), ...done(written), unchanged: Int({ minimum: 0 }),
+    skipped_past: Int({ minimum: 0 }), skipped_closures: Int({ minimum: 0 }), conflicts: Int({ minimum: 0 }), errors: Int({ minimum: 0 }),
   }),
   rows: t.Array(rowOf(written)),
 }, { title })
@@ -166,7 +178,7 @@ export const adminTimetableRoutes = (ctx: Ctx) =>
       response: { 201: ClosureReply },
       limit: perMinute('admin.closures.write', 30),
       errors: { 400: CLOSURE_400, 404: [CLOSURE_MSG.roomsNotFound('<ids>')] },
-      detail: { tags, summary: 'Close rooms for a period (holiday, maintenance, exam): no booking may overlap it; lists (or cancels) the bookings inside' },
+      detail: { tags: closureTags, summary: 'Close rooms for a period (holiday, maintenance, exam): no booking may overlap it; lists (or cancels) the bookings inside' },
     })
     .patch('/closures/:id', ({ params, body, user }) => updateClosure(ctx, user, params.id, body), {
       auth: 'admin',
@@ -175,7 +187,7 @@ export const adminTimetableRoutes = (ctx: Ctx) =>
       response: { 200: ClosureReply },
       limit: perMinute('admin.closures.write', 30),
       errors: { 400: CLOSURE_400, 404: [CLOSURE_MSG.notFound] },
-      detail: { tags, summary: "Change a closure's times, kind or reason (bookings are not touched; those inside are listed)" },
+      detail: { tags: closureTags, summary: "Change a closure's times, kind or reason (bookings are not touched; those inside are listed)" },
     })
     .delete('/closures/:id', ({ params, user }) => deleteClosure(ctx, user, params.id), {
       auth: 'admin',
@@ -183,7 +195,7 @@ export const adminTimetableRoutes = (ctx: Ctx) =>
       response: { 200: t.Object({ status: t.Literal('deleted') }) },
       limit: perMinute('admin.closures.write', 30),
       errors: { 404: [CLOSURE_MSG.notFound] },
-      detail: { tags, summary: 'Remove a closure' },
+      detail: { tags: closureTags, summary: 'Remove a closure' },
     })
     .post('/closures/import', async ({ body, query, user, set }) => {
       const dryRun = on(query.dry_run)
@@ -201,7 +213,7 @@ export const adminTimetableRoutes = (ctx: Ctx) =>
       limit: perMinute('admin.closures.import', 10),
       errors: { 400: [CLOSURE_MSG.badCalendar('<what>')] },
       detail: {
-        tags,
+        tags: closureTags,
         summary: 'Import closures from an iCalendar file: one all-rooms holiday per event, idempotent by UID (201 when it created some; dry_run=1 previews it)',
         'x-request-body': textBody('text/calendar', 'an iCalendar file, e.g. a national holiday calendar; all-day dates are local to APP_TIMEZONE', ICS_EXAMPLE),
         description: 'Each event (VEVENT) becomes an all-rooms `holiday` closure, found again by its UID: the same file twice changes nothing (`unchanged`), '

@@ -9,6 +9,7 @@ import { ACCESS_COOKIE, authGuard, bearerToken, checkCsrf, REFRESH_COOKIE } from
 import { metaOf } from '../../plugins/request-context'
 import { clearedCookies, sessionCookies } from '../../plugins/session-cookies'
 import { ChangePasswordBody, LoginBody, LoginReply, Message, PublicUser, SignupBody } from './model'
+import { Int } from '../../lib/wire-types'
 import * as service from '../../core/identity/accounts'
 import type { TokenClaims } from '../../core/identity/tokens'
 import { routeRules } from '../../plugins/route-rules'
@@ -129,7 +130,7 @@ export const authRoutes = (ctx: Ctx) =>
     }, {
       auth: 'admin',
       body: SignupBody,
-      response: { 201: t.Object({ msg: t.String(), id: t.Integer() }) },
+      response: { 201: t.Object({ msg: t.String(), id: Int() }) },
       limit: perMinute('register', 20),
       errors: { 400: [NAME_MSG.controlChars, PASSWORD_MSG.tooShort, ACCOUNT_MSG.anyRole], 409: [ACCOUNT_MSG.exists] },
       detail: { summary: 'Create a user of any role (admin)' },

@@ -30,7 +30,7 @@ export const checkinRoutes = (ctx: Ctx) =>
       response: { 200: ScanReply },
       errors: { 404: [ROOM_MSG.notFound] },
       detail: {
-        tags: ['QR'],
+        tags: ['Scan'],
         summary: "What a scan of the room's QR code offers the caller: check_in, book_now, login or view",
         description: 'Logged out callers get `login`. Releases the room\'s due no-shows first, so a slot freed at +15 min shows as free at once.',
       },
@@ -46,7 +46,7 @@ export const checkinRoutes = (ctx: Ctx) =>
       response: { 201: ReservationCreated },
       errors: BOOKING_ERRORS.bookNow,
       detail: {
-        tags: ['QR'],
+        tags: ['Scan'],
         summary: 'Walk-up booking at the door: from now for 30/60/90 minutes (capped), checked in at once with the proof the room requires',
         description: "With `k` from the door display (or the printed poster, where the room's `check_in_proof` allows it; anything for `none`) the booking is checked in at once. Without `k` (the public qr_code_url) it is an ordinary booking from now, not checked in. A `k` that proves nothing (expired display code, replaced poster, poster key in a `display` room) is refused with a message saying what to scan.",
       },

@@ -23,6 +23,7 @@ import { displayState } from './state'
 import { oneRoomStream } from '../../core/events/stream'
 import { requestLanguage } from '../../lib/i18n'
 import { Id } from '../../lib/input'
+import { Int } from '../../lib/wire-types'
 import { routeRules } from '../../plugins/route-rules'
 import { ROOM_MSG } from '../../core/bookings/messages'
 import { roomKey } from '../../core/bookings/rooms/writes'
@@ -94,7 +95,7 @@ export const displayAdminRoutes = (ctx: Ctx) =>
       params: RoomId,
       response: { 200: t.Object({
         display_url: t.String({ description: "open it on the room's door display: it then shows the rotating check-in code" }),
-        code_period_s: t.Integer({ description: 'seconds each code is current (DISPLAY_CODE_PERIOD_S); it is accepted one period more' }),
+        code_period_s: Int({ minimum: 1, description: 'seconds each code is current (DISPLAY_CODE_PERIOD_S); it is accepted one period more' }),
       }) },
       errors: { 404: [ROOM_MSG.notFound] },
       detail: {

@@ -10,6 +10,7 @@ import { hasRole } from '../../core/identity/actors'
 import { configWarnings } from '../../notices'
 import { accessToken, actorFor } from '../../plugins/auth'
 import pkg from '../../../package.json'
+import { Int } from '../../lib/wire-types'
 
 const DB_TIMEOUT_MS = 2000
 
@@ -17,7 +18,7 @@ const HealthOk = t.Object({
   status: t.Literal('healthy'),
   database: t.Literal('connected'),
   version: t.String(),
-  uptime_s: t.Number(),
+  uptime_s: Int({ minimum: 0, description: 'whole seconds since this instance started' }),
   warnings: t.Optional(t.Array(t.String(), {
     description: 'Only for an admin\'s session: the configuration warnings the server logged at start (e.g. cross-site cookies that browsers will not send); empty when there are none',
   })),

@@ -2,23 +2,24 @@
 import { t } from 'elysia'
 import { Timestamp } from '../../core/bookings/model'
 import { NOTICE_KINDS } from '../../core/notifications/kinds'
+import { Int } from '../../lib/wire-types'
 
 const Kind = t.UnionEnum([...NOTICE_KINDS], { description: 'what the notice is about' })
 
 const Notice = t.Object({
-  id: t.Integer(),
+  id: Int(),
   kind: Kind,
   title: t.String({ description: 'one line, in the language of Accept-Language' }),
   body: t.String({ description: 'a few lines; times in the rooms\' time zone' }),
   data: t.Record(t.String(), t.Unknown(), { description: 'the facts the text is made of: reservation_id, room_name, start_time, end_time, by, reason, ...' }),
   created_at: Timestamp,
-  read_at: t.Union([Timestamp, t.Null()]),
+  read_at: t.Nullable(Timestamp, { description: 'when you read it; null: unread' }),
 }, { title: 'Notice' })
 
 export const NoticeList = t.Object({
   notifications: t.Array(Notice),
-  unread: t.Integer({ description: 'how many of your notices are unread' }),
-  next_before: t.Union([t.Integer(), t.Null()], { description: 'pass as `before` for the next (older) page; null: no more' }),
+  unread: Int({ minimum: 0, description: 'how many of your notices are unread' }),
+  next_before: t.Nullable(Int(), { description: 'pass as `before` for the next (older) page; null: no more' }),
 })
 
 export const NoticeListQuery = t.Object({
@@ -32,7 +33,7 @@ export const MarkReadBody = t.Object({
   all: t.Optional(t.Boolean()),
 }, { examples: [{ ids: [12, 13] }, { all: true }] })
 
-export const UnreadReply = t.Object({ unread: t.Integer() })
+export const UnreadReply = t.Object({ unread: Int({ minimum: 0 }) })
 
 // Literals, not t.UnionEnum: inside Optional(Union) Elysia 1.4 fills an absent UnionEnum with its first value.
 const Lang = t.Union([t.Literal('ru'), t.Literal('en')])
@@ -59,10 +60,10 @@ export const UnsubscribeQuery = t.Object({
 
 export const FailedMailList = t.Object({
   deliveries: t.Array(t.Object({
-    id: t.Integer(), notification_id: t.Integer(), user_id: t.Integer(), kind: t.String(), to: t.String(),
-    status: t.UnionEnum(['pending', 'sending', 'sent', 'failed']), attempts: t.Integer(), last_error: t.Union([t.String(), t.Null()]),
+    id: Int(), notification_id: Int(), user_id: Int(), kind: t.UnionEnum([...NOTICE_KINDS, 'email_verification'], { description: "the notice's kind, or email_verification (a confirmation link)" }), to: t.String({ description: 'the e-mail address' }),
+    status: t.UnionEnum(['pending', 'sending', 'sent', 'failed']), attempts: Int({ minimum: 0 }), last_error: t.Nullable(t.String()),
     next_attempt_at: Timestamp, created_at: Timestamp,
   })),
-  failed: t.Integer({ description: 'how many gave up' }),
-  retrying: t.Integer({ description: 'how many wait for another attempt after a failure (the server could not be reached, or refused for now)' }),
+  failed: Int({ minimum: 0, description: 'how many gave up' }),
+  retrying: Int({ minimum: 0, description: 'how many wait for another attempt after a failure (the server could not be reached, or refused for now)' }),
 })

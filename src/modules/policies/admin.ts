@@ -10,6 +10,7 @@ import { APPROVAL_MSG, BOOKING_MSG, POLICY_MSG, ROOM_MSG } from '../../core/book
 import { applyRecommendedPolicies, createPolicy, deletePolicy, listPolicies, updatePolicy } from '../../core/bookings/fair-use/policies'
 import { liftSuspension } from '../../core/bookings/fair-use/strikes'
 import { Id } from '../../lib/input'
+import { DateTime, Int } from '../../lib/wire-types'
 import { authGuard } from '../../plugins/auth'
 import { perMinute } from '../../plugins/rate-limit'
 import { routeRules } from '../../plugins/route-rules'
@@ -17,7 +18,7 @@ import {
   CreatePolicyBody, DecisionBody, DecisionReply, PendingBooking, PolicyList, PolicyReply, RecommendedReply, UpdatePolicyBody,
 } from './model'
 
-const tags = ['Admin']
+const tags = ['Policies']
 const PolicyParams = t.Object({ id: Id('policy id') })
 const ReservationParams = t.Object({ id: Id('reservation id') })
 const UserParams = t.Object({ id: Id('user id') })
@@ -92,7 +93,7 @@ export const adminFairUseRoutes = (ctx: Ctx) =>
     .delete('/users/:id/suspension', ({ params, user }) => liftSuspension(ctx, user, params.id), {
       auth: 'admin',
       params: UserParams,
-      response: { 200: t.Object({ user_id: t.Integer(), no_shows_cleared_at: t.String(), lifted: t.Boolean({ description: 'a suspension was in force' }) }) },
+      response: { 200: t.Object({ user_id: Int(), no_shows_cleared_at: DateTime({ description: 'no-shows before this instant no longer count (ISO 8601 UTC)' }), lifted: t.Boolean({ description: 'a suspension was in force' }) }) },
       limit: perMinute('admin.users.update', 30),
       errors: { 404: [BOOKING_MSG.userNotFound] },
       detail: { tags, summary: "Lift a user's no-show suspension: their no-shows so far stop counting" },

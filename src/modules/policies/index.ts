@@ -15,5 +15,5 @@ export const policyRoutes = (ctx: Ctx) =>
     .get('/policies/me', ({ user }) => myPolicies(ctx, user), {
       auth: 'student',
       response: { 200: MyPolicies },
-      detail: { tags: ['Reservations'], summary: 'Your booking limits (the rules of your role), your usage and your no-show record' },
+      detail: { tags: ['Policies'], summary: 'Your booking limits (the rules of your role), your usage and your no-show record' },
     })

@@ -2,6 +2,7 @@
 import { t } from 'elysia'
 import { Role } from '../../core/identity/model'
 import { ROOM_TYPES, Timestamp, UserReservation } from '../../core/bookings/model'
+import { Int } from '../../lib/wire-types'
 
 const limit = (description: string, minimum: number, maximum: number) =>
   t.Optional(t.Nullable(t.Integer({ minimum, maximum, description: `${description}; null: no limit`, error: `must be a whole number from ${minimum} to ${maximum}, or null` })))
@@ -38,9 +39,9 @@ export const UpdatePolicyBody = t.Object({
   note: t.Optional(t.Nullable(t.String({ maxLength: 200 }))),
 }, { examples: [{ max_minutes_per_week: 480 }] })
 
-const nullableInt = t.Nullable(t.Integer())
+const nullableInt = t.Nullable(Int())
 const Policy = t.Object({
-  id: t.Integer(),
+  id: Int(),
   role: Role,
   room_type: t.Nullable(t.UnionEnum(ROOM_TYPES)),
   room_id: nullableInt,
@@ -58,9 +59,9 @@ const Policy = t.Object({
 
 export const PolicyReply = t.Object({ policy: Policy })
 export const PolicyList = t.Object({ policies: t.Array(Policy) })
-export const RecommendedReply = t.Object({ added: t.Array(t.Integer(), { description: 'ids of the rules added now (empty when all were there)' }), policies: t.Array(Policy) })
+export const RecommendedReply = t.Object({ added: t.Array(Int(), { description: 'ids of the rules added now (empty when all were there)' }), policies: t.Array(Policy) })
 
-const Usage = t.Object({ active: t.Integer(), minutes_this_week: t.Integer() })
+const Usage = t.Object({ active: Int({ minimum: 0 }), minutes_this_week: Int({ minimum: 0 }) })
 export const MyPolicies = t.Object({
   role: Role,
   exempt: t.Boolean({ description: 'admins: no limit applies' }),
@@ -71,17 +72,17 @@ export const MyPolicies = t.Object({
   usage: t.Object({ ...Usage.properties, week_start: Timestamp, week_end: Timestamp }, { description: 'your bookings not yet over, and minutes booked this week (Monday 00:00 local)' }),
   rules: t.Array(t.Object({ ...Policy.properties, usage: Usage }), { description: 'every rule of your role, with your usage in its scope' }),
   no_shows: t.Object({
-    count: t.Integer({ description: 'bookings released as no-shows in the last window_days' }),
-    threshold: t.Integer({ description: 'this many within window_days suspend booking (0: never)' }),
-    window_days: t.Integer(),
-    suspension_days: t.Integer(),
+    count: Int({ minimum: 0, description: 'bookings released as no-shows in the last window_days' }),
+    threshold: Int({ minimum: 0, description: 'this many within window_days suspend booking (0: never)' }),
+    window_days: Int(),
+    suspension_days: Int(),
     suspended_until: t.Nullable(Timestamp),
   }),
 }, { title: 'MyPolicies' })
 
 export const PendingBooking = t.Object({
   ...UserReservation.properties,
-  user_id: t.Integer(),
+  user_id: Int(),
   user_name: t.String(),
   created_at: Timestamp,
 }, { title: 'PendingBooking' })

@@ -2,6 +2,7 @@
 import { t } from 'elysia'
 import { CheckInFields, ScheduleEntry, StatusFields, Timestamp, UserReservation } from '../../core/bookings/model'
 import { Id } from '../../lib/input'
+import { Int } from '../../lib/wire-types'
 
 export { TimeRangeBody } from '../../core/bookings/model'
 
@@ -13,7 +14,7 @@ export const RoomHistory = t.Object({ reservations: t.Array(ScheduleEntry) })
 
 export const RescheduledReply = t.Object({
   reservation: t.Object({
-    id: t.Integer(),
+    id: Int(),
     start_time: Timestamp,
     end_time: Timestamp,
     ...StatusFields,

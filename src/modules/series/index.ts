@@ -77,7 +77,7 @@ export const seriesRoutes = (ctx: Ctx) =>
       params: SeriesParams,
       query: CancelSeriesQuery,
       response: { 200: SeriesChanged },
-      errors: { 400: [TIME_MSG.invalid], 403: [SERIES_MSG.notYours], 404: [SERIES_MSG.notFound] },
+      errors: { 400: [TIME_MSG.invalid, TIME_MSG.required], 403: [SERIES_MSG.notYours], 404: [SERIES_MSG.notFound] },
       detail: { tags, summary: 'Cancel the occurrences from `from` on (default: all future ones); exceptions are left alone' },
     })
     .patch('/:id', ({ params, body, user }) => updateSeries(ctx, user, params.id, body), {
@@ -85,6 +85,6 @@ export const seriesRoutes = (ctx: Ctx) =>
       params: SeriesParams,
       body: UpdateSeriesBody,
       response: { 200: SeriesChanged },
-      errors: { 400: [TIME_MSG.invalid, SERIES_MSG.onlyEarlier], 403: [SERIES_MSG.notYours], 404: [SERIES_MSG.notFound] },
+      errors: { 400: [TIME_MSG.invalid, TIME_MSG.required, SERIES_MSG.onlyEarlier], 403: [SERIES_MSG.notYours], 404: [SERIES_MSG.notFound] },
       detail: { tags, summary: 'Rename a series, or end it earlier (the occurrences after the new end are cancelled); exceptions are left alone' },
     })

@@ -2,22 +2,23 @@
 import { t } from 'elysia'
 import { Timestamp } from '../../core/bookings/model'
 import { Id } from '../../lib/input'
+import { Int } from '../../lib/wire-types'
 
 export { RoomIdParams, TimeRangeBody } from '../../core/bookings/model'
 
 export const EntryIdParams = t.Object({ id: Id('waitlist entry id') })
 
 const WaitlistEntry = t.Object({
-  id: t.Integer(),
-  room_id: t.Integer(),
+  id: Int(),
+  room_id: Int(),
   room_name: t.String(),
   start_time: Timestamp,
   end_time: Timestamp,
   status: t.UnionEnum(['waiting', 'booked', 'expired', 'left'], {
     description: 'waiting; booked (the slot freed and was booked for you: reservation_id); expired (its start came first); left (you stopped waiting)',
   }),
-  reservation_id: t.Nullable(t.Integer({ description: 'the booking made for you, once booked' })),
-  position: t.Nullable(t.Integer({ description: 'while waiting: your place in line for this slot (1: first)' })),
+  reservation_id: t.Nullable(Int({ description: 'the booking made for you, once booked' })),
+  position: t.Nullable(Int({ minimum: 1, description: 'while waiting: your place in line for this slot (1: first)' })),
   created_at: Timestamp,
 }, {
   title: 'WaitlistEntry',

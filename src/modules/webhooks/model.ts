@@ -1,6 +1,7 @@
 /** Request and answer schemas of /admin/webhooks (issue 28; docs/webhooks.md). */
 import { t } from 'elysia'
 import { Id } from '../../lib/input'
+import { Int } from '../../lib/wire-types'
 import { Pagination, PaginationQuery } from '../../lib/pagination'
 import { Timestamp } from '../../core/bookings/model'
 import { MAX_ATTEMPTS, WEBHOOK_EVENTS } from '../../core/webhooks'
@@ -30,15 +31,15 @@ export const UpdateEndpointBody = t.Object({
   enabled: t.Optional(t.Boolean({ description: 'false pauses it: nothing new is queued, and what is queued waits until it is enabled again' })),
 }, { examples: [{ enabled: false }, { events: ['reservation.created', 'reservation.cancelled'] }] })
 
-const count = t.Integer({ minimum: 0 })
+const count = Int({ minimum: 0 })
 const WebhookEndpoint = t.Object({
-  id: t.Integer(),
+  id: Int(),
   url: t.String(),
   events: t.Array(t.String(), { description: 'its filter (empty: every kind a webhook carries)' }),
   description: t.Nullable(t.String()),
   enabled: t.Boolean(),
-  pending_deliveries: t.Integer({ minimum: 0, description: 'deliveries waiting or being sent' }),
-  failed_deliveries: t.Integer({ minimum: 0, description: `deliveries given up after ${MAX_ATTEMPTS} attempts (retry them from the delivery log)` }),
+  pending_deliveries: Int({ minimum: 0, description: 'deliveries waiting or being sent' }),
+  failed_deliveries: Int({ minimum: 0, description: `deliveries given up after ${MAX_ATTEMPTS} attempts (retry them from the delivery log)` }),
   created_at: Timestamp,
   updated_at: Timestamp,
 }, { title: 'WebhookEndpoint' })
@@ -51,15 +52,15 @@ export const EndpointWithSecret = t.Object({
 export const EndpointList = t.Object({ endpoints: t.Array(WebhookEndpoint) })
 
 const WebhookDelivery = t.Object({
-  id: t.Integer(),
-  endpoint_id: t.Integer(),
+  id: Int(),
+  endpoint_id: Int(),
   message_id: t.String({ description: 'the webhook-id header: the same on every attempt' }),
   event: t.String({ description: 'the change kind, or webhook.test' }),
-  change_position: t.Nullable(t.Integer({ description: 'the change it carries (null: a test)' })),
+  change_position: t.Nullable(Int({ description: 'the change it carries (null: a test)' })),
   status: t.UnionEnum(['pending', 'sending', 'sent', 'failed'], { description: 'pending: waiting (maybe after a failure, until next_attempt_at); sending; sent; failed: given up' }),
   attempts: count,
   next_attempt_at: t.Nullable(Timestamp),
-  response_status: t.Nullable(t.Integer({ description: "the receiver's last HTTP status (null: no answer)" })),
+  response_status: t.Nullable(Int({ description: "the receiver's last HTTP status (null: no answer)" })),
   last_error: t.Nullable(t.String({ description: 'why the last attempt failed' })),
   payload: t.Record(t.String(), t.Unknown(), { description: 'the body sent: {type, timestamp, data}' }),
   created_at: Timestamp,

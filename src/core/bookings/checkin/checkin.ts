@@ -224,7 +224,7 @@ export interface ScanView {
   reason: ViewReason
   reservation: ReservationView | null
   free_until: string | null
-  book_now: { minutes: number; end_time: string }[]
+  book_now: { minutes: BookNowMinutes; end_time: string }[]
   today: TodayEntry[]
 }
 
@@ -261,9 +261,10 @@ async function freeUntil(deps: CheckInDeps, executor: Executor, room: Room, now:
 }
 
 /** The walk-up lengths on offer: 30/60/90 minutes capped at `until`, without duplicates or slivers. */
-function bookNowOptions(now: Date, until: Date | null): { minutes: number; end: Date }[] {
+type BookNowMinutes = (typeof BOOK_NOW_MINUTES)[number]
+function bookNowOptions(now: Date, until: Date | null): { minutes: BookNowMinutes; end: Date }[] {
   if (!until) return []
-  const options: { minutes: number; end: Date }[] = []
+  const options: { minutes: BookNowMinutes; end: Date }[] = []
   for (const minutes of BOOK_NOW_MINUTES) {
     const end = new Date(Math.min(now.getTime() + minutes * MINUTE, until.getTime()))
     if (end.getTime() - now.getTime() < BOOK_NOW_MIN_MINUTES * MINUTE) continue

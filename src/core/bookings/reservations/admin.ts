@@ -8,10 +8,10 @@ import { and, asc, count, desc, eq, gt, gte, ilike, inArray, isNotNull, isNull, 
 import type { Ctx } from '../../../context'
 import type { Executor } from '../../../db/client'
 import { reservations, rooms, users, type BookingApproval, type ReservationStatus, type UserRole } from '../../../db/schema'
-import { BadRequest, HttpError } from '../../../lib/errors'
+import { BadRequest } from '../../../lib/errors'
 import { paginationOf, parsePagination } from '../../../lib/pagination'
 import { enumValues, idValue, likePattern, searchTerm } from '../../../lib/query-params'
-import { formatUtc, parseIsoInput } from '../../../lib/time'
+import { formatUtc } from '../../../lib/time'
 import type { Actor } from '../../identity/actors'
 import {
   cancelReservationTx, checkInFields, lockReservationAndRoom, refuseTakenSlot, requireUser, rescheduleReservation, rethrowReservationWriteError,
@@ -100,27 +100,17 @@ function statusCondition(status: (typeof FILTER_STATUSES)[number], now: Date): S
   }
 }
 
-/** An optional ISO bound from the query; a bad one is 400 naming the parameter. */
-function timeBound(raw: string | undefined, name: string): Date | undefined {
-  if (raw === undefined || raw.trim() === '') return undefined
-  try {
-    return parseIsoInput(raw)
-  } catch (error) {
-    if (error instanceof HttpError) throw new HttpError(400, `${name}: ${error.message}`)
-    throw error
-  }
-}
-
 export interface ReservationListQuery {
   q?: string
   status?: string | string[]
   checked_in?: boolean
   room_id?: string
   user_id?: string
-  start_from?: string
-  start_to?: string
-  end_from?: string
-  end_to?: string
+  /** the time bounds, decoded by the query schema (lib/instant-input.ts: InstantFilter; empty: not set) */
+  start_from?: Date
+  start_to?: Date
+  end_from?: Date
+  end_to?: Date
   page?: string
   per_page?: string
 }
@@ -132,12 +122,7 @@ export async function listReservations(ctx: Ctx, query: ReservationListQuery) {
   const checkedIn = query.checked_in
   const roomId = idValue(query.room_id, 'room_id')
   const userId = idValue(query.user_id, 'user_id')
-  const bounds = {
-    startFrom: timeBound(query.start_from, 'start_from'),
-    startTo: timeBound(query.start_to, 'start_to'),
-    endFrom: timeBound(query.end_from, 'end_from'),
-    endTo: timeBound(query.end_to, 'end_to'),
-  }
+  const bounds = { startFrom: query.start_from, startTo: query.start_to, endFrom: query.end_from, endTo: query.end_to }
   const q = searchTerm(query.q)
 
   const conditions: SQL[] = []
@@ -169,8 +154,9 @@ export async function listReservations(ctx: Ctx, query: ReservationListQuery) {
 }
 
 export interface UpdateReservationBody {
-  start_time?: unknown
-  end_time?: unknown
+  /** decoded by the body schema; both or neither */
+  start_time?: Date
+  end_time?: Date
   user_id?: number
   status?: string
   /** reactivate or move into a closure of the room all the same (recorded: adminPolicy, overridesOf) */
@@ -202,7 +188,7 @@ export async function updateReservation(ctx: Ctx, actor: Actor, id: number, body
   const hasStart = body.start_time !== undefined
   const hasEnd = body.end_time !== undefined
   if (hasStart !== hasEnd) throw new BadRequest(ADMIN_RESERVATION_MSG.bothTimes)
-  const times = hasStart ? { start: parseIsoInput(body.start_time), end: parseIsoInput(body.end_time) } : undefined
+  const times = body.start_time && body.end_time ? { start: body.start_time, end: body.end_time } : undefined
   const status = body.status === undefined ? undefined : enumValues(body.status, SETTABLE_STATUSES, 'status')[0]
   if (body.status !== undefined && !status) throw new BadRequest(ADMIN_RESERVATION_MSG.badStatus)
   if (!times && body.user_id === undefined && status === undefined)

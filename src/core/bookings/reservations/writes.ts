@@ -13,7 +13,7 @@ import { pgConstraint, pgErrorCode } from '../../../db/client'
 import { reservations, rooms, users, type Reservation, type Room, type UserRole } from '../../../db/schema'
 import type { Clock } from '../../../lib/clock'
 import { BadRequest, Conflict, Forbidden, HttpError, NotFound } from '../../../lib/errors'
-import { formatUtc, localSecondsOfDay, parseIsoInput, secondsOfDay, windowIntervals } from '../../../lib/time'
+import { formatUtc, localSecondsOfDay, secondsOfDay, windowIntervals } from '../../../lib/time'
 import { releaseDue } from '../checkin/sweeper'
 import { checkInFields, effectiveStatus, reservationJson, statusFields, type CancelReason, type ReportedStatus } from '../views/status'
 import { BOOKING_MSG, ROOM_MSG } from '../messages'
@@ -307,17 +307,15 @@ async function bumpBooking(deps: ReservationDeps, tx: Executor, holder: SlotHold
   })
 }
 
-/** POST /rooms/:id/reserve: parse the body, then book for the caller in one transaction. */
+/** POST /rooms/:id/reserve: book for the caller in one transaction (the times come decoded: lib/instant-input.ts). */
 export async function reserveRoom(
   deps: ReservationDeps,
   actor: ActingUser,
   roomId: number,
-  body: { start_time?: unknown; end_time?: unknown; bump?: boolean },
+  body: { start_time: Date; end_time: Date; bump?: boolean },
 ): Promise<CreatedReservation> {
-  const start = parseIsoInput(body.start_time)
-  const end = parseIsoInput(body.end_time)
   return writeTransaction(deps.database, (tx) => createReservation(deps, tx, {
-    roomId, userId: actor.id, start, end, actor, policy: body.bump === true ? LESSON : BOOKING,
+    roomId, userId: actor.id, start: body.start_time, end: body.end_time, actor, policy: body.bump === true ? LESSON : BOOKING,
   }))
 }
 
@@ -443,15 +441,14 @@ export async function rescheduleReservation(
   return updated
 }
 
-/** PATCH /reservations/:id (teacher, admin): parse the body, reschedule in one transaction. */
+/** PATCH /reservations/:id (teacher, admin): reschedule in one transaction. */
 export async function updateReservationTimes(
   deps: ReservationDeps,
   actor: ActingUser,
   id: number,
-  body: { start_time?: unknown; end_time?: unknown },
+  body: { start_time: Date; end_time: Date },
 ): Promise<{ id: number; start_time: string; end_time: string } & ReturnType<typeof statusFields> & ReturnType<typeof checkInFields>> {
-  const start = parseIsoInput(body.start_time)
-  const end = parseIsoInput(body.end_time)
+  const { start_time: start, end_time: end } = body
   const row = await writeTransaction(deps.database, (tx) => rescheduleReservation(deps, tx, { id, start, end, actor, policy: RESCHEDULE }))
   return {
     id: row.id,

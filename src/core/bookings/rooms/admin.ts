@@ -9,7 +9,7 @@ import { rooms, type Room } from '../../../db/schema'
 import { BadRequest, HttpError, NotFound } from '../../../lib/errors'
 import { paginationOf, parsePagination } from '../../../lib/pagination'
 import { enumValues, searchTerm } from '../../../lib/query-params'
-import { formatTimeOfDay, parseIsoInput, parseTimeOfDay } from '../../../lib/time'
+import { formatTimeOfDay, parseTimeOfDay } from '../../../lib/time'
 import type { Actor } from '../../identity/actors'
 import { ROOM_MSG } from '../messages'
 import { generateRoomQr, qrCodeUrl } from '../../qr/codes'
@@ -166,10 +166,9 @@ export async function regenerateQr(ctx: Ctx, actor: Actor, id: number) {
  * window), a taken slot (409) and a closure (409, unless `override_closure: true`, recorded) do.
  */
 export async function reserveOnBehalf(
-  ctx: Ctx, actor: Actor, roomId: number, body: { user_id: number; start_time?: unknown; end_time?: unknown; override_closure?: boolean },
+  ctx: Ctx, actor: Actor, roomId: number, body: { user_id: number; start_time: Date; end_time: Date; override_closure?: boolean },
 ) {
-  const start = parseIsoInput(body.start_time)
-  const end = parseIsoInput(body.end_time)
+  const { start_time: start, end_time: end } = body
   const created = await writeTransaction(ctx.database, async (tx) => {
     if (!(await findRoom(tx, roomId))) throw new NotFound(ROOM_MSG.notFound)
     await requireUser(tx, body.user_id)

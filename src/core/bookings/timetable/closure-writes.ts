@@ -4,7 +4,7 @@ import ICAL from 'ical.js'
 import { rowsOf, type Executor } from '../../../db/client'
 import { closures, reservations, rooms, type Closure, type ClosureKind } from '../../../db/schema'
 import { BadRequest, NotFound } from '../../../lib/errors'
-import { formatUtc, parseIsoInput, TIME_MSG, zonedToUtc } from '../../../lib/time'
+import { formatUtc, TIME_MSG, zonedToUtc } from '../../../lib/time'
 import { closureView, type ClosureView } from './closures'
 import { BOOKING_MSG, CLOSURE_MSG } from '../messages'
 import { cancelReservationTx, type ActingUser, type ReservationDeps } from '../reservations/writes'
@@ -18,17 +18,15 @@ function parseReason(raw: unknown): string {
   return reason
 }
 
-/** An instant of a closure: ISO 8601 in the years PostgreSQL and people use (1900-9999), else 400. */
-function parseClosureTime(raw: unknown): Date {
-  const date = parseIsoInput(raw)
-  const year = date.getUTCFullYear()
-  if (year < 1900 || year > 9999) throw new BadRequest(TIME_MSG.invalid)
+/** An instant of a closure lies in the years PostgreSQL and people use (1900-9999), else 400 as an unreadable one. */
+function checkClosureTime(date: Date): Date {
+  if (!inClosureYears(date.getUTCFullYear())) throw new BadRequest(TIME_MSG.invalid)
   return date
 }
 
-function parseRange(startRaw: unknown, endRaw: unknown): { start: Date; end: Date } {
-  const start = parseClosureTime(startRaw)
-  const end = parseClosureTime(endRaw)
+function checkRange(start: Date, end: Date): { start: Date; end: Date } {
+  checkClosureTime(start)
+  checkClosureTime(end)
   if (start >= end) throw new BadRequest(BOOKING_MSG.badRange)
   return { start, end }
 }
@@ -61,8 +59,9 @@ function affectedBookings(tx: Executor, roomIds: number[], start: Date, end: Dat
 export interface ClosureInput {
   room_ids?: number[]
   all_rooms?: boolean
-  start_time?: unknown
-  end_time?: unknown
+  /** decoded by the body schema (lib/instant-input.ts) */
+  start_time: Date
+  end_time: Date
   kind: ClosureKind
   reason?: unknown
   cancel_affected?: boolean
@@ -77,7 +76,7 @@ export async function createClosure(deps: ReservationDeps, actor: ActingUser, in
   const allRooms = input.all_rooms === true
   if (allRooms === (input.room_ids !== undefined)) throw new BadRequest(CLOSURE_MSG.roomsRequired)
   const roomIds = [...new Set(input.room_ids ?? [])]
-  const { start, end } = parseRange(input.start_time, input.end_time)
+  const { start, end } = checkRange(input.start_time, input.end_time)
   const reason = parseReason(input.reason)
   return writeTransaction(deps.database, async (tx) => {
     const now = deps.clock.now()
@@ -108,11 +107,11 @@ async function lockClosure(tx: Executor, id: number): Promise<Closure> {
 /** PATCH /admin/closures/:id: new times, kind or reason. Existing bookings are not touched (the answer lists those inside). */
 export async function updateClosure(
   deps: ReservationDeps, actor: ActingUser, id: number,
-  input: { start_time?: unknown; end_time?: unknown; kind?: ClosureKind; reason?: unknown },
+  input: { start_time?: Date; end_time?: Date; kind?: ClosureKind; reason?: unknown },
 ): Promise<{ closure: ClosureView; affected: number[] }> {
   // The request is checked before the closure is looked up: a bad value is 400 whether or not it exists.
-  const newStart = input.start_time === undefined ? undefined : parseClosureTime(input.start_time)
-  const newEnd = input.end_time === undefined ? undefined : parseClosureTime(input.end_time)
+  const newStart = input.start_time === undefined ? undefined : checkClosureTime(input.start_time)
+  const newEnd = input.end_time === undefined ? undefined : checkClosureTime(input.end_time)
   const newReason = input.reason === undefined ? undefined : parseReason(input.reason)
   return writeTransaction(deps.database, async (tx) => {
     const now = deps.clock.now()
@@ -166,7 +165,7 @@ function icalInstant(time: ICAL.Time, timeZone: string): Date {
 /** Why importClosures refuses an event; it names the event in front of this. */
 class EventProblem extends Error {}
 
-/** The years a closure may lie in, as parseClosureTime says. */
+/** The years a closure may lie in, as checkClosureTime says. */
 const inClosureYears = (year: number) => year >= 1900 && year <= 9999
 
 /** A property's value as ical.js reads it: lazily, so a malformed value throws only now. */

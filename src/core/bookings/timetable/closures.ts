@@ -10,7 +10,7 @@ import type { Executor } from '../../../db/client'
 import { closures, rooms, type Closure, type ClosureKind } from '../../../db/schema'
 import { HttpError } from '../../../lib/errors'
 import type { Clock } from '../../../lib/clock'
-import { formatUtc, parseIsoInput } from '../../../lib/time'
+import { formatUtc } from '../../../lib/time'
 import { CLOSURE_MSG } from '../messages'
 
 export interface ClosureView {
@@ -70,9 +70,9 @@ export function refuseClosed(closure: Closure | undefined): void {
 }
 
 /** GET /closures: those overlapping [from, to) (default: from now on), of one room or all. */
-export async function listClosures(deps: { database: { db: Executor }; clock: Clock }, query: { from?: unknown; to?: unknown; room_id?: number }): Promise<{ closures: ClosureView[] }> {
-  const from = query.from === undefined ? deps.clock.now() : parseIsoInput(query.from)
-  const to = query.to === undefined ? new Date('9999-12-31T00:00:00Z') : parseIsoInput(query.to)
+export async function listClosures(deps: { database: { db: Executor }; clock: Clock }, query: { from?: Date; to?: Date; room_id?: number }): Promise<{ closures: ClosureView[] }> {
+  const from = query.from ?? deps.clock.now()
+  const to = query.to ?? new Date('9999-12-31T00:00:00Z')
   const conditions = [overlaps(from, to)]
   if (query.room_id !== undefined) conditions.push(coversRoom(query.room_id))
   const rows = await deps.database.db.select().from(closures).where(and(...conditions)).orderBy(asc(closures.startTime), asc(closures.id)).limit(1000)

@@ -261,7 +261,7 @@ function seriesRequest(row: Row, lookup: Lookup, timeZone: string, now: Date, ti
   return {
     ...base,
     request: {
-      start_time: zoned(day.y, day.m, day.d, start, timeZone).toISOString(), end_time: zoned(day.y, day.m, day.d, end, timeZone).toISOString(),
+      start_time: zoned(day.y, day.m, day.d, start, timeZone), end_time: zoned(day.y, day.m, day.d, end, timeZone),
       rrule: `FREQ=WEEKLY;BYDAY=${BYDAY[weekday - 1]};UNTIL=${rruleUtc(untilInstant)}`,
     },
   }

@@ -12,7 +12,7 @@ import { and, asc, desc, eq, gt, gte, inArray, lt, sql } from 'drizzle-orm'
 import { rowsOf, type Executor } from '../../../db/client'
 import { reservations, rooms, series, terms, type Closure, type Reservation, type Room, type Series } from '../../../db/schema'
 import { BadRequest, Forbidden, HttpError, NotFound } from '../../../lib/errors'
-import { formatUtc, parseIsoInput, zonedToUtc } from '../../../lib/time'
+import { formatUtc, zonedToUtc } from '../../../lib/time'
 import { closuresOverlapping } from './closures'
 import { BOOKING_MSG, CLOSURE_MSG, ROOM_MSG, SERIES_MSG } from '../messages'
 import { expandRule, normalizeRule, rruleUtc, type Occurrence } from './recurrence'
@@ -27,8 +27,9 @@ import { recordChange, recordChanges, writeTransaction } from '../../changes'
 
 export interface SeriesInput {
   room_id: number
-  start_time?: unknown
-  end_time?: unknown
+  /** the first occurrence, decoded by the body schema (lib/instant-input.ts) */
+  start_time: Date
+  end_time: Date
   rrule?: unknown
   title?: string
   skip_conflicts?: boolean
@@ -74,8 +75,7 @@ async function termEnd(tx: Executor, termId: number, timeZone: string): Promise<
 
 /** The times and rule of a series request (400 naming the problem), before anything is read. */
 export function parseSeriesRequest(input: Pick<SeriesInput, 'start_time' | 'end_time' | 'rrule'>, until?: Date): { start: Date; end: Date; rule: string } {
-  const start = parseIsoInput(input.start_time)
-  const end = parseIsoInput(input.end_time)
+  const { start_time: start, end_time: end } = input
   if (start >= end) throw new BadRequest(BOOKING_MSG.badRange)
   return { start, end, rule: normalizeRule(input.rrule, until) }
 }
@@ -179,11 +179,14 @@ function seriesView(row: Series) {
   }
 }
 
-/** An occurrence as the series routes answer it: a reservation (as /reservations/mine) with its series and title. */
+/**
+ * An occurrence as the series routes answer it: a reservation (as /reservations/mine) with its
+ * series and title. Every row here was made by its series or read by it, so series_id is never null.
+ */
 function occurrenceView(row: Reservation, roomName: string, now: Date) {
   return {
     ...reservationJson(row, { id: row.roomId, name: roomName }, now),
-    series_id: row.seriesId, title: row.title, exception: row.seriesException,
+    series_id: row.seriesId!, title: row.title, exception: row.seriesException,
   }
 }
 
@@ -385,8 +388,7 @@ async function cancelOccurrences(deps: ReservationDeps, tx: Executor, actor: Act
 }
 
 /** DELETE /series/:id?from=: cancels the occurrences from then on (default: all future ones). */
-export async function cancelSeries(deps: ReservationDeps, actor: ActingUser, id: number, fromRaw?: unknown) {
-  const from = fromRaw === undefined ? deps.clock.now() : parseIsoInput(fromRaw)
+export async function cancelSeries(deps: ReservationDeps, actor: ActingUser, id: number, from: Date = deps.clock.now()) {
   return writeTransaction(deps.database, async (tx) => {
     const row = await seriesRow(tx, id, true)
     checkOwner(actor, row)
@@ -399,7 +401,7 @@ export async function cancelSeries(deps: ReservationDeps, actor: ActingUser, id:
  * PATCH /series/:id {title?, until?}: a new title for the series and its occurrences (not the
  * exceptions); an earlier until cancels the occurrences after it.
  */
-export async function updateSeries(deps: ReservationDeps, actor: ActingUser, id: number, input: { title?: string | null; until?: unknown }) {
+export async function updateSeries(deps: ReservationDeps, actor: ActingUser, id: number, input: { title?: string | null; until?: Date }) {
   return writeTransaction(deps.database, async (tx) => {
     const now = deps.clock.now()
     const row = await seriesRow(tx, id, true)
@@ -412,7 +414,7 @@ export async function updateSeries(deps: ReservationDeps, actor: ActingUser, id:
         .where(and(eq(reservations.seriesId, id), eq(reservations.seriesException, false)))
     }
     if (input.until !== undefined) {
-      const until = parseIsoInput(input.until)
+      const until = input.until
       if (until > row.until) throw new BadRequest(SERIES_MSG.onlyEarlier)
       cancelled = await cancelOccurrences(deps, tx, actor, row, new Date(until.getTime() + 1), 'series shortened')
       changes.until = until

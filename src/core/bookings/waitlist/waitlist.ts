@@ -21,7 +21,7 @@ import { and, asc, desc, eq, gt, inArray, lte, lt, ne, not, sql } from 'drizzle-
 import type { Executor } from '../../../db/client'
 import { reservations, rooms, users, waitlistEntries, type UserRole, type WaitlistEntry } from '../../../db/schema'
 import { Conflict, Forbidden, HttpError, NotFound } from '../../../lib/errors'
-import { formatUtc, parseIsoInput } from '../../../lib/time'
+import { formatUtc } from '../../../lib/time'
 import { recordChange, recordChanges, writeTransaction } from '../../changes'
 import { releasableAt } from '../checkin/sweeper'
 import { enforceFairUse } from '../fair-use/fair-use'
@@ -89,10 +89,9 @@ export async function joinWaitlist(
   deps: WaitlistDeps,
   actor: ActingUser,
   roomId: number,
-  body: { start_time?: unknown; end_time?: unknown },
+  body: { start_time: Date; end_time: Date },
 ): Promise<WaitlistEntryView> {
-  const start = parseIsoInput(body.start_time)
-  const end = parseIsoInput(body.end_time)
+  const { start_time: start, end_time: end } = body
   await probe(deps, actor, roomId, start, end)
   const now = deps.clock.now()
   const id = await writeTransaction(deps.database, async (tx) => {

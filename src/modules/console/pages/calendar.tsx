@@ -546,7 +546,7 @@ export const calendarPages = (ctx: Ctx) =>
         const start = parseLocalInput(body.start, env.timeZone)
         const end = parseLocalInput(body.end, env.timeZone)
         if (!start || !end || !body.start?.includes('T') || !body.end?.includes('T')) throw new BadRequest(w.badTime)
-        const times = { start_time: start.toISOString(), end_time: end.toISOString() }
+        const times = { start_time: start, end_time: end }
         if (env.viewer.actor.role === 'admin') {
           await updateReservation(env.ctx, env.viewer.actor, r.id, { ...times, override_closure: body.override_closure === '1' })
         } else {
@@ -571,7 +571,7 @@ export const calendarPages = (ctx: Ctx) =>
       act: async (env) => {
         const r = await target(env, params.id)
         if (r.seriesId === null) throw new BadRequest(text(env.lang).notFound)
-        const { cancelled } = await cancelSeries(env.ctx, env.viewer.actor, r.seriesId, r.start.toISOString())
+        const { cancelled } = await cancelSeries(env.ctx, env.viewer.actor, r.seriesId, r.start)
         return { done: fill(text(env.lang).restCancelled, { n: cancelled.length }) }
       },
     }), { params: IdParams, body: CsrfOnly, ...hidden() })

@@ -66,10 +66,10 @@ function kindOf(raw: unknown, t: Words): Kind {
 }
 
 /** A datetime-local value in the rooms' zone as the ISO instant the core reads. */
-function instantOf(raw: unknown, env: PageEnv, t: Words): string {
+function instantOf(raw: unknown, env: PageEnv, t: Words): Date {
   const date = parseLocalInput(raw, env.timeZone)
   if (!date) throw new BadRequest(t.badTime)
-  return date.toISOString()
+  return date
 }
 
 /** A page number from the query: 1..1000. */

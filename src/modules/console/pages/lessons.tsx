@@ -170,7 +170,7 @@ export const lessonPages = (ctx: Ctx) =>
         // the last instant of the chosen day: its lessons stay; no later than the series' own end
         const endOfDay = new Date(at(addDays(day, 1), 0, env.timeZone).getTime() - 1000)
         const until = endOfDay < row.until ? endOfDay : row.until
-        const { cancelled } = await updateSeries(env.ctx, env.viewer.actor, id, { until: until.toISOString() })
+        const { cancelled } = await updateSeries(env.ctx, env.viewer.actor, id, { until })
         return { done: fill(w.shortened, { date: formatInstant(until, env, 'date'), n: cancelled.length }) }
       },
     }), { params: IdParams, body: ShortenForm, ...hidden() })
