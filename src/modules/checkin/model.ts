@@ -3,6 +3,7 @@ import { t } from 'elysia'
 import { CheckInFields, CheckInReservation, Room, Timestamp } from '../../core/bookings/model'
 import { Type } from '@sinclair/typebox'
 import { BOOK_NOW_MINUTES, CHECK_IN_MSG } from '../../core/bookings/messages'
+import { VIEW_REASONS } from '../../core/bookings/checkin/checkin'
 import { BadRequest } from '../../lib/errors'
 import { Id } from '../../lib/input'
 import { DateTime, Int } from '../../lib/wire-types'
@@ -33,12 +34,6 @@ export const BookNowBody = t.Object({
 
 
 export const CheckInReply = t.Object({ reservation: CheckInReservation })
-
-/** The scan view's `reason` (core/bookings/checkin/checkin.ts: ViewReason; tsc checks they agree). */
-const VIEW_REASONS = [
-  'key_missing', 'key_invalid', 'key_outdated', 'key_stale', 'key_needs_display', 'blocked', 'closed', 'not_bookable',
-  'occupied', 'outside_hours', 'too_short', 'checked_in', 'check_in_not_open',
-] as const
 
 export const ScanReply = t.Object({
   room: Room,

@@ -190,10 +190,12 @@ export async function checkOut(deps: CheckInDeps, actor: ActingUser, id: number)
 // ---- the scan view ----
 
 type ScanAction = 'check_in' | 'book_now' | 'login' | 'view'
-/** Why a logged-in viewer gets no action (`view`). */
-export type ViewReason =
-  | 'key_missing' | 'key_invalid' | 'key_outdated' | 'key_stale' | 'key_needs_display' | 'blocked' | 'closed' | 'not_bookable'
-  | 'occupied' | 'outside_hours' | 'too_short' | 'checked_in' | 'check_in_not_open' | null
+/** Why a logged-in viewer gets no action (`view`); the scan answer's schema lists the same values. */
+export const VIEW_REASONS = [
+  'key_missing', 'key_invalid', 'key_outdated', 'key_stale', 'key_needs_display', 'blocked', 'closed', 'not_bookable',
+  'occupied', 'outside_hours', 'too_short', 'checked_in', 'check_in_not_open',
+] as const
+export type ViewReason = (typeof VIEW_REASONS)[number] | null
 
 interface TodayEntry {
   id: number
