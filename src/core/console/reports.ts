@@ -29,9 +29,10 @@
  * function; 13 weeks about 80-100 ms, 26 weeks about 100-130 ms: the cost is the per-row work on
  * the range's bookings, not finding them.
  * So the page does not scan every week each time (cachedRoomReport, incrementalRoomReport at the
- * end): each local day's findings are kept in memory and reused while a cheaper fingerprint of its
- * bookings (one query over the range: count and xmin per day) shows it unchanged; the days'
- * figures add up to exactly roomReport's.
+ * end): each local day's findings are kept in memory, per room; after changes the live feed heard,
+ * only the rooms they named are scanned again, and every minute (or when the feed cannot vouch for
+ * what it heard) a cheaper fingerprint of every day's bookings (one query over the range: count and
+ * xmin per day) shows which days to scan again; the days' figures add up to exactly roomReport's.
  */
 import { and, asc, gt, lt, type SQL } from 'drizzle-orm'
 import type { Ctx } from '../../context'
@@ -232,17 +233,44 @@ interface ReportRow {
 /**
  * What one scan found in one stretch of days (a week of the range, or a local day), before the
  * rooms' names, open hours and rounding: per room, the booked seconds within its open hours
- * (lessons, student bookings) and its no-show counts; the booked seconds by local weekday and
+ * (lessons, student bookings), its no-show counts, and its booked seconds by local weekday and
  * hour (the heatmap). All whole seconds and counts, so parts added up in any order give exactly
- * the sums of one scan over them all.
+ * the sums of one scan over them all; and everything is by room, so that a room's figures can be
+ * taken out of a part and those of a scan of that room alone put in (rescanRooms).
  */
 interface Part {
   booked: Map<number, { lessons: number; bookings: number }>
   noShows: Map<number, NoShows>
-  /** seconds, [(ISO weekday - 1) * 24 + hour] */
-  heat: number[]
+  /** per room: seconds by (ISO weekday - 1) * 24 + hour, only the hours it was booked in */
+  heat: Map<number, Map<number, number>>
 }
-const emptyPart = (): Part => ({ booked: new Map(), noShows: new Map(), heat: Array<number>(7 * 24).fill(0) })
+const emptyPart = (): Part => ({ booked: new Map(), noShows: new Map(), heat: new Map() })
+
+/** Takes the rooms' figures out of a part. */
+function withoutRooms(part: Part, roomIds: ReadonlySet<number>): void {
+  for (const id of roomIds) {
+    part.booked.delete(id)
+    part.noShows.delete(id)
+    part.heat.delete(id)
+  }
+}
+
+/** Adds a part's figures to another's (in place). */
+function addPart(to: Part, from: Part): void {
+  for (const [id, b] of from.booked) {
+    const entry = to.booked.get(id)
+    if (entry) { entry.lessons += b.lessons; entry.bookings += b.bookings } else to.booked.set(id, { ...b })
+  }
+  for (const [id, n] of from.noShows) {
+    const entry = to.noShows.get(id)
+    if (entry) { entry.required += n.required; entry.released += n.released } else to.noShows.set(id, { ...n })
+  }
+  for (const [id, hours] of from.heat) {
+    let entry = to.heat.get(id)
+    if (!entry) to.heat.set(id, (entry = new Map()))
+    for (const [slot, seconds] of hours) entry.set(slot, (entry.get(slot) ?? 0) + seconds)
+  }
+}
 
 /**
  * The report's query over [start, end), its findings by bucket: `unit` local days (7: weeks, 1:
@@ -250,9 +278,11 @@ const emptyPart = (): Part => ({ booked: new Map(), noShows: new Map(), heat: Ar
  * the end holds what lies past it (local days after `end`: only where the zone skips the midnight
  * it ends at; counted in the heatmap). `since`: no booking overlapping [start, end) starts before
  * it (the fingerprint's minimum), which lets PostgreSQL find them by an index on start_time
- * instead of reading the whole table.
+ * instead of reading the whole table. `roomIds`: only these rooms' bookings (found by the index on
+ * room and start).
  */
-async function scanSpan(ctx: Ctx, span: { start: Date; end: Date; firstDay: number }, unit: 1 | 7, now: Date, since?: Date): Promise<Map<number, Part>> {
+async function scanSpan(ctx: Ctx, span: { start: Date; end: Date; firstDay: number }, unit: 1 | 7, now: Date, only: { since?: Date; roomIds?: number[] } = {}): Promise<Map<number, Part>> {
+  const { since, roomIds } = only
   const db = ctx.database.db
   const timeZone = ctx.config.appTimezone
   const start = sql`${span.start.toISOString()}::timestamptz`
@@ -269,8 +299,8 @@ async function scanSpan(ctx: Ctx, span: { start: Date; end: Date; firstDay: numb
   }
   // One scan of the span's bookings (not cancelled), each as local wall-clock seconds (epoch of
   // the local time). A booking within one local day (nearly all) is summed here: by room, bucket
-  // and lesson-or-not (its time within the room's open hours; its no-show counts), and by bucket,
-  // weekday and start and end of day (the heatmap, cut into hours by the caller). Those that cross
+  // and lesson-or-not (its time within the room's open hours; its no-show counts), and by room,
+  // bucket, weekday and start and end of day (the heatmap, cut into hours by the caller). Those that cross
   // midnight come back as they are, to be cut into days by the caller (a set-returning function
   // per row would cost more than the whole query, and mislead the planner).
   const result = await db.execute(sql`
@@ -283,6 +313,7 @@ async function scanSpan(ctx: Ctx, span: { start: Date; end: Date; firstDay: numb
       from reservations r join rooms m on m.id = r.room_id
       where r.start_time < ${end} and r.end_time > ${start} and r.status in ('active', 'finished', 'released')
         ${since ? sql`and r.start_time >= ${since.toISOString()}::timestamptz` : sql``}
+        ${roomIds ? sql`and r.room_id = any(${`{${roomIds.join(',')}}`}::int[])` : sql``}
     ), p as (
       select room_id, lesson, held, is_released, counted, ws, we,
              ((s / 86400 + 3) % 7 + 1)::int as dow, ((s / 86400 - ${firstDay}) / ${unit === 7 ? sql`7` : sql`1`})::int as week,
@@ -295,7 +326,7 @@ async function scanSpan(ctx: Ctx, span: { start: Date; end: Date; firstDay: numb
            count(*) filter (where counted) as required, count(*) filter (where counted and is_released) as released,
            null::bigint as s, null::bigint as e, null::int as ws, null::int as we, null::boolean as held, null::boolean as counted, null::boolean as is_released
     from p
-    group by grouping sets ((room_id, week, lesson), (week, dow, ps, pe))
+    group by grouping sets ((room_id, week, lesson), (room_id, week, dow, ps, pe))
     union all
     select room_id, null, lesson, null, null, null, null, null, null, null, s, e, ws, we, held, counted, is_released
     from b where e > s / 86400 * 86400 + 86400`)
@@ -306,9 +337,14 @@ async function scanSpan(ctx: Ctx, span: { start: Date; end: Date; firstDay: numb
     if (!part) parts.set(bucket, (part = emptyPart()))
     return part
   }
-  /** [ps, pe) of a weekday, n times, cut into its hours */
-  const addHeat = (part: Part, dow: number, ps: number, pe: number, n: number) => {
-    for (let h = Math.floor(ps / 3600); h * 3600 < pe && h < 24; h++) part.heat[(dow - 1) * 24 + h]! += n * (Math.min(pe, (h + 1) * 3600) - Math.max(ps, h * 3600))
+  /** [ps, pe) of a weekday in a room, n times, cut into its hours */
+  const addHeat = (part: Part, roomId: number, dow: number, ps: number, pe: number, n: number) => {
+    let hours = part.heat.get(roomId)
+    if (!hours) part.heat.set(roomId, (hours = new Map()))
+    for (let h = Math.floor(ps / 3600); h * 3600 < pe && h < 24; h++) {
+      const slot = (dow - 1) * 24 + h
+      hours.set(slot, (hours.get(slot) ?? 0) + n * (Math.min(pe, (h + 1) * 3600) - Math.max(ps, h * 3600)))
+    }
   }
   const addNoShows = (part: Part, roomId: number, required: number, released: number) => {
     if (required === 0) return
@@ -335,14 +371,14 @@ async function scanSpan(ctx: Ctx, span: { start: Date; end: Date; firstDay: numb
         const dow = ((day + 3) % 7) + 1
         const part = partOf(Math.floor((day - firstDay) / unit))
         addBooked(part, row.room_id, Boolean(row.lesson), openWithin(ps, pe, dow, row.ws, row.we))
-        addHeat(part, dow, ps, pe, 1)
+        addHeat(part, row.room_id, dow, ps, pe, 1)
       }
-    } else if (row.room_id !== null && row.week !== null) {
+    } else if (row.room_id !== null && row.week !== null && row.dow === null) {
       const part = partOf(row.week)
       addBooked(part, row.room_id, Boolean(row.lesson), Number(row.open_s ?? 0))
       addNoShows(part, row.room_id, Number(row.required ?? 0), Number(row.released ?? 0))
-    } else if (row.week !== null && row.dow !== null && row.ps !== null && row.pe !== null && Number(row.n) > 0) {
-      addHeat(partOf(row.week), row.dow, row.ps, row.pe, Number(row.n))
+    } else if (row.room_id !== null && row.week !== null && row.dow !== null && row.ps !== null && row.pe !== null && Number(row.n) > 0) {
+      addHeat(partOf(row.week), row.room_id, row.dow, row.ps, row.pe, Number(row.n))
     }
   }
   return parts
@@ -388,7 +424,7 @@ function assemble(range: ReportRange, timeZone: string, roomList: RoomRow[], clo
   const noShowRooms = new Map<number, RoomNoShows>()
   const noShowTotals = range.weeks.map((): NoShows => ({ required: 0, released: 0 }))
   for (const [week, part] of parts) {
-    part.heat.forEach((seconds, i) => { heat[i]! += seconds })
+    for (const hours of part.heat.values()) for (const [slot, seconds] of hours) heat[slot]! += seconds
     for (const [roomId, b] of part.booked) {
       const usage = roomUsage.get(roomId)?.weeks[week]
       if (!usage) continue
@@ -441,59 +477,98 @@ export async function roomReport(ctx: Ctx, range: ReportRange): Promise<Report> 
 }
 
 /**
- * The same report, scanning again only the local days whose bookings changed.
+ * The same report, scanning again only what changed: the local days whose bookings changed, or,
+ * after changes the live feed heard, the rooms those changes named.
  *
  * Each local day's findings (as a scan of that day alone finds them: the report cuts bookings at
- * midnights anyway) are kept in memory by (zone, day) with the fingerprint they were found under,
- * and reused while the fingerprint is the same. One query (dayPrints) gives the fingerprint of
- * every day of the range: the bookings the report counts (active, finished, released) that
- * overlap the day, in four classes (starting in the day or before it, ending in it or after it),
- * each as its count, the sum of its rows' xmin (the transaction that wrote the row's current
- * version: any insert, update or delete, by the app or by hand, changes a class's count or raises
- * its sum, since a new version's xmin is newer than every version already there) and the number
- * of those requiring a check-in that started before now (the no-show rate's "started": a day is
- * scanned again once now passes one of its bookings' start); and the rooms' daily windows (booked
- * time is counted within them). updated_at is not used: writes take it from the injected clock,
- * which a test may stop, and a hand-made change may leave it. Closures and room names are not in
- * it: open hours, names and buildings are computed afresh from the rooms and the closures each
- * time (few rows).
+ * midnights anyway) are kept in memory by (zone, day) with the fingerprint they were found under.
+ * Two ways to know what to scan again:
+ *
+ * - The full check (checkDays), correct on its own: one query (dayPrints) gives the fingerprint of
+ *   every day of the range: the bookings the report counts (active, finished, released) that
+ *   overlap the day, in four classes (starting in the day or before it, ending in it or after it),
+ *   each as its count, the sum of its rows' xmin (the transaction that wrote the row's current
+ *   version: any insert, update or delete, by the app or by hand, changes a class's count or
+ *   raises its sum, since a new version's xmin is newer than every version already there) and the
+ *   number of those requiring a check-in that started before now (the no-show rate's "started": a
+ *   day is scanned again once now passes one of its bookings' start); and the rooms' daily windows
+ *   (booked time is counted within them). A day whose fingerprint moved is scanned again. It reads
+ *   the whole table (a booking overlapping the range may have started any time before it, and no
+ *   present index bounds that): about 15-30 ms at 100,000 bookings, most of the page's time.
+ * - The rooms the live feed named (rescanRooms), when it heard every change (cachedRoomReport
+ *   asks it first) and every day of the range passed the full check less than CHECKED_FOR_MS ago:
+ *   every write of the app records its change naming the rooms whose bookings it touched (the
+ *   same promise the cached room views rest on, decision 027), so only those rooms' figures can
+ *   have moved. They are taken out of every day of the range and those of one scan of the named
+ *   rooms alone put in (the index on room and start finds their few hundred bookings: a few ms).
+ *   What no change names waits for the next full check, at most CHECKED_FOR_MS: a change made by
+ *   hand in the database, and now passing a start (the no-show figures), the same bound as the
+ *   whole report kept in memory (cachedRoomReport). A change of every room (a user renamed, the
+ *   feed started again), more than MAX_HEARD_ROOMS rooms, a room's daily window changed, or a day
+ *   not kept or not checked since the last change of days outside the range: the full check.
+ *
+ * updated_at is not used: writes take it from the injected clock, which a test may stop, and a
+ * hand-made change may leave it. Closures and room names are not in the fingerprint: open hours,
+ * names and buildings are computed afresh from the rooms and the closures each time (few rows).
  *
  * Days rather than weeks: a change nearly always touches today (a booking, a check-in, the
  * sweeper finishing or releasing one, now passing a start), and a day is a seventh of a week's
- * scan. Neighbouring days that changed are scanned by one query (not across a DST change near
- * midnight: there a day's own scan cuts at a local time other than midnight, which one scan of
- * both days would not), after the fingerprint was read: a part may be newer than the fingerprint
- * kept with it, never older, so a change made in between shows as a different fingerprint next
- * time. The figures equal roomReport's (test/console-reports.test.ts compares them).
- *
- * Cost on the bench's dataset (200 rooms, 100,000 bookings, the default five weeks), a busy
- * two-core machine: the fingerprint query reads the table once (a booking overlapping the range
- * may have started any time before it, and no present index bounds that), 10-20 ms; a day
- * scanned again is bounded below by the fingerprint's earliest start, so PostgreSQL finds its
- * ~800 bookings by an index on start_time: a few ms. An index on the bookings' time span
- * (tstzrange, all statuses) would let the fingerprint read only the range's rows.
+ * scan. Neighbouring days are scanned by one query (not across a DST change near midnight: there
+ * a day's own scan cuts at a local time other than midnight, which one scan of both days would
+ * not), after the fingerprint was read: a part may be newer than the fingerprint kept with it,
+ * never older, so a change made in between shows as a different fingerprint next time. Calls run
+ * one at a time (each reads and updates the days kept). The figures equal roomReport's
+ * (test/console-reports.test.ts and test/console-reports-heard.test.ts compare them).
  */
 const MAX_CACHED_DAYS = 2 * 7 * MAX_REPORT_WEEKS
+/** How long a day's full check is trusted for changes the live feed names by room: as long as the whole report is kept. */
+const CHECKED_FOR_MS = 60_000
+/** Named more rooms than this since the last call (an import): the full check, which costs no more than scanning them. */
+const MAX_HEARD_ROOMS = 20
+
+interface DayEntry {
+  print: string
+  parts: [day: number, part: Part][]
+  /** the clock's ms when its fingerprint was last found unchanged (or it was scanned); undefined: to be checked before it is trusted */
+  checkedAt: number | undefined
+}
 interface DayCache {
-  days: Map<string, { print: string; parts: [day: number, part: Part][] }>
+  days: Map<string, DayEntry>
   /** the rooms' windows the kept days were scanned with, numbered */
   windows: string
   windowsVersion: number
-  /** for tests and diagnostics: days scanned and reused since the start, and the days ("YYYY-MM-DD") the last call scanned */
-  stats: { scanned: number; reused: number; lastScanned: string[] }
+  /** what the live feed named since the last call: rooms, or every room (a change of all of them, the feed (re)started) */
+  heard: { rooms: Set<number>; all: boolean }
+  /** the call running: calls run one at a time */
+  queue: Promise<unknown>
+  /**
+   * For tests and diagnostics: days scanned and reused since the start; the days ("YYYY-MM-DD")
+   * the last call scanned; the rooms it scanned instead of checking every day (null: it checked).
+   */
+  stats: { scanned: number; reused: number; lastScanned: string[]; lastRooms: number[] | null }
 }
 const dayCaches = new WeakMap<Ctx, DayCache>()
 
 function dayCacheOf(ctx: Ctx): DayCache {
   let cache = dayCaches.get(ctx)
-  if (!cache) dayCaches.set(ctx, (cache = { days: new Map(), windows: '', windowsVersion: 0, stats: { scanned: 0, reused: 0, lastScanned: [] } }))
+  if (!cache) {
+    const made: DayCache = {
+      days: new Map(), windows: '', windowsVersion: 0, heard: { rooms: new Set(), all: true }, queue: Promise.resolve(),
+      stats: { scanned: 0, reused: 0, lastScanned: [], lastRooms: null },
+    }
+    ctx.events.onChange((roomId) => {
+      if (roomId === null) made.heard.all = true
+      else made.heard.rooms.add(roomId)
+    })
+    dayCaches.set(ctx, (cache = made))
+  }
   return cache
 }
 
-/** How many days incrementalRoomReport scanned and reused (since the start), and which days ("YYYY-MM-DD") its last call scanned. */
-export function reportDayStats(ctx: Ctx): { scanned: number; reused: number; lastScanned: string[] } {
+/** How many days incrementalRoomReport scanned and reused (since the start); the days ("YYYY-MM-DD") its last call scanned, and the rooms it scanned instead of checking every day (null: it checked them). */
+export function reportDayStats(ctx: Ctx): { scanned: number; reused: number; lastScanned: string[]; lastRooms: number[] | null } {
   const { stats } = dayCacheOf(ctx)
-  return { ...stats, lastScanned: [...stats.lastScanned] }
+  return { ...stats, lastScanned: [...stats.lastScanned], lastRooms: stats.lastRooms && [...stats.lastRooms] }
 }
 
 interface Day { key: string; number: number; start: Date; end: Date }
@@ -506,9 +581,10 @@ function daysOf(range: ReportRange, timeZone: string): Day[] {
   }
   return range.weeks.flatMap((week) => Array.from({ length: 7 }, (_, i): Day => {
     const wall = week.wall + i * DAY_MS
-    return { key: wallDate(wall), number: Math.round(wall / DAY_MS), start: i === 0 ? week.start : instant(wall), end: i === 6 ? week.end : instant(wall + DAY_MS) }
+    return { key: `${timeZone}|${wallDate(wall)}`, number: Math.round(wall / DAY_MS), start: i === 0 ? week.start : instant(wall), end: i === 6 ? week.end : instant(wall + DAY_MS) }
   }))
 }
+const dateOf = (day: Day) => day.key.slice(day.key.indexOf('|') + 1)
 
 interface PrintRow { a: number; b: number; n: number | string; x: number | string | null; c: number | string; since: Date | string }
 
@@ -548,80 +624,172 @@ async function dayPrints(ctx: Ctx, range: ReportRange, days: Day[], now: Date): 
   })
 }
 
-/** roomReport, scanning again only the days whose bookings changed (above). */
-export async function incrementalRoomReport(ctx: Ctx, range: ReportRange): Promise<Report> {
-  const timeZone = ctx.config.appTimezone
-  const now = ctx.clock.now()
-  const cache = dayCacheOf(ctx)
-  const days = daysOf(range, timeZone)
-  const [prints, roomList, closureList] = await Promise.all([dayPrints(ctx, range, days, now), roomsOf(ctx), closuresOf(ctx, range)])
-  const windows = roomList.map((r) => `${r.id}:${r.start}-${r.end}`).sort().join(',')
-  if (windows !== cache.windows) {
-    cache.windows = windows
-    cache.windowsVersion++
-  }
-  const cacheKey = (day: Day) => `${timeZone}|${day.start.toISOString()}|${day.end.toISOString()}`
-  const printOf = (j: number) => `${cache.windowsVersion}|${prints[j]!.print}`
-  const kept = days.map((day, j) => {
-    const key = cacheKey(day)
-    const entry = cache.days.get(key)
-    if (!entry || entry.print !== printOf(j)) return undefined
-    cache.days.delete(key) // the most recently used last
-    cache.days.set(key, entry)
-    return entry
-  })
-  // the days to scan, in runs of neighbours (not across a DST change near a midnight)
+/** The chosen days (indexes into `days`) in runs of neighbours, not across a DST change near a midnight. */
+function dayRuns(range: ReportRange, days: Day[], timeZone: string, chosen: (j: number) => boolean): number[][] {
   const transitions = zoneOffsets(range, timeZone).flatMap((o) => (o.until ? [o.until.getTime()] : []))
   const irregular = (boundary: Date) => transitions.some((t) => Math.abs(t - boundary.getTime()) < 4 * 3600_000)
   const runs: number[][] = []
   days.forEach((day, j) => {
-    if (kept[j]) return
+    if (!chosen(j)) return
     const run = runs[runs.length - 1]
     if (run && run[run.length - 1] === j - 1 && !irregular(day.start)) run.push(j)
     else runs.push([j])
   })
+  return runs
+}
+
+/** One scan of a run of days: each day's parts (its own, and what lies past the run's last day, with that day). */
+async function scanRun(ctx: Ctx, days: Day[], run: number[], now: Date, only: { since?: Date; roomIds?: number[] }): Promise<Map<number, [number, Part][]>> {
+  const first = days[run[0]!]!
+  const last = days[run[run.length - 1]!]!
+  const found = await scanSpan(ctx, { start: first.start, end: last.end, firstDay: first.number }, 1, now, only)
+  const byDay = new Map<number, [number, Part][]>(run.map((j) => [j, []]))
+  for (const [bucket, part] of found) {
+    const number = first.number + bucket
+    // past the run's last day (a skipped midnight): its last day's scan found it
+    byDay.get(run[Math.min(bucket, run.length - 1)]!)!.push([number, part])
+  }
+  return byDay
+}
+
+function keep(cache: DayCache, key: string, entry: DayEntry) {
+  cache.days.delete(key) // the most recently used last
+  if (cache.days.size >= MAX_CACHED_DAYS) cache.days.delete(cache.days.keys().next().value!)
+  cache.days.set(key, entry)
+}
+
+/** The full check: every day's fingerprint read, the days whose fingerprint moved scanned again. */
+async function checkDays(ctx: Ctx, cache: DayCache, range: ReportRange, days: Day[], now: Date): Promise<DayEntry[]> {
+  const prints = await dayPrints(ctx, range, days, now)
+  const printOf = (j: number) => `${cache.windowsVersion}|${prints[j]!.print}`
+  const kept = days.map((day, j) => {
+    const entry = cache.days.get(day.key)
+    if (!entry || entry.print !== printOf(j)) return undefined
+    entry.checkedAt = now.getTime()
+    keep(cache, day.key, entry)
+    return entry
+  })
+  const runs = dayRuns(range, days, ctx.config.appTimezone, (j) => !kept[j])
   await Promise.all(runs.map(async (run) => {
-    const first = days[run[0]!]!
-    const last = days[run[run.length - 1]!]!
     const since = new Date(Math.min(...run.map((j) => prints[j]!.since.getTime())))
-    const found = await scanSpan(ctx, { start: first.start, end: last.end, firstDay: first.number }, 1, now, since)
-    const byDay = new Map<number, [number, Part][]>(run.map((j) => [days[j]!.number, []]))
-    for (const [bucket, part] of found) {
-      const number = first.number + bucket
-      // past the run's last day (a skipped midnight): its last day's scan found it
-      byDay.get(Math.min(number, last.number))?.push([number, part])
-    }
-    for (const j of run) {
-      const entry = { print: printOf(j), parts: byDay.get(days[j]!.number)! }
-      kept[j] = entry
-      const key = cacheKey(days[j]!)
-      cache.days.delete(key)
-      if (cache.days.size >= MAX_CACHED_DAYS) cache.days.delete(cache.days.keys().next().value!)
-      cache.days.set(key, entry)
-    }
+    const byDay = await scanRun(ctx, days, run, now, { since })
+    for (const j of run) keep(cache, days[j]!.key, (kept[j] = { print: printOf(j), parts: byDay.get(j)!, checkedAt: now.getTime() }))
   }))
   const scanned = runs.flat()
   cache.stats.scanned += scanned.length
   cache.stats.reused += days.length - scanned.length
-  cache.stats.lastScanned = scanned.map((j) => days[j]!.key)
-  const firstDay = days[0]!.number
-  const parts = kept.flatMap((entry) => entry!.parts.map(([number, part]): [number, Part] => [Math.floor((number - firstDay) / 7), part]))
-  return assemble(range, timeZone, roomList, closureList, parts)
+  cache.stats.lastScanned = scanned.map((j) => dateOf(days[j]!))
+  cache.stats.lastRooms = null
+  return kept.map((entry) => entry!)
+}
+
+/** The rooms' figures in a day's parts, written out (to see whether a scan changed them). */
+function figuresOf(parts: [day: number, part: Part][], roomIds: number[]): string {
+  return JSON.stringify([...parts].sort(([a], [b]) => a - b).map(([number, part]) => [number, roomIds.map((id) => [
+    part.booked.get(id) ?? null, part.noShows.get(id) ?? null, [...(part.heat.get(id) ?? [])].filter(([, seconds]) => seconds !== 0).sort(([a], [b]) => a - b),
+  ])]))
+}
+
+/**
+ * The rooms the live feed named: their figures taken out of every day kept and those of one scan
+ * of them alone put in. A day whose figures that changed no longer matches the fingerprint kept
+ * with it (which could come back, were the change undone by hand): its fingerprint is dropped, so
+ * the next full check scans it again.
+ */
+async function rescanRooms(ctx: Ctx, cache: DayCache, range: ReportRange, days: Day[], roomIds: number[], now: Date): Promise<DayEntry[]> {
+  const entries = days.map((day) => cache.days.get(day.key)!)
+  if (roomIds.length > 0) {
+    const runs = dayRuns(range, days, ctx.config.appTimezone, () => true)
+    const found = await Promise.all(runs.map((run) => scanRun(ctx, days, run, now, { roomIds })))
+    // nothing awaited from here on: the days change all together
+    const rooms = new Set(roomIds)
+    const named = [...rooms].sort((a, b) => a - b)
+    for (const byDay of found) {
+      for (const [j, parts] of byDay) {
+        const entry = entries[j]!
+        const before = figuresOf(entry.parts, named)
+        for (const [, part] of entry.parts) withoutRooms(part, rooms)
+        for (const [number, part] of parts) {
+          const same = entry.parts.find(([n]) => n === number)
+          if (same) addPart(same[1], part)
+          else entry.parts.push([number, part])
+        }
+        if (figuresOf(entry.parts, named) !== before) entry.print = ''
+      }
+    }
+  }
+  days.forEach((day, j) => keep(cache, day.key, entries[j]!))
+  cache.stats.reused += days.length
+  cache.stats.lastScanned = []
+  cache.stats.lastRooms = [...roomIds].sort((a, b) => a - b)
+  return entries
+}
+
+/** roomReport from the days kept (above), and the clock's ms of the oldest full check its figures rest on. */
+async function reportFromDays(ctx: Ctx, cache: DayCache, range: ReportRange, heardAll: boolean): Promise<{ report: Report; checkedAt: number }> {
+  const timeZone = ctx.config.appTimezone
+  const now = ctx.clock.now()
+  const days = daysOf(range, timeZone)
+  // what the feed named since the last call, taken now: what it hears from here on is the next call's
+  const named = cache.heard
+  cache.heard = { rooms: new Set(), all: false }
+  try {
+    if (named.all || named.rooms.size > 0) {
+      // the days kept outside the range are not updated by this call: checked before they are trusted again
+      const inRange = new Set(days.map((d) => d.key))
+      for (const [key, entry] of cache.days) if (!inRange.has(key)) entry.checkedAt = undefined
+    }
+    const [roomList, closureList] = await Promise.all([roomsOf(ctx), closuresOf(ctx, range)])
+    const windows = roomList.map((r) => `${r.id}:${r.start}-${r.end}`).sort().join(',')
+    const trusted = heardAll && !named.all && named.rooms.size <= MAX_HEARD_ROOMS && windows === cache.windows && days.every((day) => {
+      const checkedAt = cache.days.get(day.key)?.checkedAt
+      return checkedAt !== undefined && now.getTime() - checkedAt >= 0 && now.getTime() - checkedAt < CHECKED_FOR_MS
+    })
+    if (windows !== cache.windows) {
+      cache.windows = windows
+      cache.windowsVersion++
+    }
+    const entries = trusted ? await rescanRooms(ctx, cache, range, days, [...named.rooms], now) : await checkDays(ctx, cache, range, days, now)
+    const firstDay = days[0]!.number
+    const parts = entries.flatMap((entry) => entry.parts.map(([number, part]): [number, Part] => [Math.floor((number - firstDay) / 7), part]))
+    return { report: assemble(range, timeZone, roomList, closureList, parts), checkedAt: Math.min(...entries.map((e) => e.checkedAt!)) }
+  } catch (error) {
+    // what was named may not have been applied: every day is checked next time
+    cache.heard.all = true
+    throw error
+  }
+}
+
+/** Calls one at a time. */
+function queued<T>(cache: DayCache, work: () => Promise<T>): Promise<T> {
+  const result = cache.queue.then(work, work)
+  cache.queue = result.catch(() => {})
+  return result
+}
+
+/**
+ * roomReport, scanning again only what changed (above). `heardAll`: the live feed has heard every
+ * change committed before the call (cachedRoomReport's readBarrier); without it, the full check.
+ */
+export async function incrementalRoomReport(ctx: Ctx, range: ReportRange, options: { heardAll?: boolean } = {}): Promise<Report> {
+  const cache = dayCacheOf(ctx)
+  return (await queued(cache, () => reportFromDays(ctx, cache, range, options.heardAll === true))).report
 }
 
 /**
  * A report is read again and again while an admin looks at it (the page, then its CSV and XLSX).
  * Two layers: the whole report is answered from memory while nothing has changed (every change
  * the live feed hears, any instance's, decision 027, drops them all; an entry lives at most a
- * minute, since "now" moves the current week's no-show figures): a few ms. Past a change, or
- * without the live feed (not started, or down: then nothing whole is kept, since a change would
- * go unheard), incrementalRoomReport answers: correct by its fingerprints alone, it scans again only
- * the days that changed. A handful of ranges and a few hundred days at most, each a few
- * kilobytes of figures.
+ * minute after the full check its figures rest on, since "now" moves the current week's no-show
+ * figures and a change made by hand is heard by nobody): a few ms. Past a change, incrementalRoomReport
+ * answers from the days kept, scanning again the rooms the change named; without the live feed (not
+ * started, or down: then nothing whole is kept, since a change would go unheard), from the full
+ * check of every day. A handful of ranges and a few hundred days at most, each a few kilobytes of
+ * figures.
  */
-const REPORT_TTL_MS = 60_000
+const REPORT_TTL_MS = CHECKED_FOR_MS
 const MAX_CACHED_REPORTS = 16
-interface ReportCache { generation: number; entries: Map<string, { generation: number; at: number; report: Promise<Report> }> }
+interface ReportCache { generation: number; entries: Map<string, { generation: number; at: Promise<number>; report: Promise<Report> }> }
 const reportCaches = new WeakMap<Ctx, ReportCache>()
 
 function reportCacheOf(ctx: Ctx): ReportCache {
@@ -637,18 +805,25 @@ function reportCacheOf(ctx: Ctx): ReportCache {
   return cache
 }
 
-/** roomReport, kept while nothing changes, else built from the days that changed (above). */
+/** roomReport, kept while nothing changes, else built from the days kept (above). */
 export async function cachedRoomReport(ctx: Ctx, range: ReportRange): Promise<Report> {
   const cache = reportCacheOf(ctx)
+  const days = dayCacheOf(ctx)
   if (!ctx.events.live() || !(await ctx.events.readBarrier())) return incrementalRoomReport(ctx, range)
   const key = `${ctx.config.appTimezone}|${range.start.toISOString()}|${range.end.toISOString()}`
-  const now = ctx.clock.now().getTime()
   const kept = cache.entries.get(key)
-  if (kept && kept.generation === cache.generation && now - kept.at >= 0 && now - kept.at < REPORT_TTL_MS) return kept.report
-  const entry = { generation: cache.generation, at: now, report: incrementalRoomReport(ctx, range) }
-  cache.entries.delete(key)
-  if (cache.entries.size >= MAX_CACHED_REPORTS) cache.entries.delete(cache.entries.keys().next().value!)
-  cache.entries.set(key, entry)
+  if (kept && kept.generation === cache.generation) {
+    // (one being built: it is waited for, not built twice)
+    const age = ctx.clock.now().getTime() - (await kept.at.catch(() => Number.NaN))
+    if (age >= 0 && age < REPORT_TTL_MS) return kept.report
+  }
+  const built = queued(days, () => reportFromDays(ctx, days, range, true))
+  const entry = { generation: cache.generation, at: built.then((b) => b.checkedAt), report: built.then((b) => b.report) }
+  if (cache.entries.get(key) === kept) {
+    cache.entries.delete(key)
+    if (cache.entries.size >= MAX_CACHED_REPORTS) cache.entries.delete(cache.entries.keys().next().value!)
+    cache.entries.set(key, entry)
+  }
   entry.report.catch(() => { if (cache.entries.get(key) === entry) cache.entries.delete(key) })
   return entry.report
 }
