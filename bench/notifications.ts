@@ -170,6 +170,11 @@ export async function runNotifications(setup: NotificationsSetup): Promise<Notif
   const followerThrough = async () => (await sql`
     select coalesce((select position from follower_cursors where name = 'notifier'), 0) >= coalesce((select max(position) from changes), 0) as through`)[0]!.through === true
   try {
+    // The changes of the sections before this one (the console's bookings and renames) are not
+    // this section's to mail: the notifier starts after them, as it would have had it kept up.
+    await sql`
+      insert into follower_cursors (name, position, updated_at) values ('notifier', (select coalesce(max(position), 0) from changes), now())
+      on conflict (name) do update set position = excluded.position, updated_at = excluded.updated_at`
     // Every bench user gets an address and wants booking confirmations in the app and by e-mail.
     await sql`update users set email = name || ${`@${ADDRESS_DOMAIN}`} where name ~ '^user[0-9]{4}$'`
     await sql`

@@ -689,11 +689,31 @@ async function consoleOn(app: Proc, sql: postgres.Sql, roomId: number): Promise<
     })
     if (res.status !== 201) throw new Error(`booking before the report: ${res.status} ${await res.text()}`)
   }
-  // the booking nearest to now (in the current week, or the last days of the one before)
-  const [near] = await sql`select id from reservations where status in ('active', 'finished') and start_time between now() - interval '3 days' and now() + interval '3 days' order by abs(extract(epoch from start_time - now())) limit 1`
+  // the booking nearest to now (in the current week, or the last days of the one before), made a
+  // quarter of an hour shorter and back again through the API: the report's figures move each time
+  const [near] = await sql`select id, start_time, end_time from reservations where status in ('active', 'finished') and start_time between now() - interval '3 days' and now() + interval '3 days' order by abs(extract(epoch from start_time - now())) limit 1`
+  if (!near) throw new Error('no booking near now in the bench dataset')
+  let shorter = false
   const changeNow = async () => {
-    await bookFarAhead() // heard by the live feed: drops the whole report kept
-    if (near) await sql`update reservations set updated_at = now() where id = ${near.id as number}`
+    shorter = !shorter
+    const end = new Date((near.end_time as Date).getTime() - (shorter ? 15 * 60_000 : 0))
+    const res = await fetch(`${app.base}/api/admin/reservations/${near.id as number}`, {
+      method: 'PATCH', headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ start_time: (near.start_time as Date).toISOString(), end_time: end.toISOString() }),
+    })
+    if (res.status !== 200) throw new Error(`changing a booking before the report: ${res.status} ${await res.text()}`)
+  }
+  // a user renamed and back: a change that may touch every room (its name on every booking), so
+  // every day's fingerprint is read again (as each minute, and without the live feed)
+  const [renamed] = await sql`select id, name from users where role = 'student' order by id limit 1`
+  let aside = false
+  const renameUser = async () => {
+    aside = !aside
+    const res = await fetch(`${app.base}/api/admin/users/${renamed!.id as number}`, {
+      method: 'PATCH', headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: aside ? `${renamed!.name as string}-x` : renamed!.name }),
+    })
+    if (res.status !== 200) throw new Error(`renaming a user before the report: ${res.status} ${await res.text()}`)
   }
   const pages: ConsolePage[] = [
     ['overview', '/console'], ['term', '/console/term'], ['calendar (a room\'s week)', `/console/calendar?room=${roomId}&week=${week}`],
@@ -701,10 +721,12 @@ async function consoleOn(app: Proc, sql: postgres.Sql, roomId: number): Promise<
     ['approvals', '/console/approvals'], ['users', '/console/users'], ['users, searched', '/console/users?q=user01'], ['rooms', '/console/rooms'],
     ['audit', '/console/audit'], ['reports', '/console/reports'],
     // the report is kept in memory while nothing changes (core/console/reports.ts): measured also
-    // right after a booking each time, which drops it (the weeks are reused: none changed), and
-    // right after a booking of the range changed too (that week is scanned again)
+    // right after a booking each time, which drops it (its room is scanned again: nothing in the
+    // range changed), right after a change of a booking in the range (its room scanned again, its
+    // figures move), and right after a change that names every room (every day's fingerprint read)
     ['reports, after a change each time', '/console/reports', bookFarAhead],
-    ['reports, after a change in the current week each time', '/console/reports', changeNow], ['lessons', '/console/lessons'],
+    ['reports, after a change in the current week each time', '/console/reports', changeNow],
+    ['reports, after a change of every room each time', '/console/reports', renameUser], ['lessons', '/console/lessons'],
   ]
   return consoleSection(app.base, app.logFile, admin.token, pages)
 }
