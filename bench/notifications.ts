@@ -170,8 +170,9 @@ export async function runNotifications(setup: NotificationsSetup): Promise<Notif
   const followerThrough = async () => (await sql`
     select coalesce((select position from follower_cursors where name = 'notifier'), 0) >= coalesce((select max(position) from changes), 0) as through`)[0]!.through === true
   try {
-    // The changes of the sections before this one (the console's bookings and renames) are not
-    // this section's to mail: the notifier starts after them, as it would have had it kept up.
+    // The changes of the sections before this one (the load's bookings, the console's changes),
+    // left unfollowed when their apps stopped, are not this section's to mail: the notifier starts
+    // after them, as it would have had it kept up.
     await sql`
       insert into follower_cursors (name, position, updated_at) values ('notifier', (select coalesce(max(position), 0) from changes), now())
       on conflict (name) do update set position = excluded.position, updated_at = excluded.updated_at`

@@ -571,7 +571,8 @@ export function reportDayStats(ctx: Ctx): { scanned: number; reused: number; las
   return { ...stats, lastScanned: [...stats.lastScanned], lastRooms: stats.lastRooms && [...stats.lastRooms] }
 }
 
-interface Day { key: string; number: number; start: Date; end: Date }
+/** A local day of a range: its cache key (zone and date), its date ("YYYY-MM-DD"), its number (days since the epoch, wall clock) and its instants. */
+interface Day { key: string; date: string; number: number; start: Date; end: Date }
 
 /** The local days of a range's weeks. */
 function daysOf(range: ReportRange, timeZone: string): Day[] {
@@ -581,10 +582,10 @@ function daysOf(range: ReportRange, timeZone: string): Day[] {
   }
   return range.weeks.flatMap((week) => Array.from({ length: 7 }, (_, i): Day => {
     const wall = week.wall + i * DAY_MS
-    return { key: `${timeZone}|${wallDate(wall)}`, number: Math.round(wall / DAY_MS), start: i === 0 ? week.start : instant(wall), end: i === 6 ? week.end : instant(wall + DAY_MS) }
+    const date = wallDate(wall)
+    return { key: `${timeZone}|${date}`, date, number: Math.round(wall / DAY_MS), start: i === 0 ? week.start : instant(wall), end: i === 6 ? week.end : instant(wall + DAY_MS) }
   }))
 }
-const dateOf = (day: Day) => day.key.slice(day.key.indexOf('|') + 1)
 
 interface PrintRow { a: number; b: number; n: number | string; x: number | string | null; c: number | string; since: Date | string }
 
@@ -678,7 +679,7 @@ async function checkDays(ctx: Ctx, cache: DayCache, range: ReportRange, days: Da
   const scanned = runs.flat()
   cache.stats.scanned += scanned.length
   cache.stats.reused += days.length - scanned.length
-  cache.stats.lastScanned = scanned.map((j) => dateOf(days[j]!))
+  cache.stats.lastScanned = scanned.map((j) => days[j]!.date)
   cache.stats.lastRooms = null
   return kept.map((entry) => entry!)
 }
@@ -768,12 +769,12 @@ function queued<T>(cache: DayCache, work: () => Promise<T>): Promise<T> {
 }
 
 /**
- * roomReport, scanning again only what changed (above). `heardAll`: the live feed has heard every
- * change committed before the call (cachedRoomReport's readBarrier); without it, the full check.
+ * roomReport from the days kept, by the full check (above): what a caller uses when it cannot
+ * vouch that the live feed heard every change (cachedRoomReport without the feed, tests).
  */
-export async function incrementalRoomReport(ctx: Ctx, range: ReportRange, options: { heardAll?: boolean } = {}): Promise<Report> {
+export async function incrementalRoomReport(ctx: Ctx, range: ReportRange): Promise<Report> {
   const cache = dayCacheOf(ctx)
-  return (await queued(cache, () => reportFromDays(ctx, cache, range, options.heardAll === true))).report
+  return (await queued(cache, () => reportFromDays(ctx, cache, range, false))).report
 }
 
 /**
@@ -808,7 +809,7 @@ function reportCacheOf(ctx: Ctx): ReportCache {
 /** roomReport, kept while nothing changes, else built from the days kept (above). */
 export async function cachedRoomReport(ctx: Ctx, range: ReportRange): Promise<Report> {
   const cache = reportCacheOf(ctx)
-  const days = dayCacheOf(ctx)
+  const dayCache = dayCacheOf(ctx)
   if (!ctx.events.live() || !(await ctx.events.readBarrier())) return incrementalRoomReport(ctx, range)
   const key = `${ctx.config.appTimezone}|${range.start.toISOString()}|${range.end.toISOString()}`
   const kept = cache.entries.get(key)
@@ -817,7 +818,7 @@ export async function cachedRoomReport(ctx: Ctx, range: ReportRange): Promise<Re
     const age = ctx.clock.now().getTime() - (await kept.at.catch(() => Number.NaN))
     if (age >= 0 && age < REPORT_TTL_MS) return kept.report
   }
-  const built = queued(days, () => reportFromDays(ctx, days, range, true))
+  const built = queued(dayCache, () => reportFromDays(ctx, dayCache, range, true))
   const entry = { generation: cache.generation, at: built.then((b) => b.checkedAt), report: built.then((b) => b.report) }
   if (cache.entries.get(key) === kept) {
     cache.entries.delete(key)
